@@ -1,0 +1,53 @@
+"""The one principal every permission check reads, whatever the transport (cookie, JWT, key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class GlobalRole(StrEnum):
+    ADMIN = "admin"
+    REPORTER = "reporter"
+    USER = "user"
+
+
+class CredentialKind(StrEnum):
+    NONE = "none"  # authentication is off: the built-in administrator
+    ANONYMOUS = "anonymous"  # auth on, no credential (public-read mode)
+    SESSION = "session"
+    ACCESS_TOKEN = "access_token"  # noqa: S105 - a credential kind, not a secret
+    API_KEY = "api_key"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int | None
+    username: str
+    role: GlobalRole | None
+    credential: CredentialKind
+    # API-key restrictions: a key never has more rights than its owner.
+    key_id: int | None = None
+    key_project_id: int | None = None
+    key_scopes: frozenset[str] = field(default_factory=frozenset)
+    session_id: int | None = None
+
+    @classmethod
+    def builtin_admin(cls) -> Principal:
+        return cls(
+            user_id=None, username="admin", role=GlobalRole.ADMIN, credential=CredentialKind.NONE
+        )
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        return cls(
+            user_id=None, username="anonymous", role=None, credential=CredentialKind.ANONYMOUS
+        )
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.credential not in (CredentialKind.ANONYMOUS,)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is GlobalRole.ADMIN

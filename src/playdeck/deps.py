@@ -1,0 +1,27 @@
+"""Typed FastAPI dependencies shared by every domain's endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from playdeck.db import get_session
+from playdeck.settings import Settings
+from playdeck.storage.base import BlobStore
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_blob_store(request: Request) -> BlobStore:
+    store: BlobStore = request.app.state.blob_store
+    return store
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]

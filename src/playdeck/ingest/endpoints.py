@@ -1,0 +1,98 @@
+"""Report ingest: ``/api/test-runs/submit`` (JSON) and ``/api/test-runs/upload`` (multipart)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.errors import BadRequest, OrjsonResponse
+from playdeck.ingest import use_cases
+from playdeck.ingest.schemas import IngestResponse
+from playdeck.ingest.service import IngestResult
+from playdeck.settings import Settings
+
+router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
+
+MAX_FORM_FIELDS = 1000
+MAX_FORM_FILES = 10_000
+
+ProjectNameQuery = Annotated[
+    str | None,
+    Query(alias="projectName", max_length=200, description="Project to store the run in."),
+]
+
+
+def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    body = IngestResponse(
+        test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
+    )
+    return OrjsonResponse(body.model_dump(by_alias=True), status_code=201)
+
+
+@router.post("/submit", status_code=201, response_model=IngestResponse)
+async def submit_test_run(
+    request: Request,
+    session: SessionDep,
+    store: BlobStoreDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    project_name: ProjectNameQuery = None,
+) -> OrjsonResponse:
+    """Submit a run as JSON: the seed-004 reporter's format, or a Playwright JSON report
+    (``--reporter=json``) with the project named by ``?projectName=``."""
+    body = await request.body()
+    result = await run_in_threadpool(
+        use_cases.submit_json,
+        session,
+        store=store,
+        settings=settings,
+        principal=principal,
+        body=body,
+        project_name=project_name,
+    )
+    return _created(request, settings, result)
+
+
+@router.post("/upload", status_code=201, response_model=IngestResponse)
+async def upload_test_run(
+    request: Request,
+    session: SessionDep,
+    store: BlobStoreDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    project_name: ProjectNameQuery = None,
+) -> OrjsonResponse:
+    """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
+    or the seed-004 reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
+    try:
+        form = await request.form(
+            max_files=MAX_FORM_FILES,
+            max_fields=MAX_FORM_FIELDS,
+            max_part_size=settings.max_upload_bytes,
+        )
+    except MultiPartException as exc:
+        raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
+    try:
+        result = await run_in_threadpool(
+            use_cases.upload_form,
+            session,
+            store=store,
+            settings=settings,
+            principal=principal,
+            form=form,
+            project_name=project_name,
+        )
+    finally:
+        await form.close()
+    return _created(request, settings, result)

@@ -1,0 +1,207 @@
+"""Typed records every parser produces and the ingest service persists.
+
+Parsers are pure: bytes or decoded JSON in, these records out; no database, no file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Final outcome of a test in a run.
+OUTCOMES = ("passed", "failed", "flaky", "skipped", "timedout", "interrupted")
+# Status of one attempt (Playwright's vocabulary, lower-cased).
+ATTEMPT_STATUSES = ("passed", "failed", "timedout", "skipped", "interrupted")
+RUN_STATUSES = ("passed", "failed", "interrupted", "timedout")
+
+
+class ReportFormatError(ValueError):
+    """The input is not a valid report; the message says where it failed."""
+
+
+@dataclass(slots=True)
+class AttachmentRecord:
+    name: str
+    content_type: str
+    body: bytes | None = None  # given inline
+    path: str | None = None  # given by path, relative to the report; resolved by the service
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    retry: int
+    status: str
+    duration_ms: int = 0
+    started_at: datetime | None = None
+    error_message: str | None = None
+    error_stack: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    attachments: list[AttachmentRecord] = field(default_factory=list)
+    # Position of this attempt in a per-attempt input (the seed-004 reporter's testCases[N]).
+    source_index: int | None = None
+
+
+@dataclass(slots=True)
+class TestRecord:
+    __test__ = False  # not a pytest test class
+
+    file: str
+    title_path: list[str]  # describe blocks, then the test's own title
+    outcome: str
+    browser_project: str = ""
+    expected_status: str | None = None
+    duration_ms: int = 0
+    location: str | None = None
+    tags: list[str] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    error_message: str | None = None
+    error_stack: str | None = None
+    attempts: list[AttemptRecord] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return test_key(self.file, self.title_path, self.browser_project)
+
+
+@dataclass(slots=True)
+class ReportFileRecord:
+    path: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class ReportRecord:
+    type: str
+    label: str | None
+    entry: str
+    files: list[ReportFileRecord]
+
+
+@dataclass(slots=True)
+class RunRecord:
+    source_format: str
+    started_at: datetime
+    duration_ms: int = 0
+    status: str | None = None  # as reported; the stored status is derived from the results
+    project_name: str | None = None
+    project_description: str | None = None
+    name: str | None = None
+    branch: str | None = None
+    commit_sha: str | None = None
+    commit_message: str | None = None
+    author: str | None = None
+    ci_provider: str | None = None
+    ci_build_number: str | None = None
+    ci_build_url: str | None = None
+    environment: str | None = None
+    tags: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tests: list[TestRecord] = field(default_factory=list)
+    reports: list[ReportRecord] = field(default_factory=list)
+
+
+def test_key(file: str, title_path: list[str], browser_project: str) -> str:
+    """Stable identity of a test inside a project (unit separator cannot occur in titles)."""
+    raw = "\x1f".join([file, browser_project, *title_path])
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+test_key.__test__ = False  # type: ignore[attr-defined]
+
+
+def fold_outcome(attempt_statuses: list[str], expected_status: str = "passed") -> str:
+    """Final outcome from the attempts' statuses, in order (Playwright's rules).
+
+    The last attempt decides; a pass after a failed attempt is flaky; a test expected to fail
+    that fails is a pass (``test.fail()``), and one expected to fail that passes is a failure.
+    """
+    if not attempt_statuses:
+        return "skipped"
+    last = attempt_statuses[-1]
+    if last == "skipped":
+        return "skipped"
+    if last == expected_status:
+        earlier_failed = any(s != expected_status and s != "skipped" for s in attempt_statuses[:-1])
+        return "flaky" if earlier_failed else "passed"
+    if last in ("timedout", "interrupted"):
+        return last
+    return "failed"
+
+
+def derive_run_status(outcomes: list[str], reported: str | None) -> str:
+    if reported in ("interrupted", "timedout"):
+        return reported
+    if any(o in ("failed", "timedout", "interrupted") for o in outcomes):
+        return "failed"
+    return "passed"
+
+
+# Worst first: the order in which one outcome outranks another when a test ran several times.
+_OUTCOME_SEVERITY = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
+
+
+def merge_outcomes(outcomes: list[str]) -> str:
+    """One outcome for a test that ran several independent times in a run; the worst wins.
+
+    For repeats (``--repeat-each``) and for runs of several projects that a format cannot tell
+    apart; retries of one run are folded with ``fold_outcome`` instead.
+    """
+    ranked = [o for o in _OUTCOME_SEVERITY if o in outcomes]
+    return ranked[0] if ranked else "skipped"
+
+
+def merge_repeats(tests: list[TestRecord]) -> list[TestRecord]:
+    """Tests with the same key folded into one, first appearance order kept.
+
+    Attempts are concatenated (each marked with ``extra["repeat"]``), durations added, and the
+    error shown is that of the repeat whose outcome became the test's outcome.
+    """
+    by_key: dict[str, list[TestRecord]] = {}
+    for test in tests:
+        by_key.setdefault(test.key, []).append(test)
+    merged: list[TestRecord] = []
+    for group in by_key.values():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        first = group[0]
+        outcome = merge_outcomes([t.outcome for t in group])
+        worst = next(t for t in group if t.outcome == outcome)
+        attempts: list[AttemptRecord] = []
+        for index, test in enumerate(group):
+            for attempt in test.attempts:
+                attempt.extra["repeat"] = index
+                attempts.append(attempt)
+        merged.append(
+            TestRecord(
+                file=first.file,
+                title_path=first.title_path,
+                outcome=outcome,
+                browser_project=first.browser_project,
+                expected_status=first.expected_status,
+                duration_ms=sum(t.duration_ms for t in group),
+                location=first.location,
+                tags=list(dict.fromkeys(tag for t in group for tag in t.tags)),
+                annotations=unique_annotations([a for t in group for a in t.annotations]),
+                error_message=worst.error_message,
+                error_stack=worst.error_stack,
+                attempts=attempts,
+            )
+        )
+    return merged
+
+
+def unique_annotations(annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[object, object]] = set()
+    unique = []
+    for annotation in annotations:
+        marker = (annotation.get("type"), annotation.get("description"))
+        if marker not in seen:
+            seen.add(marker)
+            unique.append(annotation)
+    return unique

@@ -1,0 +1,357 @@
+"""Persisting a parsed run: one transaction, bulk inserts, files stored content-addressed.
+
+The caller's unit of work commits. If anything fails before that, the transaction rolls back and
+every file this ingest wrote that no committed row references is deleted, so a failed ingest
+leaves no run, no tests and no files behind.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import require_project
+from playdeck.errors import InvalidInput
+from playdeck.ingest.records import (
+    AttachmentRecord,
+    ReportRecord,
+    RunRecord,
+    TestRecord,
+    derive_run_status,
+)
+from playdeck.ingest.sources import FileSource, NoFiles
+from playdeck.kit.text import clean_text
+from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
+from playdeck.models.attempt import MAX_OUTPUT_CHARS
+from playdeck.models.result import OUTCOME_RANK
+from playdeck.projects.service import get_or_create_by_name
+from playdeck.storage.base import BlobStore, BlobTooLarge
+from playdeck.storage.gc import cleanup_after_rollback
+
+MAX_ERROR_CHARS = 32 * 1024
+# Rows per executemany batch: large enough to amortise round trips, small enough for
+# PostgreSQL's 65,535 bind-parameter limit per statement.
+BATCH = 2000
+
+_TESTS: Table = Test.__table__  # type: ignore[assignment]
+_RESULTS: Table = Result.__table__  # type: ignore[assignment]
+_ATTEMPTS: Table = Attempt.__table__  # type: ignore[assignment]
+_ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
+_REPORT_FILES: Table = ReportFile.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    run_id: int
+    project_id: int
+    project_slug: str
+
+
+@dataclass(slots=True)
+class RunOverrides:
+    """Form fields that override what the report says."""
+
+    branch: str | None = None
+    commit: str | None = None
+    commit_message: str | None = None
+    author: str | None = None
+    ci_provider: str | None = None
+    build_number: str | None = None
+    build_url: str | None = None
+    environment: str | None = None
+    run_name: str | None = None
+    tags: list[str] | None = None
+
+    def apply(self, record: RunRecord) -> None:
+        for attribute, value in (
+            ("branch", self.branch),
+            ("commit_sha", self.commit),
+            ("commit_message", self.commit_message),
+            ("author", self.author),
+            ("ci_provider", self.ci_provider),
+            ("ci_build_number", self.build_number),
+            ("ci_build_url", self.build_url),
+            ("environment", self.environment),
+            ("name", self.run_name),
+        ):
+            if value:
+                setattr(record, attribute, value)
+        if self.tags:
+            record.tags = list(dict.fromkeys([*record.tags, *self.tags]))
+
+
+def _batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), BATCH):
+        yield rows[start : start + BATCH]
+
+
+def _insert_returning_ids(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    ids: list[int] = []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    for chunk in _batches(rows):
+        ids.extend(session.execute(statement, list(chunk)).scalars())
+    return ids
+
+
+def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]) -> list[int]:
+    """Test ids for each record, creating the identities this project has not seen."""
+    keys = [t.key for t in tests]
+    known: dict[str, int] = {}
+    unique_keys = list(dict.fromkeys(keys))
+    for start in range(0, len(unique_keys), BATCH):
+        chunk = unique_keys[start : start + BATCH]
+        query = select(Test.key, Test.id).where(Test.project_id == project_id, Test.key.in_(chunk))
+        known.update({key: test_id for key, test_id in session.execute(query)})
+    missing: dict[str, TestRecord] = {}
+    for record in tests:
+        if record.key not in known:
+            missing.setdefault(record.key, record)
+    if missing:
+        rows = [
+            {
+                "project_id": project_id,
+                "key": key,
+                "file": r.file,
+                "title_path": r.title_path,
+                "title": r.title_path[-1] if r.title_path else "",
+                "full_title": " › ".join(r.title_path),
+                "browser_project": r.browser_project,
+            }
+            for key, r in missing.items()
+        ]
+        dialect = session.get_bind().dialect.name
+        # A concurrent ingest may create the same identity: skip it here, read its id below.
+        statement: Any
+        if dialect == "postgresql":
+            statement = postgresql.insert(_TESTS).on_conflict_do_nothing(
+                index_elements=["project_id", "key"]
+            )
+        elif dialect == "sqlite":
+            statement = sqlite.insert(_TESTS).on_conflict_do_nothing(
+                index_elements=["project_id", "key"]
+            )
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            statement = insert(_TESTS)
+        for chunk_rows in _batches(rows):
+            session.execute(statement, list(chunk_rows))
+        new_keys = list(missing)
+        for start in range(0, len(new_keys), BATCH):
+            chunk = new_keys[start : start + BATCH]
+            query = select(Test.key, Test.id).where(
+                Test.project_id == project_id, Test.key.in_(chunk)
+            )
+            known.update({key: test_id for key, test_id in session.execute(query)})
+    return [known[k] for k in keys]
+
+
+def _content_type(attachment: AttachmentRecord) -> str:
+    if attachment.content_type:
+        return attachment.content_type[:200]
+    guessed, _ = mimetypes.guess_type(attachment.path or attachment.name)
+    return guessed or "application/octet-stream"
+
+
+class _Files:
+    """Stores blobs and remembers the ones this ingest created, for cleanup on rollback."""
+
+    def __init__(self, store: BlobStore, source: FileSource, max_bytes: int) -> None:
+        self.store = store
+        self.source = source
+        self.max_bytes = max_bytes
+        self.created: set[str] = set()
+        self.missing = 0
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        blob = self.store.put_bytes(data)
+        if blob.created:
+            self.created.add(blob.sha256)
+        return blob.sha256, blob.size
+
+    def put_attachment(self, attachment: AttachmentRecord) -> tuple[str, int] | None:
+        if attachment.body is not None:
+            return self.put_bytes(attachment.body)
+        if attachment.path is None:
+            return None
+        handle = self.source.open(attachment.path)
+        if handle is None:
+            self.missing += 1
+            return None
+        with handle:
+            try:
+                blob = self.store.put_stream(handle, max_bytes=self.max_bytes)
+            except BlobTooLarge as exc:
+                raise InvalidInput(
+                    f"Attachment {attachment.name!r} is larger than the upload limit",
+                    code="attachment_too_large",
+                ) from exc
+        if blob.created:
+            self.created.add(blob.sha256)
+        return blob.sha256, blob.size
+
+
+def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[str, Any]:
+    counts = Counter(outcomes)
+    return {
+        "project_id": project_id,
+        "name": record.name,
+        "started_at": record.started_at,
+        "duration_ms": max(0, int(record.duration_ms)),
+        "status": derive_run_status(outcomes, record.status),
+        "total": len(outcomes),
+        "passed": counts["passed"],
+        "failed": counts["failed"],
+        "flaky": counts["flaky"],
+        "skipped": counts["skipped"],
+        "timedout": counts["timedout"],
+        "interrupted": counts["interrupted"],
+        "branch": record.branch,
+        "commit_sha": record.commit_sha,
+        "commit_message": record.commit_message,
+        "author": record.author,
+        "ci_provider": record.ci_provider,
+        "ci_build_number": record.ci_build_number,
+        "ci_build_url": record.ci_build_url,
+        "environment": record.environment,
+        "tags": record.tags,
+        "meta": record.metadata,
+        "source_format": record.source_format,
+    }
+
+
+def ingest_run(
+    session: Session,
+    *,
+    store: BlobStore,
+    principal: Principal,
+    record: RunRecord,
+    auto_create_project: bool,
+    max_file_bytes: int,
+    source: FileSource | None = None,
+) -> IngestResult:
+    """Store ``record`` as a new run of its project (created by name when allowed)."""
+    if not record.project_name:
+        raise InvalidInput("projectName is required", code="project_required")
+    project: Project = get_or_create_by_name(
+        session,
+        name=record.project_name,
+        description=record.project_description,
+        auto_create=auto_create_project,
+    )
+    require_project(principal, Permission.RUNS_WRITE, project.id)
+
+    files = _Files(store, source or NoFiles(), max_file_bytes)
+    cleanup_after_rollback(session, store, files.created)
+
+    outcomes = [t.outcome for t in record.tests]
+    run = Run(**_run_row(project.id, record, outcomes))
+    session.add(run)
+    session.flush()
+
+    test_ids = _upsert_tests(session, project.id, record.tests)
+    result_rows = [
+        {
+            "run_id": run.id,
+            "test_id": test_id,
+            "project_id": project.id,
+            "run_started_at": record.started_at,
+            "outcome": t.outcome,
+            "rank": OUTCOME_RANK[t.outcome],
+            "expected_status": t.expected_status,
+            "duration_ms": max(0, int(t.duration_ms)),
+            "retry_count": max(0, len(t.attempts) - 1),
+            "error_message": clean_text(t.error_message, limit=MAX_ERROR_CHARS),
+            "error_stack": clean_text(t.error_stack, limit=MAX_ERROR_CHARS),
+            "location": t.location,
+            "tags": t.tags,
+            "annotations": t.annotations,
+        }
+        for t, test_id in zip(record.tests, test_ids, strict=True)
+    ]
+    result_ids = _insert_returning_ids(session, _RESULTS, result_rows)
+
+    attempt_rows: list[dict[str, Any]] = []
+    attempt_files: list[list[AttachmentRecord]] = []
+    for t, result_id in zip(record.tests, result_ids, strict=True):
+        for a in t.attempts:
+            attempt_rows.append(
+                {
+                    "result_id": result_id,
+                    "retry": a.retry,
+                    "status": a.status,
+                    "duration_ms": max(0, int(a.duration_ms)),
+                    "started_at": a.started_at,
+                    "error_message": clean_text(a.error_message, limit=MAX_ERROR_CHARS),
+                    "error_stack": clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
+                    "stdout": clean_text(a.stdout, limit=MAX_OUTPUT_CHARS),
+                    "stderr": clean_text(a.stderr, limit=MAX_OUTPUT_CHARS),
+                    "steps": a.steps,
+                    "extra": a.extra,
+                }
+            )
+            attempt_files.append(a.attachments)
+    attempt_ids = _insert_returning_ids(session, _ATTEMPTS, attempt_rows)
+
+    attachment_rows: list[dict[str, Any]] = []
+    for attempt_id, attachments in zip(attempt_ids, attempt_files, strict=True):
+        for attachment in attachments:
+            stored = files.put_attachment(attachment)
+            if stored is None:
+                continue
+            sha, size = stored
+            attachment_rows.append(
+                {
+                    "attempt_id": attempt_id,
+                    "run_id": run.id,
+                    "name": attachment.name[:500] or "attachment",
+                    "content_type": _content_type(attachment),
+                    "size": size,
+                    "sha256": sha,
+                }
+            )
+    for chunk in _batches(attachment_rows):
+        session.execute(insert(_ATTACHMENTS), list(chunk))
+
+    for report in record.reports:
+        _store_report(session, files, run.id, report)
+
+    if files.missing:
+        run.meta = {**run.meta, "missing_attachments": files.missing}
+    session.flush()
+    return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
+
+
+def _store_report(session: Session, files: _Files, run_id: int, report: ReportRecord) -> None:
+    existing = session.scalar(
+        select(Report).where(Report.run_id == run_id, Report.type == report.type)
+    )
+    if existing is not None:
+        raise InvalidInput(f"Report {report.type!r} given twice", code="duplicate_report")
+    row = Report(run_id=run_id, type=report.type, label=report.label, entry=report.entry)
+    session.add(row)
+    session.flush()
+    file_rows = []
+    for f in report.files:
+        sha, size = files.put_bytes(f.body)
+        guessed, _ = mimetypes.guess_type(f.path)
+        file_rows.append(
+            {
+                "report_id": row.id,
+                "path": f.path,
+                "content_type": guessed or "application/octet-stream",
+                "size": size,
+                "sha256": sha,
+            }
+        )
+    for chunk in _batches(file_rows):
+        session.execute(insert(_REPORT_FILES), list(chunk))

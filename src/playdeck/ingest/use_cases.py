@@ -1,0 +1,363 @@
+"""From a request's body or form to a stored run: pick the parser, gather files, ingest."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+from contextlib import ExitStack
+from typing import Any, BinaryIO, cast
+
+import orjson
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from playdeck.auth.principal import Principal
+from playdeck.errors import BadRequest, InvalidInput
+from playdeck.ingest.merge import merge_runs
+from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
+from playdeck.ingest.parsers.detect import detect_format
+from playdeck.ingest.parsers.junit import parse_junit_xml
+from playdeck.ingest.parsers.phenx import parse_phenx_submit, parse_phenx_upload
+from playdeck.ingest.parsers.playwright_json import parse_playwright_json
+from playdeck.ingest.records import (
+    AttachmentRecord,
+    ReportFileRecord,
+    ReportFormatError,
+    ReportRecord,
+    RunRecord,
+)
+from playdeck.ingest.service import IngestResult, RunOverrides, ingest_run
+from playdeck.ingest.sources import FileSource, PathMapper
+from playdeck.settings import Settings
+from playdeck.storage.base import BlobStore
+
+_REPORT_PART = re.compile(r"^report_([a-z0-9_-]{1,64})$")
+_TRACE_PART = re.compile(r"^trace_(\d{1,9})$")
+# Form fields that override the report's run metadata (camelCase, as the reporters send them).
+_OVERRIDE_FIELDS = (
+    "branch",
+    "commit",
+    "commitMessage",
+    "author",
+    "ciProvider",
+    "buildNumber",
+    "buildUrl",
+    "environment",
+    "runName",
+    "tags",
+)
+MAX_OVERRIDE_CHARS = 10_000
+
+
+def _loads(data: bytes | str, what: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"{what} is not valid JSON: {exc}", code="malformed_json") from exc
+
+
+def _invalid(exc: ReportFormatError) -> InvalidInput:
+    return InvalidInput(f"Invalid report: {exc}", code="invalid_report")
+
+
+def overrides_from(fields: dict[str, str]) -> RunOverrides:
+    raw_tags = fields.get("tags")
+    tags: list[str] | None = None
+    if raw_tags:
+        if raw_tags.lstrip().startswith("["):
+            parsed = _loads(raw_tags, "tags")
+            if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
+                raise InvalidInput("tags must be a list of strings", code="invalid_tags")
+            tags = parsed
+        else:
+            tags = [t.strip() for t in raw_tags.split(",") if t.strip()]
+    for name, value in fields.items():
+        if name in _OVERRIDE_FIELDS and len(value) > MAX_OVERRIDE_CHARS:
+            raise InvalidInput(f"{name} is too long", code="field_too_long")
+    return RunOverrides(
+        branch=fields.get("branch") or None,
+        commit=fields.get("commit") or None,
+        commit_message=fields.get("commitMessage") or None,
+        author=fields.get("author") or None,
+        ci_provider=fields.get("ciProvider") or None,
+        build_number=fields.get("buildNumber") or None,
+        build_url=fields.get("buildUrl") or None,
+        environment=fields.get("environment") or None,
+        run_name=fields.get("runName") or None,
+        tags=tags,
+    )
+
+
+def submit_json(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    body: bytes,
+    project_name: str | None,
+) -> IngestResult:
+    """``POST /api/test-runs/submit``: the seed-004 reporter's JSON or a Playwright JSON report."""
+    data = _loads(body, "Request body")
+    if not isinstance(data, dict):
+        raise InvalidInput("Request body must be a JSON object", code="invalid_report")
+    try:
+        if "suites" in data and "config" in data:
+            record = parse_playwright_json(data)
+        else:
+            record = parse_phenx_submit(data)
+    except ReportFormatError as exc:
+        raise _invalid(exc) from exc
+    if project_name:
+        record.project_name = project_name
+    return ingest_run(
+        session,
+        store=store,
+        principal=principal,
+        record=record,
+        auto_create_project=settings.auto_create_projects,
+        max_file_bytes=settings.max_upload_bytes,
+    )
+
+
+class _PartsSource:
+    """Attachment files sent as ``attachment`` parts, named by the path the report uses."""
+
+    def __init__(self, parts: list[UploadFile]) -> None:
+        self._parts: dict[str, UploadFile] = {}
+        for part in parts:
+            try:
+                name = safe_relative_path((part.filename or "").replace("\\", "/"))
+            except ReportFormatError as exc:
+                raise BadRequest(f"attachment part: {exc}", code="invalid_attachment") from exc
+            self._parts[name] = part
+        self.mapper = PathMapper(self._parts)
+
+    def open(self, path: str) -> BinaryIO | None:
+        name = self.mapper.resolve(path)
+        if name is None:
+            return None
+        handle = self._parts[name].file
+        handle.seek(0)
+        return cast(BinaryIO, _Unclosable(handle))
+
+
+class _Unclosable(io.BufferedIOBase):
+    """Reads a spooled part without letting the ingest close it (the form owns it)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._inner.read(-1 if size is None else size)
+
+
+class _ZipSource:
+    def __init__(self, archive: SafeZip, mapper: PathMapper) -> None:
+        self.archive = archive
+        self.mapper = mapper
+
+    def open(self, path: str) -> BinaryIO | None:
+        name = self.mapper.resolve(path)
+        return None if name is None else self.archive.open(name)
+
+
+def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"{upload.filename or 'file'} is too large", code="payload_too_large")
+    return data
+
+
+def _parse_zip(
+    upload: UploadFile, settings: Settings, stack: ExitStack
+) -> tuple[RunRecord, FileSource]:
+    try:
+        archive = SafeZip(
+            upload.file,
+            max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
+            max_entries=settings.max_archive_entries,
+        )
+    except ReportFormatError as exc:
+        raise _archive_error(exc) from exc
+    stack.enter_context(archive)
+    names = archive.names()
+    reports: list[RunRecord] = []
+    report_dir = ""
+    json_names = sorted(
+        (n for n in names if n.lower().endswith(".json")), key=lambda n: (n.count("/"), n)
+    )
+    for name in json_names:
+        data = archive.read(name, settings.max_upload_bytes)
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict) and "suites" in parsed and "config" in parsed:
+            reports.append(parse_playwright_json(parsed))
+            report_dir = posixpath.dirname(name)
+            break
+    if not reports:
+        for name in sorted(n for n in names if n.lower().endswith(".xml")):
+            reports.append(parse_junit_xml(archive.read(name, settings.max_upload_bytes)))
+    if not reports:
+        raise ReportFormatError("the zip holds no Playwright JSON report and no JUnit XML")
+    record = merge_runs(reports)
+    return record, _ZipSource(archive, PathMapper(names, base_dir=report_dir))
+
+
+def _report_from_upload(
+    report_type: str, label: str | None, upload: UploadFile, settings: Settings
+) -> ReportRecord:
+    filename = upload.filename or report_type
+    if filename.endswith(".gz"):
+        try:
+            files = read_report_archive(
+                upload.file,
+                max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
+                max_entries=settings.max_archive_entries,
+            )
+        except ReportFormatError as exc:
+            raise _archive_error(exc) from exc
+        if not files:
+            raise ReportFormatError(f"report_{report_type}: the archive is empty")
+        paths = {f.path for f in files}
+        entry = "index.html" if "index.html" in paths else sorted(paths)[0]
+        return ReportRecord(type=report_type, label=label, entry=entry, files=files)
+    name = safe_relative_path(posixpath.basename(filename.replace("\\", "/")) or report_type)
+    body = _read_limited(upload, settings.max_upload_bytes)
+    return ReportRecord(
+        type=report_type, label=label, entry=name, files=[ReportFileRecord(path=name, body=body)]
+    )
+
+
+def _archive_error(exc: ReportFormatError) -> BadRequest:
+    return BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive")
+
+
+def _parse_files(
+    files: list[UploadFile], settings: Settings, stack: ExitStack
+) -> tuple[RunRecord, FileSource | None]:
+    records: list[RunRecord] = []
+    source: FileSource | None = None
+    for upload in files:
+        head = upload.file.read(512)
+        upload.file.seek(0)
+        kind = detect_format(upload.filename, head)
+        if kind == "zip":
+            if len(files) > 1:
+                raise InvalidInput("Send a zip on its own", code="invalid_report")
+            record, source = _parse_zip(upload, settings, stack)
+            records.append(record)
+        elif kind == "junit":
+            records.append(parse_junit_xml(_read_limited(upload, settings.max_upload_bytes)))
+        elif kind in ("playwright-json", "phenx-json"):
+            data = _loads(_read_limited(upload, settings.max_upload_bytes), "file")
+            parse = parse_playwright_json if kind == "playwright-json" else parse_phenx_submit
+            records.append(parse(data))
+        else:
+            raise ReportFormatError(f"{upload.filename}: a {kind} file is not a report")
+    return merge_runs(records), source
+
+
+def upload_form(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    form: FormData,
+    project_name: str | None,
+) -> IngestResult:
+    """``POST /api/test-runs/upload``: the seed-004 reporter's parts or generic report files."""
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
+    overrides = overrides_from(fields)
+    project = fields.get("projectName") or fields.get("project") or project_name
+    with ExitStack() as stack:
+        source: FileSource | None = None
+        try:
+            if "testRun" in fields:
+                record = _parse_phenx_form(fields, uploads, settings)
+            else:
+                files = [u for k, u in uploads if k == "file"]
+                if not files:
+                    raise InvalidInput(
+                        "Nothing to ingest: send a 'file' part (Playwright JSON, JUnit XML or "
+                        "zip) or the reporter's 'testRun' part",
+                        code="no_report",
+                    )
+                record, source = _parse_files(files, settings, stack)
+                attachment_parts = [u for k, u in uploads if k == "attachment"]
+                if attachment_parts:
+                    if source is not None:
+                        raise InvalidInput(
+                            "Send attachments inside the zip or as parts, not both",
+                            code="invalid_report",
+                        )
+                    source = _PartsSource(attachment_parts)
+        except ReportFormatError as exc:
+            raise _invalid(exc) from exc
+        if project:
+            record.project_name = project
+        overrides.apply(record)
+        return ingest_run(
+            session,
+            store=store,
+            principal=principal,
+            record=record,
+            auto_create_project=settings.auto_create_projects,
+            max_file_bytes=settings.max_upload_bytes,
+            source=source,
+        )
+
+
+def _parse_phenx_form(
+    fields: dict[str, str], uploads: list[tuple[str, UploadFile]], settings: Settings
+) -> RunRecord:
+    test_run = _loads(fields["testRun"], "testRun")
+    test_cases = _loads(fields["testCases"], "testCases") if "testCases" in fields else []
+    record = parse_phenx_upload(test_run, test_cases)
+    labels = {
+        k[len("report_label_") :]: v for k, v in fields.items() if k.startswith("report_label_")
+    }
+    traces: dict[int, UploadFile] = {}
+    for name, upload in uploads:
+        if name == "htmlReport":
+            name = "report_html"
+        if (match := _REPORT_PART.match(name)) is not None:
+            report_type = match.group(1)
+            record.reports.append(
+                _report_from_upload(report_type, labels.get(report_type), upload, settings)
+            )
+        elif (match := _TRACE_PART.match(name)) is not None:
+            traces[int(match.group(1))] = upload
+    _attach_traces(record, traces, settings)
+    return record
+
+
+def _attach_traces(record: RunRecord, traces: dict[int, UploadFile], settings: Settings) -> None:
+    """``trace_<N>`` is the trace of ``testCases[N]`` (one element per attempt)."""
+    if not traces:
+        return
+    by_index = {
+        attempt.source_index: attempt
+        for test in record.tests
+        for attempt in test.attempts
+        if attempt.source_index is not None
+    }
+    for index, upload in sorted(traces.items()):
+        attempt = by_index.get(index)
+        if attempt is None:
+            raise ReportFormatError(f"trace_{index}: there is no testCases[{index}]")
+        attempt.attachments.append(
+            AttachmentRecord(
+                name="trace",
+                content_type="application/zip",
+                body=_read_limited(upload, settings.max_upload_bytes),
+            )
+        )

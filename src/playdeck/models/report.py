@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+
+
+class Report(CreatedAtMixin, Base):
+    """An uploaded report bundle of a run (Playwright HTML report, blob report, ...)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("run_id", "type"),)
+
+    id: Mapped[int] = id_column()
+    run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    )
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    label: Mapped[str | None] = mapped_column(String(200))
+    entry: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ReportFile(Base):
+    """One file of a report, addressed by its path inside the report; bytes by sha256."""
+
+    __tablename__ = "report_files"
+    __table_args__ = (
+        UniqueConstraint("report_id", "path"),
+        Index("ix_report_files_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = id_column()
+    report_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
+    )
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    content_type: Mapped[str] = mapped_column(String(200), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, UTCDateTime, id_column
+
+OUTCOMES = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
+# Failures first: the default order of a run's tests is (rank, id).
+OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
+
+
+class Result(Base):
+    """One test in one run, with its final outcome."""
+
+    __tablename__ = "results"
+    __table_args__ = (
+        Index("ix_results_run_rank", "run_id", "rank", "id"),
+        Index("ix_results_test_started", "test_id", "run_started_at", "id"),
+        Index("ix_results_project_started", "project_id", "run_started_at"),
+    )
+
+    id: Mapped[int] = id_column()
+    run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    )
+    test_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False
+    )
+    # Denormalised from the run so history and flakiness read one index, not a join.
+    project_id: Mapped[int] = mapped_column(BigId, nullable=False)
+    run_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    rank: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    expected_status: Mapped[str | None] = mapped_column(String(16))
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_stack: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)

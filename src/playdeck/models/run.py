@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+
+RUN_STATUSES = ("passed", "failed", "interrupted", "timedout")
+
+
+class Run(CreatedAtMixin, Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_project_started", "project_id", "started_at", "id"),
+        Index("ix_runs_project_branch_started", "project_id", "branch", "started_at", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    project_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str | None] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    # Counts are computed from the stored results, never taken from the client.
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    passed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    flaky: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    timedout: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    interrupted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    branch: Mapped[str | None] = mapped_column(String(300))
+    commit_sha: Mapped[str | None] = mapped_column(String(100))
+    commit_message: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(300))
+    ci_provider: Mapped[str | None] = mapped_column(String(100))
+    ci_build_number: Mapped[str | None] = mapped_column(String(100))
+    ci_build_url: Mapped[str | None] = mapped_column(Text)
+    environment: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, nullable=False, default=dict)
+    source_format: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.projects import service
+from playdeck.projects.schemas import Project, ProjectCreate, ProjectPage, ProjectUpdate
+
+router = APIRouter(prefix="/api/projects", tags=["projects"])
+
+
+@router.get("", response_model=ProjectPage)
+def list_projects(
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> ProjectPage:
+    """Projects the caller may read, by name."""
+    rows, next_cursor = service.list_projects(
+        session, principal=principal, q=q, cursor=cursor, limit=limit
+    )
+    return ProjectPage(items=[Project.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("", response_model=Project, status_code=201)
+def create_project(
+    data: ProjectCreate,
+    session: SessionDep,
+    _principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
+) -> Project:
+    return Project.model_validate(service.create_project(session, data=data))
+
+
+@router.get("/{ref}", response_model=Project)
+def get_project(
+    ref: str,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+) -> Project:
+    """A project by id or slug."""
+    project = service.get_project(
+        session, principal=principal, ref=ref, permission=Permission.PROJECT_READ
+    )
+    return Project.model_validate(project)
+
+
+@router.patch("/{ref}", response_model=Project)
+def update_project(
+    ref: str,
+    data: ProjectUpdate,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_EDIT)],
+) -> Project:
+    project = service.get_project(
+        session, principal=principal, ref=ref, permission=Permission.PROJECT_EDIT
+    )
+    return Project.model_validate(service.update_project(session, project=project, data=data))
+
+
+@router.delete("/{ref}", status_code=204)
+def delete_project(
+    ref: str,
+    session: SessionDep,
+    store: BlobStoreDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_DELETE)],
+) -> Response:
+    """Delete a project, its runs and every stored file no other run references."""
+    project = service.get_project(
+        session, principal=principal, ref=ref, permission=Permission.PROJECT_DELETE
+    )
+    service.delete_project(session, project=project, store=store)
+    return Response(status_code=204)

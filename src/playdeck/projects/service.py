@@ -1,0 +1,113 @@
+"""Project use cases. Services flush; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import require_project, visible_projects
+from playdeck.errors import Conflict, NotFound
+from playdeck.kit.pagination import decode_cursor, encode_cursor
+from playdeck.kit.slug import slugify
+from playdeck.models import Attachment, Project, Report, ReportFile, Run
+from playdeck.projects import repository
+from playdeck.projects.schemas import ProjectCreate, ProjectUpdate
+from playdeck.storage.base import BlobStore
+from playdeck.storage.gc import cleanup_after_commit
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = slugify(name)
+    slug, n = base, 1
+    while repository.slug_taken(session, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def get_project(
+    session: Session, *, principal: Principal, ref: str, permission: Permission
+) -> Project:
+    """The project, if it exists and ``principal`` may use it for ``permission``; else 404/403."""
+    project = repository.get_by_ref(session, ref)
+    if project is None:
+        raise NotFound("Project not found")
+    require_project(principal, permission, project.id)
+    return project
+
+
+def list_projects(
+    session: Session, *, principal: Principal, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[Project], str | None]:
+    raw = decode_cursor(cursor, arity=2)
+    after = (str(raw[0]), int(raw[1])) if raw else None
+    rows = repository.list_page(
+        session, visible=visible_projects(principal), q=q, after=after, limit=limit
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([rows[-1].name, rows[-1].id])
+    return rows, next_cursor
+
+
+def create_project(session: Session, *, data: ProjectCreate) -> Project:
+    if repository.get_by_name(session, data.name) is not None:
+        raise Conflict("A project with this name already exists", code="project_exists")
+    project = Project(
+        name=data.name, slug=_unique_slug(session, data.name), description=data.description
+    )
+    session.add(project)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise Conflict("A project with this name already exists", code="project_exists") from exc
+    return project
+
+
+def get_or_create_by_name(
+    session: Session, *, name: str, description: str | None, auto_create: bool
+) -> Project:
+    project = repository.get_by_name(session, name)
+    if project is not None:
+        return project
+    if not auto_create:
+        raise NotFound("Project not found")
+    try:
+        return create_project(session, data=ProjectCreate(name=name, description=description))
+    except Conflict:
+        found = repository.get_by_name(session, name)
+        if found is None:
+            raise
+        return found
+
+
+def update_project(session: Session, *, project: Project, data: ProjectUpdate) -> Project:
+    if data.name is not None and data.name != project.name:
+        if repository.get_by_name(session, data.name) is not None:
+            raise Conflict("A project with this name already exists", code="project_exists")
+        project.name = data.name
+    if "description" in data.model_fields_set:
+        project.description = data.description
+    session.flush()
+    return project
+
+
+def delete_project(session: Session, *, project: Project, store: BlobStore) -> None:
+    """Delete the project with its runs; stored files go once the deletion has committed."""
+    run_ids = select(Run.id).where(Run.project_id == project.id)
+    shas = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
+    shas.update(
+        session.scalars(
+            select(ReportFile.sha256)
+            .join(Report, Report.id == ReportFile.report_id)
+            .where(Report.run_id.in_(run_ids))
+        )
+    )
+    session.delete(project)
+    session.flush()
+    cleanup_after_commit(session, store, shas)

@@ -1,0 +1,134 @@
+"""Fixtures that build real objects: a migrated database (SQLite file, or PostgreSQL when
+``PLAYDECK_TEST_DATABASE_URL`` is set), the app, and an HTTP client against it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session
+
+from playdeck.app import create_app
+from playdeck.db import make_engine
+from playdeck.migrations import upgrade
+from playdeck.models import Base
+from playdeck.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+def _create_postgres_database(server_url: str) -> str:
+    """A throwaway database on the server named by ``server_url``; returns its URL."""
+    url = make_url(server_url)
+    name = f"playdeck_test_{secrets.token_hex(4)}"
+    admin = make_engine(url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(server_url: str, database_url: str) -> None:
+    name = make_url(database_url).database
+    admin = make_engine(server_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("PLAYDECK_TEST_DATABASE_URL")
+    if server:
+        url = _create_postgres_database(server)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        _drop_postgres_database(server, url)
+    else:
+        path = tmp_path_factory.mktemp("db") / "playdeck.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests share one migrated database and each starts from empty tables."""
+    yield
+    if "engine" in request.fixturenames or "database_url" in request.fixturenames:
+        _truncate(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"database_url": database_url, "data_dir": tmp_path / "data"}
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def make_client(engine: Engine) -> Iterator[Callable[[Settings], TestClient]]:
+    clients: list[TestClient] = []
+
+    def factory(settings: Settings) -> TestClient:
+        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(make_client: Callable[[Settings], TestClient], settings: Settings) -> TestClient:
+    return make_client(settings)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session for reading what the app stored (tests assert on the database itself)."""
+    with Session(engine) as session:
+        yield session

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from playdeck.settings import Settings
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_readiness_fails_when_the_database_is_unreachable(
+    make_settings: Callable[..., Settings], make_client: Callable[[Settings], TestClient]
+) -> None:
+    settings = make_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    client = make_client(settings)
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_ready"
+
+
+def test_unknown_route_is_a_json_problem(client: TestClient) -> None:
+    response = client.get("/api/nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_oversized_body_is_refused_before_it_is_read(
+    make_settings: Callable[..., Settings], make_client: Callable[[Settings], TestClient]
+) -> None:
+    client = make_client(make_settings(max_upload_mb=1))
+    response = client.post(
+        "/api/projects",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_oversized_chunked_body_is_refused(
+    make_settings: Callable[..., Settings], make_client: Callable[[Settings], TestClient]
+) -> None:
+    client = make_client(make_settings(max_upload_mb=1))
+
+    def chunks() -> object:
+        for _ in range(3):
+            yield b"y" * (512 * 1024)
+
+    response = client.post(
+        "/api/test-runs/submit", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
