@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp
 
 from playdeck.app import create_app
 from playdeck.db import make_engine
@@ -82,9 +89,11 @@ def _truncate(engine: Engine) -> None:
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests share one migrated database and each starts from empty tables."""
+    uses_database = "database_url" in request.fixturenames
+    engine = request.getfixturevalue("engine") if uses_database else None
     yield
-    if "engine" in request.fixturenames or "database_url" in request.fixturenames:
-        _truncate(request.getfixturevalue("engine"))
+    if engine is not None:
+        _truncate(engine)
 
 
 @pytest.fixture
@@ -132,3 +141,88 @@ def db(engine: Engine) -> Iterator[Session]:
     """A session for reading what the app stored (tests assert on the database itself)."""
     with Session(engine) as session:
         yield session
+
+
+# --- a real server on a free loopback port, for clients that speak HTTP over a socket ---
+
+STARTUP_SECONDS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class LiveServer:
+    url: str
+    settings: Settings
+
+
+class _ThreadedServer:
+    def __init__(self, app: ASGIApp) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port: int = self.socket.getsockname()[1]
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", ws="none"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(STARTUP_SECONDS)
+        self.socket.close()
+
+
+@contextmanager
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
+    """Serve ``app`` on a free port until the generator is closed; yields the base URL."""
+    server = _ThreadedServer(app)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def make_live_server(
+    make_settings: Callable[..., Settings],
+) -> Iterator[Callable[..., LiveServer]]:
+    with ExitStack() as servers:
+
+        def factory(**overrides: Any) -> LiveServer:
+            settings = make_settings(**overrides)
+            url = servers.enter_context(serve_in_thread(create_app(settings)))
+            return LiveServer(url=url, settings=settings)
+
+        yield factory
+
+
+@pytest.fixture
+def live_server(make_live_server: Callable[..., LiveServer]) -> LiveServer:
+    return make_live_server()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[ASGIApp], str]]:
+    """Serve any ASGI app on a free port for the test; returns its base URL."""
+    with ExitStack() as servers:
+        yield lambda app: servers.enter_context(serve_in_thread(app))

@@ -45,7 +45,7 @@ def test_seed_variable_names_are_accepted(
     monkeypatch: pytest.MonkeyPatch, flag: str, secret: str
 ) -> None:
     monkeypatch.setenv(flag, "true")
-    monkeypatch.setenv(secret, "a" * 16 + "b" * 16 + "c")
+    monkeypatch.setenv(secret, "3f9c2a7e" * 4 + "1")
     settings = _settings()
     assert settings.require_auth is True
     assert settings.secret_key is not None

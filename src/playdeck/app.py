@@ -9,7 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from playdeck import __version__
-from playdeck.db import make_engine, make_sessionmaker
+from playdeck.audit.endpoints import router as audit_router
+from playdeck.auth.bootstrap import ensure_initial_admin
+from playdeck.auth.endpoints import legacy_router as auth_legacy_router
+from playdeck.auth.endpoints import router as auth_router
+from playdeck.auth.rate_limit import RateLimits
+from playdeck.db import make_engine, make_sessionmaker, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.kit.limits import BodySizeLimitMiddleware
@@ -18,6 +23,8 @@ from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.system.endpoints import router as system_router
+from playdeck.users.endpoints import router as users_admin_router
+from playdeck.web.router import install_web
 
 logger = logging.getLogger("playdeck")
 
@@ -28,7 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.effective_database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ensure_initial_admin(app.state.sessionmaker, settings)
         yield
         engine.dispose()
 
@@ -40,8 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.write_engine = writer(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = FilesystemBlobStore(settings.files_dir)
+    app.state.rate_limits = RateLimits.from_settings(settings)
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
@@ -50,4 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(projects_router)
     app.include_router(runs_router)
     app.include_router(ingest_router)
+    app.include_router(auth_router)
+    app.include_router(auth_legacy_router)
+    app.include_router(users_admin_router)
+    app.include_router(audit_router)
+    install_web(app)
     return app

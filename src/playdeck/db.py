@@ -27,10 +27,23 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(conn: Any) -> None:
+# Execution option naming how a SQLite transaction begins.
+SQLITE_BEGIN = "sqlite_begin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _begin(conn: Any) -> None:
     # pysqlite defers BEGIN until the first write; an explicit BEGIN makes SAVEPOINTs and
-    # isolation behave like a real transaction (SQLAlchemy's documented recipe).
-    conn.exec_driver_sql("BEGIN")
+    # isolation behave like a real transaction (SQLAlchemy's documented recipe). A use case
+    # that may write begins IMMEDIATE: it takes the write lock up front (waiting up to the busy
+    # timeout) instead of failing with "database is locked" when it upgrades from reading.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to bind a use case that writes (SQLite: ``BEGIN IMMEDIATE``)."""
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def make_engine(url: str) -> Engine:
@@ -55,7 +68,7 @@ def make_engine(url: str) -> Engine:
             "connect",
             lambda dbapi_conn, _rec: setattr(dbapi_conn, "isolation_level", None),
         )
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
     return engine
 
 
@@ -64,9 +77,14 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: commit once on success, roll back on any exception."""
+    """Request-scoped session: commit once on success, roll back on any exception.
+
+    Requests with an unsafe method are bound to the writer engine (see ``writer``).
+    """
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+    state = request.app.state
+    bind = state.engine if request.method in SAFE_METHODS else state.write_engine
+    with factory(bind=bind) as session:
         try:
             yield session
             session.commit()

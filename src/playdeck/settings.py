@@ -8,10 +8,12 @@ so an existing ``.env`` keeps working: ``REQUIRE_AUTH``, ``NUXT_AUTH_ENABLED``,
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+import limits
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -26,11 +28,17 @@ KNOWN_PLACEHOLDER_SECRETS = frozenset(
         "replace-me",
         "please-change-this-secret",
         "your-super-secret-jwt-key-change-in-production",
+        "your-secret-key-change-in-production",
+        "change-me-to-a-long-random-string-of-32-chars",
+        "changeme-changeme-changeme-changeme",
+        "secret-key-for-jwt-tokens-change-in-production",
         "0" * 32,
         "x" * 32,
     }
 )
 MIN_SECRET_LENGTH = 32
+# "aaaa...", "abababab...": long enough but guessable. A hex or base64 secret has far more.
+MIN_SECRET_DISTINCT_CHARACTERS = 8
 
 
 class UnsafeSettingsError(ValueError):
@@ -147,6 +155,30 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
+
+    @field_validator(
+        "login_rate_limit",
+        "login_account_rate_limit",
+        "register_rate_limit",
+        "sensitive_rate_limit",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '10/minute'") from None
+        return value
+
     @model_validator(mode="after")
     def _check_auth_secret(self) -> Settings:
         if not self.require_auth:
@@ -164,6 +196,10 @@ class Settings(BaseSettings):
         if secret.strip().lower() in KNOWN_PLACEHOLDER_SECRETS:
             raise UnsafeSettingsError(
                 "PLAYDECK_SECRET_KEY is a known placeholder; generate a real one"
+            )
+        if len(set(secret)) < MIN_SECRET_DISTINCT_CHARACTERS:
+            raise UnsafeSettingsError(
+                "PLAYDECK_SECRET_KEY is too predictable; generate one with: openssl rand -hex 32"
             )
         return self
 

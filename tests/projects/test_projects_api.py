@@ -4,6 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from playdeck.kit.pagination import encode_cursor
 from playdeck.models import Project
 
 
@@ -113,3 +114,11 @@ def test_delete_project_removes_it(client: TestClient, db: Session) -> None:
     assert client.delete(f"/api/projects/{project['slug']}").status_code == 204
     assert db.scalars(select(Project)).all() == []
     assert client.get(f"/api/projects/{project['id']}").status_code == 404
+
+
+def test_tampered_cursor_of_the_right_shape_is_rejected(client: TestClient) -> None:
+    client.post("/api/projects", json={"name": "a"})
+    tampered = encode_cursor(["a", "not-an-id"])
+    response = client.get("/api/projects", params={"cursor": tampered})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_cursor"

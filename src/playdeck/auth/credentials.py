@@ -1,18 +1,144 @@
-"""Resolve the request's credential (session cookie, bearer JWT, API key) to a principal.
+"""Resolve the request's credential (API key, bearer access token, session cookie) to a principal.
 
-Filled in by the authentication issue; until then an enabled auth layer has no credential it
-accepts, so every protected route denies (deny by default).
+Order: an API key (``X-API-Key``, or a bearer value starting ``pd_``), then a bearer access token,
+then the session cookie. A credential that was presented but does not check out is a 401 (with
+``WWW-Authenticate: Bearer error="invalid_token"``) so clients know to refresh or log in again;
+a stale cookie alone just leaves the caller anonymous. Lockout never applies here: a locked
+account keeps its existing sessions, tokens and keys, so an attacker guessing passwords cannot
+cut a CI pipeline off.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
 from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from playdeck.auth.principal import Principal
+from playdeck.auth import repository, sessions
+from playdeck.auth.csrf import check_origin, check_token, csrf_token, needs_token
+from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
+from playdeck.auth.tokens import InvalidToken, decode_access_token
+from playdeck.auth.transport import (
+    MAX_CREDENTIAL_LENGTH,
+    SESSION_COOKIE,
+    bearer_token,
+    presented_api_key,
+)
+from playdeck.db import after_commit
+from playdeck.errors import Unauthorized
+from playdeck.kit.clock import utcnow
+from playdeck.models import User, UserSession
 from playdeck.settings import Settings
 
+logger = logging.getLogger("playdeck.auth")
 
-def resolve_credentials(request: Request, session: Session, settings: Settings) -> Principal | None:
-    del request, session, settings
+INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 - an RFC 6750 challenge
+
+# The API-key issue plugs its resolver in here: (session, presented key) -> principal or None.
+ApiKeyResolver = Callable[[Session, str], Principal | None]
+
+
+def _no_api_keys_yet(session: Session, key: str) -> Principal | None:
+    del session, key
+    return None
+
+
+resolve_api_key: ApiKeyResolver = _no_api_keys_yet
+
+
+def _invalid(detail: str) -> Unauthorized:
+    return Unauthorized(detail, code="invalid_token", headers={"WWW-Authenticate": INVALID_TOKEN})
+
+
+def _principal(user: User, kind: CredentialKind, row: UserSession, csrf: str | None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=GlobalRole(user.role),
+        credential=kind,
+        session_id=row.id,
+        csrf_token=csrf,
+    )
+
+
+def _touch_later(session: Session, row: UserSession, now: datetime) -> None:
+    """Record last-seen in its own short transaction after the request's commits.
+
+    Keeps read-only requests read-only (SQLite has one writer), and a failure here only loses a
+    timestamp, never the request.
+    """
+    if not sessions.needs_touch(row, now):
+        return
+    engine = session.get_bind()
+    session_id = row.id
+
+    def touch() -> None:
+        if not isinstance(engine, Engine):
+            return
+        try:
+            with Session(engine) as own:
+                repository.touch_session(own, session_id, at=now)
+                own.commit()
+        except SQLAlchemyError:
+            logger.debug("could not record last-seen of session %s", session_id, exc_info=True)
+
+    after_commit(session, touch)
+
+
+def _from_access_token(session: Session, token: str, settings: Settings) -> Principal:
+    if len(token) > MAX_CREDENTIAL_LENGTH:
+        raise _invalid("Invalid access token")
+    try:
+        claims = decode_access_token(token, secret=sessions.secret_of(settings))
+    except InvalidToken as exc:
+        logger.debug("access token refused: %s", exc)
+        raise _invalid("Invalid or expired access token") from None
+    found = sessions.token_session(session, claims=claims)
+    if found is None:
+        raise _invalid("Access token is no longer valid")
+    row, user = found
+    _touch_later(session, row, utcnow())
+    return _principal(user, CredentialKind.ACCESS_TOKEN, row, None)
+
+
+def _from_cookie(
+    request: Request, session: Session, secret: str, settings: Settings, submitted: str | None
+) -> Principal | None:
+    if len(secret) > MAX_CREDENTIAL_LENGTH:
+        return None
+    found = sessions.cookie_session(session, secret=secret, settings=settings)
+    if found is None:
+        return None
+    row, user = found
+    expected = csrf_token(secret_key=sessions.secret_of(settings), session_secret=secret)
+    if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        check_origin(request, public_url=settings.public_url)
+        if needs_token(request):
+            check_token(expected=expected, submitted=submitted)
+    _touch_later(session, row, utcnow())
+    return _principal(user, CredentialKind.SESSION, row, expected)
+
+
+def resolve_credentials(
+    request: Request, session: Session, settings: Settings, submitted_csrf: str | None = None
+) -> Principal | None:
+    """The authenticated principal, ``None`` for an anonymous caller; raises 401/403 on a bad
+    credential or a cookie request that fails the CSRF checks."""
+    api_key = presented_api_key(request)
+    if api_key is not None:
+        principal = resolve_api_key(session, api_key) if api_key else None
+        if principal is None:
+            raise _invalid("Invalid API key")
+        return principal
+    token = bearer_token(request)
+    if token is not None:
+        return _from_access_token(session, token, settings)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return _from_cookie(request, session, cookie, settings, submitted_csrf)
     return None

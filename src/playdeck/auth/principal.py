@@ -31,6 +31,8 @@ class Principal:
     key_project_id: int | None = None
     key_scopes: frozenset[str] = field(default_factory=frozenset)
     session_id: int | None = None
+    # Set when the session cookie authenticated the request: what its unsafe requests must echo.
+    csrf_token: str | None = None
 
     @classmethod
     def builtin_admin(cls) -> Principal:

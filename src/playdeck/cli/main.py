@@ -8,7 +8,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from playdeck.app import create_app
+from playdeck.cli.audit import audit
+from playdeck.cli.demo import make_demo_command
 from playdeck.cli.upload import upload
+from playdeck.cli.users import users_app
 from playdeck.db import make_engine
 from playdeck.migrations import upgrade
 from playdeck.settings import Settings
@@ -22,8 +25,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("upload")(upload)
+app.add_typer(users_app, name="users")
+app.command("audit")(audit)
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
 
 
 def load_settings() -> Settings:
@@ -47,6 +52,9 @@ def migrate(settings: Settings) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+
+
+app.command("demo")(make_demo_command(load_settings, migrate))
 
 
 @app.command()

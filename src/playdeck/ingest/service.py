@@ -126,7 +126,7 @@ def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]
                 "title_path": r.title_path,
                 "title": r.title_path[-1] if r.title_path else "",
                 "full_title": " › ".join(r.title_path),
-                "browser_project": r.browser_project,
+                "browser_project": r.browser_project[:200],
             }
             for key, r in missing.items()
         ]
@@ -200,11 +200,16 @@ class _Files:
         return blob.sha256, blob.size
 
 
+def _cut(value: str | None, limit: int) -> str | None:
+    return None if value is None else value[:limit]
+
+
 def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[str, Any]:
+    """Column values of the run; free-text fields are cut to their column sizes."""
     counts = Counter(outcomes)
     return {
         "project_id": project_id,
-        "name": record.name,
+        "name": _cut(record.name, 300),
         "started_at": record.started_at,
         "duration_ms": max(0, int(record.duration_ms)),
         "status": derive_run_status(outcomes, record.status),
@@ -215,14 +220,14 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[st
         "skipped": counts["skipped"],
         "timedout": counts["timedout"],
         "interrupted": counts["interrupted"],
-        "branch": record.branch,
-        "commit_sha": record.commit_sha,
+        "branch": _cut(record.branch, 300),
+        "commit_sha": _cut(record.commit_sha, 100),
         "commit_message": record.commit_message,
-        "author": record.author,
-        "ci_provider": record.ci_provider,
-        "ci_build_number": record.ci_build_number,
+        "author": _cut(record.author, 300),
+        "ci_provider": _cut(record.ci_provider, 100),
+        "ci_build_number": _cut(record.ci_build_number, 100),
         "ci_build_url": record.ci_build_url,
-        "environment": record.environment,
+        "environment": _cut(record.environment, 200),
         "tags": record.tags,
         "meta": record.metadata,
         "source_format": record.source_format,

@@ -29,6 +29,7 @@ from playdeck.ingest.records import (
 )
 from playdeck.ingest.service import IngestResult, RunOverrides, ingest_run
 from playdeck.ingest.sources import FileSource, PathMapper
+from playdeck.kit.clock import utcnow
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 
@@ -203,7 +204,11 @@ def _parse_zip(
             break
     if not reports:
         for name in sorted(n for n in names if n.lower().endswith(".xml")):
-            reports.append(parse_junit_xml(archive.read(name, settings.max_upload_bytes)))
+            reports.append(
+                parse_junit_xml(
+                    archive.read(name, settings.max_upload_bytes), fallback_started_at=utcnow()
+                )
+            )
     if not reports:
         raise ReportFormatError("the zip holds no Playwright JSON report and no JUnit XML")
     record = merge_runs(reports)
@@ -254,7 +259,11 @@ def _parse_files(
             record, source = _parse_zip(upload, settings, stack)
             records.append(record)
         elif kind == "junit":
-            records.append(parse_junit_xml(_read_limited(upload, settings.max_upload_bytes)))
+            records.append(
+                parse_junit_xml(
+                    _read_limited(upload, settings.max_upload_bytes), fallback_started_at=utcnow()
+                )
+            )
         elif kind in ("playwright-json", "phenx-json"):
             data = _loads(_read_limited(upload, settings.max_upload_bytes), "file")
             parse = parse_playwright_json if kind == "playwright-json" else parse_phenx_submit

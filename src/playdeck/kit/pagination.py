@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -12,6 +13,8 @@ from playdeck.errors import InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# Ids arrive in paths and cursors; bound them so an oversized integer is a 422, not an overflow.
+MAX_ID = 2**63 - 1
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -29,3 +32,35 @@ def decode_cursor(cursor: str | None, *, arity: int) -> list[Any] | None:
     if not isinstance(values, list) or len(values) != arity:
         raise InvalidInput("Invalid cursor", code="invalid_cursor")
     return values
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput("Invalid cursor", code="invalid_cursor")
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive value is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def cursor_int(value: object) -> int:
+    # bool is an int subclass; a cursor never holds one.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise _bad_cursor()
+    return value
+
+
+def cursor_datetime(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise _bad_cursor()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise _bad_cursor() from exc
+    return as_utc(parsed)
+
+
+def cursor_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise _bad_cursor()
+    return value

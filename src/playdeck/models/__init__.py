@@ -2,21 +2,28 @@
 
 from playdeck.models.attachment import Attachment
 from playdeck.models.attempt import Attempt
+from playdeck.models.audit_event import AuditEvent
+from playdeck.models.auth_session import RefreshToken, UserSession
 from playdeck.models.base import Base
 from playdeck.models.project import Project
 from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
 from playdeck.models.run import Run
 from playdeck.models.test import Test
+from playdeck.models.user import User
 
 __all__ = [
     "Attachment",
     "Attempt",
+    "AuditEvent",
     "Base",
     "Project",
+    "RefreshToken",
     "Report",
     "ReportFile",
     "Result",
     "Run",
     "Test",
+    "User",
+    "UserSession",
 ]

@@ -15,6 +15,7 @@ class Run(CreatedAtMixin, Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_project_started", "project_id", "started_at", "id"),
+        Index("ix_runs_started", "started_at", "id"),
         Index("ix_runs_project_branch_started", "project_id", "branch", "started_at", "id"),
     )
 

@@ -10,7 +10,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import Conflict, NotFound
-from playdeck.kit.pagination import decode_cursor, encode_cursor
+from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.kit.slug import slugify
 from playdeck.models import Attachment, Project, Report, ReportFile, Run
 from playdeck.projects import repository
@@ -43,7 +43,7 @@ def list_projects(
     session: Session, *, principal: Principal, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[Project], str | None]:
     raw = decode_cursor(cursor, arity=2)
-    after = (str(raw[0]), int(raw[1])) if raw else None
+    after = (cursor_str(raw[0]), cursor_int(raw[1])) if raw else None
     rows = repository.list_page(
         session, visible=visible_projects(principal), q=q, after=after, limit=limit
     )

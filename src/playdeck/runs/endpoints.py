@@ -1,5 +1,123 @@
+"""The read side of runs: ``/api/test-runs`` lists, a run's detail and tests, and deletion.
+
+This module's ``router`` is the one ``app.py`` includes; it also carries the routers of the
+sibling packages (tests and history, analytics, stored files).
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter(tags=["runs"])
+from fastapi import APIRouter, Query, Request, Response
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.runs import service
+from playdeck.runs.analytics.endpoints import router as analytics_router
+from playdeck.runs.files.endpoints import router as files_router
+from playdeck.runs.filters import IdPath
+from playdeck.runs.history.endpoints import router as history_router
+from playdeck.runs.schemas import Run, RunDetail, RunPage, RunTestPage
+from playdeck.settings import Settings
+
+router = APIRouter()
+runs_router = APIRouter(prefix="/api/test-runs", tags=["runs"])
+
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _base_url(request: Request, settings: Settings) -> str:
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+@runs_router.get("", response_model=RunPage)
+def list_runs(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    project: Annotated[str | None, Query(max_length=200, description="Id or slug.")] = None,
+    branch: Annotated[str | None, Query(max_length=300)] = None,
+    status: Annotated[
+        str | None, Query(max_length=200, description="Comma list: passed,failed,...")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Started at or after (UTC).")] = None,
+    until: Annotated[datetime | None, Query(description="Started before (UTC).")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> RunPage:
+    """Runs newest first (``started_at`` desc, ``id`` desc); without ``project``, the runs of
+    every project the caller may read."""
+    rows, next_cursor = service.list_runs(
+        session,
+        principal=principal,
+        project_ref=project,
+        branch=branch,
+        status=status,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
+    )
+    base = _base_url(request, settings)
+    return RunPage(items=[Run.of(r, p, base) for r, p in rows], next_cursor=next_cursor)
+
+
+@runs_router.get("/{run_id}", response_model=RunDetail)
+def get_run(
+    run_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+) -> RunDetail:
+    """A run with its counts, metadata and uploaded reports."""
+    run, project = service.get_run(session, principal=principal, run_id=run_id)
+    reports = service.list_reports(session, run=run)
+    return RunDetail.of_detail(run, project, reports, _base_url(request, settings))
+
+
+@runs_router.delete("/{run_id}", status_code=204)
+def delete_run(
+    run_id: IdPath,
+    session: SessionDep,
+    store: BlobStoreDep,
+    principal: Annotated[Principal, authorize(Permission.RUNS_DELETE)],
+) -> Response:
+    """Delete a run with its results and reports, and the stored files only it referenced."""
+    run, _project = service.get_run(
+        session, principal=principal, run_id=run_id, permission=Permission.RUNS_DELETE
+    )
+    service.delete_run(session, run=run, store=store)
+    return Response(status_code=204)
+
+
+@runs_router.get("/{run_id}/tests", response_model=RunTestPage)
+def list_run_tests(
+    run_id: IdPath,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    outcome: Annotated[
+        str | None, Query(max_length=200, description="Comma list: failed,flaky,...")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> RunTestPage:
+    """The run's test results, failures first (then by id), with attempts and attachments."""
+    run, _project = service.get_run(session, principal=principal, run_id=run_id)
+    items, next_cursor = service.list_run_tests(
+        session, run=run, outcome=outcome, q=q, cursor=cursor, limit=limit
+    )
+    return RunTestPage(items=items, next_cursor=next_cursor)
+
+
+router.include_router(runs_router)
+router.include_router(history_router)
+router.include_router(analytics_router)
+router.include_router(files_router)

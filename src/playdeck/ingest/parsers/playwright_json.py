@@ -250,8 +250,9 @@ def _flatten_steps(values: list[Any], path: str, depth: int, out: list[JSONObjec
             step_record(
                 opt_str(step, "title", step_path) or "",
                 opt_number(step, "duration", step_path),
-                # The JSON reporter keeps only `test.step` steps and does not say so per step.
-                "test.step",
+                # Playwright's JSON reporter keeps only `test.step` steps and names no category;
+                # Playdeck's own reporter sends the category of every step.
+                loose_str(step, "category") or "test.step",
                 depth=depth,
                 error=error_text(loose_str(error, "message")) if isinstance(error, dict) else None,
             )

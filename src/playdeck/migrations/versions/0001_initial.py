@@ -88,6 +88,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_runs_project_started", ["project_id", "started_at", "id"], unique=False
         )
+        batch_op.create_index("ix_runs_started", ["started_at", "id"], unique=False)
 
     op.create_table(
         "tests",
@@ -303,6 +304,7 @@ def downgrade() -> None:
 
     op.drop_table("tests")
     with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_runs_started")
         batch_op.drop_index("ix_runs_project_started")
         batch_op.drop_index("ix_runs_project_branch_started")
 

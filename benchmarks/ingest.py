@@ -1,0 +1,598 @@
+"""Ingest throughput: a Playwright JSON report of N tests, sent to a real Playdeck server.
+
+Generates a realistic report (5 % failed with ANSI-coloured errors and stacks on two attempts,
+3 % flaky with a retry, 2 % skipped, small inline base64 screenshots on failed attempts, some
+captured stdout), starts ``playdeck serve`` in a subprocess on a free loopback port, and sends
+the report ``--repeat`` times. Each repetition is a new run of the same suite (same test
+identities, new attachment bytes), so the first one also creates the test identities.
+
+Prints tests/s end to end: from the request being sent to the ``201`` being received, which the
+server sends after the transaction committed.
+
+    python benchmarks/ingest.py                                   # SQLite in a temp dir
+    python benchmarks/ingest.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python benchmarks/ingest.py --endpoint both --tests 20000 --repeat 3
+    python benchmarks/ingest.py --profile                         # where the server's time goes
+
+Targets (issue "server foundation"): 10,000 tests in under 1 s on SQLite (>= 10,000 tests/s),
+PostgreSQL within 1.5x of that. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import cProfile
+import gc
+import os
+import platform
+import pstats
+import random
+import secrets
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import make_url, text
+
+from playdeck.auth.principal import Principal
+from playdeck.cli.multipart import FilePart, MultipartBody
+from playdeck.db import make_engine, make_sessionmaker
+from playdeck.ingest import service, use_cases
+from playdeck.migrations import upgrade
+from playdeck.settings import Settings
+from playdeck.storage.filesystem import FilesystemBlobStore
+
+PROJECTS = ("chromium", "firefox")
+FAILED_SHARE = 0.05
+FLAKY_SHARE = 0.03
+SKIPPED_SHARE = 0.02
+STDOUT_SHARE = 0.10
+TESTS_PER_FILE = 40
+STARTUP_SECONDS = 60
+
+_ANSI_ERRORS = (
+    (
+        "Error: \x1b[2mexpect(\x1b[22m\x1b[31mreceived\x1b[39m\x1b[2m).\x1b[22mtoHaveText"
+        "\x1b[2m(\x1b[22m\x1b[32mexpected\x1b[39m\x1b[2m)\x1b[22m failed\n\n"
+        "Locator: getByRole('heading')\nExpected string: \x1b[32m\"Order #{n} confirmed\"\x1b[39m\n"
+        'Received string: \x1b[31m"Order #{n} pending"\x1b[39m\nTimeout: 5000ms'
+    ),
+    (
+        "TimeoutError: locator.click: Timeout 10000ms exceeded.\nCall log:\n"
+        "\x1b[2m  - waiting for getByTestId('submit-{n}')\x1b[22m\n"
+        "\x1b[2m    - locator resolved to <button disabled>Submit</button>\x1b[22m"
+    ),
+    (
+        "Error: \x1b[2mexpect(\x1b[22m\x1b[31mreceived\x1b[39m\x1b[2m).\x1b[22mtoBe"
+        "\x1b[2m(\x1b[22m\x1b[32mexpected\x1b[39m\x1b[2m) // Object.is equality\x1b[22m\n\n"
+        "Expected: \x1b[32m{n}\x1b[39m\nReceived: \x1b[31m{m}\x1b[39m"
+    ),
+)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _location(file: str, line: int, column: int = 5) -> dict[str, Any]:
+    return {"file": f"/ci/work/tests/{file}", "line": line, "column": column}
+
+
+def _error(rng: random.Random, file: str, line: int) -> dict[str, Any]:
+    message = rng.choice(_ANSI_ERRORS).format(n=rng.randint(1, 9999), m=rng.randint(1, 9999))
+    frames = "\n".join(
+        f"    at {name} (/ci/work/tests/{file}:{line + depth}:{5 + depth})"
+        for depth, name in enumerate(("Proxy.<anonymous>", "fixtures.page", "runTest", "async"))
+    )
+    snippet = (
+        f"\x1b[90m {line - 1} |\x1b[39m   \x1b[36mawait\x1b[39m page\x1b[33m.\x1b[39mgoto(url)\n"
+        f"\x1b[31m\x1b[1m>\x1b[22m\x1b[39m\x1b[90m {line} |\x1b[39m   \x1b[36mawait\x1b[39m "
+        f"expect(page)\x1b[33m.\x1b[39mtoHaveTitle(\x1b[32m'Checkout'\x1b[39m)\x1b[33m;\x1b[39m"
+    )
+    location = _location(file, line)
+    return {
+        "message": message,
+        "stack": f"{message}\n{frames}",
+        "location": location,
+        "snippet": snippet,
+    }
+
+
+def _screenshot(rng: random.Random) -> dict[str, Any]:
+    size = rng.randint(1024, 4096)
+    png = b"\x89PNG\r\n\x1a\n" + rng.randbytes(size)
+    return {
+        "name": "screenshot",
+        "contentType": "image/png",
+        "body": base64.b64encode(png).decode(),
+    }
+
+
+def _attempt(
+    rng: random.Random,
+    *,
+    retry: int,
+    status: str,
+    started: datetime,
+    file: str,
+    line: int,
+    attachments: bool,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "workerIndex": rng.randint(0, 3),
+        "parallelIndex": rng.randint(0, 3),
+        "status": status,
+        "duration": rng.randint(50, 4000) if status != "skipped" else 0,
+        "errors": [],
+        "stdout": [],
+        "stderr": [],
+        "retry": retry,
+        "startTime": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "annotations": [],
+        "attachments": [],
+    }
+    if status == "failed":
+        error = _error(rng, file, line)
+        result["error"] = error
+        result["errors"] = [{"message": error["stack"], "location": error["location"]}]
+        result["errorLocation"] = error["location"]
+        result["attachments"] = [_screenshot(rng)] if attachments else []
+    if status != "skipped" and rng.random() < STDOUT_SHARE:
+        result["stdout"] = [{"text": f"navigated to /orders/{rng.randint(1, 10**6)}\n"}]
+    return result
+
+
+def _test(
+    rng: random.Random,
+    *,
+    project: str,
+    outcome: str,
+    started: datetime,
+    file: str,
+    line: int,
+    attachments: bool,
+) -> dict[str, Any]:
+    statuses = {
+        "passed": ["passed"],
+        "failed": ["failed", "failed"],
+        "flaky": ["failed", "passed"],
+        "skipped": ["skipped"],
+    }[outcome]
+    results = [
+        _attempt(
+            rng,
+            retry=retry,
+            status=status,
+            started=started + timedelta(seconds=retry * 5),
+            file=file,
+            line=line,
+            attachments=attachments,
+        )
+        for retry, status in enumerate(statuses)
+    ]
+    return {
+        "timeout": 30000,
+        "annotations": [{"type": "skip"}] if outcome == "skipped" else [],
+        "expectedStatus": "skipped" if outcome == "skipped" else "passed",
+        "projectId": project,
+        "projectName": project,
+        "results": results,
+        "status": {
+            "passed": "expected",
+            "failed": "unexpected",
+            "flaky": "flaky",
+            "skipped": "skipped",
+        }[outcome],
+    }
+
+
+def generate_report(tests: int, *, seed: int, attachments: bool = True) -> dict[str, Any]:
+    """A ``--reporter=json`` report of ``tests`` tests (specs x browser projects)."""
+    rng = random.Random(seed)
+    # Outcomes are fixed per test identity (seed 0) so every repetition is the same suite;
+    # the attempt details and attachment bytes vary with ``seed``.
+    plan = random.Random(0)
+    started = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(hours=seed)
+    specs = (tests + len(PROJECTS) - 1) // len(PROJECTS)
+    suites: list[dict[str, Any]] = []
+    counts: dict[str, int] = defaultdict(int)
+    made = 0
+    for file_index in range(0, specs, TESTS_PER_FILE):
+        file = f"area-{file_index // TESTS_PER_FILE:04d}/checkout.spec.ts"
+        describes: list[dict[str, Any]] = []
+        for block in range(4):
+            specs_out: list[dict[str, Any]] = []
+            for n in range(file_index + block * 10, min(file_index + block * 10 + 10, specs)):
+                line = 10 + (n % TESTS_PER_FILE) * 12
+                spec_tests = []
+                for project in PROJECTS:
+                    if made == tests:
+                        break
+                    roll = plan.random()
+                    outcome = (
+                        "failed"
+                        if roll < FAILED_SHARE
+                        else "flaky"
+                        if roll < FAILED_SHARE + FLAKY_SHARE
+                        else "skipped"
+                        if roll < FAILED_SHARE + FLAKY_SHARE + SKIPPED_SHARE
+                        else "passed"
+                    )
+                    counts[outcome] += 1
+                    made += 1
+                    spec_tests.append(
+                        _test(
+                            rng,
+                            project=project,
+                            outcome=outcome,
+                            started=started,
+                            file=file,
+                            line=line,
+                            attachments=attachments,
+                        )
+                    )
+                specs_out.append(
+                    {
+                        "title": f"order {n} can be paid @smoke" if n % 7 == 0 else f"order {n}",
+                        "ok": all(t["status"] in ("expected", "flaky") for t in spec_tests),
+                        "tags": ["smoke"] if n % 7 == 0 else [],
+                        "tests": spec_tests,
+                        "id": f"{file_index:04x}-{n:08x}",
+                        "file": file,
+                        "line": line,
+                        "column": 5,
+                    }
+                )
+            if specs_out:
+                describes.append(
+                    {
+                        "title": f"Checkout step {block}",
+                        "file": file,
+                        "line": block * 120 + 3,
+                        "column": 1,
+                        "specs": specs_out,
+                    }
+                )
+        suites.append(
+            {"title": file, "file": file, "line": 0, "column": 0, "specs": [], "suites": describes}
+        )
+    return {
+        "config": {
+            "rootDir": "/ci/work/tests",
+            "version": "1.50.0",
+            "workers": 4,
+            "projects": [{"id": p, "name": p, "retries": 1} for p in PROJECTS],
+        },
+        "suites": suites,
+        "errors": [],
+        "stats": {
+            "startTime": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "duration": 600_000.0,
+            "expected": counts["passed"],
+            "unexpected": counts["failed"],
+            "flaky": counts["flaky"],
+            "skipped": counts["skipped"],
+        },
+    }
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server, dropped afterwards."""
+    url = make_url(server_url)
+    name = f"playdeck_bench_{secrets.token_hex(4)}"
+    admin = make_engine(url.render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def playdeck_server(database_url: str, data_dir: Path) -> Iterator[str]:
+    """``playdeck serve`` (migrations, then uvicorn) in a subprocess; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PLAYDECK_DATABASE_URL": database_url,
+        "PLAYDECK_DATA_DIR": str(data_dir),
+        "PLAYDECK_LOG_LEVEL": "warning",
+        "PLAYDECK_MAX_UPLOAD_MB": "1024",
+        "PLAYDECK_REQUIRE_AUTH": "false",
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from playdeck.cli.main import app; app()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"playdeck serve exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit("playdeck serve did not become ready")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def _send_submit(client: httpx.Client, base: str, body: bytes) -> httpx.Response:
+    return client.post(
+        f"{base}/api/test-runs/submit",
+        params={"projectName": "bench"},
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def _send_upload(client: httpx.Client, base: str, body: bytes, scratch: Path) -> httpx.Response:
+    path = scratch / "report.json"
+    path.write_bytes(body)
+    multipart = MultipartBody([("projectName", "bench")], [FilePart.for_path(path)])
+    return client.post(
+        f"{base}/api/test-runs/upload",
+        content=multipart.chunks(),
+        headers={"Content-Type": multipart.content_type, "Content-Length": str(multipart.length)},
+    )
+
+
+def measure(
+    base: str,
+    *,
+    tests: int,
+    repeat: int,
+    endpoint: str,
+    scratch: Path,
+    first: bool,
+    attachments: bool,
+) -> list[tuple[float, int]]:
+    """Seconds per request and body size; the report is built before the clock starts."""
+    timings: list[tuple[float, int]] = []
+    with httpx.Client(timeout=600) as client:
+        for rep in range(repeat):
+            report = generate_report(tests, seed=rep + 1, attachments=attachments)
+            body = orjson.dumps(report)
+            start = time.perf_counter()
+            if endpoint == "submit":
+                response = _send_submit(client, base, body)
+            else:
+                response = _send_upload(client, base, body, scratch)
+            elapsed = time.perf_counter() - start
+            if response.status_code != 201:
+                raise SystemExit(f"{endpoint}: HTTP {response.status_code}: {response.text[:500]}")
+            timings.append((elapsed, len(body)))
+            print(
+                f"  {endpoint} #{rep + 1}: {elapsed * 1000:8.1f} ms  "
+                f"{tests / elapsed:10,.0f} tests/s  ({len(body) / 1e6:.1f} MB body)"
+                + ("  [creates the test identities]" if first and rep == 0 else "")
+            )
+    return timings
+
+
+def machine(database_url: str) -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    if database_url.startswith("sqlite"):
+        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
+    else:
+        engine = make_engine(database_url)
+        with engine.connect() as conn:
+            version = str(conn.execute(text("SHOW server_version")).scalar())
+        engine.dispose()
+        database = f"PostgreSQL {version}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}, "
+        f"{database}"
+    )
+
+
+# --- profiling (in process, same code path as the endpoint minus HTTP) ----------------------
+
+
+def profile_ingest(
+    database_url: str, data_dir: Path, *, tests: int, top: int, attachments: bool
+) -> None:
+    """Run ``submit_json`` + commit in this process, timing each phase and profiling it."""
+    settings = Settings(database_url=database_url, data_dir=data_dir)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    store = FilesystemBlobStore(settings.files_dir)
+    phases: dict[str, float] = defaultdict(float)
+    gc_time = [0.0, 0.0]  # total, start of the collection in progress
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time[1] = time.perf_counter()
+        else:
+            gc_time[0] += time.perf_counter() - gc_time[1]
+
+    gc.callbacks.append(on_gc)
+
+    def timed(name: str | Callable[..., str], fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            label = name(*args, **kwargs) if callable(name) else name
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[label] += time.perf_counter() - start
+
+        return wrapper
+
+    # The phases are the ingest code's own functions, wrapped for the duration of the profile.
+    instrumented: list[tuple[object, str, str | Callable[..., str]]] = [
+        (use_cases, "_loads", "JSON parse (orjson)"),
+        (use_cases, "parse_playwright_json", "Playwright parser"),
+        (service, "_upsert_tests", "test upsert"),
+        (service, "_insert_returning_ids", lambda _s, table, _r: f"{table.name} insert"),
+        (service._Files, "put_attachment", "attachment files"),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _label in instrumented]
+    for owner, name, label in instrumented:
+        setattr(owner, name, timed(label, getattr(owner, name)))
+
+    def ingest(body: bytes, project: str) -> float:
+        phases.clear()
+        gc_time[0] = 0.0
+        start = time.perf_counter()
+        with factory() as session:
+            use_cases.submit_json(
+                session,
+                store=store,
+                settings=settings,
+                principal=Principal.builtin_admin(),
+                body=body,
+                project_name=project,
+            )
+            commit_start = time.perf_counter()
+            session.commit()
+            phases["commit"] += time.perf_counter() - commit_start
+        return time.perf_counter() - start
+
+    for label, seed in (("first run (creates test identities)", 1), ("next run", 2)):
+        report = generate_report(tests, seed=seed, attachments=attachments)
+        total = ingest(orjson.dumps(report), "bench-profile")
+        print(f"\nIn-process ingest, {label}: {total * 1000:.1f} ms")
+        rows = sorted(phases.items(), key=lambda kv: -kv[1])
+        rows.append(("other (run, attachment rows)", total - sum(phases.values())))
+        rows.append(("of all this, cyclic GC", gc_time[0]))
+        for name, seconds in rows:
+            print(f"  {name:28s} {seconds * 1000:8.1f} ms  {seconds / total:6.1%}")
+    body = orjson.dumps(generate_report(tests, seed=3, attachments=attachments))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    ingest(body, "bench-profile")
+    profiler.disable()
+    print("\ncProfile of one more run (the profiler slows Python code more than C code):")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+    gc.callbacks.remove(on_gc)
+    for owner, name, original in originals:
+        setattr(owner, name, original)
+    engine.dispose()
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tests", type=int, default=10_000, help="tests per report")
+    parser.add_argument("--repeat", type=int, default=5, help="uploads per endpoint")
+    parser.add_argument("--endpoint", choices=("submit", "upload", "both"), default="submit")
+    parser.add_argument(
+        "--no-attachments",
+        action="store_true",
+        help="no inline screenshots (separates the file store's cost from the database's)",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an existing, empty database (default: SQLite)")
+    where.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="PostgreSQL server URL; a throwaway database is created and dropped",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile ingest in process, by phase"
+    )
+    parser.add_argument("--top", type=int, default=25, help="profile lines to print")
+    args = parser.parse_args()
+
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="playdeck-bench-")))
+        (scratch / "data").mkdir()
+        if args.postgres:
+            database_url = stack.enter_context(postgres_database(args.postgres))
+        else:
+            database_url = args.database_url or f"sqlite:///{scratch / 'data' / 'playdeck.db'}"
+        print(f"Machine: {machine(database_url)}")
+        print(
+            f"Report: {args.tests:,} tests, {args.repeat} uploads per endpoint, "
+            + ("no attachments" if args.no_attachments else "inline screenshots on failed attempts")
+        )
+        with playdeck_server(database_url, scratch / "data") as base:
+            endpoints = ("submit", "upload") if args.endpoint == "both" else (args.endpoint,)
+            for number, endpoint in enumerate(endpoints):
+                timings = measure(
+                    base,
+                    tests=args.tests,
+                    repeat=args.repeat,
+                    endpoint=endpoint,
+                    scratch=scratch,
+                    first=number == 0,
+                    attachments=not args.no_attachments,
+                )
+                seconds = [t for t, _ in timings]
+                best, median = min(seconds), statistics.median(seconds)
+                print(
+                    f"{endpoint}: min {best * 1000:.0f} ms ({args.tests / best:,.0f} tests/s), "
+                    f"median {median * 1000:.0f} ms ({args.tests / median:,.0f} tests/s)"
+                )
+        if args.profile:
+            # A fresh database, so the first profiled run creates the identities again.
+            if args.postgres:
+                profile_url = stack.enter_context(postgres_database(args.postgres))
+            else:
+                profile_url = f"sqlite:///{scratch / 'profile.db'}"
+            profile_ingest(
+                profile_url,
+                scratch / "profile",
+                tests=args.tests,
+                top=args.top,
+                attachments=not args.no_attachments,
+            )
+
+
+if __name__ == "__main__":
+    main()

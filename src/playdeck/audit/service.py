@@ -1,0 +1,141 @@
+"""Write and read the audit log.
+
+``record`` is the only writer. It refuses detail keys that name secrets, so a careless caller
+fails loudly in tests instead of leaking a password into the log.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from playdeck.audit import repository
+from playdeck.audit.repository import AuditFilter
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.errors import InvalidInput
+from playdeck.kit.pagination import decode_cursor, encode_cursor
+from playdeck.models import AuditEvent, User
+
+SECRET_WORDS = ("password", "token", "secret", "hash", "cookie")
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class Action(StrEnum):  # values name events; none is a secret
+    LOGIN_SUCCEEDED = "login.succeeded"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_LOCKED_OUT = "login.locked_out"  # the failure that set the lock
+    LOGIN_BLOCKED = "login.blocked"  # an attempt while locked
+    LOGOUT = "logout"
+    LOGOUT_ALL = "logout.all"
+    REFRESH_REUSED = "refresh_token.reused"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105
+    PASSWORD_CHANGE_FAILED = "password.change_failed"  # noqa: S105
+    SETUP_COMPLETED = "setup.completed"
+    USER_REGISTERED = "user.registered"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_UNLOCKED = "user.unlocked"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105
+    USER_DEACTIVATED = "user.deactivated"
+    USER_DELETED = "user.deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    type: str  # "user" | "api_key" | "system" | "anonymous"
+    id: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal) -> Actor:
+        if principal.credential is CredentialKind.NONE:
+            return cls(type="system", name="authentication disabled")
+        if principal.credential is CredentialKind.ANONYMOUS:
+            return cls(type="anonymous")
+        kind = "api_key" if principal.credential is CredentialKind.API_KEY else "user"
+        return cls(type=kind, id=principal.user_id, name=principal.username)
+
+    @classmethod
+    def user(cls, user: User) -> Actor:
+        return cls(type="user", id=user.id, name=user.username)
+
+    @classmethod
+    def cli(cls) -> Actor:
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):
+            who = "unknown"
+        return cls(type="system", name=f"cli:{who}"[:200])
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls(type="system", name=name)
+
+
+ANONYMOUS = Actor(type="anonymous")
+
+
+def _check_details(details: dict[str, Any]) -> None:
+    for key in details:
+        lowered = key.lower()
+        if any(lowered == word or lowered.endswith(f"_{word}") for word in SECRET_WORDS):
+            raise ValueError(f"audit detail {key!r} looks like a secret; never log secrets")
+
+
+def record(
+    session: Session,
+    *,
+    action: Action,
+    actor: Actor,
+    outcome: Outcome = Outcome.SUCCESS,
+    target: User | None = None,
+    client: ClientInfo | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    details = details or {}
+    _check_details(details)
+    event = AuditEvent(
+        action=action.value,
+        outcome=outcome.value,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        target_type="user" if target is not None else None,
+        target_id=target.id if target is not None else None,
+        target_name=target.username if target is not None else None,
+        ip=client.ip if client else None,
+        user_agent=client.user_agent if client else None,
+        details=details,
+    )
+    return repository.add(session, event)
+
+
+def list_events(
+    session: Session, *, where: AuditFilter, cursor: str | None, limit: int
+) -> tuple[list[AuditEvent], str | None]:
+    after = decode_cursor(cursor, arity=1)
+    before_id: int | None = None
+    if after is not None:
+        if not isinstance(after[0], int) or isinstance(after[0], bool):
+            raise InvalidInput("Invalid cursor", code="invalid_cursor")
+        before_id = after[0]
+    rows = repository.list_page(session, where=where, before_id=before_id, limit=limit)
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Filters take aware datetimes; a naive one is read as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

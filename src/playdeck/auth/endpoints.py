@@ -1,0 +1,269 @@
+"""``/api/auth/*`` (and seed 000's ``/auth/*`` spellings of login, register, refresh and me)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from playdeck.auth import service
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.rate_limit import RateLimits
+from playdeck.auth.schemas import (
+    LoginRequest,
+    LoginResponse,
+    LogoutRequest,
+    Me,
+    PasswordChange,
+    RefreshRequest,
+    RegisterRequest,
+    SetupRequest,
+    TokenPair,
+)
+from playdeck.auth.service import RecordedRefusal
+from playdeck.auth.sessions import IssuedLogin
+from playdeck.auth.sessions import TokenPair as IssuedTokens
+from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError, OrjsonResponse, problem
+from playdeck.settings import Settings
+from playdeck.users.schemas import User
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+# Seed 000's paths for the same handlers, kept out of the OpenAPI document.
+legacy_router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def get_rate_limits(request: Request) -> RateLimits:
+    limits: RateLimits = request.app.state.rate_limits
+    return limits
+
+
+RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+Authenticated = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
+
+
+def _refused(error: AppError) -> OrjsonResponse:
+    """Render a recorded refusal as a response, so the request's transaction still commits."""
+    return problem(
+        error.status, error.detail, code=error.code, headers=error.headers, extra=error.extra
+    )
+
+
+def _secure(settings: Settings, client: ClientInfo) -> bool:
+    return settings.cookie_secure or client.is_https
+
+
+def _tokens(tokens: IssuedTokens) -> dict[str, Any]:
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": "bearer",
+        "expires_in": tokens.access_expires_in,
+        "refresh_expires_in": tokens.refresh_expires_in,
+    }
+
+
+def _signed_in(
+    issued: IssuedLogin, *, settings: Settings, client: ClientInfo, status: int
+) -> OrjsonResponse:
+    body = LoginResponse(
+        **_tokens(issued.tokens), user=User.of(issued.user), csrf_token=issued.csrf_token
+    )
+    response = OrjsonResponse(body.model_dump(mode="json"), status_code=status, headers=NO_STORE)
+    set_session_cookie(
+        response,
+        issued.session_secret,
+        max_age=issued.cookie_max_age,
+        secure=_secure(settings, client),
+    )
+    return response
+
+
+@router.post("/login", response_model=LoginResponse, dependencies=[authorize(Permission.PUBLIC)])
+@legacy_router.post(
+    "/login", response_model=LoginResponse, dependencies=[authorize(Permission.PUBLIC)]
+)
+def login(
+    data: LoginRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> Response:
+    """Sign in with ``{username, password}`` or ``{email, password}``: returns a token pair and
+    sets the session cookie. 401 for any wrong name or password, 423 while locked, 429 when
+    rate-limited."""
+    try:
+        issued = service.login(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            identifier=data.identifier,
+            password=data.password,
+            by_email=data.username is None,
+        )
+    except RecordedRefusal as refusal:
+        return _refused(refusal.error)
+    return _signed_in(issued, settings=settings, client=client, status=200)
+
+
+@router.post(
+    "/setup",
+    response_model=LoginResponse,
+    status_code=201,
+    dependencies=[authorize(Permission.PUBLIC)],
+)
+def setup(
+    data: SetupRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> Response:
+    """Create the first administrator while no user exists (409 afterwards) and sign it in."""
+    issued = service.setup(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        username=data.username,
+        password=data.password,
+        name=data.name,
+        email=data.email,
+    )
+    return _signed_in(issued, settings=settings, client=client, status=201)
+
+
+@router.post(
+    "/register", response_model=User, status_code=201, dependencies=[authorize(Permission.PUBLIC)]
+)
+@legacy_router.post(
+    "/register", response_model=User, status_code=201, dependencies=[authorize(Permission.PUBLIC)]
+)
+def register(
+    data: RegisterRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> User:
+    """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise)."""
+    user = service.register(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        email=data.email,
+        password=data.password,
+        full_name=data.full_name,
+        username=data.username,
+    )
+    return User.of(user)
+
+
+@router.post("/refresh", response_model=TokenPair, dependencies=[authorize(Permission.PUBLIC)])
+@legacy_router.post(
+    "/refresh", response_model=TokenPair, dependencies=[authorize(Permission.PUBLIC)]
+)
+def refresh(
+    data: RefreshRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> Response:
+    """Exchange a refresh token for a new pair. The old one is dead from this moment; presenting
+    it again revokes every token of that login."""
+    try:
+        tokens = service.refresh(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            refresh_token=data.refresh_token,
+        )
+    except RecordedRefusal as refusal:
+        return _refused(refusal.error)
+    return OrjsonResponse(_tokens(tokens), headers=NO_STORE)
+
+
+@router.post("/logout", status_code=204)
+def logout(
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Authenticated,
+    data: LogoutRequest | None = None,
+) -> Response:
+    """End this session (cookie or token) and, if given, the refresh token's session."""
+    service.logout(
+        session,
+        principal=principal,
+        refresh_token=data.refresh_token if data else None,
+        client=client,
+    )
+    response = Response(status_code=204)
+    clear_session_cookie(response, secure=_secure(settings, client))
+    return response
+
+
+@router.post("/logout-all", status_code=204)
+def logout_all(
+    session: SessionDep, settings: SettingsDep, client: ClientDep, principal: Authenticated
+) -> Response:
+    """End every session and refresh token of the signed-in user, on every device."""
+    service.logout_all(session, principal=principal, client=client)
+    response = Response(status_code=204)
+    clear_session_cookie(response, secure=_secure(settings, client))
+    return response
+
+
+@router.get("/me", response_model=Me)
+@legacy_router.get("/me", response_model=Me)
+def get_me(session: SessionDep, settings: SettingsDep, principal: Authenticated) -> Me:
+    """Who the caller is. With authentication off: ``authenticated: false``."""
+    user = service.current_user(session, principal)
+    return Me(
+        authenticated=settings.require_auth and principal.credential is not CredentialKind.NONE,
+        auth_enabled=settings.require_auth,
+        registration_enabled=settings.require_auth and settings.allow_registration,
+        credential=principal.credential.value,
+        role=principal.role.value if principal.role else None,
+        is_superuser=principal.is_admin,
+        user=User.of(user) if user else None,
+        csrf_token=principal.csrf_token,
+    )
+
+
+@router.post("/password", response_model=LoginResponse)
+def change_password(
+    data: PasswordChange,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+    principal: Authenticated,
+) -> Response:
+    """Change your password. Every other session ends; this one continues in a fresh session:
+    the new cookie and token pair returned here (credentials issued before no longer work)."""
+    try:
+        issued = service.change_password(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            principal=principal,
+            current_password=data.current_password,
+            new_password=data.new_password,
+        )
+    except RecordedRefusal as refusal:
+        return _refused(refusal.error)
+    return _signed_in(issued, settings=settings, client=client, status=200)

@@ -1,0 +1,120 @@
+"""Password hashing: argon2id for new hashes; bcrypt and seed 004's scrypt verified and upgraded.
+
+New hashes are argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1), over the NFKC form
+of the password (NIST SP 800-63B asks verifiers to normalise). Hashes imported from the systems
+Playdeck replaces are verified over the password exactly as typed, the way they were made, and
+``verify_and_update`` hands back an argon2id replacement so the account upgrades on its next
+login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.base import ensure_str
+from pwdlib.hashers.bcrypt import BcryptHasher
+
+ARGON2_MEMORY_KIB = 19_456
+ARGON2_TIME_COST = 2
+ARGON2_PARALLELISM = 1
+BCRYPT_MAX_BYTES = 72
+
+# Seed 004 (Nuxt) stores ``salthex:hashhex`` from ``crypto.scrypt(password, salthex, 64)``: the
+# salt passed to scrypt is the 32-character hex *text*, not the decoded bytes, and Node's defaults
+# apply (N=16384, r=8, p=1). Those parameters are Node's documented defaults, not stored in the
+# hash, so they are an assumption about how the imported hashes were made.
+SCRYPT_N = 16_384
+SCRYPT_R = 8
+SCRYPT_P = 1
+SCRYPT_KEY_BYTES = 64
+_SCRYPT_FORMAT = re.compile(r"^([0-9a-f]{32}):([0-9a-f]{128})$")
+
+
+class LegacyScryptHasher:
+    """Verify-only hasher for seed 004's ``salthex:hashhex`` scrypt hashes."""
+
+    @classmethod
+    def identify(cls, hash: str | bytes) -> bool:
+        try:
+            return _SCRYPT_FORMAT.fullmatch(ensure_str(hash)) is not None
+        except UnicodeDecodeError:
+            return False
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        raise NotImplementedError("legacy scrypt hashes are verified, never created")
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:
+        match = _SCRYPT_FORMAT.fullmatch(ensure_str(hash))
+        if match is None:
+            return False
+        secret = password.encode("utf-8") if isinstance(password, str) else password
+        derived = hashlib.scrypt(
+            secret,
+            salt=match.group(1).encode("ascii"),
+            n=SCRYPT_N,
+            r=SCRYPT_R,
+            p=SCRYPT_P,
+            dklen=SCRYPT_KEY_BYTES,
+            maxmem=64 * 1024 * 1024,
+        )
+        return hmac.compare_digest(derived, bytes.fromhex(match.group(2)))
+
+    def check_needs_rehash(self, hash: str | bytes) -> bool:
+        return True
+
+
+class LegacyBcryptHasher(BcryptHasher):
+    """bcrypt as older systems used it: only the first 72 bytes ever counted.
+
+    bcrypt >= 5 refuses longer input instead of truncating; an imported hash was made from the
+    truncated bytes, so verify those (the argon2id replacement then covers the whole password).
+    """
+
+    def verify(self, password: str | bytes, hash: str | bytes) -> bool:
+        secret = password.encode("utf-8") if isinstance(password, str) else password
+        try:
+            return super().verify(secret[:BCRYPT_MAX_BYTES], hash)
+        except ValueError:
+            return False
+
+
+_ARGON2 = Argon2Hasher(
+    time_cost=ARGON2_TIME_COST, memory_cost=ARGON2_MEMORY_KIB, parallelism=ARGON2_PARALLELISM
+)
+_HASHER = PasswordHash((_ARGON2, LegacyBcryptHasher(), LegacyScryptHasher()))
+
+
+def normalize(password: str) -> str:
+    return unicodedata.normalize("NFKC", password)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(normalize(password))
+
+
+def verify_and_update(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """Whether ``password`` matches, and a new argon2id hash when the stored one is outdated."""
+    if _ARGON2.identify(password_hash):
+        return _HASHER.verify_and_update(normalize(password), password_hash)
+    for legacy in _HASHER.hashers[1:]:
+        if legacy.identify(password_hash):
+            if not legacy.verify(password, password_hash):
+                return False, None
+            return True, hash_password(password)
+    return False, None  # an unknown format never matches (and never raises)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password("playdeck dummy password, never assigned to anyone")
+
+
+def verify_dummy(password: str) -> None:
+    """Spend the time of a real verification, so unknown usernames answer as slowly."""
+    _HASHER.verify(normalize(password), _dummy_hash())

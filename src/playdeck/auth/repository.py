@@ -1,0 +1,130 @@
+"""SQL for login sessions and refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from playdeck.models import RefreshToken, User, UserSession
+
+
+def add_session(session: Session, row: UserSession) -> UserSession:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def session_by_hash(session: Session, token_hash: str) -> tuple[UserSession, User] | None:
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == token_hash)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def session_for_token(
+    session: Session, *, public_id: str, user_id: int
+) -> tuple[UserSession, User] | None:
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.public_id == public_id, UserSession.user_id == user_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def get_session(session: Session, session_id: int) -> UserSession | None:
+    return session.get(UserSession, session_id)
+
+
+def delete_session(session: Session, session_id: int) -> None:
+    session.execute(
+        delete(UserSession).where(UserSession.id == session_id),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def delete_user_sessions(session: Session, user_id: int, *, keep: int | None = None) -> int:
+    statement = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep)
+    result = session.execute(statement, execution_options={"synchronize_session": False})
+    return _rowcount(result)
+
+
+def delete_expired_sessions(session: Session, user_id: int, *, now: datetime) -> None:
+    session.execute(
+        delete(UserSession).where(UserSession.user_id == user_id, UserSession.expires_at <= now),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def extend_session(session: Session, session_id: int, *, expires_at: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.expires_at < expires_at)
+        .values(expires_at=expires_at),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def touch_session(session: Session, session_id: int, *, at: datetime) -> None:
+    session.execute(
+        update(UserSession).where(UserSession.id == session_id).values(last_seen_at=at),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def add_refresh_token(session: Session, row: RefreshToken) -> RefreshToken:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_refresh_token(session: Session, token_hash: str, *, now: datetime) -> bool:
+    """Mark the token used, if it is unused and unexpired. Exactly one caller ever gets ``True``.
+
+    The database arbitrates: PostgreSQL re-checks ``used_at IS NULL`` after a concurrent
+    transaction commits, SQLite serialises writers; the row count says who won.
+    """
+    result = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.token_hash == token_hash,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(used_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return _rowcount(result) == 1
+
+
+def refresh_token_by_hash(
+    session: Session, token_hash: str
+) -> tuple[RefreshToken, UserSession, User] | None:
+    row = session.execute(
+        select(RefreshToken, UserSession, User)
+        .join(UserSession, UserSession.id == RefreshToken.session_id)
+        .join(User, User.id == UserSession.user_id)
+        .where(RefreshToken.token_hash == token_hash)
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def prune_refresh_tokens(session: Session, session_id: int, *, now: datetime) -> None:
+    """Expired tokens of a family: too old to be presented, so no longer needed for reuse checks."""
+    session.execute(
+        delete(RefreshToken).where(
+            RefreshToken.session_id == session_id, RefreshToken.expires_at <= now
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _rowcount(result: object) -> int:
+    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -1,0 +1,401 @@
+"""Login, setup, registration, refresh, logout and password change.
+
+Refusals that must leave a trace (failure counters, lock, audit event, a revoked token family)
+are raised as ``RecordedRefusal``: the handler turns it into the error response *without*
+raising, so the request's transaction commits what the refusal recorded. Other errors raise as
+usual and roll everything back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy.orm import Session
+
+from playdeck.audit import service as audit
+from playdeck.audit.service import ANONYMOUS, Action, Actor, Outcome
+from playdeck.auth import repository, sessions
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.passwords import verify_and_update, verify_dummy
+from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
+from playdeck.auth.sessions import IssuedLogin, TokenPair
+from playdeck.auth.tokens import hash_secret
+from playdeck.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorized
+from playdeck.kit.clock import utcnow
+from playdeck.models import User, UserSession
+from playdeck.settings import Settings
+from playdeck.users import repository as users
+from playdeck.users import service as users_service
+
+logger = logging.getLogger("playdeck.auth")
+
+INVALID_CREDENTIALS = "Invalid username or password"
+
+
+class RecordedRefusal(Exception):
+    """A refusal whose side effects are already flushed and must be committed."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+def _invalid_credentials() -> Unauthorized:
+    return Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+
+
+def _invalid_refresh() -> Unauthorized:
+    return Unauthorized("Invalid or expired refresh token", code="invalid_refresh_token")
+
+
+def ensure_enabled(settings: Settings) -> None:
+    if not settings.require_auth:
+        raise BadRequest("authentication is disabled", code="auth_disabled")
+
+
+def login(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: RateLimits,
+    client: ClientInfo,
+    identifier: str,
+    password: str,
+    by_email: bool,
+) -> IssuedLogin:
+    """Check a password login. Order matters: rate limits, then the lock, then the (slow) hash.
+
+    Unknown names, wrong passwords and inactive accounts give the same 401 after the same work
+    (a dummy hash for unknown names); a locked name gives 423 whether or not it exists.
+    """
+    ensure_enabled(settings)
+    limits.check_login(ip=client.ip, identifier=identifier)
+    users.claim_sqlite_write_lock(session)
+    user = users.find_by_login(session, identifier, email_first=by_email)
+    if user is None:
+        _refuse_unknown(
+            session, limits=limits, client=client, identifier=identifier, password=password
+        )
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(
+            session,
+            action=Action.LOGIN_BLOCKED,
+            actor=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            target=user,
+            client=client,
+        )
+        raise RecordedRefusal(locked_error(user.locked_until.timestamp()))
+    valid, new_hash = verify_and_update(password, user.password_hash)
+    if not valid or not user.is_active:
+        _refuse_known(session, settings=settings, client=client, user=user, now=now, valid=valid)
+    if new_hash is not None:
+        user.password_hash = new_hash  # transparently upgraded to argon2id
+    users.record_success(session, user.id, at=now)
+    issued = sessions.start_session(session, user=user, settings=settings, client=client)
+    audit.record(
+        session,
+        action=Action.LOGIN_SUCCEEDED,
+        actor=Actor.user(user),
+        target=user,
+        client=client,
+        details={"session_id": issued.session_id, "rehashed": new_hash is not None},
+    )
+    return issued
+
+
+def _refuse_unknown(
+    session: Session, *, limits: RateLimits, client: ClientInfo, identifier: str, password: str
+) -> NoReturn:
+    fingerprint = account_key(identifier)[:16]
+    locked_until = limits.unknown_account_lock(identifier)
+    if locked_until is not None:
+        audit.record(
+            session,
+            action=Action.LOGIN_BLOCKED,
+            actor=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            client=client,
+            details={"unknown_name": fingerprint},
+        )
+        raise RecordedRefusal(locked_error(locked_until))
+    verify_dummy(password)
+    locked_now = limits.record_unknown_failure(identifier)
+    audit.record(
+        session,
+        action=Action.LOGIN_FAILED,
+        actor=ANONYMOUS,
+        outcome=Outcome.FAILURE,
+        client=client,
+        details={"reason": "unknown_user", "unknown_name": fingerprint},
+    )
+    if locked_now:
+        audit.record(
+            session,
+            action=Action.LOGIN_LOCKED_OUT,
+            actor=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            client=client,
+            details={"unknown_name": fingerprint},
+        )
+    raise RecordedRefusal(_invalid_credentials())
+
+
+def _refuse_known(
+    session: Session,
+    *,
+    settings: Settings,
+    client: ClientInfo,
+    user: User,
+    now: datetime,
+    valid: bool,
+) -> NoReturn:
+    failures = users.record_failure(session, user.id)
+    audit.record(
+        session,
+        action=Action.LOGIN_FAILED,
+        actor=ANONYMOUS,
+        outcome=Outcome.FAILURE,
+        target=user,
+        client=client,
+        details={"reason": "inactive" if valid else "wrong_password", "failures": failures},
+    )
+    if failures >= settings.lockout_attempts:
+        until = now + timedelta(minutes=settings.lockout_minutes)
+        users.lock(session, user.id, until=until)
+        audit.record(
+            session,
+            action=Action.LOGIN_LOCKED_OUT,
+            actor=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            target=user,
+            client=client,
+            details={"locked_until": until.isoformat(), "failures": failures},
+        )
+        logger.warning("account %s locked after %s failed logins", user.id, failures)
+    raise RecordedRefusal(_invalid_credentials())
+
+
+def setup(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: RateLimits,
+    client: ClientInfo,
+    username: str,
+    password: str,
+    name: str | None,
+    email: str | None,
+) -> IssuedLogin:
+    """Create the first administrator and sign it in; 409 once any user exists."""
+    ensure_enabled(settings)
+    limits.check_sensitive("setup", ip=client.ip, account=username)
+    user = users_service.create_user(
+        session,
+        settings=settings,
+        username=username,
+        password=password,
+        email=email,
+        display_name=name,
+        role="admin",
+        actor=Actor.system("setup"),
+        client=client,
+        via="setup",
+        only_if_first=True,
+    )
+    audit.record(
+        session, action=Action.SETUP_COMPLETED, actor=Actor.user(user), target=user, client=client
+    )
+    users.record_success(session, user.id, at=utcnow())
+    return sessions.start_session(session, user=user, settings=settings, client=client)
+
+
+def register(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: RateLimits,
+    client: ClientInfo,
+    email: str,
+    password: str,
+    full_name: str | None,
+    username: str | None,
+) -> User:
+    """Self-registration (role ``user``; the very first account of an empty instance is admin).
+
+    A taken username or email answers 409 with one generic message for both.
+    """
+    ensure_enabled(settings)
+    if not settings.allow_registration:
+        raise Forbidden("Registration is disabled", code="registration_disabled")
+    limits.check_register(ip=client.ip, email=email)
+    user = users_service.create_user(
+        session,
+        settings=settings,
+        username=username or email.strip().lower(),
+        password=password,
+        email=email,
+        display_name=full_name,
+        role="user",
+        actor=ANONYMOUS,
+        client=client,
+        via="registration",
+        first_becomes_admin=True,
+    )
+    audit.record(
+        session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client
+    )
+    return user
+
+
+def _live(row: UserSession, user: User, now: datetime) -> bool:
+    return row.expires_at > now and user.is_active
+
+
+def refresh(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: RateLimits,
+    client: ClientInfo,
+    refresh_token: str,
+) -> TokenPair:
+    """Rotate a refresh token (RFC 9700): the presented one dies, a new pair is issued.
+
+    Presenting a token that was already used revokes its whole family (the login session), unless
+    it was used less than ``refresh_reuse_grace_seconds`` ago (a client's benign double send).
+    """
+    ensure_enabled(settings)
+    limits.check_sensitive("refresh", ip=client.ip)
+    token_hash = hash_secret(refresh_token)
+    now = utcnow()
+    # The claim is the transaction's first statement, so on SQLite it waits for the write lock
+    # rather than reading a snapshot another refresh could make stale.
+    won = repository.claim_refresh_token(session, token_hash, now=now)
+    found = repository.refresh_token_by_hash(session, token_hash)
+    if found is None:
+        raise _invalid_refresh()
+    token, row, user = found
+    if not won:
+        if token.used_at is None:
+            raise _invalid_refresh()  # expired, never used
+        grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+        if grace and now - token.used_at <= grace and _live(row, user, now):
+            return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+        sessions.end_session(session, row.id)
+        audit.record(
+            session,
+            action=Action.REFRESH_REUSED,
+            actor=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            target=user,
+            client=client,
+            details={"session_id": row.id},
+        )
+        logger.warning("refresh token reuse: session %s of user %s revoked", row.id, user.id)
+        raise RecordedRefusal(
+            Unauthorized(
+                "Refresh token already used; the session has been revoked",
+                code="refresh_token_reused",
+            )
+        )
+    if not _live(row, user, now) or token.created_at < user.password_changed_at:
+        raise _invalid_refresh()
+    repository.prune_refresh_tokens(session, row.id, now=now)
+    return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+
+
+def logout(
+    session: Session, *, principal: Principal, refresh_token: str | None, client: ClientInfo
+) -> None:
+    """End this login session, and the one the given refresh token belongs to (if it is the
+    caller's own)."""
+    ended: list[int] = []
+    if principal.session_id is not None:
+        sessions.end_session(session, principal.session_id)
+        ended.append(principal.session_id)
+    if refresh_token and principal.user_id is not None:
+        found = repository.refresh_token_by_hash(session, hash_secret(refresh_token))
+        if found is not None and found[2].id == principal.user_id and found[1].id not in ended:
+            sessions.end_session(session, found[1].id)
+            ended.append(found[1].id)
+    if principal.user_id is not None:
+        audit.record(
+            session,
+            action=Action.LOGOUT,
+            actor=Actor.of(principal),
+            client=client,
+            details={"sessions_ended": len(ended)},
+        )
+
+
+def logout_all(session: Session, *, principal: Principal, client: ClientInfo) -> int:
+    if principal.user_id is None:
+        return 0
+    ended = repository.delete_user_sessions(session, principal.user_id)
+    audit.record(
+        session,
+        action=Action.LOGOUT_ALL,
+        actor=Actor.of(principal),
+        client=client,
+        details={"sessions_ended": ended},
+    )
+    return ended
+
+
+def change_password(
+    session: Session,
+    *,
+    settings: Settings,
+    limits: RateLimits,
+    client: ClientInfo,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+) -> IssuedLogin:
+    """Change one's own password. Every session of the user ends, this one included, and the
+    caller gets a fresh session (new cookie, new token pair): nothing issued before the change,
+    not even in the same second, keeps working, and the session id rotates."""
+    ensure_enabled(settings)
+    if principal.credential not in (CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN):
+        raise Forbidden("Sign in with your password to change it", code="password_login_required")
+    if principal.user_id is None:
+        raise Forbidden("Sign in with your password to change it", code="password_login_required")
+    limits.check_sensitive("password", ip=client.ip, account=str(principal.user_id))
+    user = users.get(session, principal.user_id)
+    if user is None:
+        raise NotFound("User not found")
+    users_service.check_new_password(user=user, password=new_password, settings=settings)
+    valid, _ = verify_and_update(current_password, user.password_hash)
+    if not valid:
+        audit.record(
+            session,
+            action=Action.PASSWORD_CHANGE_FAILED,
+            actor=Actor.of(principal),
+            outcome=Outcome.FAILURE,
+            target=user,
+            client=client,
+        )
+        raise RecordedRefusal(
+            Forbidden("Current password is incorrect", code="invalid_current_password")
+        )
+    users_service.set_password(session, user=user, password=new_password, settings=settings)
+    ended = repository.delete_user_sessions(session, user.id)
+    issued = sessions.start_session(session, user=user, settings=settings, client=client)
+    audit.record(
+        session,
+        action=Action.PASSWORD_CHANGED,
+        actor=Actor.of(principal),
+        target=user,
+        client=client,
+        details={"other_sessions_ended": max(0, ended - 1), "session_id": issued.session_id},
+    )
+    return issued
+
+
+def current_user(session: Session, principal: Principal) -> User | None:
+    return users.get(session, principal.user_id) if principal.user_id is not None else None

@@ -1,0 +1,55 @@
+"""Where a credential travels: the session cookie, ``Authorization: Bearer``, ``X-API-Key``."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+SESSION_COOKIE = "playdeck_session"
+API_KEY_HEADER = "x-api-key"
+API_KEY_PREFIX = "pd_"
+MAX_CREDENTIAL_LENGTH = 4096
+
+
+def bearer_token(request: Request) -> str | None:
+    """The bearer value, or ``None`` when no ``Authorization: Bearer`` header was sent.
+
+    Other schemes (a proxy's Basic auth passed through) are not Playdeck credentials: ignored.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+def presented_api_key(request: Request) -> str | None:
+    """An API key from ``X-API-Key`` or a bearer value with the ``pd_`` prefix."""
+    header = request.headers.get(API_KEY_HEADER)
+    if header is not None:
+        return header.strip()
+    bearer = bearer_token(request)
+    if bearer is not None and bearer.startswith(API_KEY_PREFIX):
+        return bearer
+    return None
+
+
+def has_header_credential(request: Request) -> bool:
+    return bearer_token(request) is not None or API_KEY_HEADER in request.headers
+
+
+def set_session_cookie(response: Response, value: str, *, max_age: int, secure: bool) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+
+
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)

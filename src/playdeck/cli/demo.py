@@ -1,0 +1,471 @@
+"""``playdeck demo``: fill a fresh database with demo projects so a newcomer sees a living
+dashboard with one command.
+
+The runs are generated as ``RunRecord``s and stored through ``ingest.service.ingest_run``, the
+path every real report takes. They tell stories the pages are built to show: a flaky search
+suggestion, a WebKit-only flake, a coupon regression on ``main`` fixed a few runs later, a slow
+week for checkout, a feature branch that breaks payments, skipped tests, retries with
+screenshots and traces. The same seed gives the same data.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.db import make_engine, make_sessionmaker
+from playdeck.ingest.records import (
+    AttachmentRecord,
+    AttemptRecord,
+    ReportFileRecord,
+    ReportRecord,
+    RunRecord,
+    TestRecord,
+)
+from playdeck.ingest.service import ingest_run
+from playdeck.kit.clock import utcnow
+from playdeck.projects.service import list_projects
+from playdeck.settings import Settings
+from playdeck.storage.base import BlobStore
+from playdeck.storage.filesystem import FilesystemBlobStore
+
+DEFAULT_RUNS = 300
+HISTORY_DAYS = 45
+ATTACH_RECENT = 40  # runs (newest) whose failures carry screenshots and traces
+MAX_FILE_BYTES = 10 * 1024 * 1024
+BROWSERS = ("chromium", "firefox", "webkit")
+BRANCHES = (
+    "feat/checkout-redesign",
+    "fix/login-timeout",
+    "renovate/playwright-1.49",
+    "feat/wishlist",
+)
+AUTHORS = ("Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Linus Pauling")
+COMMITS = (
+    "Fix rounding of discounted totals",
+    "Speed up product search",
+    "Add wishlist button to product cards",
+    "Upgrade Playwright to 1.49",
+    "Refactor checkout state machine",
+    "Retry payment webhook on 5xx",
+    "Translate account pages",
+    "Lazy-load review images",
+    "Tighten login rate limit",
+    "Show shipping estimate in cart",
+)
+
+# (file, describe path, title, typical duration in ms, tags)
+STOREFRONT = (
+    ("tests/auth.spec.ts", ("Login",), "signs in with email and password", 2100, ("smoke",)),
+    ("tests/auth.spec.ts", ("Login",), "shows an error for a wrong password", 1600, ()),
+    ("tests/auth.spec.ts", ("Login",), "locks the account after five attempts", 5200, ()),
+    ("tests/auth.spec.ts", ("Password reset",), "sends a reset email", 3100, ()),
+    ("tests/cart.spec.ts", ("Cart",), "adds an item", 1800, ("smoke",)),
+    ("tests/cart.spec.ts", ("Cart",), "removes an item", 1700, ()),
+    ("tests/cart.spec.ts", ("Cart",), "updates the quantity", 1900, ()),
+    ("tests/cart.spec.ts", ("Cart",), "keeps items after a reload", 2600, ()),
+    ("tests/checkout.spec.ts", ("Checkout",), "pays by card", 6400, ("smoke",)),
+    ("tests/checkout.spec.ts", ("Checkout",), "applies a coupon", 4100, ()),
+    ("tests/checkout.spec.ts", ("Checkout",), "offers shipping options", 3300, ()),
+    ("tests/checkout.spec.ts", ("Checkout", "Confirmation"), "sends the order email", 7800, ()),
+    ("tests/checkout.spec.ts", ("Checkout", "Confirmation"), "shows the order number", 3900, ()),
+    ("tests/search.spec.ts", ("Search",), "finds a product by name", 1400, ("smoke",)),
+    ("tests/search.spec.ts", ("Search",), "filters by price", 2200, ()),
+    ("tests/search.spec.ts", ("Search",), "explains when nothing matches", 1100, ()),
+    ("tests/search.spec.ts", ("Search",), "suggests while typing", 1900, ()),
+    ("tests/product.spec.ts", ("Product page",), "zooms the gallery", 2500, ()),
+    ("tests/product.spec.ts", ("Product page",), "pages through reviews", 2800, ()),
+    ("tests/product.spec.ts", ("Product page",), "adds to the wishlist", 2000, ()),
+    ("tests/account.spec.ts", ("Account",), "edits the profile", 2300, ()),
+    ("tests/account.spec.ts", ("Account",), "lists past orders", 2900, ()),
+    ("tests/account.spec.ts", ("Account",), "manages addresses", 3500, ()),
+    ("tests/a11y.spec.ts", ("Accessibility",), "home page has no violations", 3600, ()),
+    ("tests/a11y.spec.ts", ("Accessibility",), "checkout has no violations", 4200, ()),
+)
+BILLING = (
+    ("tests/test_invoices.py", "TestInvoices", "test_create_invoice", 120),
+    ("tests/test_invoices.py", "TestInvoices", "test_invoice_totals_include_tax", 45),
+    ("tests/test_invoices.py", "TestInvoices", "test_void_paid_invoice_is_refused", 60),
+    ("tests/test_invoices.py", "TestInvoices", "test_pdf_rendering", 900),
+    ("tests/test_payments.py", "TestPayments", "test_card_payment", 300),
+    ("tests/test_payments.py", "TestPayments", "test_declined_card", 250),
+    ("tests/test_payments.py", "TestPayments", "test_partial_refund", 280),
+    ("tests/test_payments.py", "TestPayments", "test_currency_conversion", 80),
+    ("tests/test_webhooks.py", "TestWebhooks", "test_signature_is_checked", 40),
+    ("tests/test_webhooks.py", "TestWebhooks", "test_delivery_is_retried", 1500),
+    ("tests/test_webhooks.py", "TestWebhooks", "test_events_are_ordered", 700),
+    ("tests/test_subscriptions.py", "TestSubscriptions", "test_upgrade_prorates", 150),
+    ("tests/test_subscriptions.py", "TestSubscriptions", "test_cancel_at_period_end", 110),
+    ("tests/test_subscriptions.py", "TestSubscriptions", "test_trial_conversion", 130),
+)
+ADMIN = Principal.builtin_admin()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    projects: list[str]
+    runs: int
+    results: int
+
+
+class DemoRefused(Exception):
+    """The database is not fresh; demo data would mix with real data."""
+
+
+# --- files: a fake screenshot per spec file, a small trace, a page snapshot -----------------
+
+
+def _png(
+    width: int, height: int, rects: list[tuple[int, int, int, int, tuple[int, int, int]]]
+) -> bytes:
+    """A PNG of flat rectangles (later ones on top) on white: a page-like screenshot."""
+    canvas = [bytearray(b"\xff" * (width * 3)) for _ in range(height)]
+    for x, y, w, h, colour in rects:
+        span = bytes(colour) * w
+        for row in canvas[y : y + h]:
+            row[x * 3 : (x + w) * 3] = span
+    raw = b"".join(b"\x00" + bytes(row) for row in canvas)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+@cache
+def screenshot(file: str) -> bytes:
+    rng = random.Random(file)  # noqa: S311 - demo pictures, not secrets
+    accent = (rng.randrange(20, 120), rng.randrange(80, 160), rng.randrange(150, 230))
+    grey, line, red = (236, 239, 243), (208, 213, 220), (207, 34, 46)
+    rects = [(0, 0, 640, 44, (36, 41, 47)), (16, 14, 90, 16, accent), (0, 44, 150, 356, grey)]
+    rects += [(16, 64 + 28 * i, 110, 10, line) for i in range(8)]
+    for i in range(6):
+        rects.append((176, 70 + 34 * i, rng.randrange(200, 430), 12, line))
+    rects += [
+        (176, 290, 120, 34, accent),
+        (318, 284, 250, 46, red),
+        (322, 288, 242, 38, (255, 241, 240)),
+    ]
+    rects.append((334, 302, 150, 10, red))
+    return _png(640, 400, rects)
+
+
+def trace(title: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("trace.trace", date_time=(2024, 1, 1, 0, 0, 0))
+        archive.writestr(info, f'{{"type":"context-options","title":"{title}"}}\n')
+    return buffer.getvalue()
+
+
+def failure_files(file: str, title: str) -> list[AttachmentRecord]:
+    snapshot = (
+        f'# Page snapshot\n\n```yaml\n- banner: Acme Shop\n- main:\n  - heading "{title}"\n```\n'
+    )
+    return [
+        AttachmentRecord(name="screenshot", content_type="image/png", body=screenshot(file)),
+        AttachmentRecord(name="trace", content_type="application/zip", body=trace(title)),
+        AttachmentRecord(
+            name="error-context", content_type="text/markdown", body=snapshot.encode()
+        ),
+    ]
+
+
+# --- how each test behaves ---------------------------------------------------------------------
+
+
+def _storefront_error(title: str, file: str, timed_out: bool) -> tuple[str, str]:
+    if timed_out:
+        message = "Test timeout of 30000ms exceeded.\n\nwaiting for getByText('Order confirmed')"
+    elif "coupon" in title:
+        message = (
+            "Error: expect(locator).toHaveText(expected) failed\n\n"
+            "Locator: getByTestId('order-total')\nExpected: \"Total: $90.00\"\n"
+            'Received: "Total: $100.00"\nTimeout: 5000ms'
+        )
+    elif "suggests" in title:
+        message = (
+            "Error: expect(locator).toBeVisible() failed\n\n"
+            "Locator: getByRole('listbox', { name: 'Suggestions' })\n"
+            "Expected: visible\nTimeout: 5000ms\nError: element(s) not found"
+        )
+    else:
+        message = (
+            "Error: page.click: Target page, context or browser has been closed\n"
+            "Call log:\n  - waiting for getByRole('button', { name: 'Continue' })"
+        )
+    stack = f"{message.splitlines()[0]}\n    at /builds/acme/storefront/{file}:42:31"
+    return message, stack
+
+
+def _storefront_outcome(
+    rng: random.Random, title: str, browser: str, branch: str, phase: float
+) -> str:
+    if title == "zooms the gallery" and browser == "webkit":
+        return "skipped"
+    if title == "checkout has no violations" and browser == "firefox":
+        return "skipped"
+    if title == "applies a coupon" and branch == "main" and 0.62 <= phase < 0.645:
+        return "failed"
+    redesign = branch == "feat/checkout-redesign"
+    if redesign and title in ("pays by card", "shows the order number") and rng.random() < 0.45:
+        return "failed"
+    roll = rng.random()
+    if title == "suggests while typing":
+        return "flaky" if roll < 0.12 else "failed" if roll < 0.15 else "passed"
+    if title == "keeps items after a reload" and browser == "webkit":
+        return "flaky" if roll < 0.10 else "passed"
+    if title == "sends the order email":
+        return "timedout" if roll < 0.04 else "flaky" if roll < 0.12 else "passed"
+    return "failed" if roll < 0.002 else "passed"
+
+
+def _attempts(
+    outcome: str,
+    duration: int,
+    error: tuple[str, str] | None,
+    files: list[AttachmentRecord],
+    stdout: str,
+) -> list[AttemptRecord]:
+    message, stack = error or (None, None)
+    if outcome == "skipped":
+        return [AttemptRecord(retry=0, status="skipped")]
+    if outcome == "passed":
+        return [AttemptRecord(retry=0, status="passed", duration_ms=duration, stdout=stdout)]
+    first_status = "timedout" if outcome == "timedout" else "failed"
+    last_status = "passed" if outcome == "flaky" else first_status
+    attempts = [
+        AttemptRecord(
+            retry=retry,
+            status=status,
+            duration_ms=duration if status == "passed" else int(duration * 1.4),
+            error_message=message if status != "passed" else None,
+            error_stack=stack if status != "passed" else None,
+            stdout=stdout,
+            attachments=list(files) if status != "passed" else [],
+        )
+        for retry, status in enumerate((first_status, last_status))
+    ]
+    return attempts
+
+
+# --- the runs ------------------------------------------------------------------------------
+
+
+def _start_times(rng: random.Random, count: int, now: datetime) -> list[datetime]:
+    first = now - timedelta(days=HISTORY_DAYS)
+    span = (now - timedelta(hours=1) - first).total_seconds()
+    return sorted(first + timedelta(seconds=rng.random() * span) for _ in range(count))
+
+
+def storefront_runs(rng: random.Random, count: int, now: datetime) -> Iterator[RunRecord]:
+    sha = f"{rng.getrandbits(160):040x}"
+    for index, started in enumerate(_start_times(rng, count, now)):
+        phase = index / max(1, count - 1)
+        branch = "main" if rng.random() < 0.72 else rng.choice(BRANCHES)
+        if branch != "main" or rng.random() < 0.5:
+            sha = f"{rng.getrandbits(160):040x}"
+        attach = index >= count - ATTACH_RECENT
+        tests: list[TestRecord] = []
+        for line, (file, describe, title, base, tags) in enumerate(STOREFRONT):
+            for browser in BROWSERS:
+                slow = 1.6 if "checkout" in file and 0.40 <= phase < 0.50 else 1.0
+                browser_factor = {"chromium": 1.0, "firefox": 1.15, "webkit": 1.3}[browser]
+                duration = int(base * slow * browser_factor * rng.uniform(0.8, 1.25))
+                outcome = _storefront_outcome(rng, title, browser, branch, phase)
+                failing = outcome in ("failed", "timedout", "flaky")
+                error = _storefront_error(title, file, outcome == "timedout") if failing else None
+                files = failure_files(file, title) if failing and attach else []
+                stdout = f"GET /api/session 200 ({rng.randrange(20, 90)} ms)\n"
+                attempts = _attempts(outcome, duration, error, files, stdout)
+                annotations = []
+                if outcome == "skipped":
+                    annotations.append(
+                        {"type": "fixme", "description": f"Not supported on {browser} yet"}
+                    )
+                if title == "suggests while typing":
+                    annotations.append({"type": "issue", "description": "SHOP-412"})
+                final_error = error if outcome in ("failed", "timedout") else None
+                tests.append(
+                    TestRecord(
+                        file=file,
+                        title_path=[*describe, title],
+                        outcome=outcome,
+                        browser_project=browser,
+                        expected_status="passed" if outcome != "skipped" else "skipped",
+                        duration_ms=sum(a.duration_ms for a in attempts),
+                        location=f"{file}:{12 + 9 * line}:5",
+                        tags=list(tags),
+                        annotations=annotations,
+                        error_message=final_error[0] if final_error else None,
+                        error_stack=final_error[1] if final_error else None,
+                        attempts=attempts,
+                    )
+                )
+        build = 1200 + index
+        reports = []
+        if index >= count - 3:
+            page = f"<!doctype html><title>Playwright report</title><h1>Run e2e #{build}</h1>"
+            reports.append(
+                ReportRecord(
+                    type="playwright-html",
+                    label="HTML report",
+                    entry="index.html",
+                    files=[ReportFileRecord(path="index.html", body=page.encode())],
+                )
+            )
+        yield RunRecord(
+            source_format="playwright",
+            started_at=started,
+            duration_ms=sum(t.duration_ms for t in tests) // 4 + rng.randrange(6000, 12000),
+            project_name="Acme Storefront",
+            project_description="End-to-end tests of the web shop (Playwright, three browsers).",
+            name=f"e2e #{build}",
+            branch=branch,
+            commit_sha=sha,
+            commit_message=rng.choice(COMMITS),
+            author=rng.choice(AUTHORS),
+            ci_provider="github-actions",
+            ci_build_number=str(build),
+            ci_build_url=f"https://github.com/acme/storefront/actions/runs/{8_100_000 + build}",
+            environment="staging",
+            tags=["e2e"],
+            metadata={"playwright": {"version": "1.49.1", "workers": 4}, "shard": "1/1"},
+            tests=tests,
+            reports=reports,
+        )
+
+
+def billing_runs(rng: random.Random, count: int, now: datetime) -> Iterator[RunRecord]:
+    for index, started in enumerate(_start_times(rng, count, now)):
+        tests: list[TestRecord] = []
+        for file, cls, name, base in BILLING:
+            roll = rng.random()
+            if name == "test_delivery_is_retried":
+                outcome = "flaky" if roll < 0.10 else "passed"
+            elif name == "test_pdf_rendering" and index % 9 == 0:
+                outcome = "skipped"
+            else:
+                outcome = "failed" if roll < 0.003 else "passed"
+            duration = int(base * rng.uniform(0.7, 1.4))
+            error = (
+                "AssertionError: assert 502 == 200\n +  where 502 = <Response [502]>.status_code",
+                f"{file}:88: in {name}\n    assert response.status_code == 200\n"
+                "E   AssertionError: assert 502 == 200",
+            )
+            failing = outcome in ("failed", "flaky")
+            attempts = _attempts(outcome, duration, error if failing else None, [], "")
+            tests.append(
+                TestRecord(
+                    file=file,
+                    title_path=[cls, name],
+                    outcome=outcome,
+                    duration_ms=sum(a.duration_ms for a in attempts),
+                    error_message=error[0] if outcome == "failed" else None,
+                    error_stack=error[1] if outcome == "failed" else None,
+                    attempts=attempts,
+                )
+            )
+        yield RunRecord(
+            source_format="junit",
+            started_at=started,
+            duration_ms=sum(t.duration_ms for t in tests) + rng.randrange(2000, 4000),
+            project_name="Billing API",
+            project_description="pytest suite of the billing service.",
+            branch="main",
+            commit_sha=f"{rng.getrandbits(160):040x}",
+            author=rng.choice(AUTHORS),
+            ci_provider="gitlab-ci",
+            ci_build_number=str(5000 + index),
+            tests=tests,
+        )
+
+
+def seed_demo(
+    session: Session, store: BlobStore, *, runs: int, seed: int, now: datetime
+) -> DemoSummary:
+    """Store the demo runs (``runs`` for the main project, a third as many for the second)."""
+    existing, _next = list_projects(session, principal=ADMIN, q=None, cursor=None, limit=1)
+    if existing:
+        raise DemoRefused(
+            "the database already has projects; the demo fills a fresh one "
+            "(point PLAYDECK_DATA_DIR at an empty folder)"
+        )
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    records = [
+        *storefront_runs(rng, runs, now),
+        *billing_runs(rng, max(1, runs // 3), now),
+    ]
+    records.sort(key=lambda r: r.started_at)
+    for record in records:
+        ingest_run(
+            session,
+            store=store,
+            principal=ADMIN,
+            record=record,
+            auto_create_project=True,
+            max_file_bytes=MAX_FILE_BYTES,
+        )
+    return DemoSummary(
+        projects=["Acme Storefront", "Billing API"],
+        runs=len(records),
+        results=sum(len(r.tests) for r in records),
+    )
+
+
+def make_demo_command(
+    load_settings: Callable[[], Settings], migrate: Callable[[Settings], None]
+) -> Callable[..., None]:
+    """The ``demo`` command, given ``cli.main``'s settings loader and migration step (this
+    module cannot import ``cli.main``, which imports it)."""
+    err = Console(stderr=True, soft_wrap=True)
+
+    def demo(
+        runs: int = typer.Option(
+            DEFAULT_RUNS, min=1, max=5000, help="Runs of the main demo project."
+        ),
+        seed: int = typer.Option(7, help="Random seed: the same seed gives the same data."),
+    ) -> None:
+        """Fill a fresh database with two demo projects and a few hundred runs."""
+        settings = load_settings()
+        migrate(settings)
+        engine = make_engine(settings.effective_database_url)
+        store = FilesystemBlobStore(settings.files_dir)
+        try:
+            with make_sessionmaker(engine)() as session:
+                try:
+                    summary = seed_demo(session, store, runs=runs, seed=seed, now=utcnow())
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        except DemoRefused as exc:
+            err.print(f"[red]playdeck: {exc}[/]")
+            raise typer.Exit(1) from None
+        finally:
+            engine.dispose()
+        err.print(
+            f"Demo data: {summary.runs} runs, {summary.results} test results in "
+            f"{', '.join(summary.projects)}. Start the server with: playdeck serve"
+        )
+
+    return demo

@@ -1,0 +1,184 @@
+"""``playdeck users``: create or promote an administrator, list, unlock, reset, deactivate.
+
+The recovery path when nobody can sign in: it talks to the database directly, through the same
+services (password policy, audit log) as the API. Passwords are prompted with hidden input when
+not given as options.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.orm import Session
+
+from playdeck.audit.service import Actor
+from playdeck.db import make_engine, make_sessionmaker
+from playdeck.errors import AppError
+from playdeck.kit.clock import utcnow
+from playdeck.migrations import upgrade
+from playdeck.models import User
+from playdeck.settings import Settings
+from playdeck.users import repository
+from playdeck.users import service as users_service
+
+users_app = typer.Typer(
+    help="User accounts (works without a running server).", no_args_is_help=True
+)
+
+# Tables keep whole cells when piped (a terminal gets its own width).
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def cli_settings() -> Settings:
+    """Settings from the environment, or exit with a one-line reason."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first.get("msg", "invalid setting")).removeprefix("Value error, ")
+        err.print(f"[red]playdeck: configuration error:[/] {message}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def database_session() -> Iterator[Session]:
+    """One session for the whole command, committed once at the end (migrations applied first)."""
+    settings = cli_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    except AppError as exc:
+        err.print(f"[red]playdeck:[/] {exc.detail}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+def find_user(session: Session, ref: str) -> User:
+    user = repository.find_by_ref(session, ref)
+    if user is None:
+        err.print(f"[red]playdeck:[/] no user {ref!r} (give an id, username or email)")
+        raise typer.Exit(1)
+    return user
+
+
+def _ask_password(given: str | None) -> str:
+    if given is not None:
+        return given
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: str = typer.Option(..., help="The administrator's email (also a login name)."),
+    username: str | None = typer.Option(None, help="Login name (default: the email)."),
+    password: str | None = typer.Option(
+        None, help="Password (prompted with hidden input when omitted; avoid shell history)."
+    ),
+    name: str | None = typer.Option(None, help="Display name."),
+) -> None:
+    """Create an administrator, or promote the existing user with this email or username."""
+    with database_session() as session:
+        settings = cli_settings()
+        existing = repository.find_by_email(session, email) or (
+            repository.find_by_username(session, username) if username else None
+        )
+        if existing is not None:
+            users_service.promote_to_admin(
+                session, user=existing, actor=Actor.cli(), settings=settings, password=password
+            )
+            out.print(f"Promoted existing user {existing.username!r} (id {existing.id}) to admin.")
+            return
+        user = users_service.create_user(
+            session,
+            settings=settings,
+            username=username or email.strip().lower(),
+            password=_ask_password(password),
+            email=email,
+            display_name=name,
+            role="admin",
+            actor=Actor.cli(),
+            via="cli",
+        )
+        out.print(f"Created administrator {user.username!r} (id {user.id}).")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user, with role, status and lockout."""
+    with database_session() as session:
+        now = utcnow()
+        table = Table("id", "username", "email", "role", "active", "locked until", "last login")
+        for user in repository.list_all(session):
+            locked = user.locked_until if user.locked_until and user.locked_until > now else None
+            table.add_row(
+                *(
+                    Text(cell)
+                    for cell in (
+                        str(user.id),
+                        user.username,
+                        user.email or "",
+                        user.role,
+                        "yes" if user.is_active else "no",
+                        locked.isoformat(timespec="seconds") if locked else "",
+                        user.last_login_at.isoformat(timespec="seconds")
+                        if user.last_login_at
+                        else "",
+                    )
+                )
+            )
+        out.print(table)
+
+
+@users_app.command("unlock")
+def unlock(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+    """Clear a login lockout now."""
+    with database_session() as session:
+        found = find_user(session, user)
+        users_service.unlock(session, user=found, actor=Actor.cli())
+        out.print(f"Unlocked {found.username!r}.")
+
+
+@users_app.command("reset-password")
+def reset_password(
+    user: str = typer.Argument(..., help="Id, username or email."),
+    password: str | None = typer.Option(None, help="New password (prompted when omitted)."),
+) -> None:
+    """Set a new password, clear any lockout and end every session of the user."""
+    with database_session() as session:
+        settings = cli_settings()
+        found = find_user(session, user)
+        users_service.reset_password(
+            session,
+            user=found,
+            password=_ask_password(password),
+            settings=settings,
+            actor=Actor.cli(),
+        )
+        out.print(f"Password of {found.username!r} reset; all of its sessions ended.")
+
+
+@users_app.command("deactivate")
+def deactivate(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+    """Deactivate a user: its sessions, tokens and logins stop working at once."""
+    with database_session() as session:
+        found = find_user(session, user)
+        users_service.deactivate(session, user=found, actor=Actor.cli())
+        out.print(f"Deactivated {found.username!r}.")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.kit.clock import utcnow
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column
+
+USER_ROLES = ("admin", "reporter", "user")
+
+
+class User(CreatedAtMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'reporter', 'user')", name="role"),
+        # A deleted user's id is never handed to a new account (the audit log names ids).
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = id_column()
+    username: Mapped[str] = mapped_column(String(150), nullable=False)
+    # Stored lower-case; NULLs do not collide in a unique constraint on either backend.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="user")
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whole seconds, so it compares exactly with a JWT's integer ``iat``.
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+# Usernames are ASCII (see users.schemas), so lower() agrees on SQLite and PostgreSQL.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)

@@ -1,0 +1,41 @@
+"""Finding a stored file a caller may read: every lookup resolves its project first."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import require_project
+from playdeck.errors import NotFound
+from playdeck.models import Attachment, Report, ReportFile
+from playdeck.runs.files import repository
+
+
+def get_attachment(session: Session, *, principal: Principal, attachment_id: int) -> Attachment:
+    found = repository.get_attachment(session, attachment_id)
+    if found is None:
+        raise NotFound("Attachment not found")
+    attachment, project_id = found
+    require_project(principal, Permission.PROJECT_READ, project_id)
+    return attachment
+
+
+def get_report(session: Session, *, principal: Principal, report_id: int) -> Report:
+    found = repository.get_report(session, report_id)
+    if found is None:
+        raise NotFound("Report not found")
+    report, project_id = found
+    require_project(principal, Permission.PROJECT_READ, project_id)
+    return report
+
+
+def get_report_file(
+    session: Session, *, principal: Principal, report_id: int, path: str
+) -> ReportFile:
+    """The file stored at ``path`` inside the report: a row lookup, never a filesystem join."""
+    report = get_report(session, principal=principal, report_id=report_id)
+    found = repository.get_report_file(session, report.id, path)
+    if found is None:
+        raise NotFound("No such file in this report")
+    return found

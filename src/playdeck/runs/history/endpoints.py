@@ -1,0 +1,63 @@
+"""``/api/tests/{id}``, ``/api/tests/{id}/history`` and ``/api/projects/{ref}/tests``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.projects.service import get_project
+from playdeck.runs.filters import IdPath
+from playdeck.runs.history import service
+from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail
+
+router = APIRouter(tags=["tests"])
+
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.get("/api/tests/{test_id}", response_model=TestDetail)
+def get_test(
+    test_id: IdPath,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+) -> TestDetail:
+    """A test's stable identity (file, describe path, title, browser project) and project."""
+    test, project = service.get_test(session, principal=principal, test_id=test_id)
+    return service.describe_test(test, project)
+
+
+@router.get("/api/tests/{test_id}/history", response_model=HistoryPage)
+def get_test_history(
+    test_id: IdPath,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> HistoryPage:
+    """This test's results across runs, newest first, with each run's branch and commit."""
+    test, _project = service.get_test(session, principal=principal, test_id=test_id)
+    return service.list_history(session, test=test, cursor=cursor, limit=limit)
+
+
+@router.get("/api/projects/{ref}/tests", response_model=ProjectTestPage)
+def list_project_tests(
+    ref: str,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    days: Annotated[int, Query(ge=1, le=365, description="Window of the flake rate.")] = 30,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> ProjectTestPage:
+    """The project's tests by full title, with the latest outcome and flakiness of each."""
+    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
+    return service.list_project_tests(
+        session, project=project, q=q, days=days, cursor=cursor, limit=limit
+    )

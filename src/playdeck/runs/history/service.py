@@ -1,0 +1,100 @@
+"""Test use cases: a test's identity, its history across runs, a project's searchable tests."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import require_project
+from playdeck.errors import NotFound
+from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
+from playdeck.models import Project, Test
+from playdeck.runs.analytics.service import flake_stats_of
+from playdeck.runs.filters import contains_pattern, encode_time_id, time_id_cursor
+from playdeck.runs.history import repository
+from playdeck.runs.history.schemas import (
+    HistoryEntry,
+    HistoryPage,
+    ProjectTest,
+    ProjectTestPage,
+    TestDetail,
+)
+from playdeck.runs.schemas import ProjectRef, TestRef
+
+
+def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[Test, Project]:
+    """The test and its project; 404 when missing or in a project hidden from ``principal``."""
+    found = repository.get_test(session, test_id)
+    if found is None:
+        raise NotFound("Test not found")
+    require_project(principal, Permission.PROJECT_READ, found[1].id)
+    return found
+
+
+def describe_test(test: Test, project: Project) -> TestDetail:
+    return TestDetail(
+        **TestRef.of(test).model_dump(), project=ProjectRef.of(project), created_at=test.created_at
+    )
+
+
+def list_history(session: Session, *, test: Test, cursor: str | None, limit: int) -> HistoryPage:
+    """The test's results across runs, newest first."""
+    rows = repository.list_history(
+        session, test_id=test.id, after=time_id_cursor(cursor), limit=limit
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_time_id(rows[-1].run_started_at, rows[-1].id)
+    items = [
+        HistoryEntry(
+            result_id=row.id,
+            run_id=row.run_id,
+            run_name=row.name,
+            started_at=row.run_started_at,
+            branch=row.branch,
+            commit=row.commit_sha,
+            outcome=row.outcome,
+            duration_ms=row.duration_ms,
+            retry_count=row.retry_count,
+            error_message=row.error_message,
+        )
+        for row in rows
+    ]
+    return HistoryPage(items=items, next_cursor=next_cursor)
+
+
+def list_project_tests(
+    session: Session, *, project: Project, q: str | None, days: int, cursor: str | None, limit: int
+) -> ProjectTestPage:
+    """A page of the project's tests by title, each with its latest outcome and flakiness.
+
+    Three statements whatever the page size: the page, the latest result of each test (an
+    index seek per test) and the flake statistics of the page's tests over ``days``.
+    """
+    raw = decode_cursor(cursor, arity=2)
+    after = (cursor_str(raw[0]), cursor_int(raw[1])) if raw else None
+    pattern = contains_pattern(q) if q else None
+    tests = repository.list_tests(
+        session, project_id=project.id, pattern=pattern, after=after, limit=limit
+    )
+    next_cursor = None
+    if len(tests) > limit:
+        tests = tests[:limit]
+        next_cursor = encode_cursor([tests[-1].full_title, tests[-1].id])
+    ids = [t.id for t in tests]
+    latest = repository.latest_results(session, ids)
+    stats = flake_stats_of(session, project_id=project.id, test_ids=ids, days=days)
+    items = []
+    for test in tests:
+        outcome, at = latest.get(test.id, (None, None))
+        items.append(
+            ProjectTest(
+                **TestRef.of(test).model_dump(),
+                last_outcome=outcome,
+                last_run_at=at,
+                flakiness=stats.get(test.id),
+            )
+        )
+    return ProjectTestPage(days=days, items=items, next_cursor=next_cursor)

@@ -1,0 +1,129 @@
+"""SQL for users. Counters change with single UPDATE statements so concurrent logins never lose
+a failure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from playdeck.models import User
+
+USER_CREATION_LOCK_KEY = 0x706C6179_6465636B  # "playdeck"
+
+
+def lock_user_creation(session: Session) -> None:
+    """Serialise "create a user if none exists" across processes, inside this transaction.
+
+    PostgreSQL takes a transaction-scoped advisory lock. SQLite has one writer at a time, so the
+    transaction takes the write lock first: a deferred transaction that read before writing would
+    fail with a stale snapshot instead of waiting its turn.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": USER_CREATION_LOCK_KEY})
+    elif dialect == "sqlite":
+        claim_sqlite_write_lock(session)
+
+
+def claim_sqlite_write_lock(session: Session) -> None:
+    """Make SQLite take its write lock now, while the transaction has read nothing yet.
+
+    An UPDATE that matches no row still starts a write transaction, and SQLite waits (busy
+    timeout) for the lock instead of failing, because no read snapshot can be stale yet.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(User).where(text("1 = 0")).values(id=User.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def get(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def find_by_username(session: Session, username: str) -> User | None:
+    return session.scalars(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).first()
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.strip().lower())).first()
+
+
+def find_by_login(session: Session, identifier: str, *, email_first: bool = False) -> User | None:
+    """The account a login name designates: username or email, the named field first."""
+    lookups = (
+        (find_by_email, find_by_username) if email_first else (find_by_username, find_by_email)
+    )
+    for lookup in lookups:
+        user = lookup(session, identifier)
+        if user is not None:
+            return user
+    return None
+
+
+def find_by_ref(session: Session, ref: str) -> User | None:
+    """A user by numeric id, username or email (the CLI's way to name one)."""
+    if ref.isascii() and ref.isdigit():
+        return session.get(User, int(ref))
+    return find_by_login(session, ref)
+
+
+def exists_any(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
+def username_or_email_taken(session: Session, *, username: str, email: str | None) -> bool:
+    taken = func.lower(User.username) == username.lower()
+    if email:
+        taken = taken | (User.email == email)
+    return session.scalar(select(User.id).where(taken).limit(1)) is not None
+
+
+def list_all(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+def add(session: Session, user: User) -> User:
+    session.add(user)
+    session.flush()
+    return user
+
+
+def record_failure(session: Session, user_id: int) -> int:
+    """Add one consecutive failure atomically; returns the new count."""
+    count = session.scalar(
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_login_count=User.failed_login_count + 1)
+        .returning(User.failed_login_count)
+    )
+    return int(count or 0)
+
+
+def lock(session: Session, user_id: int, *, until: datetime) -> None:
+    session.execute(
+        update(User).where(User.id == user_id).values(locked_until=until, failed_login_count=0)
+    )
+
+
+def unlock(session: Session, user_id: int) -> None:
+    session.execute(
+        update(User).where(User.id == user_id).values(locked_until=None, failed_login_count=0)
+    )
+
+
+def record_success(session: Session, user_id: int, *, at: datetime) -> None:
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_login_count=0, locked_until=None, last_login_at=at)
+    )
+
+
+def delete_user(session: Session, user_id: int) -> None:
+    session.execute(delete(User).where(User.id == user_id))

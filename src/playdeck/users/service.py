@@ -1,0 +1,197 @@
+"""Users: creation (with the password policy), and the administrative changes the CLI and the
+admin API make. Every change is audited; services flush, the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth import repository as sessions
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.passwords import hash_password
+from playdeck.auth.policy import check_password_policy
+from playdeck.errors import Conflict, InvalidInput
+from playdeck.kit.clock import utcnow
+from playdeck.models import User
+from playdeck.models.user import USER_ROLES
+from playdeck.settings import Settings
+from playdeck.users import repository
+from playdeck.users.schemas import clean_display_name, clean_email, clean_username
+
+TAKEN_MESSAGE = "That username or email cannot be used"
+
+
+def password_epoch(now: datetime | None = None) -> datetime:
+    """Whole seconds: access tokens carry ``iat`` in seconds and are compared against it."""
+    return (now or utcnow()).replace(microsecond=0)
+
+
+def _clean(value: str, cleaner: Any, field: str) -> Any:
+    try:
+        return cleaner(value)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code=f"invalid_{field}") from None
+
+
+def create_user(
+    session: Session,
+    *,
+    settings: Settings,
+    username: str,
+    password: str,
+    actor: Actor,
+    email: str | None = None,
+    display_name: str | None = None,
+    role: str = "user",
+    client: ClientInfo | None = None,
+    via: str,
+    only_if_first: bool = False,
+    first_becomes_admin: bool = False,
+) -> User:
+    """Create a user, serialised against concurrent creations.
+
+    ``only_if_first`` refuses (409) once any user exists: setup and the start-up admin.
+    ``first_becomes_admin`` gives the first account of an empty instance the admin role:
+    registration is one of the ways to get the first administrator.
+    """
+    username = _clean(username, clean_username, "username")
+    email = _clean(email, clean_email, "email") if email else None
+    display_name = _clean(display_name, clean_display_name, "name") if display_name else None
+    if role not in USER_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", code="invalid_role")
+    repository.lock_user_creation(session)  # first statement: see lock_user_creation
+    is_first = not repository.exists_any(session)
+    if only_if_first and not is_first:
+        raise Conflict("Setup is already complete: users exist", code="setup_complete")
+    check_password_policy(
+        password, min_length=settings.password_min_length, username=username, email=email
+    )
+    if first_becomes_admin and is_first:
+        role = "admin"
+    if repository.username_or_email_taken(session, username=username, email=email):
+        raise Conflict(TAKEN_MESSAGE, code="user_exists")
+    now = utcnow()
+    user = repository.add(
+        session,
+        User(
+            username=username,
+            email=email,
+            display_name=display_name,
+            role=role,
+            is_active=True,
+            password_hash=hash_password(password),
+            failed_login_count=0,
+            password_changed_at=password_epoch(now),
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    audit.record(
+        session,
+        action=Action.USER_CREATED,
+        actor=actor,
+        target=user,
+        client=client,
+        details={"role": role, "via": via, "first_user": is_first},
+    )
+    return user
+
+
+def check_new_password(*, user: User, password: str, settings: Settings) -> None:
+    check_password_policy(
+        password, min_length=settings.password_min_length, username=user.username, email=user.email
+    )
+
+
+def set_password(session: Session, *, user: User, password: str, settings: Settings) -> None:
+    """Replace the password; every token issued before this second stops working."""
+    check_new_password(user=user, password=password, settings=settings)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = password_epoch()
+    session.flush()
+
+
+def unlock(session: Session, *, user: User, actor: Actor, client: ClientInfo | None = None) -> User:
+    was_locked = user.locked_until is not None and user.locked_until > utcnow()
+    repository.unlock(session, user.id)
+    session.refresh(user)
+    audit.record(
+        session,
+        action=Action.USER_UNLOCKED,
+        actor=actor,
+        target=user,
+        client=client,
+        details={"was_locked": was_locked},
+    )
+    return user
+
+
+def reset_password(
+    session: Session, *, user: User, password: str, settings: Settings, actor: Actor
+) -> User:
+    """An administrator's reset: new password, lock cleared, every session ended."""
+    set_password(session, user=user, password=password, settings=settings)
+    repository.unlock(session, user.id)
+    ended = sessions.delete_user_sessions(session, user.id)
+    session.refresh(user)
+    audit.record(
+        session,
+        action=Action.USER_PASSWORD_RESET,
+        actor=actor,
+        target=user,
+        details={"sessions_ended": ended},
+    )
+    return user
+
+
+def deactivate(session: Session, *, user: User, actor: Actor) -> User:
+    """Deactivate and end every session; tokens already issued fail on their next use."""
+    user.is_active = False
+    session.flush()
+    ended = sessions.delete_user_sessions(session, user.id)
+    audit.record(
+        session,
+        action=Action.USER_DEACTIVATED,
+        actor=actor,
+        target=user,
+        details={"sessions_ended": ended},
+    )
+    return user
+
+
+def promote_to_admin(
+    session: Session,
+    *,
+    user: User,
+    actor: Actor,
+    settings: Settings,
+    password: str | None = None,
+) -> User:
+    """Make an existing user an active, unlocked administrator (the CLI's recovery path)."""
+    changes = {"role": [user.role, "admin"], "is_active": [user.is_active, True]}
+    if password is not None:
+        set_password(session, user=user, password=password, settings=settings)
+        sessions.delete_user_sessions(session, user.id)
+    user.role = "admin"
+    user.is_active = True
+    session.flush()
+    repository.unlock(session, user.id)
+    session.refresh(user)
+    audit.record(
+        session,
+        action=Action.USER_UPDATED,
+        actor=actor,
+        target=user,
+        details={"changes": changes, "password_set": password is not None},
+    )
+    return user
+
+
+def delete_user(session: Session, *, user: User, actor: Actor) -> None:
+    """Delete a user; the cascade ends its sessions and refresh tokens with it."""
+    audit.record(session, action=Action.USER_DELETED, actor=actor, target=user)
+    repository.delete_user(session, user.id)

@@ -1,0 +1,137 @@
+"""HTML error pages for browsers; every other caller keeps RFC 9457 problem+json.
+
+``install_html_errors`` wraps the handlers ``playdeck.errors.install_error_handlers`` registered:
+a request outside ``/api/`` whose ``Accept`` prefers ``text/html`` gets a page, anything else
+gets exactly what the JSON handler answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from playdeck.errors import AppError
+from playdeck.web.headers import add_page_headers
+from playdeck.web.rendering import render
+
+logger = logging.getLogger("playdeck.errors")
+
+# Starlette's handler type: sync or async, taking the exception it was registered for.
+Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+API_PREFIX = "/api/"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+JSON_TYPES = ("application/json", "application/problem+json")
+
+# What a person should read for each status; the domain's own detail is used where it is safe.
+TITLES = {
+    400: "Bad request",
+    401: "Sign in required",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid request",
+    423: "Account locked",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def _quality(accept: str, wanted: tuple[str, ...]) -> float:
+    """Highest q the ``Accept`` header gives any of ``wanted`` by name (wildcards ignored)."""
+    best = 0.0
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if media.lower() not in wanted:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best
+
+
+def prefers_html(request: Request) -> bool:
+    """A browser asking for a page: not an API path, and HTML named in ``Accept`` at least as
+    strongly as JSON (``*/*`` alone, as curl sends, is not a browser)."""
+    if request.url.path.startswith(API_PREFIX):
+        return False
+    accept = request.headers.get("accept", "")
+    html = _quality(accept, HTML_TYPES)
+    return html > 0 and html >= _quality(accept, JSON_TYPES)
+
+
+def error_page(request: Request, status: int, detail: str | None) -> Response:
+    title = TITLES.get(status) or HTTPStatus(status).phrase
+    response = render(
+        request,
+        "errors/error.html",
+        principal=None,
+        status_code=status,
+        status=status,
+        title=title,
+        detail=detail,
+    )
+    # A 500 leaves through Starlette's outermost middleware, past SecurityHeadersMiddleware.
+    add_page_headers(response.headers)
+    return response
+
+
+def _page_detail(exc: Exception, status: int) -> str | None:
+    if isinstance(exc, AppError):
+        return exc.detail
+    if isinstance(exc, RequestValidationError):
+        return "The address or the form has a value this page does not accept."
+    if status == 404:
+        return "There is nothing at this address."
+    if isinstance(exc, StarletteHTTPException) and isinstance(exc.detail, str):
+        return exc.detail
+    return None
+
+
+def _status_of(exc: AppError | RequestValidationError | StarletteHTTPException) -> int:
+    if isinstance(exc, AppError):
+        return exc.status
+    if isinstance(exc, RequestValidationError):
+        return 422
+    return exc.status_code
+
+
+def _negotiating(json_handler: Handler) -> Handler:
+    async def handler(request: Request, exc: Exception) -> Response:
+        if not prefers_html(request):
+            answer = json_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        if isinstance(exc, (AppError, RequestValidationError, StarletteHTTPException)):
+            status = _status_of(exc)
+            response = error_page(request, status, _page_detail(exc, status))
+        else:
+            logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+            response = error_page(request, 500, "The error was logged. Try again in a moment.")
+        if isinstance(exc, (AppError, StarletteHTTPException)) and exc.headers:
+            for name, value in exc.headers.items():
+                if name.lower() != "www-authenticate":
+                    response.headers[name] = value
+        return response
+
+    return handler
+
+
+def install_html_errors(app: FastAPI) -> None:
+    """Wrap the problem+json handlers already on ``app`` (install those first)."""
+    for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
+        json_handler = app.exception_handlers[exc_class]
+        app.add_exception_handler(exc_class, _negotiating(json_handler))

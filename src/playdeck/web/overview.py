@@ -1,0 +1,87 @@
+"""``/``: every project the viewer may read, with its latest run and a pass-rate sparkline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.models import Project, Run
+from playdeck.projects.service import list_projects
+from playdeck.runs.schemas import pass_rate
+from playdeck.settings import Settings
+from playdeck.web import charts, queries
+from playdeck.web.params import CursorQuery
+from playdeck.web.rendering import render, with_query
+
+router = APIRouter()
+
+PROJECTS_PER_PAGE = 24
+SPARKLINE_RUNS = 20
+
+
+def server_url(request: Request, settings: Settings) -> str:
+    """The base URL clients should send results to (for the commands of empty states)."""
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def run_pass_rate(run: Run) -> float | None:
+    return pass_rate(total=run.total, passed=run.passed, flaky=run.flaky, skipped=run.skipped)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectCard:
+    project: Project
+    latest: Run | None
+    pass_rate: float | None
+    sparkline: Markup | None
+    recent: int = 0
+    recent_failed: int = 0
+
+    @classmethod
+    def of(cls, project: Project, runs: list[Run]) -> ProjectCard:
+        if not runs:
+            return cls(project=project, latest=None, pass_rate=None, sparkline=None)
+        rates = [run_pass_rate(run) for run in runs]
+        spark = charts.sparkline(
+            rates, label=f"Pass rate of the last {len(runs)} runs of {project.name}"
+        )
+        return cls(
+            project=project,
+            latest=runs[-1],
+            pass_rate=rates[-1],
+            sparkline=spark,
+            recent=len(runs),
+            recent_failed=sum(1 for run in runs if run.status != "passed"),
+        )
+
+
+@router.get("/", response_class=HTMLResponse)
+def show_overview(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    projects, next_cursor = list_projects(
+        session, principal=principal, q=None, cursor=cursor, limit=PROJECTS_PER_PAGE
+    )
+    recent = queries.recent_runs(session, [p.id for p in projects], per_project=SPARKLINE_RUNS)
+    cards = [ProjectCard.of(p, recent[p.id]) for p in projects]
+    return render(
+        request,
+        "overview.html",
+        principal=principal,
+        cards=cards,
+        server=server_url(request, settings),
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+    )

@@ -1,0 +1,68 @@
+"""Query and path values of the pages, parsed the way a person types them.
+
+GET forms send every field, empty ones as ``""``: an empty filter means "no filter". A page id
+that is not a positive integer is a page that does not exist (404), not a validation error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import Query
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import check_route
+from playdeck.errors import AppError, InvalidInput, NotFound
+from playdeck.kit.pagination import MAX_ID
+from playdeck.settings import Settings
+
+TextQuery = Annotated[str | None, Query(max_length=200)]
+CursorQuery = Annotated[str | None, Query(max_length=1000)]
+
+
+def page_id(value: str, *, what: str) -> int:
+    """The id in a page's path; anything but a positive integer in range is a 404."""
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise NotFound(f"{what} not found")
+    return int(value)
+
+
+def text(value: str | None) -> str | None:
+    """A text filter: stripped, ``None`` when blank."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def day(value: str | None, *, name: str) -> date | None:
+    """A ``YYYY-MM-DD`` date input; ``None`` when blank, 422 when malformed."""
+    value = text(value)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", code="invalid_date") from None
+
+
+def day_start(value: date | None) -> datetime | None:
+    """Midnight UTC at the start of ``value``."""
+    return None if value is None else datetime.combine(value, time(), UTC)
+
+
+def day_after(value: date | None) -> datetime | None:
+    """Midnight UTC at the end of ``value``: an inclusive "until" date as an exclusive bound."""
+    return None if value is None else datetime.combine(value + timedelta(days=1), time(), UTC)
+
+
+def may(principal: Principal, permission: Permission, settings: Settings) -> bool:
+    """Whether the route gate lets ``principal`` use ``permission`` (to show or hide controls;
+    the action's own route checks again)."""
+    try:
+        check_route(principal, permission, public_read=settings.public_read)
+    except AppError:
+        return False
+    return True

@@ -1,0 +1,227 @@
+"""``/projects`` (list, search, create) and ``/projects/{slug}`` (runs, trends, durations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import Conflict
+from playdeck.models import Project
+from playdeck.models.run import RUN_STATUSES
+from playdeck.projects import service as projects_service
+from playdeck.projects.schemas import ProjectCreate
+from playdeck.runs import service as runs_service
+from playdeck.runs.analytics import service as analytics_service
+from playdeck.runs.analytics.schemas import TrendPoint
+from playdeck.runs.schemas import Run
+from playdeck.settings import Settings
+from playdeck.web import charts, queries
+from playdeck.web.overview import server_url
+from playdeck.web.params import CursorQuery, TextQuery, day, day_after, day_start, may, text
+from playdeck.web.rendering import format_duration, render, set_flash, with_query
+
+router = APIRouter()
+
+PROJECTS_PER_PAGE = 50
+RUNS_PER_PAGE = 30
+TREND_RUNS = 60
+
+
+@dataclass(slots=True)
+class ProjectForm:
+    name: str = ""
+    description: str = ""
+    error: str | None = None
+
+
+def _projects_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    q: str | None,
+    cursor: str | None,
+    form: ProjectForm,
+    status_code: int = 200,
+) -> HTMLResponse:
+    q = text(q)
+    projects, next_cursor = projects_service.list_projects(
+        session, principal=principal, q=q, cursor=cursor, limit=PROJECTS_PER_PAGE
+    )
+    return render(
+        request,
+        "projects/list.html",
+        principal=principal,
+        status_code=status_code,
+        projects=projects,
+        q=q or "",
+        form=form,
+        can_create=may(principal, Permission.PROJECT_CREATE, settings),
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+    )
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def list_projects(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
+    q: TextQuery = None,
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    return _projects_page(
+        request, session, settings, principal, q=q, cursor=cursor, form=ProjectForm()
+    )
+
+
+def _form_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "form"
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{field.capitalize()}: {message}"
+
+
+@router.post("/projects", response_class=HTMLResponse, response_model=None)
+def create_project(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
+    name: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Create a project from the form. The form carries ``csrf_token``: with authentication on,
+    the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
+    form = ProjectForm(name=name, description=description)
+    try:
+        data = ProjectCreate(name=name, description=text(description))
+        project = projects_service.create_project(session, data=data)
+    except ValidationError as exc:
+        form.error = _form_error(exc)
+        status = 422
+    except Conflict as exc:
+        form.error = exc.detail
+        status = 409
+    else:
+        response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
+        set_flash(response, "project-created")
+        return response
+    return _projects_page(
+        request, session, settings, principal, q=None, cursor=None, form=form, status_code=status
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilters:
+    branch: str | None
+    status: str | None
+    since: str | None
+    until: str | None
+
+    @property
+    def active(self) -> bool:
+        return any((self.branch, self.status, self.since, self.until))
+
+
+def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Markup]:
+    bars = [
+        charts.RunBar(
+            href=f"/runs/{p.run_id}",
+            label=(
+                f"Run #{p.run_id} ({p.status}): {p.counts.passed} passed, "
+                f"{p.counts.failed + p.counts.timedout + p.counts.interrupted} failed, "
+                f"{p.counts.flaky} flaky, {p.counts.skipped} skipped"
+            ),
+            passed=p.counts.passed,
+            failed=p.counts.failed + p.counts.timedout + p.counts.interrupted,
+            flaky=p.counts.flaky,
+            skipped=p.counts.skipped,
+        )
+        for p in points
+    ]
+    durations = [
+        charts.Point(
+            value=p.duration_ms,
+            label=f"Run #{p.run_id}: {format_duration(p.duration_ms)}",
+            href=f"/runs/{p.run_id}",
+        )
+        for p in points
+    ]
+    return (
+        charts.run_bars(bars, label=f"Outcomes of the last {len(points)} runs of {project.name}"),
+        charts.line_chart(
+            durations, label=f"Duration of the last {len(points)} runs of {project.name}"
+        ),
+    )
+
+
+@router.get("/projects/{ref}", response_class=HTMLResponse)
+def show_project(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    branch: TextQuery = None,
+    status: TextQuery = None,
+    since: TextQuery = None,
+    until: TextQuery = None,
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    project = projects_service.get_project(
+        session, principal=principal, ref=ref, permission=Permission.PROJECT_READ
+    )
+    filters = RunFilters(
+        branch=text(branch), status=text(status), since=text(since), until=text(until)
+    )
+    rows, next_cursor = runs_service.list_runs(
+        session,
+        principal=principal,
+        project_ref=str(project.id),
+        branch=filters.branch,
+        status=filters.status,
+        since=day_start(day(filters.since, name="From")),
+        until=day_after(day(filters.until, name="To")),
+        cursor=cursor,
+        limit=RUNS_PER_PAGE,
+    )
+    runs = [Run.of(run, p, "") for run, p in rows]
+    trend = analytics_service.trends(
+        session, project=project, runs=TREND_RUNS, branch=filters.branch
+    )
+    bars, durations = trend_charts(project, trend.items)
+    longest = max((p.duration_ms for p in trend.items), default=0)
+    return render(
+        request,
+        "projects/runs.html",
+        principal=principal,
+        project=project,
+        tab="runs",
+        runs=runs,
+        counts_bar=charts.counts_bar,
+        filters=filters,
+        statuses=RUN_STATUSES,
+        branches=queries.branches(session, project.id),
+        trend_count=len(trend.items),
+        trend_bars=bars,
+        duration_chart=durations,
+        longest=longest,
+        empty_project=not runs and not filters.active and not cursor,
+        server=server_url(request, settings),
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+        clear_url=request.url.path,
+    )

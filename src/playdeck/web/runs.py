@@ -1,0 +1,119 @@
+"""``/runs/{id}``: a run's header and its tests, failures first, with everything to debug them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep
+from playdeck.runs import service as runs_service
+from playdeck.runs.schemas import RunDetail
+from playdeck.web import charts
+from playdeck.web.params import CursorQuery, TextQuery, page_id, text
+from playdeck.web.rendering import render, with_query
+
+router = APIRouter()
+
+RESULTS_PER_PAGE = 40
+FAILING = frozenset({"failed", "timedout", "interrupted"})
+# The outcome filter's choices: (query value, label). Values are the service's comma lists.
+OUTCOME_CHOICES = (
+    ("", "All outcomes"),
+    ("failed,timedout,interrupted", "Failures"),
+    ("flaky", "Flaky"),
+    ("passed", "Passed"),
+    ("skipped", "Skipped"),
+    ("failed", "Failed only"),
+    ("timedout", "Timed out"),
+    ("interrupted", "Interrupted"),
+)
+INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
+INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
+MAX_METADATA_ROWS = 60
+MAX_METADATA_VALUE = 400
+
+
+def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
+    if len(rows) >= MAX_METADATA_ROWS:
+        return
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, rows)
+        return
+    if value is None or value in ("", [], {}):
+        return
+    shown = value if isinstance(value, str) else orjson.dumps(value).decode()
+    if len(shown) > MAX_METADATA_VALUE:
+        shown = shown[: MAX_METADATA_VALUE - 1] + "…"
+    rows.append((prefix, shown))
+
+
+def metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
+    """A run's free-form metadata as ``("scm.branch", "main")`` rows, bounded for the page."""
+    rows: list[tuple[str, str]] = []
+    _flatten("", metadata, rows)
+    return rows
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def show_run(
+    run_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    outcome: TextQuery = None,
+    q: TextQuery = None,
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    run, project = runs_service.get_run(
+        session, principal=principal, run_id=page_id(run_id, what="Run")
+    )
+    reports = runs_service.list_reports(session, run=run)
+    detail = RunDetail.of_detail(run, project, reports, "")
+    outcome, q = text(outcome), text(q)
+    tests, next_cursor = runs_service.list_run_tests(
+        session, run=run, outcome=outcome, q=q, cursor=cursor, limit=RESULTS_PER_PAGE
+    )
+    c = detail.counts
+    chips = [
+        ("failed,timedout,interrupted", "failed", "Failed", c.failed + c.timedout + c.interrupted),
+        ("flaky", "flaky", "Flaky", c.flaky),
+        ("passed", "passed", "Passed", c.passed),
+        ("skipped", "skipped", "Skipped", c.skipped),
+    ]
+    return render(
+        request,
+        "runs/detail.html",
+        principal=principal,
+        project=project,
+        run=detail,
+        metadata=metadata_rows(detail.metadata),
+        counts_bar=charts.counts_bar(
+            passed=c.passed,
+            failed=c.failed + c.timedout + c.interrupted,
+            flaky=c.flaky,
+            skipped=c.skipped,
+            width=240,
+            height=10,
+        ),
+        chips=[
+            (with_query(request, outcome=value, cursor=None), css, label, count, value == outcome)
+            for value, css, label, count in chips
+        ],
+        tests=tests,
+        failing=FAILING,
+        inline_images=INLINE_IMAGES,
+        inline_videos=INLINE_VIDEOS,
+        outcome=outcome or "",
+        outcome_choices=OUTCOME_CHOICES,
+        q=q or "",
+        filtered=bool(outcome or q),
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+    )

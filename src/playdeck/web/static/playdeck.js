@@ -1,0 +1,82 @@
+// Playdeck's only script: progressive enhancement, the pages work without it.
+// - <time datetime> elements: the viewer's locale and time zone, and "3 hours ago" where marked.
+// - command blocks: a copy button.
+(function () {
+  "use strict";
+
+  var UNITS = [
+    ["year", 365 * 24 * 3600],
+    ["month", 30 * 24 * 3600],
+    ["week", 7 * 24 * 3600],
+    ["day", 24 * 3600],
+    ["hour", 3600],
+    ["minute", 60],
+    ["second", 1],
+  ];
+
+  function relative(date, now, format) {
+    var seconds = (date.getTime() - now) / 1000;
+    for (var i = 0; i < UNITS.length; i++) {
+      var unit = UNITS[i];
+      if (Math.abs(seconds) >= unit[1] || unit[0] === "second") {
+        return format.format(Math.round(seconds / unit[1]), unit[0]);
+      }
+    }
+    return "";
+  }
+
+  function localiseTimes(root) {
+    var absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    var rtf = typeof Intl.RelativeTimeFormat === "function"
+      ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" })
+      : null;
+    var now = Date.now();
+    var nodes = root.querySelectorAll("time[datetime]");
+    for (var i = 0; i < nodes.length; i++) {
+      var node = nodes[i];
+      var date = new Date(node.getAttribute("datetime"));
+      if (isNaN(date.getTime())) continue;
+      var local = absolute.format(date);
+      if (node.hasAttribute("data-relative") && rtf) {
+        node.textContent = relative(date, now, rtf);
+        node.title = local;
+      } else {
+        node.textContent = local;
+        node.title = date.toISOString();
+      }
+    }
+  }
+
+  function addCopyButtons(root) {
+    if (!navigator.clipboard) return;
+    var blocks = root.querySelectorAll("pre.command");
+    for (var i = 0; i < blocks.length; i++) {
+      (function (pre) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "copy-button";
+        button.textContent = "Copy";
+        button.addEventListener("click", function () {
+          navigator.clipboard.writeText(pre.innerText.trim()).then(function () {
+            button.textContent = "Copied";
+            setTimeout(function () { button.textContent = "Copy"; }, 1500);
+          }, function () {
+            button.textContent = "Copy failed";
+          });
+        });
+        pre.parentNode.insertBefore(button, pre);
+      })(blocks[i]);
+    }
+  }
+
+  function start() {
+    localiseTimes(document);
+    addCopyButtons(document);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,170 @@
+"""A project's tests (``/projects/{slug}/tests``), one test's history (``/tests/{id}``) and the
+flaky ranking (``/projects/{slug}/flaky``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep
+from playdeck.projects.service import get_project
+from playdeck.runs.analytics import service as analytics_service
+from playdeck.runs.history import service as history_service
+from playdeck.runs.history.schemas import HistoryEntry
+from playdeck.web import charts
+from playdeck.web.params import CursorQuery, TextQuery, page_id, text
+from playdeck.web.rendering import format_duration, format_utc, render, with_query
+
+router = APIRouter()
+
+TESTS_PER_PAGE = 50
+FLAKE_DAYS = 30
+STRIP_RESULTS = 50
+HISTORY_PER_PAGE = 50
+RECENT_ERRORS = 5
+FLAKY_WINDOWS = (7, 14, 30, 90)
+FLAKY_STEP = 50
+FLAKY_MAX = 500
+MAX_DAYS = 365
+
+
+@router.get("/projects/{ref}/tests", response_class=HTMLResponse)
+def list_project_tests(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    q: TextQuery = None,
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
+    q = text(q)
+    page = history_service.list_project_tests(
+        session, project=project, q=q, days=FLAKE_DAYS, cursor=cursor, limit=TESTS_PER_PAGE
+    )
+    return render(
+        request,
+        "projects/tests.html",
+        principal=principal,
+        project=project,
+        tab="tests",
+        tests=page.items,
+        days=page.days,
+        q=q or "",
+        rate_bar=charts.rate_bar,
+        next_url=with_query(request, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecentError:
+    message: str
+    times: int
+    latest: HistoryEntry
+
+
+def recent_errors(entries: list[HistoryEntry], *, limit: int) -> list[RecentError]:
+    """Distinct error messages, most recent first, each with how often it occurred."""
+    counts = Counter(e.error_message for e in entries if e.error_message)
+    seen: dict[str, RecentError] = {}
+    for entry in entries:
+        message = entry.error_message
+        if message and message not in seen:
+            seen[message] = RecentError(message=message, times=counts[message], latest=entry)
+    return list(seen.values())[:limit]
+
+
+def _entry_label(entry: HistoryEntry) -> str:
+    where = f" on {entry.branch}" if entry.branch else ""
+    return (
+        f"{entry.outcome} in run #{entry.run_id}{where}, {format_utc(entry.started_at)}, "
+        f"{format_duration(entry.duration_ms)}"
+    )
+
+
+@router.get("/tests/{test_id}", response_class=HTMLResponse)
+def show_test(
+    test_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    test, project = history_service.get_test(
+        session, principal=principal, test_id=page_id(test_id, what="Test")
+    )
+    latest = history_service.list_history(session, test=test, cursor=None, limit=STRIP_RESULTS)
+    page = (
+        history_service.list_history(session, test=test, cursor=cursor, limit=HISTORY_PER_PAGE)
+        if cursor
+        else latest
+    )
+    oldest_first = list(reversed(latest.items))
+    outcomes = Counter(e.outcome for e in latest.items)
+    return render(
+        request,
+        "tests/detail.html",
+        principal=principal,
+        project=project,
+        test=history_service.describe_test(test, project),
+        strip=charts.history_strip(
+            [
+                charts.Cell(outcome=e.outcome, label=_entry_label(e), href=f"/runs/{e.run_id}")
+                for e in oldest_first
+            ],
+            label=f"Outcomes of the last {len(oldest_first)} results, oldest first",
+        ),
+        durations=charts.line_chart(
+            [
+                charts.Point(
+                    value=e.duration_ms,
+                    label=f"Run #{e.run_id}: {format_duration(e.duration_ms)}",
+                    href=f"/runs/{e.run_id}",
+                )
+                for e in oldest_first
+            ],
+            label=f"Duration of the last {len(oldest_first)} results",
+        ),
+        longest=max((e.duration_ms for e in latest.items), default=0),
+        strip_count=len(latest.items),
+        outcomes=sorted(outcomes.items(), key=lambda kv: -kv[1]),
+        errors=recent_errors(latest.items, limit=RECENT_ERRORS),
+        history=page.items,
+        next_url=with_query(request, cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+    )
+
+
+@router.get("/projects/{ref}/flaky", response_class=HTMLResponse)
+def show_flaky_tests(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
+    limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
+) -> HTMLResponse:
+    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
+    # One more than shown tells whether a "show more" link leads anywhere.
+    report = analytics_service.flaky_tests(session, project=project, days=days, limit=limit + 1)
+    more = len(report.items) > limit
+    report.items = report.items[:limit]
+    return render(
+        request,
+        "projects/flaky.html",
+        principal=principal,
+        project=project,
+        tab="flaky",
+        report=report,
+        windows=[(d, with_query(request, days=d, limit=None)) for d in FLAKY_WINDOWS],
+        rate_bar=charts.rate_bar,
+        more_url=with_query(request, limit=min(FLAKY_MAX, limit + FLAKY_STEP)) if more else None,
+    )

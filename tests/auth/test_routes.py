@@ -1,0 +1,65 @@
+"""With authentication on, every /api route refuses anonymous callers except the public few."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from playdeck.settings import Settings
+
+PUBLIC_API = {
+    "/api/auth/login",
+    "/api/auth/setup",
+    "/api/auth/register",
+    "/api/auth/refresh",
+}
+PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def _api_routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every documented /api operation (the OpenAPI document is the public route table)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.startswith("/api/")
+        for method in operations
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+def test_every_api_route_but_the_public_ones_answers_401(auth_client: TestClient) -> None:
+    routes = _api_routes(auth_client)
+    assert routes
+    for method, path in routes:
+        if path in PUBLIC_API:
+            continue
+        response = auth_client.request(method, _concrete(path))
+        assert response.status_code == 401, f"{method} {path} -> {response.status_code}"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_health_and_docs_stay_open(auth_client: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/openapi.json", "/docs"):
+        assert auth_client.get(path).status_code == 200, path
+
+
+def test_public_read_opens_reading_results_and_nothing_else(
+    make_client: Callable[[Settings], TestClient], auth_settings: Callable[..., Settings]
+) -> None:
+    client = make_client(auth_settings(public_read=True))
+    assert client.get("/api/projects").status_code == 200
+    for method, path in _api_routes(client):
+        if path in PUBLIC_API:
+            continue
+        status = client.request(method, _concrete(path)).status_code
+        if method == "GET" and path.startswith(PUBLIC_READ_PREFIXES):
+            assert status != 401, f"{method} {path}"
+        elif path.startswith(("/api/admin", "/api/auth", "/api/users")) or method != "GET":
+            assert status == 401, f"{method} {path} -> {status}"

@@ -1,0 +1,422 @@
+"""The plugin end to end: inner pytest sessions, each in a subprocess so that pytest loads the
+plugin through its ``pytest11`` entry point as users get it, send their run to a real Playdeck
+server on a free port; the assertions read what the server stored.
+
+API keys are still being built (another issue): the header tests run against a small stand-in
+server that records what reaches it. Replace them with the real server once keys exist.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from playdeck.ingest.parsers.playwright_json import parse_playwright_json
+from playdeck.models import Attempt, Result, Run, Test
+
+pytest_plugins = ["pytester"]
+
+
+class LiveServer(Protocol):
+    """``tests/conftest.py``'s LiveServer, as these tests use it."""
+
+    url: str
+
+
+INI = """
+[pytest]
+markers =
+    slow: slow tests
+"""
+
+MIXED = """
+import sys
+import pytest
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("database is down")
+
+@pytest.mark.slow
+def test_passes():
+    print("to stdout")
+    print("to stderr", file=sys.stderr)
+
+def test_fails():
+    assert 1 + 1 == 3
+
+@pytest.mark.skip(reason="not on this platform")
+def test_skipped():
+    pass
+
+@pytest.mark.xfail(reason="bug 12")
+def test_expected_failure():
+    assert False
+
+@pytest.mark.xfail(reason="must fail", strict=True)
+def test_strict_unexpected_pass():
+    pass
+
+def test_setup_error(broken_setup):
+    pass
+
+class TestMaths:
+    @pytest.mark.parametrize("n", [1, 2])
+    def test_positive(self, n):
+        assert n > 0
+"""
+
+PASSING = """
+def test_one():
+    pass
+
+def test_two():
+    pass
+"""
+
+FLAKY = """
+import pathlib
+import pytest
+
+def test_flaky():
+    marker = pathlib.Path("flaky-marker")
+    if not marker.exists():
+        marker.write_text("1")
+        raise AssertionError("first run fails")
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", range(4))
+def test_steady(n):
+    pass
+"""
+
+
+def run_inner(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=60)
+
+
+def playdeck_lines(result: pytest.RunResult) -> list[str]:
+    """What the plugin printed (pytest's "plugins: ..., playdeck-0.1.0" header line aside)."""
+    return [line for line in [*result.outlines, *result.errlines] if "playdeck:" in line]
+
+
+def outcomes(db: Session, run: Run) -> dict[str, Result]:
+    query = select(Test.full_title, Result).join(Test, Test.id == Result.test_id)
+    rows = db.execute(query.where(Result.run_id == run.id))
+    return {title: result for title, result in rows}
+
+
+def attempts(db: Session, result: Result) -> list[Attempt]:
+    query = select(Attempt).where(Attempt.result_id == result.id).order_by(Attempt.retry)
+    return list(db.scalars(query))
+
+
+def test_a_session_becomes_one_run_with_every_outcome(
+    pytester: pytest.Pytester, live_server: LiveServer, db: Session
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_mixed=MIXED)
+
+    result = run_inner(
+        pytester,
+        f"--playdeck-url={live_server.url}/",
+        "--playdeck-project=shop",
+        "--playdeck-branch=feature/cart",
+        "--playdeck-commit=0123abcd",
+        "--playdeck-environment=staging",
+        "--playdeck-run-name=nightly",
+        "--playdeck-tag=smoke,api",
+        "--playdeck-tag=linux",
+    )
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the failing tests', unchanged
+    [run] = db.scalars(select(Run)).all()
+    assert playdeck_lines(result) == [f"playdeck: results sent: {live_server.url}/runs/{run.id}"]
+    assert (run.total, run.passed, run.failed, run.skipped, run.flaky) == (8, 4, 3, 1, 0)
+    assert run.status == "failed"
+    assert (run.branch, run.commit_sha, run.environment, run.name) == (
+        "feature/cart",
+        "0123abcd",
+        "staging",
+        "nightly",
+    )
+    assert run.tags == ["smoke", "api", "linux"]
+    assert run.meta["config"]["pytest"]["version"] == pytest.__version__
+
+    results = outcomes(db, run)
+    assert {title: r.outcome for title, r in results.items()} == {
+        "test_passes": "passed",
+        "test_fails": "failed",
+        "test_skipped": "skipped",
+        "test_expected_failure": "passed",
+        "test_strict_unexpected_pass": "failed",
+        "test_setup_error": "failed",
+        "TestMaths › test_positive[1]": "passed",
+        "TestMaths › test_positive[2]": "passed",
+    }
+    assert results["test_passes"].tags == ["@slow"]
+    assert results["test_expected_failure"].expected_status == "failed"
+    assert results["test_skipped"].annotations == [
+        {"type": "skip", "description": "not on this platform"}
+    ]
+    assert results["test_fails"].error_message == "assert (1 + 1) == 3"
+    assert "test_mixed.py:" in (results["test_fails"].error_stack or "")
+    assert results["test_setup_error"].error_message == (
+        "[setup error] RuntimeError: database is down"
+    )
+    [passed] = attempts(db, results["test_passes"])
+    assert (passed.stdout, passed.stderr) == ("to stdout\n", "to stderr\n")
+
+
+GITLAB = {
+    "GITLAB_CI": "true",
+    "CI_COMMIT_BRANCH": "main",
+    "CI_COMMIT_SHA": "f" * 40,
+    "CI_COMMIT_TITLE": "Fix the cart",
+    "CI_COMMIT_AUTHOR": "Ada Lovelace <ada@example.com>",
+    "CI_PIPELINE_IID": "812",
+    "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/99",
+}
+
+
+def test_xdist_sends_one_run_with_reruns_as_attempts_and_the_ci_facts(
+    pytester: pytest.Pytester,
+    live_server: LiveServer,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_flaky=FLAKY)
+    monkeypatch.setenv("PLAYDECK_URL", live_server.url)
+    monkeypatch.setenv("PLAYDECK_PROJECT", "shop")
+    for name, value in GITLAB.items():
+        monkeypatch.setenv(name, value)
+
+    result = run_inner(pytester, "-n", "2", "--reruns", "1")
+
+    assert result.ret == pytest.ExitCode.OK
+    [run] = db.scalars(select(Run)).all()  # one run, not one per worker
+    assert len(playdeck_lines(result)) == 1
+    assert (run.total, run.passed, run.flaky) == (5, 4, 1)
+    assert run.meta["playwright"]["workers"] == 2
+    results = outcomes(db, run)
+    flaky = results["test_flaky"]
+    assert (flaky.outcome, flaky.retry_count) == ("flaky", 1)
+    assert [(a.retry, a.status) for a in attempts(db, flaky)] == [(0, "failed"), (1, "passed")]
+    assert attempts(db, flaky)[0].error_message == "AssertionError: first run fails"
+    # Markers travel from the workers, which have the items, to the controller, which has not.
+    assert results["test_steady[3]"].tags == ["@slow"]
+
+    assert (run.ci_provider, run.branch, run.commit_sha, run.commit_message, run.author) == (
+        "gitlab",
+        "main",
+        "f" * 40,
+        "Fix the cart",
+        "Ada Lovelace",
+    )
+    assert (run.ci_build_number, run.ci_build_url) == (
+        "812",
+        "https://gitlab.example.com/shop/-/jobs/99",
+    )
+
+
+@pytest.mark.parametrize("url_kind", ["down", "not a URL"])
+def test_an_unreachable_server_costs_one_warning_and_not_the_exit_status(
+    pytester: pytest.Pytester, unused_port: int, url_kind: str
+) -> None:
+    pytester.makepyfile(test_passing=PASSING)
+    url = f"http://127.0.0.1:{unused_port}" if url_kind == "down" else f"127.0.0.1:{unused_port}"
+
+    result = run_inner(pytester, f"--playdeck-url={url}")
+
+    assert result.ret == pytest.ExitCode.OK
+    [line] = playdeck_lines(result)
+    assert line.startswith("playdeck: could not send results: ")
+    assert ("cannot reach" if url_kind == "down" else "must start with http") in line
+
+
+def test_strict_mode_fails_a_passing_session_whose_run_is_lost(
+    pytester: pytest.Pytester, unused_port: int
+) -> None:
+    pytester.makepyfile(test_passing=PASSING)
+
+    result = run_inner(
+        pytester, f"--playdeck-url=http://127.0.0.1:{unused_port}", "--playdeck-strict"
+    )
+
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    assert len(playdeck_lines(result)) == 1
+
+
+def test_a_refusal_is_reported_with_the_servers_reason(
+    pytester: pytest.Pytester,
+    make_live_server: Callable[..., LiveServer],
+    db: Session,
+) -> None:
+    server = make_live_server(auto_create_projects=False)
+    pytester.makepyfile(test_passing=PASSING)
+
+    result = run_inner(pytester, f"--playdeck-url={server.url}", "--playdeck-project=unknown")
+
+    assert result.ret == pytest.ExitCode.OK
+    assert playdeck_lines(result) == [
+        "playdeck: could not send results: upload refused (HTTP 404): Project not found"
+    ]
+    assert db.scalars(select(Run)).all() == []
+
+
+def test_without_a_server_url_the_plugin_stays_idle(
+    pytester: pytest.Pytester,
+    live_server: LiveServer,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Everything but the URL: the plugin must not guess one.
+    monkeypatch.setenv("PLAYDECK_PROJECT", "shop")
+    monkeypatch.setenv("PLAYDECK_API_KEY", "pd_" + "0" * 64)
+    pytester.makepyfile(
+        test_idle="""
+        def test_loaded_but_idle(pytestconfig):
+            manager = pytestconfig.pluginmanager
+            assert manager.has_plugin("playdeck")
+            assert manager.get_plugin("playdeck-reporter") is None
+            assert manager.get_plugin("playdeck-tagger") is None
+        """
+    )
+
+    result = run_inner(pytester, "--playdeck-project=shop")
+
+    assert result.ret == pytest.ExitCode.OK
+    assert playdeck_lines(result) == []
+    assert db.scalars(select(Run)).all() == []
+
+
+@dataclass
+class StandIn:
+    """Answers login and upload as Playdeck does, and records what reached it."""
+
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    logins: list[Any] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+
+    async def login(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        self.logins.append(body)
+        if body != {"username": "ci", "password": "correct horse"}:
+            return JSONResponse({"detail": "Invalid username or password"}, status_code=401)
+        return JSONResponse({"token_type": "bearer", "access_token": self.token})
+
+    async def upload(self, request: Request) -> JSONResponse:
+        form = await request.form()
+        report = form["file"]
+        assert not isinstance(report, str)
+        self.uploads.append(
+            {
+                "authorization": request.headers.get("authorization"),
+                "fields": {k: v for k, v in form.multi_items() if isinstance(v, str)},
+                "report": await report.read(),
+            }
+        )
+        await form.close()
+        url = f"{str(request.base_url).rstrip('/')}/runs/7"
+        return JSONResponse({"success": True, "testRunId": 7, "url": url}, status_code=201)
+
+    def app(self) -> ASGIApp:
+        return Starlette(
+            routes=[
+                Route("/api/auth/login", self.login, methods=["POST"]),
+                Route("/api/test-runs/upload", self.upload, methods=["POST"]),
+            ]
+        )
+
+
+def test_the_api_key_is_sent_as_a_bearer_token_and_never_printed(
+    pytester: pytest.Pytester,
+    serve_app: Callable[[ASGIApp], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stand_in = StandIn()
+    url = serve_app(stand_in.app())
+    key = "pd_" + secrets.token_hex(32)
+    monkeypatch.setenv("PLAYDECK_API_KEY", key)
+    pytester.makepyfile(test_passing=PASSING)
+
+    result = run_inner(pytester, f"--playdeck-url={url}", "--playdeck-project=shop", "-v")
+
+    assert playdeck_lines(result) == [f"playdeck: results sent: {url}/runs/7"]
+    [upload] = stand_in.uploads
+    assert upload["authorization"] == f"Bearer {key}"
+    assert upload["fields"]["projectName"] == "shop"
+    run = parse_playwright_json(json.loads(upload["report"]))
+    assert sorted(t.title_path[-1] for t in run.tests) == ["test_one", "test_two"]
+    assert key not in result.stdout.str() + result.stderr.str()
+
+
+def test_username_and_password_log_in_first(
+    pytester: pytest.Pytester, serve_app: Callable[[ASGIApp], str]
+) -> None:
+    stand_in = StandIn()
+    url = serve_app(stand_in.app())
+    pytester.makepyfile(test_passing=PASSING)
+
+    result = run_inner(
+        pytester,
+        f"--playdeck-url={url}",
+        "--playdeck-username=ci",
+        "--playdeck-password=correct horse",
+    )
+
+    assert result.ret == pytest.ExitCode.OK
+    assert stand_in.logins == [{"username": "ci", "password": "correct horse"}]
+    # The bearer token alone: a cookie would make the upload a CSRF-checked browser request.
+    assert [u["authorization"] for u in stand_in.uploads] == [f"Bearer {stand_in.token}"]
+    assert "correct horse" not in result.stdout.str() + result.stderr.str()
+
+
+ADMIN_PASSWORD = "a long enough admin password"
+
+
+def test_a_server_that_requires_authentication(
+    pytester: pytest.Pytester,
+    make_live_server: Callable[..., LiveServer],
+    db: Session,
+) -> None:
+    server = make_live_server(
+        require_auth=True,
+        secret_key="s" * 20 + secrets.token_hex(16),
+        admin_username="admin",
+        admin_email="admin@example.com",
+        admin_password=ADMIN_PASSWORD,
+    )
+    pytester.makepyfile(test_passing=PASSING)
+
+    def send(password: str) -> pytest.RunResult:
+        return run_inner(
+            pytester,
+            f"--playdeck-url={server.url}",
+            "--playdeck-project=shop",
+            "--playdeck-username=admin",
+            f"--playdeck-password={password}",
+        )
+
+    wrong, right = send("not the admin password"), send(ADMIN_PASSWORD)
+
+    assert wrong.ret == right.ret == pytest.ExitCode.OK
+    [refused] = playdeck_lines(wrong)
+    assert refused.startswith("playdeck: could not send results: login refused (HTTP 401)")
+    assert "not the admin password" not in wrong.stdout.str() + wrong.stderr.str()
+    [run] = db.scalars(select(Run)).all()
+    assert playdeck_lines(right) == [f"playdeck: results sent: {server.url}/runs/{run.id}"]
+    assert ADMIN_PASSWORD not in right.stdout.str() + right.stderr.str()
