@@ -21,6 +21,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
 from playdeck.errors import InvalidInput
+from playdeck.ingest.bulk import BulkWriter
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportRecord,
@@ -29,6 +30,7 @@ from playdeck.ingest.records import (
     derive_run_status,
 )
 from playdeck.ingest.sources import FileSource, NoFiles
+from playdeck.kit.clock import utcnow
 from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
@@ -47,6 +49,48 @@ _RESULTS: Table = Result.__table__  # type: ignore[assignment]
 _ATTEMPTS: Table = Attempt.__table__  # type: ignore[assignment]
 _ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
 _REPORT_FILES: Table = ReportFile.__table__  # type: ignore[assignment]
+
+
+_RESULT_COLUMNS = (
+    "id",
+    "run_id",
+    "test_id",
+    "project_id",
+    "run_started_at",
+    "outcome",
+    "rank",
+    "expected_status",
+    "duration_ms",
+    "retry_count",
+    "error_message",
+    "error_stack",
+    "location",
+    "tags",
+    "annotations",
+)
+_ATTEMPT_COLUMNS = (
+    "id",
+    "result_id",
+    "retry",
+    "status",
+    "duration_ms",
+    "started_at",
+    "error_message",
+    "error_stack",
+    "stdout",
+    "stderr",
+    "steps",
+    "extra",
+)
+_ATTACHMENT_COLUMNS = (
+    "attempt_id",
+    "run_id",
+    "name",
+    "content_type",
+    "size",
+    "sha256",
+    "created_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +148,10 @@ def _insert_returning_ids(
     return ids
 
 
-def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]) -> list[int]:
-    """Test ids for each record, creating the identities this project has not seen."""
-    keys = [t.key for t in tests]
+def _upsert_tests(
+    session: Session, project_id: int, tests: Sequence[TestRecord], keys: Sequence[str]
+) -> list[int]:
+    """Test ids for each record (``keys[i]`` is ``tests[i].key``), creating new identities."""
     known: dict[str, int] = {}
     unique_keys = list(dict.fromkeys(keys))
     for start in range(0, len(unique_keys), BATCH):
@@ -114,9 +159,9 @@ def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]
         query = select(Test.key, Test.id).where(Test.project_id == project_id, Test.key.in_(chunk))
         known.update({key: test_id for key, test_id in session.execute(query)})
     missing: dict[str, TestRecord] = {}
-    for record in tests:
-        if record.key not in known:
-            missing.setdefault(record.key, record)
+    for key, record in zip(keys, tests, strict=True):
+        if key not in known:
+            missing.setdefault(key, record)
     if missing:
         rows = [
             {
@@ -252,80 +297,90 @@ def ingest_run(
         name=record.project_name,
         description=record.project_description,
         auto_create=auto_create_project,
+        principal=principal,
     )
-    require_project(principal, Permission.RUNS_WRITE, project.id)
+    require_project(session, principal, Permission.RUNS_WRITE, project.id)
 
     files = _Files(store, source or NoFiles(), max_file_bytes)
     cleanup_after_rollback(session, store, files.created)
 
+    now = utcnow()
     outcomes = [t.outcome for t in record.tests]
     run = Run(**_run_row(project.id, record, outcomes))
     session.add(run)
     session.flush()
 
-    test_ids = _upsert_tests(session, project.id, record.tests)
-    result_rows = [
-        {
-            "run_id": run.id,
-            "test_id": test_id,
-            "project_id": project.id,
-            "run_started_at": record.started_at,
-            "outcome": t.outcome,
-            "rank": OUTCOME_RANK[t.outcome],
-            "expected_status": t.expected_status,
-            "duration_ms": max(0, int(t.duration_ms)),
-            "retry_count": max(0, len(t.attempts) - 1),
-            "error_message": clean_text(t.error_message, limit=MAX_ERROR_CHARS),
-            "error_stack": clean_text(t.error_stack, limit=MAX_ERROR_CHARS),
-            "location": t.location,
-            "tags": t.tags,
-            "annotations": t.annotations,
-        }
-        for t, test_id in zip(record.tests, test_ids, strict=True)
-    ]
-    result_ids = _insert_returning_ids(session, _RESULTS, result_rows)
+    keys = [t.key for t in record.tests]
+    test_ids = _upsert_tests(session, project.id, record.tests, keys)
+    bulk = BulkWriter(session)
+    started_at = bulk.adapt_datetime(record.started_at)
+    json = bulk.adapt_json
+    result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
+    bulk.insert(
+        _RESULTS,
+        _RESULT_COLUMNS,
+        [
+            (
+                result_id,
+                run.id,
+                test_id,
+                project.id,
+                started_at,
+                t.outcome,
+                OUTCOME_RANK[t.outcome],
+                t.expected_status,
+                max(0, int(t.duration_ms)),
+                max(0, len(t.attempts) - 1),
+                clean_text(t.error_message, limit=MAX_ERROR_CHARS),
+                clean_text(t.error_stack, limit=MAX_ERROR_CHARS),
+                t.location,
+                json(t.tags),
+                json(t.annotations),
+            )
+            for t, test_id, result_id in zip(record.tests, test_ids, result_ids, strict=True)
+        ],
+    )
 
-    attempt_rows: list[dict[str, Any]] = []
-    attempt_files: list[list[AttachmentRecord]] = []
+    attempt_count = sum(len(t.attempts) for t in record.tests)
+    attempt_ids = iter(bulk.reserve_ids(_ATTEMPTS, attempt_count))
+    attempt_rows: list[tuple[Any, ...]] = []
+    attachment_rows: list[tuple[Any, ...]] = []
     for t, result_id in zip(record.tests, result_ids, strict=True):
         for a in t.attempts:
+            attempt_id = next(attempt_ids)
             attempt_rows.append(
-                {
-                    "result_id": result_id,
-                    "retry": a.retry,
-                    "status": a.status,
-                    "duration_ms": max(0, int(a.duration_ms)),
-                    "started_at": a.started_at,
-                    "error_message": clean_text(a.error_message, limit=MAX_ERROR_CHARS),
-                    "error_stack": clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
-                    "stdout": clean_text(a.stdout, limit=MAX_OUTPUT_CHARS),
-                    "stderr": clean_text(a.stderr, limit=MAX_OUTPUT_CHARS),
-                    "steps": a.steps,
-                    "extra": a.extra,
-                }
+                (
+                    attempt_id,
+                    result_id,
+                    a.retry,
+                    a.status,
+                    max(0, int(a.duration_ms)),
+                    bulk.adapt_datetime(a.started_at),
+                    clean_text(a.error_message, limit=MAX_ERROR_CHARS),
+                    clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
+                    clean_text(a.stdout, limit=MAX_OUTPUT_CHARS),
+                    clean_text(a.stderr, limit=MAX_OUTPUT_CHARS),
+                    json(a.steps),
+                    json(a.extra),
+                )
             )
-            attempt_files.append(a.attachments)
-    attempt_ids = _insert_returning_ids(session, _ATTEMPTS, attempt_rows)
-
-    attachment_rows: list[dict[str, Any]] = []
-    for attempt_id, attachments in zip(attempt_ids, attempt_files, strict=True):
-        for attachment in attachments:
-            stored = files.put_attachment(attachment)
-            if stored is None:
-                continue
-            sha, size = stored
-            attachment_rows.append(
-                {
-                    "attempt_id": attempt_id,
-                    "run_id": run.id,
-                    "name": attachment.name[:500] or "attachment",
-                    "content_type": _content_type(attachment),
-                    "size": size,
-                    "sha256": sha,
-                }
-            )
-    for chunk in _batches(attachment_rows):
-        session.execute(insert(_ATTACHMENTS), list(chunk))
+            for attachment in a.attachments:
+                stored = files.put_attachment(attachment)
+                if stored is not None:
+                    sha, size = stored
+                    attachment_rows.append(
+                        (
+                            attempt_id,
+                            run.id,
+                            attachment.name[:500] or "attachment",
+                            _content_type(attachment),
+                            size,
+                            sha,
+                            bulk.adapt_datetime(now),
+                        )
+                    )
+    bulk.insert(_ATTEMPTS, _ATTEMPT_COLUMNS, attempt_rows)
+    bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, attachment_rows)
 
     for report in record.reports:
         _store_report(session, files, run.id, report)

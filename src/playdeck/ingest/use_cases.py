@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.service import may_auto_create_project
 from playdeck.errors import BadRequest, InvalidInput
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
@@ -30,6 +31,7 @@ from playdeck.ingest.records import (
 from playdeck.ingest.service import IngestResult, RunOverrides, ingest_run
 from playdeck.ingest.sources import FileSource, PathMapper
 from playdeck.kit.clock import utcnow
+from playdeck.kit.gc import gc_paused
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 
@@ -100,6 +102,26 @@ def submit_json(
     project_name: str | None,
 ) -> IngestResult:
     """``POST /api/test-runs/submit``: the seed-004 reporter's JSON or a Playwright JSON report."""
+    with gc_paused():
+        return _submit_json(
+            session,
+            store=store,
+            settings=settings,
+            principal=principal,
+            body=body,
+            project_name=project_name,
+        )
+
+
+def _submit_json(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    body: bytes,
+    project_name: str | None,
+) -> IngestResult:
     data = _loads(body, "Request body")
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
@@ -117,7 +139,7 @@ def submit_json(
         store=store,
         principal=principal,
         record=record,
-        auto_create_project=settings.auto_create_projects,
+        auto_create_project=may_auto_create_project(principal, settings),
         max_file_bytes=settings.max_upload_bytes,
     )
 
@@ -283,6 +305,26 @@ def upload_form(
     project_name: str | None,
 ) -> IngestResult:
     """``POST /api/test-runs/upload``: the seed-004 reporter's parts or generic report files."""
+    with gc_paused():
+        return _upload_form(
+            session,
+            store=store,
+            settings=settings,
+            principal=principal,
+            form=form,
+            project_name=project_name,
+        )
+
+
+def _upload_form(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    form: FormData,
+    project_name: str | None,
+) -> IngestResult:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
     overrides = overrides_from(fields)
@@ -319,7 +361,7 @@ def upload_form(
             store=store,
             principal=principal,
             record=record,
-            auto_create_project=settings.auto_create_projects,
+            auto_create_project=may_auto_create_project(principal, settings),
             max_file_bytes=settings.max_upload_bytes,
             source=source,
         )

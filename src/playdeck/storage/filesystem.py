@@ -26,6 +26,8 @@ class FilesystemBlobStore:
         self.root = root.resolve()
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        # Fan-out directories known to exist: saves a mkdir call per stored file.
+        self._dirs: set[Path] = set()
 
     def _path(self, sha256: str) -> Path:
         # Keys are only ever our own hex digests; anything else is a programming error.
@@ -71,7 +73,9 @@ class FilesystemBlobStore:
         if path.exists():
             tmp.unlink()
             return StoredBlob(sha, size, created=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
         os.replace(tmp, path)
         return StoredBlob(sha, size, created=True)
 

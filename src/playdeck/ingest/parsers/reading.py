@@ -97,37 +97,57 @@ def required(obj: JSONObject, key: str, path: str) -> Any:
     return obj[key]
 
 
+# The field readers below check the common, well-typed case first and build the field's path
+# only to report an error: a large report has hundreds of thousands of fields.
+
+
 def req_str(obj: JSONObject, key: str, path: str) -> str:
-    return as_str(required(obj, key, path), at(path, key))
+    value = obj.get(key)
+    return value if isinstance(value, str) else as_str(required(obj, key, path), at(path, key))
 
 
 def req_list(obj: JSONObject, key: str, path: str) -> list[Any]:
-    return as_list(required(obj, key, path), at(path, key))
+    value = obj.get(key)
+    return value if isinstance(value, list) else as_list(required(obj, key, path), at(path, key))
 
 
 def opt_str(obj: JSONObject, key: str, path: str) -> str | None:
     value = obj.get(key)
-    return None if value is None else as_str(value, at(path, key))
+    if value is None or isinstance(value, str):
+        return value
+    return as_str(value, at(path, key))
 
 
 def opt_number(obj: JSONObject, key: str, path: str, default: float = 0.0) -> float:
     value = obj.get(key)
-    return default if value is None else as_number(value, at(path, key))
+    if value is None:
+        return default
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return float(value)
+    return as_number(value, at(path, key))
 
 
 def opt_int(obj: JSONObject, key: str, path: str, default: int = 0) -> int:
     value = obj.get(key)
-    return default if value is None else as_int(value, at(path, key))
+    if value is None:
+        return default
+    if type(value) is int:
+        return value
+    return as_int(value, at(path, key))
 
 
 def opt_list(obj: JSONObject, key: str, path: str) -> list[Any]:
     value = obj.get(key)
-    return [] if value is None else as_list(value, at(path, key))
+    if value is None:
+        return []
+    return value if isinstance(value, list) else as_list(value, at(path, key))
 
 
 def opt_object(obj: JSONObject, key: str, path: str) -> JSONObject:
     value = obj.get(key)
-    return {} if value is None else as_object(value, at(path, key))
+    if value is None:
+        return {}
+    return value if isinstance(value, dict) else as_object(value, at(path, key))
 
 
 def loose_str(obj: JSONObject, key: str) -> str | None:
