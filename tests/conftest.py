@@ -22,11 +22,16 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 
+from playdeck.apikeys import service as keys_service
+from playdeck.apikeys.schemas import ApiKeyCreate
 from playdeck.app import create_app
+from playdeck.audit.service import Actor
+from playdeck.auth.principal import Principal
 from playdeck.db import make_engine
 from playdeck.migrations import upgrade
-from playdeck.models import Base
+from playdeck.models import Base, User
 from playdeck.settings import Settings
+from playdeck.users import service as users_service
 
 DATA = Path(__file__).parent / "data"
 
@@ -141,6 +146,55 @@ def db(engine: Engine) -> Iterator[Session]:
     """A session for reading what the app stored (tests assert on the database itself)."""
     with Session(engine) as session:
         yield session
+
+
+# --- accounts and API keys, made by the real services (committed, as the CLI would) ---
+
+ACCOUNT_PASSWORD = "violet tangerine hovercraft"
+
+
+@pytest.fixture
+def make_account(engine: Engine, make_settings: Callable[..., Settings]) -> Callable[..., User]:
+    """A user (default: a ``reporter`` account, as CI uses) with ``ACCOUNT_PASSWORD``."""
+    settings = make_settings()
+
+    def factory(
+        username: str = "ci", *, role: str = "reporter", password: str = ACCOUNT_PASSWORD
+    ) -> User:
+        with Session(engine, expire_on_commit=False) as session:
+            user = users_service.create_user(
+                session,
+                settings=settings,
+                username=username,
+                password=password,
+                role=role,
+                actor=Actor.system("tests"),
+                via="tests",
+            )
+            session.commit()
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def make_api_key(engine: Engine) -> Callable[..., str]:
+    """An API key of ``owner`` (restrictions as the API takes them); returns the plaintext."""
+
+    def factory(owner: User, *, name: str = "ci", **restrictions: Any) -> str:
+        data = ApiKeyCreate.model_validate({"name": name, **restrictions})
+        with Session(engine, expire_on_commit=False) as session:
+            created = keys_service.create_key(
+                session,
+                principal=Principal.builtin_admin(),
+                owner=owner,
+                data=data,
+                actor=Actor.system("tests"),
+            )
+            session.commit()
+            return created.key
+
+    return factory
 
 
 # --- a real server on a free loopback port, for clients that speak HTTP over a socket ---

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -94,10 +94,34 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def after_commit(session: Session, callback: Callable[[], object]) -> None:
-    """Run ``callback`` once the session's transaction commits (files follow the database)."""
-    event.listen(session, "after_commit", lambda _session: callback(), once=True)
+    """Run ``callback`` once the session's transaction commits (files follow the database).
+
+    SQLAlchemy fires ``after_commit`` for a released SAVEPOINT (``begin_nested``) too; that is
+    not the end of the transaction, so it is skipped: the callback may need locks the
+    transaction still holds (SQLite's write lock).
+    """
+    fired = False
+
+    def listener(ended: Session) -> None:
+        nonlocal fired
+        if fired or ended.in_nested_transaction():
+            return
+        fired = True
+        callback()
+
+    event.listen(session, "after_commit", listener)
 
 
 def after_rollback(session: Session, callback: Callable[[], object]) -> None:
-    """Run ``callback`` if the session's transaction rolls back."""
-    event.listen(session, "after_soft_rollback", lambda _session, _previous: callback(), once=True)
+    """Run ``callback`` if the session's transaction rolls back (a SAVEPOINT's rollback is not
+    the transaction's)."""
+    fired = False
+
+    def listener(_session: Session, previous: SessionTransaction) -> None:
+        nonlocal fired
+        if fired or previous.nested:
+            return
+        fired = True
+        callback()
+
+    event.listen(session, "after_soft_rollback", listener)

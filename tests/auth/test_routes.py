@@ -16,6 +16,9 @@ PUBLIC_API = {
     "/api/auth/refresh",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
+# Who is who stays private even in public-read mode: accounts, and a project's members.
+USER_DATA_PREFIXES = ("/api/admin", "/api/auth", "/api/users")
+USER_DATA_SUFFIXES = ("/members", "/members/{user_id}")
 
 
 def _concrete(path: str) -> str:
@@ -59,7 +62,8 @@ def test_public_read_opens_reading_results_and_nothing_else(
         if path in PUBLIC_API:
             continue
         status = client.request(method, _concrete(path)).status_code
-        if method == "GET" and path.startswith(PUBLIC_READ_PREFIXES):
+        user_data = path.startswith(USER_DATA_PREFIXES) or path.endswith(USER_DATA_SUFFIXES)
+        if method == "GET" and path.startswith(PUBLIC_READ_PREFIXES) and not user_data:
             assert status != 401, f"{method} {path}"
-        elif path.startswith(("/api/admin", "/api/auth", "/api/users")) or method != "GET":
+        elif user_data or method != "GET":
             assert status == 401, f"{method} {path} -> {status}"

@@ -23,7 +23,7 @@ from playdeck.settings import Settings
 
 
 class LiveServer(Protocol):
-    """What the ``live_server`` fixture (tests/cli/conftest.py) gives."""
+    """What the ``live_server`` fixture (tests/conftest.py) gives."""
 
     url: str
     settings: Settings

@@ -2,10 +2,10 @@
 
 Real ``@playwright/test`` runs the suite in tests/clients/playwright-project/ with Debian's
 chromium and the reporter sends the run to a real Playdeck server on a free port; the test then
-reads what the server stored. Authentication: Playdeck's login endpoint and API keys are being
-built in another issue, so the credential tests run the reporter against a small stand-in server
-over a real socket that answers ``POST /api/auth/login`` as specified and records what the upload
-carried. Replace them with the real server once it authenticates.
+reads what the server stored. Authentication: one run sends a real API key to a real server with
+authentication on (each ``playwright test`` run costs seconds, so just one); the other credential
+cases run against a small stand-in server over a real socket that records exactly what the login
+and the upload carried.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
-from playdeck.models import Attachment, Attempt, Result, Run, Test
+from playdeck.models import ApiKey, Attachment, Attempt, Project, Result, Run, Test, User
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 
@@ -311,6 +311,47 @@ def test_reporter_sends_the_whole_run_to_a_live_server(
         assert {"type": "skip", "description": "gift cards are not sold yet"} in (
             result.annotations
         )
+
+
+# --- a real API key against a real server with authentication on -------------------------
+
+KEY_SERVER_SECRET = "reporter-key-secret-0123456789abcdefghijklm"
+
+
+@pytest.mark.node
+def test_a_real_api_key_authenticates_the_upload_to_an_auth_enabled_server(
+    make_live_server: Callable[..., LiveServer],
+    make_account: Callable[..., User],
+    make_api_key: Callable[..., str],
+    db: Session,
+    playwright_env: dict[str, str],
+) -> None:
+    server = make_live_server(require_auth=True, secret_key=KEY_SERVER_SECRET)
+    db.add(Project(name="shop", slug="shop"))
+    db.commit()
+    api_key = make_api_key(make_account("ci"), project="shop", scopes=["runs:write"])
+    env = {
+        **playwright_env,
+        "PLAYDECK_SERVER_URL": server.url,
+        "PLAYDECK_PROJECT": "shop",
+        "PLAYDECK_API_KEY": api_key,
+    }
+
+    completed = _plain_run(env)
+
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    run = db.scalars(select(Run)).one()
+    assert _playdeck_lines(completed) == [f"Playdeck: {server.url}/runs/{run.id}"]
+    assert api_key not in completed.stdout + completed.stderr
+    assert db.get(Project, run.project_id).name == "shop"  # type: ignore[union-attr]
+    [test] = db.scalars(select(Test)).all()
+    assert (test.file, test.title, test.browser_project) == (
+        "plain.spec.js",
+        "adds numbers",
+        "desktop",
+    )
+    assert run.passed == run.total == 1
+    assert db.scalars(select(ApiKey.last_used_at)).one() is not None
 
 
 # --- credentials and failures, against a recording stand-in ------------------------------

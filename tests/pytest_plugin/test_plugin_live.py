@@ -2,29 +2,21 @@
 plugin through its ``pytest11`` entry point as users get it, send their run to a real Playdeck
 server on a free port; the assertions read what the server stored.
 
-API keys are still being built (another issue): the header tests run against a small stand-in
-server that records what reaches it. Replace them with the real server once keys exist.
+Credentials too: a real API key against a server with authentication on, and a real login.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-from starlette.types import ASGIApp
 
-from playdeck.ingest.parsers.playwright_json import parse_playwright_json
-from playdeck.models import Attempt, Result, Run, Test
+from playdeck.kit.clock import utcnow
+from playdeck.models import ApiKey, Attempt, Result, Run, Test, User
 
 pytest_plugins = ["pytester"]
 
@@ -303,86 +295,63 @@ def test_without_a_server_url_the_plugin_stays_idle(
     assert db.scalars(select(Run)).all() == []
 
 
-@dataclass
-class StandIn:
-    """Answers login and upload as Playdeck does, and records what reached it."""
-
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    logins: list[Any] = field(default_factory=list)
-    uploads: list[dict[str, Any]] = field(default_factory=list)
-
-    async def login(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        self.logins.append(body)
-        if body != {"username": "ci", "password": "correct horse"}:
-            return JSONResponse({"detail": "Invalid username or password"}, status_code=401)
-        return JSONResponse({"token_type": "bearer", "access_token": self.token})
-
-    async def upload(self, request: Request) -> JSONResponse:
-        form = await request.form()
-        report = form["file"]
-        assert not isinstance(report, str)
-        self.uploads.append(
-            {
-                "authorization": request.headers.get("authorization"),
-                "fields": {k: v for k, v in form.multi_items() if isinstance(v, str)},
-                "report": await report.read(),
-            }
-        )
-        await form.close()
-        url = f"{str(request.base_url).rstrip('/')}/runs/7"
-        return JSONResponse({"success": True, "testRunId": 7, "url": url}, status_code=201)
-
-    def app(self) -> ASGIApp:
-        return Starlette(
-            routes=[
-                Route("/api/auth/login", self.login, methods=["POST"]),
-                Route("/api/test-runs/upload", self.upload, methods=["POST"]),
-            ]
-        )
+KEY_SERVER_SECRET = "plugin-key-secret-0123456789abcdefghijklmn"
 
 
-def test_the_api_key_is_sent_as_a_bearer_token_and_never_printed(
+def test_an_api_key_authenticates_the_run_and_is_never_printed(
     pytester: pytest.Pytester,
-    serve_app: Callable[[ASGIApp], str],
+    make_live_server: Callable[..., LiveServer],
+    make_account: Callable[..., User],
+    make_api_key: Callable[..., str],
+    db: Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stand_in = StandIn()
-    url = serve_app(stand_in.app())
-    key = "pd_" + secrets.token_hex(32)
-    monkeypatch.setenv("PLAYDECK_API_KEY", key)
+    server = make_live_server(require_auth=True, secret_key=KEY_SERVER_SECRET)
+    key = make_api_key(make_account("ci"), scopes=["runs:write"])
     pytester.makepyfile(test_passing=PASSING)
 
-    result = run_inner(pytester, f"--playdeck-url={url}", "--playdeck-project=shop", "-v")
-
-    assert playdeck_lines(result) == [f"playdeck: results sent: {url}/runs/7"]
-    [upload] = stand_in.uploads
-    assert upload["authorization"] == f"Bearer {key}"
-    assert upload["fields"]["projectName"] == "shop"
-    run = parse_playwright_json(json.loads(upload["report"]))
-    assert sorted(t.title_path[-1] for t in run.tests) == ["test_one", "test_two"]
-    assert key not in result.stdout.str() + result.stderr.str()
-
-
-def test_username_and_password_log_in_first(
-    pytester: pytest.Pytester, serve_app: Callable[[ASGIApp], str]
-) -> None:
-    stand_in = StandIn()
-    url = serve_app(stand_in.app())
-    pytester.makepyfile(test_passing=PASSING)
-
-    result = run_inner(
+    by_option = run_inner(
         pytester,
-        f"--playdeck-url={url}",
-        "--playdeck-username=ci",
-        "--playdeck-password=correct horse",
+        f"--playdeck-url={server.url}",
+        "--playdeck-project=shop",
+        f"--playdeck-api-key={key}",
+        "-v",
     )
+    monkeypatch.setenv("PLAYDECK_API_KEY", key)
+    by_environment = run_inner(pytester, f"--playdeck-url={server.url}", "--playdeck-project=shop")
+
+    runs = db.scalars(select(Run).order_by(Run.id)).all()
+    assert [r.total for r in runs] == [2, 2]
+    for result, run in zip((by_option, by_environment), runs, strict=True):
+        assert result.ret == pytest.ExitCode.OK
+        assert playdeck_lines(result) == [f"playdeck: results sent: {server.url}/runs/{run.id}"]
+        assert key not in result.stdout.str() + result.stderr.str()
+    assert set(outcomes(db, runs[0])) == {"test_one", "test_two"}
+    assert db.scalars(select(ApiKey.last_used_at)).one() is not None
+
+
+def test_a_revoked_key_costs_one_warning_and_not_the_exit_status(
+    pytester: pytest.Pytester,
+    make_live_server: Callable[..., LiveServer],
+    make_account: Callable[..., User],
+    make_api_key: Callable[..., str],
+    db: Session,
+) -> None:
+    server = make_live_server(require_auth=True, secret_key=KEY_SERVER_SECRET)
+    key = make_api_key(make_account("ci"))
+    row = db.scalars(select(ApiKey)).one()
+    row.revoked_at = utcnow()
+    db.commit()
+    pytester.makepyfile(test_passing=PASSING)
+
+    result = run_inner(pytester, f"--playdeck-url={server.url}", f"--playdeck-api-key={key}")
 
     assert result.ret == pytest.ExitCode.OK
-    assert stand_in.logins == [{"username": "ci", "password": "correct horse"}]
-    # The bearer token alone: a cookie would make the upload a CSRF-checked browser request.
-    assert [u["authorization"] for u in stand_in.uploads] == [f"Bearer {stand_in.token}"]
-    assert "correct horse" not in result.stdout.str() + result.stderr.str()
+    assert playdeck_lines(result) == [
+        "playdeck: could not send results: upload refused (HTTP 401): Invalid or expired API key"
+    ]
+    assert key not in result.stdout.str() + result.stderr.str()
+    assert db.scalars(select(Run)).all() == []
 
 
 ADMIN_PASSWORD = "a long enough admin password"

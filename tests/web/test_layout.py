@@ -185,9 +185,10 @@ def test_with_auth_on_anonymous_browsers_get_a_sign_in_page(
 ) -> None:
     client = make_client(auth_settings())
     for url in ["/", "/projects", "/projects/web", "/runs/1"]:
-        response = client.get(url, headers=HTML)
-        assert response.status_code == 401, url
-        assert "Sign in required" in response.text
+        response = client.get(url, headers=HTML)  # redirected to /login?next=<url>
+        assert response.status_code == 200, url
+        assert response.url.path == "/login", url
+        assert "Sign in to Playdeck" in response.text
         assert "www-authenticate" not in response.headers
     assert client.get("/runs/1").headers["content-type"] == "application/problem+json"
 
@@ -251,6 +252,41 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/projects/{ref}/tests"): Permission.PROJECT_READ,
         ("GET", "/tests/{test_id}"): Permission.PROJECT_READ,
         ("GET", "/projects/{ref}/flaky"): Permission.PROJECT_READ,
+        ("GET", "/login"): Permission.PUBLIC,
+        ("POST", "/login"): Permission.PUBLIC,
+        ("POST", "/logout"): Permission.AUTHENTICATED,
+        ("GET", "/setup"): Permission.PUBLIC,
+        ("POST", "/setup"): Permission.PUBLIC,
+        ("GET", "/register"): Permission.PUBLIC,
+        ("POST", "/register"): Permission.PUBLIC,
+        ("GET", "/account"): Permission.AUTHENTICATED,
+        ("POST", "/account/password"): Permission.AUTHENTICATED,
+        ("POST", "/account/sign-out-everywhere"): Permission.AUTHENTICATED,
+        ("GET", "/admin/audit"): Permission.AUDIT_READ,
+        # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
+        # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
+        ("GET", "/settings/users"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/new"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/active"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/role"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/unlock"): Permission.USERS_ADMIN,
+        ("GET", "/admin/users/{user_id}/password"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/password"): Permission.USERS_ADMIN,
+        ("GET", "/admin/users/{user_id}/delete"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/delete"): Permission.USERS_ADMIN,
+        ("GET", "/account/api-keys"): Permission.AUTHENTICATED,
+        ("POST", "/account/api-keys"): Permission.AUTHENTICATED,
+        ("GET", "/account/api-keys/{key_id}/revoke"): Permission.AUTHENTICATED,
+        ("POST", "/account/api-keys/{key_id}/revoke"): Permission.AUTHENTICATED,
+        ("GET", "/admin/users/{user_id}/keys"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/keys"): Permission.USERS_ADMIN,
+        ("GET", "/admin/users/{user_id}/keys/{key_id}/revoke"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/keys/{key_id}/revoke"): Permission.USERS_ADMIN,
+        ("GET", "/projects/{ref}/members"): Permission.MEMBERS_READ,
+        ("POST", "/projects/{ref}/members/add"): Permission.MEMBERS_MANAGE,
+        ("POST", "/projects/{ref}/members/{user_id}/role"): Permission.MEMBERS_MANAGE,
+        ("GET", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
+        ("POST", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
     }
     seen = {}
     for route in _api_routes(web_router.routes):

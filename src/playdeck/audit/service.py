@@ -48,6 +48,11 @@ class Action(StrEnum):  # values name events; none is a secret
     USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105
     USER_DEACTIVATED = "user.deactivated"
     USER_DELETED = "user.deleted"
+    MEMBER_ADDED = "member.added"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+    MEMBER_REMOVED = "member.removed"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
 
 
 @dataclass(frozen=True, slots=True)

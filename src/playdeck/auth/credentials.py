@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from playdeck.apikeys.resolver import resolve_key
 from playdeck.auth import repository, sessions
 from playdeck.auth.csrf import check_origin, check_token, csrf_token, needs_token
 from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
@@ -39,16 +40,9 @@ logger = logging.getLogger("playdeck.auth")
 
 INVALID_TOKEN = 'Bearer error="invalid_token"'  # noqa: S105 - an RFC 6750 challenge
 
-# The API-key issue plugs its resolver in here: (session, presented key) -> principal or None.
+# (session, presented key) -> principal or None: the API-key issue's resolver.
 ApiKeyResolver = Callable[[Session, str], Principal | None]
-
-
-def _no_api_keys_yet(session: Session, key: str) -> Principal | None:
-    del session, key
-    return None
-
-
-resolve_api_key: ApiKeyResolver = _no_api_keys_yet
+resolve_api_key: ApiKeyResolver = resolve_key
 
 
 def _invalid(detail: str) -> Unauthorized:
@@ -133,7 +127,8 @@ def resolve_credentials(
     if api_key is not None:
         principal = resolve_api_key(session, api_key) if api_key else None
         if principal is None:
-            raise _invalid("Invalid API key")
+            # Never falls back to a token or cookie sent along: the key decides alone.
+            raise _invalid("Invalid or expired API key")
         return principal
     token = bearer_token(request)
     if token is not None:

@@ -33,6 +33,9 @@ class Principal:
     session_id: int | None = None
     # Set when the session cookie authenticated the request: what its unsafe requests must echo.
     csrf_token: str | None = None
+    # PLAYDECK_PUBLIC_READ is on: every project is readable by anyone, signed in or not (set by
+    # ``authz.service.authorize``, so that signing in never shows less than signing out).
+    public_read: bool = False
 
     @classmethod
     def builtin_admin(cls) -> Principal:

@@ -41,6 +41,20 @@ def get_session(session: Session, session_id: int) -> UserSession | None:
     return session.get(UserSession, session_id)
 
 
+def live_sessions(
+    session: Session, user_id: int, *, now: datetime, limit: int
+) -> list[UserSession]:
+    """A user's unexpired login sessions, most recently used first."""
+    return list(
+        session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.expires_at > now)
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def delete_session(session: Session, session_id: int) -> None:
     session.execute(
         delete(UserSession).where(UserSession.id == session_id),

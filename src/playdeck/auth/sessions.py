@@ -155,6 +155,11 @@ def token_session(session: Session, *, claims: AccessClaims) -> tuple[UserSessio
     return row, user
 
 
+def active_sessions(session: Session, *, user_id: int, limit: int = 50) -> list[UserSession]:
+    """The user's live login sessions (browsers and API logins), most recently used first."""
+    return repository.live_sessions(session, user_id, now=utcnow(), limit=limit)
+
+
 def needs_touch(row: UserSession, now: datetime) -> bool:
     return now - row.last_seen_at >= TOUCH_INTERVAL
 

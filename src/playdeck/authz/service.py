@@ -1,27 +1,78 @@
 """The one authorization path: route-level gate (``authorize``) and project-level ``require``.
 
 Every route declares exactly one permission through ``authorize``; a test walks the route table
-and fails for a route that declares none (deny by default).
+and fails for a route that declares none (deny by default). The rules themselves are data, in
+``authz.permissions``; this module only reads them.
+
+Two steps, always in this order:
+
+1. ``check_route`` (before any object is loaded): 401 for an anonymous caller, 403 when the
+   caller's global role can never have the permission (a reporter reading, a user administering).
+2. ``require_project`` (after the project was found): a project the caller may not read is a
+   404, exactly like a missing one; a project they may read but not change this way is a 403.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy.orm import Session
 
+from playdeck.apikeys.scopes import scopes_allow
 from playdeck.auth.dependencies import PrincipalDep
-from playdeck.auth.principal import GlobalRole, Principal
-from playdeck.authz.permissions import PUBLIC_READ_PERMISSIONS, Permission
+from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
+from playdeck.authz.permissions import (
+    GLOBAL_ROLE_PERMISSIONS,
+    PROJECT_PERMISSIONS,
+    PROJECT_ROLE_PERMISSIONS,
+    PUBLIC_READ_PERMISSIONS,
+    Permission,
+    ProjectRole,
+)
 from playdeck.deps import SettingsDep
 from playdeck.errors import Forbidden, NotFound, Unauthorized
+from playdeck.members import repository as members
+from playdeck.models import Project
+from playdeck.settings import Settings
 
 ADMIN_ONLY = frozenset({Permission.USERS_ADMIN, Permission.AUDIT_READ})
-REPORTER_PERMISSIONS = frozenset({Permission.RUNS_WRITE, Permission.AUTHENTICATED})
 
 
-def check_route(principal: Principal, permission: Permission, *, public_read: bool) -> None:
+def _global_permissions(
+    principal: Principal, *, users_can_create_projects: bool
+) -> frozenset[Permission]:
+    if principal.role is None:
+        return frozenset()
+    granted = GLOBAL_ROLE_PERMISSIONS[principal.role]
+    if principal.role is GlobalRole.USER and not users_can_create_projects:
+        granted = granted - {Permission.PROJECT_CREATE}
+    return granted
+
+
+def _key_allows(principal: Principal, permission: Permission, project_id: int | None) -> bool:
+    """An API key never has more rights than its owner and may have fewer: only its scopes'
+    permissions (when it has scopes), and only in its project (when it names one)."""
+    if principal.credential is not CredentialKind.API_KEY:
+        return True
+    if principal.key_scopes and not scopes_allow(principal.key_scopes, permission):
+        return False
+    return (
+        project_id is None
+        or principal.key_project_id is None
+        or principal.key_project_id == project_id
+    )
+
+
+def check_route(
+    principal: Principal,
+    permission: Permission,
+    *,
+    public_read: bool,
+    users_can_create_projects: bool = True,
+) -> None:
     """Gate on what the route needs before any object is loaded."""
     if permission is Permission.PUBLIC:
         return
@@ -29,12 +80,32 @@ def check_route(principal: Principal, permission: Permission, *, public_read: bo
         if public_read and permission in PUBLIC_READ_PERMISSIONS:
             return
         raise Unauthorized()
-    if principal.is_admin:
+    if not _key_allows(principal, permission, None):
+        raise Forbidden("This API key's scopes do not allow this")
+    if public_read and permission in PUBLIC_READ_PERMISSIONS:
+        return  # what anyone may read, a signed-in caller may read too
+    granted = _global_permissions(principal, users_can_create_projects=users_can_create_projects)
+    if permission in granted:
         return
+    if principal.role is GlobalRole.USER and permission in PROJECT_PERMISSIONS:
+        return  # decided per project by require_project, from the membership
     if permission in ADMIN_ONLY:
         raise Forbidden("Administrator role required")
-    if principal.role is GlobalRole.REPORTER and permission not in REPORTER_PERMISSIONS:
+    if principal.role is GlobalRole.REPORTER:
         raise Forbidden("Reporter accounts may only submit results")
+    if permission is Permission.PROJECT_CREATE:
+        raise Forbidden("Only administrators may create projects on this server")
+    raise Forbidden("Not permitted")
+
+
+def may_auto_create_project(principal: Principal, settings: Settings) -> bool:
+    """Whether a submit naming an unknown project may create it: ``PLAYDECK_AUTO_CREATE_PROJECTS``
+    for admins and reporters, and for users also ``PLAYDECK_USERS_CAN_CREATE_PROJECTS``."""
+    if not settings.auto_create_projects:
+        return False
+    if principal.role is GlobalRole.USER:
+        return settings.users_can_create_projects
+    return principal.role in (GlobalRole.ADMIN, GlobalRole.REPORTER)
 
 
 def _public() -> None:
@@ -49,7 +120,14 @@ def authorize(permission: Permission) -> Any:
         return Depends(public)
 
     def dependency(principal: PrincipalDep, settings: SettingsDep) -> Principal:
-        check_route(principal, permission, public_read=settings.public_read)
+        if settings.public_read:
+            principal = replace(principal, public_read=True)
+        check_route(
+            principal,
+            permission,
+            public_read=settings.public_read,
+            users_can_create_projects=settings.users_can_create_projects,
+        )
         return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
@@ -62,22 +140,66 @@ def declared_permission(dependency: Any) -> Permission | None:
     return value if isinstance(value, Permission) else None
 
 
-def require_project(principal: Principal, permission: Permission, project_id: int) -> None:
-    """Project-level check, after the object was found. Hidden projects answer 404, not 403."""
-    if principal.is_admin:
+def project_role(session: Session, principal: Principal, project_id: int) -> ProjectRole | None:
+    """The caller's membership role in the project (``None``: not a member, or not a user)."""
+    if principal.user_id is None or not principal.is_authenticated:
+        return None
+    role = members.role_of(session, project_id=project_id, user_id=principal.user_id)
+    return None if role is None else ProjectRole(role)
+
+
+def project_permissions(
+    session: Session, principal: Principal, project_id: int
+) -> frozenset[Permission]:
+    """Everything ``principal`` may do in the project: global role, plus membership for users."""
+    if not principal.is_authenticated:
+        # check_route let an anonymous caller through only in public-read mode.
+        return PUBLIC_READ_PERMISSIONS
+    granted = GLOBAL_ROLE_PERMISSIONS[principal.role] if principal.role is not None else frozenset()
+    if principal.public_read:
+        granted = granted | PUBLIC_READ_PERMISSIONS
+    if principal.role is GlobalRole.USER:
+        role = project_role(session, principal, project_id)
+        if role is not None:
+            granted = granted | PROJECT_ROLE_PERMISSIONS[role]
+    return granted
+
+
+def require_project(
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    project_id: int,
+    *,
+    missing: str = "Project not found",
+) -> None:
+    """Project-level check, after the object was found. A project the caller may not read is a
+    404 with ``missing``, the very answer the caller gets for an object that does not exist
+    (pass "Run not found" when the lookup was by run id); readable but not allowed is a 403."""
+    if principal.credential is CredentialKind.API_KEY and principal.key_project_id not in (
+        None,
+        project_id,
+    ):
+        raise NotFound(missing)  # a key bound to another project: hidden
+    granted = project_permissions(session, principal, project_id)
+    if permission in granted and _key_allows(principal, permission, project_id):
         return
-    if permission is Permission.PROJECT_READ and not principal.is_authenticated:
-        return  # public-read mode already passed the route gate
-    if principal.role is GlobalRole.REPORTER and permission is Permission.RUNS_WRITE:
-        return
-    # Project memberships arrive with the authorization issue; until then non-admins see nothing.
-    del project_id
-    raise NotFound("Project not found")
+    if Permission.PROJECT_READ not in granted:
+        raise NotFound(missing)
+    raise Forbidden("Your role in this project does not allow this")
 
 
 def visible_projects(principal: Principal) -> ColumnElement[bool] | None:
-    """Filter for the projects ``principal`` may read; ``None`` means every project."""
-    if principal.is_admin or not principal.is_authenticated:
-        return None  # admins see all; anonymous callers only get here in public-read mode
-    # Project memberships arrive with the authorization issue; until then non-admins see nothing.
-    return false()
+    """Filter on ``Project.id`` for the projects ``principal`` may read; ``None``: every one."""
+    if not principal.is_authenticated:
+        return None  # anonymous callers only get here in public-read mode
+    if principal.role is GlobalRole.ADMIN or principal.public_read:
+        visible = None
+    elif principal.role is GlobalRole.USER and principal.user_id is not None:
+        visible = Project.id.in_(members.project_ids_of(principal.user_id))
+    else:
+        return false()  # reporters read nothing
+    if principal.credential is CredentialKind.API_KEY and principal.key_project_id is not None:
+        only_the_keys = Project.id == principal.key_project_id
+        return only_the_keys if visible is None else and_(visible, only_the_keys)
+    return visible

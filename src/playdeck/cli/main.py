@@ -10,6 +10,7 @@ from rich.console import Console
 from playdeck.app import create_app
 from playdeck.cli.audit import audit
 from playdeck.cli.demo import make_demo_command
+from playdeck.cli.keys import keys_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
 from playdeck.db import make_engine
@@ -26,6 +27,7 @@ db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("upload")(upload)
 app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 app.command("audit")(audit)
 
 err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line

@@ -1,11 +1,13 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
+from playdeck.models.api_key import ApiKey
 from playdeck.models.attachment import Attachment
 from playdeck.models.attempt import Attempt
 from playdeck.models.audit_event import AuditEvent
 from playdeck.models.auth_session import RefreshToken, UserSession
 from playdeck.models.base import Base
 from playdeck.models.project import Project
+from playdeck.models.project_member import ProjectMember
 from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
 from playdeck.models.run import Run
@@ -13,11 +15,13 @@ from playdeck.models.test import Test
 from playdeck.models.user import User
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "Attempt",
     "AuditEvent",
     "Base",
     "Project",
+    "ProjectMember",
     "RefreshToken",
     "Report",
     "ReportFile",

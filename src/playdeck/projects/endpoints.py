@@ -34,9 +34,10 @@ def list_projects(
 def create_project(
     data: ProjectCreate,
     session: SessionDep,
-    _principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
+    principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
 ) -> Project:
-    return Project.model_validate(service.create_project(session, data=data))
+    """Create a project; a user (not an administrator) who creates it becomes its owner."""
+    return Project.model_validate(service.create_project(session, data=data, principal=principal))
 
 
 @router.get("/{ref}", response_model=Project)

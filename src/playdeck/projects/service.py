@@ -12,6 +12,7 @@ from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import Conflict, NotFound
 from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.kit.slug import slugify
+from playdeck.members import service as members
 from playdeck.models import Attachment, Project, Report, ReportFile, Run
 from playdeck.projects import repository
 from playdeck.projects.schemas import ProjectCreate, ProjectUpdate
@@ -35,7 +36,7 @@ def get_project(
     project = repository.get_by_ref(session, ref)
     if project is None:
         raise NotFound("Project not found")
-    require_project(principal, permission, project.id)
+    require_project(session, principal, permission, project.id)
     return project
 
 
@@ -54,7 +55,11 @@ def list_projects(
     return rows, next_cursor
 
 
-def create_project(session: Session, *, data: ProjectCreate) -> Project:
+def create_project(
+    session: Session, *, data: ProjectCreate, principal: Principal | None = None
+) -> Project:
+    """Create a project; a global ``user`` creating it becomes its owner (``principal`` is
+    ``None`` for creations nobody asked for by hand: the CLI's demo, tests)."""
     if repository.get_by_name(session, data.name) is not None:
         raise Conflict("A project with this name already exists", code="project_exists")
     project = Project(
@@ -66,19 +71,30 @@ def create_project(session: Session, *, data: ProjectCreate) -> Project:
             session.flush()
     except IntegrityError as exc:  # a concurrent create won the race
         raise Conflict("A project with this name already exists", code="project_exists") from exc
+    if principal is not None:
+        members.add_creator_as_owner(session, project=project, principal=principal)
     return project
 
 
 def get_or_create_by_name(
-    session: Session, *, name: str, description: str | None, auto_create: bool
+    session: Session,
+    *,
+    name: str,
+    description: str | None,
+    auto_create: bool,
+    principal: Principal | None = None,
 ) -> Project:
+    """The project named ``name``, created when ``auto_create`` allows (its creator, a global
+    ``user``, becomes owner). Not allowed to create: 404, as for a project one cannot see."""
     project = repository.get_by_name(session, name)
     if project is not None:
         return project
     if not auto_create:
         raise NotFound("Project not found")
     try:
-        return create_project(session, data=ProjectCreate(name=name, description=description))
+        return create_project(
+            session, data=ProjectCreate(name=name, description=description), principal=principal
+        )
     except Conflict:
         found = repository.get_by_name(session, name)
         if found is None:

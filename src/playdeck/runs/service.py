@@ -76,7 +76,7 @@ def get_run(
     found = repository.get_run(session, run_id)
     if found is None:
         raise NotFound("Run not found")
-    require_project(principal, permission, found[1].id)
+    require_project(session, principal, permission, found[1].id, missing="Run not found")
     return found
 
 

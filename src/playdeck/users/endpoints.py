@@ -1,33 +1,166 @@
-"""Administrative user actions. (Listing and editing users belongs to user administration.)"""
+"""User administration (global administrators only): ``/api/admin/users``, and the paths the
+seeds' clients use for it: seed 000's ``/admin/users`` and seed 004's ``/api/users``.
+
+Seed 000's ``/admin/users`` is also the dashboard's page. API callers (a bearer token or an API
+key, or an ``Accept`` that does not prefer HTML, as curl's ``*/*``) get JSON there; a browser gets
+the page the web dashboard installs as ``app.state.admin_users_page`` (see ``AdminUsersPage``),
+and JSON until one is installed.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
-from playdeck.deps import SessionDep
-from playdeck.errors import NotFound
-from playdeck.users import repository, service
-from playdeck.users.schemas import User
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from playdeck.users import service
+from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserPage
+from playdeck.web.errors import prefers_html
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin"])
+# The seeds' paths for the same operations; documented once, under /api/admin/users.
+seed_router = APIRouter(include_in_schema=False)
+
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
+
+# The HTML page at /admin/users: (request, session, principal) -> page. The principal has
+# already passed the administrator check.
+AdminUsersPage = Callable[[Request, Session, Principal], Response]
+
+
+def _page(request: Request) -> AdminUsersPage | None:
+    """The dashboard page, when a browser (not an API client) asks and one is installed."""
+    if request.headers.get("authorization") or request.headers.get("x-api-key"):
+        return None
+    if not prefers_html(request):
+        return None
+    page: AdminUsersPage | None = getattr(request.app.state, "admin_users_page", None)
+    return page
+
+
+@router.get("", response_model=UserPage)
+def list_users(
+    session: SessionDep,
+    _principal: Admin,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in username, email or name.")
+    ] = None,
+    role: Literal["admin", "user", "reporter"] | None = None,
+    active: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> UserPage:
+    """Accounts by id, filtered by text, role and active state."""
+    rows, next_cursor = service.list_users(
+        session, q=q, role=role, active=active, cursor=cursor, limit=limit
+    )
+    return UserPage(items=[User.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("", response_model=User, status_code=201)
+@seed_router.post("/api/users", response_model=User, status_code=201)
+def create_user(
+    data: UserAdminCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Admin,
+) -> User:
+    """Create an account (the password policy applies); ``is_superuser: true`` means admin."""
+    user = service.create_user(
+        session,
+        settings=settings,
+        username=data.username,
+        password=data.password,
+        email=data.email,
+        display_name=data.name,
+        role=data.effective_role,
+        actor=Actor.of(principal),
+        client=client,
+        via="admin",
+    )
+    return User.of(user)
+
+
+@router.get("/{user_id}", response_model=User)
+def get_user(user_id: UserId, session: SessionDep, _principal: Admin) -> User:
+    return User.of(service.get_user(session, user_id=user_id))
+
+
+@router.put("/{user_id}", response_model=User)
+@router.patch("/{user_id}", response_model=User)
+@seed_router.put("/admin/users/{user_id}", response_model=User)
+def update_user(
+    user_id: UserId,
+    data: UserAdminUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Admin,
+) -> User:
+    """Change role, activity, name, email or password; only the fields sent change.
+
+    The last active administrator cannot be demoted or deactivated (409). Deactivating ends
+    every session and refresh token, and the user's API keys stop working.
+    """
+    user = service.get_user(session, user_id=user_id)
+    updated = service.update_user(
+        session,
+        user=user,
+        data=data,
+        actor=Actor.of(principal),
+        settings=settings,
+        client=client,
+    )
+    return User.of(updated)
+
+
+@router.delete("/{user_id}", status_code=204)
+@seed_router.delete("/api/users/{user_id}", status_code=204)
+def delete_user(
+    user_id: UserId, session: SessionDep, client: ClientDep, principal: Admin
+) -> Response:
+    """Delete an account. Refused (409) for the last active administrator and for the only
+    owner of a project."""
+    user = service.get_user(session, user_id=user_id)
+    service.delete_user(session, user=user, actor=Actor.of(principal), client=client)
+    return Response(status_code=204)
 
 
 @router.post("/{user_id}/unlock", response_model=User)
 def unlock_user(
-    user_id: Annotated[int, Path(ge=1)],
+    user_id: UserId,
     session: SessionDep,
     client: ClientDep,
-    principal: Annotated[Principal, authorize(Permission.USERS_ADMIN)],
+    principal: Admin,
 ) -> User:
     """Clear a login lockout and the failure counter now, instead of waiting it out."""
-    user = repository.get(session, user_id)
-    if user is None:
-        raise NotFound("User not found")
+    user = service.get_user(session, user_id=user_id)
     return User.of(service.unlock(session, user=user, actor=Actor.of(principal), client=client))
+
+
+@seed_router.get("/api/users", response_model=list[User])
+def list_all_users(session: SessionDep, _principal: Admin) -> list[User]:
+    """Every account, as one JSON list (what seed 004's client reads)."""
+    return [User.of(row) for row in service.list_all_users(session)]
+
+
+@seed_router.get("/admin/users", response_model=None)
+def list_users_or_page(
+    request: Request, session: SessionDep, principal: Admin
+) -> list[User] | Response:
+    """Seed 000's user list (one JSON list), or for a browser the dashboard page."""
+    page = _page(request)
+    if page is not None:
+        return page(request, session, principal)
+    return [User.of(row) for row in service.list_all_users(session)]

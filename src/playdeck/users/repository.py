@@ -127,3 +127,45 @@ def record_success(session: Session, user_id: int, *, at: datetime) -> None:
 
 def delete_user(session: Session, user_id: int) -> None:
     session.execute(delete(User).where(User.id == user_id))
+
+
+def list_page(
+    session: Session,
+    *,
+    q: str | None,
+    role: str | None,
+    active: bool | None,
+    after_id: int | None,
+    limit: int,
+) -> list[User]:
+    """Users by id; ``q`` matches username, email or display name. One row more than ``limit``
+    tells there is a next page."""
+    query = select(User)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped.lower()}%"
+        query = query.where(
+            func.lower(User.username).like(pattern, escape="\\")
+            | User.email.like(pattern, escape="\\")
+            | func.lower(User.display_name).like(pattern, escape="\\")
+        )
+    if role is not None:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    return list(session.scalars(query.order_by(User.id).limit(limit + 1)))
+
+
+def lock_active_admin_ids(session: Session) -> list[int]:
+    """The active administrators, their rows locked until commit (PostgreSQL), so two
+    concurrent demotions cannot each see "another admin remains" and leave none."""
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(User.role == "admin", User.is_active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        )
+    )

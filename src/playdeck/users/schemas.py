@@ -6,9 +6,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    model_validator,
+)
 
+from playdeck.auth.policy import MAX_PASSWORD_BYTES, check_password_size
 from playdeck.models import User as UserRow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
@@ -78,3 +88,81 @@ class User(BaseModel):
     @classmethod
     def of(cls, row: UserRow) -> User:
         return cls.model_validate(row)
+
+
+Role = Literal["admin", "user", "reporter"]
+Password = Annotated[
+    str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES), AfterValidator(check_password_size)
+]
+# ``name`` (seed 004), ``full_name`` (seed 000) and ``display_name`` (Playdeck's own) are one field.
+NAME_ALIASES = AliasChoices("name", "full_name", "display_name")
+
+
+def _role_with_superuser(role: str | None, is_superuser: bool | None) -> str | None:
+    """Seed 000's ``is_superuser`` means role ``admin``; refuse a payload that says both ways."""
+    if is_superuser is None:
+        return role
+    if role is not None and (role == "admin") != is_superuser:
+        raise ValueError("role and is_superuser disagree")
+    return "admin" if is_superuser else role
+
+
+class UserAdminCreate(BaseModel):
+    """``POST /api/admin/users`` (and seed 004's ``POST /api/users``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=150)
+    password: Password
+    role: Role | None = None
+    is_superuser: bool | None = None
+    name: str | None = Field(
+        default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
+    )
+    email: str | None = Field(default=None, max_length=MAX_EMAIL)
+
+    @model_validator(mode="after")
+    def _superuser(self) -> UserAdminCreate:
+        _role_with_superuser(self.role, self.is_superuser)
+        return self
+
+    @property
+    def effective_role(self) -> str:
+        return _role_with_superuser(self.role, self.is_superuser) or "user"
+
+
+class UserAdminUpdate(BaseModel):
+    """``PUT``/``PATCH /api/admin/users/{id}``: only the fields sent change (seed 000 sends
+    ``{"is_active": ..., "is_superuser": ...}`` with PUT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    role: Role | None = None
+    name: str | None = Field(
+        default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
+    )
+    email: str | None = Field(default=None, max_length=MAX_EMAIL)
+    password: Password | None = None
+
+    @model_validator(mode="after")
+    def _superuser(self) -> UserAdminUpdate:
+        _role_with_superuser(self.role, self.is_superuser)
+        return self
+
+    def new_role(self, current: str) -> str:
+        """The role after this update: ``is_superuser: false`` demotes an admin to ``user``
+        and leaves any other role as it is."""
+        if self.role is not None:
+            return self.role
+        if self.is_superuser is True:
+            return "admin"
+        if self.is_superuser is False and current == "admin":
+            return "user"
+        return current
+
+
+class UserPage(BaseModel):
+    items: list[User]
+    next_cursor: str | None

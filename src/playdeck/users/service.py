@@ -14,13 +14,20 @@ from playdeck.auth import repository as sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
-from playdeck.errors import Conflict, InvalidInput
+from playdeck.errors import Conflict, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
+from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
+from playdeck.members import repository as members
 from playdeck.models import User
 from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import repository
-from playdeck.users.schemas import clean_display_name, clean_email, clean_username
+from playdeck.users.schemas import (
+    UserAdminUpdate,
+    clean_display_name,
+    clean_email,
+    clean_username,
+)
 
 TAKEN_MESSAGE = "That username or email cannot be used"
 
@@ -148,8 +155,25 @@ def reset_password(
     return user
 
 
-def deactivate(session: Session, *, user: User, actor: Actor) -> User:
-    """Deactivate and end every session; tokens already issued fail on their next use."""
+def ensure_another_active_admin(session: Session, *, user: User) -> None:
+    """409 when ``user`` is the last active administrator: nobody could administer the
+    instance after they are demoted, deactivated or deleted (themselves included)."""
+    if user.role != "admin" or not user.is_active:
+        return
+    if not [other for other in repository.lock_active_admin_ids(session) if other != user.id]:
+        raise Conflict(
+            "This is the last active administrator; make another user an administrator first",
+            code="last_admin",
+        )
+
+
+def deactivate(
+    session: Session, *, user: User, actor: Actor, client: ClientInfo | None = None
+) -> User:
+    """Deactivate and end every session; tokens already issued, and the user's API keys, fail
+    on their next use. Reactivating does not bring any of them back."""
+    ensure_another_active_admin(session, user=user)
+    was_active = user.is_active
     user.is_active = False
     session.flush()
     ended = sessions.delete_user_sessions(session, user.id)
@@ -158,7 +182,8 @@ def deactivate(session: Session, *, user: User, actor: Actor) -> User:
         action=Action.USER_DEACTIVATED,
         actor=actor,
         target=user,
-        details={"sessions_ended": ended},
+        client=client,
+        details={"is_active": [was_active, False], "sessions_ended": ended},
     )
     return user
 
@@ -191,7 +216,113 @@ def promote_to_admin(
     return user
 
 
-def delete_user(session: Session, *, user: User, actor: Actor) -> None:
-    """Delete a user; the cascade ends its sessions and refresh tokens with it."""
-    audit.record(session, action=Action.USER_DELETED, actor=actor, target=user)
+def delete_user(
+    session: Session, *, user: User, actor: Actor, client: ClientInfo | None = None
+) -> None:
+    """Delete a user; the cascade ends its sessions, refresh tokens and memberships with it.
+
+    Refused (409) for the last active administrator, and for the only owner of a project
+    (every project keeps an owner: make someone else owner first).
+    """
+    ensure_another_active_admin(session, user=user)
+    owned = members.sole_owned_projects(session, user.id)
+    if owned:
+        shown = ", ".join(owned[:5]) + (", ..." if len(owned) > 5 else "")
+        raise Conflict(
+            f"{user.username} is the only owner of {shown}; make someone else owner first",
+            code="last_owner",
+        )
+    audit.record(
+        session,
+        action=Action.USER_DELETED,
+        actor=actor,
+        target=user,
+        client=client,
+        details={"role": user.role},
+    )
     repository.delete_user(session, user.id)
+
+
+def get_user(session: Session, *, user_id: int) -> User:
+    user = repository.get(session, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def list_all_users(session: Session) -> list[User]:
+    return repository.list_all(session)
+
+
+def list_users(
+    session: Session,
+    *,
+    q: str | None,
+    role: str | None,
+    active: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[User], str | None]:
+    raw = decode_cursor(cursor, arity=1)
+    after_id = cursor_int(raw[0]) if raw else None
+    q = q.strip() if q else None
+    rows = repository.list_page(
+        session, q=q or None, role=role, active=active, after_id=after_id, limit=limit
+    )
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def update_user(
+    session: Session,
+    *,
+    user: User,
+    data: UserAdminUpdate,
+    actor: Actor,
+    settings: Settings,
+    client: ClientInfo | None = None,
+) -> User:
+    """An administrator's change to an account; only the fields ``data`` carries change.
+
+    Role and activity changes are audited with their old and new values; a new password is a
+    reset (every session ends); deactivation ends every session too.
+    """
+    sent = data.model_fields_set
+    changes: dict[str, list[Any]] = {}
+    if "email" in sent:
+        email = _clean(data.email, clean_email, "email") if data.email else None
+        if email != user.email:
+            if email and repository.find_by_email(session, email) is not None:
+                raise Conflict(TAKEN_MESSAGE, code="user_exists")
+            changes["email"] = [user.email, email]
+            user.email = email
+    if "name" in sent:
+        name = _clean(data.name, clean_display_name, "name") if data.name else None
+        if name != user.display_name:
+            changes["name"] = [user.display_name, name]
+            user.display_name = name
+    role = data.new_role(user.role)
+    deactivating = data.is_active is False and user.is_active
+    if role != user.role or deactivating:
+        ensure_another_active_admin(session, user=user)
+    if role != user.role:
+        changes["role"] = [user.role, role]
+        user.role = role
+    if data.is_active is True and not user.is_active:
+        changes["is_active"] = [False, True]
+        user.is_active = True
+    session.flush()
+    if changes:
+        audit.record(
+            session,
+            action=Action.USER_UPDATED,
+            actor=actor,
+            target=user,
+            client=client,
+            details={"changes": changes},
+        )
+    if data.password is not None:
+        reset_password(session, user=user, password=data.password, settings=settings, actor=actor)
+    if deactivating:
+        deactivate(session, user=user, actor=actor, client=client)
+    return user

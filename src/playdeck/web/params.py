@@ -62,7 +62,12 @@ def may(principal: Principal, permission: Permission, settings: Settings) -> boo
     """Whether the route gate lets ``principal`` use ``permission`` (to show or hide controls;
     the action's own route checks again)."""
     try:
-        check_route(principal, permission, public_read=settings.public_read)
+        check_route(
+            principal,
+            permission,
+            public_read=settings.public_read,
+            users_can_create_projects=settings.users_can_create_projects,
+        )
     except AppError:
         return False
     return True

@@ -108,7 +108,7 @@ def create_project(
     form = ProjectForm(name=name, description=description)
     try:
         data = ProjectCreate(name=name, description=text(description))
-        project = projects_service.create_project(session, data=data)
+        project = projects_service.create_project(session, data=data, principal=principal)
     except ValidationError as exc:
         form.error = _form_error(exc)
         status = 422

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.settings import Settings
+from playdeck.web.nav import admin_links
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -36,6 +37,34 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
         "success",
         "Project created. Send it a first run with one of the commands below.",
     ),
+    # Identity pages (web/identity.py, web/onboarding.py, web/account.py).
+    "signed-out": ("success", "You are signed out."),
+    "signed-out-everywhere": ("success", "You are signed out on every device."),
+    "setup-complete": ("info", "Setup is already complete. Sign in with your account."),
+    "welcome-admin": ("success", "Welcome! Your administrator account is ready."),
+    "registered": ("success", "Your account is ready. Sign in to continue."),
+    "password-changed": (
+        "success",
+        "Password changed. Every other device has been signed out.",
+    ),
+    # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py).
+    "user-created": ("success", "User created."),
+    "user-activated": ("success", "User activated. They can sign in again."),
+    "user-deactivated": (
+        "success",
+        "User deactivated. Their sessions have ended and their API keys no longer work.",
+    ),
+    "user-role-changed": ("success", "Role changed."),
+    "user-unlocked": ("success", "Account unlocked."),
+    "user-password-reset": (
+        "success",
+        "Password reset. Every session of that user has ended.",
+    ),
+    "user-deleted": ("success", "User deleted."),
+    "api-key-revoked": ("success", "API key revoked. It stops working at once."),
+    "member-added": ("success", "Member added."),
+    "member-role-changed": ("success", "Member role changed."),
+    "member-removed": ("success", "Member removed."),
 }
 
 
@@ -53,6 +82,7 @@ class Viewer:
     auth_enabled: bool
     signed_in: bool
     is_admin: bool
+    role: str | None = None
 
     @classmethod
     def of(cls, principal: Principal | None, settings: Settings) -> Viewer | None:
@@ -63,6 +93,7 @@ class Viewer:
             auth_enabled=settings.require_auth,
             signed_in=principal.credential not in (CredentialKind.ANONYMOUS, CredentialKind.NONE),
             is_admin=principal.is_admin,
+            role=principal.role.value if principal.role else None,
         )
 
 
@@ -177,7 +208,7 @@ def environment() -> Environment:
         # Commands people copy into a shell: report-supplied names must stay one argument.
         shell=shlex.quote,
     )
-    env.globals.update(static_url=static_url, version=__version__)
+    env.globals.update(static_url=static_url, version=__version__, admin_links=admin_links)
     return env
 
 

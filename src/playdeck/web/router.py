@@ -9,9 +9,22 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from playdeck.web import overview, projects, runs, tests
+from playdeck.web import (
+    account,
+    admin_audit,
+    admin_users,
+    api_keys,
+    identity,
+    members,
+    onboarding,
+    overview,
+    projects,
+    runs,
+    tests,
+)
 from playdeck.web.errors import install_html_errors
 from playdeck.web.headers import SecurityHeadersMiddleware
+from playdeck.web.redirects import install_sign_in_redirect
 from playdeck.web.rendering import STATIC_DIR, STATIC_PREFIX
 
 # Pages are not API: they stay out of the OpenAPI schema.
@@ -20,12 +33,22 @@ router.include_router(overview.router)
 router.include_router(projects.router)
 router.include_router(runs.router)
 router.include_router(tests.router)
+router.include_router(identity.router)
+router.include_router(onboarding.router)
+router.include_router(account.router)
+router.include_router(admin_audit.router)
+router.include_router(admin_users.router)
+router.include_router(api_keys.router)
+router.include_router(members.router)
 
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
+    # GET /admin/users is also seed 000's JSON list (users.endpoints): browsers get this page.
+    app.state.admin_users_page = admin_users.show_users_page
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)
+    install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
     docs_paths = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     app.add_middleware(
         SecurityHeadersMiddleware, skip_paths={p for p in docs_paths if p is not None}

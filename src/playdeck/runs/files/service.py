@@ -17,7 +17,9 @@ def get_attachment(session: Session, *, principal: Principal, attachment_id: int
     if found is None:
         raise NotFound("Attachment not found")
     attachment, project_id = found
-    require_project(principal, Permission.PROJECT_READ, project_id)
+    require_project(
+        session, principal, Permission.PROJECT_READ, project_id, missing="Attachment not found"
+    )
     return attachment
 
 
@@ -26,7 +28,9 @@ def get_report(session: Session, *, principal: Principal, report_id: int) -> Rep
     if found is None:
         raise NotFound("Report not found")
     report, project_id = found
-    require_project(principal, Permission.PROJECT_READ, project_id)
+    require_project(
+        session, principal, Permission.PROJECT_READ, project_id, missing="Report not found"
+    )
     return report
 
 

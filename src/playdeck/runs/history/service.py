@@ -28,7 +28,9 @@ def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[T
     found = repository.get_test(session, test_id)
     if found is None:
         raise NotFound("Test not found")
-    require_project(principal, Permission.PROJECT_READ, found[1].id)
+    require_project(
+        session, principal, Permission.PROJECT_READ, found[1].id, missing="Test not found"
+    )
     return found
 
 

@@ -1,6 +1,8 @@
 // Playdeck's only script: progressive enhancement, the pages work without it.
 // - <time datetime> elements: the viewer's locale and time zone, and "3 hours ago" where marked.
 // - command blocks: a copy button.
+// - the header's user menu (a <details>): closes on Escape and on a click elsewhere.
+// - a page that shows a secret once (a new API key): reloading it must not post its form again.
 (function () {
   "use strict";
 
@@ -69,9 +71,37 @@
     }
   }
 
+  function closeMenusOnEscapeAndOutsideClicks() {
+    document.addEventListener("click", function (event) {
+      var menus = document.querySelectorAll("details.user-menu__panel[open]");
+      for (var i = 0; i < menus.length; i++) {
+        if (!menus[i].contains(event.target)) menus[i].open = false;
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      var menu = document.querySelector("details.user-menu__panel[open]");
+      if (!menu) return;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  }
+
+  // The answer to a form post that shows a secret (data-replace-url) becomes, in the history,
+  // the page's plain GET address: reload or back shows the list, never the secret again, and
+  // does not create another one.
+  function forgetPostedSecrets() {
+    var marked = document.querySelector("[data-replace-url]");
+    if (!marked || !window.history || !history.replaceState) return;
+    var url = marked.getAttribute("data-replace-url");
+    if (url && url.charAt(0) === "/" && url.charAt(1) !== "/") history.replaceState(null, "", url);
+  }
+
   function start() {
     localiseTimes(document);
     addCopyButtons(document);
+    closeMenusOnEscapeAndOutsideClicks();
+    forgetPostedSecrets();
   }
 
   if (document.readyState === "loading") {

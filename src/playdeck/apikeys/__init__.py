@@ -1,0 +1,1 @@
+"""API keys: creation, listing and revocation (service), and their resolution to a principal."""

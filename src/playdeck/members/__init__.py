@@ -1,0 +1,1 @@
+"""Project members: who may work in which project, with which project role."""

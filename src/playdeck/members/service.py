@@ -1,0 +1,199 @@
+"""Project membership use cases. Every change is audited; services flush, the caller commits.
+
+The caller's right to manage members was checked on the project already (``members:manage``);
+here are the finer rules: only owners grant, change or remove ``owner`` (a project admin cannot
+touch owners), nobody raises their own role, and a project always keeps one owner.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.authz.permissions import Permission, ProjectRole
+from playdeck.authz.service import require_project
+from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
+from playdeck.members import repository
+from playdeck.members.schemas import MemberCreate
+from playdeck.models import Project, ProjectMember, User
+from playdeck.users import repository as users
+
+
+def _record(
+    session: Session,
+    action: Action,
+    *,
+    principal: Principal,
+    user: User,
+    project: Project,
+    client: ClientInfo | None,
+    **details: object,
+) -> None:
+    audit.record(
+        session,
+        action=action,
+        actor=Actor.of(principal),
+        target=user,
+        client=client,
+        details={"project_id": project.id, "project": project.name, **details},
+    )
+
+
+def _find_user(session: Session, data: MemberCreate) -> User:
+    if data.user_id is not None:
+        user = users.get(session, data.user_id)
+    elif data.username is not None:
+        user = users.find_by_username(session, data.username)
+    else:
+        user = users.find_by_email(session, data.email or "")
+    if user is None:
+        raise NotFound("User not found", code="user_not_found")
+    return user
+
+
+def _member(session: Session, *, project: Project, user_id: int) -> tuple[ProjectMember, User]:
+    member = repository.get(session, project_id=project.id, user_id=user_id)
+    user = users.get(session, user_id) if member is not None else None
+    if member is None or user is None:
+        raise NotFound("Member not found", code="member_not_found")
+    return member, user
+
+
+def _ensure_another_owner(session: Session, *, project: Project, user_id: int) -> None:
+    if not [o for o in repository.lock_owner_ids(session, project.id) if o != user_id]:
+        raise Conflict(
+            "A project keeps at least one owner; make someone else owner first",
+            code="last_owner",
+        )
+
+
+def list_members(session: Session, *, project: Project) -> list[tuple[ProjectMember, User]]:
+    return repository.list_members(session, project.id)
+
+
+def add_member(
+    session: Session,
+    *,
+    project: Project,
+    principal: Principal,
+    data: MemberCreate,
+    client: ClientInfo | None = None,
+) -> tuple[ProjectMember, User]:
+    """Add a user with a role: 404 unknown user, 409 already a member, 403 granting owner
+    without being one."""
+    user = _find_user(session, data)
+    if data.role is ProjectRole.OWNER:
+        require_project(session, principal, Permission.OWNERS_MANAGE, project.id)
+    if user.role == GlobalRole.REPORTER:
+        raise InvalidInput(
+            "Reporter accounts only submit results; they take no project role",
+            code="reporter_not_member",
+        )
+    if repository.get(session, project_id=project.id, user_id=user.id) is not None:
+        raise Conflict("This user is already a member of the project", code="member_exists")
+    member = ProjectMember(project_id=project.id, user_id=user.id, role=data.role.value)
+    try:
+        with session.begin_nested():
+            repository.add(session, member)
+    except IntegrityError as exc:  # a concurrent add won the race
+        raise Conflict(
+            "This user is already a member of the project", code="member_exists"
+        ) from exc
+    _record(
+        session,
+        Action.MEMBER_ADDED,
+        principal=principal,
+        user=user,
+        project=project,
+        client=client,
+        role=member.role,
+    )
+    return member, user
+
+
+def add_creator_as_owner(
+    session: Session, *, project: Project, principal: Principal, client: ClientInfo | None = None
+) -> None:
+    """A global ``user`` who creates a project owns it. Administrators need no membership and
+    reporters take none."""
+    if principal.role is not GlobalRole.USER or principal.user_id is None:
+        return
+    user = users.get(session, principal.user_id)
+    if user is None:
+        return
+    repository.add(
+        session,
+        ProjectMember(project_id=project.id, user_id=user.id, role=ProjectRole.OWNER.value),
+    )
+    _record(
+        session,
+        Action.MEMBER_ADDED,
+        principal=principal,
+        user=user,
+        project=project,
+        client=client,
+        role=ProjectRole.OWNER.value,
+        via="project_created",
+    )
+
+
+def change_role(
+    session: Session,
+    *,
+    project: Project,
+    principal: Principal,
+    user_id: int,
+    role: ProjectRole,
+    client: ClientInfo | None = None,
+) -> tuple[ProjectMember, User]:
+    member, user = _member(session, project=project, user_id=user_id)
+    old = ProjectRole(member.role)
+    if role is old:
+        return member, user
+    if ProjectRole.OWNER in (old, role):
+        require_project(session, principal, Permission.OWNERS_MANAGE, project.id)
+    if user.id == principal.user_id and not principal.is_admin and role.rank > old.rank:
+        raise Forbidden("Nobody can raise their own role", code="own_role")
+    if old is ProjectRole.OWNER:
+        _ensure_another_owner(session, project=project, user_id=user.id)
+    member.role = role.value
+    session.flush()
+    _record(
+        session,
+        Action.MEMBER_ROLE_CHANGED,
+        principal=principal,
+        user=user,
+        project=project,
+        client=client,
+        role=[old.value, role.value],
+    )
+    return member, user
+
+
+def remove_member(
+    session: Session,
+    *,
+    project: Project,
+    principal: Principal,
+    user_id: int,
+    client: ClientInfo | None = None,
+) -> None:
+    member, user = _member(session, project=project, user_id=user_id)
+    if member.role == ProjectRole.OWNER:
+        require_project(session, principal, Permission.OWNERS_MANAGE, project.id)
+        _ensure_another_owner(session, project=project, user_id=user.id)
+    role = member.role
+    repository.remove(session, member)
+    _record(
+        session,
+        Action.MEMBER_REMOVED,
+        principal=principal,
+        user=user,
+        project=project,
+        client=client,
+        role=role,
+    )

@@ -1,0 +1,32 @@
+"""A user's role in one project (seed 000: owner, admin, member, viewer).
+
+Global admins need no row here: they may do everything everywhere. Global reporters never get
+one: they may only submit, to any project.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+
+PROJECT_ROLES = ("owner", "admin", "member", "viewer")
+
+
+class ProjectMember(CreatedAtMixin, Base):
+    __tablename__ = "project_members"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'member', 'viewer')", name="role"),
+        UniqueConstraint("project_id", "user_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = id_column()
+    project_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)

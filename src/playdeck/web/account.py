@@ -1,0 +1,234 @@
+"""``/account``: the signed-in user's profile, password, login sessions and API keys.
+
+Password change and "sign out everywhere" call the services behind ``POST /api/auth/password``
+and ``/api/auth/logout-all``. Their forms carry the session's CSRF token, which the credential
+check (``auth.credentials``) verifies before these handlers run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.auth import service as auth_service
+from playdeck.auth import sessions as auth_sessions
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.schemas import PasswordChange
+from playdeck.auth.service import RecordedRefusal
+from playdeck.auth.transport import clear_session_cookie
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError
+from playdeck.models import UserSession
+from playdeck.settings import Settings
+from playdeck.web.api_keys import own_keys_view
+from playdeck.web.identity import (
+    NO_STORE,
+    cookie_secure,
+    refusal_headers,
+    refusal_text,
+    signed_in_redirect,
+)
+from playdeck.web.rendering import render, set_flash
+
+router = APIRouter()
+
+SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
+SESSIONS_SHOWN = 50
+PASSWORD_CREDENTIALS = (CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN)
+
+# (pattern in a User-Agent, name), first match wins: Edge and Opera also say "Chrome", Chrome
+# also says "Safari".
+BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python-httpx/", "Python (httpx)"),
+    ("python-requests/", "Python (requests)"),
+    ("node", "Node.js"),
+)
+SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+HEADLESS = re.compile(r"Headless", re.IGNORECASE)
+
+
+def describe_agent(user_agent: str | None) -> str:
+    """``Firefox on Linux``: enough for a person to recognise their device."""
+    if not user_agent:
+        return "Unknown device"
+    browser = next((name for key, name in BROWSERS if key in user_agent), None)
+    system = next((name for key, name in SYSTEMS if key in user_agent), None)
+    if browser and HEADLESS.search(user_agent):
+        browser = f"{browser} (headless)"
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Other client"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    device: str
+    user_agent: str | None
+    ip: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool
+
+    @classmethod
+    def of(cls, row: UserSession, principal: Principal) -> SessionRow:
+        return cls(
+            device=describe_agent(row.user_agent),
+            user_agent=row.user_agent,
+            ip=row.ip,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            current=row.id == principal.session_id,
+        )
+
+
+def api_keys_context(session: Session, principal: Principal) -> dict[str, Any]:
+    """What ``templates/account/api_keys.html`` needs: your keys and the form to create one
+    (``web.api_keys``; the key itself is shown by the page that form posts to)."""
+    return {"view": own_keys_view(session, principal)}
+
+
+def _account_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    form_error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    user = auth_service.current_user(session, principal)
+    rows = (
+        auth_sessions.active_sessions(session, user_id=user.id, limit=SESSIONS_SHOWN)
+        if user is not None
+        else []
+    )
+    return render(
+        request,
+        "account/page.html",
+        principal=principal,
+        status_code=status_code,
+        headers=headers or dict(NO_STORE),
+        auth_enabled=settings.require_auth,
+        user=user,
+        sessions=[SessionRow.of(row, principal) for row in rows],
+        sessions_limit=SESSIONS_SHOWN,
+        can_change_password=principal.credential in PASSWORD_CREDENTIALS,
+        min_length=settings.password_min_length,
+        form_error=form_error,
+        api_keys=api_keys_context(session, principal),
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def show_account(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: SignedIn
+) -> HTMLResponse:
+    return _account_page(request, session, settings, principal)
+
+
+@router.post("/account/password", response_class=HTMLResponse, response_model=None)
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+    principal: SignedIn,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    new_password_confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Change your password: every session ends, and this browser continues in a new one."""
+    if not settings.require_auth:
+        return RedirectResponse("/account", status_code=303)
+    if new_password != new_password_confirm:
+        return _account_page(
+            request,
+            session,
+            settings,
+            principal,
+            form_error="The two new passwords do not match.",
+            status_code=422,
+        )
+    try:
+        data = PasswordChange(current_password=current_password, new_password=new_password)
+    except ValidationError:
+        return _account_page(
+            request,
+            session,
+            settings,
+            principal,
+            form_error="Enter your current password and a new password (at most 1 KiB).",
+            status_code=422,
+        )
+    try:
+        issued = auth_service.change_password(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            principal=principal,
+            current_password=data.current_password,
+            new_password=data.new_password,
+        )
+    except RecordedRefusal as refusal:
+        error = refusal.error  # the audited failure commits with the page
+    except AppError as exc:
+        session.rollback()  # refused before anything changed (policy, rate limit)
+        error = exc
+    else:
+        response = signed_in_redirect(issued, "/account", settings=settings, client=client)
+        set_flash(response, "password-changed")
+        return response
+    return _account_page(
+        request,
+        session,
+        settings,
+        principal,
+        form_error=refusal_text(error),
+        status_code=error.status,
+        headers=refusal_headers(error),
+    )
+
+
+@router.post("/account/sign-out-everywhere", response_model=None)
+def sign_out_everywhere(
+    session: SessionDep, settings: SettingsDep, client: ClientDep, principal: SignedIn
+) -> Response:
+    """End every session of this user, on every device, this browser included."""
+    if not settings.require_auth:
+        return RedirectResponse("/account", status_code=303)
+    auth_service.logout_all(session, principal=principal, client=client)
+    response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
+    clear_session_cookie(response, secure=cookie_secure(settings, client))
+    set_flash(response, "signed-out-everywhere")
+    return response

@@ -1,0 +1,80 @@
+"""What the administration pages' forms share: where an action returns to, the text of a
+validation error, the redirect after a successful post, and the confirmation step.
+
+Every action is a POST carrying the session's CSRF token (checked by ``auth.credentials`` before
+the handler runs). Success redirects (303) with a flash notice; a refusal from a service is shown
+on the page, with the service's own message and status, after rolling back anything it flushed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from playdeck.auth.principal import Principal
+from playdeck.web.redirects import safe_next
+from playdeck.web.rendering import render, set_flash
+
+# Pages with a form token, personal data or a key on them are never stored by a cache.
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_BACK = 2000
+
+
+def back_to(value: str | None, *, allowed: frozenset[str], default: str) -> str:
+    """``value`` when it is a same-site path whose path part is one of ``allowed`` (the query,
+    such as the list's filters, is kept); else ``default``. Never another site."""
+    target = safe_next(value)
+    if target is None or urlsplit(target).path not in allowed:
+        return default
+    return target
+
+
+def form_error(exc: ValidationError) -> str:
+    """``Name: must not be blank``: the first problem, as a person reads it."""
+    first = exc.errors()[0]
+    field = next((p for p in first.get("loc", ()) if isinstance(p, str)), "form")
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{field.replace('_', ' ').capitalize()}: {message}"
+
+
+def done(target: str, flash: str) -> RedirectResponse:
+    """Redirect after a successful post, with the notice ``flash`` for the next page."""
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    set_flash(response, flash)
+    return response
+
+
+def confirm_page(
+    request: Request,
+    principal: Principal,
+    *,
+    title: str,
+    message: str,
+    action: str,
+    button: str,
+    back: str,
+    crumbs: list[tuple[str, str]] | None = None,
+    warning: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The confirmation step of a destructive action: a page whose one form posts to
+    ``action``; ``Cancel`` goes ``back``. Works without JavaScript."""
+    return render(
+        request,
+        "confirm.html",
+        principal=principal,
+        status_code=status_code,
+        headers=dict(NO_STORE),
+        title=title,
+        message=message,
+        action=action,
+        button=button,
+        back=back,
+        crumbs=crumbs or [],
+        warning=warning,
+        error=error,
+    )

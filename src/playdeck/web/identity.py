@@ -1,0 +1,306 @@
+"""``/login`` and ``/logout``: password sign-in for browsers.
+
+Both call the services behind ``POST /api/auth/login`` and ``/api/auth/logout``, so rate limits,
+lockout and the audit log behave exactly as for API clients, and a successful sign-in sets the
+same session cookie the API login sets. Refusals are rendered as the form with a message (a
+recorded refusal, like a failed login, still commits what it recorded).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.auth import service as auth_service
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.credentials import resolve_credentials
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.auth.schemas import LoginRequest
+from playdeck.auth.service import INVALID_CREDENTIALS, RecordedRefusal
+from playdeck.auth.sessions import IssuedLogin
+from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError
+from playdeck.settings import Settings
+from playdeck.users import repository as users_repository
+from playdeck.web import form_csrf
+from playdeck.web.redirects import safe_next
+from playdeck.web.rendering import render, set_flash
+
+router = APIRouter()
+
+# Pages with a form token or personal data are never stored by a cache.
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_LOGIN_NAME = 254
+
+
+def page_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
+    """Who is looking at a public page (login, setup, register), for the header and redirects.
+
+    A credential that does not check out makes the visitor anonymous here instead of a 401: these
+    pages are where such a visitor is sent.
+    """
+    if not settings.require_auth:
+        return Principal.builtin_admin()
+    try:
+        return resolve_credentials(request, session, settings) or Principal.anonymous()
+    except AppError:
+        return Principal.anonymous()
+
+
+ViewerDep = Annotated[Principal, Depends(page_viewer)]
+
+
+def cookie_secure(settings: Settings, client: ClientInfo) -> bool:
+    """The session cookie's ``Secure`` flag, decided as the API login decides it."""
+    return settings.cookie_secure or client.is_https
+
+
+def signed_in_redirect(
+    issued: IssuedLogin, target: str, *, settings: Settings, client: ClientInfo
+) -> RedirectResponse:
+    """Go to ``target`` with the new session cookie (the API login's cookie, attribute for
+    attribute); the pre-session form cookie has done its job."""
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    set_session_cookie(
+        response,
+        issued.session_secret,
+        max_age=issued.cookie_max_age,
+        secure=cookie_secure(settings, client),
+    )
+    form_csrf.clear_cookie(response, client=client, settings=settings)
+    return response
+
+
+def wait_text(seconds: int) -> str:
+    """``45 seconds``, ``15 minutes``, ``2 hours``: how long a lock or a limit lasts."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{math.ceil(minutes / 60)} hours"
+
+
+def retry_seconds(error: AppError) -> int | None:
+    value = error.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None
+
+
+def refusal_text(error: AppError) -> str:
+    """What a person reads when the sign-in, setup or register service refuses."""
+    wait = retry_seconds(error)
+    if error.status == 423:
+        return (
+            "This account is temporarily locked after repeated failed sign-ins. "
+            f"Try again in {wait_text(wait or 60)}."
+        )
+    if error.status == 429:
+        return f"Too many attempts. Wait {wait_text(wait or 60)} and try again."
+    if error.status == 401:
+        return f"{INVALID_CREDENTIALS}."
+    return error.detail
+
+
+def refusal_headers(error: AppError) -> dict[str, str]:
+    retry = error.headers.get("Retry-After")
+    return {**NO_STORE, "Retry-After": retry} if retry else dict(NO_STORE)
+
+
+def setup_needed(session: Session) -> bool:
+    return not users_repository.exists_any(session)
+
+
+def disabled_page(
+    request: Request, principal: Principal, *, what: str, status_code: int = 200
+) -> HTMLResponse:
+    """What the identity pages show while authentication is off: a notice, not a form."""
+    return render(
+        request,
+        "identity/disabled.html",
+        principal=principal,
+        status_code=status_code,
+        what=what,
+    )
+
+
+def form_page(
+    request: Request,
+    template: str,
+    *,
+    settings: Settings,
+    client: ClientInfo,
+    principal: Principal,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A pre-session form (sign in, setup, register) with its CSRF token and cookie."""
+    nonce, token = form_csrf.issue(request, settings)
+    response = render(
+        request,
+        template,
+        principal=principal,
+        status_code=status_code,
+        headers=headers or dict(NO_STORE),
+        form_token=token,
+        **context,
+    )
+    form_csrf.set_cookie(response, nonce, client=client, settings=settings)
+    return response
+
+
+def landing_page(issued: IssuedLogin) -> str:
+    """Where a sign-in without ``next`` goes: the overview, or for a reporter (a CI identity
+    that may read no results) its account page."""
+    return "/account" if issued.user.role == GlobalRole.REPORTER else "/"
+
+
+@dataclass(slots=True)
+class LoginForm:
+    login: str = ""
+    next: str | None = None
+    error: str | None = None
+
+
+def _login_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    client: ClientInfo,
+    principal: Principal,
+    form: LoginForm,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return form_page(
+        request,
+        "identity/login.html",
+        settings=settings,
+        client=client,
+        principal=principal,
+        status_code=status_code,
+        headers=headers,
+        form=form,
+        registration=settings.allow_registration,
+        setup_needed=setup_needed(session),
+    )
+
+
+@router.get("/login", response_class=HTMLResponse, response_model=None)
+def show_login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: ViewerDep,
+    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    next_path: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    target = safe_next(next_path)
+    if not settings.require_auth:
+        return disabled_page(request, principal, what="Signing in")
+    if principal.is_authenticated:
+        return RedirectResponse(target or "/", status_code=303)
+    return _login_page(request, session, settings, client, principal, LoginForm(next=target))
+
+
+def _login_request(identifier: str, password: str) -> LoginRequest | None:
+    """The API's login schema (sizes checked before any hashing); ``None`` when it refuses."""
+    try:
+        if "@" in identifier:
+            return LoginRequest(email=identifier, password=password)
+        return LoginRequest(username=identifier, password=password)
+    except ValidationError:
+        return None
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+def sign_in(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    login: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next_path: Annotated[str, Form(alias="next")] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Sign in with a username or email and a password, then go back to ``next``."""
+    anonymous = Principal.anonymous()
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=400)
+    form = LoginForm(login=login.strip()[:MAX_LOGIN_NAME], next=safe_next(next_path))
+    try:
+        form_csrf.check(request, settings, csrf_token)
+    except AppError as exc:
+        form.error = exc.detail
+        return _login_page(request, session, settings, client, anonymous, form, status_code=403)
+    data = _login_request(form.login, password) if form.login and password else None
+    if data is None:
+        form.error = (
+            "Enter your username or email and your password."
+            if not (form.login and password)
+            else f"{INVALID_CREDENTIALS}."
+        )
+        return _login_page(request, session, settings, client, anonymous, form, status_code=422)
+    try:
+        issued = auth_service.login(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            identifier=data.identifier,
+            password=data.password,
+            by_email=data.username is None,
+        )
+    except RecordedRefusal as refusal:
+        error = refusal.error  # the failure counter, lock and audit event commit with the page
+    except AppError as exc:
+        session.rollback()  # refused before anything was recorded (rate limit, storage down)
+        error = exc
+    else:
+        return signed_in_redirect(
+            issued, form.next or landing_page(issued), settings=settings, client=client
+        )
+    form.error = refusal_text(error)
+    return _login_page(
+        request,
+        session,
+        settings,
+        client,
+        anonymous,
+        form,
+        status_code=error.status,
+        headers=refusal_headers(error),
+    )
+
+
+@router.post("/logout", response_model=None)
+def sign_out(
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Annotated[Principal, authorize(Permission.AUTHENTICATED)],
+) -> Response:
+    """End this browser's session (the form carries the session's CSRF token)."""
+    if not settings.require_auth:
+        return RedirectResponse("/", status_code=303)
+    auth_service.logout(session, principal=principal, refresh_token=None, client=client)
+    response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
+    clear_session_cookie(response, secure=cookie_secure(settings, client))
+    set_flash(response, "signed-out")
+    return response

@@ -1,0 +1,339 @@
+"""``/projects/{slug}/members``: the project's Members tab.
+
+Everyone who may read the project's members (``members:read``: each project role, from viewer
+up, and global administrators; never an anonymous public-read visitor, the members are user
+data) sees the list. Project admins, owners and global administrators get the controls, each
+offered only where the service would accept it: an admin neither touches owners nor grants
+``owner``, nobody raises their own role, a project keeps one owner. ``members.service`` (the code
+behind ``/api/projects/{ref}/members``) refuses anything else anyway, with the message shown.
+
+The forms post to their own paths (``.../members/add``, ``.../members/{user}/role``): seed 000's
+``POST /projects/{id}/members`` is the JSON API's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import PROJECT_ROLES, Permission, ProjectRole
+from playdeck.authz.service import authorize, project_permissions
+from playdeck.deps import SessionDep
+from playdeck.errors import AppError, NotFound
+from playdeck.members import service as members_service
+from playdeck.members.schemas import MemberCreate, MemberUpdate
+from playdeck.models import Project, ProjectMember, User
+from playdeck.projects import service as projects_service
+from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
+from playdeck.web.params import page_id, text
+from playdeck.web.rendering import Notice, render
+
+router = APIRouter()
+
+Readers = Annotated[Principal, authorize(Permission.MEMBERS_READ)]
+Managers = Annotated[Principal, authorize(Permission.MEMBERS_MANAGE)]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    member: ProjectMember
+    user: User
+    is_self: bool
+    # Roles this viewer may set here (empty: no role control), and whether they may remove.
+    roles: tuple[str, ...]
+    removable: bool
+    only_owner: bool
+
+
+@dataclass(slots=True)
+class AddForm:
+    user: str = ""
+    role: str = ProjectRole.MEMBER.value
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rights:
+    """What the viewer may do with this project's members (``authz`` decides; pages only read)."""
+
+    manage: bool
+    manage_owners: bool
+    is_admin: bool
+    user_id: int | None
+
+    @classmethod
+    def of(cls, session: Session, principal: Principal, project: Project) -> Rights:
+        granted = project_permissions(session, principal, project.id)
+        return cls(
+            manage=Permission.MEMBERS_MANAGE in granted,
+            manage_owners=Permission.OWNERS_MANAGE in granted,
+            is_admin=principal.is_admin,
+            user_id=principal.user_id,
+        )
+
+    def grantable(self) -> tuple[str, ...]:
+        """Roles this viewer may give: ``owner`` only by owners (and administrators)."""
+        if not self.manage:
+            return ()
+        return tuple(
+            r.value for r in PROJECT_ROLES if r is not ProjectRole.OWNER or self.manage_owners
+        )
+
+    def row(self, member: ProjectMember, user: User, owners: int) -> MemberRow:
+        role = ProjectRole(member.role)
+        is_self = user.id == self.user_id
+        only_owner = role is ProjectRole.OWNER and owners == 1
+        touchable = self.manage and (role is not ProjectRole.OWNER or self.manage_owners)
+        roles: tuple[str, ...] = ()
+        if touchable and not only_owner:
+            roles = tuple(
+                r
+                for r in self.grantable()
+                # Nobody raises their own role (administrators aside).
+                if not is_self or self.is_admin or ProjectRole(r).rank <= role.rank
+            )
+        return MemberRow(
+            member=member,
+            user=user,
+            is_self=is_self,
+            roles=roles if len(roles) > 1 else (),
+            removable=touchable and not only_owner,
+            only_owner=only_owner,
+        )
+
+
+def _members_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    project: Project,
+    *,
+    form: AddForm | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    rights = Rights.of(session, principal, project)
+    rows = members_service.list_members(session, project=project)
+    owners = sum(1 for member, _user in rows if member.role == ProjectRole.OWNER)
+    return render(
+        request,
+        "projects/members.html",
+        principal=principal,
+        status_code=status_code,
+        headers=dict(NO_STORE),
+        notices=[Notice("error", error)] if error else None,
+        project=project,
+        tab="members",
+        members=[rights.row(member, user, owners) for member, user in rows],
+        rights=rights,
+        grantable=rights.grantable(),
+        form=form or AddForm(),
+    )
+
+
+def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
+    return projects_service.get_project(
+        session, principal=principal, ref=ref, permission=permission
+    )
+
+
+def _members_url(project: Project) -> str:
+    return f"/projects/{project.slug}/members"
+
+
+@router.get("/projects/{ref}/members", response_class=HTMLResponse)
+def show_members(
+    ref: str, request: Request, session: SessionDep, principal: Readers
+) -> HTMLResponse:
+    project = _project(session, principal, ref, Permission.MEMBERS_READ)
+    return _members_page(request, session, principal, project)
+
+
+def _refused(
+    request: Request, session: Session, principal: Principal, ref: str, exc: AppError
+) -> HTMLResponse:
+    session.rollback()  # nothing the refused change flushed may commit with the page
+    project = _project(session, principal, ref, Permission.MEMBERS_READ)
+    return _members_page(
+        request, session, principal, project, error=exc.detail, status_code=exc.status
+    )
+
+
+def _add(
+    session: Session,
+    principal: Principal,
+    project: Project,
+    who: str,
+    role: str,
+    client: ClientInfo,
+) -> None:
+    """Add the user named ``who``: by username, else (when it looks like one) by email."""
+    fields = ("username", "email") if "@" in who else ("username",)
+    for field in fields:
+        try:
+            data = MemberCreate.model_validate({field: who, "role": role})
+            members_service.add_member(
+                session, project=project, principal=principal, data=data, client=client
+            )
+            return
+        except (NotFound, ValidationError) as exc:
+            unknown = isinstance(exc, ValidationError) or exc.code == "user_not_found"
+            if field == fields[-1] or not unknown:
+                raise
+
+
+@router.post("/projects/{ref}/members/add", response_class=HTMLResponse, response_model=None)
+def add_member(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    principal: Managers,
+    user: Annotated[str, Form(max_length=254)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Add a user (by username or email) with a role; ``owner`` only by an owner."""
+    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    form = AddForm(user=user, role=role)
+    who = text(user)
+    if who is None:
+        form.error, status = "Enter the username or email of the person to add.", 422
+    else:
+        try:
+            _add(session, principal, project, who, role, client)
+        except ValidationError as exc:
+            form.error, status = form_error(exc), 422
+        except AppError as exc:
+            session.rollback()
+            form.error, status = exc.detail, exc.status
+            if exc.code == "user_not_found":
+                form.error = (
+                    f"No user is called “{who}”. Ask an administrator to create the account first."
+                )
+        else:
+            return done(_members_url(project), "member-added")
+        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    return _members_page(request, session, principal, project, form=form, status_code=status)
+
+
+@router.post(
+    "/projects/{ref}/members/{user_id}/role", response_class=HTMLResponse, response_model=None
+)
+def change_member_role(
+    ref: str,
+    user_id: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    principal: Managers,
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Change a member's role. Owners are changed only by owners; the last owner stays."""
+    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    member_id = page_id(user_id, what="Member")
+    try:
+        data = MemberUpdate.model_validate({"role": role})
+        members_service.change_role(
+            session,
+            project=project,
+            principal=principal,
+            user_id=member_id,
+            role=data.role,
+            client=client,
+        )
+    except ValidationError as exc:
+        return _members_page(
+            request, session, principal, project, error=form_error(exc), status_code=422
+        )
+    except AppError as exc:
+        return _refused(request, session, principal, ref, exc)
+    return done(_members_url(project), "member-role-changed")
+
+
+def _remove_page(
+    request: Request,
+    principal: Principal,
+    project: Project,
+    user: User,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    back = _members_url(project)
+    yourself = user.id == principal.user_id
+    return confirm_page(
+        request,
+        principal,
+        title=f"Remove {user.username} from {project.name}",
+        message=(
+            f"Remove {user.username} from {project.name}? They lose access to its runs and "
+            "results (their account stays)."
+        ),
+        warning="This is you: you will lose access to this project." if yourself else None,
+        action=f"{back}/{user.id}/remove",
+        button="Remove member",
+        back=back,
+        crumbs=[
+            ("Projects", "/projects"),
+            (project.name, f"/projects/{project.slug}"),
+            ("Members", back),
+        ],
+        error=error,
+        status_code=status_code,
+    )
+
+
+def _member(session: Session, project: Project, user_id: str) -> User:
+    wanted = page_id(user_id, what="Member")
+    for _member_row, user in members_service.list_members(session, project=project):
+        if user.id == wanted:
+            return user
+    raise NotFound("Member not found", code="member_not_found")
+
+
+@router.get("/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse)
+def confirm_remove_member(
+    ref: str, user_id: str, request: Request, session: SessionDep, principal: Managers
+) -> HTMLResponse:
+    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    return _remove_page(request, principal, project, _member(session, project, user_id))
+
+
+@router.post(
+    "/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse, response_model=None
+)
+def remove_member(
+    ref: str,
+    user_id: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    principal: Managers,
+) -> Response:
+    """Remove a member. Owners are removed only by owners, and never the last one."""
+    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    member_id = page_id(user_id, what="Member")
+    try:
+        members_service.remove_member(
+            session, project=project, principal=principal, user_id=member_id, client=client
+        )
+    except AppError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        session.rollback()
+        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+        user = _member(session, project, user_id)
+        return _remove_page(
+            request, principal, project, user, error=exc.detail, status_code=exc.status
+        )
+    if member_id == principal.user_id and not principal.is_admin:
+        return done("/projects", "member-removed")  # they may not read the project any more
+    return done(_members_url(project), "member-removed")

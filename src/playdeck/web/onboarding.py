@@ -1,0 +1,297 @@
+"""``/setup`` (the first administrator, while no user exists) and ``/register`` (self-service
+accounts, when ``PLAYDECK_ALLOW_REGISTRATION`` is on).
+
+Both call the services behind ``POST /api/auth/setup`` and ``/api/auth/register``: the password
+policy, the rate limits, the "only while empty" serialisation and the audit log are theirs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.auth import service as auth_service
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.principal import Principal
+from playdeck.auth.schemas import RegisterRequest, SetupRequest
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError, Conflict, NotFound
+from playdeck.settings import Settings
+from playdeck.web import form_csrf
+from playdeck.web.identity import (
+    ViewerDep,
+    disabled_page,
+    form_page,
+    refusal_headers,
+    refusal_text,
+    setup_needed,
+    signed_in_redirect,
+)
+from playdeck.web.rendering import set_flash
+
+router = APIRouter()
+
+Public = Annotated[None, authorize(Permission.PUBLIC)]
+FIELD_LABELS = {
+    "username": "Username",
+    "password": "Password",
+    "name": "Display name",
+    "full_name": "Display name",
+    "email": "Email",
+}
+MISMATCH = "The two passwords do not match."
+
+
+@dataclass(slots=True)
+class AccountForm:
+    """What the setup and register forms send back when they are shown again (never passwords)."""
+
+    username: str = ""
+    name: str = ""
+    email: str = ""
+    error: str | None = None
+
+
+def validation_text(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = str(first.get("loc", ("form",))[0]) if first.get("loc") else "form"
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
+
+
+def _completed_redirect() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    set_flash(response, "setup-complete")
+    return response
+
+
+def _setup_page(
+    request: Request,
+    settings: Settings,
+    client: ClientInfo,
+    form: AccountForm,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return form_page(
+        request,
+        "identity/setup.html",
+        settings=settings,
+        client=client,
+        principal=Principal.anonymous(),
+        status_code=status_code,
+        headers=headers,
+        form=form,
+        min_length=settings.password_min_length,
+    )
+
+
+@router.get("/setup", response_class=HTMLResponse, response_model=None)
+def show_setup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: ViewerDep,
+    _public: Public,
+) -> Response:
+    if not settings.require_auth:
+        return disabled_page(request, principal, what="Setting up an administrator")
+    if not setup_needed(session):
+        return _completed_redirect()
+    return _setup_page(request, settings, client, AccountForm())
+
+
+@router.post("/setup", response_class=HTMLResponse, response_model=None)
+def complete_setup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+    _public: Public,
+    username: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    password_confirm: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Create the first administrator and sign it in; once any user exists, go to sign in."""
+    if not settings.require_auth:
+        return disabled_page(
+            request,
+            Principal.builtin_admin(),
+            what="Setting up an administrator",
+            status_code=400,
+        )
+    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
+    try:
+        form_csrf.check(request, settings, csrf_token)
+    except AppError as exc:
+        form.error = exc.detail
+        return _setup_page(request, settings, client, form, status_code=403)
+    if password != password_confirm:
+        form.error = MISMATCH
+        return _setup_page(request, settings, client, form, status_code=422)
+    try:
+        data = SetupRequest(
+            username=form.username,
+            password=password,
+            name=form.name or None,
+            email=form.email or None,
+        )
+    except ValidationError as exc:
+        form.error = validation_text(exc)
+        return _setup_page(request, settings, client, form, status_code=422)
+    try:
+        issued = auth_service.setup(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            username=data.username,
+            password=data.password,
+            name=data.name,
+            email=data.email,
+        )
+    except AppError as exc:
+        session.rollback()  # setup records nothing before it refuses
+        if isinstance(exc, Conflict) and exc.code == "setup_complete":
+            return _completed_redirect()
+        form.error = refusal_text(exc)
+        return _setup_page(
+            request,
+            settings,
+            client,
+            form,
+            status_code=exc.status,
+            headers=refusal_headers(exc),
+        )
+    response = signed_in_redirect(issued, "/", settings=settings, client=client)
+    set_flash(response, "welcome-admin")
+    return response
+
+
+def _registration_open(settings: Settings) -> None:
+    if not settings.allow_registration:
+        raise NotFound("Registration is not enabled on this server")
+
+
+def _register_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    client: ClientInfo,
+    form: AccountForm,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return form_page(
+        request,
+        "identity/register.html",
+        settings=settings,
+        client=client,
+        principal=Principal.anonymous(),
+        status_code=status_code,
+        headers=headers,
+        form=form,
+        min_length=settings.password_min_length,
+        first_account=setup_needed(session),
+    )
+
+
+@router.get("/register", response_class=HTMLResponse, response_model=None)
+def show_register(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: ViewerDep,
+    _public: Public,
+) -> Response:
+    if not settings.require_auth:
+        return disabled_page(request, principal, what="Creating an account")
+    _registration_open(settings)
+    if principal.is_authenticated:
+        return RedirectResponse("/", status_code=303)
+    return _register_page(request, session, settings, client, AccountForm())
+
+
+@router.post("/register", response_class=HTMLResponse, response_model=None)
+def register(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+    _public: Public,
+    email: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    password_confirm: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Create an account (role ``user``), then sign in with it."""
+    if not settings.require_auth:
+        return disabled_page(
+            request, Principal.builtin_admin(), what="Creating an account", status_code=400
+        )
+    _registration_open(settings)
+    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
+    try:
+        form_csrf.check(request, settings, csrf_token)
+    except AppError as exc:
+        form.error = exc.detail
+        return _register_page(request, session, settings, client, form, status_code=403)
+    if password != password_confirm:
+        form.error = MISMATCH
+        return _register_page(request, session, settings, client, form, status_code=422)
+    try:
+        data = RegisterRequest(
+            email=form.email,
+            password=password,
+            full_name=form.name or None,
+            username=form.username or None,
+        )
+    except ValidationError as exc:
+        form.error = validation_text(exc)
+        return _register_page(request, session, settings, client, form, status_code=422)
+    try:
+        auth_service.register(
+            session,
+            settings=settings,
+            limits=limits,
+            client=client,
+            email=data.email,
+            password=data.password,
+            full_name=data.full_name,
+            username=data.username,
+        )
+    except AppError as exc:
+        session.rollback()  # registration records nothing before it refuses
+        form.error = refusal_text(exc)
+        return _register_page(
+            request,
+            session,
+            settings,
+            client,
+            form,
+            status_code=exc.status,
+            headers=refusal_headers(exc),
+        )
+    response = RedirectResponse("/login", status_code=303)
+    set_flash(response, "registered")
+    return response

@@ -1,0 +1,70 @@
+"""Fixtures for the authorization tests: an auth-on app shared by a module (its rate limits
+raised so hundreds of sign-ins fit), and the world of ``support.build_world`` per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from playdeck.app import create_app
+from playdeck.settings import Settings
+
+from .support import SECRET, World, build_world
+
+GENEROUS = "100000/minute"
+
+
+def authz_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "require_auth": True,
+        "secret_key": SECRET,
+        "login_rate_limit": GENEROUS,
+        "login_account_rate_limit": GENEROUS,
+        "sensitive_rate_limit": GENEROUS,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="module")
+def shared_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return authz_settings(database_url, tmp_path_factory.mktemp("authz") / "data")
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """One auth-on app for the whole module (tables are still emptied after each test)."""
+    with TestClient(create_app(shared_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def api(shared_client: TestClient) -> TestClient:
+    shared_client.cookies.clear()
+    return shared_client
+
+
+@pytest.fixture
+def world(engine: Engine, shared_settings: Settings, api: TestClient) -> World:
+    """The personas and projects, stored in the files directory every app of this module uses."""
+    return build_world(engine, shared_settings.files_dir)
+
+
+@pytest.fixture
+def authz_client(
+    database_url: str, shared_settings: Settings, make_client: Callable[[Settings], TestClient]
+) -> Callable[..., TestClient]:
+    """A fresh auth-on app with settings overridden (public read, project creation...), on the
+    same database and files as the world."""
+
+    def factory(**overrides: Any) -> TestClient:
+        return make_client(authz_settings(database_url, shared_settings.data_dir, **overrides))
+
+    return factory

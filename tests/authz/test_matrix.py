@@ -1,0 +1,322 @@
+"""The authorization matrix: every route of the app x every persona, with the status the
+issue's table gives; denied requests change nothing, in the database or the file store.
+
+Each route has a concrete request below (path values from the world, a valid body) so that the
+allowed personas get the route's success status. A route missing from ``REQUESTS`` (added later
+by another feature) is still probed: the denied personas get their exact status and nothing
+changes; the allowed ones only have to pass the route gate. Give it a request here.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from playdeck.app import create_app
+from playdeck.authz.permissions import PROJECT_PERMISSIONS, Permission
+from playdeck.settings import Settings
+
+from .expectations import ALLOWED, USERS, denied_status, expected_status
+from .routes import AppRoute, app_routes
+from .support import (
+    ANONYMOUS,
+    NEW_PASSWORD,
+    NEWCOMER,
+    PASSWORD,
+    PERSONAS,
+    World,
+    bearer,
+    login,
+    snapshot,
+)
+
+DATA = Path(__file__).parents[1] / "data"
+PLAYWRIGHT_JSON = DATA / "playwright" / "report.json"
+PYTEST_XML = DATA / "junit" / "pytest.xml"
+
+Values = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Req:
+    """A request that succeeds for an allowed persona. ``path`` is formatted with the world's
+    values (``alpha``, ``run``, ``u_member``...); ``scoped``: it reaches project Alpha."""
+
+    path: str
+    ok: int
+    scoped: bool = True
+    json: Callable[[Values], Any] | None = None
+    form: dict[str, str] | None = None
+    files: Callable[[], dict[str, Any]] | None = None
+    content: Callable[[], bytes] | None = None
+    params: dict[str, str] | None = None
+    # A list of what the caller may read: every user gets it, filtered (maybe empty).
+    filtered: bool = False
+
+
+def _login_body(_: Values) -> Any:
+    return {"username": "owner", "password": PASSWORD}
+
+
+def _new_user(v: Values) -> Any:
+    return {"username": "dave", "password": NEW_PASSWORD, "role": "user", "name": "Dave"}
+
+
+def _newcomer_as_member(v: Values) -> Any:
+    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}  # seed 000 sends a string
+
+
+def _junit() -> dict[str, Any]:
+    return {"file": ("pytest.xml", PYTEST_XML.read_bytes(), "application/xml")}
+
+
+SUBMIT = Req(
+    "/api/test-runs/submit",
+    201,
+    content=PLAYWRIGHT_JSON.read_bytes,
+    params={"projectName": "Alpha"},
+)
+MEMBERS = "/api/projects/{alpha}/members"
+PAGE_MEMBERS = "/projects/{alpha_slug}/members"
+ADMIN_USER = "/api/admin/users/{u_carol}"
+
+REQUESTS: dict[tuple[str, str], Req] = {
+    # health
+    ("GET", "/healthz"): Req("/healthz", 200, scoped=False),
+    ("GET", "/readyz"): Req("/readyz", 200, scoped=False),
+    # signing in (public: the same answer whoever asks)
+    ("POST", "/api/auth/login"): Req("/api/auth/login", 200, scoped=False, json=_login_body),
+    ("POST", "/auth/login"): Req("/auth/login", 200, scoped=False, json=_login_body),
+    ("POST", "/api/auth/setup"): Req(
+        "/api/auth/setup",
+        409,
+        scoped=False,
+        json=lambda v: {"username": "zed", "password": NEW_PASSWORD},
+    ),
+    ("POST", "/api/auth/register"): Req(
+        "/api/auth/register",
+        403,  # registration is off
+        scoped=False,
+        json=lambda v: {"email": "zed@example.com", "password": NEW_PASSWORD},
+    ),
+    ("POST", "/auth/register"): Req(
+        "/auth/register",
+        403,
+        scoped=False,
+        json=lambda v: {"email": "zed@example.com", "password": NEW_PASSWORD},
+    ),
+    ("POST", "/api/auth/refresh"): Req(
+        "/api/auth/refresh", 401, scoped=False, json=lambda v: {"refresh_token": "pdr_nope"}
+    ),
+    ("POST", "/auth/refresh"): Req(
+        "/auth/refresh", 401, scoped=False, json=lambda v: {"refresh_token": "pdr_nope"}
+    ),
+    # one's own account
+    ("GET", "/api/auth/me"): Req("/api/auth/me", 200, scoped=False),
+    ("GET", "/auth/me"): Req("/auth/me", 200, scoped=False),
+    ("POST", "/api/auth/logout"): Req("/api/auth/logout", 204, scoped=False),
+    ("POST", "/api/auth/logout-all"): Req("/api/auth/logout-all", 204, scoped=False),
+    ("POST", "/api/auth/password"): Req(
+        "/api/auth/password",
+        200,
+        scoped=False,
+        json=lambda v: {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    ),
+    # projects
+    ("GET", "/api/projects"): Req("/api/projects", 200, scoped=False),
+    ("POST", "/api/projects"): Req(
+        "/api/projects", 201, scoped=False, json=lambda v: {"name": "Gamma"}
+    ),
+    ("GET", "/api/projects/{ref}"): Req("/api/projects/{alpha}", 200),
+    ("PATCH", "/api/projects/{ref}"): Req(
+        "/api/projects/{alpha}", 200, json=lambda v: {"description": "changed"}
+    ),
+    ("DELETE", "/api/projects/{ref}"): Req("/api/projects/{alpha}", 204),
+    ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
+    ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
+    ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    # members
+    ("GET", "/api/projects/{ref}/members"): Req(MEMBERS, 200),
+    ("POST", "/api/projects/{ref}/members"): Req(MEMBERS, 201, json=_newcomer_as_member),
+    ("POST", "/projects/{ref}/members"): Req(
+        "/projects/{alpha}/members", 201, json=_newcomer_as_member
+    ),
+    ("PATCH", "/api/projects/{ref}/members/{user_id}"): Req(
+        MEMBERS + "/{u_member}", 200, json=lambda v: {"role": "viewer"}
+    ),
+    ("DELETE", "/api/projects/{ref}/members/{user_id}"): Req(MEMBERS + "/{u_viewer}", 204),
+    # runs, tests, files
+    ("GET", "/api/test-runs"): Req("/api/test-runs", 200, scoped=False, filtered=True),
+    ("GET", "/api/test-runs/{run_id}"): Req("/api/test-runs/{run}", 200),
+    ("DELETE", "/api/test-runs/{run_id}"): Req("/api/test-runs/{run}", 204),
+    ("GET", "/api/test-runs/{run_id}/tests"): Req("/api/test-runs/{run}/tests", 200),
+    ("GET", "/api/tests/{test_id}"): Req("/api/tests/{test}", 200),
+    ("GET", "/api/tests/{test_id}/history"): Req("/api/tests/{test}/history", 200),
+    ("GET", "/api/attachments/{attachment_id}"): Req("/api/attachments/{attachment}", 200),
+    ("GET", "/api/reports/{report_id}"): Req("/api/reports/{report}", 307),
+    ("GET", "/api/reports/{report_id}/{path:path}"): Req("/api/reports/{report}/index.html", 200),
+    ("POST", "/api/test-runs/submit"): SUBMIT,
+    ("POST", "/api/test-runs/upload"): Req(
+        "/api/test-runs/upload", 201, form={"projectName": "Alpha"}, files=_junit
+    ),
+    # user administration, and the seeds' paths for it
+    ("GET", "/api/admin/users"): Req("/api/admin/users", 200, scoped=False),
+    ("POST", "/api/admin/users"): Req("/api/admin/users", 201, scoped=False, json=_new_user),
+    ("GET", "/api/admin/users/{user_id}"): Req(ADMIN_USER, 200, scoped=False),
+    ("PUT", "/api/admin/users/{user_id}"): Req(
+        ADMIN_USER, 200, scoped=False, json=lambda v: {"name": "Carol C."}
+    ),
+    ("PATCH", "/api/admin/users/{user_id}"): Req(
+        ADMIN_USER, 200, scoped=False, json=lambda v: {"role": "reporter"}
+    ),
+    ("DELETE", "/api/admin/users/{user_id}"): Req(ADMIN_USER, 204, scoped=False),
+    ("POST", "/api/admin/users/{user_id}/unlock"): Req(ADMIN_USER + "/unlock", 200, scoped=False),
+    ("GET", "/admin/users"): Req("/admin/users", 200, scoped=False),
+    ("PUT", "/admin/users/{user_id}"): Req(
+        "/admin/users/{u_carol}",
+        200,
+        scoped=False,
+        json=lambda v: {"is_active": True, "is_superuser": False},
+    ),
+    ("GET", "/api/users"): Req("/api/users", 200, scoped=False),
+    ("POST", "/api/users"): Req("/api/users", 201, scoped=False, json=_new_user),
+    ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
+    ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
+    ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
+    # pages
+    ("GET", "/"): Req("/", 200, scoped=False),
+    ("GET", "/projects"): Req("/projects", 200, scoped=False),
+    ("POST", "/projects"): Req("/projects", 303, scoped=False, form={"name": "Gamma"}),
+    ("GET", "/projects/{ref}"): Req("/projects/{alpha_slug}", 200),
+    ("GET", "/projects/{ref}/tests"): Req("/projects/{alpha_slug}/tests", 200),
+    ("GET", "/projects/{ref}/flaky"): Req("/projects/{alpha_slug}/flaky", 200),
+    ("GET", "/runs/{run_id}"): Req("/runs/{run}", 200),
+    ("GET", "/projects/{ref}/members"): Req(PAGE_MEMBERS, 200),
+    ("POST", "/projects/{ref}/members/add"): Req(
+        PAGE_MEMBERS + "/add", 303, form={"user": NEWCOMER, "role": "member"}
+    ),
+    ("POST", "/projects/{ref}/members/{user_id}/role"): Req(
+        PAGE_MEMBERS + "/{u_member}/role", 303, form={"role": "viewer"}
+    ),
+    ("GET", "/projects/{ref}/members/{user_id}/remove"): Req(
+        PAGE_MEMBERS + "/{u_viewer}/remove", 200
+    ),
+    ("POST", "/projects/{ref}/members/{user_id}/remove"): Req(
+        PAGE_MEMBERS + "/{u_viewer}/remove", 303
+    ),
+    ("GET", "/tests/{test_id}"): Req("/tests/{test}", 200),
+}
+
+# Path parameters of routes without a request above (any other parameter gets "1").
+FALLBACK_VALUES = {
+    "ref": "{alpha}",
+    "run_id": "{run}",
+    "test_id": "{test}",
+    "attachment_id": "{attachment}",
+    "report_id": "{report}",
+    "path:path": "index.html",
+    "user_id": "{u_outsider}",
+}
+SCOPED_PARAMS = ("ref", "run_id", "test_id", "attachment_id", "report_id")
+PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+def _routes() -> list[AppRoute]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))  # type: ignore[call-arg]
+        app.state.engine.dispose()
+        return app_routes(app)
+
+
+ROUTES = _routes()
+
+
+def _fallback(route: AppRoute) -> Req:
+    path = PARAMETER.sub(lambda m: FALLBACK_VALUES.get(m.group(1), "1"), route.path)
+    scoped = any(name in SCOPED_PARAMS for name in PARAMETER.findall(route.path))
+    return Req(path, 200, scoped=scoped)
+
+
+def _values(world: World) -> Values:
+    values: Values = {f"u_{name}": user_id for name, user_id in world.users.items()}
+    values.update(
+        alpha=world.a.id,
+        alpha_slug="alpha",
+        run=world.a.run_id,
+        test=world.a.test_id,
+        attachment=world.a.attachment_id,
+        report=world.a.report_id,
+    )
+    return values
+
+
+def _send(
+    client: TestClient, method: str, req: Req, values: Values, token: str | None
+) -> httpx.Response:
+    client.cookies.clear()
+    headers = bearer(token)
+    kwargs: dict[str, Any] = {"follow_redirects": False}
+    if req.json is not None:
+        kwargs["json"] = req.json(values)
+    if req.form is not None:
+        kwargs["data"] = req.form
+    if req.files is not None:
+        kwargs["files"] = req.files()
+    if req.content is not None:
+        kwargs["content"] = req.content()
+        headers["content-type"] = "application/json"
+    if req.params is not None:
+        kwargs["params"] = req.params
+    return client.request(method, req.path.format(**values), headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_matrix(
+    route: AppRoute,
+    persona: str,
+    api: TestClient,
+    world: World,
+    engine: Engine,
+    shared_settings: Settings,
+) -> None:
+    (permission,) = route.permissions
+    known = REQUESTS.get(route.key)
+    req = known or _fallback(route)
+    values = _values(world)
+    token = None if persona == ANONYMOUS else login(api, persona)
+    allowed = permission is Permission.PUBLIC or persona in ALLOWED[permission]
+    allowed = allowed or (req.filtered and persona in USERS)
+    before = None if allowed else snapshot(engine, shared_settings.files_dir)
+
+    response = _send(api, route.method, req, values, token)
+
+    if known is not None:
+        expected = expected_status(
+            persona, permission, ok=req.ok, scoped=req.scoped, filtered=req.filtered
+        )
+        assert response.status_code == expected, response.text[:300]
+    elif allowed:
+        assert response.status_code != 401, response.text[:300]
+    else:
+        denied = denied_status(persona, scoped=req.scoped)
+        assert response.status_code == denied, response.text[:300]
+    if before is not None:
+        assert snapshot(engine, shared_settings.files_dir) == before
+
+
+def test_every_route_reaching_projects_has_a_request_of_its_own() -> None:
+    """The fallback proves only the denials; routes that list, create or reach projects need a
+    request that proves the allowed personas succeed too (and the outsider's 404)."""
+    strict = PROJECT_PERMISSIONS | {Permission.PROJECTS_LIST, Permission.PROJECT_CREATE}
+    missing = [str(r) for r in ROUTES if r.key not in REQUESTS and r.permissions[0] in strict]
+    assert missing == []
