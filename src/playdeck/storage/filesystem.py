@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +27,10 @@ class FilesystemBlobStore:
         self.root = root.resolve()
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._root_str = str(self.root)
+        self._tmp_str = str(self._tmp)
         # Fan-out directories known to exist: saves a mkdir call per stored file.
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()
 
     def _path(self, sha256: str) -> Path:
         # Keys are only ever our own hex digests; anything else is a programming error.
@@ -36,19 +39,27 @@ class FilesystemBlobStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put_bytes(self, data: bytes) -> StoredBlob:
+        # The hot path of an ingest with many small screenshots: plain os calls, no pathlib.
         sha = hashlib.sha256(data).hexdigest()
-        path = self._path(sha)
-        if path.exists():
+        directory = os.path.join(self._root_str, sha[:2], sha[2:4])
+        path = os.path.join(directory, sha)
+        if os.path.exists(path):
             return StoredBlob(sha, len(data), created=False)
-        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        tmp = os.path.join(self._tmp_str, f"{sha}.{secrets.token_hex(8)}")
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            return self._commit(Path(tmp), sha, len(data))
+            if directory not in self._dirs:
+                os.makedirs(directory, exist_ok=True)
+                self._dirs.add(directory)
+            # Identical content written concurrently by another ingest is harmless to replace.
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        return StoredBlob(sha, len(data), created=True)
 
     def put_stream(self, stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
         digest = hashlib.sha256()
@@ -73,9 +84,9 @@ class FilesystemBlobStore:
         if path.exists():
             tmp.unlink()
             return StoredBlob(sha, size, created=False)
-        if path.parent not in self._dirs:
+        if str(path.parent) not in self._dirs:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(path.parent)
+            self._dirs.add(str(path.parent))
         os.replace(tmp, path)
         return StoredBlob(sha, size, created=True)
 

@@ -146,11 +146,12 @@ def _read_test(
     test = as_object(value, path)
     expected = opt_str(test, "expectedStatus", path)
     expected_status = attempt_status(expected, at(path, "expectedStatus")) if expected else None
-    annotations = _annotations(opt_list(test, "annotations", path), at(path, "annotations"))
+    raw_annotations = opt_list(test, "annotations", path)
+    annotations = _annotations(raw_annotations, at(path, "annotations")) if raw_annotations else []
     attempts: list[AttemptRecord] = []
+    results_path = at(path, "results")
     for index, result in enumerate(req_list(test, "results", path)):
-        result_path = at(at(path, "results"), index)
-        attempt, result_annotations = _read_result(result, result_path)
+        attempt, result_annotations = _read_result(result, f"{results_path}[{index}]")
         attempts.append(attempt)
         annotations.extend(result_annotations)
     attempts.sort(key=lambda a: a.retry)
@@ -200,13 +201,19 @@ def _read_result(value: object, path: str) -> tuple[AttemptRecord, list[JSONObje
         status=attempt_status(required(result, "status", path), at(path, "status")),
         duration_ms=duration_ms(opt_number(result, "duration", path)),
         started_at=opt_timestamp(result, "startTime", path),
-        stdout=_output(opt_list(result, "stdout", path), at(path, "stdout")),
-        stderr=_output(opt_list(result, "stderr", path), at(path, "stderr")),
     )
-    errors_path = at(path, "errors")
-    errors = [
-        as_object(e, at(errors_path, i)) for i, e in enumerate(opt_list(result, "errors", path))
-    ]
+    # Most attempts have no output, errors, steps or attachments: paths (for error messages)
+    # are only built for fields that are there.
+    if stdout := opt_list(result, "stdout", path):
+        attempt.stdout = _output(stdout, at(path, "stdout"))
+    if stderr := opt_list(result, "stderr", path):
+        attempt.stderr = _output(stderr, at(path, "stderr"))
+    raw_errors = opt_list(result, "errors", path)
+    errors = (
+        [as_object(e, at(at(path, "errors"), i)) for i, e in enumerate(raw_errors)]
+        if raw_errors
+        else []
+    )
     error = opt_object(result, "error", path) or (errors[0] if errors else {})
     attempt.error_message = error_text(loose_str(error, "message"))
     attempt.error_stack = error_text(loose_str(error, "stack"))
@@ -221,17 +228,20 @@ def _read_result(value: object, path: str) -> tuple[AttemptRecord, list[JSONObje
     if isinstance(result.get("workerIndex"), int):
         attempt.extra["worker_index"] = result["workerIndex"]
 
-    steps: list[JSONObject] = []
-    dropped = _flatten_steps(opt_list(result, "steps", path), at(path, "steps"), 0, steps)
-    attempt.steps = steps
-    if dropped:
-        attempt.extra["steps_dropped"] = dropped
-    attempt.attachments = [
-        a
-        for i, raw in enumerate(opt_list(result, "attachments", path))
-        if (a := _attachment(raw, at(at(path, "attachments"), i))) is not None
-    ]
-    annotations = _annotations(opt_list(result, "annotations", path), at(path, "annotations"))
+    if raw_steps := opt_list(result, "steps", path):
+        steps: list[JSONObject] = []
+        dropped = _flatten_steps(raw_steps, at(path, "steps"), 0, steps)
+        attempt.steps = steps
+        if dropped:
+            attempt.extra["steps_dropped"] = dropped
+    if raw_attachments := opt_list(result, "attachments", path):
+        attempt.attachments = [
+            a
+            for i, raw in enumerate(raw_attachments)
+            if (a := _attachment(raw, at(at(path, "attachments"), i))) is not None
+        ]
+    raw_annotations = opt_list(result, "annotations", path)
+    annotations = _annotations(raw_annotations, at(path, "annotations")) if raw_annotations else []
     return attempt, annotations
 
 
