@@ -29,23 +29,20 @@ import os
 import platform
 import pstats
 import random
-import secrets
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import make_url, text
+from server import playdeck_server, postgres_database  # benchmarks/server.py
+from sqlalchemy import text
 
 from playdeck.auth.principal import Principal
 from playdeck.cli.multipart import FilePart, MultipartBody
@@ -61,7 +58,6 @@ FLAKY_SHARE = 0.03
 SKIPPED_SHARE = 0.02
 STDOUT_SHARE = 0.10
 TESTS_PER_FILE = 40
-STARTUP_SECONDS = 60
 
 _ANSI_ERRORS = (
     (
@@ -288,77 +284,6 @@ def generate_report(tests: int, *, seed: int, attachments: bool = True) -> dict[
     }
 
 
-# --- the server -----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server, dropped afterwards."""
-    url = make_url(server_url)
-    name = f"playdeck_bench_{secrets.token_hex(4)}"
-    admin = make_engine(url.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def playdeck_server(database_url: str, data_dir: Path) -> Iterator[str]:
-    """``playdeck serve`` (migrations, then uvicorn) in a subprocess; yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PLAYDECK_DATABASE_URL": database_url,
-        "PLAYDECK_DATA_DIR": str(data_dir),
-        "PLAYDECK_LOG_LEVEL": "warning",
-        "PLAYDECK_MAX_UPLOAD_MB": "1024",
-        "PLAYDECK_REQUIRE_AUTH": "false",
-    }
-    command = [
-        sys.executable,
-        "-c",
-        "from playdeck.cli.main import app; app()",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"playdeck serve exited with {process.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("playdeck serve did not become ready")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 # --- measuring ------------------------------------------------------------------------------
 
 
@@ -561,7 +486,9 @@ def main() -> None:
             f"Report: {args.tests:,} tests, {args.repeat} uploads per endpoint, "
             + ("no attachments" if args.no_attachments else "inline screenshots on failed attempts")
         )
-        with playdeck_server(database_url, scratch / "data") as base:
+        with playdeck_server(
+            database_url, scratch / "data", env={"PLAYDECK_MAX_UPLOAD_MB": "1024"}
+        ) as base:
             endpoints = ("submit", "upload") if args.endpoint == "both" else (args.endpoint,)
             for number, endpoint in enumerate(endpoints):
                 timings = measure(

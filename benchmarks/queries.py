@@ -32,17 +32,13 @@ import contextlib
 import os
 import platform
 import random
-import secrets
 import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +46,8 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Connection, Engine, Table, insert, make_url, text
+from server import playdeck_server, postgres_database  # benchmarks/server.py
+from sqlalchemy import Connection, Engine, Table, insert, text
 
 from playdeck.db import make_engine
 from playdeck.ingest.records import test_key
@@ -58,7 +55,6 @@ from playdeck.migrations import upgrade
 from playdeck.models import Attachment, Attempt, Project, Result, Run, Test
 from playdeck.models.result import OUTCOME_RANK
 
-STARTUP_SECONDS = 60
 WARMUP_CALLS = 3
 BATCH_ROWS = 50_000
 TESTS_PER_FILE = 40
@@ -318,76 +314,6 @@ def seed(
         "attachments": attachment_id,
         **{f"outcome {k}": v for k, v in sorted(totals.items())},
     }
-
-
-# --- the server -----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A throwaway database on the PostgreSQL server, dropped afterwards."""
-    url = make_url(server_url)
-    name = f"playdeck_bench_{secrets.token_hex(4)}"
-    admin = make_engine(url.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def playdeck_server(database_url: str, data_dir: Path) -> Iterator[str]:
-    """``playdeck serve`` (migrations, then uvicorn) in a subprocess; yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PLAYDECK_DATABASE_URL": database_url,
-        "PLAYDECK_DATA_DIR": str(data_dir),
-        "PLAYDECK_LOG_LEVEL": "warning",
-        "PLAYDECK_REQUIRE_AUTH": "false",
-    }
-    command = [
-        sys.executable,
-        "-c",
-        "from playdeck.cli.main import app; app()",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"playdeck serve exited with {process.returncode}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("playdeck serve did not become ready")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- measuring ------------------------------------------------------------------------------
