@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
 from urllib.parse import quote
 
 from fastapi import Response
@@ -91,8 +90,10 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
+def _chunks(store: BlobStore, sha256: str) -> Iterator[bytes]:
+    # Opened inside the generator: a response that is never sent (the client went away first)
+    # then holds no open file.
+    with store.open(sha256) as handle:
         while chunk := handle.read(CHUNK_SIZE):
             yield chunk
 
@@ -125,10 +126,8 @@ def file_response(
     }
     if _etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    try:
-        handle = store.open(sha256)
-    except FileNotFoundError as exc:
-        raise NotFound("The stored file is missing", code="file_missing") from exc
+    if not store.exists(sha256):
+        raise NotFound("The stored file is missing", code="file_missing")
     headers["Content-Length"] = str(size)
     full_type = f"{media}; charset={charset}" if charset else media
-    return StreamingResponse(_chunks(handle), media_type=full_type, headers=headers)
+    return StreamingResponse(_chunks(store, sha256), media_type=full_type, headers=headers)
