@@ -303,3 +303,29 @@ def test_with_authentication_off(
     )
     assert response.status_code == 303
     assert _roles(db, project) == {"alice": "owner"}
+
+
+def _has_members_tab(html: str) -> bool:
+    return 'href="/projects/shop/members"' in html
+
+
+def test_members_tab_shows_only_where_members_may_be_read(
+    engine: Engine, make_settings: Callable[..., Settings], make_client: MakeClient
+) -> None:
+    """With public read on, everyone reads the project, but its members only its members."""
+    settings = make_settings(**auth_overrides(public_read=True))
+    for name in ("vic", "nick"):
+        create_user(engine, settings, name, role="user", email=f"{name}@example.com")
+    make_project(engine, "Shop", vic=ProjectRole.VIEWER)
+    pages = ("/projects/shop", "/projects/shop/tests", "/projects/shop/flaky")
+
+    anonymous = make_client(settings)
+    outsider = browser_for(make_client, settings, "nick")
+    viewer = browser_for(make_client, settings, "vic")
+    for page in pages:
+        assert not _has_members_tab(anonymous.get(page, headers=HTML).text), page
+        outsider_page = outsider.get(page)
+        assert outsider_page.status_code == 200
+        assert not _has_members_tab(outsider_page.text), page
+        assert _has_members_tab(viewer.get(page).text), page
+    assert outsider.get(MEMBERS).status_code == 403

@@ -132,6 +132,7 @@ def _members_page(
         notices=[Notice("error", error)] if error else None,
         project=project,
         tab="members",
+        members_tab=True,
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),

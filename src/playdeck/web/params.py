@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Query
+from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import check_route
+from playdeck.authz.service import check_route, project_permissions
 from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.kit.pagination import MAX_ID
+from playdeck.models import Project
 from playdeck.settings import Settings
 
 TextQuery = Annotated[str | None, Query(max_length=200)]
@@ -71,3 +73,8 @@ def may(principal: Principal, permission: Permission, settings: Settings) -> boo
     except AppError:
         return False
     return True
+
+
+def may_read_members(session: Session, principal: Principal, project: Project) -> bool:
+    """Whether the project's Members tab leads anywhere for this caller (``members:read``)."""
+    return Permission.MEMBERS_READ in project_permissions(session, principal, project.id)

@@ -27,7 +27,16 @@ from playdeck.runs.schemas import Run
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.overview import server_url
-from playdeck.web.params import CursorQuery, TextQuery, day, day_after, day_start, may, text
+from playdeck.web.params import (
+    CursorQuery,
+    TextQuery,
+    day,
+    day_after,
+    day_start,
+    may,
+    may_read_members,
+    text,
+)
 from playdeck.web.rendering import format_duration, render, set_flash, with_query
 
 router = APIRouter()
@@ -210,6 +219,7 @@ def show_project(
         principal=principal,
         project=project,
         tab="runs",
+        members_tab=may_read_members(session, principal, project),
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,
