@@ -25,11 +25,8 @@ import base64
 import contextlib
 import cProfile
 import gc
-import os
-import platform
 import pstats
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -41,8 +38,7 @@ from typing import Any
 
 import httpx
 import orjson
-from server import playdeck_server, postgres_database  # benchmarks/server.py
-from sqlalchemy import text
+from server import machine, playdeck_server, postgres_database  # benchmarks/server.py
 
 from playdeck.auth.principal import Principal
 from playdeck.cli.multipart import FilePart, MultipartBody
@@ -338,28 +334,6 @@ def measure(
                 + ("  [creates the test identities]" if first and rep == 0 else "")
             )
     return timings
-
-
-def machine(database_url: str) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    if database_url.startswith("sqlite"):
-        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
-    else:
-        engine = make_engine(database_url)
-        with engine.connect() as conn:
-            version = str(conn.execute(text("SHOW server_version")).scalar())
-        engine.dispose()
-        database = f"PostgreSQL {version}"
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} "
-        f"({platform.python_implementation()}), {platform.system()} {platform.release()}, "
-        f"{database}"
-    )
 
 
 # --- profiling (in process, same code path as the endpoint minus HTTP) ----------------------

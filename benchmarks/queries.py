@@ -28,12 +28,8 @@ trends. Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import platform
 import random
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -46,7 +42,7 @@ from typing import Any
 
 import httpx
 import orjson
-from server import playdeck_server, postgres_database  # benchmarks/server.py
+from server import machine, playdeck_server, postgres_database  # benchmarks/server.py
 from sqlalchemy import Connection, Engine, Table, insert, text
 
 from playdeck.db import make_engine
@@ -359,28 +355,6 @@ def measure(
                     size = len(response.content)
             out.append((name, timings, size))
     return out
-
-
-def machine(database_url: str) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    if database_url.startswith("sqlite"):
-        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
-    else:
-        engine = make_engine(database_url)
-        with engine.connect() as conn:
-            version = str(conn.execute(text("SHOW server_version")).scalar())
-        engine.dispose()
-        database = f"PostgreSQL {version}"
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} "
-        f"({platform.python_implementation()}), {platform.system()} {platform.release()}, "
-        f"{database}"
-    )
 
 
 def report(results: list[tuple[str, list[float], int]]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -88,3 +90,25 @@ def playdeck_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def machine(database_url: str) -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    if database_url.startswith("sqlite"):
+        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL)"
+    else:
+        engine = make_engine(database_url)
+        with engine.connect() as conn:
+            version = str(conn.execute(text("SHOW server_version")).scalar())
+        engine.dispose()
+        database = f"PostgreSQL {version}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}, "
+        f"{database}"
+    )
