@@ -138,16 +138,6 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]
         yield rows[start : start + BATCH]
 
 
-def _insert_returning_ids(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]]
-) -> list[int]:
-    ids: list[int] = []
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for chunk in _batches(rows):
-        ids.extend(session.execute(statement, list(chunk)).scalars())
-    return ids
-
-
 def _upsert_tests(
     session: Session, project_id: int, tests: Sequence[TestRecord], keys: Sequence[str]
 ) -> list[int]:
