@@ -21,6 +21,9 @@ from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.kit.limits import BodySizeLimitMiddleware
 from playdeck.members.endpoints import router as members_router
 from playdeck.members.endpoints import seed_router as members_seed_router
+from playdeck.observability.endpoints import router as metrics_router
+from playdeck.observability.metrics import forget_this_process, instrument_engine
+from playdeck.observability.middleware import RequestObservabilityMiddleware
 from playdeck.projects.endpoints import router as projects_router
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
@@ -37,12 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
+    instrument_engine(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_initial_admin(app.state.sessionmaker, settings)
         yield
         engine.dispose()
+        forget_this_process()
 
     app = FastAPI(
         title="Playdeck",
@@ -61,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
 
     app.include_router(system_router)
+    app.include_router(metrics_router)
     app.include_router(projects_router)
     app.include_router(runs_router)
     app.include_router(ingest_router)
@@ -73,4 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     install_web(app)
+    # Outermost of ours: every response, error pages included, carries the request id.
+    app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

@@ -17,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
+from playdeck.observability.request_id import current_request_id
+
 logger = logging.getLogger("playdeck.errors")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -185,4 +188,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error", code="internal_error")
+        # Rendered outside every middleware (Starlette's ServerErrorMiddleware): the request id
+        # middleware cannot add its header to this response, so it is added here.
+        request_id = current_request_id()
+        headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+        return problem(500, "Internal server error", code="internal_error", headers=headers)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import limits
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Values people paste from guides and templates; refusing them is the point of requiring a secret.
 KNOWN_PLACEHOLDER_SECRETS = frozenset(
@@ -39,6 +41,11 @@ KNOWN_PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_LENGTH = 32
 # "aaaa...", "abababab...": long enough but guessable. A hex or base64 secret has far more.
 MIN_SECRET_DISTINCT_CHARACTERS = 8
+MIN_METRICS_TOKEN_LENGTH = 16
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+# The databases Playdeck's migrations and queries are written for, and the driver it ships.
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+POSTGRESQL_DRIVER = "postgresql+psycopg"
 
 
 class UnsafeSettingsError(ValueError):
@@ -87,6 +94,16 @@ class Settings(BaseSettings):
         default=True, description="Create a project by name on first submit."
     )
     log_level: str = Field(default="info", description="uvicorn/application log level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object per line."
+    )
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at /metrics (see metrics_token)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics requires; with auth on, /metrics is off without it.",
+    )
 
     # Authentication (issue: authentication)
     require_auth: bool = Field(
@@ -147,6 +164,52 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Proxy addresses/networks whose X-Forwarded-For is honoured (comma-separated).",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        """Accept what people paste (``postgres://``, ``postgresql://``); refuse the rest early."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL such as postgresql://user:password@host/playdeck "
+                "or sqlite:////var/lib/playdeck/playdeck.db"
+            ) from None
+        backend, _, driver = url.drivername.partition("+")
+        if backend == "postgres":  # Heroku's and libpq's spelling; SQLAlchemy wants postgresql
+            backend = "postgresql"
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                f"unsupported database {backend!r}: use postgresql://user:password@host/db "
+                "or sqlite:///path/to/playdeck.db"
+            )
+        drivername = f"{backend}+{driver}" if driver else backend
+        if drivername == "postgresql":
+            drivername = POSTGRESQL_DRIVER
+        if drivername == url.drivername:
+            return value
+        return url.set(drivername=drivername).render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from playdeck.errors import AppError, Locked, TooManyRequests
+from playdeck.observability.metrics import RATE_LIMIT_REFUSALS
 from playdeck.settings import Settings
 
 # How long failures against an unknown name are remembered before they start over.
@@ -70,31 +71,48 @@ class RateLimits:
             raise ValueError(f"unsupported rate-limit storage {uri!r}")
         return cls(storage, settings)
 
-    def _hit(self, rule: RateLimitItem, *identifiers: str) -> None:
+    def _hit(self, rule: RateLimitItem, *identifiers: str, metric: str) -> None:
         try:
             if self.limiter.hit(rule, KEY_PREFIX, *identifiers):
                 return
             reset = self.limiter.get_window_stats(rule, KEY_PREFIX, *identifiers).reset_time
         except StorageError as exc:
             raise _unavailable() from exc
+        RATE_LIMIT_REFUSALS.labels(rule=metric).inc()
         raise TooManyRequests(
             "Too many attempts; try again later",
             headers={"Retry-After": str(retry_after(reset))},
         )
 
     def check_login(self, *, ip: str, identifier: str) -> None:
-        self._hit(self.rules.login_ip, "login-ip", ip)
-        self._hit(self.rules.login_account, "login-account", account_key(identifier))
+        self._hit(self.rules.login_ip, "login-ip", ip, metric="login-ip")
+        self._hit(
+            self.rules.login_account,
+            "login-account",
+            account_key(identifier),
+            metric="login-account",
+        )
 
     def check_register(self, *, ip: str, email: str) -> None:
-        self._hit(self.rules.register_ip, "register-ip", ip)
-        self._hit(self.rules.register_ip, "register-account", account_key(email))
+        self._hit(self.rules.register_ip, "register-ip", ip, metric="register-ip")
+        self._hit(
+            self.rules.register_ip,
+            "register-account",
+            account_key(email),
+            metric="register-account",
+        )
 
     def check_sensitive(self, scope: str, *, ip: str, account: str | None = None) -> None:
         """Setup, refresh and password change: per client IP, and per account when known."""
-        self._hit(self.rules.sensitive_ip, scope, "ip", ip)
+        self._hit(self.rules.sensitive_ip, scope, "ip", ip, metric=f"{scope}-ip")
         if account is not None:
-            self._hit(self.rules.sensitive_account, scope, "account", account_key(account))
+            self._hit(
+                self.rules.sensitive_account,
+                scope,
+                "account",
+                account_key(account),
+                metric=f"{scope}-account",
+            )
 
     # Lockout for names that match no account: counted here, not in the users table, so a
     # locked answer (423) looks the same whether or not the account exists.

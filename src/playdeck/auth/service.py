@@ -26,6 +26,7 @@ from playdeck.auth.tokens import hash_secret
 from playdeck.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorized
 from playdeck.kit.clock import utcnow
 from playdeck.models import User, UserSession
+from playdeck.observability.metrics import LOGIN_FAILURES
 from playdeck.settings import Settings
 from playdeck.users import repository as users
 from playdeck.users import service as users_service
@@ -81,6 +82,7 @@ def login(
         )
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
+        LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(
             session,
             action=Action.LOGIN_BLOCKED,
@@ -114,6 +116,7 @@ def _refuse_unknown(
     fingerprint = account_key(identifier)[:16]
     locked_until = limits.unknown_account_lock(identifier)
     if locked_until is not None:
+        LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(
             session,
             action=Action.LOGIN_BLOCKED,
@@ -125,6 +128,7 @@ def _refuse_unknown(
         raise RecordedRefusal(locked_error(locked_until))
     verify_dummy(password)
     locked_now = limits.record_unknown_failure(identifier)
+    LOGIN_FAILURES.labels(reason="unknown_user").inc()
     audit.record(
         session,
         action=Action.LOGIN_FAILED,
@@ -155,6 +159,7 @@ def _refuse_known(
     valid: bool,
 ) -> NoReturn:
     failures = users.record_failure(session, user.id)
+    LOGIN_FAILURES.labels(reason="inactive" if valid else "wrong_password").inc()
     audit.record(
         session,
         action=Action.LOGIN_FAILED,

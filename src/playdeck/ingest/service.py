@@ -8,6 +8,7 @@ leaves no run, no tests and no files behind.
 from __future__ import annotations
 
 import mimetypes
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.models.result import OUTCOME_RANK
+from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.projects.service import get_or_create_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge
 from playdeck.storage.gc import cleanup_after_rollback
@@ -280,6 +282,7 @@ def ingest_run(
     source: FileSource | None = None,
 ) -> IngestResult:
     """Store ``record`` as a new run of its project (created by name when allowed)."""
+    started = time.perf_counter()
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
     project: Project = get_or_create_by_name(
@@ -378,6 +381,7 @@ def ingest_run(
     if files.missing:
         run.meta = {**run.meta, "missing_attachments": files.missing}
     session.flush()
+    count_ingest_on_commit(session, tests=len(record.tests), started=started)
     return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
 
 

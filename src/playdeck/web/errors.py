@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from playdeck.errors import AppError
+from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
+from playdeck.observability.request_id import current_request_id
 from playdeck.web.headers import add_page_headers
 from playdeck.web.rendering import render
 
@@ -121,6 +123,9 @@ def _negotiating(json_handler: Handler) -> Handler:
         else:
             logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
             response = error_page(request, 500, "The error was logged. Try again in a moment.")
+            request_id = current_request_id()  # past the request id middleware too, like a 500
+            if request_id:
+                response.headers[REQUEST_ID_HEADER] = request_id
         if isinstance(exc, (AppError, StarletteHTTPException)) and exc.headers:
             for name, value in exc.headers.items():
                 if name.lower() != "www-authenticate":
