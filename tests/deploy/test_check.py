@@ -1,0 +1,115 @@
+"""``playdeck check``: one line per finding, exit code 1 when anything is wrong."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .processes import clean_env, free_port, run_playdeck
+
+SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def check(workdir: Path, **settings: str) -> tuple[int, list[str]]:
+    env = clean_env(**{"PLAYDECK_DATA_DIR": str(workdir / "data"), **settings})
+    result = run_playdeck("check", env=env, cwd=workdir)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result.returncode, result.stdout.splitlines()
+
+
+def errors(lines: list[str]) -> list[str]:
+    return [line.removeprefix("error  ") for line in lines if line.startswith("error")]
+
+
+def test_a_sound_setup_passes(workdir: Path) -> None:
+    code, lines = check(
+        workdir,
+        PLAYDECK_REQUIRE_AUTH="true",
+        PLAYDECK_SECRET_KEY=SECRET,
+        PLAYDECK_ADMIN_PASSWORD="violet tangerine hovercraft",
+    )
+    assert code == 0, lines
+    assert errors(lines) == []
+    assert f"ok     data directory {workdir / 'data'} is writable" in lines
+    assert any(line.startswith("ok     database sqlite:///") for line in lines)
+    assert "ok     PLAYDECK_ADMIN_PASSWORD meets the password policy" in lines
+    assert any("PLAYDECK_METRICS_TOKEN" in line for line in lines if line.startswith("note"))
+
+
+def test_every_invalid_setting_gets_its_own_line(workdir: Path) -> None:
+    code, lines = check(
+        workdir, PLAYDECK_PORT="99999", PLAYDECK_LOG_LEVEL="loud", PLAYDECK_TRUSTED_PROXIES="x"
+    )
+    assert code == 1
+    assert errors(lines) == [
+        "configuration: PLAYDECK_PORT: Input should be less than or equal to 65535",
+        "configuration: PLAYDECK_LOG_LEVEL: 'loud' is not one of critical, error, warning, "
+        "info, debug, trace",
+        "configuration: PLAYDECK_TRUSTED_PROXIES: 'x' is not an IP address or network",
+    ]
+
+
+def test_an_unsafe_secret_is_reported(workdir: Path) -> None:
+    code, lines = check(workdir, PLAYDECK_REQUIRE_AUTH="true", PLAYDECK_SECRET_KEY="short")
+    assert code == 1
+    assert errors(lines) == ["configuration: PLAYDECK_SECRET_KEY must be at least 32 characters"]
+
+
+def test_an_unwritable_data_dir_is_reported(workdir: Path) -> None:
+    blocker = workdir / "a-file"
+    blocker.write_text("")
+    code, lines = check(workdir, PLAYDECK_DATA_DIR=str(blocker / "data"))
+    assert code == 1
+    [error] = errors(lines)
+    assert error.startswith(f"data directory {blocker / 'data'} is not writable (")
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg"])
+def test_an_unreachable_database_is_reported(workdir: Path, scheme: str) -> None:
+    port = free_port()
+    code, lines = check(workdir, PLAYDECK_DATABASE_URL=f"{scheme}://u:hunter2@127.0.0.1:{port}/pd")
+    assert code == 1
+    [error] = errors(lines)
+    assert error.startswith(f"cannot use the database at 127.0.0.1:{port}: ")
+    assert "hunter2" not in "\n".join(lines)
+
+
+def test_an_unreachable_redis_is_reported(workdir: Path) -> None:
+    port = free_port()
+    code, lines = check(workdir, PLAYDECK_REDIS_URL=f"redis://:hunter2@127.0.0.1:{port}/0")
+    assert code == 1
+    [error] = errors(lines)
+    assert error.startswith(f"cannot use Redis at redis://:***@127.0.0.1:{port}/0: ")
+
+
+def test_a_reachable_redis_is_checked(workdir: Path) -> None:
+    url = os.environ.get("PLAYDECK_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("PLAYDECK_TEST_REDIS_URL is not set")
+    code, lines = check(workdir, PLAYDECK_REDIS_URL=url)
+    assert code == 0, lines
+    assert any(line.startswith("ok     Redis redis://") for line in lines)
+
+
+def test_a_weak_admin_password_is_reported_while_no_user_exists(workdir: Path) -> None:
+    code, lines = check(
+        workdir,
+        PLAYDECK_REQUIRE_AUTH="true",
+        PLAYDECK_SECRET_KEY=SECRET,
+        PLAYDECK_ADMIN_PASSWORD="password123",
+    )
+    assert code == 1
+    [error] = errors(lines)
+    assert error.startswith("PLAYDECK_ADMIN_PASSWORD is refused: ")
+    assert "password123" not in "\n".join(lines)
+
+
+def test_a_missing_postgres_database_is_reported(
+    workdir: Path, missing_postgres_database: str
+) -> None:
+    code, lines = check(workdir, PLAYDECK_DATABASE_URL=missing_postgres_database)
+    assert code == 1
+    [error] = errors(lines)
+    assert "does not exist on 127.0.0.1:5432: create it with `playdeck db create`" in error
