@@ -14,8 +14,7 @@ from playdeck.cli.serve import serve
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
 from playdeck.settings import Settings
-from playdeck.system import startup
-from playdeck.system.startup import StartupError, connect, ensure_data_dir
+from playdeck.system.startup import StartupError, upgrade_database
 
 app = typer.Typer(
     name="playdeck",
@@ -53,12 +52,7 @@ def migrate(settings: Settings) -> None:
     """Create the data directory and bring the database schema up to date, or exit with one
     line saying why not."""
     try:
-        ensure_data_dir(settings.data_dir)
-        engine = connect(settings)
-        try:
-            startup.migrate(engine)
-        finally:
-            engine.dispose()
+        upgrade_database(settings)
     except StartupError as exc:
         raise fail(str(exc)) from None
 

@@ -140,6 +140,16 @@ def ping_redis(url: str) -> None:
         client.close()
 
 
+def upgrade_database(settings: Settings) -> None:
+    """``playdeck db upgrade``: the data directory, then the schema brought up to date."""
+    ensure_data_dir(settings.data_dir)
+    engine = connect(settings)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
 def prepare(settings: Settings) -> None:
     """Everything ``serve`` does once, before any worker starts: the data directory, the
     database and its migrations, Redis when configured, the first administrator."""
