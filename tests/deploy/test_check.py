@@ -1,4 +1,9 @@
-"""``playdeck check``: one line per finding, exit code 1 when anything is wrong."""
+"""``playdeck check``: one line per finding, exit code 1 when anything is wrong.
+
+Run in this process (Typer's runner, with a clean environment) against real files, a real
+SQLite or PostgreSQL database and real sockets; test_startup_failures.py runs ``playdeck`` as
+a process.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,26 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from .processes import clean_env, free_port, run_playdeck
+from playdeck.cli.main import app as cli
+
+from .processes import clean_env, free_port
 
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def check(workdir: Path, **settings: str) -> tuple[int, list[str]]:
     env = clean_env(**{"PLAYDECK_DATA_DIR": str(workdir / "data"), **settings})
-    result = run_playdeck("check", env=env, cwd=workdir)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result.returncode, result.stdout.splitlines()
+    unset = {name: None for name in os.environ if name not in env}
+    cwd = Path.cwd()
+    os.chdir(workdir)  # no stray .env
+    try:
+        result = CliRunner().invoke(cli, ["check"], env={**env, **unset})
+    finally:
+        os.chdir(cwd)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout.splitlines()
 
 
 def errors(lines: list[str]) -> list[str]:
