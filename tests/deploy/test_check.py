@@ -98,6 +98,13 @@ def test_an_unreachable_redis_is_reported(workdir: Path) -> None:
     assert error.startswith(f"cannot use Redis at redis://:***@127.0.0.1:{port}/0: ")
 
 
+def test_a_redis_url_of_another_scheme_is_reported(workdir: Path) -> None:
+    code, lines = check(workdir, PLAYDECK_REDIS_URL="http://127.0.0.1:6379")
+    assert code == 1
+    [error] = errors(lines)
+    assert error.startswith("PLAYDECK_REDIS_URL is not a Redis URL: ")
+
+
 def test_a_reachable_redis_is_checked(workdir: Path) -> None:
     url = os.environ.get("PLAYDECK_TEST_REDIS_URL")
     if not url:

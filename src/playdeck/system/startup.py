@@ -127,11 +127,14 @@ def create_env_admin(factory: sessionmaker[Any], settings: Settings) -> None:
 
 
 def ping_redis(url: str) -> None:
-    client = redis.Redis.from_url(
-        url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
+    try:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+    except ValueError as exc:  # not a redis://, rediss:// or unix:// URL
+        raise StartupError(f"PLAYDECK_REDIS_URL is not a Redis URL: {exc}") from None
     try:
         client.ping()
     except redis.RedisError as exc:
