@@ -31,10 +31,10 @@ from starlette.formparsers import MultiPartException
 from playdeck.auth.transport import SESSION_COOKIE, has_header_credential
 from playdeck.deps import SettingsDep
 from playdeck.errors import BadRequest, Forbidden
+from playdeck.kit.http import SAFE_METHODS
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REPORTER_SUBMIT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Match ingest's multipart limits: Starlette caches the first parse of a request's form.

@@ -10,14 +10,14 @@ and JSON until one is installed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -55,7 +55,7 @@ def list_users(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in username, email or name.")
     ] = None,
-    role: Literal["admin", "user", "reporter"] | None = None,
+    role: GlobalRole | None = None,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

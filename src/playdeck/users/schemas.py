@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from playdeck.auth.policy import MAX_PASSWORD_BYTES, check_password_size
+from playdeck.auth.principal import GlobalRole
 from playdeck.models import User as UserRow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
@@ -62,7 +63,7 @@ class User(BaseModel):
     username: str
     email: str | None
     display_name: str | None
-    role: str
+    role: GlobalRole
     is_active: bool
     locked_until: datetime | None = Field(
         description="Set while failed logins keep the account locked."
@@ -73,7 +74,7 @@ class User(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def is_superuser(self) -> bool:
-        return self.role == "admin"
+        return self.role is GlobalRole.ADMIN
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -90,7 +91,6 @@ class User(BaseModel):
         return cls.model_validate(row)
 
 
-Role = Literal["admin", "user", "reporter"]
 Password = Annotated[
     str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES), AfterValidator(check_password_size)
 ]
@@ -98,13 +98,13 @@ Password = Annotated[
 NAME_ALIASES = AliasChoices("name", "full_name", "display_name")
 
 
-def _role_with_superuser(role: str | None, is_superuser: bool | None) -> str | None:
+def _role_with_superuser(role: GlobalRole | None, is_superuser: bool | None) -> GlobalRole | None:
     """Seed 000's ``is_superuser`` means role ``admin``; refuse a payload that says both ways."""
     if is_superuser is None:
         return role
-    if role is not None and (role == "admin") != is_superuser:
+    if role is not None and (role is GlobalRole.ADMIN) != is_superuser:
         raise ValueError("role and is_superuser disagree")
-    return "admin" if is_superuser else role
+    return GlobalRole.ADMIN if is_superuser else role
 
 
 class UserAdminCreate(BaseModel):
@@ -114,7 +114,7 @@ class UserAdminCreate(BaseModel):
 
     username: str = Field(min_length=1, max_length=150)
     password: Password
-    role: Role | None = None
+    role: GlobalRole | None = None
     is_superuser: bool | None = None
     name: str | None = Field(
         default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
@@ -128,7 +128,7 @@ class UserAdminCreate(BaseModel):
 
     @property
     def effective_role(self) -> str:
-        return _role_with_superuser(self.role, self.is_superuser) or "user"
+        return _role_with_superuser(self.role, self.is_superuser) or GlobalRole.USER
 
 
 class UserAdminUpdate(BaseModel):
@@ -139,7 +139,7 @@ class UserAdminUpdate(BaseModel):
 
     is_active: bool | None = None
     is_superuser: bool | None = None
-    role: Role | None = None
+    role: GlobalRole | None = None
     name: str | None = Field(
         default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
     )
@@ -157,9 +157,9 @@ class UserAdminUpdate(BaseModel):
         if self.role is not None:
             return self.role
         if self.is_superuser is True:
-            return "admin"
-        if self.is_superuser is False and current == "admin":
-            return "user"
+            return GlobalRole.ADMIN
+        if self.is_superuser is False and current == GlobalRole.ADMIN:
+            return GlobalRole.USER
         return current
 
 

@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
-from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminCreate, UserAdminUpdate
@@ -68,7 +67,7 @@ class UserFilters:
             return text(values[0][:200]) if values else None
 
         filters = cls(q=first("q"), role=first("role"), status=first("status"))
-        if filters.role is not None and filters.role not in USER_ROLES:
+        if filters.role is not None and filters.role not in GLOBAL_ROLES:
             raise InvalidInput(f"Unknown role: {filters.role}", code="invalid_role")
         if filters.status is not None and filters.status not in STATUSES:
             raise InvalidInput(f"Unknown status: {filters.status}", code="invalid_status")
@@ -107,7 +106,7 @@ class UserForm:
     username: str = ""
     display_name: str = ""
     email: str = ""
-    role: str = "user"
+    role: str = GlobalRole.USER
     error: str | None = None
 
 
@@ -153,7 +152,7 @@ def users_page(
         here=location,
         users=[UserRow.of(row, principal, now) for row in rows],
         filters=filters,
-        roles=USER_ROLES,
+        roles=GLOBAL_ROLES,
         statuses=STATUSES,
         form=form or UserForm(),
         auth_enabled=settings.require_auth,
@@ -293,8 +292,8 @@ def set_user_role(
     for the last active administrator."""
     target = back_to_users(back)
     user = _user(session, user_id)
-    if role not in USER_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", code="invalid_role")
+    if role not in GLOBAL_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(GLOBAL_ROLES)}", code="invalid_role")
     try:
         _update(session, settings, client, principal, user, {"role": role})
     except AppError as exc:

@@ -58,6 +58,7 @@ from playdeck.ingest.records import (
     unique_annotations,
 )
 from playdeck.kit.text import clean_text
+from playdeck.outcomes import AttemptStatus
 
 SOURCE_FORMAT = "junit"
 _EARLIER_ATTEMPTS = ("flakyFailure", "flakyError", "rerunFailure", "rerunError")
@@ -190,11 +191,11 @@ def _pytest_file(classname: str, file_attr: str | None, name: str) -> tuple[str,
 def _final_attempt(element: Element, case: _Case, flavor: str) -> AttemptRecord:
     outcomes = [e for e in element if local(e.tag) in ("failure", "error")]
     skipped = next((e for e in element if local(e.tag) == "skipped"), None)
-    attempt = AttemptRecord(retry=0, status="passed")
+    attempt = AttemptRecord(retry=0, status=AttemptStatus.PASSED)
     if outcomes:
         first = outcomes[0]
         message, stack = message_and_stack(first)
-        attempt.status = "failed"
+        attempt.status = AttemptStatus.FAILED
         if local(first.tag) == "error":
             phase_match = _PYTEST_PHASE.match(message or "")
             phase = phase_match[1] if phase_match else None
@@ -204,7 +205,7 @@ def _final_attempt(element: Element, case: _Case, flavor: str) -> AttemptRecord:
             # An error is not an assertion failure: say so where people read the message.
             message = f"[{phase} error] {message}" if phase else f"[error] {message or ''}"
         elif flavor == "playwright" and PLAYWRIGHT_TIMEOUT.match(message or ""):
-            attempt.status = "timedout"
+            attempt.status = AttemptStatus.TIMEDOUT
         if first.get("type"):
             attempt.extra["type"] = first.get("type")
         attempt.error_message = error_text(message)
@@ -214,7 +215,7 @@ def _final_attempt(element: Element, case: _Case, flavor: str) -> AttemptRecord:
                 error_text(message_and_stack(e)[0]) for e in outcomes[1:]
             ]
     elif skipped is not None:
-        attempt.status = "skipped"
+        attempt.status = AttemptStatus.SKIPPED
         reason = clean_text(skipped.get("message"), limit=2000) or None
         kind = "xfail" if skipped.get("type") == "pytest.xfail" else "skip"
         if kind == "xfail" or reason:
@@ -232,7 +233,7 @@ def _earlier_attempt(element: Element, path: str) -> AttemptRecord:
         stack = stack_trace.text
     attempt = AttemptRecord(
         retry=0,
-        status="failed",
+        status=AttemptStatus.FAILED,
         duration_ms=duration_ms(parse_seconds(element.get("time"), f"{path}/@time") * 1000),
         error_message=error_text(message),
         error_stack=error_text(stack),
@@ -283,7 +284,7 @@ def _fold(cases: list[_Case], *, pytest: bool) -> list[TestRecord]:
         attempts: list[AttemptRecord] = []
         for case in group[:-1]:
             if case.passed_silently:
-                case.attempts[-1].status = "failed"
+                case.attempts[-1].status = AttemptStatus.FAILED
                 case.attempts[-1].extra["rerun"] = True
             attempts.extend(case.attempts)
         attempts.extend(group[-1].attempts)
