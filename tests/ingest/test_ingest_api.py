@@ -438,3 +438,20 @@ def test_attachment_part_with_traversal_name_is_refused(client: TestClient, db: 
     )
     assert response.status_code == 400
     assert _count(db, Run) == 0
+
+
+def test_mochawesome_upload_is_refused_as_unrecognised_not_read_as_playwright(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = (DATA / "mochawesome" / "mochawesome.json").read_bytes()
+    response = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "cypress"},
+        files={"file": ("mochawesome.json", report, "application/json")},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "invalid_report"
+    assert problem["detail"].startswith("Invalid report: unrecognised JSON report: expected ")
+    _assert_nothing_stored(db, settings)
+    assert _count(db, Project) == 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.parsers.junit_playwright import (
     ATTACHMENT_LINE,
     PLAYWRIGHT_PROJECT_PREFIX,
@@ -345,3 +346,18 @@ def _summary(root: Element, suites: list[Element], pytest: bool) -> JSONObject:
             for s in suites[:_MAX_SUITES_IN_METADATA]
         ],
     }
+
+
+def sniff(head: Head) -> bool:
+    return head.xml_root in ("testsuites", "testsuite")
+
+
+FORMAT = ReportFormat(
+    name=SOURCE_FORMAT,
+    label="JUnit XML",
+    syntax=Syntax.XML,
+    sniff=sniff,
+    parse=lambda data, received_at: parse_junit_xml(data, fallback_started_at=received_at),
+    in_zip=ZipRole.SHARD,
+    extensions=(".xml",),
+)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -270,3 +271,21 @@ def _test(
         error_message=failed[-1].error_message if failed else None,
         attempts=attempts,
     )
+
+
+# Keys only the PhenX reporter's body has at its top level; it writes ``projectName`` first.
+_SNIFF_KEYS = frozenset({"projectName", "testCases", "testRun", "totalTests", "startTime"})
+
+
+def sniff(head: Head) -> bool:
+    return bool(head.json_keys_seen() & _SNIFF_KEYS)
+
+
+FORMAT = ReportFormat(
+    name="phenx-json",
+    label="the PhenX reporter's JSON body (projectName, testCases)",
+    syntax=Syntax.JSON,
+    sniff=sniff,
+    parse=lambda value, _received_at: parse_phenx_submit(value),
+    extensions=(".json",),
+)

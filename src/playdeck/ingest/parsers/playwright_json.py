@@ -11,6 +11,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -402,3 +403,27 @@ def _read_git_and_ci(metadata: JSONObject, run: RunRecord) -> None:
     kept = {k: v for k, v in metadata.items() if k not in ("gitDiff", "actualWorkers")}
     if kept:
         run.metadata["config"] = bounded_object(kept, 16 * 1024)
+
+
+# Playwright's JSON reporter writes config, suites, errors and stats, in that order. Only the
+# first two are telling: "stats" also starts a Cypress mochawesome report.
+_FIRST_KEYS = frozenset({"config", "suites"})
+
+
+def sniff(head: Head) -> bool:
+    if head.json_keys is not None:
+        return "suites" in head.json_keys
+    return head.first_json_key in _FIRST_KEYS
+
+
+FORMAT = ReportFormat(
+    name="playwright-json",
+    label="Playwright's JSON report (config, suites)",
+    syntax=Syntax.JSON,
+    sniff=sniff,
+    # Playwright writes stats.startTime: a report with no start time at all is refused rather
+    # than dated by its upload.
+    parse=lambda value, _received_at: parse_playwright_json(value),
+    in_zip=ZipRole.ALONE,
+    extensions=(".json",),
+)
