@@ -72,7 +72,8 @@ def _new_user(v: Values) -> Any:
 
 
 def _newcomer_as_member(v: Values) -> Any:
-    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}  # seed 000 sends a string
+    # The JWT login API's client sends the id as a string.
+    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}
 
 
 def _junit() -> dict[str, Any]:
@@ -168,7 +169,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/api/test-runs/upload"): Req(
         "/api/test-runs/upload", 201, form={"projectName": "Alpha"}, files=_junit
     ),
-    # user administration, and the seeds' paths for it
+    # user administration, and the replaced products' paths for it
     ("GET", "/api/admin/users"): Req("/api/admin/users", 200, scoped=False),
     ("POST", "/api/admin/users"): Req("/api/admin/users", 201, scoped=False, json=_new_user),
     ("GET", "/api/admin/users/{user_id}"): Req(ADMIN_USER, 200, scoped=False),

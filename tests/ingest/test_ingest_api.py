@@ -52,7 +52,7 @@ def gz_archive(entries: list[tuple[str, bytes]]) -> bytes:
     return gzip.compress(raw.getvalue())
 
 
-def test_submit_seed_reporter_json_folds_attempts_and_computes_counts(
+def test_submit_phenx_reporter_json_folds_attempts_and_computes_counts(
     client: TestClient, db: Session
 ) -> None:
     body = orjson.loads(PHENX_JSON.read_bytes())
@@ -158,7 +158,7 @@ def test_upload_pytest_junit(client: TestClient, db: Session) -> None:
     assert run.failed >= 1 and run.skipped >= 1 and run.passed >= 1
 
 
-def test_upload_seed_reporter_form_with_gz_report_and_trace(
+def test_upload_phenx_reporter_form_with_gz_report_and_trace(
     client: TestClient, db: Session
 ) -> None:
     body = orjson.loads(PHENX_JSON.read_bytes())

@@ -11,7 +11,7 @@ Playdeck's own pages:
 
 Bearer-token and API-key requests need neither: no browser sends those on its own.
 
-One exception keeps seed 004's reporter working: it logs in, replays the cookie and posts to the
+One exception keeps the PhenX reporter working: it logs in, replays the cookie and posts to the
 two submission endpoints without a token. Those two paths accept a cookie without a token only
 when the request carries no browser marker at all (neither ``Origin`` nor ``Sec-Fetch-Site``, which
 every current browser sends on cross-site POSTs); SameSite=Lax already keeps the cookie off

@@ -44,7 +44,7 @@ class AttemptRecord:
     steps: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     attachments: list[AttachmentRecord] = field(default_factory=list)
-    # Position of this attempt in a per-attempt input (the seed-004 reporter's testCases[N]).
+    # Position of this attempt in a per-attempt input (the PhenX reporter's testCases[N]).
     source_index: int | None = None
 
 

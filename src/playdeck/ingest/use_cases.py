@@ -100,7 +100,7 @@ def submit_json(
     body: bytes,
     project_name: str | None,
 ) -> IngestResult:
-    """``POST /api/test-runs/submit``: the seed-004 reporter's JSON or a Playwright JSON report."""
+    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report."""
     with gc_paused():
         return _submit_json(
             session,
@@ -308,7 +308,7 @@ def upload_form(
     form: FormData,
     project_name: str | None,
 ) -> IngestResult:
-    """``POST /api/test-runs/upload``: the seed-004 reporter's parts or generic report files."""
+    """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
     with gc_paused():
         return _upload_form(
             session,

@@ -1,4 +1,4 @@
-"""A user's role in one project (seed 000: owner, admin, member, viewer).
+"""A user's role in one project (the JWT login API's four: owner, admin, member, viewer).
 
 Global admins need no row here: they may do everything everywhere. Global reporters never get
 one: they may only submit, to any project.

@@ -1,5 +1,6 @@
-"""User payloads. ``is_superuser`` (seed 000), ``full_name`` and ``name`` (seed 004) are the
-other products' words for role ``admin`` and the display name."""
+"""User payloads. ``is_superuser`` (the JWT login API's), ``full_name`` (the JWT login API's) and
+``name`` (the PhenX dashboard's) are the other products' words for role ``admin`` and the display
+name."""
 
 from __future__ import annotations
 
@@ -94,12 +95,13 @@ class User(BaseModel):
 Password = Annotated[
     str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES), AfterValidator(check_password_size)
 ]
-# ``name`` (seed 004), ``full_name`` (seed 000) and ``display_name`` (Playdeck's own) are one field.
+# ``name`` (PhenX), ``full_name`` (JWT login API) and ``display_name`` (Playdeck's) are one field.
 NAME_ALIASES = AliasChoices("name", "full_name", "display_name")
 
 
 def _role_with_superuser(role: GlobalRole | None, is_superuser: bool | None) -> GlobalRole | None:
-    """Seed 000's ``is_superuser`` means role ``admin``; refuse a payload that says both ways."""
+    """The JWT login API's ``is_superuser`` means role ``admin``; refuse a payload that says both
+    ways."""
     if is_superuser is None:
         return role
     if role is not None and (role is GlobalRole.ADMIN) != is_superuser:
@@ -108,7 +110,7 @@ def _role_with_superuser(role: GlobalRole | None, is_superuser: bool | None) -> 
 
 
 class UserAdminCreate(BaseModel):
-    """``POST /api/admin/users`` (and seed 004's ``POST /api/users``)."""
+    """``POST /api/admin/users`` (and the PhenX dashboard's ``POST /api/users``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -132,8 +134,8 @@ class UserAdminCreate(BaseModel):
 
 
 class UserAdminUpdate(BaseModel):
-    """``PUT``/``PATCH /api/admin/users/{id}``: only the fields sent change (seed 000 sends
-    ``{"is_active": ..., "is_superuser": ...}`` with PUT)."""
+    """``PUT``/``PATCH /api/admin/users/{id}``: only the fields sent change (the JWT login
+    API's client sends ``{"is_active": ..., "is_superuser": ...}`` with PUT)."""
 
     model_config = ConfigDict(extra="forbid")
 

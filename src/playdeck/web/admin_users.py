@@ -1,7 +1,8 @@
-"""``/admin/users`` (seed 000) and ``/settings/users`` (seed 004): user administration.
+"""``/admin/users`` (the JWT login API's path) and ``/settings/users`` (the PhenX dashboard's):
+user administration.
 
-One page at two paths. ``/settings/users`` is a page route; ``/admin/users`` is also the seed's
-JSON list, so ``users.endpoints`` serves it and hands browsers to ``users_page`` through
+One page at two paths. ``/settings/users`` is a page route; ``/admin/users`` is also the JWT login
+API's JSON list, so ``users.endpoints`` serves it and hands browsers to ``users_page`` through
 ``app.state.admin_users_page`` (installed by ``web.router``). Every action calls the service the
 admin API calls (``users.service``); its guards (the last active administrator, the only owner of
 a project, the password policy) answer with their own message on the page.
@@ -169,7 +170,7 @@ def show_users_page(request: Request, session: Session, principal: Principal) ->
 
 @router.get("/settings/users", response_class=HTMLResponse)
 def show_settings_users(request: Request, session: SessionDep, principal: Admin) -> HTMLResponse:
-    """Seed 004's path for the same page."""
+    """The PhenX dashboard's path for the same page."""
     return users_page(request, session, principal)
 
 

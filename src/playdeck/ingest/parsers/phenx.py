@@ -1,8 +1,9 @@
-"""The seed-004 reporter's wire format (``/api/test-runs/submit`` and ``/upload``).
+"""The PhenX reporter's format (``/api/test-runs/submit`` and ``/upload``).
 
-The reporter sends one element per ATTEMPT, with the bare test title and a ``file:line:col``
-location, and nothing that names the Playwright project or the describe blocks. We fold the
-attempts back into tests: same file, title and location, chained by ``retries``.
+The reporter (``@phenx/playwright-dashboard-reporter``) sends one element per ATTEMPT, with the
+bare test title and a ``file:line:col`` location, and nothing that names the Playwright project or
+the describe blocks. We fold the attempts back into tests: same file, title and location, chained
+by ``retries``.
 """
 
 from __future__ import annotations
