@@ -129,5 +129,7 @@ def test_zip_roles() -> None:
     assert playwright_json.FORMAT.in_zip is ZipRole.ALONE
     assert junit.FORMAT.in_zip is ZipRole.SHARD
     assert phenx.FORMAT.in_zip is ZipRole.NEVER
-    assert registry.claims("out/report.json") and registry.claims("junit/A.XML")
-    assert not registry.claims("test-results/shot.png")
+    assert registry.claims("out/report.json", ZipRole.ALONE)
+    assert registry.claims("junit/A.XML", ZipRole.SHARD)
+    assert not registry.claims("junit/A.xml", ZipRole.ALONE)
+    assert not registry.claims("test-results/shot.png", ZipRole.SHARD)

@@ -208,11 +208,11 @@ def _parse_zip(
         raise _archive_error(exc) from exc
     stack.enter_context(archive)
     names = archive.names()
-    candidates = [n for n in names if registry.claims(n)]
     reports: list[RunRecord] = []
     report_dir = ""
     # A report that owns the zip (its attachment paths are relative to it): the shallowest.
-    for name in sorted(candidates, key=lambda n: (n.count("/"), n)):
+    alone = [n for n in names if registry.claims(n, ZipRole.ALONE)]
+    for name in sorted(alone, key=lambda n: (n.count("/"), n)):
         found = _zip_report(archive, name, settings, ZipRole.ALONE)
         if found is not None:
             reports.append(found)
@@ -220,7 +220,7 @@ def _parse_zip(
             break
     if not reports:
         # Otherwise every shard (the JUnit files of parallel jobs), merged into one run.
-        for name in sorted(candidates):
+        for name in sorted(n for n in names if registry.claims(n, ZipRole.SHARD)):
             found = _zip_report(archive, name, settings, ZipRole.SHARD)
             if found is not None:
                 reports.append(found)

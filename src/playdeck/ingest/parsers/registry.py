@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from playdeck.ingest.parsers import junit, phenx, playwright_json
 from playdeck.ingest.parsers.archives import zip_bytes_is_zip
-from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.records import ReportFormatError
 
 # The PhenX reporter's keys are checked before Playwright's: its body may hold a "stats" key.
@@ -30,7 +30,7 @@ class Container(StrEnum):
     GZ_ARCHIVE = "gz-archive"  # a report's files (an HTML report), not a run
 
 
-_CONTAINER_EXTENSIONS = {".zip": Container.ZIP, ".gz": Container.GZ_ARCHIVE}
+_CONTAINER_EXTENSIONS = (".zip", ".gz")
 
 
 def _labels(formats: tuple[ReportFormat, ...]) -> str:
@@ -70,10 +70,11 @@ def sniff(head: Head) -> ReportFormat | None:
     return _sniffed(head, _JSON if head.syntax is Syntax.JSON else _XML)
 
 
-def claims(name: str) -> bool:
-    """Whether a file called ``name`` (in a zip, say) may hold a report, going by its name."""
+def claims(name: str, role: ZipRole) -> bool:
+    """Whether zip entry ``name`` may be a report that plays ``role``, going by its name (only
+    those are read and sniffed)."""
     lowered = name.lower()
-    return any(lowered.endswith(e) for f in FORMATS for e in f.extensions)
+    return any(lowered.endswith(e) for f in FORMATS if f.in_zip is role for e in f.extensions)
 
 
 def _sniffed(head: Head, formats: tuple[ReportFormat, ...]) -> ReportFormat | None:
