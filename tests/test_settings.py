@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from playdeck.settings import Settings
 
 
-def _settings(**env: str) -> Settings:
-    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+def _settings(**env: Any) -> Settings:
+    return Settings(_env_file=None, **env)
 
 
 def test_defaults_are_sqlite_in_the_data_dir() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
-SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-PASSWORD = "violet tangerine hovercraft"
+from tests.fixtures.accounts import PASSWORD as PASSWORD
+from tests.fixtures.accounts import SECRET as SECRET
+
 KEY_PATTERN = re.compile(r"pd_[0-9a-f]{64}")
 INVALID_KEY = "Invalid or expired API key"
 DATA = Path(__file__).parents[1] / "data"

@@ -19,7 +19,7 @@ PLAYWRIGHT_JSON = DATA / "playwright" / "report.json"
 
 def _submit(client: TestClient, headers: dict[str, str], project: str) -> int:
     response = client.post("/api/test-runs/submit", json=phenx_run(project), headers=headers)
-    return response.status_code
+    return int(response.status_code)
 
 
 def _upload(client: TestClient, headers: dict[str, str], project: str) -> int:
@@ -29,7 +29,7 @@ def _upload(client: TestClient, headers: dict[str, str], project: str) -> int:
         files=[("file", ("report.json", PLAYWRIGHT_JSON.read_bytes(), "application/json"))],
         headers=headers,
     )
-    return response.status_code
+    return int(response.status_code)
 
 
 def _run_of(client: TestClient, headers: dict[str, str], project: str) -> int:

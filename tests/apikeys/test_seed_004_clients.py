@@ -18,7 +18,7 @@ import struct
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
@@ -26,12 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Attempt, Project, Report, Result, Run, Test, User
+from tests.fixtures.servers import LiveServer
 
 from .support import INVALID_KEY, PASSWORD, PHENX_SUBMIT, SECRET, phenx_run
-
-
-class LiveServer(Protocol):
-    url: str
 
 
 @pytest.fixture

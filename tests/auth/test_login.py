@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import bcrypt
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
@@ -206,6 +207,7 @@ def test_phenx_scrypt_hash_is_verified_and_upgraded(
     login(auth_client, password=NUXT_PASSWORD)
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_new_hashes_are_argon2id_with_owasp_parameters(
     make_user: Callable[..., User], db: Session
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -116,7 +117,7 @@ def test_env_admin_with_a_weak_password_stops_the_start(
 
 
 def test_secret_never_appears_in_settings_repr() -> None:
-    settings = Settings(_env_file=None, require_auth=True, secret_key=SECRET)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, require_auth=True, secret_key=SECRET)
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings.model_dump())
 
@@ -130,4 +131,5 @@ def test_secret_never_appears_in_settings_repr() -> None:
 )
 def test_auth_settings_are_validated(field: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings(_env_file=None, **{field: value})  # type: ignore[call-arg]
+        values: dict[str, Any] = {field: value}
+        Settings(_env_file=None, **values)

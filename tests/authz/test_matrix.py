@@ -233,7 +233,7 @@ PARAMETER = re.compile(r"\{([^}]+)\}")
 
 def _routes() -> list[AppRoute]:
     with tempfile.TemporaryDirectory() as data_dir:
-        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))  # type: ignore[call-arg]
+        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))
         app.state.engine.dispose()
         return app_routes(app)
 
@@ -277,7 +277,10 @@ def _send(
         headers["content-type"] = "application/json"
     if req.params is not None:
         kwargs["params"] = req.params
-    return client.request(method, req.path.format(**values), headers=headers, **kwargs)
+    response: httpx.Response = client.request(
+        method, req.path.format(**values), headers=headers, **kwargs
+    )
+    return response
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

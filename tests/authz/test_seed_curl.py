@@ -16,9 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
-from playdeck.models import Project
-from playdeck.users import service as users_service
+from tests.fixtures.accounts import create_account, insert_project
 
 from .support import PASSWORD, SECRET, role_in
 
@@ -64,23 +62,11 @@ def _curl(command: str, base_url: str, **placeholders: object) -> tuple[int, Any
 
 def _accounts(engine: Engine, settings: Any) -> tuple[int, int, int]:
     """An administrator, a user, and a project; returns their ids."""
-    with Session(engine) as session:
-        ids = [
-            users_service.create_user(
-                session,
-                settings=settings,
-                username=name,
-                password=PASSWORD,
-                role=role,
-                actor=Actor.system("tests"),
-                via="tests",
-            ).id
-            for name, role in (("admin", "admin"), ("alice", "user"))
-        ]
-        project = Project(name="Storefront", slug="storefront")
-        session.add(project)
-        session.commit()
-        return ids[0], ids[1], project.id
+    admin, alice = (
+        create_account(engine, settings, name, password=PASSWORD, role=role)
+        for name, role in (("admin", "admin"), ("alice", "user"))
+    )
+    return admin.id, alice.id, insert_project(engine, "Storefront").id
 
 
 def test_jwt_login_api_user_administration_and_member_curls(
