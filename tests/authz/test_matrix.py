@@ -88,6 +88,7 @@ SUBMIT = Req(
 MEMBERS = "/api/projects/{alpha}/members"
 PAGE_MEMBERS = "/projects/{alpha_slug}/members"
 ADMIN_USER = "/api/admin/users/{u_carol}"
+RETENTION = "/api/projects/{alpha}/retention"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -144,6 +145,15 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
     ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
     ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    # retention, disk usage, pinned runs
+    ("GET", "/api/projects/{ref}/retention"): Req(RETENTION, 200),
+    ("PUT", "/api/projects/{ref}/retention"): Req(
+        RETENTION, 200, json=lambda v: {"keep_days": 30, "files_days": 7}
+    ),
+    ("GET", "/api/projects/{ref}/retention/preview"): Req(RETENTION + "/preview", 200),
+    ("GET", "/api/projects/{ref}/usage"): Req("/api/projects/{alpha}/usage", 200),
+    ("PUT", "/api/test-runs/{run_id}/pin"): Req("/api/test-runs/{run}/pin", 200),
+    ("DELETE", "/api/test-runs/{run_id}/pin"): Req("/api/test-runs/{run}/pin", 200),
     # members
     ("GET", "/api/projects/{ref}/members"): Req(MEMBERS, 200),
     ("POST", "/api/projects/{ref}/members"): Req(MEMBERS, 201, json=_newcomer_as_member),
