@@ -15,7 +15,7 @@ from playdeck.deps import SessionDep
 from playdeck.runs import service as runs_service
 from playdeck.runs.schemas import RunDetail
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, page_id, text
+from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_id, text
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
@@ -93,6 +93,7 @@ def show_run(
         principal=principal,
         project=project,
         run=detail,
+        may_manage_run=may_delete_runs(session, principal, project),
         metadata=metadata_rows(detail.metadata),
         counts_bar=charts.counts_bar(
             passed=c.passed,
