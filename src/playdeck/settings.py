@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
     )
+    retention_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How often the server applies the projects' retention policies (0: never; "
+        "`playdeck prune` still does).",
+    )
+    retention_batch_size: int = Field(
+        default=50, ge=1, le=10_000, description="Runs deleted per transaction by retention."
+    )
     log_level: str = Field(default="info", description="uvicorn/application log level.")
 
     # Authentication (issue: authentication)

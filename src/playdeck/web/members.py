@@ -33,7 +33,7 @@ from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
 from playdeck.projects import service as projects_service
 from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
-from playdeck.web.params import page_id, text
+from playdeck.web.params import may_edit_project, page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
@@ -133,6 +133,7 @@ def _members_page(
         project=project,
         tab="members",
         members_tab=True,
+        settings_tab=may_edit_project(session, principal, project),
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),

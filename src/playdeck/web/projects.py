@@ -34,6 +34,7 @@ from playdeck.web.params import (
     day_after,
     day_start,
     may,
+    may_edit_project,
     may_read_members,
     text,
 )
@@ -220,6 +221,7 @@ def show_project(
         project=project,
         tab="runs",
         members_tab=may_read_members(session, principal, project),
+        settings_tab=may_edit_project(session, principal, project),
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,

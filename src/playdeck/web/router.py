@@ -18,7 +18,9 @@ from playdeck.web import (
     members,
     onboarding,
     overview,
+    project_settings,
     projects,
+    run_actions,
     runs,
     tests,
 )
@@ -40,6 +42,8 @@ router.include_router(admin_audit.router)
 router.include_router(admin_users.router)
 router.include_router(api_keys.router)
 router.include_router(members.router)
+router.include_router(project_settings.router)
+router.include_router(run_actions.router)
 
 
 def install_web(app: FastAPI) -> None:

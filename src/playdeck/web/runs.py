@@ -16,7 +16,7 @@ from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.runs import service as runs_service
 from playdeck.runs.schemas import RunDetail
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, page_id, text
+from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_id, text
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
@@ -95,6 +95,7 @@ def show_run(
         principal=principal,
         project=project,
         run=detail,
+        may_manage_run=may_delete_runs(session, principal, project),
         metadata=metadata_rows(detail.metadata),
         counts_bar=charts.counts_bar(
             passed=c.passed,
