@@ -21,7 +21,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
 from playdeck.errors import InvalidInput
-from playdeck.ingest.bulk import BulkWriter
+from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportRecord,
@@ -142,12 +142,7 @@ def _upsert_tests(
     session: Session, project_id: int, tests: Sequence[TestRecord], keys: Sequence[str]
 ) -> list[int]:
     """Test ids for each record (``keys[i]`` is ``tests[i].key``), creating new identities."""
-    known: dict[str, int] = {}
-    unique_keys = list(dict.fromkeys(keys))
-    for start in range(0, len(unique_keys), BATCH):
-        chunk = unique_keys[start : start + BATCH]
-        query = select(Test.key, Test.id).where(Test.project_id == project_id, Test.key.in_(chunk))
-        known.update({key: test_id for key, test_id in session.execute(query)})
+    known = find_test_ids(session, project_id, list(dict.fromkeys(keys)))
     missing: dict[str, TestRecord] = {}
     for key, record in zip(keys, tests, strict=True):
         if key not in known:
@@ -180,13 +175,8 @@ def _upsert_tests(
             statement = insert(_TESTS)
         for chunk_rows in _batches(rows):
             session.execute(statement, list(chunk_rows))
-        new_keys = list(missing)
-        for start in range(0, len(new_keys), BATCH):
-            chunk = new_keys[start : start + BATCH]
-            query = select(Test.key, Test.id).where(
-                Test.project_id == project_id, Test.key.in_(chunk)
-            )
-            known.update({key: test_id for key, test_id in session.execute(query)})
+        analyze_if_grown(session.connection(), _TESTS, len(rows))
+        known.update(find_test_ids(session, project_id, list(missing)))
     return [known[k] for k in keys]
 
 
