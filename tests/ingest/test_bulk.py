@@ -17,6 +17,7 @@ from playdeck.ingest.bulk import ANALYZE_MIN_ROWS, SQLITE_LOOKUP_BATCH, find_tes
 from playdeck.ingest.records import AttemptRecord, RunRecord, TestRecord, test_key
 from playdeck.ingest.service import ingest_run
 from playdeck.models import Project, Result, Test
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 
 # More keys than one SQLite lookup batch, and than one ANALYZE needs.
@@ -32,10 +33,10 @@ def _record(project: str, titles: range) -> RunRecord:
             TestRecord(
                 file=f"area-{n // 40}.spec.ts",
                 title_path=["Checkout", f"order {n}"],
-                outcome="passed",
+                outcome=Outcome.PASSED,
                 browser_project="chromium",
                 duration_ms=n,
-                attempts=[AttemptRecord(retry=0, status="passed", duration_ms=n)],
+                attempts=[AttemptRecord(retry=0, status=AttemptStatus.PASSED, duration_ms=n)],
             )
             for n in titles
         ],
