@@ -16,9 +16,16 @@ PUBLIC_API = {
     "/api/auth/refresh",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
-# Who is who stays private even in public-read mode: accounts, and a project's members.
+# Who is who stays private even in public-read mode: accounts, and a project's members; so do a
+# project's settings (its retention policy and disk usage), which are for its owners.
 USER_DATA_PREFIXES = ("/api/admin", "/api/auth", "/api/users")
-USER_DATA_SUFFIXES = ("/members", "/members/{user_id}")
+USER_DATA_SUFFIXES = (
+    "/members",
+    "/members/{user_id}",
+    "/retention",
+    "/retention/preview",
+    "/usage",
+)
 
 
 def _concrete(path: str) -> str:
