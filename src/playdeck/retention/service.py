@@ -23,16 +23,7 @@ def get_policy(session: Session, *, project: Project) -> RetentionPolicy:
     row = repository.get_policy(session, project.id)
     if row is None:
         return RetentionPolicy(project_id=project.id)
-    return RetentionPolicy.model_validate(
-        {
-            "project_id": project.id,
-            "keep_days": row.keep_days,
-            "keep_last": row.keep_last,
-            "files_days": row.files_days,
-            "branch_rules": row.branch_rules,
-            "updated_at": row.updated_at,
-        }
-    )
+    return RetentionPolicy.model_validate(row)
 
 
 def set_policy(
