@@ -1,6 +1,7 @@
 """The one settings object. Read from ``PLAYDECK_*`` environment variables and ``.env``.
 
-Some settings also accept the names used by the two products Playdeck replaces (seed guides),
+Some settings also accept the names used by the two products Playdeck replaces (the JWT login
+API and the PhenX dashboard),
 so an existing ``.env`` keeps working: ``REQUIRE_AUTH``, ``NUXT_AUTH_ENABLED``,
 ``JWT_SECRET_KEY``, ``NUXT_AUTH_SECRET``, ``ALLOW_REGISTRATION``, ``INITIAL_ADMIN_EMAIL``,
 ``INITIAL_ADMIN_PASSWORD``.

@@ -72,7 +72,8 @@ def _new_user(v: Values) -> Any:
 
 
 def _newcomer_as_member(v: Values) -> Any:
-    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}  # seed 000 sends a string
+    # The JWT login API's client sends the id as a string.
+    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}
 
 
 def _junit() -> dict[str, Any]:
@@ -179,7 +180,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/api/test-runs/upload"): Req(
         "/api/test-runs/upload", 201, form={"projectName": "Alpha"}, files=_junit
     ),
-    # user administration, and the seeds' paths for it
+    # user administration, and the replaced products' paths for it
     ("GET", "/api/admin/users"): Req("/api/admin/users", 200, scoped=False),
     ("POST", "/api/admin/users"): Req("/api/admin/users", 201, scoped=False, json=_new_user),
     ("GET", "/api/admin/users/{user_id}"): Req(ADMIN_USER, 200, scoped=False),
@@ -259,7 +260,7 @@ PARAMETER = re.compile(r"\{([^}]+)\}")
 
 def _routes() -> list[AppRoute]:
     with tempfile.TemporaryDirectory() as data_dir:
-        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))  # type: ignore[call-arg]
+        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))
         app.state.engine.dispose()
         return app_routes(app)
 
@@ -303,7 +304,10 @@ def _send(
         headers["content-type"] = "application/json"
     if req.params is not None:
         kwargs["params"] = req.params
-    return client.request(method, req.path.format(**values), headers=headers, **kwargs)
+    response: httpx.Response = client.request(
+        method, req.path.format(**values), headers=headers, **kwargs
+    )
+    return response
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

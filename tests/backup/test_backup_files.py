@@ -16,6 +16,7 @@ from playdeck.backup.service import create_backup, restore_backup
 from playdeck.ingest.records import AttachmentRecord, AttemptRecord, RunRecord, TestRecord
 from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 
@@ -35,8 +36,8 @@ def _store_run(engine: Engine, settings: Settings) -> None:
     test = TestRecord(
         file="a.spec.ts",
         title_path=["works"],
-        outcome="failed",
-        attempts=[AttemptRecord(retry=0, status="failed", attachments=attachments)],
+        outcome=Outcome.FAILED,
+        attempts=[AttemptRecord(retry=0, status=AttemptStatus.FAILED, attachments=attachments)],
     )
     record = RunRecord(
         source_format="playwright", started_at=utcnow(), project_name="Shop", tests=[test]
@@ -80,7 +81,7 @@ def test_restore_skips_a_damaged_file(
     _store_run(engine, settings)
     create_backup(settings, tmp_path / "backup")
     blob_path(tmp_path / "backup" / FILES, _sha(TRACE)).write_bytes(b"tampered")
-    target = Settings(_env_file=None, data_dir=tmp_path / "restored")  # type: ignore[call-arg]
+    target = Settings(_env_file=None, data_dir=tmp_path / "restored")
     restored = restore_backup(target, tmp_path / "backup")
     assert restored.missing_files == [_sha(TRACE)]
     assert not blob_path(target.files_dir, _sha(TRACE)).exists()
@@ -90,7 +91,7 @@ def test_restore_skips_a_damaged_file(
 def test_a_failed_backup_leaves_nothing_behind(
     sqlite_only: None, settings: Settings, tmp_path: Path
 ) -> None:
-    empty = Settings(_env_file=None, data_dir=tmp_path / "nothing-here")  # type: ignore[call-arg]
+    empty = Settings(_env_file=None, data_dir=tmp_path / "nothing-here")
     with pytest.raises(BackupError, match="no database"):
         create_backup(empty, tmp_path / "out" / "backup")
     assert list((tmp_path / "out").iterdir()) == []

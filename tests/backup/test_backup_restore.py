@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from contextlib import ExitStack, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,6 +171,7 @@ def test_a_backup_taken_under_load_restores_every_run_and_file(tmp_path: Path) -
 
 def test_backup_and_restore_refuse_to_overwrite(tmp_path: Path) -> None:
     """In-process (the commands' refusals, not the processes, are under test here)."""
+    database: AbstractContextManager[str | None]
     if os.environ.get("PLAYDECK_TEST_DATABASE_URL"):
         database = postgres_database(os.environ["PLAYDECK_TEST_DATABASE_URL"])
     else:

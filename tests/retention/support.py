@@ -21,6 +21,7 @@ from playdeck.ingest.records import (
     TestRecord,
 )
 from playdeck.ingest.service import ingest_run
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 
 SHARED_SCREENSHOT = b"\x89PNG the logo every run shows"
@@ -47,15 +48,15 @@ def store_run(
     test = TestRecord(
         file="tests/checkout.spec.ts",
         title_path=["checkout", "pays"],
-        outcome="failed",
+        outcome=Outcome.FAILED,
         browser_project="chromium",
-        expected_status="passed",
+        expected_status=AttemptStatus.PASSED,
         duration_ms=120,
         error_message="boom",
         attempts=[
             AttemptRecord(
                 retry=0,
-                status="failed",
+                status=AttemptStatus.FAILED,
                 attachments=[
                     AttachmentRecord(
                         name="trace", content_type="application/zip", body=f"trace {tag}".encode()

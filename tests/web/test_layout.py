@@ -306,6 +306,6 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
             if (p := declared_permission(d.call)) is not None
         ]
         assert len(declared) == 1, route.path
-        for method in route.methods:
+        for method in route.methods or ():
             seen[(method, route.path)] = declared[0]
     assert seen == expected

@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
 
-RUN_STATUSES = ("passed", "failed", "interrupted", "timedout")
-
 
 class Run(CreatedAtMixin, Base):
     __tablename__ = "runs"
@@ -26,9 +24,10 @@ class Run(CreatedAtMixin, Base):
     name: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # an ``outcomes.RunStatus``
 
-    # Counts are computed from the stored results, never taken from the client.
+    # Counts are computed from the stored results, never taken from the client: one column per
+    # ``outcomes.Outcome``, named by its value.
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     passed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -7,8 +7,8 @@ offered only where the service would accept it: an admin neither touches owners 
 ``owner``, nobody raises their own role, a project keeps one owner. ``members.service`` (the code
 behind ``/api/projects/{ref}/members``) refuses anything else anyway, with the message shown.
 
-The forms post to their own paths (``.../members/add``, ``.../members/{user}/role``): seed 000's
-``POST /projects/{id}/members`` is the JSON API's.
+The forms post to their own paths (``.../members/add``, ``.../members/{user}/role``): the JWT
+login API's ``POST /projects/{id}/members`` is the JSON API's.
 """
 
 from __future__ import annotations
