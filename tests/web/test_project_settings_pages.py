@@ -241,6 +241,7 @@ def test_pin_and_unpin_a_run_from_its_page(world: World, db: Session) -> None:
     html = paul.get(page).text
     assert "Run pinned" in notices(html) and ">Unpin</button>" in html
     assert f'id="pinned-{world.run_id}"' in paul.get(SETTINGS).text
+    assert 'title="Retention never deletes this run">pinned<' in paul.get("/projects/shop").text
     response = paul.post(f"{page}/unpin", back=SETTINGS)
     assert response.headers["location"] == SETTINGS
     assert fresh(db).get(Run, world.run_id).pinned is False  # type: ignore[union-attr]

@@ -59,7 +59,14 @@ def dump(url: str, target: Path, *, snapshot: str) -> None:
 
 def restore(url: str, source: Path, *, clean: bool) -> None:
     conninfo, env = _libpq(url)
-    args = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
+    # One transaction: a restore that fails leaves the database as it was.
+    args = [
+        _tool("pg_restore"),
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+    ]
     if clean:
         args += ["--clean", "--if-exists"]
     _run([*args, f"--dbname={conninfo}", str(source)], env)

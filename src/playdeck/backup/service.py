@@ -204,7 +204,11 @@ def _restore_sqlite(backup: Path, target: Path) -> None:
         raise BackupError(f"the backup has no {SQLITE_FILE}")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".restoring")
-    shutil.copyfile(backup, partial)
-    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-        stale.unlink(missing_ok=True)
-    os.replace(partial, target)
+    try:
+        shutil.copyfile(backup, partial)
+        for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+            stale.unlink(missing_ok=True)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -25,7 +25,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import Project
 from playdeck.retention import repository
 from playdeck.retention.plan import Plan, batches, plan
-from playdeck.retention.schemas import ProjectPrune, PruneReport, RetentionPolicyIn
+from playdeck.retention.schemas import ProjectPrune, PruneReport, RetentionPolicy
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
 
@@ -36,25 +36,19 @@ DEFAULT_BATCH_SIZE = 50
 BatchHook = Callable[[], None]
 
 
-def _policy_of(row: object) -> RetentionPolicyIn:
-    return RetentionPolicyIn.model_validate(
-        {
-            "keep_days": getattr(row, "keep_days", None),
-            "keep_last": getattr(row, "keep_last", None),
-            "files_days": getattr(row, "files_days", None),
-            "branch_rules": getattr(row, "branch_rules", []),
-        }
-    )
-
-
-def plans(engine: Engine, *, now: datetime) -> list[tuple[Project, Plan]]:
-    """What every project's policy removes at ``now`` (reads only)."""
+def _projects(engine: Engine) -> list[tuple[Project, RetentionPolicy]]:
     with Session(engine, expire_on_commit=False) as session:
-        found = []
-        for project, row in repository.projects_with_policies(session):
-            runs = repository.run_facts(session, project.id)
-            found.append((project, plan(_policy_of(row), runs, now=now)))
-        return found
+        return [
+            (project, RetentionPolicy.model_validate(row))
+            for project, row in repository.projects_with_policies(session)
+        ]
+
+
+def _plan(engine: Engine, project: Project, policy: RetentionPolicy, *, now: datetime) -> Plan:
+    """What the policy removes from the project at ``now`` (reads only; one project's runs in
+    memory at a time)."""
+    with Session(engine) as session:
+        return plan(policy, repository.run_facts(session, project.id), now=now)
 
 
 def _apply(
@@ -108,7 +102,8 @@ def prune(
     """Apply every project's policy; pinned runs are never touched. Audit-logged per project."""
     now = now or utcnow()
     report = PruneReport(dry_run=dry_run, projects=[])
-    for project, todo in plans(engine, now=now):
+    for project, policy in _projects(engine):
+        todo = _plan(engine, project, policy, now=now)
         if not todo.delete and not todo.prune_files:
             continue
         if dry_run:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, false, func, select, union_all, update
 from sqlalchemy.orm import Session
@@ -16,6 +17,31 @@ def get_policy(session: Session, project_id: int) -> RetentionPolicy | None:
     return session.scalars(
         select(RetentionPolicy).where(RetentionPolicy.project_id == project_id)
     ).first()
+
+
+def save_policy(
+    session: Session,
+    project_id: int,
+    *,
+    keep_days: int | None,
+    keep_last: int | None,
+    files_days: int | None,
+    branch_rules: list[dict[str, Any]],
+) -> RetentionPolicy:
+    row = get_policy(session, project_id)
+    if row is None:
+        row = RetentionPolicy(project_id=project_id)
+        session.add(row)
+    row.keep_days = keep_days
+    row.keep_last = keep_last
+    row.files_days = files_days
+    row.branch_rules = branch_rules
+    session.flush()
+    return row
+
+
+def delete_policy(session: Session, project_id: int) -> None:
+    session.execute(delete(RetentionPolicy).where(RetentionPolicy.project_id == project_id))
 
 
 def projects_with_policies(session: Session) -> list[tuple[Project, RetentionPolicy]]:

@@ -1,6 +1,7 @@
-"""The retention job inside the server: every ``PLAYDECK_RETENTION_INTERVAL_SECONDS``, the
-process that gets the job lock (``retention.lock``) applies every project's policy; the others
-skip that round. A failing round is logged and retried at the next one."""
+"""The retention job inside the server: every ``PLAYDECK_RETENTION_INTERVAL_SECONDS`` (the
+first round at most five minutes after start), the process that gets the job lock
+(``retention.lock``) applies every project's policy; the others skip that round. A failing round
+is logged and retried at the next one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from playdeck.storage.base import BlobStore
 logger = logging.getLogger("playdeck.retention")
 
 ACTOR = Actor.system("retention")
+# The first round comes this soon after start at the latest: a server restarted more often than
+# the interval (deploys) must still prune.
+FIRST_ROUND_SECONDS = 300
 
 
 def run_once(engine: Engine, store: BlobStore, data_dir: Path, *, batch_size: int) -> bool:
@@ -47,7 +51,6 @@ class RetentionScheduler:
         self._batch_size = batch_size
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="playdeck-retention", daemon=True)
-        self.rounds = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -57,9 +60,10 @@ class RetentionScheduler:
         self._thread.join()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = min(self._interval, FIRST_ROUND_SECONDS)
+        while not self._stop.wait(wait):
+            wait = self._interval
             try:
                 run_once(self._engine, self._store, self._data_dir, batch_size=self._batch_size)
             except Exception:
                 logger.exception("retention: the round failed; retrying at the next one")
-            self.rounds += 1

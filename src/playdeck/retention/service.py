@@ -12,7 +12,6 @@ from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project, Run
-from playdeck.models import RetentionPolicy as PolicyRow
 from playdeck.retention import repository
 from playdeck.retention.plan import plan
 from playdeck.retention.schemas import DiskUsage, ProjectPrune, RetentionPolicy, RetentionPolicyIn
@@ -23,16 +22,7 @@ def get_policy(session: Session, *, project: Project) -> RetentionPolicy:
     row = repository.get_policy(session, project.id)
     if row is None:
         return RetentionPolicy(project_id=project.id)
-    return RetentionPolicy.model_validate(
-        {
-            "project_id": project.id,
-            "keep_days": row.keep_days,
-            "keep_last": row.keep_last,
-            "files_days": row.files_days,
-            "branch_rules": row.branch_rules,
-            "updated_at": row.updated_at,
-        }
-    )
+    return RetentionPolicy.model_validate(row)
 
 
 def set_policy(
@@ -44,21 +34,19 @@ def set_policy(
     client: ClientInfo | None = None,
 ) -> RetentionPolicy:
     """Replace the project's policy (an empty one removes it) and audit the change."""
-    row = repository.get_policy(session, project.id)
     before = get_policy(session, project=project)
     policy = RetentionPolicy(project_id=project.id, **data.model_dump())
     if policy.is_empty:
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        row = PolicyRow(project_id=project.id)
-        session.add(row)
-    if row is not None and not policy.is_empty:
-        row.keep_days = policy.keep_days
-        row.keep_last = policy.keep_last
-        row.files_days = policy.files_days
-        row.branch_rules = policy.stored_rules()
-    session.flush()
+        repository.delete_policy(session, project.id)
+    else:
+        repository.save_policy(
+            session,
+            project.id,
+            keep_days=policy.keep_days,
+            keep_last=policy.keep_last,
+            files_days=policy.files_days,
+            branch_rules=policy.stored_rules(),
+        )
     audit.record(
         session,
         action=Action.RETENTION_POLICY_CHANGED,
