@@ -43,7 +43,7 @@ def test_auth_on_refuses_missing_short_or_placeholder_secret(
     ("flag", "secret"),
     [("REQUIRE_AUTH", "JWT_SECRET_KEY"), ("NUXT_AUTH_ENABLED", "NUXT_AUTH_SECRET")],
 )
-def test_seed_variable_names_are_accepted(
+def test_replaced_products_variable_names_are_accepted(
     monkeypatch: pytest.MonkeyPatch, flag: str, secret: str
 ) -> None:
     monkeypatch.setenv(flag, "true")

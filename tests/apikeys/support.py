@@ -19,7 +19,7 @@ PHENX_SUBMIT = DATA / "phenx" / "submit.json"
 
 
 def phenx_run(project: str | None = None) -> dict[str, Any]:
-    """The seed-004 reporter's JSON submission fixture, optionally for another project."""
+    """The PhenX reporter's JSON submission fixture, optionally for another project."""
     run: dict[str, Any] = orjson.loads(PHENX_SUBMIT.read_bytes())
     if project is not None:
         run["projectName"] = project

@@ -76,7 +76,7 @@ def test_env_admin_is_created_on_start_and_can_sign_in(
     assert created.details["via"] == "environment"
 
 
-def test_seed_000_initial_admin_variables_are_honoured(
+def test_jwt_login_api_initial_admin_variables_are_honoured(
     monkeypatch: pytest.MonkeyPatch,
     make_client: Callable[[Settings], TestClient],
     make_settings: Callable[..., Settings],

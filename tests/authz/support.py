@@ -27,6 +27,7 @@ from playdeck.ingest.records import (
 )
 from playdeck.kit.clock import utcnow
 from playdeck.models import Attachment, AuditEvent, Base, ProjectMember, Report, Result, User
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 from tests.fixtures.accounts import insert_user
 from tests.fixtures.runs import store_run
@@ -86,15 +87,15 @@ def _ingest(engine: Engine, store: FilesystemBlobStore, project: str) -> Project
     test = TestRecord(
         file="tests/app.spec.ts",
         title_path=[f"{project} works"],
-        outcome="failed",
+        outcome=Outcome.FAILED,
         browser_project="chromium",
-        expected_status="passed",
+        expected_status=AttemptStatus.PASSED,
         duration_ms=10,
         error_message="boom",
         attempts=[
             AttemptRecord(
                 retry=0,
-                status="failed",
+                status=AttemptStatus.FAILED,
                 attachments=[
                     AttachmentRecord(
                         name="screenshot", content_type="image/png", body=b"png-" + tag

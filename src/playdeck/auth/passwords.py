@@ -1,4 +1,5 @@
-"""Password hashing: argon2id for new hashes; bcrypt and seed 004's scrypt verified and upgraded.
+"""Password hashing: argon2id for new hashes; bcrypt and the PhenX dashboard's scrypt verified and
+upgraded.
 
 New hashes are argon2id with OWASP's recommended minimum (m=19 MiB, t=2, p=1), over the NFKC form
 of the password (NIST SP 800-63B asks verifiers to normalise). Hashes imported from the systems
@@ -38,10 +39,11 @@ class Argon2Parameters:
 ARGON2_PARAMETERS = Argon2Parameters(memory_kib=19_456, time_cost=2, parallelism=1)
 BCRYPT_MAX_BYTES = 72
 
-# Seed 004 (Nuxt) stores ``salthex:hashhex`` from ``crypto.scrypt(password, salthex, 64)``: the
-# salt passed to scrypt is the 32-character hex *text*, not the decoded bytes, and Node's defaults
-# apply (N=16384, r=8, p=1). Those parameters are Node's documented defaults, not stored in the
-# hash, so they are an assumption about how the imported hashes were made.
+# The PhenX dashboard (Nuxt) stores ``salthex:hashhex`` from
+# ``crypto.scrypt(password, salthex, 64)``: the salt passed to scrypt is the 32-character hex
+# *text*, not the decoded bytes, and Node's defaults apply (N=16384, r=8, p=1). Those parameters
+# are Node's documented defaults, not stored in the hash, so they are an assumption about how the
+# imported hashes were made.
 SCRYPT_N = 16_384
 SCRYPT_R = 8
 SCRYPT_P = 1
@@ -50,7 +52,7 @@ _SCRYPT_FORMAT = re.compile(r"^([0-9a-f]{32}):([0-9a-f]{128})$")
 
 
 class LegacyScryptHasher:
-    """Verify-only hasher for seed 004's ``salthex:hashhex`` scrypt hashes."""
+    """Verify-only hasher for the PhenX dashboard's ``salthex:hashhex`` scrypt hashes."""
 
     @classmethod
     def identify(cls, hash: str | bytes) -> bool:
