@@ -101,7 +101,7 @@ def test_a_failed_backup_leaves_nothing_behind(
 
 
 def test_a_backup_waits_for_a_prune_under_way(
-    sqlite_only: None, engine: Engine, settings: Settings, tmp_path: Path
+    engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     """The retention lock is held (a prune is running): the backup starts only once it is
     released, so no prune deletes files between its snapshot and its copy."""
