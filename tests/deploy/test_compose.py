@@ -65,7 +65,7 @@ def test_instances_use_postgres_and_redis_with_persistence(compose: dict[str, An
             postgres["POSTGRES_USER"],
         )
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=database_url,
             redis_url=env["PLAYDECK_REDIS_URL"],
         )

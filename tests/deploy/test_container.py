@@ -187,6 +187,6 @@ def test_image_serves_results_as_a_non_root_user(
         owner = run_in(container, {}, "stat", "-c", "%U", "/data/playdeck.db")
         assert owner.stdout.strip() == "playdeck", owner.stderr
     finally:
-        stop(process)  # type: ignore[arg-type]
+        stop(process)
     assert "created administrator 'admin'" in log_path.read_text()
     assert SECRET not in log_path.read_text() and ADMIN_PASSWORD not in log_path.read_text()

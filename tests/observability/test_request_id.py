@@ -79,7 +79,7 @@ def test_a_trusted_proxys_request_id_is_kept(
     assert kept.headers["X-Request-ID"] == "nginx-3f2a9c"
     # Even from the proxy, something that is not an id is replaced, never echoed into logs.
     for bad in ("x" * 129, "a b", "evil\u00e9"):
-        replaced = httpx.get(f"{url}/healthz", headers={"X-Request-ID": bad.encode("latin-1")})
+        replaced = httpx.get(f"{url}/healthz", headers={b"X-Request-ID": bad.encode("latin-1")})
         assert GENERATED.fullmatch(replaced.headers["X-Request-ID"])
 
 

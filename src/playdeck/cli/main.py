@@ -6,10 +6,12 @@ import typer
 
 from playdeck import __version__
 from playdeck.cli.audit import audit
+from playdeck.cli.backup import backup, restore
 from playdeck.cli.config import err, fail, load_settings
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.keys import keys_app
 from playdeck.cli.operations import check, db_create
+from playdeck.cli.prune import prune
 from playdeck.cli.serve import serve
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
@@ -31,6 +33,9 @@ app.command("audit")(audit)
 app.command("serve")(serve)
 app.command("check")(check)
 db_app.command("create")(db_create)
+app.command("prune")(prune)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 def _print_version(value: bool) -> None:
