@@ -11,9 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from playdeck.cli.main import app as cli
+from playdeck.db import make_engine
+from playdeck.migrations import upgrade
 
 from .processes import clean_env, free_port
 
@@ -134,3 +137,29 @@ def test_a_missing_postgres_database_is_reported(
     assert code == 1
     [error] = errors(lines)
     assert "does not exist on 127.0.0.1:5432: create it with `playdeck db create`" in error
+
+
+def test_a_schema_behind_this_version_is_noted_and_a_newer_one_refused(workdir: Path) -> None:
+    path = workdir / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, "0003")
+    code, lines = check(workdir, PLAYDECK_DATABASE_URL=f"sqlite:///{path}")
+    assert code == 0, lines
+    assert any("schema at 0003" in line and "playdeck db upgrade" in line for line in lines)
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    code, lines = check(workdir, PLAYDECK_DATABASE_URL=f"sqlite:///{path}")
+    assert code == 1
+    [error] = errors(lines)
+    assert "is at schema revision 9999, newer than this Playdeck knows" in error
+
+
+def test_db_create_has_nothing_to_do_for_sqlite(workdir: Path) -> None:
+    env = clean_env(PLAYDECK_DATA_DIR=str(workdir / "data"))
+    result = CliRunner().invoke(
+        cli, ["db", "create"], env={**env, **{n: None for n in os.environ if n not in env}}
+    )
+    assert result.exit_code == 0
+    assert "SQLite creates its database file on first use" in result.stderr
