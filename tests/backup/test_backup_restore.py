@@ -39,7 +39,7 @@ class Submitted:
 
 @dataclass
 class Load:
-    """Submits (the seed-004 reporter's multipart upload, a trace and an HTML report of its
+    """Submits (the PhenX reporter's multipart upload, a trace and an HTML report of its
     own each) in a loop, from a thread, until stopped."""
 
     url: str
