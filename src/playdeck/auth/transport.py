@@ -24,6 +24,24 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
+class AmbiguousCredentials(Exception):
+    """The request carries more than one credential header value; which one counts is unclear."""
+
+
+def check_single_credential(request: Request) -> None:
+    """Refuse a request that presents two credentials in headers: a bearer token together with a
+    different ``X-API-Key``, or the same header twice. Deciding by order would let whoever adds
+    a header choose the identity. (A cookie alongside a header credential is normal in a
+    browser; the header decides, see ``credentials``.)"""
+    keys = request.headers.getlist(API_KEY_HEADER)
+    authorizations = request.headers.getlist("authorization")
+    if len(keys) > 1 or len(authorizations) > 1:
+        raise AmbiguousCredentials
+    bearer = bearer_token(request)
+    if keys and bearer is not None and bearer != keys[0].strip():
+        raise AmbiguousCredentials
+
+
 def presented_api_key(request: Request) -> str | None:
     """An API key from ``X-API-Key`` or a bearer value with the ``pd_`` prefix."""
     header = request.headers.get(API_KEY_HEADER)
