@@ -25,6 +25,10 @@ from playdeck.models import AuditEvent, User
 SECRET_WORDS = ("password", "token", "secret", "hash", "cookie")
 
 
+# The actor name of everything done while authentication was off (the built-in administrator).
+AUTH_OFF_ACTOR = "authentication disabled"
+
+
 class Outcome(StrEnum):
     SUCCESS = "success"
     FAILURE = "failure"
@@ -64,7 +68,7 @@ class Actor:
     @classmethod
     def of(cls, principal: Principal) -> Actor:
         if principal.credential is CredentialKind.NONE:
-            return cls(type="system", name="authentication disabled")
+            return cls(type="system", name=AUTH_OFF_ACTOR)
         if principal.credential is CredentialKind.ANONYMOUS:
             return cls(type="anonymous")
         kind = "api_key" if principal.credential is CredentialKind.API_KEY else "user"

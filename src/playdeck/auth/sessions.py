@@ -8,6 +8,7 @@ on the very next request, not when a token happens to expire.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -78,7 +79,7 @@ def _pair(
         access_token=access,
         access_expires_in=int(access_lifetime.total_seconds()),
         refresh_token=refresh,
-        refresh_expires_in=max(0, int(refresh_left.total_seconds())),
+        refresh_expires_in=max(0, math.ceil(refresh_left.total_seconds())),
     )
 
 
