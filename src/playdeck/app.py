@@ -18,7 +18,7 @@ from playdeck.auth.rate_limit import RateLimits
 from playdeck.db import make_engine, make_sessionmaker, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import router as ingest_router
-from playdeck.kit.limits import BodySizeLimitMiddleware
+from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import router as members_router
 from playdeck.members.endpoints import seed_router as members_seed_router
 from playdeck.projects.endpoints import router as projects_router
@@ -59,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyReadTimeoutMiddleware,
+        timeout=settings.body_timeout_seconds,
+        min_rate=settings.body_min_rate_kib * 1024,
+    )
 
     app.include_router(system_router)
     app.include_router(projects_router)

@@ -131,6 +131,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "body_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",

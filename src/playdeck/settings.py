@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
     )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Longest wait for the next part of a request body (then 408).",
+    )
+    body_min_rate_kib: int = Field(
+        default=10,
+        ge=1,
+        description="Slowest accepted request body, in KiB/s, after the first "
+        "PLAYDECK_BODY_TIMEOUT_SECONDS (then 408).",
+    )
     max_unpacked_mb: int = Field(
         default=1024,
         ge=1,
