@@ -27,6 +27,7 @@ from playdeck.apikeys.schemas import ApiKeyCreate
 from playdeck.app import create_app
 from playdeck.audit.service import Actor
 from playdeck.auth.principal import Principal
+from playdeck.auth.setup_token import SETUP_TOKEN_HEADER
 from playdeck.db import make_engine
 from playdeck.migrations import upgrade
 from playdeck.models import Base, User
@@ -123,6 +124,9 @@ def make_client(engine: Engine) -> Iterator[Callable[[Settings], TestClient]]:
     def factory(settings: Settings) -> TestClient:
         client = TestClient(create_app(settings), raise_server_exceptions=False)
         client.__enter__()
+        # TestClient's peer is "testclient", not the server's own machine: like an operator who
+        # read the log, it sends the setup token (tests/security proves the refusal without it).
+        client.headers[SETUP_TOKEN_HEADER] = client.app.state.setup_token.value
         clients.append(client)
         return client
 

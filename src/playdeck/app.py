@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from playdeck import __version__
 from playdeck.apikeys.endpoints import router as api_keys_router
 from playdeck.audit.endpoints import router as audit_router
-from playdeck.auth.bootstrap import ensure_initial_admin
+from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
 from playdeck.auth.endpoints import legacy_router as auth_legacy_router
 from playdeck.auth.endpoints import router as auth_router
 from playdeck.auth.rate_limit import RateLimits
+from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import router as ingest_router
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_initial_admin(app.state.sessionmaker, settings)
+        if settings.require_auth and no_users_yet(app.state.sessionmaker):
+            app.state.setup_token.announce()
         yield
         engine.dispose()
 
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = FilesystemBlobStore(settings.files_dir)
     app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.setup_token = SetupToken()
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)

@@ -16,6 +16,7 @@ from playdeck.audit.service import AUTH_OFF_ACTOR, Actor
 from playdeck.errors import Conflict, InvalidInput
 from playdeck.models import AuditEvent, User
 from playdeck.settings import Settings, UnsafeSettingsError
+from playdeck.users import repository as users_repository
 from playdeck.users import service as users_service
 
 logger = logging.getLogger("playdeck.auth")
@@ -93,3 +94,8 @@ def report_users_from_unauthenticated_time(session: Session) -> list[str]:
             ", ".join(found),
         )
     return found
+
+
+def no_users_yet(factory: sessionmaker[Session]) -> bool:
+    with factory() as session:
+        return not users_repository.exists_any(session)

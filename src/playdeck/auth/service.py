@@ -190,8 +190,10 @@ def setup(
     password: str,
     name: str | None,
     email: str | None,
+    first_allowed: bool,
 ) -> IssuedLogin:
-    """Create the first administrator and sign it in; 409 once any user exists."""
+    """Create the first administrator and sign it in; 409 once any user exists, 403 for a
+    remote caller without the setup token (``first_allowed``, see ``auth.setup_token``)."""
     ensure_enabled(settings)
     limits.check_sensitive("setup", ip=client.ip, account=username)
     user = users_service.create_user(
@@ -206,6 +208,7 @@ def setup(
         client=client,
         via="setup",
         only_if_first=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.SETUP_COMPLETED, actor=Actor.user(user), target=user, client=client
@@ -224,8 +227,10 @@ def register(
     password: str,
     full_name: str | None,
     username: str | None,
+    first_allowed: bool,
 ) -> User:
-    """Self-registration (role ``user``; the very first account of an empty instance is admin).
+    """Self-registration (role ``user``; the very first account of an empty instance is admin,
+    and needs ``first_allowed``: local, or the setup token).
 
     A taken username or email answers 409 with one generic message for both.
     """
@@ -245,6 +250,7 @@ def register(
         client=client,
         via="registration",
         first_becomes_admin=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client

@@ -14,7 +14,7 @@ from playdeck.auth import repository as sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
-from playdeck.errors import Conflict, InvalidInput, NotFound
+from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
 from playdeck.members import repository as members
@@ -58,12 +58,14 @@ def create_user(
     via: str,
     only_if_first: bool = False,
     first_becomes_admin: bool = False,
+    first_allowed: bool = True,
 ) -> User:
     """Create a user, serialised against concurrent creations.
 
     ``only_if_first`` refuses (409) once any user exists: setup and the start-up admin.
     ``first_becomes_admin`` gives the first account of an empty instance the admin role:
-    registration is one of the ways to get the first administrator.
+    registration is one of the ways to get the first administrator. ``first_allowed=False``
+    refuses (403) to create that first account: a remote caller without the setup token.
     """
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
@@ -74,6 +76,13 @@ def create_user(
     is_first = not repository.exists_any(session)
     if only_if_first and not is_first:
         raise Conflict("Setup is already complete: users exist", code="setup_complete")
+    if is_first and not first_allowed:
+        raise Forbidden(
+            "No user exists yet: send the setup token printed in the server log "
+            "(X-Setup-Token header or setup_token form field), or set up from the server's "
+            "own machine",
+            code="setup_token_required",
+        )
     check_password_policy(
         password, min_length=settings.password_min_length, username=username, email=email
     )
