@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from playdeck.apikeys import repository as api_keys
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth import repository as sessions
@@ -149,17 +150,19 @@ def unlock(session: Session, *, user: User, actor: Actor, client: ClientInfo | N
 def reset_password(
     session: Session, *, user: User, password: str, settings: Settings, actor: Actor
 ) -> User:
-    """An administrator's reset: new password, lock cleared, every session ended."""
+    """An administrator's reset: new password, lock cleared, every session ended and every API
+    key revoked (a reset means the account may be in the wrong hands; keys are credentials too)."""
     set_password(session, user=user, password=password, settings=settings)
     repository.unlock(session, user.id)
     ended = sessions.delete_user_sessions(session, user.id)
+    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     session.refresh(user)
     audit.record(
         session,
         action=Action.USER_PASSWORD_RESET,
         actor=actor,
         target=user,
-        details={"sessions_ended": ended},
+        details={"sessions_ended": ended, "api_keys_revoked": revoked},
     )
     return user
 
@@ -179,20 +182,25 @@ def ensure_another_active_admin(session: Session, *, user: User) -> None:
 def deactivate(
     session: Session, *, user: User, actor: Actor, client: ClientInfo | None = None
 ) -> User:
-    """Deactivate and end every session; tokens already issued, and the user's API keys, fail
-    on their next use. Reactivating does not bring any of them back."""
+    """Deactivate: every session ends and every API key is revoked, so tokens already issued
+    and keys fail on their next use, and reactivating brings none of them back."""
     ensure_another_active_admin(session, user=user)
     was_active = user.is_active
     user.is_active = False
     session.flush()
     ended = sessions.delete_user_sessions(session, user.id)
+    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     audit.record(
         session,
         action=Action.USER_DEACTIVATED,
         actor=actor,
         target=user,
         client=client,
-        details={"is_active": [was_active, False], "sessions_ended": ended},
+        details={
+            "is_active": [was_active, False],
+            "sessions_ended": ended,
+            "api_keys_revoked": revoked,
+        },
     )
     return user
 
@@ -207,9 +215,10 @@ def promote_to_admin(
 ) -> User:
     """Make an existing user an active, unlocked administrator (the CLI's recovery path)."""
     changes = {"role": [user.role, "admin"], "is_active": [user.is_active, True]}
-    if password is not None:
+    if password is not None:  # a reset from the shell: the same consequences as an admin's
         set_password(session, user=user, password=password, settings=settings)
         sessions.delete_user_sessions(session, user.id)
+        api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     user.role = "admin"
     user.is_active = True
     session.flush()
