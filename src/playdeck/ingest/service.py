@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project
+from playdeck.authz.service import check_delivery_by_name, require_project
 from playdeck.errors import InvalidInput
 from playdeck.ingest.bulk import BulkWriter
 from playdeck.ingest.records import (
@@ -290,6 +290,7 @@ def ingest_run(
         principal=principal,
     )
     require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    check_delivery_by_name(session, principal, project)
 
     files = _Files(store, source or NoFiles(), max_file_bytes)
     cleanup_after_rollback(session, store, files.created)
