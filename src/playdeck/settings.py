@@ -12,6 +12,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import limits
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="Base URL used in links returned to clients (default: the request's).",
+    )
+    content_url: str | None = Field(
+        default=None,
+        description="Separate origin (another host name) that serves uploaded HTML reports "
+        "and attachments; needs PLAYDECK_PUBLIC_URL.",
     )
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
@@ -190,6 +196,21 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit such as '10/minute'") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_content_url(self) -> Settings:
+        if self.content_url is None:
+            return self
+        content = urlsplit(self.content_url)
+        if content.scheme not in ("http", "https") or not content.netloc:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL must be an http(s) URL")
+        if not self.public_url:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL needs PLAYDECK_PUBLIC_URL as well")
+        if urlsplit(self.public_url).netloc.lower() == content.netloc.lower():
+            raise UnsafeSettingsError(
+                "PLAYDECK_CONTENT_URL must name another host than PLAYDECK_PUBLIC_URL"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_auth_secret(self) -> Settings:

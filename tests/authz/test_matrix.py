@@ -214,6 +214,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
         PAGE_MEMBERS + "/{u_viewer}/remove", 303
     ),
     ("GET", "/tests/{test_id}"): Req("/tests/{test}", 200),
+    # Uploaded HTML, framed under a banner (web/user_content.py)
+    ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
+    ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),
 }
 
 # Path parameters of routes without a request above (any other parameter gets "1").

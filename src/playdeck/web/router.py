@@ -21,6 +21,7 @@ from playdeck.web import (
     projects,
     runs,
     tests,
+    user_content,
 )
 from playdeck.web.errors import install_html_errors
 from playdeck.web.headers import SecurityHeadersMiddleware
@@ -40,6 +41,7 @@ router.include_router(admin_audit.router)
 router.include_router(admin_users.router)
 router.include_router(api_keys.router)
 router.include_router(members.router)
+router.include_router(user_content.router)
 
 
 def install_web(app: FastAPI) -> None:
