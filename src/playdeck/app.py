@@ -52,6 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted dashboard for automated test results.",
         lifespan=lifespan,
+        # Served by web/api_docs.py instead: local assets, a CSP, and a permission.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -26,11 +26,12 @@ from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
 from playdeck.auth.tokens import InvalidToken, decode_access_token
 from playdeck.auth.transport import (
     MAX_CREDENTIAL_LENGTH,
-    SESSION_COOKIE,
     AmbiguousCredentials,
     bearer_token,
     check_single_credential,
+    cookie_is_secure,
     presented_api_key,
+    session_cookie,
 )
 from playdeck.db import after_commit
 from playdeck.errors import BadRequest, Unauthorized
@@ -142,7 +143,8 @@ def resolve_credentials(
     token = bearer_token(request)
     if token is not None:
         return _from_access_token(session, token, settings)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    secure = cookie_is_secure(request, settings.trusted_proxies, settings.cookie_secure)
+    cookie = session_cookie(request, secure=secure)
     if cookie:
         return _from_cookie(request, session, cookie, settings, submitted_csrf)
     return None
