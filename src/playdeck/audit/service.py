@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from playdeck.audit.repository import AuditFilter
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.errors import InvalidInput
+from playdeck.kit import pagination
 from playdeck.kit.pagination import decode_cursor, encode_cursor
 from playdeck.models import AuditEvent, User
 
@@ -144,7 +145,5 @@ def list_events(
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """Filters take aware datetimes; a naive one is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """Filters take aware datetimes, in UTC; a naive one is read as UTC (out of range: 422)."""
+    return None if value is None else pagination.as_utc(value)

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+from playdeck.kit.text import check_storable, dumps_storable
 
 # SQLAlchemy's SQLite DATETIME storage format (microseconds always present).
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -37,7 +38,7 @@ class BulkWriter:
 
     @staticmethod
     def adapt_json(value: Any) -> str:
-        return orjson.dumps(value).decode()
+        return dumps_storable(value)
 
     def reserve_ids(self, table: Table, count: int) -> list[int]:
         """``count`` fresh primary keys for ``table``.
@@ -72,6 +73,7 @@ class BulkWriter:
                 list(rows),
             )
             return
+        check_storable(rows)  # COPY bypasses the engine's check (db.py)
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:

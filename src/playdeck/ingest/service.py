@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import check_delivery_by_name, require_project
-from playdeck.errors import InvalidInput
+from playdeck.errors import BadRequest, InvalidInput
 from playdeck.ingest.bulk import BulkWriter
 from playdeck.ingest.records import (
     AttachmentRecord,
+    ReportFormatError,
     ReportRecord,
     RunRecord,
     TestRecord,
@@ -229,6 +230,10 @@ class _Files:
                 raise InvalidInput(
                     f"Attachment {attachment.name!r} is larger than the upload limit",
                     code="attachment_too_large",
+                ) from exc
+            except ReportFormatError as exc:
+                raise BadRequest(
+                    f"Unsafe or invalid archive: {exc}", code="invalid_archive"
                 ) from exc
         if blob.created:
             self.created.add(blob.sha256)

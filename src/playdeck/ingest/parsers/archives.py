@@ -175,6 +175,30 @@ def zip_bytes_is_zip(head: bytes) -> bool:
     return head[:4] in _ZIP_MAGICS
 
 
+class _CheckedEntry:
+    """A zip entry whose read errors are ``ReportFormatError`` (zipfile raises ``BadZipFile``
+    only once the data has been read, e.g. when it is longer than declared)."""
+
+    def __init__(self, raw: IO[bytes], name: str) -> None:
+        self._raw = raw
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except (zipfile.BadZipFile, NotImplementedError, zlib.error, OSError, EOFError) as error:
+            raise ReportFormatError(f"{self._name!r}: cannot be read: {error}") from None
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _CheckedEntry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class SafeZip:
     """A zip archive whose every entry was checked on open, before any byte is unpacked.
 
@@ -265,15 +289,16 @@ class SafeZip:
     def open(self, name: str) -> BinaryIO:
         """A stream of ``name``'s bytes; it never yields more than the declared size.
 
-        Reading it raises ``zipfile.BadZipFile`` if the data is corrupt (CRC mismatch); use
-        ``read`` to get a ``ReportFormatError`` instead.
+        Reading it raises ``ReportFormatError`` if the data is corrupt (a CRC mismatch, data
+        longer than the entry declares).
         """
         info = self._info(name)
         try:
-            # ZipExtFile is a buffered binary reader; typeshed calls it IO[bytes].
-            return cast(BinaryIO, self._zip.open(info))
+            entry = self._zip.open(info)
         except (zipfile.BadZipFile, NotImplementedError, zlib.error, OSError) as error:
             raise ReportFormatError(f"{name!r}: cannot be read: {error}") from None
+        # Only read() and close() are used (a context manager); typeshed wants a BinaryIO.
+        return cast(BinaryIO, _CheckedEntry(entry, name))
 
     def read(self, name: str, max_bytes: int) -> bytes:
         """All of ``name``, refused if it is larger than ``max_bytes``."""
