@@ -18,7 +18,9 @@ from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, writer
 from playdeck.errors import install_error_handlers
+from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import router as members_router
 from playdeck.members.endpoints import seed_router as members_seed_router
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.setup_token = SetupToken()
 
     install_error_handlers(app)
+    # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
+    app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(
         BodyReadTimeoutMiddleware,

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     max_archive_entries: int = Field(
         default=20_000, ge=1, description="Most entries accepted in one uploaded archive."
     )
+    max_compression_ratio: int = Field(
+        default=200,
+        ge=10,
+        le=1100,
+        description="Highest unpacked:packed ratio of an uploaded archive's entries (over "
+        "64 KiB); beyond it the upload is a zip bomb (413).",
+    )
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
     )

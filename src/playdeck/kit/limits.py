@@ -38,7 +38,7 @@ def _problem_body(status: int, detail: str, code: str) -> bytes:
     )
 
 
-async def _send_problem(send: Send, status: int, detail: str, code: str) -> None:
+async def send_problem(send: Send, status: int, detail: str, code: str) -> None:
     body = _problem_body(status, detail, code)
     await send(
         {
@@ -101,7 +101,7 @@ class BodySizeLimitMiddleware:
     async def _reject(self, send: Send) -> None:
         limit = self.max_bytes // (1024 * 1024)
         detail = f"Request body exceeds the limit of {limit} MiB"
-        await _send_problem(send, 413, detail, "payload_too_large")
+        await send_problem(send, 413, detail, "payload_too_large")
 
 
 class BodyReadTimeoutMiddleware:
@@ -172,4 +172,4 @@ class BodyReadTimeoutMiddleware:
         except BodyReadTimeout:
             # Read outside the routes' error handling (by a middleware): answer here.
             if not response_started:
-                await _send_problem(send, 408, self.detail, "body_timeout")
+                await send_problem(send, 408, self.detail, "body_timeout")

@@ -111,6 +111,9 @@ def parse_junit_xml(data: bytes, *, fallback_started_at: datetime | None = None)
     return run
 
 
+MAX_XML_DEPTH = 64
+
+
 def _parse_xml(data: bytes) -> Element:
     try:
         root: Element = defusedxml.ElementTree.fromstring(
@@ -127,7 +130,19 @@ def _parse_xml(data: bytes) -> Element:
         raise ReportFormatError(
             f"malformed XML at line {line}, column {column}: {str(error).split(':')[0]}"
         ) from None
+    _check_depth(root)
     return root
+
+
+def _check_depth(root: Element) -> None:
+    """Refuse elements nested deeper than ``MAX_XML_DEPTH`` (JUnit needs four or five levels;
+    a 100,000-deep document only costs memory and recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_XML_DEPTH:
+            raise ReportFormatError(f"XML nested deeper than {MAX_XML_DEPTH} elements")
+        stack.extend((child, depth + 1) for child in element)
 
 
 def _local(tag: object) -> str:
