@@ -14,6 +14,7 @@ from playdeck.audit.endpoints import router as audit_router
 from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
 from playdeck.auth.endpoints import legacy_router as auth_legacy_router
 from playdeck.auth.endpoints import router as auth_router
+from playdeck.auth.probing import NotFoundProbeMiddleware
 from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, writer
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.setup_token = SetupToken()
 
     install_error_handlers(app)
+    app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
     # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
     app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)

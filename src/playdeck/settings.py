@@ -165,6 +165,10 @@ class Settings(BaseSettings):
         default="30/minute",
         description="Setup, refresh and password change, per client IP.",
     )
+    not_found_rate_limit: str = Field(
+        default="120/minute",
+        description="404 answers per client IP before 429 (walking ids to find hidden objects).",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL for shared rate-limit counters (default: in-process)."
     )
@@ -195,6 +199,7 @@ class Settings(BaseSettings):
         "login_account_rate_limit",
         "register_rate_limit",
         "sensitive_rate_limit",
+        "not_found_rate_limit",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
