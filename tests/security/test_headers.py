@@ -3,7 +3,7 @@ cookie prefix over HTTPS, ``no-store`` on pages and JSON, and the API docs behin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ PROXY = ("10.0.0.1", 443)
 @pytest.fixture
 def make_https_client(
     make_settings: Callable[..., Settings], engine: Any
-) -> Callable[..., TestClient]:
+) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def factory(base_url: str = "https://testserver", **kwargs: Any) -> TestClient:
@@ -31,7 +31,7 @@ def make_https_client(
         clients.append(client)
         return client
 
-    yield factory  # type: ignore[misc]
+    yield factory
     for client in clients:
         client.__exit__(None, None, None)
 

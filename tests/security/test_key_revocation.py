@@ -33,7 +33,7 @@ def _bearer(client: TestClient, username: str, password: str = PASSWORD) -> dict
 
 
 def _works(client: TestClient, key: str) -> bool:
-    status = client.get("/api/auth/me", headers={"X-API-Key": key}).status_code
+    status: int = client.get("/api/auth/me", headers={"X-API-Key": key}).status_code
     assert status in (200, 401)
     return status == 200
 

@@ -6,9 +6,10 @@ from fastapi import Depends, Request
 
 from playdeck.auth.client import ClientInfo, client_info
 from playdeck.auth.credentials import resolve_credentials
-from playdeck.auth.csrf import SAFE_METHODS, check_origin, submitted_token
+from playdeck.auth.csrf import check_origin, submitted_token
 from playdeck.auth.principal import Principal
 from playdeck.deps import SessionDep, SettingsDep
+from playdeck.kit.http import SAFE_METHODS
 
 
 def get_principal(
