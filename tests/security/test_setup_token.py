@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from playdeck.app import create_app
 from playdeck.models import User
 from playdeck.settings import Settings
+
+from .serving import playdeck_serve
 
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 PASSWORD = "violet tangerine hovercraft"
@@ -119,4 +122,28 @@ def test_local_setup_needs_no_token_but_a_proxied_one_does(
         )
         assert proxied.status_code == 403  # a proxy on this machine relays strangers
         assert http.post("/api/auth/setup", json=SETUP).status_code == 201
+    assert db.scalars(select(User.username)).all() == ["admin"]
+
+
+def test_playdeck_serve_prints_the_token_that_opens_setup(
+    tmp_path: Path, database_url: str, db: Session
+) -> None:
+    env = {
+        "PLAYDECK_DATABASE_URL": database_url,
+        "PLAYDECK_DATA_DIR": str(tmp_path / "data"),
+        "PLAYDECK_REQUIRE_AUTH": "true",
+        "PLAYDECK_SECRET_KEY": SECRET,
+    }
+    with playdeck_serve(tmp_path, env) as served:
+        found = TOKEN_IN_LOG.search(served.log.read_text())
+        assert found is not None, served.log.read_text()
+        relayed = {"X-Forwarded-For": "198.51.100.9"}  # as through a proxy: not local
+        with httpx.Client(base_url=served.url) as http:
+            assert http.post("/api/auth/setup", json=SETUP, headers=relayed).status_code == 403
+            done = http.post(
+                "/api/auth/setup",
+                json=SETUP,
+                headers={**relayed, "X-Setup-Token": found.group(1)},
+            )
+            assert done.status_code == 201, done.text
     assert db.scalars(select(User.username)).all() == ["admin"]
