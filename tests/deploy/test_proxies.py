@@ -171,7 +171,19 @@ def big_junit_report(tests: int) -> bytes:
 
 
 def log_entries(*servers: Server) -> list[dict[str, object]]:
-    return [json.loads(line) for s in servers for line in s.log().splitlines()]
+    # Only complete lines: a server may be writing the last one right now.
+    return [json.loads(line) for s in servers for line in s.log().split("\n")[:-1]]
+
+
+def logged_request(request_id: str, *servers: Server) -> dict[str, object]:
+    """The access line of a request: written just after its response was sent, so wait."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = [e for e in log_entries(*servers) if e.get("request_id") == request_id]
+        if found or time.monotonic() > deadline:
+            [entry] = found
+            return entry
+        time.sleep(0.05)
 
 
 @contextmanager
@@ -224,8 +236,7 @@ def exercise(proxy: str, one: Server, two: Server) -> str:
         )
     request_id = answer.headers["X-Request-ID"]
     assert request_id != "chosen-by-client"
-    [logged] = [e for e in log_entries(one, two) if e.get("request_id") == request_id]
-    assert logged["client"] == CLIENT_ADDRESS
+    assert logged_request(request_id, one, two)["client"] == CLIENT_ADDRESS
 
     # Metrics are scraped from each instance, never through the proxy.
     with client(proxy) as c:
