@@ -109,6 +109,23 @@ def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
 
 
 @pytest.fixture
+def auth_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """Settings with authentication on (``accounts.SECRET``), and any other overrides."""
+
+    def factory(**overrides: Any) -> Settings:
+        return make_settings(**accounts.auth_overrides(**overrides))
+
+    return factory
+
+
+@pytest.fixture
+def auth_client(
+    make_client: Callable[[Settings], TestClient], auth_settings: Callable[..., Settings]
+) -> TestClient:
+    return make_client(auth_settings())
+
+
+@pytest.fixture
 def app(settings: Settings, engine: Engine) -> FastAPI:
     return create_app(settings)
 

@@ -62,6 +62,8 @@ class Action(StrEnum):  # values name events; none is a secret
     RETENTION_PRUNED = "retention.pruned"
     RUN_PINNED = "run.pinned"
     RUN_UNPINNED = "run.unpinned"
+    RUN_DELETED = "run.deleted"
+    PROJECT_DELETED = "project.deleted"
 
 
 @dataclass(frozen=True, slots=True)
