@@ -49,16 +49,25 @@ def storable(value: str) -> bool:
 
 
 def check_storable(value: Any) -> None:
-    """Raise ``UnstorableText`` for a string (or a row of them) a database cannot hold."""
+    """Raise ``UnstorableText`` for a string (or a row, or rows, of them) a database cannot
+    hold. Bulk ingest passes every row through here, so the common case is one tight loop."""
     if isinstance(value, str):
-        if not storable(value):
-            raise UnstorableText(value[:40])
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            check_storable(item)
+        _check_text(value)
     elif isinstance(value, dict):
         for item in value.values():
             check_storable(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            if item.__class__ is str:
+                if "\x00" in item or not item.isascii():
+                    _check_text(item)
+            elif isinstance(item, (tuple, list, dict)):
+                check_storable(item)
+
+
+def _check_text(value: str) -> None:
+    if not storable(value):
+        raise UnstorableText(value[:40])
 
 
 def dumps_storable(value: Any) -> str:
