@@ -98,37 +98,34 @@ def check_route(
     raise Forbidden("Not permitted")
 
 
-def may_auto_create_project(principal: Principal, settings: Settings) -> bool:
-    """Whether a submit naming an unknown project may create it: ``PLAYDECK_AUTO_CREATE_PROJECTS``
-    for admins and reporters, and for users also ``PLAYDECK_USERS_CAN_CREATE_PROJECTS``."""
-    if not settings.auto_create_projects:
-        return False
-    if principal.role is GlobalRole.USER:
-        return settings.users_can_create_projects
-    return principal.role in (GlobalRole.ADMIN, GlobalRole.REPORTER)
-
-
 def _public() -> None:
     """Public routes resolve no credential at all: a stale cookie must not break /healthz."""
 
 
+def gate(principal: Principal, settings: Settings, permission: Permission) -> Principal:
+    """The route-level gate of ``authorize`` (and of ``projects.access``): the principal as the
+    route sees it (marked for public-read mode), or 401/403."""
+    if settings.public_read:
+        principal = replace(principal, public_read=True)
+    check_route(
+        principal,
+        permission,
+        public_read=settings.public_read,
+        users_can_create_projects=settings.users_can_create_projects,
+    )
+    return principal
+
+
 def authorize(permission: Permission) -> Any:
-    """Dependency that gates the route on ``permission`` and yields the principal."""
+    """Dependency that gates the route on ``permission`` and yields the principal. A route on
+    one project uses ``projects.access.project_access`` instead, which also loads the project."""
     if permission is Permission.PUBLIC:
         public = _public
         public.permission = permission  # type: ignore[attr-defined]
         return Depends(public)
 
     def dependency(principal: PrincipalDep, settings: SettingsDep) -> Principal:
-        if settings.public_read:
-            principal = replace(principal, public_read=True)
-        check_route(
-            principal,
-            permission,
-            public_read=settings.public_read,
-            users_can_create_projects=settings.users_can_create_projects,
-        )
-        return principal
+        return gate(principal, settings, permission)
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
     return Depends(dependency)
@@ -187,6 +184,28 @@ def require_project(
     if Permission.PROJECT_READ not in granted:
         raise NotFound(missing)
     raise Forbidden("Your role in this project does not allow this")
+
+
+# The credentials of a password sign-in: the session cookie and the JWT access token.
+PASSWORD_SIGN_IN = frozenset({CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN})
+
+
+def require_password_sign_in(principal: Principal, *, to: str) -> None:
+    """Credentials (one's password, API keys) are managed only after signing in with a password,
+    or by anyone while authentication is off: never with an API key, or a restricted key could
+    make itself an unrestricted one."""
+    if principal.credential in PASSWORD_SIGN_IN or principal.credential is CredentialKind.NONE:
+        return
+    raise Forbidden(f"Sign in with your password to {to}", code="password_login_required")
+
+
+def require_own_or_admin(principal: Principal, user_id: int) -> None:
+    """Another user's credentials are an administrator's business: to anyone else that user does
+    not exist (404, exactly like an unknown id). Reporters, CI identities, manage none at all."""
+    if principal.role is GlobalRole.REPORTER:
+        raise Forbidden("Reporter accounts may only submit results")
+    if not principal.is_admin and principal.user_id != user_id:
+        raise NotFound("User not found")
 
 
 def visible_projects(principal: Principal) -> ColumnElement[bool] | None:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
-from playdeck.authz.service import may_auto_create_project
 from playdeck.errors import BadRequest, InvalidInput
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
@@ -139,7 +138,8 @@ def _submit_json(
         store=store,
         principal=principal,
         record=record,
-        auto_create_project=may_auto_create_project(principal, settings),
+        auto_create_project=settings.auto_create_projects,
+        users_can_create_projects=settings.users_can_create_projects,
         max_file_bytes=settings.max_upload_bytes,
     )
 
@@ -361,7 +361,8 @@ def _upload_form(
             store=store,
             principal=principal,
             record=record,
-            auto_create_project=may_auto_create_project(principal, settings),
+            auto_create_project=settings.auto_create_projects,
+            users_can_create_projects=settings.users_can_create_projects,
             max_file_bytes=settings.max_upload_bytes,
             source=source,
         )

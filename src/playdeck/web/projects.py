@@ -19,6 +19,7 @@ from playdeck.errors import Conflict
 from playdeck.models import Project
 from playdeck.models.run import RUN_STATUSES
 from playdeck.projects import service as projects_service
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
@@ -179,20 +180,17 @@ def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Ma
 
 @router.get("/projects/{ref}", response_class=HTMLResponse)
 def show_project(
-    ref: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     branch: TextQuery = None,
     status: TextQuery = None,
     since: TextQuery = None,
     until: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    project = projects_service.get_project(
-        session, principal=principal, ref=ref, permission=Permission.PROJECT_READ
-    )
+    project, principal = access.project, access.principal
     filters = RunFilters(
         branch=text(branch), status=text(status), since=text(since), until=text(until)
     )

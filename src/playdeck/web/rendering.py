@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.settings import Settings
-from playdeck.web.nav import admin_links
+from playdeck.web.nav import ADMIN_LINKS
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -208,7 +208,7 @@ def environment() -> Environment:
         # Commands people copy into a shell: report-supplied names must stay one argument.
         shell=shlex.quote,
     )
-    env.globals.update(static_url=static_url, version=__version__, admin_links=admin_links)
+    env.globals.update(static_url=static_url, version=__version__, admin_links=ADMIN_LINKS)
     return env
 
 

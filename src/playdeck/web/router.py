@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 
 from playdeck.web import (
     account,
+    admin_api_keys,
     admin_audit,
+    admin_user_actions,
     admin_users,
-    api_keys,
     identity,
     members,
     onboarding,
     overview,
+    own_api_keys,
     projects,
     runs,
     tests,
@@ -38,14 +40,14 @@ router.include_router(onboarding.router)
 router.include_router(account.router)
 router.include_router(admin_audit.router)
 router.include_router(admin_users.router)
-router.include_router(api_keys.router)
+router.include_router(admin_user_actions.router)
+router.include_router(own_api_keys.router)
+router.include_router(admin_api_keys.router)
 router.include_router(members.router)
 
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
-    # GET /admin/users is also seed 000's JSON list (users.endpoints): browsers get this page.
-    app.state.admin_users_page = admin_users.show_users_page
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
