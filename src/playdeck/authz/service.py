@@ -36,7 +36,6 @@ from playdeck.deps import SettingsDep
 from playdeck.errors import Forbidden, NotFound, Unauthorized
 from playdeck.members import repository as members
 from playdeck.models import Project
-from playdeck.settings import Settings
 
 ADMIN_ONLY = frozenset({Permission.USERS_ADMIN, Permission.AUDIT_READ})
 
@@ -102,30 +101,25 @@ def _public() -> None:
     """Public routes resolve no credential at all: a stale cookie must not break /healthz."""
 
 
-def gate(principal: Principal, settings: Settings, permission: Permission) -> Principal:
-    """The route-level gate of ``authorize`` (and of ``projects.access``): the principal as the
-    route sees it (marked for public-read mode), or 401/403."""
-    if settings.public_read:
-        principal = replace(principal, public_read=True)
-    check_route(
-        principal,
-        permission,
-        public_read=settings.public_read,
-        users_can_create_projects=settings.users_can_create_projects,
-    )
-    return principal
-
-
 def authorize(permission: Permission) -> Any:
     """Dependency that gates the route on ``permission`` and yields the principal. A route on
-    one project uses ``projects.access.project_access`` instead, which also loads the project."""
+    one project uses ``projects.access.project_access`` instead (a run: ``runs.access``), which
+    also loads the object."""
     if permission is Permission.PUBLIC:
         public = _public
         public.permission = permission  # type: ignore[attr-defined]
         return Depends(public)
 
     def dependency(principal: PrincipalDep, settings: SettingsDep) -> Principal:
-        return gate(principal, settings, permission)
+        if settings.public_read:
+            principal = replace(principal, public_read=True)
+        check_route(
+            principal,
+            permission,
+            public_read=settings.public_read,
+            users_can_create_projects=settings.users_can_create_projects,
+        )
+        return principal
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
     return Depends(dependency)

@@ -14,11 +14,10 @@ from typing import Any
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from playdeck.auth.dependencies import PrincipalDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import gate, require_project
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.authz.service import authorize, require_project
+from playdeck.deps import SessionDep
 from playdeck.models import Project
 from playdeck.projects.service import get_or_create_by_name, get_project
 
@@ -36,12 +35,12 @@ def project_access(permission: Permission) -> Any:
     is declared once (the route-table test reads it here) and the handler receives the project
     and the principal together."""
 
+    # A default, not ``Annotated``: annotations are strings here, and ``permission`` is local.
     def dependency(
-        ref: str, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+        ref: str, session: SessionDep, principal: Principal = authorize(permission)
     ) -> ProjectAccess:
-        caller = gate(principal, settings, permission)
-        project = get_project(session, principal=caller, ref=ref, permission=permission)
-        return ProjectAccess(project=project, principal=caller)
+        project = get_project(session, principal=principal, ref=ref, permission=permission)
+        return ProjectAccess(project=project, principal=principal)
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return Depends(dependency)
