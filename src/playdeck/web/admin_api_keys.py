@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from playdeck.apikeys import service as keys_service
@@ -16,7 +16,14 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.users import service as users_service
-from playdeck.web.api_keys import create_key, key_form, key_of, keys_page, keys_view, revoke_page
+from playdeck.web.api_keys import (
+    KeyFormDep,
+    create_key,
+    key_of,
+    keys_page,
+    keys_view,
+    revoke_page,
+)
 from playdeck.web.forms import done
 from playdeck.web.params import page_id
 
@@ -51,10 +58,7 @@ def create_user_key(
     settings: SettingsDep,
     client: ClientDep,
     principal: Admin,
-    name: Annotated[str, Form()] = "",
-    expires: Annotated[str, Form(max_length=20)] = "",
-    project: Annotated[str, Form(max_length=200)] = "",
-    scopes: Annotated[list[str] | None, Form()] = None,
+    form: KeyFormDep,
 ) -> Response:
     """Create a key for this user (it acts with their rights); the answer shows it once."""
     owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
@@ -68,7 +72,7 @@ def create_user_key(
         user_id=owner.id,
         base=base,
         back=base,
-        form=key_form(name, expires, project, scopes or []),
+        form=form,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -145,8 +145,17 @@ def keys_page(
     )
 
 
-def key_form(name: str, expires: str, project: str, scopes: list[str]) -> KeyForm:
-    return KeyForm(name=name, expires=expires, project=project, scopes=tuple(scopes))
+def key_form(
+    name: Annotated[str, Form()] = "",
+    expires: Annotated[str, Form(max_length=20)] = "",
+    project: Annotated[str, Form(max_length=200)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> KeyForm:
+    """The create form's fields, as typed (a dependency of both create routes)."""
+    return KeyForm(name=name, expires=expires, project=project, scopes=tuple(scopes or ()))
+
+
+KeyFormDep = Annotated[KeyForm, Depends(key_form)]
 
 
 def keys_page_on(

@@ -152,9 +152,8 @@ def _members_url(project: Project) -> str:
 
 
 @router.get("/projects/{ref}/members", response_class=HTMLResponse)
-def show_members(ref: str, request: Request, session: SessionDep, access: Readers) -> HTMLResponse:
-    project, principal = access.project, access.principal
-    return _members_page(request, session, principal, project)
+def show_members(request: Request, session: SessionDep, access: Readers) -> HTMLResponse:
+    return _members_page(request, session, access.principal, access.project)
 
 
 def _members_page_on(
@@ -318,10 +317,10 @@ def _member(session: Session, project: Project, user_id: str) -> User:
 
 @router.get("/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse)
 def confirm_remove_member(
-    ref: str, user_id: str, request: Request, session: SessionDep, access: Managers
+    user_id: str, request: Request, session: SessionDep, access: Managers
 ) -> HTMLResponse:
-    project, principal = access.project, access.principal
-    return _remove_page(request, principal, project, _member(session, project, user_id))
+    project = access.project
+    return _remove_page(request, access.principal, project, _member(session, project, user_id))
 
 
 @router.post(

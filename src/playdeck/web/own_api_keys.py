@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from playdeck.apikeys import service as keys_service
@@ -22,8 +22,8 @@ from playdeck.web.api_keys import (
     OWN_PLACES,
     BackField,
     BackQuery,
+    KeyFormDep,
     create_key,
-    key_form,
     key_of,
     keys_page,
     keys_view,
@@ -56,10 +56,7 @@ def create_own_key(
     settings: SettingsDep,
     client: ClientDep,
     principal: SignedIn,
-    name: Annotated[str, Form()] = "",
-    expires: Annotated[str, Form(max_length=20)] = "",
-    project: Annotated[str, Form(max_length=200)] = "",
-    scopes: Annotated[list[str] | None, Form()] = None,
+    form: KeyFormDep,
 ) -> Response:
     """Create a key for yourself; the answer shows it, this once."""
     if principal.user_id is None:
@@ -73,7 +70,7 @@ def create_own_key(
         user_id=principal.user_id,
         base=OWN_KEYS,
         back=OWN_KEYS,
-        form=key_form(name, expires, project, scopes or []),
+        form=form,
     )
 
 

@@ -31,19 +31,22 @@ from playdeck.web.rendering import STATIC_DIR, STATIC_PREFIX
 
 # Pages are not API: they stay out of the OpenAPI schema.
 router = APIRouter(include_in_schema=False)
-router.include_router(overview.router)
-router.include_router(projects.router)
-router.include_router(runs.router)
-router.include_router(tests.router)
-router.include_router(identity.router)
-router.include_router(onboarding.router)
-router.include_router(account.router)
-router.include_router(admin_audit.router)
-router.include_router(admin_users.router)
-router.include_router(admin_user_actions.router)
-router.include_router(own_api_keys.router)
-router.include_router(admin_api_keys.router)
-router.include_router(members.router)
+for page_group in (
+    overview,
+    projects,
+    runs,
+    tests,
+    identity,
+    onboarding,
+    account,
+    admin_audit,
+    admin_users,
+    admin_user_actions,
+    own_api_keys,
+    admin_api_keys,
+    members,
+):
+    router.include_router(page_group.router)
 
 
 def install_web(app: FastAPI) -> None:
