@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from playdeck.errors import AppError
+from playdeck.kit.http import SAFE_METHODS
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -33,7 +34,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 # Execution option naming how a SQLite transaction begins.
 SQLITE_BEGIN = "sqlite_begin"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _begin(conn: Any) -> None:

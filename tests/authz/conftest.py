@@ -30,7 +30,7 @@ def authz_settings(database_url: str, data_dir: Path, **overrides: Any) -> Setti
         "sensitive_rate_limit": GENEROUS,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ Playdeck's own pages:
 
 Bearer-token and API-key requests need neither: no browser sends those on its own.
 
-One exception keeps seed 004's reporter working: it logs in, replays the cookie and posts to the
+One exception keeps the PhenX reporter working: it logs in, replays the cookie and posts to the
 two submission endpoints without a token. The routes marked ``@accepts_reporter_cookie`` (the
 ingest endpoints) accept a cookie without a token only when the request carries no browser
 marker at all (neither ``Origin`` nor ``Sec-Fetch-Site``, which
@@ -34,11 +34,11 @@ from starlette.formparsers import MultiPartException
 from playdeck.auth.transport import SESSION_COOKIE, has_header_credential
 from playdeck.deps import SettingsDep
 from playdeck.errors import BadRequest, Forbidden
+from playdeck.kit.http import SAFE_METHODS
 from playdeck.kit.limits import read_form
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Set on an endpoint by ``accepts_reporter_cookie``; read from the matched route.
 REPORTER_COOKIE_MARK = "playdeck_accepts_reporter_cookie"
@@ -47,7 +47,7 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def accepts_reporter_cookie(endpoint: Endpoint) -> Endpoint:
-    """Mark a route that seed 004's reporter posts to with its login cookie and no CSRF token
+    """Mark a route that the PhenX reporter posts to with its login cookie and no CSRF token
     (see the module docstring): a request there with no browser marker needs no token."""
     setattr(endpoint, REPORTER_COOKIE_MARK, True)
     return endpoint

@@ -1,4 +1,4 @@
-"""Text clean-up for report content."""
+"""Text clean-up for report content, and sizes as people read them."""
 
 from __future__ import annotations
 
@@ -20,3 +20,12 @@ def clean_text(text: str | None, *, limit: int | None = None) -> str | None:
     if limit is not None and len(text) > limit:
         return text[:limit] + f"\n… [truncated {len(text) - limit} characters]"
     return text
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

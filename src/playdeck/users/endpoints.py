@@ -1,19 +1,20 @@
 """User administration (global administrators only): ``/api/admin/users``, and the paths the
-seeds' clients use for it: seed 000's ``/admin/users/{id}`` and seed 004's ``/api/users``.
+clients of the products Playdeck replaces use for it: the JWT login API's ``/admin/users/{id}``
+and the PhenX dashboard's ``/api/users``.
 
-Seed 000's ``GET /admin/users`` list is also the dashboard's page, so the web layer serves that
-one path (``web.admin_users``): JSON to API callers, the page to browsers.
+The JWT login API's ``GET /admin/users`` list is also the dashboard's page, so the web layer
+serves that one path (``web.admin_users``): JSON to API callers, the page to browsers.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -22,8 +23,8 @@ from playdeck.users import service
 from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserPage
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin"])
-# The seeds' paths for the same operations; documented once, under /api/admin/users.
-seed_router = APIRouter(include_in_schema=False)
+# The replaced products' paths for the same operations; documented once, under /api/admin/users.
+legacy_router = APIRouter(include_in_schema=False)
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
@@ -36,7 +37,7 @@ def list_users(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in username, email or name.")
     ] = None,
-    role: Literal["admin", "user", "reporter"] | None = None,
+    role: GlobalRole | None = None,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -49,7 +50,7 @@ def list_users(
 
 
 @router.post("", response_model=User, status_code=201)
-@seed_router.post("/api/users", response_model=User, status_code=201)
+@legacy_router.post("/api/users", response_model=User, status_code=201)
 def create_user(
     data: UserAdminCreate,
     session: SessionDep,
@@ -80,7 +81,7 @@ def get_user(user_id: UserId, session: SessionDep, _principal: Admin) -> User:
 
 @router.put("/{user_id}", response_model=User)
 @router.patch("/{user_id}", response_model=User)
-@seed_router.put("/admin/users/{user_id}", response_model=User)
+@legacy_router.put("/admin/users/{user_id}", response_model=User)
 def update_user(
     user_id: UserId,
     data: UserAdminUpdate,
@@ -107,7 +108,7 @@ def update_user(
 
 
 @router.delete("/{user_id}", status_code=204)
-@seed_router.delete("/api/users/{user_id}", status_code=204)
+@legacy_router.delete("/api/users/{user_id}", status_code=204)
 def delete_user(
     user_id: UserId, session: SessionDep, client: ClientDep, principal: Admin
 ) -> Response:
@@ -130,7 +131,7 @@ def unlock_user(
     return User.of(service.unlock(session, user=user, actor=Actor.of(principal), client=client))
 
 
-@seed_router.get("/api/users", response_model=list[User])
+@legacy_router.get("/api/users", response_model=list[User])
 def list_all_users(session: SessionDep, _principal: Admin) -> list[User]:
-    """Every account, as one JSON list (what seed 004's client reads)."""
+    """Every account, as one JSON list (what the PhenX dashboard's client reads)."""
     return [User.of(row) for row in service.list_all_users(session)]

@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GLOBAL_ROLES, Principal
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.models import User
-from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminUpdate
@@ -95,8 +94,8 @@ def set_user_role(
     for the last active administrator."""
     target = back_to_users(back)
     user = _user(session, user_id)
-    if role not in USER_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", code="invalid_role")
+    if role not in GLOBAL_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(GLOBAL_ROLES)}", code="invalid_role")
     with refusals_on(list_on(request, principal, target)):
         _update(session, settings, client, principal, user, {"role": role})
     return done(target, "user-role-changed")

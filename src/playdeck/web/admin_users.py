@@ -1,8 +1,8 @@
-"""``/admin/users`` (seed 000) and ``/settings/users`` (seed 004): the users list and the form
-that creates an account.
+"""``/admin/users`` (the JWT login API's path) and ``/settings/users`` (the PhenX dashboard's):
+the users list and the form that creates an account.
 
-One page at two paths. ``/admin/users`` is also seed 000's JSON list: this module serves that
-path, the JSON to API callers and the page to browsers. The actions on one user are in
+One page at two paths. ``/admin/users`` is also the JWT login API's JSON list: this module serves
+that path, the JSON to API callers and the page to browsers. The actions on one user are in
 ``web.admin_user_actions``. Everything calls the service the admin API calls (``users.service``);
 its guards (the last active administrator, the only owner of a project, the password policy)
 answer with their own message on the page.
@@ -21,14 +21,13 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
-from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import User as UserOut
@@ -68,7 +67,7 @@ class UserFilters:
             return text(values[0][:200]) if values else None
 
         filters = cls(q=first("q"), role=first("role"), status=first("status"))
-        if filters.role is not None and filters.role not in USER_ROLES:
+        if filters.role is not None and filters.role not in GLOBAL_ROLES:
             raise InvalidInput(f"Unknown role: {filters.role}", code="invalid_role")
         if filters.status is not None and filters.status not in STATUSES:
             raise InvalidInput(f"Unknown status: {filters.status}", code="invalid_status")
@@ -107,7 +106,7 @@ class UserForm:
     username: str = ""
     display_name: str = ""
     email: str = ""
-    role: str = "user"
+    role: str = GlobalRole.USER
     error: str | None = None
 
 
@@ -153,7 +152,7 @@ def users_page(
         here=location,
         users=[UserRow.of(row, principal, now) for row in rows],
         filters=filters,
-        roles=USER_ROLES,
+        roles=GLOBAL_ROLES,
         statuses=STATUSES,
         form=form or UserForm(),
         auth_enabled=settings.require_auth,
@@ -197,7 +196,8 @@ def _wants_page(request: Request) -> bool:
 
 @router.get("/admin/users", response_model=None)
 def show_users(request: Request, session: SessionDep, principal: Admin) -> list[UserOut] | Response:
-    """Seed 000's user list (one JSON list) for API callers; for a browser the users page."""
+    """The JWT login API's user list (one JSON list) for API callers; for a browser the users
+    page."""
     if _wants_page(request):
         return users_page(request, session, principal)
     return [UserOut.of(row) for row in users_service.list_all_users(session)]
@@ -205,7 +205,7 @@ def show_users(request: Request, session: SessionDep, principal: Admin) -> list[
 
 @router.get("/settings/users", response_class=HTMLResponse)
 def show_settings_users(request: Request, session: SessionDep, principal: Admin) -> HTMLResponse:
-    """Seed 004's path for the same page."""
+    """The PhenX dashboard's path for the same page."""
     return users_page(request, session, principal)
 
 

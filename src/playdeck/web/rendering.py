@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.kit.text import format_size
 from playdeck.settings import Settings
 from playdeck.web.nav import ADMIN_LINKS
 
@@ -65,6 +66,16 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "member-added": ("success", "Member added."),
     "member-role-changed": ("success", "Member role changed."),
     "member-removed": ("success", "Member removed."),
+    # Project settings and run actions (web/project_settings.py, web/run_actions.py).
+    "project-updated": ("success", "Project saved."),
+    "project-deleted": ("success", "Project deleted, with its runs and their files."),
+    "retention-saved": (
+        "success",
+        "Retention policy saved. It applies at the next scheduled prune (or `playdeck prune`).",
+    ),
+    "run-pinned": ("success", "Run pinned: retention never deletes it."),
+    "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
+    "run-deleted": ("success", "Run deleted, with its results and files."),
 }
 
 
@@ -111,14 +122,6 @@ def format_duration(ms: float | None) -> str:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
-
-
-def format_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def format_percent(rate: float | None) -> str:

@@ -20,7 +20,9 @@ from playdeck.web import (
     onboarding,
     overview,
     own_api_keys,
+    project_settings,
     projects,
+    run_actions,
     runs,
     tests,
 )
@@ -45,6 +47,8 @@ for page_group in (
     own_api_keys,
     admin_api_keys,
     members,
+    project_settings,
+    run_actions,
 ):
     router.include_router(page_group.router)
 
