@@ -8,6 +8,7 @@ project but not do this.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,16 +32,24 @@ class RunAccess:
     principal: Principal
 
 
-def run_access(permission: Permission) -> Any:
-    """Dependency for a route on one run: the permission is declared once (the route-table test
-    reads it here); the handler receives the run, its project and the principal."""
+def path_run_id(run_id: IdPath) -> int:
+    """The API's ``{run_id}``: a positive integer in range, else 422."""
+    return run_id
 
-    # A default, not ``Annotated``: annotations are strings here, and ``permission`` is local.
+
+def run_access(permission: Permission, *, run_id: Callable[..., int] = path_run_id) -> Any:
+    """Dependency for a route on one run: the permission is declared once (the route-table test
+    reads it here); the handler receives the run, its project and the principal. ``run_id`` is
+    the dependency that reads the id from the path (pages answer 404 for a malformed one)."""
+
+    # Defaults, not ``Annotated``: annotations are strings here, and the arguments are local.
     def dependency(
-        run_id: IdPath, session: SessionDep, principal: Principal = authorize(permission)
+        session: SessionDep,
+        principal: Principal = authorize(permission),
+        found_id: int = Depends(run_id),
     ) -> RunAccess:
         run, project = service.get_run(
-            session, principal=principal, run_id=run_id, permission=permission
+            session, principal=principal, run_id=found_id, permission=permission
         )
         return RunAccess(run=run, project=project, principal=principal)
 
