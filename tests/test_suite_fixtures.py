@@ -11,7 +11,7 @@ from sqlalchemy import Engine, make_url
 
 from playdeck.auth.passwords import ARGON2_PARAMETERS, argon2_parameters, hash_password
 from tests.fixtures.accounts import insert_project
-from tests.fixtures.database import empty_tables
+from tests.fixtures.database import all_rows, empty_tables, restore_rows
 from tests.fixtures.passwords import CHEAP_ARGON2
 
 
@@ -43,3 +43,13 @@ def test_emptying_the_database_restarts_ids(engine: Engine) -> None:
     insert_project(engine, "Second")
     empty_tables(engine)
     assert insert_project(engine, "Again").id == 1
+
+
+def test_restored_rows_are_the_rows_read_and_new_ids_follow_them(engine: Engine) -> None:
+    insert_project(engine, "First")
+    second = insert_project(engine, "Second")
+    rows = all_rows(engine)
+    empty_tables(engine)
+    restore_rows(engine, rows)
+    assert all_rows(engine) == rows
+    assert insert_project(engine, "Third").id == second.id + 1

@@ -4,6 +4,8 @@ puts a file whose bytes do not match its name back into the store."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from playdeck.ingest.records import AttachmentRecord, AttemptRecord, RunRecord, 
 from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
 from playdeck.outcomes import AttemptStatus, Outcome
+from playdeck.retention.lock import job_lock
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 
@@ -95,3 +98,27 @@ def test_a_failed_backup_leaves_nothing_behind(
     with pytest.raises(BackupError, match="no database"):
         create_backup(empty, tmp_path / "out" / "backup")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_backup_waits_for_a_prune_under_way(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """The retention lock is held (a prune is running): the backup starts only once it is
+    released, so no prune deletes files between its snapshot and its copy."""
+    _store_run(engine, settings)
+    finished: list[float] = []
+
+    def back_up() -> None:
+        create_backup(settings, tmp_path / "backup")
+        finished.append(time.monotonic())
+
+    worker = threading.Thread(target=back_up)
+    with job_lock(engine, settings.data_dir) as held:
+        assert held
+        worker.start()
+        worker.join(1.5)
+        assert worker.is_alive() and finished == []
+        released = time.monotonic()
+    worker.join(60)
+    assert finished and finished[0] > released
+    assert (tmp_path / "backup" / "manifest.json").is_file()

@@ -25,6 +25,7 @@ from playdeck.cli.main import app as cli
 from .support import environment, playdeck, postgres_database, serving
 
 SEED_RUNS = 5
+PAUSE_SECONDS = 0.05
 WAIT_SECONDS = 120
 
 
@@ -38,7 +39,7 @@ class Submitted:
 
 @dataclass
 class Load:
-    """Submits (the seed-004 reporter's multipart upload, a trace and an HTML report of its
+    """Submits (the PhenX reporter's multipart upload, a trace and an HTML report of its
     own each) in a loop, from a thread, until stopped."""
 
     url: str
@@ -81,7 +82,8 @@ class Load:
     def loop(self) -> None:
         n = SEED_RUNS
         with httpx.Client(base_url=self.url, timeout=60) as http:
-            while not self.stop.is_set():
+            # A steady stream rather than a flood: every run submitted is checked afterwards.
+            while not self.stop.wait(PAUSE_SECONDS):
                 n += 1
                 self.submit(http, n)
 

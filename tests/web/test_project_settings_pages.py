@@ -263,6 +263,8 @@ def test_delete_a_run_after_confirming(world: World, db: Session) -> None:
     assert fresh(db).get(Run, world.run_id) is None
     assert fresh(db).get(Run, world.old_run_id) is not None
     assert len(world.stored()) == len(before) - 1  # the report page only this run had
+    (event,) = events(db, "run.deleted")
+    assert event.actor_name == "paul" and event.details["run_id"] == world.run_id
 
 
 def test_delete_the_project_after_confirming(world: World, db: Session) -> None:
@@ -275,3 +277,25 @@ def test_delete_the_project_after_confirming(world: World, db: Session) -> None:
     assert fresh(db).get(Project, world.project.id) is None
     assert world.stored() == []
     assert "Project deleted" in notices(olga.get("/projects").text)
+    (event,) = events(db, "project.deleted")
+    assert event.actor_name == "olga"
+    assert event.details == {"project_id": world.project.id, "project": "Shop", "runs": 2}
+
+
+def test_the_runs_table_pins_from_the_settings_tab_and_pages(
+    world: World, db: Session, make_run: MakeRun
+) -> None:
+    for hours in range(1, 25):
+        make_run([case("pays")], project="Shop", started_at=hours)
+    olga = world.browser("olga")
+    first = parse(olga.get(SETTINGS).text)
+    rows = [e.attrs["id"] for e in first.all("tr") if e.attrs.get("id", "").startswith("run-")]
+    assert len(rows) == 25 and rows[0] == f"run-{world.run_id}"
+    (next_url,) = [link for link in first.links() if "cursor=" in link]
+    second = parse(olga.get(next_url).text)
+    rest = [e.attrs["id"] for e in second.all("tr") if e.attrs.get("id", "").startswith("run-")]
+    assert len(rest) == 1 and not set(rest) & set(rows)  # 26 runs in all
+
+    response = olga.post(f"/runs/{world.old_run_id}/pin", back=SETTINGS)
+    assert response.status_code == 303 and response.headers["location"] == SETTINGS
+    assert fresh(db).get(Run, world.old_run_id).pinned is True  # type: ignore[union-attr]

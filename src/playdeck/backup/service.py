@@ -23,6 +23,8 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ from playdeck.migrations import upgrade
 from playdeck.retention.lock import job_lock
 from playdeck.settings import Settings
 
+LOCK_WAIT_SECONDS = 60
 REFERENCED = "SELECT sha256 FROM attachments UNION SELECT sha256 FROM report_files"
 
 
@@ -103,6 +106,20 @@ def _backup_postgres(engine: Engine, url: str, work: Path) -> tuple[set[str], st
     return hashes, revision
 
 
+@contextlib.contextmanager
+def _retention_paused(engine: Engine, data_dir: Path) -> Iterator[None]:
+    """Hold the retention job's lock for the backup, so that no prune deletes files the copied
+    database references. A prune already under way gets ``LOCK_WAIT_SECONDS`` to finish; after
+    that the backup goes ahead (anything it then misses is listed as missing)."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        with job_lock(engine, data_dir) as held:
+            if held or time.monotonic() >= deadline:
+                yield
+                return
+        time.sleep(1)
+
+
 def create_backup(settings: Settings, dest: Path) -> Manifest:
     """Back up the database, then the files it references, into the new directory ``dest``."""
     dest = dest.resolve()
@@ -112,7 +129,7 @@ def create_backup(settings: Settings, dest: Path) -> Manifest:
     engine = make_engine(url)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
-        with job_lock(engine, settings.data_dir):
+        with _retention_paused(engine, settings.data_dir):
             if engine.dialect.name == "postgresql":
                 kind = "postgresql"
                 hashes, revision = _backup_postgres(engine, url, work)

@@ -17,6 +17,9 @@ from playdeck.retention.lock import job_lock
 from playdeck.retention.schemas import PruneReport
 from playdeck.storage.filesystem import FilesystemBlobStore
 
+# A dry run names the runs it would delete, up to this many per project.
+LISTED_RUNS = 50
+
 
 def _print(report: PruneReport) -> None:
     verb = (
@@ -34,7 +37,9 @@ def _print(report: PruneReport) -> None:
             + ("" if report.dry_run else f" ({project.removed_files} stored files removed)")
         )
         if report.dry_run and project.deleted_runs:
-            out.print("  runs deleted: " + ", ".join(map(str, project.deleted_runs)))
+            shown = ", ".join(map(str, project.deleted_runs[:LISTED_RUNS]))
+            more = len(project.deleted_runs) - LISTED_RUNS
+            out.print(f"  runs deleted: {shown}" + (f" and {more} more" if more > 0 else ""))
     if not report.projects:
         out.print("Nothing to prune.")
 

@@ -22,6 +22,9 @@ from playdeck.settings import Settings
 
 router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
+# Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
+REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
+
 ProjectNameQuery = Annotated[
     str | None,
     Query(alias="projectName", max_length=200, description="Project to store the run in."),

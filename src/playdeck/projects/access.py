@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize, require_project
+from playdeck.authz.service import authorize, check_delivery_by_name, require_project
 from playdeck.deps import SessionDep
 from playdeck.models import Project
 from playdeck.projects.service import get_or_create_by_name, get_project
@@ -67,7 +67,9 @@ def project_for_submit(
 ) -> ProjectAccess:
     """The project a submitted run names, for ``runs:write``: created when it does not exist
     and the caller may create it (its creator, a global ``user``, becomes owner); otherwise a
-    missing project is a 404, exactly like one the caller may not see."""
+    missing project is a 404, exactly like one the caller may not see. A caller whose right to
+    write comes from a global role may not deliver by name into a project users own
+    (``authz.service.check_delivery_by_name``)."""
     project = get_or_create_by_name(
         session,
         name=name,
@@ -78,4 +80,5 @@ def project_for_submit(
         principal=principal,
     )
     require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    check_delivery_by_name(session, principal, project)
     return ProjectAccess(project=project, principal=principal)

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -63,8 +65,15 @@ def update_project(
 def delete_project(
     session: SessionDep,
     store: BlobStoreDep,
+    client: ClientDep,
     access: Annotated[ProjectAccess, project_access(Permission.PROJECT_DELETE)],
 ) -> Response:
     """Delete a project, its runs and every stored file no other run references."""
-    service.delete_project(session, project=access.project, store=store)
+    service.delete_project(
+        session,
+        project=access.project,
+        store=store,
+        actor=Actor.of(access.principal),
+        client=client,
+    )
     return Response(status_code=204)

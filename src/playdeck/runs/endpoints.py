@@ -11,6 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -82,10 +84,13 @@ def get_run(
 def delete_run(
     session: SessionDep,
     store: BlobStoreDep,
+    client: ClientDep,
     access: Annotated[RunAccess, run_access(Permission.RUNS_DELETE)],
 ) -> Response:
     """Delete a run with its results and reports, and the stored files only it referenced."""
-    service.delete_run(session, run=access.run, store=store)
+    service.delete_run(
+        session, run=access.run, store=store, actor=Actor.of(access.principal), client=client
+    )
     return Response(status_code=204)
 
 

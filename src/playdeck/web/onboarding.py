@@ -21,6 +21,12 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
+from playdeck.auth.setup_token import (
+    SETUP_TOKEN_FIELD,
+    SETUP_TOKEN_HEADER,
+    is_local,
+    may_create_first_user,
+)
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -51,6 +57,7 @@ FIELD_LABELS = {
     "email": "Email",
 }
 MISMATCH = "The two passwords do not match."
+SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
 
 
 @dataclass(slots=True)
@@ -68,6 +75,11 @@ def validation_text(exc: ValidationError) -> str:
     field = str(first.get("loc", ("form",))[0]) if first.get("loc") else "form"
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
+
+
+def _first_allowed(request: Request, field: str) -> bool:
+    """The setup token may come as the form field or, like the API's, as the header."""
+    return may_create_first_user(request, field or request.headers.get(SETUP_TOKEN_HEADER))
 
 
 def _completed_redirect() -> RedirectResponse:
@@ -95,6 +107,7 @@ def _setup_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
+        ask_setup_token=not is_local(request),
     )
 
 
@@ -147,6 +160,7 @@ def complete_setup(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
     if not settings.require_auth:
@@ -180,6 +194,7 @@ def complete_setup(
             password=data.password,
             name=data.name,
             email=data.email,
+            first_allowed=_first_allowed(request, setup_token),
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -201,6 +216,7 @@ def _register_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    first = setup_needed(session)
     return form_page(
         request,
         "identity/register.html",
@@ -211,7 +227,8 @@ def _register_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
-        first_account=setup_needed(session),
+        first_account=first,
+        ask_setup_token=first and not is_local(request),
     )
 
 
@@ -264,6 +281,7 @@ def register(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
     if not settings.require_auth:
@@ -295,6 +313,7 @@ def register(
             password=data.password,
             full_name=data.full_name,
             username=data.username,
+            first_allowed=_first_allowed(request, setup_token),
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

@@ -29,10 +29,11 @@ from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
+from playdeck.runs import service as runs_service
 from playdeck.web.errors import Page
 from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
-from playdeck.web.params import may_read_members
-from playdeck.web.rendering import Notice, render
+from playdeck.web.params import CursorQuery, may_read_members
+from playdeck.web.rendering import Notice, render, with_query
 
 router = APIRouter()
 
@@ -41,6 +42,7 @@ Deleters = Annotated[ProjectAccess, project_access(Permission.PROJECT_DELETE)]
 # Blank rows offered under the existing branch rules.
 SPARE_RULE_ROWS = 2
 LIMIT_FIELDS = ("keep_days", "keep_last", "files_days")
+RUNS_PER_PAGE = 25
 
 
 @dataclass(slots=True)
@@ -131,9 +133,21 @@ def _page(
     *,
     general: GeneralForm | None = None,
     form: RetentionForm | None = None,
+    cursor: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     policy = retention.get_policy(session, project=project)
+    rows, next_cursor = runs_service.list_runs(
+        session,
+        principal=principal,
+        project_ref=str(project.id),
+        branch=None,
+        status=None,
+        since=None,
+        until=None,
+        cursor=cursor,
+        limit=RUNS_PER_PAGE,
+    )
     granted = project_permissions(session, principal, project.id)
     form = form or RetentionForm.of(policy)
     errors = [e for e in ((general.error if general else None), form.error) if e]
@@ -155,14 +169,19 @@ def _page(
         preview=retention.preview(session, project=project),
         usage=retention.disk_usage(session, project=project),
         pinned=retention.pinned_runs(session, project=project),
+        runs=[run for run, _project in rows],
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
         may_delete_project=Permission.PROJECT_DELETE in granted,
         may_pin=Permission.RUNS_DELETE in granted,
     )
 
 
 @router.get("/projects/{ref}/settings", response_class=HTMLResponse)
-def show_project_settings(request: Request, session: SessionDep, access: Editors) -> HTMLResponse:
-    return _page(request, session, access.principal, access.project)
+def show_project_settings(
+    request: Request, session: SessionDep, access: Editors, cursor: CursorQuery = None
+) -> HTMLResponse:
+    return _page(request, session, access.principal, access.project, cursor=cursor)
 
 
 def _page_on(
@@ -274,7 +293,15 @@ def confirm_delete_project(request: Request, access: Deleters) -> HTMLResponse:
 
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)
-def delete_project(session: SessionDep, store: BlobStoreDep, access: Deleters) -> Response:
+def delete_project(
+    session: SessionDep, store: BlobStoreDep, client: ClientDep, access: Deleters
+) -> Response:
     """Delete the project; its stored files go once the deletion has committed."""
-    projects_service.delete_project(session, project=access.project, store=store)
+    projects_service.delete_project(
+        session,
+        project=access.project,
+        store=store,
+        actor=Actor.of(access.principal),
+        client=client,
+    )
     return done("/projects", "project-deleted")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from playdeck.settings import Settings
 from playdeck.web import (
     account,
     admin_api_keys,
@@ -25,7 +26,9 @@ from playdeck.web import (
     run_actions,
     runs,
     tests,
+    user_content,
 )
+from playdeck.web.api_docs import install_api_docs
 from playdeck.web.errors import install_html_errors
 from playdeck.web.headers import SecurityHeadersMiddleware
 from playdeck.web.redirects import install_sign_in_redirect
@@ -47,6 +50,7 @@ for page_group in (
     own_api_keys,
     admin_api_keys,
     members,
+    user_content,
     project_settings,
     run_actions,
 ):
@@ -57,8 +61,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)
+    install_api_docs(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
-    docs_paths = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
-    app.add_middleware(
-        SecurityHeadersMiddleware, skip_paths={p for p in docs_paths if p is not None}
-    )
+    settings: Settings = app.state.settings
+    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)

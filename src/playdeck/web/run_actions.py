@@ -87,7 +87,11 @@ def confirm_delete_run(request: Request, access: RunDeleters) -> HTMLResponse:
 
 
 @router.post("/runs/{run_id}/delete", response_class=HTMLResponse, response_model=None)
-def delete_run_page(session: SessionDep, store: BlobStoreDep, access: RunDeleters) -> Response:
+def delete_run_page(
+    session: SessionDep, store: BlobStoreDep, client: ClientDep, access: RunDeleters
+) -> Response:
     """Delete the run; its stored files go once the deletion has committed."""
-    runs_service.delete_run(session, run=access.run, store=store)
+    runs_service.delete_run(
+        session, run=access.run, store=store, actor=Actor.of(access.principal), client=client
+    )
     return done(f"/projects/{access.project.slug}", "run-deleted")
