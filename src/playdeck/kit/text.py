@@ -1,4 +1,5 @@
-"""Text clean-up for report content, and what a database can store."""
+"""Text clean-up for report content, what a database can store, and sizes as people read
+them."""
 
 from __future__ import annotations
 
@@ -79,3 +80,12 @@ def dumps_storable(value: Any) -> str:
     if _JSON_NUL.search(encoded):
         raise UnstorableText("NUL in JSON")
     return encoded.decode()
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
