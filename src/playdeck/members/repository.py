@@ -23,7 +23,10 @@ def has_owner(session: Session, project_id: int) -> bool:
     return (
         session.scalar(
             select(ProjectMember.user_id)
-            .where(ProjectMember.project_id == project_id, ProjectMember.role == "owner")
+            .where(
+                ProjectMember.project_id == project_id,
+                ProjectMember.role == ProjectRole.OWNER.value,
+            )
             .limit(1)
         )
         is not None
