@@ -55,7 +55,7 @@ from playdeck.db import make_engine
 from playdeck.ingest.records import test_key
 from playdeck.migrations import upgrade
 from playdeck.models import Attachment, Attempt, Project, Result, Run, Test
-from playdeck.models.result import OUTCOME_RANK
+from playdeck.outcomes import Outcome
 
 WARMUP_CALLS = 3
 BATCH_ROWS = 50_000
@@ -226,7 +226,7 @@ def seed(
                     "project_id": 1,
                     "run_started_at": started,
                     "outcome": outcome,
-                    "rank": OUTCOME_RANK[outcome],
+                    "rank": Outcome(outcome).rank,
                     "expected_status": "passed",
                     "duration_ms": duration,
                     "retry_count": len(statuses) - 1,
@@ -281,7 +281,7 @@ def seed(
                 "duration_ms": total_ms // 4,
                 "status": "failed" if failed_any else "passed",
                 "total": tests,
-                **{o: counts[o] for o in OUTCOME_RANK},
+                **{o.value: counts[o] for o in Outcome},
                 "branch": "main" if r % 4 else f"feature/{r}",
                 "commit_sha": f"{rng.getrandbits(160):040x}",
                 "commit_message": f"Change {run_id}",

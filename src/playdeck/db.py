@@ -14,6 +14,8 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from playdeck.kit.http import SAFE_METHODS
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -29,7 +31,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 # Execution option naming how a SQLite transaction begins.
 SQLITE_BEGIN = "sqlite_begin"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _begin(conn: Any) -> None:

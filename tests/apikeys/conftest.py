@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from playdeck.models import Project, User
 from playdeck.settings import Settings
+from tests.fixtures.accounts import auth_overrides, insert_project
 
 from .support import PASSWORD, SECRET
 
@@ -20,9 +20,7 @@ from .support import PASSWORD, SECRET
 @pytest.fixture
 def auth_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"require_auth": True, "secret_key": SECRET}
-        values.update(overrides)
-        return make_settings(**values)
+        return make_settings(**auth_overrides(SECRET, **overrides))
 
     return factory
 
@@ -46,14 +44,7 @@ def make_user(make_account: Callable[..., User]) -> Callable[..., User]:
 
 @pytest.fixture
 def make_project(engine: Engine) -> Callable[[str], Project]:
-    def factory(name: str) -> Project:
-        with Session(engine, expire_on_commit=False) as session:
-            project = Project(name=name, slug=name.lower())
-            session.add(project)
-            session.commit()
-            return project
-
-    return factory
+    return lambda name: insert_project(engine, name)
 
 
 @pytest.fixture

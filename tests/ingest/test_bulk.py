@@ -17,6 +17,7 @@ from playdeck.ingest.bulk import ANALYZE_MIN_ROWS, SQLITE_LOOKUP_BATCH, find_tes
 from playdeck.ingest.records import AttemptRecord, RunRecord, TestRecord, test_key
 from playdeck.ingest.service import ingest_run
 from playdeck.models import Project, Result, Test
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 
 # More keys than one SQLite lookup batch, and than one ANALYZE needs.
@@ -32,10 +33,10 @@ def _record(project: str, titles: range) -> RunRecord:
             TestRecord(
                 file=f"area-{n // 40}.spec.ts",
                 title_path=["Checkout", f"order {n}"],
-                outcome="passed",
+                outcome=Outcome.PASSED,
                 browser_project="chromium",
                 duration_ms=n,
-                attempts=[AttemptRecord(retry=0, status="passed", duration_ms=n)],
+                attempts=[AttemptRecord(retry=0, status=AttemptStatus.PASSED, duration_ms=n)],
             )
             for n in titles
         ],
@@ -163,11 +164,18 @@ def _reltuples(db: Session, table: str) -> float:
     )
 
 
-@pytest.mark.usefixtures("postgres_only")
+@pytest.fixture
+def unanalysed(engine: Engine) -> None:
+    """Tables without statistics, as in a fresh database: TRUNCATE forgets them (reltuples -1);
+    the suite empties tables with DELETE, which keeps them."""
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE tests, results, attempts CASCADE"))
+
+
+@pytest.mark.usefixtures("postgres_only", "unanalysed")
 def test_postgres_first_large_ingest_leaves_planner_statistics(
     engine: Engine, db: Session, tmp_path: Path
 ) -> None:
-    # Emptied by TRUNCATE (as after every test): no statistics (reltuples -1).
     assert _reltuples(db, "tests") < 0
     db.rollback()
     _ingest(engine, tmp_path, _record("web", range(MANY)))
@@ -175,7 +183,7 @@ def test_postgres_first_large_ingest_leaves_planner_statistics(
         assert _reltuples(db, table) >= MANY, table
 
 
-@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.usefixtures("postgres_only", "unanalysed")
 def test_postgres_next_run_of_the_same_suite_does_not_analyse_again(
     engine: Engine, tmp_path: Path, statements: list[tuple[str, Any]]
 ) -> None:

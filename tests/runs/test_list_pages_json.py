@@ -10,6 +10,7 @@ tags, annotations, unicode). The clock is frozen, so the flake window is the sam
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def _pages(client: TestClient) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def frozen() -> time_machine.Coordinates:
+def frozen() -> Iterator[time_machine.Traveller]:
     with time_machine.travel(NOW, tick=False) as clock:
         yield clock
 

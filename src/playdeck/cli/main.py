@@ -9,8 +9,10 @@ from rich.console import Console
 
 from playdeck.app import create_app
 from playdeck.cli.audit import audit
+from playdeck.cli.backup import backup, restore
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.keys import keys_app
+from playdeck.cli.prune import prune
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
 from playdeck.db import make_engine
@@ -29,6 +31,9 @@ app.command("upload")(upload)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.command("audit")(audit)
+app.command("prune")(prune)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
 

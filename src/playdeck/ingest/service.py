@@ -34,7 +34,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
-from playdeck.models.result import OUTCOME_RANK
+from playdeck.outcomes import Outcome
 from playdeck.projects.service import get_or_create_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge
 from playdeck.storage.gc import cleanup_after_rollback
@@ -229,7 +229,7 @@ def _cut(value: str | None, limit: int) -> str | None:
     return None if value is None else value[:limit]
 
 
-def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[str, Any]:
+def _run_row(project_id: int, record: RunRecord, outcomes: list[Outcome]) -> dict[str, Any]:
     """Column values of the run; free-text fields are cut to their column sizes."""
     counts = Counter(outcomes)
     return {
@@ -239,12 +239,8 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[st
         "duration_ms": max(0, int(record.duration_ms)),
         "status": derive_run_status(outcomes, record.status),
         "total": len(outcomes),
-        "passed": counts["passed"],
-        "failed": counts["failed"],
-        "flaky": counts["flaky"],
-        "skipped": counts["skipped"],
-        "timedout": counts["timedout"],
-        "interrupted": counts["interrupted"],
+        # One count column per outcome, named by its value.
+        **{outcome.value: counts[outcome] for outcome in Outcome},
         "branch": _cut(record.branch, 300),
         "commit_sha": _cut(record.commit_sha, 100),
         "commit_message": record.commit_message,
@@ -307,7 +303,7 @@ def ingest_run(
                 project.id,
                 started_at,
                 t.outcome,
-                OUTCOME_RANK[t.outcome],
+                Outcome(t.outcome).rank,
                 t.expected_status,
                 max(0, int(t.duration_ms)),
                 max(0, len(t.attempts) - 1),

@@ -10,6 +10,7 @@ from playdeck.models.project import Project
 from playdeck.models.project_member import ProjectMember
 from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
+from playdeck.models.retention_policy import RetentionPolicy
 from playdeck.models.run import Run
 from playdeck.models.test import Test
 from playdeck.models.user import User
@@ -26,6 +27,7 @@ __all__ = [
     "Report",
     "ReportFile",
     "Result",
+    "RetentionPolicy",
     "Run",
     "Test",
     "User",

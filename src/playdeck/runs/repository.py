@@ -44,6 +44,8 @@ RUN_SUMMARY = (
     Run.environment,
     Run.tags,
     Run.source_format,
+    Run.pinned,
+    Run.files_pruned_at,
     Project.name.label("project_name"),
     Project.slug.label("project_slug"),
 )

@@ -35,6 +35,8 @@ RUN_COLUMNS = (
     "environment",
     "tags",
     "source_format",
+    "pinned",
+    "files_pruned_at",
 )
 
 
@@ -104,6 +106,10 @@ class Run(BaseModel):
     environment: str | None
     tags: list[str]
     source_format: str
+    # Retention: pinned runs are never pruned; ``files_pruned_at`` is when retention removed the
+    # run's attachments and report files (its results stay).
+    pinned: bool
+    files_pruned_at: datetime | None
     url: str
 
     @classmethod
@@ -153,6 +159,8 @@ def run_fields(run: Mapping[Any, Any], project: dict[str, Any], base_url: str) -
         "environment": run["environment"],
         "tags": run["tags"],
         "source_format": run["source_format"],
+        "pinned": run["pinned"],
+        "files_pruned_at": run["files_pruned_at"],
         "url": f"{base_url}/runs/{run['id']}",
     }
 

@@ -15,8 +15,7 @@ from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
 from playdeck.models import Project, Report, Run
-from playdeck.models.result import OUTCOMES
-from playdeck.models.run import RUN_STATUSES
+from playdeck.outcomes import Outcome, RunStatus
 from playdeck.projects.service import get_project
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
@@ -38,7 +37,7 @@ def list_runs(
     base_url: str,
 ) -> tuple[list[schemas.Run], str | None]:
     """Runs newest first; of one project, or of every project ``principal`` may read."""
-    statuses = choices(status, RUN_STATUSES, name="status")
+    statuses = choices(status, RunStatus, name="status")
     since = as_utc(since) if since is not None else None
     until = as_utc(until) if until is not None else None
     if since is not None and until is not None and since >= until:
@@ -114,7 +113,7 @@ def list_run_tests(
     Three queries whatever the page size: results with their tests, the attempts of the page,
     the attachments of those attempts; rows become plain values, validated once as a page.
     """
-    outcomes = choices(outcome, OUTCOMES, name="outcome")
+    outcomes = choices(outcome, Outcome, name="outcome")
     raw = decode_cursor(cursor, arity=2)
     after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
     pattern = contains_pattern(q) if q else None
