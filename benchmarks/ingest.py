@@ -59,6 +59,7 @@ from playdeck.auth.principal import Principal
 from playdeck.cli.multipart import FilePart, MultipartBody
 from playdeck.db import make_engine, make_sessionmaker
 from playdeck.ingest import bulk, service, use_cases
+from playdeck.ingest.parsers import playwright_json
 from playdeck.migrations import upgrade
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
@@ -547,7 +548,7 @@ def profile_ingest(
     # A function that has been renamed or moved is reported and left out, not a crash.
     instrumented: list[tuple[object, str, str | Callable[..., str]]] = [
         (use_cases, "_loads", "JSON parse (orjson)"),
-        (use_cases, "parse_playwright_json", "Playwright parser"),
+        (playwright_json, "parse_playwright_json", "Playwright parser"),
         (service, "_upsert_tests", "test upsert"),
         (bulk.BulkWriter, "insert", lambda _self, table, _c, _r: f"{table.name} insert"),
         (service._Files, "put_attachment", "attachment files"),
