@@ -11,14 +11,18 @@ from fastapi import FastAPI
 from playdeck import __version__
 from playdeck.apikeys.endpoints import router as api_keys_router
 from playdeck.audit.endpoints import router as audit_router
-from playdeck.auth.bootstrap import ensure_initial_admin
+from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
 from playdeck.auth.endpoints import legacy_router as auth_legacy_router
 from playdeck.auth.endpoints import router as auth_router
+from playdeck.auth.probing import NotFoundProbeMiddleware
 from playdeck.auth.rate_limit import RateLimits
+from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, writer
 from playdeck.errors import install_error_handlers
+from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
-from playdeck.kit.limits import BodySizeLimitMiddleware
+from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
+from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
 from playdeck.members.endpoints import router as members_router
 from playdeck.projects.endpoints import router as projects_router
@@ -43,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_initial_admin(app.state.sessionmaker, settings)
+        if settings.require_auth and no_users_yet(app.state.sessionmaker):
+            app.state.setup_token.announce()
         retention = None
         if settings.retention_interval_seconds > 0:
             retention = RetentionScheduler(
@@ -63,6 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted dashboard for automated test results.",
         lifespan=lifespan,
+        # Served by web/api_docs.py instead: local assets, a CSP, and a permission.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -70,9 +81,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = FilesystemBlobStore(settings.files_dir)
     app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.setup_token = SetupToken()
 
     install_error_handlers(app)
+    app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
+    # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
+    app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyReadTimeoutMiddleware,
+        timeout=settings.body_timeout_seconds,
+        min_rate=settings.body_min_rate_kib * 1024,
+    )
 
     app.include_router(system_router)
     app.include_router(projects_router)

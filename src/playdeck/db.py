@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from playdeck.kit.http import SAFE_METHODS
+from playdeck.kit.text import check_storable, dumps_storable
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -47,10 +48,24 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
+def _refuse_unstorable(
+    _conn: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    # One place for both databases: text PostgreSQL cannot hold (NUL) or no UTF-8 database can
+    # (lone surrogates) is refused before it reaches the driver, so SQLite and PostgreSQL answer
+    # alike (422, see errors.py) instead of PostgreSQL failing with a 500.
+    check_storable(parameters)
+
+
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {
-        "json_serializer": lambda obj: orjson.dumps(obj).decode(),
+        "json_serializer": dumps_storable,
         "json_deserializer": orjson.loads,
     }
     if is_sqlite:
@@ -61,6 +76,7 @@ def make_engine(url: str) -> Engine:
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable)
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite)
         # Take control of transaction begin from pysqlite (see SQLAlchemy "Serializable isolation").

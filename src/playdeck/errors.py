@@ -15,7 +15,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from playdeck.kit.text import UnstorableText
 
 logger = logging.getLogger("playdeck.errors")
 
@@ -131,6 +134,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "body_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -182,7 +186,41 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    @app.exception_handler(UnstorableText)
+    async def _unstorable(_request: Request, _exc: UnstorableText) -> OrjsonResponse:
+        return _unstorable_problem()
+
+    @app.exception_handler(StatementError)
+    async def _statement_error(request: Request, exc: StatementError) -> OrjsonResponse:
+        # Raised while binding parameters (a JSON value that cannot be stored), or the database
+        # refused a value (a number out of range, text it cannot hold): the request's fault,
+        # and its transaction is rolled back. Anything else is a real failure.
+        if isinstance(exc.orig, UnstorableText):
+            return _unstorable_problem()
+        if isinstance(exc, DataError):
+            logger.info(
+                "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
+            )
+            return problem(
+                422,
+                "The request holds a value the database cannot store or compare",
+                code="invalid_value",
+            )
+        return _internal_error(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error", code="internal_error")
+        return _internal_error(request, exc)
+
+
+def _unstorable_problem() -> OrjsonResponse:
+    return problem(
+        422,
+        "The request holds text that cannot be stored: a NUL character or invalid Unicode",
+        code="unstorable_text",
+    )
+
+
+def _internal_error(request: Request, exc: Exception) -> OrjsonResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, "Internal server error", code="internal_error")

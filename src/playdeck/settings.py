@@ -13,6 +13,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import limits
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -73,8 +74,25 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL used in links returned to clients (default: the request's).",
     )
+    content_url: str | None = Field(
+        default=None,
+        description="Separate origin (another host name) that serves uploaded HTML reports "
+        "and attachments; needs PLAYDECK_PUBLIC_URL.",
+    )
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
+    )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Longest wait for the next part of a request body (then 408).",
+    )
+    body_min_rate_kib: int = Field(
+        default=10,
+        ge=1,
+        description="Slowest accepted request body, in KiB/s, after the first "
+        "PLAYDECK_BODY_TIMEOUT_SECONDS (then 408).",
     )
     max_unpacked_mb: int = Field(
         default=1024,
@@ -83,6 +101,13 @@ class Settings(BaseSettings):
     )
     max_archive_entries: int = Field(
         default=20_000, ge=1, description="Most entries accepted in one uploaded archive."
+    )
+    max_compression_ratio: int = Field(
+        default=200,
+        ge=10,
+        le=1100,
+        description="Highest unpacked:packed ratio of an uploaded archive's entries (over "
+        "64 KiB); beyond it the upload is a zip bomb (413).",
     )
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
@@ -150,6 +175,10 @@ class Settings(BaseSettings):
         default="30/minute",
         description="Setup, refresh and password change, per client IP.",
     )
+    not_found_rate_limit: str = Field(
+        default="120/minute",
+        description="404 answers per client IP before 429 (walking ids to find hidden objects).",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL for shared rate-limit counters (default: in-process)."
     )
@@ -180,6 +209,7 @@ class Settings(BaseSettings):
         "login_account_rate_limit",
         "register_rate_limit",
         "sensitive_rate_limit",
+        "not_found_rate_limit",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -188,6 +218,21 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit such as '10/minute'") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_content_url(self) -> Settings:
+        if self.content_url is None:
+            return self
+        content = urlsplit(self.content_url)
+        if content.scheme not in ("http", "https") or not content.netloc:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL must be an http(s) URL")
+        if not self.public_url:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL needs PLAYDECK_PUBLIC_URL as well")
+        if urlsplit(self.public_url).netloc.lower() == content.netloc.lower():
+            raise UnsafeSettingsError(
+                "PLAYDECK_CONTENT_URL must name another host than PLAYDECK_PUBLIC_URL"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_auth_secret(self) -> Settings:

@@ -1,35 +1,17 @@
-"""Fixtures for API-key tests: an app with authentication on, users and keys made through the
-real services (committed, as the CLI would), and helpers that speak HTTP the way clients do."""
+"""Fixtures for API-key tests: users, projects and keys made through the real services
+(committed, as the CLI would); the auth-on app is the root conftest's ``auth_client``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from playdeck.models import Project, User
-from playdeck.settings import Settings
-from tests.fixtures.accounts import auth_overrides, insert_project
+from tests.fixtures.accounts import insert_project
 
-from .support import PASSWORD, SECRET
-
-
-@pytest.fixture
-def auth_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
-    def factory(**overrides: Any) -> Settings:
-        return make_settings(**auth_overrides(SECRET, **overrides))
-
-    return factory
-
-
-@pytest.fixture
-def auth_client(
-    make_client: Callable[[Settings], TestClient], auth_settings: Callable[..., Settings]
-) -> TestClient:
-    return make_client(auth_settings())
+from .support import PASSWORD
 
 
 @pytest.fixture

@@ -244,7 +244,7 @@ def test_deactivation_ends_sessions_refresh_tokens_and_api_keys_and_reactivation
         api.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code
         == 401
     )
-    assert api.get("/api/auth/me", headers=bearer(key)).status_code == 200  # keys are not sessions
+    assert api.get("/api/auth/me", headers=bearer(key)).status_code == 401  # revoked for good
     assert (
         api.post("/api/auth/login", json={"username": OWNER, "password": PASSWORD}).status_code
         == 200

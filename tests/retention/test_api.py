@@ -100,3 +100,18 @@ def test_preview_usage_and_pins(client: TestClient, engine: Engine, settings: Se
     assert client.delete(f"/api/test-runs/{new}/pin").json()["pinned"] is False
     missing = client.put("/api/test-runs/999999/pin")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_deleting_a_run_or_a_project_through_the_api_is_audited(
+    client: TestClient, engine: Engine, settings: Settings, db: Session
+) -> None:
+    old, _new = _two_runs(engine, settings)
+    assert client.delete(f"/api/test-runs/{old}").status_code == 204
+    assert client.delete("/api/projects/shop").status_code == 204
+    events = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.action, e.actor_type) for e in events] == [
+        ("run.deleted", "system"),  # authentication off: the built-in administrator
+        ("project.deleted", "system"),
+    ]
+    assert events[0].details["run_id"] == old
+    assert events[1].details["project"] == "Shop" and events[1].details["runs"] == 1

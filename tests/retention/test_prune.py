@@ -223,3 +223,31 @@ def test_ingest_goes_on_between_batches_while_a_prune_runs(world: World, engine:
         assert session.get(Run, new_run) is not None
         assert session.get(Run, another) is not None
     assert batches > 3
+
+
+def test_a_prune_that_fails_half_way_audits_what_it_did(world: World, engine: Engine) -> None:
+    store = FilesystemBlobStore(world.files_dir)
+    calls = 0
+
+    def fail_after_two_batches() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the disk went away")
+
+    with pytest.raises(RuntimeError):
+        prune(
+            engine,
+            store,
+            actor=Actor.system("tests"),
+            now=world.now,
+            batch_size=5,
+            on_batch=fail_after_two_batches,
+        )
+    with Session(engine) as session:
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "retention.pruned")
+        ).all()
+        remaining = session.scalar(select(func.count(Run.id)))
+    assert event.details["deleted_runs"] == 10  # two committed batches of five
+    assert remaining == len(world.runs) + len(world.other) - 10

@@ -263,6 +263,8 @@ def test_delete_a_run_after_confirming(world: World, db: Session) -> None:
     assert fresh(db).get(Run, world.run_id) is None
     assert fresh(db).get(Run, world.old_run_id) is not None
     assert len(world.stored()) == len(before) - 1  # the report page only this run had
+    (event,) = events(db, "run.deleted")
+    assert event.actor_name == "paul" and event.details["run_id"] == world.run_id
 
 
 def test_delete_the_project_after_confirming(world: World, db: Session) -> None:
@@ -275,6 +277,9 @@ def test_delete_the_project_after_confirming(world: World, db: Session) -> None:
     assert fresh(db).get(Project, world.project.id) is None
     assert world.stored() == []
     assert "Project deleted" in notices(olga.get("/projects").text)
+    (event,) = events(db, "project.deleted")
+    assert event.actor_name == "olga"
+    assert event.details == {"project_id": world.project.id, "project": "Shop", "runs": 2}
 
 
 def test_the_runs_table_pins_from_the_settings_tab_and_pages(

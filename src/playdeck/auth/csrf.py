@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.formparsers import MultiPartException
 
-from playdeck.auth.transport import SESSION_COOKIE, has_header_credential
+from playdeck.auth.transport import cookie_is_secure, has_header_credential, session_cookie
 from playdeck.deps import SettingsDep
 from playdeck.errors import BadRequest, Forbidden
 from playdeck.kit.http import SAFE_METHODS
@@ -98,7 +98,8 @@ async def submitted_token(request: Request, settings: SettingsDep) -> str | None
     """
     if not settings.require_auth or not needs_token(request):
         return None
-    if SESSION_COOKIE not in request.cookies:
+    secure = cookie_is_secure(request, settings.trusted_proxies, settings.cookie_secure)
+    if session_cookie(request, secure=secure) is None:
         return None
     if has_header_credential(request):
         return None  # the bearer credential wins; the cookie is not what authenticates

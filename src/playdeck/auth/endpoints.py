@@ -26,6 +26,7 @@ from playdeck.auth.schemas import (
 from playdeck.auth.service import RecordedRefusal
 from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.sessions import TokenPair as IssuedTokens
+from playdeck.auth.setup_token import SetupProofDep
 from playdeck.auth.transport import clear_session_cookie, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -128,8 +129,11 @@ def setup(
     settings: SettingsDep,
     limits: RateLimitsDep,
     client: ClientDep,
+    first_allowed: SetupProofDep,
 ) -> Response:
-    """Create the first administrator while no user exists (409 afterwards) and sign it in."""
+    """Create the first administrator while no user exists (409 afterwards) and sign it in.
+    From another machine than the server's, send the setup token from the server log in
+    ``X-Setup-Token`` (403 ``setup_token_required`` without it)."""
     issued = service.setup(
         session,
         settings=settings,
@@ -139,6 +143,7 @@ def setup(
         password=data.password,
         name=data.name,
         email=data.email,
+        first_allowed=first_allowed,
     )
     return _signed_in(issued, settings=settings, client=client, status=201)
 
@@ -155,8 +160,10 @@ def register(
     settings: SettingsDep,
     limits: RateLimitsDep,
     client: ClientDep,
+    first_allowed: SetupProofDep,
 ) -> User:
-    """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise)."""
+    """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise). The
+    first account of an empty instance becomes admin and needs what setup needs."""
     user = service.register(
         session,
         settings=settings,
@@ -166,6 +173,7 @@ def register(
         password=data.password,
         full_name=data.full_name,
         username=data.username,
+        first_allowed=first_allowed,
     )
     return User.of(user)
 

@@ -22,10 +22,10 @@ from playdeck.auth.passwords import verify_and_update, verify_dummy
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
 from playdeck.auth.sessions import IssuedLogin, TokenPair
-from playdeck.auth.tokens import hash_secret
+from playdeck.auth.tokens import hash_secret, successor_refresh_token
 from playdeck.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorized
 from playdeck.kit.clock import utcnow
-from playdeck.models import User, UserSession
+from playdeck.models import RefreshToken, User, UserSession
 from playdeck.settings import Settings
 from playdeck.users import repository as users
 from playdeck.users import service as users_service
@@ -190,8 +190,10 @@ def setup(
     password: str,
     name: str | None,
     email: str | None,
+    first_allowed: bool,
 ) -> IssuedLogin:
-    """Create the first administrator and sign it in; 409 once any user exists."""
+    """Create the first administrator and sign it in; 409 once any user exists, 403 for a
+    remote caller without the setup token (``first_allowed``, see ``auth.setup_token``)."""
     ensure_enabled(settings)
     limits.check_sensitive("setup", ip=client.ip, account=username)
     user = users_service.create_user(
@@ -206,6 +208,7 @@ def setup(
         client=client,
         via="setup",
         only_if_first=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.SETUP_COMPLETED, actor=Actor.user(user), target=user, client=client
@@ -224,8 +227,10 @@ def register(
     password: str,
     full_name: str | None,
     username: str | None,
+    first_allowed: bool,
 ) -> User:
-    """Self-registration (role ``user``; the very first account of an empty instance is admin).
+    """Self-registration (role ``user``; the very first account of an empty instance is admin,
+    and needs ``first_allowed``: local, or the setup token).
 
     A taken username or email answers 409 with one generic message for both.
     """
@@ -245,6 +250,7 @@ def register(
         client=client,
         via="registration",
         first_becomes_admin=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client
@@ -254,6 +260,20 @@ def register(
 
 def _live(row: UserSession, user: User, now: datetime) -> bool:
     return row.expires_at > now and user.is_active
+
+
+def _benign_double_send(
+    session: Session, *, settings: Settings, token: RefreshToken, presented: str
+) -> bool:
+    """Whether a used refresh token may be replayed: within the grace window, and only the
+    immediate predecessor of the family's head (its successor exists and is still unused).
+    Anything older is theft, whatever the time."""
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+    if not grace or token.used_at is None or utcnow() - token.used_at > grace:
+        return False
+    successor = successor_refresh_token(secret=sessions.secret_of(settings), predecessor=presented)
+    found = repository.refresh_token_by_hash(session, hash_secret(successor))
+    return found is not None and found[0].used_at is None
 
 
 def refresh(
@@ -267,7 +287,9 @@ def refresh(
     """Rotate a refresh token (RFC 9700): the presented one dies, a new pair is issued.
 
     Presenting a token that was already used revokes its whole family (the login session), unless
-    it was used less than ``refresh_reuse_grace_seconds`` ago (a client's benign double send).
+    it was used less than ``refresh_reuse_grace_seconds`` ago and is the immediate predecessor of
+    the family's head: then the very same successor is returned again (a client's benign double
+    send, or a race of concurrent refreshes), never a new branch.
     """
     ensure_enabled(settings)
     limits.check_sensitive("refresh", ip=client.ip)
@@ -283,9 +305,13 @@ def refresh(
     if not won:
         if token.used_at is None:
             raise _invalid_refresh()  # expired, never used
-        grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
-        if grace and now - token.used_at <= grace and _live(row, user, now):
-            return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+        replay = _benign_double_send(
+            session, settings=settings, token=token, presented=refresh_token
+        )
+        if replay and _live(row, user, now):
+            return sessions.reissue_tokens(
+                session, user=user, session_row=row, settings=settings, predecessor=refresh_token
+            )
         sessions.end_session(session, row.id)
         audit.record(
             session,
@@ -306,7 +332,9 @@ def refresh(
     if not _live(row, user, now) or token.created_at < user.password_changed_at:
         raise _invalid_refresh()
     repository.prune_refresh_tokens(session, row.id, now=now)
-    return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+    return sessions.issue_tokens(
+        session, user=user, session_row=row, settings=settings, predecessor=refresh_token
+    )
 
 
 def logout(

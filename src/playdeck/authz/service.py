@@ -108,6 +108,34 @@ def may_auto_create_project(principal: Principal, settings: Settings) -> bool:
     return principal.role in (GlobalRole.ADMIN, GlobalRole.REPORTER)
 
 
+def check_delivery_by_name(session: Session, principal: Principal, project: Project) -> None:
+    """Refuse to deliver a submit that named ``project`` into a project users own, when the
+    caller's right to write it comes only from a global role (project-name squatting).
+
+    A reporter (by key or password) and an administrator's API key may write any project, and a
+    submit names its project: a plain user who creates ``payments-ci`` before CI first submits
+    would otherwise receive CI's results. So such a caller delivers by name only into projects
+    no user owns (made by administrators, reporters or the CLI, or auto-created by this very
+    submit), unless it is a member of the project or its key is restricted to that project (an
+    explicit choice by whoever made the key). Auth off and interactive admins are unaffected.
+    """
+    if principal.role is GlobalRole.USER or principal.user_id is None:
+        return  # a user's write right comes from membership already
+    if principal.role is GlobalRole.ADMIN and principal.credential is not CredentialKind.API_KEY:
+        return
+    if principal.credential is CredentialKind.API_KEY and principal.key_project_id == project.id:
+        return
+    if project_role(session, principal, project.id) is not None:
+        return
+    if members.has_owner(session, project.id):
+        raise Forbidden(
+            f"Project {project.name!r} belongs to its members, so this credential may not "
+            "deliver into it by name; use an API key restricted to that project, or a "
+            "member's key",
+            code="project_owned_by_members",
+        )
+
+
 def _public() -> None:
     """Public routes resolve no credential at all: a stale cookie must not break /healthz."""
 

@@ -20,6 +20,8 @@ from playdeck.settings import Settings
 
 router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
+# Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
+REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
 MAX_FORM_FIELDS = 1000
 MAX_FORM_FILES = 10_000
 

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project
-from playdeck.errors import InvalidInput
+from playdeck.authz.service import check_delivery_by_name, require_project
+from playdeck.errors import BadRequest, InvalidInput
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.records import (
     AttachmentRecord,
+    ReportFormatError,
     ReportRecord,
     RunRecord,
     TestRecord,
@@ -40,6 +41,14 @@ from playdeck.storage.base import BlobStore, BlobTooLarge
 from playdeck.storage.gc import cleanup_after_rollback
 
 MAX_ERROR_CHARS = 32 * 1024
+# Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
+# cut title would merge two tests into one.
+MAX_TITLE_CHARS = 4096
+MAX_TITLE_DEPTH = 64
+MAX_FILE_CHARS = 4096
+MAX_BROWSER_PROJECT_CHARS = 200
+MAX_PROJECT_NAME_CHARS = 200
+MAX_ATTACHMENT_NAME_CHARS = 1024
 # Rows per executemany batch: large enough to amortise round trips, small enough for
 # PostgreSQL's 65,535 bind-parameter limit per statement.
 BATCH = 2000
@@ -220,6 +229,10 @@ class _Files:
                     f"Attachment {attachment.name!r} is larger than the upload limit",
                     code="attachment_too_large",
                 ) from exc
+            except ReportFormatError as exc:
+                raise BadRequest(
+                    f"Unsafe or invalid archive: {exc}", code="invalid_archive"
+                ) from exc
         if blob.created:
             self.created.add(blob.sha256)
         return blob.sha256, blob.size
@@ -255,6 +268,32 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[Outcome]) -> dic
     }
 
 
+def _too_long(what: str, limit: int) -> InvalidInput:
+    return InvalidInput(f"{what} is longer than {limit} characters", code="field_too_long")
+
+
+def check_bounds(record: RunRecord) -> None:
+    """422 for a report whose names are beyond the documented limits."""
+    if len(record.project_name or "") > MAX_PROJECT_NAME_CHARS:
+        raise _too_long("projectName", MAX_PROJECT_NAME_CHARS)
+    for test in record.tests:
+        if len(test.title_path) > MAX_TITLE_DEPTH:
+            raise InvalidInput(
+                f"A test is nested more than {MAX_TITLE_DEPTH} describe blocks deep",
+                code="field_too_long",
+            )
+        if any(len(part) > MAX_TITLE_CHARS for part in test.title_path):
+            raise _too_long("A test title", MAX_TITLE_CHARS)
+        if len(test.file) > MAX_FILE_CHARS:
+            raise _too_long("A test file path", MAX_FILE_CHARS)
+        if len(test.browser_project) > MAX_BROWSER_PROJECT_CHARS:
+            raise _too_long("A browser project name", MAX_BROWSER_PROJECT_CHARS)
+        for attempt in test.attempts:
+            for attachment in attempt.attachments:
+                if len(attachment.name) > MAX_ATTACHMENT_NAME_CHARS:
+                    raise _too_long("An attachment name", MAX_ATTACHMENT_NAME_CHARS)
+
+
 def ingest_run(
     session: Session,
     *,
@@ -268,6 +307,7 @@ def ingest_run(
     """Store ``record`` as a new run of its project (created by name when allowed)."""
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
+    check_bounds(record)
     project: Project = get_or_create_by_name(
         session,
         name=record.project_name,
@@ -276,6 +316,7 @@ def ingest_run(
         principal=principal,
     )
     require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    check_delivery_by_name(session, principal, project)
 
     files = _Files(store, source or NoFiles(), max_file_bytes)
     cleanup_after_rollback(session, store, files.created)

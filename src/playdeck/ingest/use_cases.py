@@ -14,13 +14,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.service import may_auto_create_project
-from playdeck.errors import BadRequest, InvalidInput
+from playdeck.errors import AppError, BadRequest, InvalidInput, PayloadTooLarge
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers import phenx, registry
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole, read_whole
 from playdeck.ingest.parsers.phenx import parse_phenx_upload
 from playdeck.ingest.records import (
+    ArchiveTooLarge,
     AttachmentRecord,
     ReportFileRecord,
     ReportFormatError,
@@ -59,7 +60,9 @@ def _loads(data: bytes | str, what: str) -> Any:
         raise BadRequest(f"{what} is not valid JSON: {exc}", code="malformed_json") from exc
 
 
-def _invalid(exc: ReportFormatError) -> InvalidInput:
+def _invalid(exc: ReportFormatError) -> AppError:
+    if isinstance(exc, ArchiveTooLarge):
+        return _too_large(exc)
     return InvalidInput(f"Invalid report: {exc}", code="invalid_report")
 
 
@@ -203,6 +206,7 @@ def _parse_zip(
             upload.file,
             max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
             max_entries=settings.max_archive_entries,
+            max_ratio=settings.max_compression_ratio,
         )
     except ReportFormatError as exc:
         raise _archive_error(exc) from exc
@@ -253,6 +257,7 @@ def _report_from_upload(
                 upload.file,
                 max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
                 max_entries=settings.max_archive_entries,
+                max_ratio=settings.max_compression_ratio,
             )
         except ReportFormatError as exc:
             raise _archive_error(exc) from exc
@@ -268,8 +273,14 @@ def _report_from_upload(
     )
 
 
-def _archive_error(exc: ReportFormatError) -> BadRequest:
+def _archive_error(exc: ReportFormatError) -> AppError:
+    if isinstance(exc, ArchiveTooLarge):
+        return _too_large(exc)
     return BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive")
+
+
+def _too_large(exc: ArchiveTooLarge) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Archive over a limit: {exc}", code="archive_too_large")
 
 
 def _parse_files(

@@ -56,15 +56,13 @@ def _apply(
     store: BlobStore,
     project: Project,
     todo: Plan,
+    done: ProjectPrune,
     *,
     now: datetime,
     batch_size: int,
     on_batch: BatchHook | None,
-) -> ProjectPrune:
-    done = ProjectPrune(
-        project_id=project.id, project=project.name, deleted_runs=[], pruned_files_runs=[]
-    )
-    removed = 0
+) -> None:
+    """Apply ``todo`` batch by batch, recording in ``done`` what each committed batch did."""
     write_engine = writer(engine)
     steps = [(True, ids) for ids in batches(todo.delete, batch_size)]
     steps += [(False, ids) for ids in batches(todo.prune_files, batch_size)]
@@ -82,11 +80,9 @@ def _apply(
             session.commit()
         if changed:
             # The files the batch alone referenced are gone by now (after-commit hook).
-            removed += sum(1 for sha in hashes if not store.exists(sha))
+            done.removed_files += sum(1 for sha in hashes if not store.exists(sha))
         if on_batch is not None:
             on_batch()
-    done.removed_files = removed
-    return done
 
 
 def prune(
@@ -116,11 +112,25 @@ def prune(
                 )
             )
             continue
-        done = _apply(
-            engine, store, project, todo, now=now, batch_size=batch_size, on_batch=on_batch
+        done = ProjectPrune(
+            project_id=project.id, project=project.name, deleted_runs=[], pruned_files_runs=[]
         )
+        try:
+            _apply(
+                engine,
+                store,
+                project,
+                todo,
+                done,
+                now=now,
+                batch_size=batch_size,
+                on_batch=on_batch,
+            )
+        finally:
+            # What committed batches did is audited even when a later batch fails.
+            if done.deleted_runs or done.pruned_files_runs:
+                _audit(engine, actor, done)
         report.projects.append(done)
-        _audit(engine, actor, done)
     return report
 
 

@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
@@ -92,8 +95,23 @@ def list_reports(session: Session, *, run: Run) -> list[Report]:
     return repository.list_reports(session, run.id)
 
 
-def delete_run(session: Session, *, run: Run, store: BlobStore) -> None:
-    """Delete the run's rows now; once that commits, the files no other row references."""
+def delete_run(
+    session: Session,
+    *,
+    run: Run,
+    store: BlobStore,
+    actor: Actor,
+    client: ClientInfo | None = None,
+) -> None:
+    """Delete the run's rows now; once that commits, the files no other row references.
+    Audit-logged (``run.deleted``)."""
+    audit.record(
+        session,
+        action=Action.RUN_DELETED,
+        actor=actor,
+        client=client,
+        details={"run_id": run.id, "project_id": run.project_id, "pinned": run.pinned},
+    )
     hashes = repository.stored_hashes(session, run.id)
     repository.delete_run(session, run)
     cleanup_after_commit(session, store, hashes)

@@ -21,6 +21,12 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
+from playdeck.auth.setup_token import (
+    SETUP_TOKEN_FIELD,
+    SETUP_TOKEN_HEADER,
+    is_local,
+    may_create_first_user,
+)
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -49,6 +55,7 @@ FIELD_LABELS = {
     "email": "Email",
 }
 MISMATCH = "The two passwords do not match."
+SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
 
 
 @dataclass(slots=True)
@@ -66,6 +73,11 @@ def validation_text(exc: ValidationError) -> str:
     field = str(first.get("loc", ("form",))[0]) if first.get("loc") else "form"
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
+
+
+def _first_allowed(request: Request, field: str) -> bool:
+    """The setup token may come as the form field or, like the API's, as the header."""
+    return may_create_first_user(request, field or request.headers.get(SETUP_TOKEN_HEADER))
 
 
 def _completed_redirect() -> RedirectResponse:
@@ -93,6 +105,7 @@ def _setup_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
+        ask_setup_token=not is_local(request),
     )
 
 
@@ -126,6 +139,7 @@ def complete_setup(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
     if not settings.require_auth:
@@ -164,6 +178,7 @@ def complete_setup(
             password=data.password,
             name=data.name,
             email=data.email,
+            first_allowed=_first_allowed(request, setup_token),
         )
     except AppError as exc:
         session.rollback()  # setup records nothing before it refuses
@@ -198,6 +213,7 @@ def _register_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    first = setup_needed(session)
     return form_page(
         request,
         "identity/register.html",
@@ -208,7 +224,8 @@ def _register_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
-        first_account=setup_needed(session),
+        first_account=first,
+        ask_setup_token=first and not is_local(request),
     )
 
 
@@ -243,6 +260,7 @@ def register(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
     if not settings.require_auth:
@@ -279,6 +297,7 @@ def register(
             password=data.password,
             full_name=data.full_name,
             username=data.username,
+            first_allowed=_first_allowed(request, setup_token),
         )
     except AppError as exc:
         session.rollback()  # registration records nothing before it refuses

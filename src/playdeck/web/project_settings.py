@@ -298,9 +298,11 @@ def confirm_delete_project(
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)
 def delete_project(
-    ref: str, session: SessionDep, store: BlobStoreDep, principal: Deleters
+    ref: str, session: SessionDep, store: BlobStoreDep, client: ClientDep, principal: Deleters
 ) -> Response:
     """Delete the project; its stored files go once the deletion has committed."""
     project = _project(session, principal, ref, Permission.PROJECT_DELETE)
-    projects_service.delete_project(session, project=project, store=store)
+    projects_service.delete_project(
+        session, project=project, store=store, actor=Actor.of(principal), client=client
+    )
     return done("/projects", "project-deleted")

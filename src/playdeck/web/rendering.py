@@ -70,7 +70,7 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "project-deleted": ("success", "Project deleted, with its runs and their files."),
     "retention-saved": (
         "success",
-        "Retention policy saved. It applies at the next scheduled prune (or `playdeck prune`).",
+        "Retention policy saved. It applies at the server's next prune (or run playdeck prune).",
     ),
     "run-pinned": ("success", "Run pinned: retention never deletes it."),
     "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),

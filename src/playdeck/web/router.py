@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from playdeck.settings import Settings
 from playdeck.web import (
     account,
     admin_audit,
@@ -23,7 +24,9 @@ from playdeck.web import (
     run_actions,
     runs,
     tests,
+    user_content,
 )
+from playdeck.web.api_docs import install_api_docs
 from playdeck.web.errors import install_html_errors
 from playdeck.web.headers import SecurityHeadersMiddleware
 from playdeck.web.redirects import install_sign_in_redirect
@@ -42,6 +45,7 @@ router.include_router(admin_audit.router)
 router.include_router(admin_users.router)
 router.include_router(api_keys.router)
 router.include_router(members.router)
+router.include_router(user_content.router)
 router.include_router(project_settings.router)
 router.include_router(run_actions.router)
 
@@ -53,8 +57,7 @@ def install_web(app: FastAPI) -> None:
     app.state.admin_users_page = admin_users.show_users_page
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)
+    install_api_docs(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
-    docs_paths = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
-    app.add_middleware(
-        SecurityHeadersMiddleware, skip_paths={p for p in docs_paths if p is not None}
-    )
+    settings: Settings = app.state.settings
+    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)

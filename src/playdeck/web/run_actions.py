@@ -114,9 +114,13 @@ def confirm_delete_run(
 
 @router.post("/runs/{run_id}/delete", response_class=HTMLResponse, response_model=None)
 def delete_run_page(
-    run_id: str, session: SessionDep, store: BlobStoreDep, principal: RunDeleters
+    run_id: str,
+    session: SessionDep,
+    store: BlobStoreDep,
+    client: ClientDep,
+    principal: RunDeleters,
 ) -> Response:
     """Delete the run; its stored files go once the deletion has committed."""
     run, project = _run(session, principal, run_id)
-    runs_service.delete_run(session, run=run, store=store)
+    runs_service.delete_run(session, run=run, store=store, actor=Actor.of(principal), client=client)
     return done(f"/projects/{project.slug}", "run-deleted")
