@@ -1,12 +1,14 @@
 """Engine and session factory.
 
 One session per use case: the request dependency ``get_session`` commits once when the handler
-returns and rolls back on any error, so a failed request leaves nothing half-written.
+returns and rolls back on any error, so a failed request leaves nothing half-written. The one
+exception is a refusal raised with ``AppError(commit=True)``: what it recorded commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -14,6 +16,7 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from playdeck.errors import AppError
 from playdeck.kit.http import SAFE_METHODS
 from playdeck.kit.text import check_storable, dumps_storable
 
@@ -94,7 +97,10 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: commit once on success, roll back on any exception.
+    """Request-scoped session, the one place a request's transaction ends: commit once on
+    success, roll back on any exception except a refusal raised with ``commit=True``, whose
+    recorded side effects commit before it is rendered. The exception then propagates to the
+    error handlers, which run after the session is closed.
 
     Requests with an unsafe method are bound to the writer engine (see ``writer``).
     """
@@ -104,10 +110,30 @@ def get_session(request: Request) -> Iterator[Session]:
     with factory(bind=bind) as session:
         try:
             yield session
-            session.commit()
+        except AppError as refusal:
+            if refusal.commit:
+                session.commit()
+            else:
+                session.rollback()
+            raise
         except BaseException:
             session.rollback()
             raise
+        else:
+            session.commit()
+
+
+@contextmanager
+def reading_session(request: Request) -> Iterator[Session]:
+    """A short read-only session on the reader engine, for work that comes after the request's
+    own session has settled (a refused form rendered again by the error layer). Whatever it
+    began is rolled back when it closes."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory(bind=request.app.state.engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def after_commit(session: Session, callback: Callable[[], object]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from fastapi import FastAPI, Request
@@ -33,8 +33,17 @@ class OrjsonResponse(JSONResponse):
 
 
 class AppError(Exception):
+    """A refusal with its status and stable ``code``.
+
+    ``commit`` says what becomes of the request's transaction (``db.get_session`` decides, and
+    nothing else): by default everything the refused request flushed is rolled back; a refusal
+    that must leave a trace (a failed login's counter and audit event, a revoked token family)
+    is raised with ``commit=True`` and commits what was flushed before it.
+    """
+
     status: int = 400
     code: str = "bad_request"
+    commit: bool = False
 
     def __init__(
         self,
@@ -44,6 +53,7 @@ class AppError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        commit: bool | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -51,8 +61,15 @@ class AppError(Exception):
             self.status = status
         if code is not None:
             self.code = code
+        if commit is not None:
+            self.commit = commit
         self.headers = headers or {}
         self.extra = extra or {}
+
+    def recorded(self) -> Self:
+        """This refusal, marked to commit what the request recorded before it."""
+        self.commit = True
+        return self
 
 
 class BadRequest(AppError):

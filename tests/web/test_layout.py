@@ -272,6 +272,7 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/admin/audit"): Permission.AUDIT_READ,
         # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
         # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
+        ("GET", "/admin/users"): Permission.USERS_ADMIN,
         ("GET", "/settings/users"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/new"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/active"): Permission.USERS_ADMIN,

@@ -1,9 +1,8 @@
 """Login, setup, registration, refresh, logout and password change.
 
 Refusals that must leave a trace (failure counters, lock, audit event, a revoked token family)
-are raised as ``RecordedRefusal``: the handler turns it into the error response *without*
-raising, so the request's transaction commits what the refusal recorded. Other errors raise as
-usual and roll everything back.
+are raised ``.recorded()`` (``AppError(commit=True)``): the request's session dependency commits
+what they recorded before the error is rendered. Other errors roll everything back.
 """
 
 from __future__ import annotations
@@ -19,11 +18,12 @@ from playdeck.audit.service import ANONYMOUS, Action, Actor, Outcome
 from playdeck.auth import repository, sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update, verify_dummy
-from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.principal import Principal
 from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
 from playdeck.auth.sessions import IssuedLogin, TokenPair
 from playdeck.auth.tokens import hash_secret, successor_refresh_token
-from playdeck.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorized
+from playdeck.authz.service import require_password_sign_in
+from playdeck.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from playdeck.kit.clock import utcnow
 from playdeck.models import RefreshToken, User, UserSession
 from playdeck.settings import Settings
@@ -33,14 +33,6 @@ from playdeck.users import service as users_service
 logger = logging.getLogger("playdeck.auth")
 
 INVALID_CREDENTIALS = "Invalid username or password"
-
-
-class RecordedRefusal(Exception):
-    """A refusal whose side effects are already flushed and must be committed."""
-
-    def __init__(self, error: AppError) -> None:
-        super().__init__(error.detail)
-        self.error = error
 
 
 def _invalid_credentials() -> Unauthorized:
@@ -89,7 +81,7 @@ def login(
             target=user,
             client=client,
         )
-        raise RecordedRefusal(locked_error(user.locked_until.timestamp()))
+        raise locked_error(user.locked_until.timestamp()).recorded()
     valid, new_hash = verify_and_update(password, user.password_hash)
     if not valid or not user.is_active:
         _refuse_known(session, settings=settings, client=client, user=user, now=now, valid=valid)
@@ -122,7 +114,7 @@ def _refuse_unknown(
             client=client,
             details={"unknown_name": fingerprint},
         )
-        raise RecordedRefusal(locked_error(locked_until))
+        raise locked_error(locked_until).recorded()
     verify_dummy(password)
     locked_now = limits.record_unknown_failure(identifier)
     audit.record(
@@ -142,7 +134,7 @@ def _refuse_unknown(
             client=client,
             details={"unknown_name": fingerprint},
         )
-    raise RecordedRefusal(_invalid_credentials())
+    raise _invalid_credentials().recorded()
 
 
 def _refuse_known(
@@ -177,7 +169,7 @@ def _refuse_known(
             details={"locked_until": until.isoformat(), "failures": failures},
         )
         logger.warning("account %s locked after %s failed logins", user.id, failures)
-    raise RecordedRefusal(_invalid_credentials())
+    raise _invalid_credentials().recorded()
 
 
 def setup(
@@ -323,11 +315,10 @@ def refresh(
             details={"session_id": row.id},
         )
         logger.warning("refresh token reuse: session %s of user %s revoked", row.id, user.id)
-        raise RecordedRefusal(
-            Unauthorized(
-                "Refresh token already used; the session has been revoked",
-                code="refresh_token_reused",
-            )
+        raise Unauthorized(
+            "Refresh token already used; the session has been revoked",
+            code="refresh_token_reused",
+            commit=True,
         )
     if not _live(row, user, now) or token.created_at < user.password_changed_at:
         raise _invalid_refresh()
@@ -389,12 +380,9 @@ def change_password(
     caller gets a fresh session (new cookie, new token pair): nothing issued before the change,
     not even in the same second, keeps working, and the session id rotates."""
     ensure_enabled(settings)
-    if principal.credential not in (CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN):
-        raise Forbidden("Sign in with your password to change it", code="password_login_required")
-    if principal.user_id is None:
-        raise Forbidden("Sign in with your password to change it", code="password_login_required")
+    require_password_sign_in(principal, to="change it")
     limits.check_sensitive("password", ip=client.ip, account=str(principal.user_id))
-    user = users.get(session, principal.user_id)
+    user = users.get(session, principal.user_id) if principal.user_id is not None else None
     if user is None:
         raise NotFound("User not found")
     users_service.check_new_password(user=user, password=new_password, settings=settings)
@@ -408,8 +396,8 @@ def change_password(
             target=user,
             client=client,
         )
-        raise RecordedRefusal(
-            Forbidden("Current password is incorrect", code="invalid_current_password")
+        raise Forbidden(
+            "Current password is incorrect", code="invalid_current_password", commit=True
         )
     users_service.set_password(session, user=user, password=new_password, settings=settings)
     ended = repository.delete_user_sessions(session, user.id)

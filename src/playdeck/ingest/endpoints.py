@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException
 
+from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -16,14 +17,13 @@ from playdeck.errors import BadRequest, OrjsonResponse
 from playdeck.ingest import use_cases
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
+from playdeck.kit.limits import read_form
 from playdeck.settings import Settings
 
 router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
 # Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
 REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
-MAX_FORM_FIELDS = 1000
-MAX_FORM_FILES = 10_000
 
 ProjectNameQuery = Annotated[
     str | None,
@@ -40,6 +40,7 @@ def _created(request: Request, settings: Settings, result: IngestResult) -> Orjs
 
 
 @router.post("/submit", status_code=201, response_model=IngestResponse)
+@accepts_reporter_cookie
 async def submit_test_run(
     request: Request,
     session: SessionDep,
@@ -64,6 +65,7 @@ async def submit_test_run(
 
 
 @router.post("/upload", status_code=201, response_model=IngestResponse)
+@accepts_reporter_cookie
 async def upload_test_run(
     request: Request,
     session: SessionDep,
@@ -78,11 +80,7 @@ async def upload_test_run(
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
     try:
-        form = await request.form(
-            max_files=MAX_FORM_FILES,
-            max_fields=MAX_FORM_FIELDS,
-            max_part_size=settings.max_upload_bytes,
-        )
+        form = await read_form(request, max_part_size=settings.max_upload_bytes)
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:

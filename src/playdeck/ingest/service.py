@@ -18,8 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import check_delivery_by_name, require_project
 from playdeck.errors import BadRequest, InvalidInput
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.records import (
@@ -36,7 +34,7 @@ from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.outcomes import Outcome
-from playdeck.projects.service import get_or_create_by_name
+from playdeck.projects.access import project_for_submit
 from playdeck.storage.base import BlobStore, BlobTooLarge
 from playdeck.storage.gc import cleanup_after_rollback
 
@@ -303,20 +301,22 @@ def ingest_run(
     auto_create_project: bool,
     max_file_bytes: int,
     source: FileSource | None = None,
+    users_can_create_projects: bool = True,
 ) -> IngestResult:
-    """Store ``record`` as a new run of its project (created by name when allowed)."""
+    """Store ``record`` as a new run of its project. ``auto_create_project`` and
+    ``users_can_create_projects`` are the server's settings of those names; whether this
+    ``principal`` may create the project, or write to it, is ``projects.access``'s decision."""
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
     check_bounds(record)
-    project: Project = get_or_create_by_name(
+    project: Project = project_for_submit(
         session,
+        principal=principal,
         name=record.project_name,
         description=record.project_description,
         auto_create=auto_create_project,
-        principal=principal,
-    )
-    require_project(session, principal, Permission.RUNS_WRITE, project.id)
-    check_delivery_by_name(session, principal, project)
+        users_can_create=users_can_create_projects,
+    ).project
 
     files = _Files(store, source or NoFiles(), max_file_bytes)
     cleanup_after_rollback(session, store, files.created)

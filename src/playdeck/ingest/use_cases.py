@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
-from playdeck.authz.service import may_auto_create_project
 from playdeck.errors import AppError, BadRequest, InvalidInput, PayloadTooLarge
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers import phenx, registry
@@ -94,6 +93,28 @@ def overrides_from(fields: dict[str, str]) -> RunOverrides:
     )
 
 
+def _store(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    record: RunRecord,
+    source: FileSource | None = None,
+) -> IngestResult:
+    """Persist a parsed run under the server's settings (project creation, file sizes)."""
+    return ingest_run(
+        session,
+        store=store,
+        principal=principal,
+        record=record,
+        auto_create_project=settings.auto_create_projects,
+        users_can_create_projects=settings.users_can_create_projects,
+        max_file_bytes=settings.max_upload_bytes,
+        source=source,
+    )
+
+
 def submit_json(
     session: Session,
     *,
@@ -136,14 +157,7 @@ def _submit_json(
         raise _invalid(exc) from exc
     if project_name:
         record.project_name = project_name
-    return ingest_run(
-        session,
-        store=store,
-        principal=principal,
-        record=record,
-        auto_create_project=may_auto_create_project(principal, settings),
-        max_file_bytes=settings.max_upload_bytes,
-    )
+    return _store(session, store=store, settings=settings, principal=principal, record=record)
 
 
 class _PartsSource:
@@ -371,13 +385,12 @@ def _upload_form(
         if project:
             record.project_name = project
         overrides.apply(record)
-        return ingest_run(
+        return _store(
             session,
             store=store,
+            settings=settings,
             principal=principal,
             record=record,
-            auto_create_project=may_auto_create_project(principal, settings),
-            max_file_bytes=settings.max_upload_bytes,
             source=source,
         )
 

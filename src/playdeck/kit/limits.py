@@ -1,4 +1,5 @@
-"""ASGI middleware that bounds request bodies: their size, and how slowly they may arrive."""
+"""ASGI middleware that bounds request bodies (their size, and how slowly they may arrive),
+and the one set of limits a form body is parsed with."""
 
 from __future__ import annotations
 
@@ -8,10 +9,27 @@ import time
 from http import HTTPStatus
 
 import orjson
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("playdeck.limits")
+
+
+MAX_FORM_FIELDS = 1000
+MAX_FORM_FILES = 10_000
+
+
+async def read_form(request: Request, *, max_part_size: int) -> FormData:
+    """The request's form (urlencoded or multipart), parsed with the server's limits.
+
+    Starlette parses a body once and caches the result, so whoever reads it first (the CSRF
+    check before the handler, or the handler) must parse it with the same limits: this call.
+    """
+    return await request.form(
+        max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
+    )
 
 
 class BodyTooLarge(Exception):

@@ -1,4 +1,5 @@
-"""Text clean-up for report content, and what a database can store."""
+"""Text clean-up for report content, what a database can store, and sizes as people read
+them."""
 
 from __future__ import annotations
 
@@ -49,16 +50,25 @@ def storable(value: str) -> bool:
 
 
 def check_storable(value: Any) -> None:
-    """Raise ``UnstorableText`` for a string (or a row of them) a database cannot hold."""
+    """Raise ``UnstorableText`` for a string (or a row, or rows, of them) a database cannot
+    hold. Bulk ingest passes every row through here, so the common case is one tight loop."""
     if isinstance(value, str):
-        if not storable(value):
-            raise UnstorableText(value[:40])
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            check_storable(item)
+        _check_text(value)
     elif isinstance(value, dict):
         for item in value.values():
             check_storable(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            if item.__class__ is str:
+                if "\x00" in item or not item.isascii():
+                    _check_text(item)
+            elif isinstance(item, (tuple, list, dict)):
+                check_storable(item)
+
+
+def _check_text(value: str) -> None:
+    if not storable(value):
+        raise UnstorableText(value[:40])
 
 
 def dumps_storable(value: Any) -> str:
@@ -70,3 +80,12 @@ def dumps_storable(value: Any) -> str:
     if _JSON_NUL.search(encoded):
         raise UnstorableText("NUL in JSON")
     return encoded.decode()
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

@@ -14,9 +14,12 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from playdeck.db import reading_session
 from playdeck.errors import AppError
 from playdeck.web.headers import add_page_headers
 from playdeck.web.rendering import render
@@ -25,6 +28,8 @@ logger = logging.getLogger("playdeck.errors")
 
 # Starlette's handler type: sync or async, taking the exception it was registered for.
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+# A form's page shown again: given a fresh read-only session and the refusal to show.
+Page = Callable[[Session, AppError], Response]
 API_PREFIX = "/api/"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -43,6 +48,30 @@ TITLES = {
     429: "Too many requests",
     500: "Something went wrong",
 }
+
+
+class FormRefused(AppError):
+    """A refusal of a form post, to be shown on the form's page rather than an error page.
+
+    A page handler raises it (``web.forms.refusals_on``) instead of rendering the page itself:
+    the request's session dependency settles the transaction as the refusal says (rolled back,
+    or committed for a recorded refusal such as a failed sign-in), and only then does the error
+    layer render ``page``, in a new read-only session, so the page shows what was committed and
+    nothing the refused change flushed. ``page`` must load what it shows from that session
+    (the request's objects are expired by the rollback).
+    """
+
+    def __init__(self, refusal: AppError, page: Page) -> None:
+        super().__init__(
+            refusal.detail,
+            status=refusal.status,
+            code=refusal.code,
+            headers=refusal.headers,
+            extra=refusal.extra,
+            commit=refusal.commit,
+        )
+        self.refusal = refusal
+        self.page = page
 
 
 def _quality(accept: str, wanted: tuple[str, ...]) -> float:
@@ -130,8 +159,26 @@ def _negotiating(json_handler: Handler) -> Handler:
     return handler
 
 
+def _showing_form(app_error: Handler) -> Handler:
+    def show(request: Request, exc: FormRefused) -> Response:
+        with reading_session(request) as session:
+            return exc.page(session, exc.refusal)
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FormRefused)
+        try:
+            return await run_in_threadpool(show, request, exc)
+        except AppError as failed:  # the page itself refuses (its object is gone): say so
+            answer = app_error(request, failed)
+            return await answer if inspect.isawaitable(answer) else answer
+
+    return handler
+
+
 def install_html_errors(app: FastAPI) -> None:
-    """Wrap the problem+json handlers already on ``app`` (install those first)."""
+    """Wrap the problem+json handlers already on ``app`` (install those first), and show a
+    refused form on its own page (``FormRefused``), whatever the request's ``Accept``."""
     for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
         json_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _negotiating(json_handler))
+    app.add_exception_handler(FormRefused, _showing_form(app.exception_handlers[AppError]))

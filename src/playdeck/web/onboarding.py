@@ -30,9 +30,11 @@ from playdeck.auth.setup_token import (
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError, Conflict, NotFound
+from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
+from playdeck.web.errors import Page
+from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
     ViewerDep,
     disabled_page,
@@ -109,6 +111,25 @@ def _setup_page(
     )
 
 
+def _setup_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
+) -> Page:
+    def page(_session: Session, refusal: AppError) -> Response:
+        if refusal.code == "setup_complete":
+            return _completed_redirect()
+        form.error = refusal_text(refusal)
+        return _setup_page(
+            request,
+            settings,
+            client,
+            form,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
+
+
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
 def show_setup(
     request: Request,
@@ -150,25 +171,20 @@ def complete_setup(
             status_code=400,
         )
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    try:
+    with refusals_on(_setup_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
-    except AppError as exc:
-        form.error = exc.detail
-        return _setup_page(request, settings, client, form, status_code=403)
-    if password != password_confirm:
-        form.error = MISMATCH
-        return _setup_page(request, settings, client, form, status_code=422)
-    try:
-        data = SetupRequest(
-            username=form.username,
-            password=password,
-            name=form.name or None,
-            email=form.email or None,
+        if password != password_confirm:
+            raise InvalidInput(MISMATCH)
+        data = parse_form(
+            SetupRequest,
+            {
+                "username": form.username,
+                "password": password,
+                "name": form.name or None,
+                "email": form.email or None,
+            },
+            text=validation_text,
         )
-    except ValidationError as exc:
-        form.error = validation_text(exc)
-        return _setup_page(request, settings, client, form, status_code=422)
-    try:
         issued = auth_service.setup(
             session,
             settings=settings,
@@ -179,19 +195,6 @@ def complete_setup(
             name=data.name,
             email=data.email,
             first_allowed=_first_allowed(request, setup_token),
-        )
-    except AppError as exc:
-        session.rollback()  # setup records nothing before it refuses
-        if isinstance(exc, Conflict) and exc.code == "setup_complete":
-            return _completed_redirect()
-        form.error = refusal_text(exc)
-        return _setup_page(
-            request,
-            settings,
-            client,
-            form,
-            status_code=exc.status,
-            headers=refusal_headers(exc),
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -227,6 +230,24 @@ def _register_page(
         first_account=first,
         ask_setup_token=first and not is_local(request),
     )
+
+
+def _register_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
+) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        form.error = refusal_text(refusal)
+        return _register_page(
+            request,
+            session,
+            settings,
+            client,
+            form,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
 
 
 @router.get("/register", response_class=HTMLResponse, response_model=None)
@@ -269,25 +290,20 @@ def register(
         )
     _registration_open(settings)
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    try:
+    with refusals_on(_register_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
-    except AppError as exc:
-        form.error = exc.detail
-        return _register_page(request, session, settings, client, form, status_code=403)
-    if password != password_confirm:
-        form.error = MISMATCH
-        return _register_page(request, session, settings, client, form, status_code=422)
-    try:
-        data = RegisterRequest(
-            email=form.email,
-            password=password,
-            full_name=form.name or None,
-            username=form.username or None,
+        if password != password_confirm:
+            raise InvalidInput(MISMATCH)
+        data = parse_form(
+            RegisterRequest,
+            {
+                "email": form.email,
+                "password": password,
+                "full_name": form.name or None,
+                "username": form.username or None,
+            },
+            text=validation_text,
         )
-    except ValidationError as exc:
-        form.error = validation_text(exc)
-        return _register_page(request, session, settings, client, form, status_code=422)
-    try:
         auth_service.register(
             session,
             settings=settings,
@@ -298,18 +314,6 @@ def register(
             full_name=data.full_name,
             username=data.username,
             first_allowed=_first_allowed(request, setup_token),
-        )
-    except AppError as exc:
-        session.rollback()  # registration records nothing before it refuses
-        form.error = refusal_text(exc)
-        return _register_page(
-            request,
-            session,
-            settings,
-            client,
-            form,
-            status_code=exc.status,
-            headers=refusal_headers(exc),
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

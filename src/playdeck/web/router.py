@@ -12,13 +12,15 @@ from fastapi.staticfiles import StaticFiles
 from playdeck.settings import Settings
 from playdeck.web import (
     account,
+    admin_api_keys,
     admin_audit,
+    admin_user_actions,
     admin_users,
-    api_keys,
     identity,
     members,
     onboarding,
     overview,
+    own_api_keys,
     project_settings,
     projects,
     run_actions,
@@ -34,27 +36,29 @@ from playdeck.web.rendering import STATIC_DIR, STATIC_PREFIX
 
 # Pages are not API: they stay out of the OpenAPI schema.
 router = APIRouter(include_in_schema=False)
-router.include_router(overview.router)
-router.include_router(projects.router)
-router.include_router(runs.router)
-router.include_router(tests.router)
-router.include_router(identity.router)
-router.include_router(onboarding.router)
-router.include_router(account.router)
-router.include_router(admin_audit.router)
-router.include_router(admin_users.router)
-router.include_router(api_keys.router)
-router.include_router(members.router)
-router.include_router(user_content.router)
-router.include_router(project_settings.router)
-router.include_router(run_actions.router)
+for page_group in (
+    overview,
+    projects,
+    runs,
+    tests,
+    identity,
+    onboarding,
+    account,
+    admin_audit,
+    admin_users,
+    admin_user_actions,
+    own_api_keys,
+    admin_api_keys,
+    members,
+    user_content,
+    project_settings,
+    run_actions,
+):
+    router.include_router(page_group.router)
 
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
-    # GET /admin/users is also the JWT login API's JSON list (users.endpoints): browsers get this
-    # page.
-    app.state.admin_users_page = admin_users.show_users_page
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)
     install_api_docs(app)
