@@ -408,17 +408,24 @@ def report(results: list[Timing]) -> None:
     )
 
 
-def run(database_url: str, data_dir: Path, args: argparse.Namespace) -> None:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    print(f"seeding {args.runs} runs x {args.tests} tests over {args.span_days} days ...")
-    start = time.perf_counter()
-    counts = seed(
-        engine, runs=args.runs, tests=args.tests, span_days=args.span_days, random_seed=args.seed
-    )
-    seconds = time.perf_counter() - start
-    engine.dispose()
-    print(f"seeded in {seconds:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+def run(database_url: str, data_dir: Path, args: argparse.Namespace, *, reuse: bool) -> None:
+    if reuse:
+        print(f"reusing the history seeded in {database_url}")
+    else:
+        engine = make_engine(database_url)
+        upgrade(engine)
+        print(f"seeding {args.runs} runs x {args.tests} tests over {args.span_days} days ...")
+        start = time.perf_counter()
+        counts = seed(
+            engine,
+            runs=args.runs,
+            tests=args.tests,
+            span_days=args.span_days,
+            random_seed=args.seed,
+        )
+        seconds = time.perf_counter() - start
+        engine.dispose()
+        print(f"seeded in {seconds:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     with playdeck_server(database_url, data_dir, port=args.port) as server:
         before = load_average()
         results = measure(
@@ -439,6 +446,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     parser.add_argument(
+        "--sqlite-file",
+        help="seed this SQLite file if it does not exist, else measure its history again "
+        "(same --runs/--tests/--seed; for before/after comparisons)",
+    )
+    parser.add_argument(
         "--database-url",
         help="A PostgreSQL server URL (a throwaway database is created on it); default SQLite.",
     )
@@ -449,9 +461,12 @@ def main() -> None:
         data_dir = Path(tmp)
         if args.database_url and not args.database_url.startswith("sqlite"):
             with postgres_database(args.database_url) as url:
-                run(url, data_dir, args)
+                run(url, data_dir, args, reuse=False)
+        elif args.sqlite_file:
+            path = Path(args.sqlite_file)
+            run(f"sqlite:///{path.resolve()}", data_dir, args, reuse=path.exists())
         else:
-            run(args.database_url or f"sqlite:///{data_dir / 'bench.db'}", data_dir, args)
+            run(f"sqlite:///{data_dir / 'bench.db'}", data_dir, args, reuse=False)
 
 
 if __name__ == "__main__":

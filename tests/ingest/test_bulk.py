@@ -129,7 +129,7 @@ def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 
 @pytest.mark.usefixtures("postgres_only")
-def test_postgres_identity_lookup_sends_the_keys_as_one_array(
+def test_postgres_identity_lookup_sends_the_keys_as_one_parameter(
     engine: Engine, tmp_path: Path, statements: list[tuple[str, Any]]
 ) -> None:
     _ingest(engine, tmp_path, _record("web", range(MANY)))
@@ -141,9 +141,27 @@ def test_postgres_identity_lookup_sends_the_keys_as_one_array(
     # Before the insert (nothing known yet) and after it (the new ids): one statement each.
     assert len(lookups) == 2
     for sql, params in lookups:
-        assert "= ANY (" in sql
-        assert len(params) == 2  # the project id and the array
-    assert sorted(lookups[1][1]["keys"]) == sorted(_key(n) for n in range(MANY))
+        assert "= ANY (string_to_array(" in sql
+        assert len(params) == 3  # the project id, the keys, the separator
+    assert sorted(lookups[1][1]["keys"].split(",")) == sorted(_key(n) for n in range(MANY))
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_postgres_lookup_plans_for_its_keys_and_restores_the_plan_cache_mode(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    _ingest(engine, tmp_path, _record("web", range(10)))
+    project = db.scalar(select(Project.id))
+    assert project is not None
+    db.execute(text("SET plan_cache_mode = force_generic_plan"))
+    # Prepared and re-run: the answer stays right whatever plan PostgreSQL keeps.
+    for _ in range(8):
+        assert find_test_ids(db, project, [_key(n) for n in range(12)]).keys() == {
+            _key(n) for n in range(10)
+        }
+    mode = db.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one()
+    assert mode == "force_generic_plan"
+    db.rollback()
 
 
 def _reltuples(db: Session, table: str) -> float:

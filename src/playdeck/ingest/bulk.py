@@ -18,11 +18,12 @@ few times in a database's life, and costs one ``pg_class`` read per bulk insert 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, select, text
+from sqlalchemy import Connection, Table, Text, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -40,28 +41,48 @@ ANALYZE_MIN_ROWS = 1000
 def find_test_ids(session: Session, project_id: int, keys: Sequence[str]) -> dict[str, int]:
     """The ids of the project's test identities among ``keys`` (absent keys are left out).
 
-    PostgreSQL gets every key in one array parameter (``key = ANY(:keys)``): a list of
-    thousands of separate parameters is an expression the planner can neither hash nor estimate,
-    and on a table without statistics it chose a sequential scan comparing each row with every
-    parameter (7-21 s per 2,000 keys at 100,000 tests). SQLite has no arrays; it reads the keys
-    in batches of ``SQLITE_LOOKUP_BATCH`` with ``IN``, which it answers with index seeks.
+    PostgreSQL gets every key in one parameter, ``key = ANY(string_to_array(:keys, ','))``: a
+    list of thousands of separate parameters is an expression the planner can neither hash nor
+    estimate, and a plan cached while the table was empty (psycopg prepares a statement after
+    five runs) went on scanning every row against every parameter once it held 100,000 tests:
+    7-21 s per 2,000 keys. The keys travel as one comma-separated text, split by the server,
+    because they are hex digests (no comma to escape) and psycopg adapts a Python list element
+    by element (about 10 microseconds a key, a second per 100,000). SQLite has no arrays; it
+    reads the keys in batches of ``SQLITE_LOOKUP_BATCH`` with ``IN``, answered by index seeks.
     """
     found: dict[str, int] = {}
     if not keys:
         return found
     if session.get_bind().dialect.name == "postgresql":
-        batches: list[ColumnElement[bool]] = [
-            Test.key == any_(bindparam("keys", list(keys), type_=ARRAY(String)))
-        ]
-    else:
-        batches = [
-            Test.key.in_(keys[start : start + SQLITE_LOOKUP_BATCH])
-            for start in range(0, len(keys), SQLITE_LOOKUP_BATCH)
-        ]
-    for condition in batches:
+        listed = bindparam("keys", ",".join(keys), type_=Text)
+        condition = Test.key == any_(func.string_to_array(listed, ",", type_=ARRAY(Text)))
         query = select(Test.key, Test.id).where(Test.project_id == project_id, condition)
+        with _custom_plans(session):
+            return {key: test_id for key, test_id in session.execute(query)}
+    for start in range(0, len(keys), SQLITE_LOOKUP_BATCH):
+        chunk = keys[start : start + SQLITE_LOOKUP_BATCH]
+        query = select(Test.key, Test.id).where(Test.project_id == project_id, Test.key.in_(chunk))
         found.update({key: test_id for key, test_id in session.execute(query)})
     return found
+
+
+@contextmanager
+def _custom_plans(session: Session) -> Iterator[None]:
+    """PostgreSQL: plan the enclosed statements for their actual parameters.
+
+    After five runs a statement is prepared, and PostgreSQL may then keep one generic plan for
+    it; one made while the tests table was empty is a sequential scan, catastrophic once the
+    table is large (a timeout at 100,000 tests, measured). Only for the lookup: foreign-key
+    checks of the bulk inserts rely on their cached plans.
+    """
+    previous = session.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one()
+    session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+    try:
+        yield
+    finally:
+        session.execute(
+            text("SELECT set_config('plan_cache_mode', :previous, true)"), {"previous": previous}
+        )
 
 
 def analyze_if_grown(connection: Connection, table: Table, inserted: int) -> bool:

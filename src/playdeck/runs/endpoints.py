@@ -23,7 +23,7 @@ from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
 from playdeck.runs.history.endpoints import router as history_router
-from playdeck.runs.schemas import Run, RunDetail, RunPage, RunTestPage
+from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
 from playdeck.settings import Settings
 
 router = APIRouter()
@@ -56,7 +56,7 @@ def list_runs(
 ) -> RunPage:
     """Runs newest first (``started_at`` desc, ``id`` desc); without ``project``, the runs of
     every project the caller may read."""
-    rows, next_cursor = service.list_runs(
+    runs, next_cursor = service.list_runs(
         session,
         principal=principal,
         project_ref=project,
@@ -66,9 +66,9 @@ def list_runs(
         until=until,
         cursor=cursor,
         limit=limit,
+        base_url=_base_url(request, settings),
     )
-    base = _base_url(request, settings)
-    return RunPage(items=[Run.of(r, p, base) for r, p in rows], next_cursor=next_cursor)
+    return RunPage(items=runs, next_cursor=next_cursor)
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail)

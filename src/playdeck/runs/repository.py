@@ -1,15 +1,54 @@
-"""SQL for runs and the results of one run."""
+"""SQL for runs and the results of one run.
+
+The list queries select the columns their pages show, as rows: building ORM objects (identity
+map, instrumentation, every column converted) cost more than the queries themselves at 500 rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.base import UTCDateTime
+
+# A row of selected columns, read by attribute name.
+AnyRow = Row[*tuple[Any, ...]]
+
+# What a run summary shows (``schemas.run_fields``): every column but the metadata and created_at.
+RUN_SUMMARY = (
+    Run.id,
+    Run.project_id,
+    Run.name,
+    Run.status,
+    Run.started_at,
+    Run.duration_ms,
+    Run.total,
+    Run.passed,
+    Run.failed,
+    Run.flaky,
+    Run.skipped,
+    Run.timedout,
+    Run.interrupted,
+    Run.branch,
+    Run.commit_sha,
+    Run.commit_message,
+    Run.author,
+    Run.ci_provider,
+    Run.ci_build_number,
+    Run.ci_build_url,
+    Run.environment,
+    Run.tags,
+    Run.source_format,
+    Run.pinned,
+    Run.files_pruned_at,
+    Project.name.label("project_name"),
+    Project.slug.label("project_slug"),
+)
 
 
 def list_runs(
@@ -23,9 +62,10 @@ def list_runs(
     until: datetime | None,
     after: tuple[datetime, int] | None,
     limit: int,
-) -> list[tuple[Run, Project]]:
-    """Newest first by ``(started_at, id)``; one row more than ``limit`` tells a next page."""
-    query = select(Run, Project).join(Project, Project.id == Run.project_id)
+) -> list[AnyRow]:
+    """Run summaries (``RUN_SUMMARY``) newest first by ``(started_at, id)``; one row more than
+    ``limit`` tells a next page."""
+    query = select(*RUN_SUMMARY).join(Project, Project.id == Run.project_id)
     if project_id is not None:
         query = query.where(Run.project_id == project_id)
     if visible is not None:
@@ -45,7 +85,7 @@ def list_runs(
             tuple_(Run.started_at, Run.id) < tuple_(literal(at, UTCDateTime()), run_id)
         )
     query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit + 1)
-    return [(run, project) for run, project in session.execute(query).all()]
+    return list(session.execute(query).all())
 
 
 def get_run(session: Session, run_id: int) -> tuple[Run, Project] | None:
@@ -86,10 +126,31 @@ def list_results(
     pattern: str | None,
     after: tuple[int, int] | None,
     limit: int,
-) -> list[tuple[Result, Test]]:
-    """A run's results failures first, by ``(rank, id)`` (index ``ix_results_run_rank``)."""
+) -> list[AnyRow]:
+    """A run's results failures first, by ``(rank, id)`` (index ``ix_results_run_rank``), with
+    their tests' identity columns (``test_id``, ``file``, ``title``, ...)."""
     query = (
-        select(Result, Test).join(Test, Test.id == Result.test_id).where(Result.run_id == run_id)
+        select(
+            Result.id,
+            Result.rank,
+            Result.outcome,
+            Result.expected_status,
+            Result.duration_ms,
+            Result.retry_count,
+            Result.error_message,
+            Result.error_stack,
+            Result.location,
+            Result.tags,
+            Result.annotations,
+            Test.id.label("test_id"),
+            Test.file,
+            Test.title,
+            Test.title_path,
+            Test.full_title,
+            Test.browser_project,
+        )
+        .join(Test, Test.id == Result.test_id)
+        .where(Result.run_id == run_id)
     )
     if outcomes:
         query = query.where(Result.outcome.in_(outcomes))
@@ -104,30 +165,47 @@ def list_results(
         rank, result_id = after
         query = query.where(tuple_(Result.rank, Result.id) > tuple_(rank, result_id))
     query = query.order_by(Result.rank, Result.id).limit(limit + 1)
-    return [(result, test) for result, test in session.execute(query).all()]
+    return list(session.execute(query).all())
 
 
-def attempts_of(session: Session, result_ids: Sequence[int]) -> list[Attempt]:
+def attempts_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
+    """The attempts of the given results, in order, with the columns a page shows."""
     if not result_ids:
         return []
-    return list(
-        session.scalars(
-            select(Attempt)
-            .where(Attempt.result_id.in_(result_ids))
-            .order_by(Attempt.result_id, Attempt.retry, Attempt.id)
+    query = (
+        select(
+            Attempt.id,
+            Attempt.result_id,
+            Attempt.retry,
+            Attempt.status,
+            Attempt.duration_ms,
+            Attempt.started_at,
+            Attempt.error_message,
+            Attempt.error_stack,
+            Attempt.stdout,
+            Attempt.stderr,
+            Attempt.steps,
         )
+        .where(Attempt.result_id.in_(result_ids))
+        .order_by(Attempt.result_id, Attempt.retry, Attempt.id)
     )
+    return list(session.execute(query).all())
 
 
-def attachments_of(session: Session, result_ids: Sequence[int]) -> list[Attachment]:
+def attachments_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
     """Every attachment of the given results' attempts, in one query."""
     if not result_ids:
         return []
-    return list(
-        session.scalars(
-            select(Attachment)
-            .join(Attempt, Attempt.id == Attachment.attempt_id)
-            .where(Attempt.result_id.in_(result_ids))
-            .order_by(Attachment.attempt_id, Attachment.id)
+    query = (
+        select(
+            Attachment.id,
+            Attachment.attempt_id,
+            Attachment.name,
+            Attachment.content_type,
+            Attachment.size,
         )
+        .join(Attempt, Attempt.id == Attachment.attempt_id)
+        .where(Attempt.result_id.in_(result_ids))
+        .order_by(Attachment.attempt_id, Attachment.id)
     )
+    return list(session.execute(query).all())

@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from playdeck import models
+
+# The run attributes a summary reads (``run_fields``).
+RUN_COLUMNS = (
+    "id",
+    "name",
+    "status",
+    "started_at",
+    "duration_ms",
+    "total",
+    "passed",
+    "failed",
+    "flaky",
+    "skipped",
+    "timedout",
+    "interrupted",
+    "branch",
+    "commit_sha",
+    "commit_message",
+    "author",
+    "ci_provider",
+    "ci_build_number",
+    "ci_build_url",
+    "environment",
+    "tags",
+    "source_format",
+    "pinned",
+    "files_pruned_at",
+)
 
 
 def pass_rate(*, total: int, passed: int, flaky: int, skipped: int) -> float | None:
@@ -86,37 +114,55 @@ class Run(BaseModel):
 
     @classmethod
     def fields_of(cls, run: models.Run, project: models.Project, base_url: str) -> dict[str, Any]:
-        return {
-            "id": run.id,
-            "project": ProjectRef.of(project),
-            "name": run.name,
-            "status": run.status,
-            "started_at": run.started_at,
-            "duration_ms": run.duration_ms,
-            "counts": RunCounts.of(run),
-            "pass_rate": pass_rate(
-                total=run.total, passed=run.passed, flaky=run.flaky, skipped=run.skipped
-            ),
-            "branch": run.branch,
-            "commit": run.commit_sha,
-            "commit_message": run.commit_message,
-            "author": run.author,
-            "ci": CiInfo(
-                provider=run.ci_provider,
-                build_number=run.ci_build_number,
-                build_url=run.ci_build_url,
-            ),
-            "environment": run.environment,
-            "tags": list(run.tags),
-            "source_format": run.source_format,
-            "pinned": run.pinned,
-            "files_pruned_at": run.files_pruned_at,
-            "url": f"{base_url}/runs/{run.id}",
-        }
+        ref = {"id": project.id, "name": project.name, "slug": project.slug}
+        return run_fields({key: getattr(run, key) for key in RUN_COLUMNS}, ref, base_url)
 
     @classmethod
     def of(cls, run: models.Run, project: models.Project, base_url: str) -> Run:
         return cls(**cls.fields_of(run, project, base_url))
+
+
+def run_fields(run: Mapping[Any, Any], project: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The fields of a ``Run`` (nested ones as dicts) from a run's column values by attribute
+    name (``RUN_COLUMNS``): a row's ``_mapping`` of ``runs.repository.RUN_SUMMARY``.
+
+    Rows are read through their mapping: it is several times faster than attribute access.
+    """
+    return {
+        "id": run["id"],
+        "project": project,
+        "name": run["name"],
+        "status": run["status"],
+        "started_at": run["started_at"],
+        "duration_ms": run["duration_ms"],
+        "counts": {
+            "total": run["total"],
+            "passed": run["passed"],
+            "failed": run["failed"],
+            "flaky": run["flaky"],
+            "skipped": run["skipped"],
+            "timedout": run["timedout"],
+            "interrupted": run["interrupted"],
+        },
+        "pass_rate": pass_rate(
+            total=run["total"], passed=run["passed"], flaky=run["flaky"], skipped=run["skipped"]
+        ),
+        "branch": run["branch"],
+        "commit": run["commit_sha"],
+        "commit_message": run["commit_message"],
+        "author": run["author"],
+        "ci": {
+            "provider": run["ci_provider"],
+            "build_number": run["ci_build_number"],
+            "build_url": run["ci_build_url"],
+        },
+        "environment": run["environment"],
+        "tags": run["tags"],
+        "source_format": run["source_format"],
+        "pinned": run["pinned"],
+        "files_pruned_at": run["files_pruned_at"],
+        "url": f"{base_url}/runs/{run['id']}",
+    }
 
 
 class RunPage(BaseModel):
@@ -196,15 +242,16 @@ class Attachment(BaseModel):
     size: int
     url: str
 
-    @classmethod
-    def of(cls, attachment: models.Attachment) -> Attachment:
-        return cls(
-            id=attachment.id,
-            name=attachment.name,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            url=f"/api/attachments/{attachment.id}",
-        )
+
+def attachment_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """An ``Attachment``'s fields from an attachment row's mapping."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "content_type": row["content_type"],
+        "size": row["size"],
+        "url": f"/api/attachments/{row['id']}",
+    }
 
 
 class Attempt(BaseModel):
@@ -219,20 +266,21 @@ class Attempt(BaseModel):
     steps: list[dict[str, Any]]
     attachments: list[Attachment]
 
-    @classmethod
-    def of(cls, attempt: models.Attempt, attachments: Sequence[models.Attachment]) -> Attempt:
-        return cls(
-            retry=attempt.retry,
-            status=attempt.status,
-            duration_ms=attempt.duration_ms,
-            started_at=attempt.started_at,
-            error_message=attempt.error_message,
-            error_stack=attempt.error_stack,
-            stdout=attempt.stdout,
-            stderr=attempt.stderr,
-            steps=list(attempt.steps),
-            attachments=[Attachment.of(a) for a in attachments],
-        )
+
+def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    """An ``Attempt``'s fields from an attempt row's mapping and its attachments' fields."""
+    return {
+        "retry": row["retry"],
+        "status": row["status"],
+        "duration_ms": row["duration_ms"],
+        "started_at": row["started_at"],
+        "error_message": row["error_message"],
+        "error_stack": row["error_stack"],
+        "stdout": row["stdout"],
+        "stderr": row["stderr"],
+        "steps": row["steps"],
+        "attachments": attachments,
+    }
 
 
 class RunTest(BaseModel):
@@ -257,3 +305,34 @@ class RunTest(BaseModel):
 class RunTestPage(BaseModel):
     items: list[RunTest]
     next_cursor: str | None
+
+
+def run_test_fields(row: Mapping[Any, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ``RunTest``'s fields from a ``runs.repository.list_results`` row's mapping."""
+    return {
+        "id": row["id"],
+        "test": {
+            "id": row["test_id"],
+            "file": row["file"],
+            "title": row["title"],
+            "title_path": row["title_path"],
+            "full_title": row["full_title"],
+            "browser_project": row["browser_project"],
+        },
+        "outcome": row["outcome"],
+        "expected_status": row["expected_status"],
+        "duration_ms": row["duration_ms"],
+        "retry_count": row["retry_count"],
+        "error_message": row["error_message"],
+        "error_stack": row["error_stack"],
+        "location": row["location"],
+        "tags": row["tags"],
+        "annotations": row["annotations"],
+        "attempts": attempts,
+    }
+
+
+# One validation of a whole page of plain values: pydantic-core builds every nested model
+# (a Python-level constructor call per attempt and attachment cost more than the query).
+RUN_TESTS = TypeAdapter(list[RunTest])
+RUNS = TypeAdapter(list[Run])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
-from playdeck.models import Attachment, Project, Report, Run
+from playdeck.models import Project, Report, Run
 from playdeck.outcomes import Outcome, RunStatus
 from playdeck.projects.service import get_project
 from playdeck.runs import repository, schemas
@@ -35,7 +37,8 @@ def list_runs(
     until: datetime | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Run, Project]], str | None]:
+    base_url: str,
+) -> tuple[list[schemas.Run], str | None]:
     """Runs newest first; of one project, or of every project ``principal`` may read."""
     statuses = choices(status, RunStatus, name="status")
     since = as_utc(since) if since is not None else None
@@ -62,9 +65,15 @@ def list_runs(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1][0]
-        next_cursor = encode_time_id(last.started_at, last.id)
-    return rows, next_cursor
+        next_cursor = encode_time_id(rows[-1].started_at, rows[-1].id)
+    runs = schemas.RUNS.validate_python(
+        [schemas.run_fields(row._mapping, _project_ref(row._mapping), base_url) for row in rows]
+    )
+    return runs, next_cursor
+
+
+def _project_ref(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {"id": row["project_id"], "name": row["project_name"], "slug": row["project_slug"]}
 
 
 def get_run(
@@ -120,7 +129,7 @@ def list_run_tests(
     """A page of the run's results, failures first, each with attempts and attachments.
 
     Three queries whatever the page size: results with their tests, the attempts of the page,
-    the attachments of those attempts.
+    the attachments of those attempts; rows become plain values, validated once as a page.
     """
     outcomes = choices(outcome, Outcome, name="outcome")
     raw = decode_cursor(cursor, arity=2)
@@ -132,32 +141,18 @@ def list_run_tests(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1][0]
-        next_cursor = encode_cursor([last.rank, last.id])
+        next_cursor = encode_cursor([rows[-1].rank, rows[-1].id])
 
-    result_ids = [result.id for result, _test in rows]
-    files: defaultdict[int, list[Attachment]] = defaultdict(list)
+    result_ids = [row.id for row in rows]
+    files: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for attachment in repository.attachments_of(session, result_ids):
-        files[attachment.attempt_id].append(attachment)
-    attempts: defaultdict[int, list[schemas.Attempt]] = defaultdict(list)
+        files[attachment.attempt_id].append(schemas.attachment_fields(attachment._mapping))
+    attempts: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     for attempt in repository.attempts_of(session, result_ids):
-        attempts[attempt.result_id].append(schemas.Attempt.of(attempt, files[attempt.id]))
-
-    items = [
-        schemas.RunTest(
-            id=result.id,
-            test=schemas.TestRef.of(test),
-            outcome=result.outcome,
-            expected_status=result.expected_status,
-            duration_ms=result.duration_ms,
-            retry_count=result.retry_count,
-            error_message=result.error_message,
-            error_stack=result.error_stack,
-            location=result.location,
-            tags=list(result.tags),
-            annotations=list(result.annotations),
-            attempts=attempts[result.id],
+        attempts[attempt.result_id].append(
+            schemas.attempt_fields(attempt._mapping, files[attempt.id])
         )
-        for result, test in rows
-    ]
+    items = schemas.RUN_TESTS.validate_python(
+        [schemas.run_test_fields(row._mapping, attempts[row.id]) for row in rows]
+    )
     return items, next_cursor

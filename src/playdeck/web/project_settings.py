@@ -137,7 +137,7 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     policy = retention.get_policy(session, project=project)
-    rows, next_cursor = runs_service.list_runs(
+    runs, next_cursor = runs_service.list_runs(
         session,
         principal=principal,
         project_ref=str(project.id),
@@ -147,6 +147,7 @@ def _page(
         until=None,
         cursor=cursor,
         limit=RUNS_PER_PAGE,
+        base_url="",
     )
     granted = project_permissions(session, principal, project.id)
     form = form or RetentionForm.of(policy)
@@ -169,7 +170,7 @@ def _page(
         preview=retention.preview(session, project=project),
         usage=retention.disk_usage(session, project=project),
         pinned=retention.pinned_runs(session, project=project),
-        runs=[run for run, _project in rows],
+        runs=runs,
         next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
         first_url=with_query(request, cursor=None) if cursor else None,
         may_delete_project=Permission.PROJECT_DELETE in granted,

@@ -24,7 +24,6 @@ from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.analytics.schemas import TrendPoint
-from playdeck.runs.schemas import Run
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.errors import Page
@@ -208,7 +207,7 @@ def show_project(
     filters = RunFilters(
         branch=text(branch), status=text(status), since=text(since), until=text(until)
     )
-    rows, next_cursor = runs_service.list_runs(
+    runs, next_cursor = runs_service.list_runs(
         session,
         principal=principal,
         project_ref=str(project.id),
@@ -218,8 +217,8 @@ def show_project(
         until=day_after(day(filters.until, name="To")),
         cursor=cursor,
         limit=RUNS_PER_PAGE,
+        base_url="",
     )
-    runs = [Run.of(run, p, "") for run, p in rows]
     trend = analytics_service.trends(
         session, project=project, runs=TREND_RUNS, branch=filters.branch
     )
