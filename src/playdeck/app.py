@@ -15,7 +15,7 @@ from playdeck.auth.bootstrap import ensure_initial_admin
 from playdeck.auth.endpoints import legacy_router as auth_legacy_router
 from playdeck.auth.endpoints import router as auth_router
 from playdeck.auth.rate_limit import RateLimits
-from playdeck.db import make_engine, make_sessionmaker, writer
+from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.kit.limits import BodySizeLimitMiddleware
@@ -25,6 +25,7 @@ from playdeck.projects.endpoints import router as projects_router
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
+from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
 from playdeck.users.endpoints import router as users_admin_router
 from playdeck.users.endpoints import seed_router as users_seed_router
@@ -33,15 +34,35 @@ from playdeck.web.router import install_web
 logger = logging.getLogger("playdeck")
 
 
+def warn_about_shared_state(settings: Settings) -> None:
+    """A PostgreSQL database is how Playdeck runs as several instances; without Redis each
+    instance would count rate limits and unknown-name lockouts on its own."""
+    if settings.redis_url is None and not settings.effective_database_url.startswith("sqlite"):
+        logger.warning(
+            "PLAYDECK_REDIS_URL is not set: with several instances on this database, each "
+            "counts rate limits and lockouts of unknown names on its own (limits multiply by "
+            "the number of instances). Set PLAYDECK_REDIS_URL to share them."
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
+
+    store = FilesystemBlobStore(settings.files_dir, grace_seconds=settings.storage_grace_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warn_about_shared_state(settings)
         ensure_initial_admin(app.state.sessionmaker, settings)
+        sweeper = None
+        if settings.storage_sweep_seconds:
+            sweeper = PeriodicSweep(engine, store, interval_seconds=settings.storage_sweep_seconds)
+            sweeper.start()
         yield
+        if sweeper is not None:
+            sweeper.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -54,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.write_engine = writer(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.blob_store = FilesystemBlobStore(settings.files_dir)
+    app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
 
     install_error_handlers(app)

@@ -11,9 +11,10 @@ from playdeck.app import create_app
 from playdeck.cli.audit import audit
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.keys import keys_app
+from playdeck.cli.storage import storage_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
-from playdeck.db import make_engine
+from playdeck.db import make_engine, timeouts_of
 from playdeck.migrations import upgrade
 from playdeck.settings import Settings
 
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.command("upload")(upload)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(storage_app, name="storage")
 app.command("audit")(audit)
 
 err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
@@ -49,7 +51,7 @@ def load_settings() -> Settings:
 
 def migrate(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     try:
         upgrade(engine)
     finally:

@@ -11,7 +11,7 @@ from starlette.formparsers import MultiPartException
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
-from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
 from playdeck.ingest import use_cases
 from playdeck.ingest.schemas import IngestResponse
@@ -40,10 +40,10 @@ def _created(request: Request, settings: Settings, result: IngestResult) -> Orjs
 @router.post("/submit", status_code=201, response_model=IngestResponse)
 async def submit_test_run(
     request: Request,
-    session: SessionDep,
     store: BlobStoreDep,
     settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the seed-004 reporter's format, or a Playwright JSON report
@@ -64,10 +64,10 @@ async def submit_test_run(
 @router.post("/upload", status_code=201, response_model=IngestResponse)
 async def upload_test_run(
     request: Request,
-    session: SessionDep,
     store: BlobStoreDep,
     settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,

@@ -1,8 +1,9 @@
-"""Persisting a parsed run: one transaction, bulk inserts, files stored content-addressed.
+"""Persisting a parsed run: files stored content-addressed first, then one short transaction
+with bulk inserts.
 
 The caller's unit of work commits. If anything fails before that, the transaction rolls back and
-every file this ingest wrote that no committed row references is deleted, so a failed ingest
-leaves no run, no tests and no files behind.
+the files this ingest created are discarded, so a failed ingest leaves no run, no tests and no
+files behind (see ``storage.gc`` for why that is safe beside concurrent ingests).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
-from playdeck.errors import InvalidInput
+from playdeck.db import end_reads
+from playdeck.errors import InvalidInput, NotFound
 from playdeck.ingest.bulk import BulkWriter
 from playdeck.ingest.records import (
     AttachmentRecord,
@@ -35,9 +37,10 @@ from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.models.result import OUTCOME_RANK
+from playdeck.projects.repository import get_by_name
 from playdeck.projects.service import get_or_create_by_name
-from playdeck.storage.base import BlobStore, BlobTooLarge
-from playdeck.storage.gc import cleanup_after_rollback
+from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
+from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
 MAX_ERROR_CHARS = 32 * 1024
 # Rows per executemany batch: large enough to amortise round trips, small enough for
@@ -197,42 +200,64 @@ def _content_type(attachment: AttachmentRecord) -> str:
     return guessed or "application/octet-stream"
 
 
-class _Files:
-    """Stores blobs and remembers the ones this ingest created, for cleanup on rollback."""
+@dataclass(slots=True)
+class StagedFiles:
+    """The files of a run, stored before its transaction begins.
 
-    def __init__(self, store: BlobStore, source: FileSource, max_bytes: int) -> None:
-        self.store = store
-        self.source = source
-        self.max_bytes = max_bytes
-        self.created: set[str] = set()
-        self.missing = 0
+    ``attachments`` follows the record's order (tests, attempts, attachments); ``None`` for an
+    attachment without a body or a file. ``blobs`` is everything stored or claimed, for
+    ``storage.gc.discard`` if the run is not committed.
+    """
 
-    def put_bytes(self, data: bytes) -> tuple[str, int]:
-        blob = self.store.put_bytes(data)
-        if blob.created:
-            self.created.add(blob.sha256)
-        return blob.sha256, blob.size
+    blobs: list[StoredBlob] = field(default_factory=list)
+    attachments: list[tuple[str, int] | None] = field(default_factory=list)
+    reports: list[list[tuple[str, int]]] = field(default_factory=list)
+    missing: int = 0
 
-    def put_attachment(self, attachment: AttachmentRecord) -> tuple[str, int] | None:
-        if attachment.body is not None:
-            return self.put_bytes(attachment.body)
-        if attachment.path is None:
-            return None
-        handle = self.source.open(attachment.path)
-        if handle is None:
-            self.missing += 1
-            return None
-        with handle:
-            try:
-                blob = self.store.put_stream(handle, max_bytes=self.max_bytes)
-            except BlobTooLarge as exc:
-                raise InvalidInput(
-                    f"Attachment {attachment.name!r} is larger than the upload limit",
-                    code="attachment_too_large",
-                ) from exc
-        if blob.created:
-            self.created.add(blob.sha256)
-        return blob.sha256, blob.size
+
+def _put(store: BlobStore, staged: StagedFiles, blob: StoredBlob) -> tuple[str, int]:
+    staged.blobs.append(blob)
+    return blob.sha256, blob.size
+
+
+def _stage_attachment(
+    store: BlobStore,
+    staged: StagedFiles,
+    attachment: AttachmentRecord,
+    source: FileSource,
+    max_bytes: int,
+) -> tuple[str, int] | None:
+    if attachment.body is not None:
+        return _put(store, staged, store.put_bytes(attachment.body))
+    if attachment.path is None:
+        return None
+    handle = source.open(attachment.path)
+    if handle is None:
+        staged.missing += 1
+        return None
+    with handle:
+        try:
+            blob = store.put_stream(handle, max_bytes=max_bytes)
+        except BlobTooLarge as exc:
+            raise InvalidInput(
+                f"Attachment {attachment.name!r} is larger than the upload limit",
+                code="attachment_too_large",
+            ) from exc
+    return _put(store, staged, blob)
+
+
+def stage_files(
+    store: BlobStore, record: RunRecord, *, source: FileSource, max_bytes: int, into: StagedFiles
+) -> None:
+    """Store every attachment and report file of ``record`` (no database involved)."""
+    for test in record.tests:
+        for attempt in test.attempts:
+            for attachment in attempt.attachments:
+                into.attachments.append(
+                    _stage_attachment(store, into, attachment, source, max_bytes)
+                )
+    for report in record.reports:
+        into.reports.append([_put(store, into, store.put_bytes(f.body)) for f in report.files])
 
 
 def _cut(value: str | None, limit: int) -> str | None:
@@ -269,6 +294,17 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[st
     }
 
 
+def _check_may_write(
+    session: Session, principal: Principal, project_name: str, *, auto_create: bool
+) -> None:
+    """Refuse early (before any file is stored) a caller the write step would refuse."""
+    project = get_by_name(session, project_name)
+    if project is not None:
+        require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    elif not auto_create:
+        raise NotFound("Project not found")
+
+
 def ingest_run(
     session: Session,
     *,
@@ -279,20 +315,48 @@ def ingest_run(
     max_file_bytes: int,
     source: FileSource | None = None,
 ) -> IngestResult:
-    """Store ``record`` as a new run of its project (created by name when allowed)."""
+    """Store ``record`` as a new run of its project (created by name when allowed).
+
+    Three steps, so that no transaction (SQLite's write lock) and no pooled connection is held
+    while files are written: check that the caller may write there (reads, then the
+    connection goes back to the pool); store the files (no database); insert the rows in one
+    short write transaction, which the caller's unit of work commits. If it does not commit,
+    the files this ingest created are discarded (``storage.gc.discard``).
+    """
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
+    _check_may_write(session, principal, record.project_name, auto_create=auto_create_project)
+    end_reads(session)
+
+    staged = StagedFiles()
+    try:
+        stage_files(
+            store, record, source=source or NoFiles(), max_bytes=max_file_bytes, into=staged
+        )
+    except BaseException:
+        discard(engine_of(session), store, staged.blobs)
+        raise
+    cleanup_after_rollback(session, store, staged.blobs)
+    return _insert_run(session, principal, record, staged, auto_create=auto_create_project)
+
+
+def _insert_run(
+    session: Session,
+    principal: Principal,
+    record: RunRecord,
+    staged: StagedFiles,
+    *,
+    auto_create: bool,
+) -> IngestResult:
+    assert record.project_name is not None
     project: Project = get_or_create_by_name(
         session,
         name=record.project_name,
         description=record.project_description,
-        auto_create=auto_create_project,
+        auto_create=auto_create,
         principal=principal,
     )
     require_project(session, principal, Permission.RUNS_WRITE, project.id)
-
-    files = _Files(store, source or NoFiles(), max_file_bytes)
-    cleanup_after_rollback(session, store, files.created)
 
     now = utcnow()
     outcomes = [t.outcome for t in record.tests]
@@ -333,6 +397,8 @@ def ingest_run(
 
     attempt_count = sum(len(t.attempts) for t in record.tests)
     attempt_ids = iter(bulk.reserve_ids(_ATTEMPTS, attempt_count))
+    stored_files = iter(staged.attachments)
+    created_at = bulk.adapt_datetime(now)
     attempt_rows: list[tuple[Any, ...]] = []
     attachment_rows: list[tuple[Any, ...]] = []
     for t, result_id in zip(record.tests, result_ids, strict=True):
@@ -355,7 +421,7 @@ def ingest_run(
                 )
             )
             for attachment in a.attachments:
-                stored = files.put_attachment(attachment)
+                stored = next(stored_files)
                 if stored is not None:
                     sha, size = stored
                     attachment_rows.append(
@@ -366,22 +432,24 @@ def ingest_run(
                             _content_type(attachment),
                             size,
                             sha,
-                            bulk.adapt_datetime(now),
+                            created_at,
                         )
                     )
     bulk.insert(_ATTEMPTS, _ATTEMPT_COLUMNS, attempt_rows)
     bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, attachment_rows)
 
-    for report in record.reports:
-        _store_report(session, files, run.id, report)
+    for report, stored_report in zip(record.reports, staged.reports, strict=True):
+        _store_report(session, run.id, report, stored_report)
 
-    if files.missing:
-        run.meta = {**run.meta, "missing_attachments": files.missing}
+    if staged.missing:
+        run.meta = {**run.meta, "missing_attachments": staged.missing}
     session.flush()
     return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
 
 
-def _store_report(session: Session, files: _Files, run_id: int, report: ReportRecord) -> None:
+def _store_report(
+    session: Session, run_id: int, report: ReportRecord, stored: list[tuple[str, int]]
+) -> None:
     existing = session.scalar(
         select(Report).where(Report.run_id == run_id, Report.type == report.type)
     )
@@ -391,8 +459,7 @@ def _store_report(session: Session, files: _Files, run_id: int, report: ReportRe
     session.add(row)
     session.flush()
     file_rows = []
-    for f in report.files:
-        sha, size = files.put_bytes(f.body)
+    for f, (sha, size) in zip(report.files, stored, strict=True):
         guessed, _ = mimetypes.guess_type(f.path)
         file_rows.append(
             {
