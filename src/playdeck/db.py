@@ -153,35 +153,46 @@ def end_reads(session: Session) -> None:
     session.commit()
 
 
-def after_commit(session: Session, callback: Callable[[], object]) -> None:
-    """Run ``callback`` once the session's transaction commits (files follow the database).
+def _when_released(session: Session, outcome: str, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once, when the session's transaction has ended with ``outcome`` and its
+    connection is back in the pool.
 
-    SQLAlchemy fires ``after_commit`` for a released SAVEPOINT (``begin_nested``) too; that is
-    not the end of the transaction, so it is skipped: the callback may need locks the
-    transaction still holds (SQLite's write lock).
+    Not from SQLAlchemy's ``after_commit`` itself: the connection is still checked out there,
+    and a callback that opens its own session (a last-seen timestamp, a file cleanup) would
+    hold two pooled connections per request: enough concurrent requests then wait on each
+    other until the pool times out. A SAVEPOINT (``begin_nested``) ending is not the
+    transaction ending.
     """
+    committed = False
     fired = False
 
-    def listener(ended: Session) -> None:
-        nonlocal fired
-        if fired or ended.in_nested_transaction():
-            return
-        fired = True
-        callback()
+    def on_commit(ended: Session) -> None:
+        nonlocal committed
+        if not ended.in_nested_transaction():
+            committed = True
 
-    event.listen(session, "after_commit", listener)
+    def on_end(_session: Session, transaction: SessionTransaction) -> None:
+        # A top-level transaction that ends without a commit was rolled back (or closed,
+        # which is the same for what it wrote).
+        nonlocal committed, fired
+        if fired or transaction.parent is not None:
+            return
+        ended = "commit" if committed else "rollback"
+        committed = False
+        if ended == outcome:
+            fired = True
+            callback()
+
+    event.listen(session, "after_commit", on_commit)
+    event.listen(session, "after_transaction_end", on_end)
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the session's transaction commits (files follow the database)."""
+    _when_released(session, "commit", callback)
 
 
 def after_rollback(session: Session, callback: Callable[[], object]) -> None:
     """Run ``callback`` if the session's transaction rolls back (a SAVEPOINT's rollback is not
     the transaction's)."""
-    fired = False
-
-    def listener(_session: Session, previous: SessionTransaction) -> None:
-        nonlocal fired
-        if fired or previous.nested:
-            return
-        fired = True
-        callback()
-
-    event.listen(session, "after_soft_rollback", listener)
+    _when_released(session, "rollback", callback)
