@@ -19,11 +19,14 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from playdeck.errors import AppError, Locked, TooManyRequests
+from playdeck.kit.bulkhead import Bulkhead, DependencyUnavailable
 from playdeck.settings import Settings
 
 # How long failures against an unknown name are remembered before they start over.
 UNKNOWN_ACCOUNT_COUNTER_SECONDS = 24 * 60 * 60
 KEY_PREFIX = "playdeck"
+# After a Redis failure, how long every check answers 503 at once before trying Redis again.
+REDIS_COOLDOWN_SECONDS = 2.0
 
 
 def account_key(identifier: str) -> str:
@@ -48,7 +51,13 @@ class Rules:
 class RateLimits:
     def __init__(self, storage: Storage, settings: Settings) -> None:
         self.storage = storage
+        self.shared = settings.redis_url is not None  # counters in Redis, not in-process
         self.limiter = MovingWindowRateLimiter(storage)
+        self.bulkhead = Bulkhead(
+            max_waiting=settings.redis_max_waiting,
+            cooldown_seconds=REDIS_COOLDOWN_SECONDS,
+            failures=(StorageError,),
+        )
         self.rules = Rules(
             login_ip=parse(settings.login_rate_limit),
             login_account=parse(settings.login_account_rate_limit),
@@ -65,6 +74,9 @@ class RateLimits:
         options: dict[str, float | str | bool] = {"wrap_exceptions": True}
         if settings.redis_url:
             options["key_prefix"] = KEY_PREFIX
+            # redis-py waits forever by default: a frozen Redis would hold every login.
+            options["socket_timeout"] = settings.redis_socket_timeout_seconds
+            options["socket_connect_timeout"] = settings.redis_connect_timeout_seconds
         storage = storage_from_string(uri, **options)
         if not isinstance(storage, Storage):  # an async+ scheme: not usable from sync handlers
             raise ValueError(f"unsupported rate-limit storage {uri!r}")
@@ -72,10 +84,11 @@ class RateLimits:
 
     def _hit(self, rule: RateLimitItem, *identifiers: str) -> None:
         try:
-            if self.limiter.hit(rule, KEY_PREFIX, *identifiers):
-                return
-            reset = self.limiter.get_window_stats(rule, KEY_PREFIX, *identifiers).reset_time
-        except StorageError as exc:
+            with self.bulkhead.call():
+                if self.limiter.hit(rule, KEY_PREFIX, *identifiers):
+                    return
+                reset = self.limiter.get_window_stats(rule, KEY_PREFIX, *identifiers).reset_time
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         raise TooManyRequests(
             "Too many attempts; try again later",
@@ -103,9 +116,10 @@ class RateLimits:
         """Epoch second the lock on an unknown name ends, or ``None`` when not locked."""
         key = f"{KEY_PREFIX}/lock/{account_key(identifier)}"
         try:
-            if self.storage.get(key) > 0:
-                return self.storage.get_expiry(key)
-        except StorageError as exc:
+            with self.bulkhead.call():
+                if self.storage.get(key) > 0:
+                    return self.storage.get_expiry(key)
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         return None
 
@@ -114,19 +128,23 @@ class RateLimits:
         name = account_key(identifier)
         counter = f"{KEY_PREFIX}/failures/{name}"
         try:
-            failures = self.storage.incr(counter, UNKNOWN_ACCOUNT_COUNTER_SECONDS)
-            if failures < self.lockout_attempts:
-                return False
-            self.storage.clear(counter)
-            self.storage.incr(f"{KEY_PREFIX}/lock/{name}", self.lockout_seconds)
-        except StorageError as exc:
+            with self.bulkhead.call():
+                failures = self.storage.incr(counter, UNKNOWN_ACCOUNT_COUNTER_SECONDS)
+                if failures < self.lockout_attempts:
+                    return False
+                self.storage.clear(counter)
+                self.storage.incr(f"{KEY_PREFIX}/lock/{name}", self.lockout_seconds)
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         return True
 
 
 def _unavailable() -> AppError:
     return AppError(
-        "Rate limiting is unavailable; try again later", status=503, code="rate_limit_unavailable"
+        "Rate limiting is unavailable; try again later",
+        status=503,
+        code="rate_limit_unavailable",
+        headers={"Retry-After": str(int(REDIS_COOLDOWN_SECONDS) + 1)},
     )
 
 

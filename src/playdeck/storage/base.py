@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 
@@ -33,6 +34,7 @@ class StoredFile:
 class BlobStore(Protocol):
     # How long a claimed blob is safe from deletion (see ``reclaim`` and ``storage.gc``).
     grace_seconds: float
+    root: Path
 
     def put_bytes(self, data: bytes) -> StoredBlob: ...
 

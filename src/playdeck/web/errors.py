@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from playdeck.errors import AppError
+from playdeck.errors import OUTAGE_EXCEPTIONS, AppError, outage_error
 from playdeck.web.headers import add_page_headers
 from playdeck.web.rendering import render
 
@@ -42,6 +42,8 @@ TITLES = {
     423: "Account locked",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+    507: "Storage full",
 }
 
 
@@ -115,6 +117,9 @@ def _negotiating(json_handler: Handler) -> Handler:
         if not prefers_html(request):
             answer = json_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
+        outage = None if isinstance(exc, AppError) else outage_error(exc)
+        if outage is not None:
+            exc = outage
         if isinstance(exc, (AppError, RequestValidationError, StarletteHTTPException)):
             status = _status_of(exc)
             response = error_page(request, status, _page_detail(exc, status))
@@ -132,6 +137,12 @@ def _negotiating(json_handler: Handler) -> Handler:
 
 def install_html_errors(app: FastAPI) -> None:
     """Wrap the problem+json handlers already on ``app`` (install those first)."""
-    for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
+    for exc_class in (
+        AppError,
+        RequestValidationError,
+        StarletteHTTPException,
+        *OUTAGE_EXCEPTIONS,
+        Exception,
+    ):
         json_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _negotiating(json_handler))
