@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException
 
@@ -14,6 +14,7 @@ from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
 from playdeck.ingest import use_cases
+from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
 from playdeck.settings import Settings
@@ -29,12 +30,23 @@ ProjectNameQuery = Annotated[
 ]
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Any unique string (a UUID): a retry with the same key and content answers "
+        "the run stored the first time instead of storing it again.",
+    ),
+]
+
+
 def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     body = IngestResponse(
         test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
     )
-    return OrjsonResponse(body.model_dump(by_alias=True), status_code=201)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return OrjsonResponse(body.model_dump(by_alias=True), status_code=201, headers=headers)
 
 
 @router.post("/submit", status_code=201, response_model=IngestResponse)
@@ -45,6 +57,7 @@ async def submit_test_run(
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the seed-004 reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
@@ -57,6 +70,7 @@ async def submit_test_run(
         principal=principal,
         body=body,
         project_name=project_name,
+        idempotency_key=idempotency_key,
     )
     return _created(request, settings, result)
 
@@ -69,6 +83,7 @@ async def upload_test_run(
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the seed-004 reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
@@ -92,6 +107,7 @@ async def upload_test_run(
             principal=principal,
             form=form,
             project_name=project_name,
+            idempotency_key=idempotency_key,
         )
     finally:
         await form.close()

@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
-from playdeck.db import end_reads
+from playdeck.db import after_commit, end_reads
 from playdeck.errors import InvalidInput, NotFound
+from playdeck.ingest import idempotency as idempotency_rows
 from playdeck.ingest.bulk import BulkWriter
+from playdeck.ingest.idempotency import IdempotencyKey, Replay
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportRecord,
@@ -101,6 +103,11 @@ class IngestResult:
     run_id: int
     project_id: int
     project_slug: str
+    replayed: bool = False  # an earlier request with the same Idempotency-Key stored the run
+
+    @classmethod
+    def replay(cls, found: Replay) -> IngestResult:
+        return cls(found.run_id, found.project_id, found.project_slug, replayed=True)
 
 
 @dataclass(slots=True)
@@ -314,8 +321,10 @@ def ingest_run(
     auto_create_project: bool,
     max_file_bytes: int,
     source: FileSource | None = None,
+    idempotency: IdempotencyKey | None = None,
 ) -> IngestResult:
-    """Store ``record`` as a new run of its project (created by name when allowed).
+    """Store ``record`` as a new run of its project (created by name when allowed); with an
+    ``idempotency`` key already used, answer the run stored then (see ``ingest.idempotency``).
 
     Three steps, so that no transaction (SQLite's write lock) and no pooled connection is held
     while files are written: check that the caller may write there (reads, then the
@@ -326,6 +335,8 @@ def ingest_run(
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
     _check_may_write(session, principal, record.project_name, auto_create=auto_create_project)
+    if idempotency is not None and (found := idempotency_rows.find(session, idempotency)):
+        return IngestResult.replay(found)
     end_reads(session)
 
     staged = StagedFiles()
@@ -337,7 +348,20 @@ def ingest_run(
         discard(engine_of(session), store, staged.blobs)
         raise
     cleanup_after_rollback(session, store, staged.blobs)
-    return _insert_run(session, principal, record, staged, auto_create=auto_create_project)
+    request_row = None
+    if idempotency is not None:
+        request_row, found = idempotency_rows.claim(session, idempotency)
+        if found is not None:
+            # A concurrent request with the key stored the run; what this one stored is
+            # discarded (kept where the stored run uses it).
+            engine = engine_of(session)
+            after_commit(session, lambda: discard(engine, store, staged.blobs))
+            return IngestResult.replay(found)
+    result = _insert_run(session, principal, record, staged, auto_create=auto_create_project)
+    if request_row is not None:
+        request_row.run_id = result.run_id
+        session.flush()
+    return result
 
 
 def _insert_run(

@@ -15,6 +15,12 @@ from starlette.datastructures import FormData, UploadFile
 from playdeck.auth.principal import Principal
 from playdeck.authz.service import may_auto_create_project
 from playdeck.errors import BadRequest, InvalidInput
+from playdeck.ingest.idempotency import (
+    Fingerprint,
+    IdempotencyKey,
+    body_fingerprint,
+    key_of,
+)
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
 from playdeck.ingest.parsers.detect import detect_format
@@ -100,8 +106,10 @@ def submit_json(
     principal: Principal,
     body: bytes,
     project_name: str | None,
+    idempotency_key: str | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/submit``: the seed-004 reporter's JSON or a Playwright JSON report."""
+    key = key_of(principal, idempotency_key, body_fingerprint(body))
     with gc_paused():
         return _submit_json(
             session,
@@ -110,6 +118,7 @@ def submit_json(
             principal=principal,
             body=body,
             project_name=project_name,
+            idempotency=key,
         )
 
 
@@ -121,6 +130,7 @@ def _submit_json(
     principal: Principal,
     body: bytes,
     project_name: str | None,
+    idempotency: IdempotencyKey | None,
 ) -> IngestResult:
     data = _loads(body, "Request body")
     if not isinstance(data, dict):
@@ -141,6 +151,7 @@ def _submit_json(
         record=record,
         auto_create_project=may_auto_create_project(principal, settings),
         max_file_bytes=settings.max_upload_bytes,
+        idempotency=idempotency,
     )
 
 
@@ -303,8 +314,12 @@ def upload_form(
     principal: Principal,
     form: FormData,
     project_name: str | None,
+    idempotency_key: str | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/upload``: the seed-004 reporter's parts or generic report files."""
+    key = None
+    if idempotency_key is not None:
+        key = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))
     with gc_paused():
         return _upload_form(
             session,
@@ -313,7 +328,19 @@ def upload_form(
             principal=principal,
             form=form,
             project_name=project_name,
+            idempotency=key,
         )
+
+
+def _form_fingerprint(form: FormData, project_name: str | None) -> str:
+    fingerprint = Fingerprint()
+    fingerprint.field("?projectName", project_name or "")
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            fingerprint.field(name, value)
+        else:
+            fingerprint.file(name, value.filename, value.file)
+    return fingerprint.hexdigest()
 
 
 def _upload_form(
@@ -324,6 +351,7 @@ def _upload_form(
     principal: Principal,
     form: FormData,
     project_name: str | None,
+    idempotency: IdempotencyKey | None,
 ) -> IngestResult:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
@@ -364,6 +392,7 @@ def _upload_form(
             auto_create_project=may_auto_create_project(principal, settings),
             max_file_bytes=settings.max_upload_bytes,
             source=source,
+            idempotency=idempotency,
         )
 
 
