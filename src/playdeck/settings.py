@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     max_archive_entries: int = Field(
         default=20_000, ge=1, description="Most entries accepted in one uploaded archive."
     )
+    max_concurrent_ingests: int = Field(
+        default=1,
+        ge=1,
+        description="Ingests parsed and stored at once per process; more wait their turn.",
+    )
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException
 
 from playdeck.auth.principal import Principal
@@ -40,6 +41,17 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+def _ingest_slots(request: Request) -> CapacityLimiter:
+    """At most ``PLAYDECK_MAX_CONCURRENT_INGESTS`` ingests parse and store at once; the others
+    wait here holding no thread and no connection. Parsing is CPU-bound Python: more at once
+    would not finish sooner, and would starve sign-ins and pages of the interpreter."""
+    state = request.app.state
+    if getattr(state, "ingest_slots", None) is None:
+        state.ingest_slots = CapacityLimiter(state.settings.max_concurrent_ingests)
+    slots: CapacityLimiter = state.ingest_slots
+    return slots
+
+
 def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     body = IngestResponse(
@@ -62,7 +74,7 @@ async def submit_test_run(
     """Submit a run as JSON: the seed-004 reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
     body = await request.body()
-    result = await run_in_threadpool(
+    ingest = partial(
         use_cases.submit_json,
         session,
         store=store,
@@ -72,6 +84,7 @@ async def submit_test_run(
         project_name=project_name,
         idempotency_key=idempotency_key,
     )
+    result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
     return _created(request, settings, result)
 
 
@@ -99,7 +112,7 @@ async def upload_test_run(
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:
-        result = await run_in_threadpool(
+        ingest = partial(
             use_cases.upload_form,
             session,
             store=store,
@@ -109,6 +122,7 @@ async def upload_test_run(
             project_name=project_name,
             idempotency_key=idempotency_key,
         )
+        result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
     finally:
         await form.close()
     return _created(request, settings, result)
