@@ -17,6 +17,7 @@ from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.gc import discard, reclaim_unreferenced, sweep
+from playdeck.storage.sweeper import PeriodicSweep
 
 HOUR = 3600
 
@@ -174,3 +175,17 @@ def test_sweep_keeps_young_files(engine: Engine, store: FilesystemBlobStore) -> 
     report = sweep(engine, store, grace_seconds=HOUR, apply=True)
     assert (report.orphans, report.leftovers, report.removed) == (0, 0, 0)
     assert store.exists(young.sha256)
+
+
+def test_the_periodic_sweep_removes_orphans_on_its_own(engine: Engine, tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path / "swept", grace_seconds=0)
+    orphan = store.put_bytes(b"left behind by a killed ingest")
+    sweeper = PeriodicSweep(engine, store, interval_seconds=0.05)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.exists(orphan.sha256):
+            assert time.monotonic() < deadline, "the sweep never ran"
+            time.sleep(0.02)
+    finally:
+        sweeper.stop()

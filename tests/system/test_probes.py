@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from playdeck.settings import Settings
@@ -98,3 +100,17 @@ def test_oversized_chunked_body_is_refused(
         "/api/test-runs/submit", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_postgresql_without_redis_is_warned_about_at_start_up(
+    make_settings: Callable[..., Settings],
+    make_client: Callable[[Settings], TestClient],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="playdeck"):
+        make_client(make_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    assert any("PLAYDECK_REDIS_URL is not set" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="playdeck"):
+        make_client(make_settings())  # SQLite: one host, nothing to share
+    assert not any("PLAYDECK_REDIS_URL" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -26,7 +26,9 @@ class Bulkhead:
         max_waiting: int,
         cooldown_seconds: float,
         failures: tuple[type[BaseException], ...],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
         self._slots = threading.BoundedSemaphore(max_waiting)
         self._cooldown = cooldown_seconds
         self._failures = failures
@@ -35,7 +37,7 @@ class Bulkhead:
     @property
     def is_open(self) -> bool:
         """Failing fast after a recent failure."""
-        return time.monotonic() < self._open_until
+        return self._clock() < self._open_until
 
     @contextmanager
     def call(self) -> Iterator[None]:
@@ -44,7 +46,7 @@ class Bulkhead:
         try:
             yield
         except self._failures:
-            self._open_until = time.monotonic() + self._cooldown
+            self._open_until = self._clock() + self._cooldown
             raise
         finally:
             self._slots.release()
