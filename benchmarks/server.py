@@ -1,4 +1,5 @@
-"""What both benchmarks need: a throwaway PostgreSQL database and a real `playdeck serve`."""
+"""What the benchmarks share: a throwaway PostgreSQL database, a real `playdeck serve` whose
+CPU time and peak memory can be read (Linux ``/proc``), the machine's description and load."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,7 @@ from sqlalchemy import make_url, text
 from playdeck.db import make_engine
 
 STARTUP_SECONDS = 60
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -45,12 +48,42 @@ def postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running ``playdeck serve``: its base URL and process, for CPU and memory readings."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            # Fields after the command name (which may hold spaces) start at index 2.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+    def _status_kib(self, field: str) -> int:
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"{field} not in /proc/{self.pid}/status")
+
+    def rss_mib(self) -> float:
+        return self._status_kib("VmRSS") / 1024
+
+    def peak_rss_mib(self) -> float:
+        """The process's peak resident memory since it started (``VmHWM``)."""
+        return self._status_kib("VmHWM") / 1024
+
+
 @contextlib.contextmanager
 def playdeck_server(
-    database_url: str, data_dir: Path, *, env: dict[str, str] | None = None
-) -> Iterator[str]:
-    """``playdeck serve`` (migrations, then uvicorn) in a subprocess; yields its base URL."""
-    port = free_port()
+    database_url: str, data_dir: Path, *, env: dict[str, str] | None = None, port: int = 0
+) -> Iterator[Server]:
+    """``playdeck serve`` (migrations, then uvicorn, one process) in a subprocess on ``port``
+    (0: a free one)."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "PLAYDECK_DATABASE_URL": database_url,
@@ -82,7 +115,7 @@ def playdeck_server(
             if time.monotonic() > deadline:
                 raise SystemExit("playdeck serve did not become ready")
             time.sleep(0.1)
-        yield base
+        yield Server(url=base, pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -90,6 +123,12 @@ def playdeck_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages: other work competing for this machine's cores."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def machine(database_url: str) -> str:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from playdeck.settings import Settings
 
 
-def _settings(**env: str) -> Settings:
-    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+def _settings(**env: Any) -> Settings:
+    return Settings(_env_file=None, **env)
 
 
 def test_defaults_are_sqlite_in_the_data_dir() -> None:
@@ -41,7 +43,7 @@ def test_auth_on_refuses_missing_short_or_placeholder_secret(
     ("flag", "secret"),
     [("REQUIRE_AUTH", "JWT_SECRET_KEY"), ("NUXT_AUTH_ENABLED", "NUXT_AUTH_SECRET")],
 )
-def test_seed_variable_names_are_accepted(
+def test_replaced_products_variable_names_are_accepted(
     monkeypatch: pytest.MonkeyPatch, flag: str, secret: str
 ) -> None:
     monkeypatch.setenv(flag, "true")

@@ -19,16 +19,18 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.kit.limits import BodySizeLimitMiddleware
+from playdeck.members.endpoints import legacy_router as members_legacy_router
 from playdeck.members.endpoints import router as members_router
-from playdeck.members.endpoints import seed_router as members_seed_router
 from playdeck.projects.endpoints import router as projects_router
+from playdeck.retention.endpoints import router as retention_router
+from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
+from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
-from playdeck.users.endpoints import seed_router as users_seed_router
 from playdeck.web.router import install_web
 
 logger = logging.getLogger("playdeck")
@@ -60,7 +62,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.storage_sweep_seconds:
             sweeper = PeriodicSweep(engine, store, interval_seconds=settings.storage_sweep_seconds)
             sweeper.start()
+        retention = None
+        if settings.retention_interval_seconds > 0:
+            retention = RetentionScheduler(
+                engine,
+                app.state.blob_store,
+                settings.data_dir,
+                interval_seconds=settings.retention_interval_seconds,
+                batch_size=settings.retention_batch_size,
+            )
+            retention.start()
         yield
+        if retention is not None:
+            retention.stop()
         if sweeper is not None:
             sweeper.stop()
         engine.dispose()
@@ -83,14 +97,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(system_router)
     app.include_router(projects_router)
+    app.include_router(retention_router)
     app.include_router(runs_router)
     app.include_router(ingest_router)
     app.include_router(auth_router)
     app.include_router(auth_legacy_router)
     app.include_router(users_admin_router)
-    app.include_router(users_seed_router)
+    app.include_router(users_legacy_router)
     app.include_router(members_router)
-    app.include_router(members_seed_router)
+    app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     install_web(app)

@@ -16,6 +16,7 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from playdeck.kit.http import SAFE_METHODS
 from playdeck.settings import Settings
 
 
@@ -42,7 +43,6 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any, *, busy_timeout_ms: i
 
 # Execution option naming how a SQLite transaction begins.
 SQLITE_BEGIN = "sqlite_begin"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _begin(conn: Any) -> None:

@@ -1,6 +1,7 @@
 """The one settings object. Read from ``PLAYDECK_*`` environment variables and ``.env``.
 
-Some settings also accept the names used by the two products Playdeck replaces (seed guides),
+Some settings also accept the names used by the two products Playdeck replaces (the JWT login
+API and the PhenX dashboard),
 so an existing ``.env`` keeps working: ``REQUIRE_AUTH``, ``NUXT_AUTH_ENABLED``,
 ``JWT_SECRET_KEY``, ``NUXT_AUTH_SECRET``, ``ALLOW_REGISTRATION``, ``INITIAL_ADMIN_EMAIL``,
 ``INITIAL_ADMIN_PASSWORD``.
@@ -90,6 +91,15 @@ class Settings(BaseSettings):
     )
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
+    )
+    retention_interval_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How often the server applies the projects' retention policies (0: never; "
+        "`playdeck prune` still does).",
+    )
+    retention_batch_size: int = Field(
+        default=50, ge=1, le=10_000, description="Runs deleted per transaction by retention."
     )
     log_level: str = Field(default="info", description="uvicorn/application log level.")
 

@@ -1,37 +1,17 @@
-"""Fixtures for API-key tests: an app with authentication on, users and keys made through the
-real services (committed, as the CLI would), and helpers that speak HTTP the way clients do."""
+"""Fixtures for API-key tests: users, projects and keys made through the real services
+(committed, as the CLI would); the auth-on app is the root conftest's ``auth_client``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from playdeck.models import Project, User
-from playdeck.settings import Settings
+from tests.fixtures.accounts import insert_project
 
-from .support import PASSWORD, SECRET
-
-
-@pytest.fixture
-def auth_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
-    def factory(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"require_auth": True, "secret_key": SECRET}
-        values.update(overrides)
-        return make_settings(**values)
-
-    return factory
-
-
-@pytest.fixture
-def auth_client(
-    make_client: Callable[[Settings], TestClient], auth_settings: Callable[..., Settings]
-) -> TestClient:
-    return make_client(auth_settings())
+from .support import PASSWORD
 
 
 @pytest.fixture
@@ -46,14 +26,7 @@ def make_user(make_account: Callable[..., User]) -> Callable[..., User]:
 
 @pytest.fixture
 def make_project(engine: Engine) -> Callable[[str], Project]:
-    def factory(name: str) -> Project:
-        with Session(engine, expire_on_commit=False) as session:
-            project = Project(name=name, slug=name.lower())
-            session.add(project)
-            session.commit()
-            return project
-
-    return factory
+    return lambda name: insert_project(engine, name)
 
 
 @pytest.fixture

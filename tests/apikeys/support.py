@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
-SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-PASSWORD = "violet tangerine hovercraft"
+from tests.fixtures.accounts import PASSWORD as PASSWORD
+from tests.fixtures.accounts import SECRET as SECRET
+
 KEY_PATTERN = re.compile(r"pd_[0-9a-f]{64}")
 INVALID_KEY = "Invalid or expired API key"
 DATA = Path(__file__).parents[1] / "data"
@@ -18,7 +19,7 @@ PHENX_SUBMIT = DATA / "phenx" / "submit.json"
 
 
 def phenx_run(project: str | None = None) -> dict[str, Any]:
-    """The seed-004 reporter's JSON submission fixture, optionally for another project."""
+    """The PhenX reporter's JSON submission fixture, optionally for another project."""
     run: dict[str, Any] = orjson.loads(PHENX_SUBMIT.read_bytes())
     if project is not None:
         run["projectName"] = project

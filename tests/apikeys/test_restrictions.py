@@ -19,7 +19,7 @@ PLAYWRIGHT_JSON = DATA / "playwright" / "report.json"
 
 def _submit(client: TestClient, headers: dict[str, str], project: str) -> int:
     response = client.post("/api/test-runs/submit", json=phenx_run(project), headers=headers)
-    return response.status_code
+    return int(response.status_code)
 
 
 def _upload(client: TestClient, headers: dict[str, str], project: str) -> int:
@@ -29,7 +29,7 @@ def _upload(client: TestClient, headers: dict[str, str], project: str) -> int:
         files=[("file", ("report.json", PLAYWRIGHT_JSON.read_bytes(), "application/json"))],
         headers=headers,
     )
-    return response.status_code
+    return int(response.status_code)
 
 
 def _run_of(client: TestClient, headers: dict[str, str], project: str) -> int:
@@ -175,7 +175,7 @@ def test_a_reporter_may_submit_and_upload_and_nothing_else(
     run_id = _run_of(auth_client, root, "shop")
     ci = make_user("ci", role="reporter")
     if transport == "session-cookie":
-        # As seed 004's reporter does it: log in, replay the cookies, no CSRF token, no Origin.
+        # As the PhenX reporter does it: log in, replay the cookies, no CSRF token, no Origin.
         login = auth_client.post("/api/auth/login", json={"username": "ci", "password": PASSWORD})
         cookie = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
         auth_client.cookies.clear()

@@ -1,10 +1,10 @@
-"""Seed 004's clients, unchanged, against a real Playdeck server with authentication on.
+"""The PhenX dashboard's clients, unchanged, against a real Playdeck server with authentication on.
 
 The reporter (``@phenx/playwright-dashboard-reporter``, wire contract in
 ``/work/shared/contracts/phenx-reporter.md``) is emulated byte for byte with httpx: a chunked
 multipart upload with ``testRun``, ``testCases``, a ``.gz`` report archive and a trace, its JSON
 fallback on ``/api/test-runs/submit``, authenticated by an API key or by replaying the login's
-cookies. Seed 004's curl examples run as written, host and key aside.
+cookies. The PhenX guide's curl examples run as written, host and key aside.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import struct
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
@@ -26,12 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Attempt, Project, Report, Result, Run, Test, User
+from tests.fixtures.servers import LiveServer
 
 from .support import INVALID_KEY, PASSWORD, PHENX_SUBMIT, SECRET, phenx_run
-
-
-class LiveServer(Protocol):
-    url: str
 
 
 @pytest.fixture
@@ -239,7 +236,7 @@ def test_reporter_with_a_wrong_key_or_password_stores_nothing(
     assert db.scalars(select(Run)).all() == []
 
 
-# --- seed 004's curl examples --------------------------------------------------------------
+# --- the PhenX guide's curl examples ---------------------------------------------------------
 
 CURL_BEARER = """curl -X POST https://your-dashboard.example.com/api/test-runs/submit \\
 -H "Authorization: Bearer pd_<your-key>" \\
@@ -253,7 +250,7 @@ CURL_X_API_KEY = """curl -X POST https://your-dashboard.example.com/api/test-run
 
 
 def _curl(command: str, server: LiveServer, key: str) -> tuple[int, dict[str, Any]]:
-    """Run the seed's example through bash as a reader would paste it: the host, the key and
+    """Run the guide's example through bash as a reader would paste it: the host, the key and
     the ``{ ... }`` body (the reporter's JSON fixture) filled in."""
     command = command.replace("https://your-dashboard.example.com", server.url)
     command = command.replace("pd_<your-key>", key)
@@ -272,7 +269,7 @@ def _curl(command: str, server: LiveServer, key: str) -> tuple[int, dict[str, An
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 @pytest.mark.parametrize("example", [CURL_BEARER, CURL_X_API_KEY], ids=["bearer", "x-api-key"])
-def test_seed_004_curl_examples_submit_with_a_key(
+def test_phenx_curl_examples_submit_with_a_key(
     server: LiveServer,
     make_account: Callable[..., User],
     make_api_key: Callable[..., str],

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-PASSWORD = "violet tangerine hovercraft"
+from tests.fixtures.accounts import PASSWORD as PASSWORD
+from tests.fixtures.accounts import SECRET as SECRET
 
 
 @dataclass

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import bcrypt
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
@@ -17,8 +18,8 @@ from playdeck.settings import Settings
 
 from .support import PASSWORD, bearer, login
 
-# Made by Node's crypto.scryptSync('imported passphrase from nuxt', salt, 64), the way seed 004
-# stores passwords (salt passed as its hex text).
+# Made by Node's crypto.scryptSync('imported passphrase from nuxt', salt, 64), the way the PhenX
+# dashboard stores passwords (salt passed as its hex text).
 NUXT_PASSWORD = "imported passphrase from nuxt"
 NUXT_HASH = (
     "0123456789abcdef0123456789abcdef:"
@@ -193,7 +194,7 @@ def test_bcrypt_hash_is_verified_and_upgraded_to_argon2id(
     assert login(auth_client).response.status_code == 200
 
 
-def test_seed_004_scrypt_hash_is_verified_and_upgraded(
+def test_phenx_scrypt_hash_is_verified_and_upgraded(
     auth_client: TestClient, make_user: Callable[..., User], engine: Engine, db: Session
 ) -> None:
     user = make_user()
@@ -206,6 +207,7 @@ def test_seed_004_scrypt_hash_is_verified_and_upgraded(
     login(auth_client, password=NUXT_PASSWORD)
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_new_hashes_are_argon2id_with_owasp_parameters(
     make_user: Callable[..., User], db: Session
 ) -> None:

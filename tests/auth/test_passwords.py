@@ -1,14 +1,29 @@
-"""Hashing and the password policy, as plain functions."""
+"""Hashing and the password policy, as plain functions. Hashing is tested with production's
+argon2id parameters (the rest of the suite signs in with cheap ones)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import bcrypt
 import pytest
 from argon2 import PasswordHasher
 
-from playdeck.auth.passwords import hash_password, verify_and_update, verify_dummy
+from playdeck.auth.passwords import (
+    ARGON2_PARAMETERS,
+    Argon2Parameters,
+    argon2_parameters,
+    hash_password,
+    verify_and_update,
+    verify_dummy,
+)
 from playdeck.auth.policy import MAX_PASSWORD_BYTES, check_password_policy, common_passwords
 from playdeck.errors import InvalidInput
+
+pytestmark = pytest.mark.usefixtures("production_password_hashing")
+
+PRODUCTION_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
 
 NUXT_HASH = (
     "0123456789abcdef0123456789abcdef:"
@@ -23,6 +38,28 @@ def _policy(password: str, *, min_length: int = 15, username: str = "alice") -> 
     )
 
 
+def test_production_hashes_are_argon2id_at_owasp_minimum_parameters() -> None:
+    """A fresh process, which nothing in the test suite has touched, hashes at OWASP's minimum for
+    argon2id (19 MiB, 2 passes, 1 lane): the cheap parameters the suite uses stay in the suite."""
+    program = (
+        "from playdeck.auth.passwords import argon2_parameters, hash_password\n"
+        "print(argon2_parameters())\n"
+        "print(hash_password('a perfectly fine passphrase'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    parameters, stored = done.stdout.splitlines()
+    assert parameters == "Argon2Parameters(memory_kib=19456, time_cost=2, parallelism=1)"
+    assert stored.startswith(PRODUCTION_PREFIX)
+    assert Argon2Parameters(memory_kib=19_456, time_cost=2, parallelism=1) == ARGON2_PARAMETERS
+
+
+def test_hashes_made_in_these_tests_use_production_parameters() -> None:
+    assert argon2_parameters() == ARGON2_PARAMETERS
+    assert hash_password("a perfectly fine passphrase").startswith(PRODUCTION_PREFIX)
+
+
 def test_argon2id_round_trip_needs_no_update() -> None:
     stored = hash_password("a perfectly fine passphrase")
     assert verify_and_update("a perfectly fine passphrase", stored) == (True, None)
@@ -33,7 +70,7 @@ def test_outdated_argon2_parameters_are_rehashed() -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("an old passphrase")
     valid, updated = verify_and_update("an old passphrase", weak)
     assert valid is True
-    assert updated is not None and updated.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert updated is not None and updated.startswith(PRODUCTION_PREFIX)
 
 
 def test_passwords_are_normalised_nfkc() -> None:

@@ -113,7 +113,7 @@ def test_concurrent_setups_create_exactly_one_admin(auth_client: TestClient, db:
         response = auth_client.post(
             "/api/auth/setup", json={"username": name, "password": PASSWORD}
         )
-        return response.status_code
+        return int(response.status_code)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         statuses = sorted(pool.map(attempt, ["one", "two", "three"]))

@@ -19,6 +19,9 @@ PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files"
 # Who is who stays private even in public-read mode: accounts, and a project's members.
 USER_DATA_PREFIXES = ("/api/admin", "/api/auth", "/api/users")
 USER_DATA_SUFFIXES = ("/members", "/members/{user_id}")
+# A project's settings are not results: its retention policy and disk usage are for the people
+# who may change them (project:edit), never for public-read visitors.
+SETTINGS_SUFFIXES = ("/retention", "/retention/preview", "/usage")
 
 
 def _concrete(path: str) -> str:
@@ -62,7 +65,9 @@ def test_public_read_opens_reading_results_and_nothing_else(
         if path in PUBLIC_API:
             continue
         status = client.request(method, _concrete(path)).status_code
-        user_data = path.startswith(USER_DATA_PREFIXES) or path.endswith(USER_DATA_SUFFIXES)
+        user_data = path.startswith(USER_DATA_PREFIXES) or path.endswith(
+            USER_DATA_SUFFIXES + SETTINGS_SUFFIXES
+        )
         if method == "GET" and path.startswith(PUBLIC_READ_PREFIXES) and not user_data:
             assert status != 401, f"{method} {path}"
         elif user_data or method != "GET":

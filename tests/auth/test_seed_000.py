@@ -1,4 +1,5 @@
-"""Seed 000's verification list and its curl examples (``/auth/*`` paths, email logins)."""
+"""The JWT login API's guide, checked on Playdeck: register and log in by email at its ``/auth/*``
+paths, tokens that work as bearer credentials, and its verification list."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playdeck.settings import Settings
 
 from .support import bearer
 
-SEED_PASSWORD = "your-secure-password"
+GUIDE_PASSWORD = "your-secure-password"
 
 
 def test_unauthenticated_api_requests_get_401(auth_client: TestClient) -> None:
@@ -21,7 +22,7 @@ def test_unauthenticated_api_requests_get_401(auth_client: TestClient) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_seed_register_then_login_by_email_returns_tokens(
+def test_register_then_login_by_email_returns_tokens(
     make_client: Callable[[Settings], TestClient], auth_settings: Callable[..., Settings]
 ) -> None:
     client = make_client(auth_settings(allow_registration=True))
@@ -29,7 +30,7 @@ def test_seed_register_then_login_by_email_returns_tokens(
         "/auth/register",
         json={
             "email": "admin@yourcompany.com",
-            "password": SEED_PASSWORD,
+            "password": GUIDE_PASSWORD,
             "full_name": "Admin User",
         },
     )
@@ -38,7 +39,7 @@ def test_seed_register_then_login_by_email_returns_tokens(
     assert registered.json()["full_name"] == "Admin User"
 
     response = client.post(
-        "/auth/login", json={"email": "admin@yourcompany.com", "password": SEED_PASSWORD}
+        "/auth/login", json={"email": "admin@yourcompany.com", "password": GUIDE_PASSWORD}
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -53,9 +54,9 @@ def test_seed_register_then_login_by_email_returns_tokens(
 def test_protected_endpoint_accepts_the_access_token(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
-    make_user("bob", SEED_PASSWORD, email="bob@example.com", role="admin")
+    make_user("bob", GUIDE_PASSWORD, email="bob@example.com", role="admin")
     tokens = auth_client.post(
-        "/auth/login", json={"email": "bob@example.com", "password": SEED_PASSWORD}
+        "/auth/login", json={"email": "bob@example.com", "password": GUIDE_PASSWORD}
     ).json()
     auth_client.cookies.clear()  # only the bearer token authenticates what follows
 
@@ -71,9 +72,9 @@ def test_protected_endpoint_accepts_the_access_token(
 def test_refresh_returns_new_tokens_and_invalidates_the_old_refresh_token(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
-    make_user("carol", SEED_PASSWORD, email="carol@example.com")
+    make_user("carol", GUIDE_PASSWORD, email="carol@example.com")
     first = auth_client.post(
-        "/auth/login", json={"email": "carol@example.com", "password": SEED_PASSWORD}
+        "/auth/login", json={"email": "carol@example.com", "password": GUIDE_PASSWORD}
     ).json()
 
     rotated = auth_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
@@ -90,14 +91,14 @@ def test_refresh_returns_new_tokens_and_invalidates_the_old_refresh_token(
 def test_account_locks_after_five_failed_logins_with_423(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
-    make_user("dave", SEED_PASSWORD, email="dave@example.com")
+    make_user("dave", GUIDE_PASSWORD, email="dave@example.com")
     for _ in range(5):
         failed = auth_client.post(
             "/auth/login", json={"email": "dave@example.com", "password": "wrong password!"}
         )
         assert failed.status_code == 401
     locked = auth_client.post(
-        "/auth/login", json={"email": "dave@example.com", "password": SEED_PASSWORD}
+        "/auth/login", json={"email": "dave@example.com", "password": GUIDE_PASSWORD}
     )
     assert locked.status_code == 423
     assert int(locked.headers["retry-after"]) > 0

@@ -1,4 +1,6 @@
-"""Seed 004's behaviour: setup while empty, cookie sessions for the reporter, auth switched off."""
+"""The PhenX dashboard's authentication as its guide describes it, on Playdeck: setup while the
+instance is empty, cookie sessions the PhenX reporter replays, and everything open when
+authentication is switched off."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from playdeck.settings import Settings
 
 from .support import PASSWORD, login
 
-SEED_PASSWORD = "your-secure-password"
+GUIDE_PASSWORD = "your-secure-password"
 SUBMIT_JSON = Path(__file__).parents[1] / "data" / "phenx" / "submit.json"
 RUN: dict[str, Any] = json.loads(SUBMIT_JSON.read_text())
 
@@ -24,7 +26,7 @@ def test_setup_creates_the_first_admin_only_while_no_user_exists(
 ) -> None:
     created = auth_client.post(
         "/api/auth/setup",
-        json={"username": "admin", "password": SEED_PASSWORD, "name": "Administrator"},
+        json={"username": "admin", "password": GUIDE_PASSWORD, "name": "Administrator"},
     )
     assert created.status_code == 201, created.text
     body = created.json()
@@ -42,9 +44,9 @@ def test_setup_creates_the_first_admin_only_while_no_user_exists(
 def test_login_sets_an_httponly_samesite_session_cookie(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
-    make_user("admin", SEED_PASSWORD, role="admin")
+    make_user("admin", GUIDE_PASSWORD, role="admin")
     response = auth_client.post(
-        "/api/auth/login", json={"username": "admin", "password": SEED_PASSWORD}
+        "/api/auth/login", json={"username": "admin", "password": GUIDE_PASSWORD}
     )
     assert response.status_code == 200
     cookie = response.headers["set-cookie"]
@@ -82,7 +84,7 @@ def test_login_cookie_authenticates_a_protected_route(
 def test_reporter_replays_the_cookie_to_submit_results(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
-    """The seed 004 reporter joins the Set-Cookie values into a Cookie header, sends no CSRF
+    """The PhenX reporter joins the Set-Cookie values into a Cookie header, sends no CSRF
     token and no Origin: the two submission endpoints accept that."""
     make_user("ci", PASSWORD, role="reporter")
     response = auth_client.post("/api/auth/login", json={"username": "ci", "password": PASSWORD})
@@ -124,9 +126,9 @@ def test_with_auth_disabled_login_setup_and_register_say_so(
 ) -> None:
     client = make_client(make_settings(require_auth=False, allow_registration=True))
     attempts = {
-        "/api/auth/login": {"username": "admin", "password": SEED_PASSWORD},
-        "/api/auth/setup": {"username": "admin", "password": SEED_PASSWORD},
-        "/api/auth/register": {"email": "a@example.com", "password": SEED_PASSWORD},
+        "/api/auth/login": {"username": "admin", "password": GUIDE_PASSWORD},
+        "/api/auth/setup": {"username": "admin", "password": GUIDE_PASSWORD},
+        "/api/auth/register": {"email": "a@example.com", "password": GUIDE_PASSWORD},
         "/api/auth/refresh": {"refresh_token": "pdr_x"},
     }
     for path, body in attempts.items():

@@ -1,4 +1,6 @@
-"""The seeds' curl examples, run as written (host and port aside) against a real server."""
+"""The authentication curl examples of the JWT login API's and the PhenX dashboard's guides, run
+as written (host and port aside) against a real server: register, login and refresh on
+``/auth/*``; setup, then login with the cookie on ``/api/auth/*``."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from .support import SECRET
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
-SEED_000_REGISTER = """curl -X POST http://localhost:8001/auth/register \\
+JWT_API_REGISTER = """curl -X POST http://localhost:8001/auth/register \\
 -H "Content-Type: application/json" \\
 -d '{
 "email": "admin@yourcompany.com",
@@ -24,20 +26,20 @@ SEED_000_REGISTER = """curl -X POST http://localhost:8001/auth/register \\
 "full_name": "Admin User"
 }'"""
 
-SEED_000_LOGIN = """curl -X POST http://localhost:8001/auth/login \\
+JWT_API_LOGIN = """curl -X POST http://localhost:8001/auth/login \\
 -H "Content-Type: application/json" \\
 -d '{
 "email": "admin@yourcompany.com",
 "password": "your-secure-password"
 }'"""
 
-SEED_000_REFRESH = """curl -X POST http://localhost:8001/auth/refresh \\
+JWT_API_REFRESH = """curl -X POST http://localhost:8001/auth/refresh \\
 -H "Content-Type: application/json" \\
 -d '{
 "refresh_token": "REFRESH_TOKEN"
 }'"""
 
-SEED_004_SETUP = """curl -X POST http://localhost:3000/api/auth/setup \\
+PHENX_SETUP = """curl -X POST http://localhost:3000/api/auth/setup \\
   -H "Content-Type: application/json" \\
   -d '{
     "username": "admin",
@@ -45,13 +47,13 @@ SEED_004_SETUP = """curl -X POST http://localhost:3000/api/auth/setup \\
     "name": "Administrator"
   }'"""
 
-SEED_004_LOGIN = """curl -X POST http://localhost:3000/api/auth/login \\
+PHENX_LOGIN = """curl -X POST http://localhost:3000/api/auth/login \\
   -H "Content-Type: application/json" \\
   -d '{"username": "admin", "password": "your-secure-password"}'"""
 
 
 def _curl(command: str, base_url: str, *extra: str) -> tuple[int, dict[str, Any]]:
-    """Run a seed's curl command through bash, as a reader would paste it, against
+    """Run a guide's curl command through bash, as a reader would paste it, against
     ``base_url``; returns (HTTP status, JSON body)."""
     command = command.replace("http://localhost:8001", base_url)
     command = command.replace("http://localhost:3000", base_url)
@@ -64,32 +66,32 @@ def _curl(command: str, base_url: str, *extra: str) -> tuple[int, dict[str, Any]
     return int(status), json.loads(body) if body else {}
 
 
-def test_seed_000_register_login_and_refresh(
+def test_jwt_login_api_register_login_and_refresh(
     make_live_server: Callable[..., Any], engine: Engine
 ) -> None:
     server = make_live_server(require_auth=True, secret_key=SECRET, allow_registration=True)
-    status, user = _curl(SEED_000_REGISTER, server.url)
+    status, user = _curl(JWT_API_REGISTER, server.url)
     assert status == 201, user
-    status, tokens = _curl(SEED_000_LOGIN, server.url)
+    status, tokens = _curl(JWT_API_LOGIN, server.url)
     assert status == 200, tokens
     assert tokens["token_type"] == "bearer"
-    refresh = SEED_000_REFRESH.replace("REFRESH_TOKEN", tokens["refresh_token"])
+    refresh = JWT_API_REFRESH.replace("REFRESH_TOKEN", tokens["refresh_token"])
     status, rotated = _curl(refresh, server.url)
     assert status == 200
     assert rotated["refresh_token"] != tokens["refresh_token"]
     assert _curl(refresh, server.url)[0] == 401  # the old one is spent
 
 
-def test_seed_004_setup_then_login_with_the_cookie(
+def test_phenx_setup_then_login_with_the_cookie(
     make_live_server: Callable[..., Any], engine: Engine, tmp_path: Any
 ) -> None:
     server = make_live_server(require_auth=True, secret_key=SECRET)
-    status, body = _curl(SEED_004_SETUP, server.url)
+    status, body = _curl(PHENX_SETUP, server.url)
     assert status == 201, body
-    assert _curl(SEED_004_SETUP, server.url)[0] == 409
+    assert _curl(PHENX_SETUP, server.url)[0] == 409
 
     jar = tmp_path / "cookies.txt"
-    status, body = _curl(SEED_004_LOGIN, server.url, "--cookie-jar", str(jar))
+    status, body = _curl(PHENX_LOGIN, server.url, "--cookie-jar", str(jar))
     assert status == 200
     assert body["user"]["role"] == "admin"
     me = subprocess.run(

@@ -27,7 +27,7 @@ def _cookie(session_login: Login) -> dict[str, str]:
 
 
 def _me(client: TestClient, headers: dict[str, str]) -> int:
-    return client.get("/api/auth/me", headers=headers).status_code
+    return int(client.get("/api/auth/me", headers=headers).status_code)
 
 
 def test_deactivated_users_token_session_and_refresh_stop_at_once(

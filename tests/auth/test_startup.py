@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -75,7 +76,7 @@ def test_env_admin_is_created_on_start_and_can_sign_in(
     assert created.details["via"] == "environment"
 
 
-def test_seed_000_initial_admin_variables_are_honoured(
+def test_jwt_login_api_initial_admin_variables_are_honoured(
     monkeypatch: pytest.MonkeyPatch,
     make_client: Callable[[Settings], TestClient],
     make_settings: Callable[..., Settings],
@@ -116,7 +117,7 @@ def test_env_admin_with_a_weak_password_stops_the_start(
 
 
 def test_secret_never_appears_in_settings_repr() -> None:
-    settings = Settings(_env_file=None, require_auth=True, secret_key=SECRET)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, require_auth=True, secret_key=SECRET)
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings.model_dump())
 
@@ -130,4 +131,5 @@ def test_secret_never_appears_in_settings_repr() -> None:
 )
 def test_auth_settings_are_validated(field: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings(_env_file=None, **{field: value})  # type: ignore[call-arg]
+        values: dict[str, Any] = {field: value}
+        Settings(_env_file=None, **values)

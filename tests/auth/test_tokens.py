@@ -40,7 +40,7 @@ def token(auth_client: TestClient, make_user: Callable[..., User]) -> str:
 
 
 def _status(client: TestClient, token: str) -> int:
-    return client.get("/api/auth/me", headers=bearer(token)).status_code
+    return int(client.get("/api/auth/me", headers=bearer(token)).status_code)
 
 
 def test_genuine_token_is_accepted(auth_client: TestClient, token: str) -> None:

@@ -1,8 +1,11 @@
 """Fixtures for the authorization tests: an auth-on app shared by a module (its rate limits
-raised so hundreds of sign-ins fit), and the world of ``support.build_world`` per test."""
+raised so hundreds of sign-ins fit), and the world of ``support.build_world``, built once per
+module and put back before each test."""
 
 from __future__ import annotations
 
+import copy
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from sqlalchemy import Engine
 
 from playdeck.app import create_app
 from playdeck.settings import Settings
+from tests.fixtures.database import Rows, all_rows, empty_tables, restore_rows
 
 from .support import SECRET, World, build_world
 
@@ -30,7 +34,7 @@ def authz_settings(database_url: str, data_dir: Path, **overrides: Any) -> Setti
         "sensitive_rate_limit": GENEROUS,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +55,35 @@ def api(shared_client: TestClient) -> TestClient:
     return shared_client
 
 
+@pytest.fixture(scope="module")
+def world_template(
+    engine: Engine, shared_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[World, Rows, Path]]:
+    """The world built once per module: its rows, and a copy of its stored files."""
+    world = build_world(engine, shared_settings.files_dir)
+    rows = all_rows(engine)
+    files = tmp_path_factory.mktemp("authz-world") / "files"
+    shutil.copytree(shared_settings.files_dir, files)
+    empty_tables(engine)
+    yield world, rows, files
+
+
 @pytest.fixture
-def world(engine: Engine, shared_settings: Settings, api: TestClient) -> World:
-    """The personas and projects, stored in the files directory every app of this module uses."""
-    return build_world(engine, shared_settings.files_dir)
+def world(
+    engine: Engine,
+    shared_settings: Settings,
+    api: TestClient,
+    world_template: tuple[World, Rows, Path],
+) -> World:
+    """The personas and projects, stored in the files directory every app of this module uses.
+
+    Each test gets the world as ``build_world`` made it (the same rows, ids and files), put back
+    from the module's template: building it by ingests for each of the matrix's ~760 tests
+    took half of their time."""
+    world, rows, files = world_template
+    restore_rows(engine, rows)
+    shutil.copytree(files, shared_settings.files_dir, dirs_exist_ok=True)
+    return copy.deepcopy(world)
 
 
 @pytest.fixture

@@ -63,6 +63,6 @@ def app_routes(app: FastAPI) -> list[AppRoute]:
             assert isinstance(route, Route), path
             continue
         assert isinstance(route, APIRoute), f"{path}: {route!r} is not an APIRoute"
-        for method in sorted(route.methods - {"HEAD"}):
+        for method in sorted((route.methods or set()) - {"HEAD"}):
             found.append(AppRoute(method=method, path=path, route=route))
     return found

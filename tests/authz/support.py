@@ -2,14 +2,14 @@
 a test, an attachment and an HTML report) where the personas hold their project roles, and
 project Beta that none of them belongs to.
 
-Accounts are rows with one precomputed argon2id hash (hashing per account per test would
-dominate the run time); runs are real ingests; sign-in goes through ``/api/auth/login``.
+Accounts are rows (``tests.fixtures.accounts.insert_user``: no audit events to wade through),
+hashed with the suite's cheap argon2id parameters; runs are real ingests; sign-in goes through
+``/api/auth/login``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from playdeck.auth.passwords import hash_password
-from playdeck.auth.principal import Principal
 from playdeck.ingest.records import (
     AttachmentRecord,
     AttemptRecord,
@@ -27,11 +25,12 @@ from playdeck.ingest.records import (
     RunRecord,
     TestRecord,
 )
-from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
 from playdeck.models import Attachment, AuditEvent, Base, ProjectMember, Report, Result, User
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
-from playdeck.users.service import password_epoch
+from tests.fixtures.accounts import insert_user
+from tests.fixtures.runs import store_run
 
 SECRET = "authz-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 PASSWORD = "violet tangerine hovercraft"
@@ -51,11 +50,6 @@ GLOBAL_ROLES = {REPORTER: "reporter", ADMIN: "admin"}  # everyone else is a glob
 ALPHA_ROLES = {VIEWER: "viewer", MEMBER: "member", PROJECT_ADMIN: "admin", OWNER: "owner"}
 # Not a persona: a user with no membership, for "add a member" requests.
 NEWCOMER = "carol"
-
-
-@cache
-def password_hash() -> str:
-    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -85,38 +79,23 @@ class World:
 
 
 def add_user(session: Session, username: str, role: str = "user") -> User:
-    now = utcnow()
-    user = User(
-        username=username,
-        email=f"{username}@example.com",
-        display_name=username.title(),
-        role=role,
-        is_active=True,
-        password_hash=password_hash(),
-        failed_login_count=0,
-        password_changed_at=password_epoch(now),
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(user)
-    session.flush()
-    return user
+    return insert_user(session, username, role=role, password=PASSWORD)
 
 
-def _ingest(session: Session, store: FilesystemBlobStore, project: str) -> ProjectIds:
+def _ingest(engine: Engine, store: FilesystemBlobStore, project: str) -> ProjectIds:
     tag = project.lower().encode()
     test = TestRecord(
         file="tests/app.spec.ts",
         title_path=[f"{project} works"],
-        outcome="failed",
+        outcome=Outcome.FAILED,
         browser_project="chromium",
-        expected_status="passed",
+        expected_status=AttemptStatus.PASSED,
         duration_ms=10,
         error_message="boom",
         attempts=[
             AttemptRecord(
                 retry=0,
-                status="failed",
+                status=AttemptStatus.FAILED,
                 attachments=[
                     AttachmentRecord(
                         name="screenshot", content_type="image/png", body=b"png-" + tag
@@ -138,15 +117,12 @@ def _ingest(session: Session, store: FilesystemBlobStore, project: str) -> Proje
         tests=[test],
         reports=[report],
     )
-    result = ingest_run(
-        session,
-        store=store,
-        principal=Principal.builtin_admin(),
-        record=record,
-        auto_create_project=True,
-        max_file_bytes=1024 * 1024,
-    )
-    run_id = result.run_id
+    run_id = store_run(engine, store, record, max_file_bytes=1024 * 1024)
+    with Session(engine) as session:
+        return _ids(session, run_id)
+
+
+def _ids(session: Session, run_id: int) -> ProjectIds:
     project_id, test_id = session.execute(
         select(Result.project_id, Result.test_id).where(Result.run_id == run_id)
     ).one()
@@ -164,12 +140,12 @@ def _ingest(session: Session, store: FilesystemBlobStore, project: str) -> Proje
 def build_world(engine: Engine, files_dir: Path) -> World:
     store = FilesystemBlobStore(files_dir)
     world = World()
+    world.alpha = _ingest(engine, store, "Alpha")
+    world.beta = _ingest(engine, store, "Beta")
     with Session(engine) as session:
         for persona in PERSONAS[1:]:
             world.users[persona] = add_user(session, persona, GLOBAL_ROLES.get(persona, "user")).id
         world.users[NEWCOMER] = add_user(session, NEWCOMER).id
-        world.alpha = _ingest(session, store, "Alpha")
-        world.beta = _ingest(session, store, "Beta")
         for persona, role in ALPHA_ROLES.items():
             session.add(
                 ProjectMember(project_id=world.a.id, user_id=world.users[persona], role=role)

@@ -72,7 +72,8 @@ def _new_user(v: Values) -> Any:
 
 
 def _newcomer_as_member(v: Values) -> Any:
-    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}  # seed 000 sends a string
+    # The JWT login API's client sends the id as a string.
+    return {"user_id": str(v[f"u_{NEWCOMER}"]), "role": "member"}
 
 
 def _junit() -> dict[str, Any]:
@@ -88,6 +89,8 @@ SUBMIT = Req(
 MEMBERS = "/api/projects/{alpha}/members"
 PAGE_MEMBERS = "/projects/{alpha_slug}/members"
 ADMIN_USER = "/api/admin/users/{u_carol}"
+RETENTION = "/api/projects/{alpha}/retention"
+SETTINGS = "/projects/{alpha_slug}/settings"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -144,6 +147,15 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
     ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
     ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    # retention, disk usage, pinned runs
+    ("GET", "/api/projects/{ref}/retention"): Req(RETENTION, 200),
+    ("PUT", "/api/projects/{ref}/retention"): Req(
+        RETENTION, 200, json=lambda v: {"keep_days": 30, "files_days": 7}
+    ),
+    ("GET", "/api/projects/{ref}/retention/preview"): Req(RETENTION + "/preview", 200),
+    ("GET", "/api/projects/{ref}/usage"): Req("/api/projects/{alpha}/usage", 200),
+    ("PUT", "/api/test-runs/{run_id}/pin"): Req("/api/test-runs/{run}/pin", 200),
+    ("DELETE", "/api/test-runs/{run_id}/pin"): Req("/api/test-runs/{run}/pin", 200),
     # members
     ("GET", "/api/projects/{ref}/members"): Req(MEMBERS, 200),
     ("POST", "/api/projects/{ref}/members"): Req(MEMBERS, 201, json=_newcomer_as_member),
@@ -168,7 +180,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/api/test-runs/upload"): Req(
         "/api/test-runs/upload", 201, form={"projectName": "Alpha"}, files=_junit
     ),
-    # user administration, and the seeds' paths for it
+    # user administration, and the replaced products' paths for it
     ("GET", "/api/admin/users"): Req("/api/admin/users", 200, scoped=False),
     ("POST", "/api/admin/users"): Req("/api/admin/users", 201, scoped=False, json=_new_user),
     ("GET", "/api/admin/users/{user_id}"): Req(ADMIN_USER, 200, scoped=False),
@@ -214,6 +226,22 @@ REQUESTS: dict[tuple[str, str], Req] = {
         PAGE_MEMBERS + "/{u_viewer}/remove", 303
     ),
     ("GET", "/tests/{test_id}"): Req("/tests/{test}", 200),
+    # project settings, run actions
+    ("GET", "/projects/{ref}/settings"): Req(SETTINGS, 200),
+    ("POST", "/projects/{ref}/settings/general"): Req(
+        SETTINGS + "/general", 303, form={"name": "Alpha", "description": "changed"}
+    ),
+    ("POST", "/projects/{ref}/settings/retention"): Req(
+        SETTINGS + "/retention",
+        303,
+        form={"keep_days": "30", "rule_branch": "main", "rule_keep_days": "90"},
+    ),
+    ("GET", "/projects/{ref}/delete"): Req("/projects/{alpha_slug}/delete", 200),
+    ("POST", "/projects/{ref}/delete"): Req("/projects/{alpha_slug}/delete", 303),
+    ("POST", "/runs/{run_id}/pin"): Req("/runs/{run}/pin", 303),
+    ("POST", "/runs/{run_id}/unpin"): Req("/runs/{run}/unpin", 303),
+    ("GET", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 200),
+    ("POST", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 303),
 }
 
 # Path parameters of routes without a request above (any other parameter gets "1").
@@ -232,7 +260,7 @@ PARAMETER = re.compile(r"\{([^}]+)\}")
 
 def _routes() -> list[AppRoute]:
     with tempfile.TemporaryDirectory() as data_dir:
-        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))  # type: ignore[call-arg]
+        app = create_app(Settings(_env_file=None, data_dir=Path(data_dir)))
         app.state.engine.dispose()
         return app_routes(app)
 
@@ -276,7 +304,10 @@ def _send(
         headers["content-type"] = "application/json"
     if req.params is not None:
         kwargs["params"] = req.params
-    return client.request(method, req.path.format(**values), headers=headers, **kwargs)
+    response: httpx.Response = client.request(
+        method, req.path.format(**values), headers=headers, **kwargs
+    )
+    return response
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -43,7 +43,7 @@ def _submit(api: TestClient, headers: dict[str, str], project: str) -> int:
         content=PLAYWRIGHT_JSON.read_bytes(),
         headers={**headers, "content-type": "application/json"},
     )
-    return response.status_code
+    return int(response.status_code)
 
 
 def _project_id(db: Session, name: str) -> int | None:

@@ -15,7 +15,7 @@ from .routes import app_routes
 
 
 def test_every_route_declares_exactly_one_permission(tmp_path: Path) -> None:
-    app = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    app = create_app(Settings(_env_file=None, data_dir=tmp_path))
     routes = app_routes(app)
     assert len(routes) > 40
     undeclared = [str(r) for r in routes if len(r.permissions) != 1]

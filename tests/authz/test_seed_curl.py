@@ -1,5 +1,6 @@
-"""Seed 000's user-administration and member ``curl`` commands, run as written (host, port and
-the placeholders aside) against a real server."""
+"""The JWT login API's user-administration and member ``curl`` commands (its guide's steps 4 and
+5) run as written, host, port and placeholders aside, against a real server: an admin lists and
+updates users and adds a member; a non-admin is refused."""
 
 from __future__ import annotations
 
@@ -15,19 +16,17 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
-from playdeck.models import Project
-from playdeck.users import service as users_service
+from tests.fixtures.accounts import create_account, insert_project
 
 from .support import PASSWORD, SECRET, role_in
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
-SEED_000_LIST_USERS = """curl http://localhost:8001/admin/users \\
+JWT_API_LIST_USERS = """curl http://localhost:8001/admin/users \\
 -H "Authorization: Bearer ADMIN_TOKEN"
 """
 
-SEED_000_UPDATE_USER = """curl -X PUT http://localhost:8001/admin/users/USER_ID \\
+JWT_API_UPDATE_USER = """curl -X PUT http://localhost:8001/admin/users/USER_ID \\
 -H "Authorization: Bearer ADMIN_TOKEN" \\
 -H "Content-Type: application/json" \\
 -d '{
@@ -35,7 +34,7 @@ SEED_000_UPDATE_USER = """curl -X PUT http://localhost:8001/admin/users/USER_ID 
 "is_superuser": false
 }'"""
 
-SEED_000_ADD_MEMBER = """curl -X POST http://localhost:8001/projects/PROJECT_ID/members \\
+JWT_API_ADD_MEMBER = """curl -X POST http://localhost:8001/projects/PROJECT_ID/members \\
 -H "Authorization: Bearer ADMIN_TOKEN" \\
 -H "Content-Type: application/json" \\
 -d '{
@@ -63,26 +62,14 @@ def _curl(command: str, base_url: str, **placeholders: object) -> tuple[int, Any
 
 def _accounts(engine: Engine, settings: Any) -> tuple[int, int, int]:
     """An administrator, a user, and a project; returns their ids."""
-    with Session(engine) as session:
-        ids = [
-            users_service.create_user(
-                session,
-                settings=settings,
-                username=name,
-                password=PASSWORD,
-                role=role,
-                actor=Actor.system("tests"),
-                via="tests",
-            ).id
-            for name, role in (("admin", "admin"), ("alice", "user"))
-        ]
-        project = Project(name="Storefront", slug="storefront")
-        session.add(project)
-        session.commit()
-        return ids[0], ids[1], project.id
+    admin, alice = (
+        create_account(engine, settings, name, password=PASSWORD, role=role)
+        for name, role in (("admin", "admin"), ("alice", "user"))
+    )
+    return admin.id, alice.id, insert_project(engine, "Storefront").id
 
 
-def test_seed_000_user_administration_and_member_curls(
+def test_jwt_login_api_user_administration_and_member_curls(
     make_live_server: Callable[..., Any], engine: Engine
 ) -> None:
     server = make_live_server(require_auth=True, secret_key=SECRET)
@@ -92,38 +79,38 @@ def test_seed_000_user_administration_and_member_curls(
     )
     token = login.json()["access_token"]
 
-    status, users = _curl(SEED_000_LIST_USERS, server.url, ADMIN_TOKEN=token)
+    status, users = _curl(JWT_API_LIST_USERS, server.url, ADMIN_TOKEN=token)
     assert status == 200
     assert [(u["username"], u["is_superuser"]) for u in users] == [
         ("admin", True),
         ("alice", False),
     ]
 
-    status, alice = _curl(SEED_000_UPDATE_USER, server.url, ADMIN_TOKEN=token, USER_ID=alice_id)
+    status, alice = _curl(JWT_API_UPDATE_USER, server.url, ADMIN_TOKEN=token, USER_ID=alice_id)
     assert status == 200, alice
     assert (alice["is_active"], alice["is_superuser"], alice["role"]) == (True, False, "user")
 
     status, member = _curl(
-        SEED_000_ADD_MEMBER, server.url, ADMIN_TOKEN=token, PROJECT_ID=project_id, USER_ID=alice_id
+        JWT_API_ADD_MEMBER, server.url, ADMIN_TOKEN=token, PROJECT_ID=project_id, USER_ID=alice_id
     )
     assert status == 201, member
     assert (member["user_id"], member["role"]) == (alice_id, "member")
     with Session(engine) as session:
         assert role_in(session, project_id, alice_id) == "member"
     status, again = _curl(
-        SEED_000_ADD_MEMBER, server.url, ADMIN_TOKEN=token, PROJECT_ID=project_id, USER_ID=alice_id
+        JWT_API_ADD_MEMBER, server.url, ADMIN_TOKEN=token, PROJECT_ID=project_id, USER_ID=alice_id
     )
     assert status == 409 and again["code"] == "member_exists"
 
     # the administrator demoting themselves with the same command: the last admin stays
-    status, refused = _curl(SEED_000_UPDATE_USER, server.url, ADMIN_TOKEN=token, USER_ID=admin_id)
+    status, refused = _curl(JWT_API_UPDATE_USER, server.url, ADMIN_TOKEN=token, USER_ID=admin_id)
     assert status == 409 and refused["code"] == "last_admin"
 
     # alice, now a member of the project, reads it; the user list stays closed to her
     alice_token = httpx.post(
         f"{server.url}/api/auth/login", json={"username": "alice", "password": PASSWORD}
     ).json()["access_token"]
-    status, _ = _curl(SEED_000_LIST_USERS, server.url, ADMIN_TOKEN=alice_token)
+    status, _ = _curl(JWT_API_LIST_USERS, server.url, ADMIN_TOKEN=alice_token)
     assert status == 403
     project = httpx.get(
         f"{server.url}/api/projects/{project_id}",

@@ -1,5 +1,6 @@
 """User administration: list, create, read, update, delete; the last-admin guards; what
-deactivation ends; the seeds' paths; audit with old and new values."""
+deactivation ends; the JWT login API's and the PhenX dashboard's paths; audit with old and new
+values."""
 
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def test_is_superuser_promotes_and_demotes_audited_with_old_and_new_values(
     api: TestClient, world: World, db: Session
 ) -> None:
     headers = as_(api, ADMIN)
-    url = f"/admin/users/{world.users[OUTSIDER]}"  # seed 000's path, PUT as its curl does
+    url = f"/admin/users/{world.users[OUTSIDER]}"  # the JWT login API's path, PUT as its curl does
     up = api.put(url, json={"is_active": True, "is_superuser": True}, headers=headers)
     assert up.status_code == 200, up.text
     assert up.json()["is_superuser"] is True and up.json()["role"] == "admin"
@@ -332,10 +333,11 @@ def test_a_new_password_from_an_admin_ends_the_users_sessions(
     assert all(NEW_PASSWORD not in str(details) for details in stored)
 
 
-def test_seed_004_users_api_is_for_administrators_only(
+def test_phenx_users_api_is_for_administrators_only(
     api: TestClient, world: World, db: Session
 ) -> None:
-    assert api.get("/api/users").status_code == 401  # seed 004 listed users publicly; not here
+    # The PhenX dashboard listed users publicly; Playdeck does not.
+    assert api.get("/api/users").status_code == 401
     assert api.get("/api/users", headers=as_(api, OWNER)).status_code == 403
     admin = as_(api, ADMIN)
     listed = api.get("/api/users", headers=admin)

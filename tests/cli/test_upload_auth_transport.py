@@ -1,7 +1,8 @@
 """How ``playdeck upload`` authenticates, against a real Playdeck server with authentication on:
 an API key (``--api-key`` or ``PLAYDECK_API_KEY``, sent as ``Authorization: Bearer``) or a login
 (``--username/--password``); secrets are never printed. One test keeps a small stand-in server:
-seed 004's own server answers a login with a session cookie only, which Playdeck never does.
+the PhenX dashboard's own server answers a login with a session cookie only, which Playdeck never
+does.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def upload(*args: str, env: dict[str, str] | None = None) -> Result:
 def test_login_with_cookie_only_replays_the_session_cookie(
     serve_app: Callable[[ASGIApp], str],
 ) -> None:
-    """A seed-004 server answers a login with a cookie and no token: the cookie is replayed."""
+    """A PhenX dashboard answers a login with a cookie and no token: the cookie is replayed."""
     cookie = secrets.token_hex(16)
     server = StandIn(token=None, cookie=cookie)
     url = serve_app(server.app())

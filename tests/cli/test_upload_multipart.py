@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from playdeck.cli.multipart import CHUNK_BYTES, FileChangedError, FilePart, Mult
 
 
 def parse(body: MultipartBody, data: bytes) -> dict[str, object]:
-    async def stream():  # type: ignore[no-untyped-def]
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield data
 
     async def run() -> dict[str, object]:

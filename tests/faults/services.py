@@ -31,6 +31,11 @@ def free_port() -> int:
     return port
 
 
+def _accepts(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), 1):
+        return True
+
+
 def _wait_for(check: object, what: str, seconds: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -74,10 +79,7 @@ class Redis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for(
-            lambda: socket.create_connection(("127.0.0.1", self.port), 1).close() or True,
-            "redis-server",
-        )
+        _wait_for(lambda: _accepts(self.port), "redis-server")
 
     def freeze(self) -> None:
         assert self.process is not None
@@ -153,7 +155,7 @@ class Postgres:
         with psycopg.connect(
             f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
 

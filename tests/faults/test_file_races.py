@@ -134,10 +134,13 @@ def test_deleting_a_run_never_takes_files_an_arriving_ingest_uses(cluster: Clust
         for path in cluster.files.glob("*/*/*"):
             if path.is_file():
                 os.utime(path, (then, then))
-        run_id = first.json()["testRunId"]
+        delete_url = f"{a.url}/api/test-runs/{first.json()['testRunId']}"
+
+        def delete(url: str = delete_url) -> httpx.Response:
+            return httpx.delete(url, timeout=60)
+
         deleted, arriving = together(
-            lambda run_id=run_id: httpx.delete(f"{a.url}/api/test-runs/{run_id}", timeout=60),
-            _upload(b.url, traces, project="deletes", duplicate_report=False),
+            delete, _upload(b.url, traces, project="deletes", duplicate_report=False)
         )
         assert deleted.status_code == 204, deleted.text
         assert arriving.status_code == 201, arriving.text

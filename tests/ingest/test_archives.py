@@ -1,5 +1,5 @@
-"""archives: the seed-004 .gz report format, SafeZip and the shared path rule, with the real
-tests/data/playwright/report.zip and hand-made hostile archives."""
+"""archives: the PhenX reporter's .gz report archives, SafeZip and the shared path rule, with the
+real tests/data/playwright/report.zip and hand-made hostile archives."""
 
 from __future__ import annotations
 

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from playdeck.models import Project, Run
-
-from ..conftest import LiveServer
+from tests.fixtures.servers import LiveServer
 
 PHENX_JSON = Path(__file__).parents[1] / "data" / "phenx" / "submit.json"
 SHARDS = 12

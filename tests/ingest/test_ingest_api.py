@@ -52,7 +52,7 @@ def gz_archive(entries: list[tuple[str, bytes]]) -> bytes:
     return gzip.compress(raw.getvalue())
 
 
-def test_submit_seed_reporter_json_folds_attempts_and_computes_counts(
+def test_submit_phenx_reporter_json_folds_attempts_and_computes_counts(
     client: TestClient, db: Session
 ) -> None:
     body = orjson.loads(PHENX_JSON.read_bytes())
@@ -158,7 +158,7 @@ def test_upload_pytest_junit(client: TestClient, db: Session) -> None:
     assert run.failed >= 1 and run.skipped >= 1 and run.passed >= 1
 
 
-def test_upload_seed_reporter_form_with_gz_report_and_trace(
+def test_upload_phenx_reporter_form_with_gz_report_and_trace(
     client: TestClient, db: Session
 ) -> None:
     body = orjson.loads(PHENX_JSON.read_bytes())
@@ -438,3 +438,64 @@ def test_attachment_part_with_traversal_name_is_refused(client: TestClient, db: 
     )
     assert response.status_code == 400
     assert _count(db, Run) == 0
+
+
+def test_mochawesome_upload_is_refused_as_unrecognised_not_read_as_playwright(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    report = (DATA / "mochawesome" / "mochawesome.json").read_bytes()
+    response = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "cypress"},
+        files={"file": ("mochawesome.json", report, "application/json")},
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "invalid_report"
+    assert problem["detail"].startswith("Invalid report: unrecognised JSON report: expected ")
+    _assert_nothing_stored(db, settings)
+    assert _count(db, Project) == 0
+
+
+def _run_counts(db: Session, response: Any) -> tuple[int, int, int, int]:
+    assert response.status_code == 201, response.text
+    run = db.get(Run, response.json()["testRunId"])
+    assert run is not None
+    return run.total, run.passed, run.failed, run.skipped
+
+
+def test_zip_of_junit_shards_is_one_run_and_skips_files_that_are_no_report(
+    client: TestClient, db: Session
+) -> None:
+    shards = {
+        "shard-1/pytest.xml": PYTEST_XML.read_bytes(),
+        "shard-2/reruns.xml": (DATA / "junit" / "pytest-reruns.xml").read_bytes(),
+    }
+    strays = {
+        "config/checkstyle.xml": b'<?xml version="1.0"?><checkstyle version="10.0"/>',
+        "mochawesome.json": (DATA / "mochawesome" / "mochawesome.json").read_bytes(),
+    }
+    zipped = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "zipped"},
+        files={"file": ("shards.zip", _zip({**shards, **strays}), "application/zip")},
+    )
+    as_parts = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "parts"},
+        files=[("file", (name, body, "application/xml")) for name, body in shards.items()],
+    )
+    assert _run_counts(db, zipped) == _run_counts(db, as_parts)
+    assert _run_counts(db, zipped)[0] > 0
+
+
+def test_zip_without_any_report_names_what_it_looks_for(client: TestClient) -> None:
+    archive = _zip({"notes/checkstyle.xml": b"<checkstyle/>", "shot.png": b"\x89PNG"})
+    response = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "x"},
+        files={"file": ("report.zip", archive, "application/zip")},
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "the zip holds no report" in detail and "JUnit XML" in detail

@@ -1,4 +1,4 @@
-"""phenx (seed-004 wire format) against tests/data/phenx/submit.json, the body the reporter
+"""phenx (the PhenX reporter's format) against tests/data/phenx/submit.json, the body the reporter
 format produced for the same Playwright run as tests/data/playwright (2 projects, retries 1),
 and hand-made bodies for the edge cases."""
 

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine
 
 from playdeck.models import User
-
-from ..conftest import ACCOUNT_PASSWORD, LiveServer
+from tests.fixtures.accounts import PASSWORD as ACCOUNT_PASSWORD
+from tests.fixtures.servers import LiveServer
 
 SECRET = "stalled-upload-secret-0123456789abcdefghijklmnop"
 # More stalled uploads than PostgreSQL's default pool holds (5 + 10 overflow).

@@ -2,91 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
-from playdeck.auth.principal import Principal
-from playdeck.ingest.records import (
-    AttachmentRecord,
-    AttemptRecord,
-    ReportFileRecord,
-    ReportRecord,
-    RunRecord,
-    TestRecord,
-)
-from playdeck.ingest.service import ingest_run
-from playdeck.kit.clock import utcnow
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
-from playdeck.users import service as users_service
+from tests.fixtures.accounts import auth_overrides, create_account
+from tests.fixtures.runs import ATTEMPTS_FOR, MakeRun, case, html_report, run_factory
 
-# Attempt statuses that end in each outcome (the last attempt decides).
-ATTEMPTS_FOR = {
-    "passed": ["passed"],
-    "failed": ["failed", "failed"],
-    "flaky": ["failed", "passed"],
-    "skipped": ["skipped"],
-    "timedout": ["timedout"],
-    "interrupted": ["interrupted"],
-}
-
-MakeRun = Callable[..., int]
-
-
-def case(
-    title: str,
-    outcome: str = "passed",
-    *,
-    file: str = "tests/app.spec.ts",
-    describe: Sequence[str] = (),
-    browser: str = "chromium",
-    duration_ms: int = 100,
-    error: str | None = None,
-    attachments: Sequence[AttachmentRecord] = (),
-    **fields: Any,
-) -> TestRecord:
-    """A test record whose attempts agree with ``outcome``; attachments go on the last attempt."""
-    statuses = ATTEMPTS_FOR[outcome]
-    attempts = [
-        AttemptRecord(
-            retry=i,
-            status=status,
-            duration_ms=duration_ms,
-            error_message=error if status != "passed" else None,
-            stdout=f"attempt {i}\n",
-        )
-        for i, status in enumerate(statuses)
-    ]
-    attempts[-1].attachments = list(attachments)
-    if error is None and outcome in ("failed", "timedout"):
-        error = f"{title} failed"
-    return TestRecord(
-        file=file,
-        title_path=[*describe, title],
-        outcome=outcome,
-        browser_project=browser,
-        expected_status="passed",
-        duration_ms=duration_ms,
-        error_message=error if outcome not in ("passed", "flaky", "skipped") else None,
-        attempts=attempts,
-        **fields,
-    )
-
-
-def html_report(*files: tuple[str, bytes], entry: str = "index.html") -> ReportRecord:
-    return ReportRecord(
-        type="playwright-html",
-        label="HTML report",
-        entry=entry,
-        files=[ReportFileRecord(path=p, body=b) for p, b in files],
-    )
+# Re-exported: the tests of this directory import them from here.
+__all__ = ["ATTEMPTS_FOR", "MakeRun", "case", "html_report"]
 
 
 @pytest.fixture
@@ -101,43 +30,7 @@ def make_run(engine: Engine, store: FilesystemBlobStore) -> MakeRun:
 
     ``started_at`` may be a datetime or a number of hours ago (default: now).
     """
-    now = utcnow()
-
-    def factory(
-        tests: Sequence[TestRecord] = (),
-        *,
-        project: str = "Demo",
-        started_at: datetime | float | None = None,
-        reports: Sequence[ReportRecord] = (),
-        **fields: Any,
-    ) -> int:
-        if started_at is None:
-            at = now
-        elif isinstance(started_at, datetime):
-            at = started_at
-        else:
-            at = now - timedelta(hours=started_at)
-        record = RunRecord(
-            source_format=fields.pop("source_format", "playwright"),
-            started_at=at,
-            project_name=project,
-            tests=list(tests),
-            reports=list(reports),
-            **fields,
-        )
-        with Session(engine) as session:
-            result = ingest_run(
-                session,
-                store=store,
-                principal=Principal.builtin_admin(),
-                record=record,
-                auto_create_project=True,
-                max_file_bytes=10 * 1024 * 1024,
-            )
-            session.commit()
-        return result.run_id
-
-    return factory
+    return run_factory(engine, store)
 
 
 SECRET = "runs-tests-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -147,7 +40,7 @@ PASSWORD = "amber lighthouse marmalade"
 @pytest.fixture
 def auth_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
     def factory(**overrides: Any) -> Settings:
-        return make_settings(require_auth=True, secret_key=SECRET, **overrides)
+        return make_settings(**auth_overrides(SECRET, **overrides))
 
     return factory
 
@@ -165,17 +58,7 @@ def signed_in(
 
     def factory(username: str, *, role: str = "user", **overrides: Any) -> TestClient:
         settings = auth_settings(**overrides)
-        with Session(engine) as session:
-            users_service.create_user(
-                session,
-                settings=settings,
-                username=username,
-                password=PASSWORD,
-                role=role,
-                actor=Actor.system("tests"),
-                via="tests",
-            )
-            session.commit()
+        create_account(engine, settings, username, password=PASSWORD, role=role)
         client = make_client(settings)
         login = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
         assert login.status_code == 200, login.text

@@ -15,6 +15,7 @@ from playdeck.auth.principal import Principal
 from playdeck.ingest.records import AttachmentRecord, AttemptRecord, RunRecord, TestRecord
 from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.gc import discard, reclaim_unreferenced, sweep
 from playdeck.storage.sweeper import PeriodicSweep
@@ -36,8 +37,8 @@ def _run(*bodies: bytes) -> RunRecord:
         file="a.spec.ts",
         title_path=["a"],
         browser_project="chromium",
-        outcome="failed",
-        attempts=[AttemptRecord(retry=0, status="failed", attachments=attachments)],
+        outcome=Outcome.FAILED,
+        attempts=[AttemptRecord(retry=0, status=AttemptStatus.FAILED, attachments=attachments)],
     )
     return RunRecord(
         source_format="playwright", started_at=utcnow(), project_name="p", tests=[test]

@@ -35,13 +35,19 @@ class Browser:
         self.token = token
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(url, headers=HTML, follow_redirects=False, **kwargs)
+        response: httpx.Response = self.client.get(
+            url, headers=HTML, follow_redirects=False, **kwargs
+        )
+        return response
 
     def post(self, url: str, *, token: bool = True, **data: Any) -> httpx.Response:
         """Post a page form (with the session's CSRF token unless ``token=False``)."""
         if token:
             data["csrf_token"] = self.token
-        return self.client.post(url, data=data, headers=HTML, follow_redirects=False)
+        response: httpx.Response = self.client.post(
+            url, data=data, headers=HTML, follow_redirects=False
+        )
+        return response
 
 
 def browser_for(make_client: MakeClient, settings: Settings, login: str) -> Browser:

@@ -4,9 +4,8 @@ headless Chromium (Debian's) for the browser tests."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,13 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from playdeck.auth.principal import Principal
-from playdeck.ingest.records import AttemptRecord, ReportRecord, RunRecord, TestRecord
-from playdeck.ingest.service import ingest_run
-from playdeck.kit.clock import utcnow
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
+from tests.fixtures.runs import MakeRun, case, run_factory
+
+# Re-exported: the tests of this directory import them from here.
+__all__ = ["MakeRun", "case"]
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 PLAYWRIGHT_JSON = DATA / "playwright" / "report.json"
@@ -40,50 +38,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Attempt statuses that end in each outcome (the last attempt decides).
-ATTEMPTS_FOR = {
-    "passed": ["passed"],
-    "failed": ["failed", "failed"],
-    "flaky": ["failed", "passed"],
-    "skipped": ["skipped"],
-    "timedout": ["timedout"],
-}
-
-MakeRun = Callable[..., int]
-
-
-def case(
-    title: str,
-    outcome: str = "passed",
-    *,
-    file: str = "tests/app.spec.ts",
-    browser: str = "chromium",
-    duration_ms: int = 100,
-    error: str | None = None,
-) -> TestRecord:
-    """A test record whose attempts agree with ``outcome``."""
-    if error is None and outcome in ("failed", "timedout", "flaky"):
-        error = f"{title} failed"
-    attempts = [
-        AttemptRecord(
-            retry=i,
-            status=status,
-            duration_ms=duration_ms,
-            error_message=error if status != "passed" else None,
-        )
-        for i, status in enumerate(ATTEMPTS_FOR[outcome])
-    ]
-    return TestRecord(
-        file=file,
-        title_path=[title],
-        outcome=outcome,
-        browser_project=browser,
-        expected_status="passed",
-        duration_ms=duration_ms,
-        error_message=error if outcome in ("failed", "timedout") else None,
-        attempts=attempts,
-    )
-
 
 @pytest.fixture
 def make_run(engine: Engine, settings: Settings) -> MakeRun:
@@ -91,42 +45,7 @@ def make_run(engine: Engine, settings: Settings) -> MakeRun:
 
     ``started_at`` is a datetime or a number of hours ago (default: now).
     """
-    store = FilesystemBlobStore(settings.files_dir)
-    now = utcnow()
-
-    def factory(
-        tests: Sequence[TestRecord] = (),
-        *,
-        project: str = "Demo",
-        started_at: datetime | float | None = None,
-        reports: Sequence[ReportRecord] = (),
-        **fields: Any,
-    ) -> int:
-        if isinstance(started_at, datetime):
-            at = started_at
-        else:
-            at = now - timedelta(hours=started_at or 0)
-        record = RunRecord(
-            source_format="playwright",
-            started_at=at,
-            project_name=project,
-            tests=list(tests),
-            reports=list(reports),
-            **fields,
-        )
-        with Session(engine) as session:
-            result = ingest_run(
-                session,
-                store=store,
-                principal=Principal.builtin_admin(),
-                record=record,
-                auto_create_project=True,
-                max_file_bytes=10 * 1024 * 1024,
-            )
-            session.commit()
-        return result.run_id
-
-    return factory
+    return run_factory(engine, FilesystemBlobStore(settings.files_dir))
 
 
 def submit_report(client: TestClient | httpx.Client, project: str = "web") -> int:

@@ -3,28 +3,21 @@ browser-like sign-in through the pages (form token and cookie included)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
 from playdeck.models import User
 from playdeck.settings import Settings
-from playdeck.users import service as users_service
+from tests.fixtures.accounts import PASSWORD, SECRET, auth_overrides, create_account
 
 from .conftest import HTML, parse
 
-SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
-PASSWORD = "violet tangerine hovercraft"
+# Re-exported: the page tests import them from here.
+__all__ = ["PASSWORD", "SECRET", "auth_overrides"]
+
 NEW_PASSWORD = "quiet orchard lantern meadow"
 XSS_NAME = '<b>bold</b> "quoted" & escaped'
-
-
-def auth_overrides(**overrides: Any) -> dict[str, Any]:
-    return {"require_auth": True, "secret_key": SECRET, **overrides}
 
 
 def create_user(
@@ -37,20 +30,15 @@ def create_user(
     email: str | None = None,
     name: str | None = None,
 ) -> User:
-    with Session(engine, expire_on_commit=False) as session:
-        user = users_service.create_user(
-            session,
-            settings=settings,
-            username=username,
-            password=password,
-            email=email,
-            display_name=name,
-            role=role,
-            actor=Actor.system("tests"),
-            via="tests",
-        )
-        session.commit()
-        return user
+    return create_account(
+        engine,
+        settings,
+        username,
+        role=role,
+        password=password,
+        email=email,
+        display_name=name,
+    )
 
 
 def hidden_value(html: str, name: str = "csrf_token") -> str:
@@ -77,7 +65,10 @@ def post_login(
     data = {"login": login, "password": password, "csrf_token": token or form_token(client)}
     if next_path is not None:
         data["next"] = next_path
-    return client.post("/login", data=data, headers=HTML, follow_redirects=False)
+    response: httpx.Response = client.post(
+        "/login", data=data, headers=HTML, follow_redirects=False
+    )
+    return response
 
 
 def sign_in(client: TestClient, login: str = "alice", password: str = PASSWORD) -> str:

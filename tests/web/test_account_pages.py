@@ -72,7 +72,10 @@ def _change_password(client: TestClient, token: str | None, **fields: str) -> ht
     }
     if token is not None:
         data["csrf_token"] = token
-    return client.post("/account/password", data=data, headers=HTML, follow_redirects=False)
+    response: httpx.Response = client.post(
+        "/account/password", data=data, headers=HTML, follow_redirects=False
+    )
+    return response
 
 
 # --- the account page ------------------------------------------------------------------------

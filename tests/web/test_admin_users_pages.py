@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -218,7 +219,13 @@ CREATE_REFUSALS = [
 
 def test_create_user_refusals_keep_the_form(admin: Browser, alice: User, db: Session) -> None:
     for fields, status, message in CREATE_REFUSALS:
-        form = {"username": "erin", "password": NEW_PASSWORD, "role": "user", "email": "", **fields}
+        form: dict[str, Any] = {
+            "username": "erin",
+            "password": NEW_PASSWORD,
+            "role": "user",
+            "email": "",
+            **fields,
+        }
         response = admin.post("/admin/users/new", **form)
         assert response.status_code == status, fields
         assert message in alert(response.text), fields
@@ -262,10 +269,11 @@ def test_promote_and_demote(admin: Browser, alice: User, db: Session) -> None:
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
     admin: Browser, root: User, db: Session
 ) -> None:
-    for url, field in (
+    changes: tuple[tuple[str, dict[str, Any]], ...] = (
         (f"/admin/users/{root.id}/role", {"role": "user"}),
         (f"/admin/users/{root.id}/active", {"active": "false"}),
-    ):
+    )
+    for url, field in changes:
         response = admin.post(url, back="/settings/users", **field)
         assert response.status_code == 409
         assert "last active administrator" in alert(response.text)
@@ -378,12 +386,13 @@ def test_non_admins_get_403_and_change_nothing(
         response = user.get(url)
         assert response.status_code == 403, url
         assert response.headers["content-type"].startswith("text/html")
-    for url, form in (
+    forbidden: tuple[tuple[str, dict[str, Any]], ...] = (
         ("/admin/users/new", {"username": "mallory", "password": NEW_PASSWORD}),
         (f"/admin/users/{root.id}/active", {"active": "false"}),
         (f"/admin/users/{alice.id}/role", {"role": "admin"}),
         (f"/admin/users/{root.id}/delete", {}),
-    ):
+    )
+    for url, form in forbidden:
         assert user.post(url, **form).status_code == 403, url
     assert count(db, User) == 2 and user_named(db, "alice").role == "user"  # type: ignore[union-attr]
 

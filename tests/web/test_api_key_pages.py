@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -62,7 +63,10 @@ def admin(make_client: MakeClient, auth_settings: Settings, root: User) -> Brows
 
 
 def _whoami(client: TestClient, key: str) -> httpx.Response:
-    return client.get("/api/auth/me", headers={"authorization": f"Bearer {key}"})
+    response: httpx.Response = client.get(
+        "/api/auth/me", headers={"authorization": f"Bearer {key}"}
+    )
+    return response
 
 
 def _acts_as(client: TestClient, key: str) -> str:
@@ -75,7 +79,7 @@ def _acts_as(client: TestClient, key: str) -> str:
 
 def _shown_key(response: httpx.Response) -> str:
     (key,) = set(KEY.findall(response.text))
-    return key
+    return str(key)
 
 
 def _key_rows(html: str) -> dict[str, str]:
@@ -148,7 +152,7 @@ def test_create_refusals_keep_the_form_and_create_nothing(
 ) -> None:
     make_project(engine, "Hidden")  # alice is not a member: she may not see it
     yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"name": "  "}, 422, "Name"),
         ({"name": "ci", "expires": yesterday}, 422, "future"),
         ({"name": "ci", "expires": "31/12/2030"}, 422, "Expiry date must be a date"),

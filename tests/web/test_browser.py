@@ -5,25 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 
 from playdeck.web.headers import PAGE_CSP
+from tests.fixtures.servers import LiveServer
 
 from .conftest import XSS_TITLE, BrowserPage, submit_report, upload_zip
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
-
-
-class LiveServer(Protocol):
-    """What tests/conftest.py's ``make_live_server`` returns."""
-
-    url: str
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 import pytest
 from playwright.sync_api import Page
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 from playdeck.authz.permissions import ProjectRole
 from playdeck.cli.main import app as cli
 from playdeck.models import ApiKey, Run, User
-from playdeck.settings import Settings
+from tests.fixtures.servers import LiveServer
 
 from .admin_support import fresh, make_project
 from .conftest import PLAYWRIGHT_JSON, BrowserPage
@@ -34,13 +33,6 @@ CLEAN_ENV: dict[str, str | None] = {
     "PLAYDECK_USERNAME": None,
     "PLAYDECK_PASSWORD": None,
 }
-
-
-class LiveServer(Protocol):
-    """What tests/conftest.py's ``make_live_server`` returns."""
-
-    url: str
-    settings: Settings
 
 
 @pytest.fixture

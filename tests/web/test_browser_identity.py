@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 import httpx
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import Engine
 
-from playdeck.settings import Settings
+from tests.fixtures.servers import LiveServer
 
 from .conftest import BrowserPage
 from .identity_support import PASSWORD, XSS_NAME, auth_overrides, create_user
 
 pytestmark = pytest.mark.browser
-
-
-class LiveServer(Protocol):
-    """What tests/conftest.py's ``make_live_server`` returns."""
-
-    url: str
-    settings: Settings
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_demo_command_fills_a_fresh_database(
     names = set(db.scalars(select(Project.name)))
     assert names == {"Acme Storefront", "Billing API"}
     assert db.scalar(select(func.count()).select_from(Run)) == 12
-    assert db.scalar(select(func.count()).select_from(Attachment)) > 0
+    assert (db.scalar(select(func.count()).select_from(Attachment)) or 0) > 0
     assert list((tmp_path / "demo" / "files").rglob("*"))  # the blobs are on disk
 
     again = CliRunner().invoke(app, ["demo", "--runs", "9"])

@@ -364,7 +364,10 @@ def _setup(client: TestClient, **fields: str) -> httpx.Response:
         "csrf_token": form_token(client, "/setup"),
         **fields,
     }
-    return client.post("/setup", data=data, headers=HTML, follow_redirects=False)
+    response: httpx.Response = client.post(
+        "/setup", data=data, headers=HTML, follow_redirects=False
+    )
+    return response
 
 
 def test_setup_creates_the_first_admin_and_signs_it_in(
@@ -441,7 +444,10 @@ def _register(client: TestClient, **fields: str) -> httpx.Response:
         "csrf_token": form_token(client, "/register"),
         **fields,
     }
-    return client.post("/register", data=data, headers=HTML, follow_redirects=False)
+    response: httpx.Response = client.post(
+        "/register", data=data, headers=HTML, follow_redirects=False
+    )
+    return response
 
 
 def test_register_is_a_404_unless_enabled(auth_client: TestClient) -> None:

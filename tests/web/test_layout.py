@@ -287,6 +287,16 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/projects/{ref}/members/{user_id}/role"): Permission.MEMBERS_MANAGE,
         ("GET", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
         ("POST", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
+        # Project settings and run actions (web/project_settings.py, web/run_actions.py).
+        ("GET", "/projects/{ref}/settings"): Permission.PROJECT_EDIT,
+        ("POST", "/projects/{ref}/settings/general"): Permission.PROJECT_EDIT,
+        ("POST", "/projects/{ref}/settings/retention"): Permission.PROJECT_EDIT,
+        ("GET", "/projects/{ref}/delete"): Permission.PROJECT_DELETE,
+        ("POST", "/projects/{ref}/delete"): Permission.PROJECT_DELETE,
+        ("POST", "/runs/{run_id}/pin"): Permission.RUNS_DELETE,
+        ("POST", "/runs/{run_id}/unpin"): Permission.RUNS_DELETE,
+        ("GET", "/runs/{run_id}/delete"): Permission.RUNS_DELETE,
+        ("POST", "/runs/{run_id}/delete"): Permission.RUNS_DELETE,
     }
     seen = {}
     for route in _api_routes(web_router.routes):
@@ -296,6 +306,6 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
             if (p := declared_permission(d.call)) is not None
         ]
         assert len(declared) == 1, route.path
-        for method in route.methods:
+        for method in route.methods or ():
             seen[(method, route.path)] = declared[0]
     assert seen == expected

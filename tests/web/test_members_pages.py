@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -186,7 +187,7 @@ def test_add_a_member_by_username_or_email(world: World, db: Session, who: str) 
     assert event.actor_name == "paul" and event.target_id == world.id("nick")
 
 
-ADD_REFUSALS = [
+ADD_REFUSALS: list[tuple[dict[str, Any], int, str]] = [
     ({"user": "nobody", "role": "viewer"}, 404, "No user is called “nobody”"),
     ({"user": "mia", "role": "viewer"}, 409, "already a member"),
     ({"user": "nick", "role": "owner"}, 403, "does not allow"),  # only owners grant owner

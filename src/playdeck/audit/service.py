@@ -53,6 +53,12 @@ class Action(StrEnum):  # values name events; none is a secret
     MEMBER_REMOVED = "member.removed"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    RETENTION_POLICY_CHANGED = "retention.policy_changed"
+    RETENTION_PRUNED = "retention.pruned"
+    RUN_PINNED = "run.pinned"
+    RUN_UNPINNED = "run.unpinned"
+    RUN_DELETED = "run.deleted"
+    PROJECT_DELETED = "project.deleted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The first administrator from ``PLAYDECK_ADMIN_*`` (or seed 000's ``INITIAL_ADMIN_*``).
+"""The first administrator from ``PLAYDECK_ADMIN_*`` (or the JWT login API's ``INITIAL_ADMIN_*``).
 
 Runs on every start and does something only while the users table is empty; the password is
 never logged. A password the policy refuses stops the start: leaving the instance without an

@@ -33,6 +33,7 @@ from playdeck.auth.transport import (
 from playdeck.db import after_commit
 from playdeck.errors import Unauthorized
 from playdeck.kit.clock import utcnow
+from playdeck.kit.http import SAFE_METHODS
 from playdeck.models import User, UserSession
 from playdeck.settings import Settings
 
@@ -110,7 +111,7 @@ def _from_cookie(
         return None
     row, user = found
     expected = csrf_token(secret_key=sessions.secret_of(settings), session_secret=secret)
-    if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+    if request.method not in SAFE_METHODS:
         check_origin(request, public_url=settings.public_url)
         if needs_token(request):
             check_token(expected=expected, submitted=submitted)

@@ -11,7 +11,7 @@ Playdeck's own pages:
 
 Bearer-token and API-key requests need neither: no browser sends those on its own.
 
-One exception keeps seed 004's reporter working: it logs in, replays the cookie and posts to the
+One exception keeps the PhenX reporter working: it logs in, replays the cookie and posts to the
 two submission endpoints without a token. Those two paths accept a cookie without a token only
 when the request carries no browser marker at all (neither ``Origin`` nor ``Sec-Fetch-Site``, which
 every current browser sends on cross-site POSTs); SameSite=Lax already keeps the cookie off
@@ -31,10 +31,10 @@ from starlette.formparsers import MultiPartException
 from playdeck.auth.transport import SESSION_COOKIE, has_header_credential
 from playdeck.deps import SettingsDep
 from playdeck.errors import BadRequest, Forbidden
+from playdeck.kit.http import SAFE_METHODS
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REPORTER_SUBMIT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Match ingest's multipart limits: Starlette caches the first parse of a request's form.

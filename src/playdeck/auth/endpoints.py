@@ -1,4 +1,5 @@
-"""``/api/auth/*`` (and seed 000's ``/auth/*`` spellings of login, register, refresh and me)."""
+"""``/api/auth/*`` (and the JWT login API's ``/auth/*`` spellings of login, register, refresh and
+me)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from playdeck.settings import Settings
 from playdeck.users.schemas import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-# Seed 000's paths for the same handlers, kept out of the OpenAPI document.
+# The JWT login API's paths for the same handlers, kept out of the OpenAPI document.
 legacy_router = APIRouter(prefix="/auth", tags=["auth"], include_in_schema=False)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -12,6 +12,9 @@ class GlobalRole(StrEnum):
     USER = "user"
 
 
+GLOBAL_ROLES: tuple[GlobalRole, ...] = tuple(GlobalRole)
+
+
 class CredentialKind(StrEnum):
     NONE = "none"  # authentication is off: the built-in administrator
     ANONYMOUS = "anonymous"  # auth on, no credential (public-read mode)

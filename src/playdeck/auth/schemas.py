@@ -1,4 +1,5 @@
-"""Request and response bodies of the authentication endpoints (both seeds' field names)."""
+"""Request and response bodies of the authentication endpoints (the field names of
+both products Playdeck replaces, too)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ LoginName = Annotated[str, Field(min_length=1, max_length=254)]
 
 
 class LoginRequest(BaseModel):
-    """``{username, password}`` (seed 004) or ``{email, password}`` (seed 000)."""
+    """``{username, password}`` (the PhenX dashboard's) or ``{email, password}`` (the JWT login
+    API's)."""
 
     username: LoginName | None = None
     email: LoginName | None = None

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from playdeck.ingest.parsers import playwright_json
+from playdeck.ingest.parsers.format import Head
 from playdeck.ingest.sources import PathMapper
 
 REPORT_ENTRY = "report.json"
@@ -43,10 +45,6 @@ class Bundle:
     attachments: dict[str, Path] = field(default_factory=dict)  # zip entry -> file on disk
     missing: int = 0  # referenced files that do not exist
     outside: int = 0  # referenced files outside the folder, not packed
-
-
-def _is_playwright_report(data: Any) -> bool:
-    return isinstance(data, dict) and "suites" in data and "config" in data
 
 
 def _candidates(directory: Path) -> Iterator[Path]:
@@ -80,7 +78,8 @@ def find_report(directory: Path) -> tuple[Path, dict[str, Any]]:
             data = orjson.loads(path.read_bytes())
         except (orjson.JSONDecodeError, OSError):
             continue
-        if _is_playwright_report(data):
+        # The server's own rule for a Playwright report, so what is packed is what it reads.
+        if isinstance(data, dict) and playwright_json.sniff(Head.of_value(data)):
             return path, data
     raise BundleError(
         f"{directory}: no Playwright JSON report found (a *.json file written by "

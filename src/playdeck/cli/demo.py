@@ -36,6 +36,7 @@ from playdeck.ingest.records import (
 )
 from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
+from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.projects.service import list_projects
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
@@ -219,49 +220,51 @@ def _storefront_error(title: str, file: str, timed_out: bool) -> tuple[str, str]
 
 def _storefront_outcome(
     rng: random.Random, title: str, browser: str, branch: str, phase: float
-) -> str:
+) -> Outcome:
     if title == "zooms the gallery" and browser == "webkit":
-        return "skipped"
+        return Outcome.SKIPPED
     if title == "checkout has no violations" and browser == "firefox":
-        return "skipped"
+        return Outcome.SKIPPED
     if title == "applies a coupon" and branch == "main" and 0.62 <= phase < 0.645:
-        return "failed"
+        return Outcome.FAILED
     redesign = branch == "feat/checkout-redesign"
     if redesign and title in ("pays by card", "shows the order number") and rng.random() < 0.45:
-        return "failed"
+        return Outcome.FAILED
     roll = rng.random()
     if title == "suggests while typing":
-        return "flaky" if roll < 0.12 else "failed" if roll < 0.15 else "passed"
+        return Outcome.FLAKY if roll < 0.12 else Outcome.FAILED if roll < 0.15 else Outcome.PASSED
     if title == "keeps items after a reload" and browser == "webkit":
-        return "flaky" if roll < 0.10 else "passed"
+        return Outcome.FLAKY if roll < 0.10 else Outcome.PASSED
     if title == "sends the order email":
-        return "timedout" if roll < 0.04 else "flaky" if roll < 0.12 else "passed"
-    return "failed" if roll < 0.002 else "passed"
+        return Outcome.TIMEDOUT if roll < 0.04 else Outcome.FLAKY if roll < 0.12 else Outcome.PASSED
+    return Outcome.FAILED if roll < 0.002 else Outcome.PASSED
 
 
 def _attempts(
-    outcome: str,
+    outcome: Outcome,
     duration: int,
     error: tuple[str, str] | None,
     files: list[AttachmentRecord],
     stdout: str,
 ) -> list[AttemptRecord]:
     message, stack = error or (None, None)
-    if outcome == "skipped":
-        return [AttemptRecord(retry=0, status="skipped")]
-    if outcome == "passed":
-        return [AttemptRecord(retry=0, status="passed", duration_ms=duration, stdout=stdout)]
-    first_status = "timedout" if outcome == "timedout" else "failed"
-    last_status = "passed" if outcome == "flaky" else first_status
+    if outcome is Outcome.SKIPPED:
+        return [AttemptRecord(retry=0, status=AttemptStatus.SKIPPED)]
+    if outcome is Outcome.PASSED:
+        return [
+            AttemptRecord(retry=0, status=AttemptStatus.PASSED, duration_ms=duration, stdout=stdout)
+        ]
+    first_status = AttemptStatus.TIMEDOUT if outcome is Outcome.TIMEDOUT else AttemptStatus.FAILED
+    last_status = AttemptStatus.PASSED if outcome is Outcome.FLAKY else first_status
     attempts = [
         AttemptRecord(
             retry=retry,
             status=status,
-            duration_ms=duration if status == "passed" else int(duration * 1.4),
-            error_message=message if status != "passed" else None,
-            error_stack=stack if status != "passed" else None,
+            duration_ms=duration if status is AttemptStatus.PASSED else int(duration * 1.4),
+            error_message=message if status is not AttemptStatus.PASSED else None,
+            error_stack=stack if status is not AttemptStatus.PASSED else None,
             stdout=stdout,
-            attachments=list(files) if status != "passed" else [],
+            attachments=list(files) if status is not AttemptStatus.PASSED else [],
         )
         for retry, status in enumerate((first_status, last_status))
     ]
@@ -292,26 +295,32 @@ def storefront_runs(rng: random.Random, count: int, now: datetime) -> Iterator[R
                 browser_factor = {"chromium": 1.0, "firefox": 1.15, "webkit": 1.3}[browser]
                 duration = int(base * slow * browser_factor * rng.uniform(0.8, 1.25))
                 outcome = _storefront_outcome(rng, title, browser, branch, phase)
-                failing = outcome in ("failed", "timedout", "flaky")
-                error = _storefront_error(title, file, outcome == "timedout") if failing else None
+                failing = outcome in (Outcome.FAILED, Outcome.TIMEDOUT, Outcome.FLAKY)
+                error = (
+                    _storefront_error(title, file, outcome is Outcome.TIMEDOUT) if failing else None
+                )
                 files = failure_files(file, title) if failing and attach else []
                 stdout = f"GET /api/session 200 ({rng.randrange(20, 90)} ms)\n"
                 attempts = _attempts(outcome, duration, error, files, stdout)
                 annotations = []
-                if outcome == "skipped":
+                if outcome is Outcome.SKIPPED:
                     annotations.append(
                         {"type": "fixme", "description": f"Not supported on {browser} yet"}
                     )
                 if title == "suggests while typing":
                     annotations.append({"type": "issue", "description": "SHOP-412"})
-                final_error = error if outcome in ("failed", "timedout") else None
+                final_error = error if outcome in (Outcome.FAILED, Outcome.TIMEDOUT) else None
                 tests.append(
                     TestRecord(
                         file=file,
                         title_path=[*describe, title],
                         outcome=outcome,
                         browser_project=browser,
-                        expected_status="passed" if outcome != "skipped" else "skipped",
+                        expected_status=(
+                            AttemptStatus.SKIPPED
+                            if outcome is Outcome.SKIPPED
+                            else AttemptStatus.PASSED
+                        ),
                         duration_ms=sum(a.duration_ms for a in attempts),
                         location=f"{file}:{12 + 9 * line}:5",
                         tags=list(tags),
@@ -361,18 +370,18 @@ def billing_runs(rng: random.Random, count: int, now: datetime) -> Iterator[RunR
         for file, cls, name, base in BILLING:
             roll = rng.random()
             if name == "test_delivery_is_retried":
-                outcome = "flaky" if roll < 0.10 else "passed"
+                outcome = Outcome.FLAKY if roll < 0.10 else Outcome.PASSED
             elif name == "test_pdf_rendering" and index % 9 == 0:
-                outcome = "skipped"
+                outcome = Outcome.SKIPPED
             else:
-                outcome = "failed" if roll < 0.003 else "passed"
+                outcome = Outcome.FAILED if roll < 0.003 else Outcome.PASSED
             duration = int(base * rng.uniform(0.7, 1.4))
             error = (
                 "AssertionError: assert 502 == 200\n +  where 502 = <Response [502]>.status_code",
                 f"{file}:88: in {name}\n    assert response.status_code == 200\n"
                 "E   AssertionError: assert 502 == 200",
             )
-            failing = outcome in ("failed", "flaky")
+            failing = outcome in (Outcome.FAILED, Outcome.FLAKY)
             attempts = _attempts(outcome, duration, error if failing else None, [], "")
             tests.append(
                 TestRecord(
@@ -380,8 +389,8 @@ def billing_runs(rng: random.Random, count: int, now: datetime) -> Iterator[RunR
                     title_path=[cls, name],
                     outcome=outcome,
                     duration_ms=sum(a.duration_ms for a in attempts),
-                    error_message=error[0] if outcome == "failed" else None,
-                    error_stack=error[1] if outcome == "failed" else None,
+                    error_message=error[0] if outcome is Outcome.FAILED else None,
+                    error_stack=error[1] if outcome is Outcome.FAILED else None,
                     attempts=attempts,
                 )
             )

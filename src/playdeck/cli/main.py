@@ -9,8 +9,10 @@ from rich.console import Console
 
 from playdeck.app import create_app
 from playdeck.cli.audit import audit
+from playdeck.cli.backup import backup, restore
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.keys import keys_app
+from playdeck.cli.prune import prune
 from playdeck.cli.storage import storage_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
@@ -31,6 +33,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")
 app.command("audit")(audit)
+app.command("prune")(prune)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
 

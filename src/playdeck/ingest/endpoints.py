@@ -71,7 +71,7 @@ async def submit_test_run(
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
-    """Submit a run as JSON: the seed-004 reporter's format, or a Playwright JSON report
+    """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
     body = await request.body()
     ingest = partial(
@@ -99,7 +99,7 @@ async def upload_test_run(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
-    or the seed-004 reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
+    or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playdeck.ingest.records import RunRecord
+from playdeck.outcomes import CUT_SHORT_STATUSES
 
 
 def merge_runs(records: list[RunRecord]) -> RunRecord:
@@ -37,6 +38,7 @@ def merge_runs(records: list[RunRecord]) -> RunRecord:
         merged.metadata.update(record.metadata)
         merged.tests.extend(record.tests)
         merged.reports.extend(record.reports)
-    if any(r.status in ("interrupted", "timedout") for r in records):
-        merged.status = next(r.status for r in records if r.status in ("interrupted", "timedout"))
+    cut_short = [r.status for r in records if r.status in CUT_SHORT_STATUSES]
+    if cut_short:
+        merged.status = cut_short[0]
     return merged

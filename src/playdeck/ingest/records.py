@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# Final outcome of a test in a run.
-OUTCOMES = ("passed", "failed", "flaky", "skipped", "timedout", "interrupted")
-# Status of one attempt (Playwright's vocabulary, lower-cased).
-ATTEMPT_STATUSES = ("passed", "failed", "timedout", "skipped", "interrupted")
-RUN_STATUSES = ("passed", "failed", "interrupted", "timedout")
+from playdeck.outcomes import (
+    CUT_SHORT_STATUSES,
+    FAILING_OUTCOMES,
+    AttemptStatus,
+    Outcome,
+    RunStatus,
+)
 
 
 class ReportFormatError(ValueError):
@@ -32,7 +34,7 @@ class AttachmentRecord:
 @dataclass(slots=True)
 class AttemptRecord:
     retry: int
-    status: str
+    status: AttemptStatus
     duration_ms: int = 0
     started_at: datetime | None = None
     error_message: str | None = None
@@ -42,7 +44,7 @@ class AttemptRecord:
     steps: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     attachments: list[AttachmentRecord] = field(default_factory=list)
-    # Position of this attempt in a per-attempt input (the seed-004 reporter's testCases[N]).
+    # Position of this attempt in a per-attempt input (the PhenX reporter's testCases[N]).
     source_index: int | None = None
 
 
@@ -52,9 +54,9 @@ class TestRecord:
 
     file: str
     title_path: list[str]  # describe blocks, then the test's own title
-    outcome: str
+    outcome: Outcome
     browser_project: str = ""
-    expected_status: str | None = None
+    expected_status: AttemptStatus | None = None
     duration_ms: int = 0
     location: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -87,7 +89,7 @@ class RunRecord:
     source_format: str
     started_at: datetime
     duration_ms: int = 0
-    status: str | None = None  # as reported; the stored status is derived from the results
+    status: RunStatus | None = None  # as reported; the stored status is derived from the results
     project_name: str | None = None
     project_description: str | None = None
     name: str | None = None
@@ -114,45 +116,47 @@ def test_key(file: str, title_path: list[str], browser_project: str) -> str:
 test_key.__test__ = False  # type: ignore[attr-defined]
 
 
-def fold_outcome(attempt_statuses: list[str], expected_status: str = "passed") -> str:
+def fold_outcome(
+    attempt_statuses: list[AttemptStatus],
+    expected_status: AttemptStatus = AttemptStatus.PASSED,
+) -> Outcome:
     """Final outcome from the attempts' statuses, in order (Playwright's rules).
 
     The last attempt decides; a pass after a failed attempt is flaky; a test expected to fail
     that fails is a pass (``test.fail()``), and one expected to fail that passes is a failure.
     """
     if not attempt_statuses:
-        return "skipped"
+        return Outcome.SKIPPED
     last = attempt_statuses[-1]
-    if last == "skipped":
-        return "skipped"
+    if last == AttemptStatus.SKIPPED:
+        return Outcome.SKIPPED
     if last == expected_status:
-        earlier_failed = any(s != expected_status and s != "skipped" for s in attempt_statuses[:-1])
-        return "flaky" if earlier_failed else "passed"
-    if last in ("timedout", "interrupted"):
-        return last
-    return "failed"
+        earlier_failed = any(
+            s != expected_status and s != AttemptStatus.SKIPPED for s in attempt_statuses[:-1]
+        )
+        return Outcome.FLAKY if earlier_failed else Outcome.PASSED
+    if last == AttemptStatus.TIMEDOUT:
+        return Outcome.TIMEDOUT
+    if last == AttemptStatus.INTERRUPTED:
+        return Outcome.INTERRUPTED
+    return Outcome.FAILED
 
 
-def derive_run_status(outcomes: list[str], reported: str | None) -> str:
-    if reported in ("interrupted", "timedout"):
+def derive_run_status(outcomes: list[Outcome], reported: RunStatus | None) -> RunStatus:
+    if reported in CUT_SHORT_STATUSES:
         return reported
-    if any(o in ("failed", "timedout", "interrupted") for o in outcomes):
-        return "failed"
-    return "passed"
+    if any(o in FAILING_OUTCOMES for o in outcomes):
+        return RunStatus.FAILED
+    return RunStatus.PASSED
 
 
-# Worst first: the order in which one outcome outranks another when a test ran several times.
-_OUTCOME_SEVERITY = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
-
-
-def merge_outcomes(outcomes: list[str]) -> str:
+def merge_outcomes(outcomes: list[Outcome]) -> Outcome:
     """One outcome for a test that ran several independent times in a run; the worst wins.
 
     For repeats (``--repeat-each``) and for runs of several projects that a format cannot tell
     apart; retries of one run are folded with ``fold_outcome`` instead.
     """
-    ranked = [o for o in _OUTCOME_SEVERITY if o in outcomes]
-    return ranked[0] if ranked else "skipped"
+    return min(outcomes, key=lambda o: Outcome(o).rank, default=Outcome.SKIPPED)
 
 
 def merge_repeats(tests: list[TestRecord]) -> list[TestRecord]:

@@ -24,7 +24,7 @@ from playdeck.authz.service import require_project
 from playdeck.db import after_commit, end_reads
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
-from playdeck.ingest.bulk import BulkWriter
+from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.idempotency import IdempotencyKey, Replay
 from playdeck.ingest.records import (
     AttachmentRecord,
@@ -38,7 +38,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
-from playdeck.models.result import OUTCOME_RANK
+from playdeck.outcomes import Outcome
 from playdeck.projects.repository import get_by_name
 from playdeck.projects.service import get_or_create_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
@@ -152,12 +152,7 @@ def _upsert_tests(
     session: Session, project_id: int, tests: Sequence[TestRecord], keys: Sequence[str]
 ) -> list[int]:
     """Test ids for each record (``keys[i]`` is ``tests[i].key``), creating new identities."""
-    known: dict[str, int] = {}
-    unique_keys = list(dict.fromkeys(keys))
-    for start in range(0, len(unique_keys), BATCH):
-        chunk = unique_keys[start : start + BATCH]
-        query = select(Test.key, Test.id).where(Test.project_id == project_id, Test.key.in_(chunk))
-        known.update({key: test_id for key, test_id in session.execute(query)})
+    known = find_test_ids(session, project_id, list(dict.fromkeys(keys)))
     missing: dict[str, TestRecord] = {}
     for key, record in zip(keys, tests, strict=True):
         if key not in known:
@@ -190,13 +185,8 @@ def _upsert_tests(
             statement = insert(_TESTS)
         for chunk_rows in _batches(rows):
             session.execute(statement, list(chunk_rows))
-        new_keys = list(missing)
-        for start in range(0, len(new_keys), BATCH):
-            chunk = new_keys[start : start + BATCH]
-            query = select(Test.key, Test.id).where(
-                Test.project_id == project_id, Test.key.in_(chunk)
-            )
-            known.update({key: test_id for key, test_id in session.execute(query)})
+        analyze_if_grown(session.connection(), _TESTS, len(rows))
+        known.update(find_test_ids(session, project_id, list(missing)))
     return [known[k] for k in keys]
 
 
@@ -271,7 +261,7 @@ def _cut(value: str | None, limit: int) -> str | None:
     return None if value is None else value[:limit]
 
 
-def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[str, Any]:
+def _run_row(project_id: int, record: RunRecord, outcomes: list[Outcome]) -> dict[str, Any]:
     """Column values of the run; free-text fields are cut to their column sizes."""
     counts = Counter(outcomes)
     return {
@@ -281,12 +271,8 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[str]) -> dict[st
         "duration_ms": max(0, int(record.duration_ms)),
         "status": derive_run_status(outcomes, record.status),
         "total": len(outcomes),
-        "passed": counts["passed"],
-        "failed": counts["failed"],
-        "flaky": counts["flaky"],
-        "skipped": counts["skipped"],
-        "timedout": counts["timedout"],
-        "interrupted": counts["interrupted"],
+        # One count column per outcome, named by its value.
+        **{outcome.value: counts[outcome] for outcome in Outcome},
         "branch": _cut(record.branch, 300),
         "commit_sha": _cut(record.commit_sha, 100),
         "commit_message": record.commit_message,
@@ -405,7 +391,7 @@ def _insert_run(
                 project.id,
                 started_at,
                 t.outcome,
-                OUTCOME_RANK[t.outcome],
+                Outcome(t.outcome).rank,
                 t.expected_status,
                 max(0, int(t.duration_ms)),
                 max(0, len(t.attempts) - 1),

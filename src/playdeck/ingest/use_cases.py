@@ -22,11 +22,10 @@ from playdeck.ingest.idempotency import (
     key_of,
 )
 from playdeck.ingest.merge import merge_runs
+from playdeck.ingest.parsers import phenx, registry
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
-from playdeck.ingest.parsers.detect import detect_format
-from playdeck.ingest.parsers.junit import parse_junit_xml
-from playdeck.ingest.parsers.phenx import parse_phenx_submit, parse_phenx_upload
-from playdeck.ingest.parsers.playwright_json import parse_playwright_json
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole, read_whole
+from playdeck.ingest.parsers.phenx import parse_phenx_upload
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportFileRecord,
@@ -108,7 +107,7 @@ def submit_json(
     project_name: str | None,
     idempotency_key: str | None = None,
 ) -> IngestResult:
-    """``POST /api/test-runs/submit``: the seed-004 reporter's JSON or a Playwright JSON report."""
+    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report."""
     key = key_of(principal, idempotency_key, body_fingerprint(body))
     with gc_paused():
         return _submit_json(
@@ -135,11 +134,11 @@ def _submit_json(
     data = _loads(body, "Request body")
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
+    # The endpoint's own format is the PhenX reporter's body; another format is read when the
+    # body is recognisably that format.
+    report_format = registry.sniff_json(Head.of_value(data)) or phenx.FORMAT
     try:
-        if "suites" in data and "config" in data:
-            record = parse_playwright_json(data)
-        else:
-            record = parse_phenx_submit(data)
+        record = report_format.parse(data, utcnow())
     except ReportFormatError as exc:
         raise _invalid(exc) from exc
     if project_name:
@@ -222,30 +221,37 @@ def _parse_zip(
     names = archive.names()
     reports: list[RunRecord] = []
     report_dir = ""
-    json_names = sorted(
-        (n for n in names if n.lower().endswith(".json")), key=lambda n: (n.count("/"), n)
-    )
-    for name in json_names:
-        data = archive.read(name, settings.max_upload_bytes)
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(parsed, dict) and "suites" in parsed and "config" in parsed:
-            reports.append(parse_playwright_json(parsed))
+    # A report that owns the zip (its attachment paths are relative to it): the shallowest.
+    alone = [n for n in names if registry.claims(n, ZipRole.ALONE)]
+    for name in sorted(alone, key=lambda n: (n.count("/"), n)):
+        found = _zip_report(archive, name, settings, ZipRole.ALONE)
+        if found is not None:
+            reports.append(found)
             report_dir = posixpath.dirname(name)
             break
     if not reports:
-        for name in sorted(n for n in names if n.lower().endswith(".xml")):
-            reports.append(
-                parse_junit_xml(
-                    archive.read(name, settings.max_upload_bytes), fallback_started_at=utcnow()
-                )
-            )
+        # Otherwise every shard (the JUnit files of parallel jobs), merged into one run.
+        for name in sorted(n for n in names if registry.claims(n, ZipRole.SHARD)):
+            found = _zip_report(archive, name, settings, ZipRole.SHARD)
+            if found is not None:
+                reports.append(found)
     if not reports:
-        raise ReportFormatError("the zip holds no Playwright JSON report and no JUnit XML")
+        raise ReportFormatError(f"the zip holds no report: expected {_zip_labels()}")
     record = merge_runs(reports)
     return record, _ZipSource(archive, PathMapper(names, base_dir=report_dir))
+
+
+def _zip_report(archive: SafeZip, name: str, settings: Settings, role: ZipRole) -> RunRecord | None:
+    """The run in zip entry ``name`` when it is a report of a format that plays ``role``."""
+    head, content = read_whole(archive.read(name, settings.max_upload_bytes))
+    report_format = registry.sniff(head)
+    if report_format is None or report_format.in_zip is not role:
+        return None
+    return report_format.parse(content, utcnow())
+
+
+def _zip_labels() -> str:
+    return " or ".join(f.label for f in registry.FORMATS if f.in_zip is not ZipRole.NEVER)
 
 
 def _report_from_upload(
@@ -285,25 +291,23 @@ def _parse_files(
     for upload in files:
         head = upload.file.read(512)
         upload.file.seek(0)
-        kind = detect_format(upload.filename, head)
-        if kind == "zip":
+        kind = registry.detect(upload.filename, head)
+        if kind is registry.Container.ZIP:
             if len(files) > 1:
                 raise InvalidInput("Send a zip on its own", code="invalid_report")
             record, source = _parse_zip(upload, settings, stack)
             records.append(record)
-        elif kind == "junit":
-            records.append(
-                parse_junit_xml(
-                    _read_limited(upload, settings.max_upload_bytes), fallback_started_at=utcnow()
-                )
-            )
-        elif kind in ("playwright-json", "phenx-json"):
-            data = _loads(_read_limited(upload, settings.max_upload_bytes), "file")
-            parse = parse_playwright_json if kind == "playwright-json" else parse_phenx_submit
-            records.append(parse(data))
+        elif isinstance(kind, ReportFormat):
+            records.append(_parse_upload(kind, upload, settings))
         else:
             raise ReportFormatError(f"{upload.filename}: a {kind} file is not a report")
     return merge_runs(records), source
+
+
+def _parse_upload(report_format: ReportFormat, upload: UploadFile, settings: Settings) -> RunRecord:
+    data = _read_limited(upload, settings.max_upload_bytes)
+    content = _loads(data, "file") if report_format.syntax is Syntax.JSON else data
+    return report_format.parse(content, utcnow())
 
 
 def upload_form(
@@ -316,7 +320,7 @@ def upload_form(
     project_name: str | None,
     idempotency_key: str | None = None,
 ) -> IngestResult:
-    """``POST /api/test-runs/upload``: the seed-004 reporter's parts or generic report files."""
+    """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
     key = None
     if idempotency_key is not None:
         key = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))

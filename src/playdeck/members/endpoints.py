@@ -1,6 +1,7 @@
 """``/api/projects/{ref}/members``: who may work in a project, and as what.
 
-Seed 000 adds members at ``POST /projects/{id}/members``; that path answers the same way.
+The JWT login API adds members at ``POST /projects/{id}/members``; that path answers the same
+way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from playdeck.members.schemas import Member, MemberCreate, MemberUpdate
 from playdeck.projects.service import get_project
 
 router = APIRouter(prefix="/api/projects/{ref}/members", tags=["members"])
-seed_router = APIRouter(include_in_schema=False)
+legacy_router = APIRouter(include_in_schema=False)
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -37,7 +38,7 @@ def list_members(
 
 
 @router.post("", response_model=Member, status_code=201)
-@seed_router.post("/projects/{ref}/members", response_model=Member, status_code=201)
+@legacy_router.post("/projects/{ref}/members", response_model=Member, status_code=201)
 def add_member(
     ref: str,
     data: MemberCreate,

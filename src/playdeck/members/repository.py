@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from playdeck.authz.permissions import PROJECT_ROLES
+from playdeck.authz.permissions import PROJECT_ROLES, ProjectRole
 from playdeck.models import Project, ProjectMember, User
 
 
@@ -62,7 +62,10 @@ def lock_owner_ids(session: Session, project_id: int) -> list[int]:
     return list(
         session.scalars(
             select(ProjectMember.user_id)
-            .where(ProjectMember.project_id == project_id, ProjectMember.role == "owner")
+            .where(
+                ProjectMember.project_id == project_id,
+                ProjectMember.role == ProjectRole.OWNER.value,
+            )
             .order_by(ProjectMember.user_id)
             .with_for_update()
         )
@@ -73,7 +76,7 @@ def sole_owned_projects(session: Session, user_id: int) -> list[str]:
     """Names of the projects whose only owner is ``user_id``."""
     owners = (
         select(ProjectMember.project_id)
-        .where(ProjectMember.role == "owner")
+        .where(ProjectMember.role == ProjectRole.OWNER.value)
         .group_by(ProjectMember.project_id)
         .having(func.count() == 1)
     )
@@ -83,7 +86,7 @@ def sole_owned_projects(session: Session, user_id: int) -> list[str]:
             .join(ProjectMember, ProjectMember.project_id == Project.id)
             .where(
                 ProjectMember.user_id == user_id,
-                ProjectMember.role == "owner",
+                ProjectMember.role == ProjectRole.OWNER.value,
                 ProjectMember.project_id.in_(owners),
             )
             .order_by(Project.name)

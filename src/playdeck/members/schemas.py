@@ -1,5 +1,5 @@
-"""Member payloads. Seed 000 sends ``{"user_id": "USER_ID", "role": "member"}``: the id as a
-string, which is accepted as long as it is a number."""
+"""Member payloads. The JWT login API's client sends ``{"user_id": "USER_ID", "role": "member"}``:
+the id as a string, which is accepted as long as it is a number."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from playdeck.models.project import Project
 from playdeck.models.project_member import ProjectMember
 from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
+from playdeck.models.retention_policy import RetentionPolicy
 from playdeck.models.run import Run
 from playdeck.models.test import Test
 from playdeck.models.user import User
@@ -28,6 +29,7 @@ __all__ = [
     "Report",
     "ReportFile",
     "Result",
+    "RetentionPolicy",
     "Run",
     "Test",
     "User",

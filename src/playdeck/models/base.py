@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -18,6 +20,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(column: str, values: Iterable[StrEnum], *, name: str) -> CheckConstraint:
+    """``CHECK (column IN (...))`` over an enum's values, in its order (the migrations spell
+    the same list; ``tests/test_domain_words.py`` proves the migrated database agrees)."""
+    listed = ", ".join(f"'{value.value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
 
 # 64-bit ids on PostgreSQL; SQLite only autoincrements a column declared exactly INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -1,4 +1,4 @@
-"""A user's role in one project (seed 000: owner, admin, member, viewer).
+"""A user's role in one project (the JWT login API's four: owner, admin, member, viewer).
 
 Global admins need no row here: they may do everything everywhere. Global reporters never get
 one: they may only submit, to any project.
@@ -6,18 +6,17 @@ one: they may only submit, to any project.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
-
-PROJECT_ROLES = ("owner", "admin", "member", "viewer")
+from playdeck.authz.permissions import ProjectRole
+from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column, one_of
 
 
 class ProjectMember(CreatedAtMixin, Base):
     __tablename__ = "project_members"
     __table_args__ = (
-        CheckConstraint("role IN ('owner', 'admin', 'member', 'viewer')", name="role"),
+        one_of("role", ProjectRole, name="role"),
         UniqueConstraint("project_id", "user_id"),
         {"sqlite_autoincrement": True},
     )
@@ -29,4 +28,4 @@ class ProjectMember(CreatedAtMixin, Base):
     user_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)  # a ``ProjectRole``

@@ -8,10 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.models.base import Base, BigId, UTCDateTime, id_column
 
-OUTCOMES = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
-# Failures first: the default order of a run's tests is (rank, id).
-OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
-
 
 class Result(Base):
     """One test in one run, with its final outcome."""
@@ -33,9 +29,11 @@ class Result(Base):
     # Denormalised from the run so history and flakiness read one index, not a join.
     project_id: Mapped[int] = mapped_column(BigId, nullable=False)
     run_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # An ``outcomes.Outcome``; ``rank`` is its ``Outcome.rank``, failures first: the default
+    # order of a run's tests is (rank, id).
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     rank: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    expected_status: Mapped[str | None] = mapped_column(String(16))
+    expected_status: Mapped[str | None] = mapped_column(String(16))  # an ``AttemptStatus``
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     retry_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error_message: Mapped[str | None] = mapped_column(Text)

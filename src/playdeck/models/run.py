@@ -3,12 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
-
-RUN_STATUSES = ("passed", "failed", "interrupted", "timedout")
 
 
 class Run(CreatedAtMixin, Base):
@@ -26,9 +24,10 @@ class Run(CreatedAtMixin, Base):
     name: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # an ``outcomes.RunStatus``
 
-    # Counts are computed from the stored results, never taken from the client.
+    # Counts are computed from the stored results, never taken from the client: one column per
+    # ``outcomes.Outcome``, named by its value.
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     passed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -48,3 +47,10 @@ class Run(CreatedAtMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, nullable=False, default=dict)
     source_format: Mapped[str] = mapped_column(String(32), nullable=False)
+
+    # Retention: a pinned run is never pruned; ``files_pruned_at`` says when retention removed
+    # the run's attachments and report files (its results stay).
+    pinned: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    files_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

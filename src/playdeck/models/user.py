@@ -2,19 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, func
+from sqlalchemy import Boolean, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from playdeck.auth.principal import GlobalRole
 from playdeck.kit.clock import utcnow
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column
-
-USER_ROLES = ("admin", "reporter", "user")
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, one_of
 
 
 class User(CreatedAtMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('admin', 'reporter', 'user')", name="role"),
+        one_of("role", GlobalRole, name="role"),
         # A deleted user's id is never handed to a new account (the audit log names ids).
         {"sqlite_autoincrement": True},
     )
@@ -24,7 +23,7 @@ class User(CreatedAtMixin, Base):
     # Stored lower-case; NULLs do not collide in a unique constraint on either backend.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), nullable=False, default="user")
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default=GlobalRole.USER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

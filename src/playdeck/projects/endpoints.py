@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -71,11 +73,14 @@ def delete_project(
     ref: str,
     session: SessionDep,
     store: BlobStoreDep,
+    client: ClientDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_DELETE)],
 ) -> Response:
     """Delete a project, its runs and every stored file no other run references."""
     project = service.get_project(
         session, principal=principal, ref=ref, permission=Permission.PROJECT_DELETE
     )
-    service.delete_project(session, project=project, store=store)
+    service.delete_project(
+        session, project=project, store=store, actor=Actor.of(principal), client=client
+    )
     return Response(status_code=204)

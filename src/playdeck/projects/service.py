@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
@@ -115,8 +118,24 @@ def update_project(session: Session, *, project: Project, data: ProjectUpdate) -
     return project
 
 
-def delete_project(session: Session, *, project: Project, store: BlobStore) -> None:
-    """Delete the project with its runs; stored files go once the deletion has committed."""
+def delete_project(
+    session: Session,
+    *,
+    project: Project,
+    store: BlobStore,
+    actor: Actor,
+    client: ClientInfo | None = None,
+) -> None:
+    """Delete the project with its runs; stored files go once the deletion has committed.
+    Audit-logged (``project.deleted``)."""
+    runs = session.scalar(select(func.count(Run.id)).where(Run.project_id == project.id))
+    audit.record(
+        session,
+        action=Action.PROJECT_DELETED,
+        actor=actor,
+        client=client,
+        details={"project_id": project.id, "project": project.name, "runs": runs or 0},
+    )
     run_ids = select(Run.id).where(Run.project_id == project.id)
     shas = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
     shas.update(

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -87,13 +89,14 @@ def delete_run(
     run_id: IdPath,
     session: SessionDep,
     store: BlobStoreDep,
+    client: ClientDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_DELETE)],
 ) -> Response:
     """Delete a run with its results and reports, and the stored files only it referenced."""
     run, _project = service.get_run(
         session, principal=principal, run_id=run_id, permission=Permission.RUNS_DELETE
     )
-    service.delete_run(session, run=run, store=store)
+    service.delete_run(session, run=run, store=store, actor=Actor.of(principal), client=client)
     return Response(status_code=204)
 
 

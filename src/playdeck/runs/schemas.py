@@ -78,6 +78,10 @@ class Run(BaseModel):
     environment: str | None
     tags: list[str]
     source_format: str
+    # Retention: pinned runs are never pruned; ``files_pruned_at`` is when retention removed the
+    # run's attachments and report files (its results stay).
+    pinned: bool
+    files_pruned_at: datetime | None
     url: str
 
     @classmethod
@@ -105,6 +109,8 @@ class Run(BaseModel):
             "environment": run.environment,
             "tags": list(run.tags),
             "source_format": run.source_format,
+            "pinned": run.pinned,
+            "files_pruned_at": run.files_pruned_at,
             "url": f"{base_url}/runs/{run.id}",
         }
 

@@ -7,14 +7,16 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
 from playdeck.models import Attachment, Project, Report, Run
-from playdeck.models.result import OUTCOMES
-from playdeck.models.run import RUN_STATUSES
+from playdeck.outcomes import Outcome, RunStatus
 from playdeck.projects.service import get_project
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
@@ -35,7 +37,7 @@ def list_runs(
     limit: int,
 ) -> tuple[list[tuple[Run, Project]], str | None]:
     """Runs newest first; of one project, or of every project ``principal`` may read."""
-    statuses = choices(status, RUN_STATUSES, name="status")
+    statuses = choices(status, RunStatus, name="status")
     since = as_utc(since) if since is not None else None
     until = as_utc(until) if until is not None else None
     if since is not None and until is not None and since >= until:
@@ -84,8 +86,23 @@ def list_reports(session: Session, *, run: Run) -> list[Report]:
     return repository.list_reports(session, run.id)
 
 
-def delete_run(session: Session, *, run: Run, store: BlobStore) -> None:
-    """Delete the run's rows now; once that commits, the files no other row references."""
+def delete_run(
+    session: Session,
+    *,
+    run: Run,
+    store: BlobStore,
+    actor: Actor,
+    client: ClientInfo | None = None,
+) -> None:
+    """Delete the run's rows now; once that commits, the files no other row references.
+    Audit-logged (``run.deleted``)."""
+    audit.record(
+        session,
+        action=Action.RUN_DELETED,
+        actor=actor,
+        client=client,
+        details={"run_id": run.id, "project_id": run.project_id, "pinned": run.pinned},
+    )
     hashes = repository.stored_hashes(session, run.id)
     repository.delete_run(session, run)
     cleanup_after_commit(session, store, hashes)
@@ -105,7 +122,7 @@ def list_run_tests(
     Three queries whatever the page size: results with their tests, the attempts of the page,
     the attachments of those attempts.
     """
-    outcomes = choices(outcome, OUTCOMES, name="outcome")
+    outcomes = choices(outcome, Outcome, name="outcome")
     raw = decode_cursor(cursor, arity=2)
     after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
     pattern = contains_pattern(q) if q else None

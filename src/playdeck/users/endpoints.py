@@ -1,23 +1,24 @@
 """User administration (global administrators only): ``/api/admin/users``, and the paths the
-seeds' clients use for it: seed 000's ``/admin/users`` and seed 004's ``/api/users``.
+clients of the products Playdeck replaces use for it: the JWT login API's ``/admin/users`` and the
+PhenX dashboard's ``/api/users``.
 
-Seed 000's ``/admin/users`` is also the dashboard's page. API callers (a bearer token or an API
-key, or an ``Accept`` that does not prefer HTML, as curl's ``*/*``) get JSON there; a browser gets
-the page the web dashboard installs as ``app.state.admin_users_page`` (see ``AdminUsersPage``),
-and JSON until one is installed.
+The JWT login API's ``/admin/users`` is also the dashboard's page. API callers (a bearer token or
+an API key, or an ``Accept`` that does not prefer HTML, as curl's ``*/*``) get JSON there; a
+browser gets the page the web dashboard installs as ``app.state.admin_users_page`` (see
+``AdminUsersPage``), and JSON until one is installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -27,8 +28,8 @@ from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserP
 from playdeck.web.errors import prefers_html
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin"])
-# The seeds' paths for the same operations; documented once, under /api/admin/users.
-seed_router = APIRouter(include_in_schema=False)
+# The replaced products' paths for the same operations; documented once, under /api/admin/users.
+legacy_router = APIRouter(include_in_schema=False)
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
@@ -55,7 +56,7 @@ def list_users(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in username, email or name.")
     ] = None,
-    role: Literal["admin", "user", "reporter"] | None = None,
+    role: GlobalRole | None = None,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
@@ -68,7 +69,7 @@ def list_users(
 
 
 @router.post("", response_model=User, status_code=201)
-@seed_router.post("/api/users", response_model=User, status_code=201)
+@legacy_router.post("/api/users", response_model=User, status_code=201)
 def create_user(
     data: UserAdminCreate,
     session: SessionDep,
@@ -99,7 +100,7 @@ def get_user(user_id: UserId, session: SessionDep, _principal: Admin) -> User:
 
 @router.put("/{user_id}", response_model=User)
 @router.patch("/{user_id}", response_model=User)
-@seed_router.put("/admin/users/{user_id}", response_model=User)
+@legacy_router.put("/admin/users/{user_id}", response_model=User)
 def update_user(
     user_id: UserId,
     data: UserAdminUpdate,
@@ -126,7 +127,7 @@ def update_user(
 
 
 @router.delete("/{user_id}", status_code=204)
-@seed_router.delete("/api/users/{user_id}", status_code=204)
+@legacy_router.delete("/api/users/{user_id}", status_code=204)
 def delete_user(
     user_id: UserId, session: SessionDep, client: ClientDep, principal: Admin
 ) -> Response:
@@ -149,17 +150,17 @@ def unlock_user(
     return User.of(service.unlock(session, user=user, actor=Actor.of(principal), client=client))
 
 
-@seed_router.get("/api/users", response_model=list[User])
+@legacy_router.get("/api/users", response_model=list[User])
 def list_all_users(session: SessionDep, _principal: Admin) -> list[User]:
-    """Every account, as one JSON list (what seed 004's client reads)."""
+    """Every account, as one JSON list (what the PhenX dashboard's client reads)."""
     return [User.of(row) for row in service.list_all_users(session)]
 
 
-@seed_router.get("/admin/users", response_model=None)
+@legacy_router.get("/admin/users", response_model=None)
 def list_users_or_page(
     request: Request, session: SessionDep, principal: Admin
 ) -> list[User] | Response:
-    """Seed 000's user list (one JSON list), or for a browser the dashboard page."""
+    """The JWT login API's user list (one JSON list), or for a browser the dashboard page."""
     page = _page(request)
     if page is not None:
         return page(request, session, principal)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from playdeck.auth.principal import GlobalRole
 from playdeck.models import User
 
 USER_CREATION_LOCK_KEY = 0x706C6179_6465636B  # "playdeck"
@@ -164,7 +165,7 @@ def lock_active_admin_ids(session: Session) -> list[int]:
     return list(
         session.scalars(
             select(User.id)
-            .where(User.role == "admin", User.is_active.is_(True))
+            .where(User.role == GlobalRole.ADMIN.value, User.is_active.is_(True))
             .order_by(User.id)
             .with_for_update()
         )

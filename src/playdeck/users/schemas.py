@@ -1,12 +1,13 @@
-"""User payloads. ``is_superuser`` (seed 000), ``full_name`` and ``name`` (seed 004) are the
-other products' words for role ``admin`` and the display name."""
+"""User payloads. ``is_superuser`` (the JWT login API's), ``full_name`` (the JWT login API's) and
+``name`` (the PhenX dashboard's) are the other products' words for role ``admin`` and the display
+name."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +20,7 @@ from pydantic import (
 )
 
 from playdeck.auth.policy import MAX_PASSWORD_BYTES, check_password_size
+from playdeck.auth.principal import GlobalRole
 from playdeck.models import User as UserRow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
@@ -62,7 +64,7 @@ class User(BaseModel):
     username: str
     email: str | None
     display_name: str | None
-    role: str
+    role: GlobalRole
     is_active: bool
     locked_until: datetime | None = Field(
         description="Set while failed logins keep the account locked."
@@ -73,7 +75,7 @@ class User(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def is_superuser(self) -> bool:
-        return self.role == "admin"
+        return self.role is GlobalRole.ADMIN
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -90,31 +92,31 @@ class User(BaseModel):
         return cls.model_validate(row)
 
 
-Role = Literal["admin", "user", "reporter"]
 Password = Annotated[
     str, Field(min_length=1, max_length=MAX_PASSWORD_BYTES), AfterValidator(check_password_size)
 ]
-# ``name`` (seed 004), ``full_name`` (seed 000) and ``display_name`` (Playdeck's own) are one field.
+# ``name`` (PhenX), ``full_name`` (JWT login API) and ``display_name`` (Playdeck's) are one field.
 NAME_ALIASES = AliasChoices("name", "full_name", "display_name")
 
 
-def _role_with_superuser(role: str | None, is_superuser: bool | None) -> str | None:
-    """Seed 000's ``is_superuser`` means role ``admin``; refuse a payload that says both ways."""
+def _role_with_superuser(role: GlobalRole | None, is_superuser: bool | None) -> GlobalRole | None:
+    """The JWT login API's ``is_superuser`` means role ``admin``; refuse a payload that says both
+    ways."""
     if is_superuser is None:
         return role
-    if role is not None and (role == "admin") != is_superuser:
+    if role is not None and (role is GlobalRole.ADMIN) != is_superuser:
         raise ValueError("role and is_superuser disagree")
-    return "admin" if is_superuser else role
+    return GlobalRole.ADMIN if is_superuser else role
 
 
 class UserAdminCreate(BaseModel):
-    """``POST /api/admin/users`` (and seed 004's ``POST /api/users``)."""
+    """``POST /api/admin/users`` (and the PhenX dashboard's ``POST /api/users``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=150)
     password: Password
-    role: Role | None = None
+    role: GlobalRole | None = None
     is_superuser: bool | None = None
     name: str | None = Field(
         default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
@@ -128,18 +130,18 @@ class UserAdminCreate(BaseModel):
 
     @property
     def effective_role(self) -> str:
-        return _role_with_superuser(self.role, self.is_superuser) or "user"
+        return _role_with_superuser(self.role, self.is_superuser) or GlobalRole.USER
 
 
 class UserAdminUpdate(BaseModel):
-    """``PUT``/``PATCH /api/admin/users/{id}``: only the fields sent change (seed 000 sends
-    ``{"is_active": ..., "is_superuser": ...}`` with PUT)."""
+    """``PUT``/``PATCH /api/admin/users/{id}``: only the fields sent change (the JWT login
+    API's client sends ``{"is_active": ..., "is_superuser": ...}`` with PUT)."""
 
     model_config = ConfigDict(extra="forbid")
 
     is_active: bool | None = None
     is_superuser: bool | None = None
-    role: Role | None = None
+    role: GlobalRole | None = None
     name: str | None = Field(
         default=None, max_length=MAX_DISPLAY_NAME, validation_alias=NAME_ALIASES
     )
@@ -157,9 +159,9 @@ class UserAdminUpdate(BaseModel):
         if self.role is not None:
             return self.role
         if self.is_superuser is True:
-            return "admin"
-        if self.is_superuser is False and current == "admin":
-            return "user"
+            return GlobalRole.ADMIN
+        if self.is_superuser is False and current == GlobalRole.ADMIN:
+            return GlobalRole.USER
         return current
 
 

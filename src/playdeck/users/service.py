@@ -14,12 +14,12 @@ from playdeck.auth import repository as sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole
 from playdeck.errors import Conflict, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
 from playdeck.members import repository as members
 from playdeck.models import User
-from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import repository
 from playdeck.users.schemas import (
@@ -53,7 +53,7 @@ def create_user(
     actor: Actor,
     email: str | None = None,
     display_name: str | None = None,
-    role: str = "user",
+    role: str = GlobalRole.USER,
     client: ClientInfo | None = None,
     via: str,
     only_if_first: bool = False,
@@ -68,8 +68,8 @@ def create_user(
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
     display_name = _clean(display_name, clean_display_name, "name") if display_name else None
-    if role not in USER_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", code="invalid_role")
+    if role not in GLOBAL_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(GlobalRole)}", code="invalid_role")
     repository.lock_user_creation(session)  # first statement: see lock_user_creation
     is_first = not repository.exists_any(session)
     if only_if_first and not is_first:
@@ -78,7 +78,7 @@ def create_user(
         password, min_length=settings.password_min_length, username=username, email=email
     )
     if first_becomes_admin and is_first:
-        role = "admin"
+        role = GlobalRole.ADMIN
     if repository.username_or_email_taken(session, username=username, email=email):
         raise Conflict(TAKEN_MESSAGE, code="user_exists")
     now = utcnow()
@@ -158,7 +158,7 @@ def reset_password(
 def ensure_another_active_admin(session: Session, *, user: User) -> None:
     """409 when ``user`` is the last active administrator: nobody could administer the
     instance after they are demoted, deactivated or deleted (themselves included)."""
-    if user.role != "admin" or not user.is_active:
+    if user.role != GlobalRole.ADMIN or not user.is_active:
         return
     if not [other for other in repository.lock_active_admin_ids(session) if other != user.id]:
         raise Conflict(
@@ -197,11 +197,11 @@ def promote_to_admin(
     password: str | None = None,
 ) -> User:
     """Make an existing user an active, unlocked administrator (the CLI's recovery path)."""
-    changes = {"role": [user.role, "admin"], "is_active": [user.is_active, True]}
+    changes = {"role": [user.role, GlobalRole.ADMIN.value], "is_active": [user.is_active, True]}
     if password is not None:
         set_password(session, user=user, password=password, settings=settings)
         sessions.delete_user_sessions(session, user.id)
-    user.role = "admin"
+    user.role = GlobalRole.ADMIN
     user.is_active = True
     session.flush()
     repository.unlock(session, user.id)

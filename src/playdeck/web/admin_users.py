@@ -1,7 +1,8 @@
-"""``/admin/users`` (seed 000) and ``/settings/users`` (seed 004): user administration.
+"""``/admin/users`` (the JWT login API's path) and ``/settings/users`` (the PhenX dashboard's):
+user administration.
 
-One page at two paths. ``/settings/users`` is a page route; ``/admin/users`` is also the seed's
-JSON list, so ``users.endpoints`` serves it and hands browsers to ``users_page`` through
+One page at two paths. ``/settings/users`` is a page route; ``/admin/users`` is also the JWT login
+API's JSON list, so ``users.endpoints`` serves it and hands browsers to ``users_page`` through
 ``app.state.admin_users_page`` (installed by ``web.router``). Every action calls the service the
 admin API calls (``users.service``); its guards (the last active administrator, the only owner of
 a project, the password policy) answer with their own message on the page.
@@ -22,14 +23,13 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
-from playdeck.models.user import USER_ROLES
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminCreate, UserAdminUpdate
@@ -68,7 +68,7 @@ class UserFilters:
             return text(values[0][:200]) if values else None
 
         filters = cls(q=first("q"), role=first("role"), status=first("status"))
-        if filters.role is not None and filters.role not in USER_ROLES:
+        if filters.role is not None and filters.role not in GLOBAL_ROLES:
             raise InvalidInput(f"Unknown role: {filters.role}", code="invalid_role")
         if filters.status is not None and filters.status not in STATUSES:
             raise InvalidInput(f"Unknown status: {filters.status}", code="invalid_status")
@@ -107,7 +107,7 @@ class UserForm:
     username: str = ""
     display_name: str = ""
     email: str = ""
-    role: str = "user"
+    role: str = GlobalRole.USER
     error: str | None = None
 
 
@@ -153,7 +153,7 @@ def users_page(
         here=location,
         users=[UserRow.of(row, principal, now) for row in rows],
         filters=filters,
-        roles=USER_ROLES,
+        roles=GLOBAL_ROLES,
         statuses=STATUSES,
         form=form or UserForm(),
         auth_enabled=settings.require_auth,
@@ -170,7 +170,7 @@ def show_users_page(request: Request, session: Session, principal: Principal) ->
 
 @router.get("/settings/users", response_class=HTMLResponse)
 def show_settings_users(request: Request, session: SessionDep, principal: Admin) -> HTMLResponse:
-    """Seed 004's path for the same page."""
+    """The PhenX dashboard's path for the same page."""
     return users_page(request, session, principal)
 
 
@@ -293,8 +293,8 @@ def set_user_role(
     for the last active administrator."""
     target = back_to_users(back)
     user = _user(session, user_id)
-    if role not in USER_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", code="invalid_role")
+    if role not in GLOBAL_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(GLOBAL_ROLES)}", code="invalid_role")
     try:
         _update(session, settings, client, principal, user, {"role": role})
     except AppError as exc:

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from playdeck.outcomes import Outcome
+
 # Stack order of a bar, bottom first: failures sit on the baseline, where runs compare easily.
-BAR_SEGMENTS = ("failed", "flaky", "passed", "skipped")
+# Timed out and interrupted tests are drawn as failed (see RunBar.failed).
+BAR_SEGMENTS = (Outcome.FAILED, Outcome.FLAKY, Outcome.PASSED, Outcome.SKIPPED)
 SPARK_FLOOR = 0.8
 MIN_SEGMENT = 3.0  # viewBox units: one failure among thousands of tests stays visible
 
@@ -223,7 +226,12 @@ def counts_bar(
     label = f"{passed} passed, {failed} failed, {flaky} flaky, {skipped} skipped"
     body = [_rect("track", 0, 0, width, height, rx=2)]
     x = 0.0
-    counts = {"failed": failed, "flaky": flaky, "passed": passed, "skipped": skipped}
+    counts = {
+        Outcome.FAILED: failed,
+        Outcome.FLAKY: flaky,
+        Outcome.PASSED: passed,
+        Outcome.SKIPPED: skipped,
+    }
     for name in BAR_SEGMENTS:
         if not total or counts[name] <= 0:
             continue

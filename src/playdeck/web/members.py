@@ -7,8 +7,8 @@ offered only where the service would accept it: an admin neither touches owners 
 ``owner``, nobody raises their own role, a project keeps one owner. ``members.service`` (the code
 behind ``/api/projects/{ref}/members``) refuses anything else anyway, with the message shown.
 
-The forms post to their own paths (``.../members/add``, ``.../members/{user}/role``): seed 000's
-``POST /projects/{id}/members`` is the JSON API's.
+The forms post to their own paths (``.../members/add``, ``.../members/{user}/role``): the JWT
+login API's ``POST /projects/{id}/members`` is the JSON API's.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
 from playdeck.projects import service as projects_service
 from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
-from playdeck.web.params import page_id, text
+from playdeck.web.params import may_edit_project, page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
@@ -133,6 +133,7 @@ def _members_page(
         project=project,
         tab="members",
         members_tab=True,
+        settings_tab=may_edit_project(session, principal, project),
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),

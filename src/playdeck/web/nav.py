@@ -16,8 +16,8 @@ ADMIN_PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Users", ("/admin/users", "/settings/users")),
     ("Audit log", ("/admin/audit",)),
 )
-# Paths the API serves too (seed 000's JSON ``/admin/users``): a browser gets a page there only
-# once the dashboard installs it on ``app.state`` under this name (see users.endpoints).
+# Paths the API serves too (the JWT login API's JSON ``/admin/users``): a browser gets a page there
+# only once the dashboard installs it on ``app.state`` under this name (see users.endpoints).
 PAGE_HOOKS = {"/admin/users": "admin_users_page"}
 
 

@@ -14,6 +14,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.models import Project, Run
+from playdeck.outcomes import RunStatus
 from playdeck.projects.service import list_projects
 from playdeck.runs.schemas import pass_rate
 from playdeck.settings import Settings
@@ -59,7 +60,7 @@ class ProjectCard:
             pass_rate=rates[-1],
             sparkline=spark,
             recent=len(runs),
-            recent_failed=sum(1 for run in runs if run.status != "passed"),
+            recent_failed=sum(1 for run in runs if run.status != RunStatus.PASSED),
         )
 
 

@@ -78,3 +78,13 @@ def may(principal: Principal, permission: Permission, settings: Settings) -> boo
 def may_read_members(session: Session, principal: Principal, project: Project) -> bool:
     """Whether the project's Members tab leads anywhere for this caller (``members:read``)."""
     return Permission.MEMBERS_READ in project_permissions(session, principal, project.id)
+
+
+def may_edit_project(session: Session, principal: Principal, project: Project) -> bool:
+    """Whether the project's Settings tab leads anywhere for this caller (``project:edit``)."""
+    return Permission.PROJECT_EDIT in project_permissions(session, principal, project.id)
+
+
+def may_delete_runs(session: Session, principal: Principal, project: Project) -> bool:
+    """Whether a run's page offers pin, unpin and delete (``runs:delete``)."""
+    return Permission.RUNS_DELETE in project_permissions(session, principal, project.id)

@@ -17,7 +17,7 @@ from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import Conflict
 from playdeck.models import Project
-from playdeck.models.run import RUN_STATUSES
+from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
@@ -34,6 +34,7 @@ from playdeck.web.params import (
     day_after,
     day_start,
     may,
+    may_edit_project,
     may_read_members,
     text,
 )
@@ -220,10 +221,11 @@ def show_project(
         project=project,
         tab="runs",
         members_tab=may_read_members(session, principal, project),
+        settings_tab=may_edit_project(session, principal, project),
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,
-        statuses=RUN_STATUSES,
+        statuses=tuple(RunStatus),
         branches=queries.branches(session, project.id),
         trend_count=len(trend.items),
         trend_bars=bars,

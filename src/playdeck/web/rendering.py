@@ -65,6 +65,16 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "member-added": ("success", "Member added."),
     "member-role-changed": ("success", "Member role changed."),
     "member-removed": ("success", "Member removed."),
+    # Project settings and run actions (web/project_settings.py, web/run_actions.py).
+    "project-updated": ("success", "Project saved."),
+    "project-deleted": ("success", "Project deleted, with its runs and their files."),
+    "retention-saved": (
+        "success",
+        "Retention policy saved. It applies at the next scheduled prune (or `playdeck prune`).",
+    ),
+    "run-pinned": ("success", "Run pinned: retention never deletes it."),
+    "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
+    "run-deleted": ("success", "Run deleted, with its results and files."),
 }
 
 

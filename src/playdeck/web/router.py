@@ -18,7 +18,9 @@ from playdeck.web import (
     members,
     onboarding,
     overview,
+    project_settings,
     projects,
+    run_actions,
     runs,
     tests,
 )
@@ -40,11 +42,14 @@ router.include_router(admin_audit.router)
 router.include_router(admin_users.router)
 router.include_router(api_keys.router)
 router.include_router(members.router)
+router.include_router(project_settings.router)
+router.include_router(run_actions.router)
 
 
 def install_web(app: FastAPI) -> None:
     app.include_router(router)
-    # GET /admin/users is also seed 000's JSON list (users.endpoints): browsers get this page.
+    # GET /admin/users is also the JWT login API's JSON list (users.endpoints): browsers get this
+    # page.
     app.state.admin_users_page = admin_users.show_users_page
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     install_html_errors(app)

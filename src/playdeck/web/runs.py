@@ -12,26 +12,28 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
+from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.runs import service as runs_service
 from playdeck.runs.schemas import RunDetail
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, page_id, text
+from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_id, text
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
 
 RESULTS_PER_PAGE = 40
-FAILING = frozenset({"failed", "timedout", "interrupted"})
+# Every failing outcome, as the service's comma list: "failed,timedout,interrupted".
+FAILURES = ",".join(o for o in Outcome if o in FAILING_OUTCOMES)
 # The outcome filter's choices: (query value, label). Values are the service's comma lists.
-OUTCOME_CHOICES = (
+OUTCOME_CHOICES: tuple[tuple[str, str], ...] = (
     ("", "All outcomes"),
-    ("failed,timedout,interrupted", "Failures"),
-    ("flaky", "Flaky"),
-    ("passed", "Passed"),
-    ("skipped", "Skipped"),
-    ("failed", "Failed only"),
-    ("timedout", "Timed out"),
-    ("interrupted", "Interrupted"),
+    (FAILURES, "Failures"),
+    (Outcome.FLAKY, "Flaky"),
+    (Outcome.PASSED, "Passed"),
+    (Outcome.SKIPPED, "Skipped"),
+    (Outcome.FAILED, "Failed only"),
+    (Outcome.TIMEDOUT, "Timed out"),
+    (Outcome.INTERRUPTED, "Interrupted"),
 )
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
@@ -82,10 +84,10 @@ def show_run(
     )
     c = detail.counts
     chips = [
-        ("failed,timedout,interrupted", "failed", "Failed", c.failed + c.timedout + c.interrupted),
-        ("flaky", "flaky", "Flaky", c.flaky),
-        ("passed", "passed", "Passed", c.passed),
-        ("skipped", "skipped", "Skipped", c.skipped),
+        (FAILURES, Outcome.FAILED, "Failed", c.failed + c.timedout + c.interrupted),
+        (Outcome.FLAKY, Outcome.FLAKY, "Flaky", c.flaky),
+        (Outcome.PASSED, Outcome.PASSED, "Passed", c.passed),
+        (Outcome.SKIPPED, Outcome.SKIPPED, "Skipped", c.skipped),
     ]
     return render(
         request,
@@ -93,6 +95,7 @@ def show_run(
         principal=principal,
         project=project,
         run=detail,
+        may_manage_run=may_delete_runs(session, principal, project),
         metadata=metadata_rows(detail.metadata),
         counts_bar=charts.counts_bar(
             passed=c.passed,
@@ -107,7 +110,7 @@ def show_run(
             for value, css, label, count in chips
         ],
         tests=tests,
-        failing=FAILING,
+        failing=FAILING_OUTCOMES,
         inline_images=INLINE_IMAGES,
         inline_videos=INLINE_VIDEOS,
         outcome=outcome or "",

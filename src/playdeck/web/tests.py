@@ -19,7 +19,14 @@ from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, may_read_members, page_id, text
+from playdeck.web.params import (
+    CursorQuery,
+    TextQuery,
+    may_edit_project,
+    may_read_members,
+    page_id,
+    text,
+)
 from playdeck.web.rendering import format_duration, format_utc, render, with_query
 
 router = APIRouter()
@@ -56,6 +63,7 @@ def list_project_tests(
         project=project,
         tab="tests",
         members_tab=may_read_members(session, principal, project),
+        settings_tab=may_edit_project(session, principal, project),
         tests=page.items,
         days=page.days,
         q=q or "",
@@ -165,6 +173,7 @@ def show_flaky_tests(
         project=project,
         tab="flaky",
         members_tab=may_read_members(session, principal, project),
+        settings_tab=may_edit_project(session, principal, project),
         report=report,
         windows=[(d, with_query(request, days=d, limit=None)) for d in FLAKY_WINDOWS],
         rate_bar=charts.rate_bar,

@@ -1,4 +1,5 @@
-"""Uploaded archives, read as hostile input: the seed-004 ``.gz`` format and zip files.
+"""Uploaded archives, read as hostile input: the PhenX reporter's ``.gz`` report archives
+and zip files.
 
 Every path is checked by ``safe_relative_path`` before anything is read, and every size is
 checked against the caller's budget before the bytes are read or unpacked.
@@ -53,7 +54,7 @@ def safe_relative_path(path: str) -> str:
 def read_report_archive(
     stream: BinaryIO, *, max_total_bytes: int, max_entries: int
 ) -> list[ReportFileRecord]:
-    """The files of a seed-004 ``.gz`` report archive, read as a stream.
+    """The files of a PhenX reporter's ``.gz`` report archive, read as a stream.
 
     Format: gzip of ``[u32 LE path length][UTF-8 path][u32 LE content length][content]``
     repeated. Each length is checked (path 1..10000 bytes, content within what is left of

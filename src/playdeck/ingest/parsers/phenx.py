@@ -1,8 +1,9 @@
-"""The seed-004 reporter's wire format (``/api/test-runs/submit`` and ``/upload``).
+"""The PhenX reporter's format (``/api/test-runs/submit`` and ``/upload``).
 
-The reporter sends one element per ATTEMPT, with the bare test title and a ``file:line:col``
-location, and nothing that names the Playwright project or the describe blocks. We fold the
-attempts back into tests: same file, title and location, chained by ``retries``.
+The reporter (``@phenx/playwright-dashboard-reporter``) sends one element per ATTEMPT, with the
+bare test title and a ``file:line:col`` location, and nothing that names the Playwright project or
+the describe blocks. We fold the attempts back into tests: same file, title and location, chained
+by ``retries``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -38,21 +40,21 @@ from playdeck.ingest.parsers.reading import (
     step_record,
 )
 from playdeck.ingest.records import (
-    RUN_STATUSES,
     AttemptRecord,
     RunRecord,
     TestRecord,
     fold_outcome,
     merge_repeats,
 )
+from playdeck.outcomes import FAILING_STATUSES, RunStatus
 
 SOURCE_FORMAT = "phenx"
+_RUN_STATUSES = frozenset(RunStatus)
 _MAX_NETWORK_REQUESTS = 500
 _MAX_EXTRA_BYTES = 64 * 1024
 _MAX_TAGS = 50
 # "file:line:col"; the file may itself hold a colon (a Windows drive letter: "C:\x\a.spec.ts").
 _LOCATION = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+))?(?::(?P<column>\d+))?$")
-_FAILING = ("failed", "timedout", "interrupted")
 
 
 def parse_phenx_submit(data: object) -> RunRecord:
@@ -83,8 +85,8 @@ def _read_run(
     project_name: str | None,
 ) -> RunRecord:
     status = as_str(required(run, "status", path), at(path, "status")).lower()
-    if status not in RUN_STATUSES:
-        raise fail(at(path, "status"), "expected one of passed, failed, interrupted, timedout")
+    if status not in _RUN_STATUSES:
+        raise fail(at(path, "status"), f"expected one of {', '.join(RunStatus)}")
     metadata = run.get("metadata")
     metadata = {} if metadata is None else as_object(metadata, at(path, "metadata"))
     scm = loose_object(metadata, "scm")
@@ -94,7 +96,7 @@ def _read_run(
         source_format=SOURCE_FORMAT,
         started_at=parse_timestamp(required(run, "startTime", path), at(path, "startTime")),
         duration_ms=duration_ms(opt_number(run, "duration", path)),
-        status=status,
+        status=RunStatus(status),
         project_name=project_name,
         project_description=loose_str(run, "projectDescription")
         or loose_str(metadata, "projectDescription"),
@@ -237,7 +239,7 @@ def _fold_tests(cases: list[_Case]) -> list[TestRecord]:
                 for chain in open_chains
                 if retry > 0
                 and chain[-1].attempt.retry == retry - 1
-                and chain[-1].attempt.status in _FAILING
+                and chain[-1].attempt.status in FAILING_STATUSES
             ),
             None,
         )
@@ -260,7 +262,7 @@ def _test(
     chain: list[_Case], file: str, title_path: list[str], line: int, column: int
 ) -> TestRecord:
     attempts = sorted((c.attempt for c in chain), key=lambda a: a.retry)
-    failed = [a for a in attempts if a.status in _FAILING]
+    failed = [a for a in attempts if a.status in FAILING_STATUSES]
     return TestRecord(
         file=file,
         title_path=title_path,
@@ -270,3 +272,21 @@ def _test(
         error_message=failed[-1].error_message if failed else None,
         attempts=attempts,
     )
+
+
+# Keys only the PhenX reporter's body has at its top level; it writes ``projectName`` first.
+_SNIFF_KEYS = frozenset({"projectName", "testCases", "testRun", "totalTests", "startTime"})
+
+
+def sniff(head: Head) -> bool:
+    return bool(head.json_keys_seen() & _SNIFF_KEYS)
+
+
+FORMAT = ReportFormat(
+    name="phenx-json",
+    label="the PhenX reporter's JSON body (projectName, testCases)",
+    syntax=Syntax.JSON,
+    sniff=sniff,
+    parse=lambda value, _received_at: parse_phenx_submit(value),
+    extensions=(".json",),
+)

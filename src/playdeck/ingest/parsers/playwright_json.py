@@ -11,6 +11,7 @@ import binascii
 from datetime import datetime
 from typing import Any
 
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -48,11 +49,11 @@ from playdeck.ingest.records import (
 )
 from playdeck.kit.text import clean_text
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
+from playdeck.outcomes import FAILING_OUTCOMES, FAILING_STATUSES, AttemptStatus, Outcome
 
 SOURCE_FORMAT = "playwright-json"
 _MAX_GLOBAL_ERRORS = 50
 _MAX_ANNOTATION_CHARS = 2000
-_FAILING = ("failed", "timedout", "interrupted")
 
 
 def parse_playwright_json(
@@ -160,7 +161,7 @@ def _read_test(
     outcome = _outcome(statuses, expected_status, opt_str(test, "status", path))
     # An attempt that failed as expected (`test.fail()`) keeps its error, but the test does not
     # show it: the test passed.
-    failed = [a for a in attempts if a.status in _FAILING and a.status != expected_status]
+    failed = [a for a in attempts if a.status in FAILING_STATUSES and a.status != expected_status]
     last_failed = failed[-1] if failed else None
     return TestRecord(
         file=file,
@@ -178,19 +179,21 @@ def _read_test(
     )
 
 
-def _outcome(statuses: list[str], expected_status: str | None, reported: str | None) -> str:
+def _outcome(
+    statuses: list[AttemptStatus], expected_status: AttemptStatus | None, reported: str | None
+) -> Outcome:
     """Our fold of the attempts, overruled by Playwright's own verdict when they disagree.
 
     Playwright knows things the attempts do not show (e.g. ``failOnFlakyTests``); we keep our
     finer word only where it agrees with Playwright's (a timeout is an ``unexpected`` outcome).
     """
-    folded = fold_outcome(statuses, expected_status or "passed")
+    folded = fold_outcome(statuses, expected_status or AttemptStatus.PASSED)
     if reported == "expected":
-        return "skipped" if folded == "skipped" else "passed"
+        return Outcome.SKIPPED if folded is Outcome.SKIPPED else Outcome.PASSED
     if reported == "unexpected":
-        return folded if folded in _FAILING else "failed"
-    if reported in ("flaky", "skipped"):
-        return reported
+        return folded if folded in FAILING_OUTCOMES else Outcome.FAILED
+    if reported in (Outcome.FLAKY, Outcome.SKIPPED):
+        return Outcome(reported)
     return folded
 
 
@@ -400,3 +403,27 @@ def _read_git_and_ci(metadata: JSONObject, run: RunRecord) -> None:
     kept = {k: v for k, v in metadata.items() if k not in ("gitDiff", "actualWorkers")}
     if kept:
         run.metadata["config"] = bounded_object(kept, 16 * 1024)
+
+
+# Playwright's JSON reporter writes config, suites, errors and stats, in that order. Only the
+# first two are telling: "stats" also starts a Cypress mochawesome report.
+_FIRST_KEYS = frozenset({"config", "suites"})
+
+
+def sniff(head: Head) -> bool:
+    if head.json_keys is not None:
+        return "suites" in head.json_keys
+    return head.first_json_key in _FIRST_KEYS
+
+
+FORMAT = ReportFormat(
+    name="playwright-json",
+    label="Playwright's JSON report (config, suites)",
+    syntax=Syntax.JSON,
+    sniff=sniff,
+    # Playwright writes stats.startTime: a report with no start time at all is refused rather
+    # than dated by its upload.
+    parse=lambda value, _received_at: parse_playwright_json(value),
+    in_zip=ZipRole.ALONE,
+    extensions=(".json",),
+)

@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
-from playdeck.ingest.records import ATTEMPT_STATUSES, ReportFormatError
+from playdeck.ingest.records import ReportFormatError
 from playdeck.kit.text import clean_text
+from playdeck.outcomes import AttemptStatus
 
 JSONObject = dict[str, Any]
 
@@ -28,6 +29,7 @@ MAX_METADATA_BYTES = 64 * 1024
 # Epoch milliseconds outside this range are not timestamps of a test run (years 2000..2200).
 _MIN_EPOCH_MS = 946_684_800_000
 _MAX_EPOCH_MS = 7_258_118_400_000
+_ATTEMPT_STATUSES = frozenset(AttemptStatus)
 
 
 def at(path: str, key: str | int) -> str:
@@ -205,12 +207,12 @@ def opt_timestamp(obj: JSONObject, key: str, path: str) -> datetime | None:
     return None if value is None else parse_timestamp(value, at(path, key))
 
 
-def attempt_status(value: object, path: str) -> str:
+def attempt_status(value: object, path: str) -> AttemptStatus:
     """Playwright's attempt status, lower-cased (``timedOut`` -> ``timedout``)."""
     status = as_str(value, path).lower()
-    if status not in ATTEMPT_STATUSES:
+    if status not in _ATTEMPT_STATUSES:
         raise fail(path, "expected one of passed, failed, timedOut, skipped, interrupted")
-    return status
+    return AttemptStatus(status)
 
 
 def error_text(text: str | None) -> str | None:

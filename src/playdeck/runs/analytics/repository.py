@@ -14,13 +14,15 @@ from sqlalchemy import Float, case, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
-from playdeck.models.result import OUTCOME_RANK
+from playdeck.outcomes import Outcome
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
-_FAILING = ("failed", "timedout")
+# The failing side of a flip. An interrupted test was stopped from outside (the run was cut
+# short): it says nothing about the test, so passing next to it is no flip.
+_FAILING = (Outcome.FAILED, Outcome.TIMEDOUT)
 # Outcomes behind every flakiness event: flaky itself, or failing (one side of every flip).
-_SIGNAL_RANKS = tuple(OUTCOME_RANK[o] for o in ("flaky", *_FAILING))
+_SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +99,9 @@ def flake_stats(
     signals = signal.cte("signal")
 
     prev, nxt = aliased(Result), aliased(Result)
-    is_flaky = signals.c.outcome == "flaky"
-    flip_before = prev.outcome == "passed"
-    flip_after = nxt.outcome == "passed"
+    is_flaky = signals.c.outcome == Outcome.FLAKY.value
+    flip_before = prev.outcome == Outcome.PASSED.value
+    flip_after = nxt.outcome == Outcome.PASSED.value
     events = (
         select(
             signals.c.test_id,
@@ -190,7 +192,7 @@ def duration_percentiles(session: Session, run_ids: Sequence[int]) -> dict[int, 
     """
     if not run_ids:
         return {}
-    executed = [Result.run_id.in_(run_ids), Result.outcome != "skipped"]
+    executed = [Result.run_id.in_(run_ids), Result.outcome != Outcome.SKIPPED.value]
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             select(

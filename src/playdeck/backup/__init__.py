@@ -1,0 +1,1 @@
+"""Backups: a consistent copy of the database and of the files it references, and restore."""

@@ -1,0 +1,131 @@
+"""What a report format is: a name, a ``sniff`` that recognises its first bytes, a ``parse``.
+
+Each format module (``playwright_json``, ``junit``, ``phenx``) declares one ``ReportFormat``;
+``registry`` lists them and is the only place that decides which one a document is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+from playdeck.ingest.records import RunRecord
+
+# Things that may come before an XML document's root element.
+_XML_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
+_XML_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+_FIRST_JSON_KEY = re.compile(r'\s*\{\s*"((?:[^"\\]|\\.)*)"')
+
+
+class Syntax(StrEnum):
+    """How a document is written, and so how ``parse`` receives it."""
+
+    JSON = "json"  # ``parse`` gets the decoded value (the caller answers malformed JSON: 400)
+    XML = "xml"  # ``parse`` gets the bytes (the parser answers malformed XML)
+
+
+class ZipRole(StrEnum):
+    """What a format's documents are inside an uploaded zip."""
+
+    # The zip's one report: attachment paths are relative to it; the shallowest one is read.
+    ALONE = "alone"
+    # Shards: every such document in the zip is read, and they make one run.
+    SHARD = "shard"
+    # Not looked for in a zip.
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What a sniffer sees of a document: its start, decoded as far as it goes.
+
+    ``json_keys`` are the top-level keys when the head holds the whole JSON object;
+    ``first_json_key`` is the first key when the head stops inside it (``JSON.stringify`` writes
+    keys in insertion order, so producers' first keys are telling). ``xml_root`` is the root
+    element's local name, ``None`` when the head ends before it.
+    """
+
+    syntax: Syntax | None = None
+    json_keys: frozenset[str] | None = None
+    first_json_key: str | None = None
+    xml_root: str | None = None
+    xml_declared: bool = False  # starts with ``<?xml``
+
+    def json_keys_seen(self) -> frozenset[str]:
+        """The keys known from the head: all of them, or the first one."""
+        if self.json_keys is not None:
+            return self.json_keys
+        return frozenset({self.first_json_key} if self.first_json_key else ())
+
+    @classmethod
+    def of_value(cls, value: object) -> Head:
+        """The head of a JSON document already decoded as a whole."""
+        keys = frozenset(value) if isinstance(value, dict) else frozenset()
+        return cls(syntax=Syntax.JSON, json_keys=keys)
+
+    @classmethod
+    def of_bytes(cls, head: bytes) -> Head:
+        """The head of a document whose first bytes are ``head``."""
+        text = _decode(head).lstrip()
+        if text.startswith("<"):
+            position = 0
+            while prolog := _XML_PROLOG.match(text, position):
+                position = prolog.end()
+            root = _XML_ROOT.match(text, position)
+            return cls(
+                syntax=Syntax.XML,
+                xml_root=root[2] if root else None,
+                xml_declared=text.startswith("<?xml"),
+            )
+        if text.startswith("{"):
+            try:
+                value = orjson.loads(head)
+            except orjson.JSONDecodeError:
+                first = _FIRST_JSON_KEY.match(text)
+                return cls(syntax=Syntax.JSON, first_json_key=first[1] if first else None)
+            return cls.of_value(value)
+        return cls()
+
+
+def read_whole(data: bytes) -> tuple[Head, Any]:
+    """A whole document's head and content: the decoded value of JSON (``None`` when it is
+    malformed), the bytes of anything else. JSON is decoded once, for both."""
+    if _decode(data[:64]).lstrip().startswith("{"):
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return Head(syntax=Syntax.JSON), None
+        return Head.of_value(value), value
+    return Head.of_bytes(data), data
+
+
+def _decode(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", "ignore")
+    return head.decode("utf-8-sig", "ignore")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFormat:
+    """One format the ingest reads.
+
+    ``label`` names it in error messages, with the keys or element that tell it apart.
+    ``parse`` gets the decoded JSON value or the XML bytes (see ``Syntax``) and the time the
+    report was received, for formats that may not say when their run started.
+    """
+
+    name: str
+    label: str
+    syntax: Syntax
+    sniff: Callable[[Head], bool]
+    parse: Callable[[Any, datetime], RunRecord]
+    in_zip: ZipRole = ZipRole.NEVER
+    # File name endings that claim the format when the head alone cannot tell (an XML head cut
+    # inside its prolog).
+    extensions: tuple[str, ...] = ()

@@ -1,0 +1,166 @@
+"""Recorded tests in the shape of Playwright's JSON reporter: verdicts, specs, suites.
+
+pytest's outcomes in Playwright's words (and so as the server stores them):
+
+- passed, failed: ``passed``, ``failed``; skipped: ``skipped`` with a ``skip`` annotation (reason).
+- xfail that failed as expected: Playwright's ``test.fail()``, i.e. ``expectedStatus: "failed"``
+  with a ``failed`` attempt, which the server counts as *passed*; the error stays on the attempt
+  and an ``xfail`` annotation carries the reason. ``xfail(run=False)`` never runs: skipped.
+- xpass: passed with an ``xpass`` annotation; a strict xpass is the failure pytest reports.
+- an error in setup or teardown fails the test's attempt, the message prefixed with the phase
+  (``[setup error] ...``); a failed subtest fails it too (``[subtest ...] ...``).
+- pytest-rerunfailures: every run of a test is one attempt (``retry`` 0, 1, ...), so a test that
+  passes on a rerun is flaky.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from playdeck.pytest_plugin.attempts import (
+    MAX_OUTPUT_CHARS,
+    PHASES,
+    Attempt,
+    JSONObject,
+    RecordedTest,
+    bounded,
+)
+
+# pytest-xdist reports a test whose worker died in this phase.
+_CRASH = "???"
+
+_ERROR_PREFIX = {"setup": "[setup error] ", "teardown": "[teardown error] "}
+
+
+@dataclass(slots=True)
+class Verdict:
+    status: str
+    expected: str
+    errors: list[JSONObject] = field(default_factory=list)
+    annotations: list[JSONObject] = field(default_factory=list)
+
+
+def _verdict(attempt: Attempt) -> Verdict:
+    phases = attempt.phases
+    setup, call = phases.get("setup"), phases.get("call")
+    errors = [
+        phase.error.as_json(_ERROR_PREFIX.get(when, ""))
+        for when in ("setup", "call", _CRASH, "teardown")
+        if (phase := phases.get(when)) is not None and phase.failed and phase.error is not None
+    ]
+    if call is not None and call.failed:
+        # pytest's subtest summary failure says less than the subtests' own errors.
+        errors[0:0] = attempt.subtest_errors
+    else:
+        errors.extend(attempt.subtest_errors)
+    if errors:
+        return Verdict("failed", "passed", errors=errors)
+    if call is not None and call.outcome == "skipped" and call.xfail_reason is not None:
+        return Verdict(
+            "failed",
+            "failed",
+            errors=[call.error.as_json()] if call.error else [],
+            annotations=[_annotation("xfail", call.xfail_reason)],
+        )
+    skipped = next((p for p in (setup, call) if p is not None and p.outcome == "skipped"), None)
+    if skipped is not None:
+        if skipped.xfail_reason is not None:  # xfail(run=False), or pytest.xfail() in a fixture
+            return Verdict("skipped", "skipped", [], [_annotation("xfail", skipped.xfail_reason)])
+        return Verdict("skipped", "skipped", [], [_annotation("skip", skipped.skip_reason)])
+    if call is None:
+        # Set up but never called: the session stopped (Ctrl-C, a crash) in between.
+        return Verdict("interrupted", "passed")
+    if call.xfail_reason is not None:
+        return Verdict("passed", "passed", [], [_annotation("xpass", call.xfail_reason)])
+    return Verdict("passed", "passed")
+
+
+def _annotation(kind: str, description: str | None) -> JSONObject:
+    annotation: JSONObject = {"type": kind}
+    if description:
+        annotation["description"] = description
+    return annotation
+
+
+def spec_of(test: RecordedTest) -> JSONObject:
+    attempts = sorted(test.attempts, key=lambda a: a.retry)
+    verdicts = [_verdict(a) for a in attempts]
+    last = verdicts[-1]
+    annotations: list[JSONObject] = []
+    for verdict in verdicts:
+        annotations.extend(a for a in verdict.annotations if a not in annotations)
+    return {
+        "title": test.title,
+        "ok": last.status in (last.expected, "skipped"),
+        "tags": test.tags,
+        "tests": [
+            {
+                "timeout": 0,
+                "annotations": annotations,
+                "expectedStatus": last.expected,
+                "projectId": "",
+                "projectName": "",
+                "results": [_result(a, v) for a, v in zip(attempts, verdicts, strict=True)],
+                "status": _test_status(verdicts),
+            }
+        ],
+        "id": "",
+        "file": test.file,
+        "line": test.line or 0,
+        "column": 1 if test.line else 0,
+    }
+
+
+def _test_status(verdicts: list[Verdict]) -> str:
+    """Playwright's verdict on a test: expected, unexpected, flaky or skipped."""
+    last = verdicts[-1]
+    if last.status == "skipped":
+        return "skipped"
+    if last.status != last.expected:
+        return "unexpected"
+    earlier_failed = any(v.status not in (v.expected, "skipped") for v in verdicts[:-1])
+    return "flaky" if earlier_failed else "expected"
+
+
+def _result(attempt: Attempt, verdict: Verdict) -> JSONObject:
+    phases = list(attempt.phases.values())
+    started = min((p.started for p in phases), default=time.time())
+    result: JSONObject = {
+        "retry": attempt.retry,
+        "status": verdict.status,
+        "duration": round(sum(p.duration for p in phases) * 1000, 3),
+        "startTime": iso_time(started),
+        "errors": verdict.errors,
+        "stdout": _output(attempt.stdout),
+        "stderr": _output(attempt.stderr),
+        "attachments": [],
+    }
+    if verdict.errors:
+        result["error"] = verdict.errors[0]
+    if attempt.worker_index is not None:
+        result["workerIndex"] = attempt.worker_index
+    return result
+
+
+def _output(by_phase: dict[str, str]) -> list[JSONObject]:
+    text = "".join(by_phase[p] for p in PHASES if p in by_phase)
+    return [{"text": bounded(text, MAX_OUTPUT_CHARS)}] if text else []
+
+
+def new_suite(title: str, file: str) -> JSONObject:
+    return {"title": title, "file": file, "line": 0, "column": 0, "specs": [], "suites": []}
+
+
+def child_suite(parent: JSONObject, title: str, file: str) -> JSONObject:
+    for suite in parent["suites"]:
+        if suite["title"] == title:
+            return suite  # type: ignore[no-any-return]
+    child = new_suite(title, file)
+    parent["suites"].append(child)
+    return child
+
+
+def iso_time(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,307 @@
+"""``/projects/{slug}/settings``: a project's Settings tab, for its owners and admins
+(``project:edit``) and global administrators: name and description, the retention policy with a
+preview of what it removes, pinned runs, disk usage, and (owners: ``project:delete``) deleting
+the project after a confirmation step.
+
+Every form posts with the session's CSRF token; the services behind the JSON API
+(``projects.service``, ``retention.service``) do the work and decide what is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize, project_permissions
+from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.errors import AppError
+from playdeck.models import Project
+from playdeck.projects import service as projects_service
+from playdeck.projects.schemas import ProjectUpdate
+from playdeck.retention import service as retention
+from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
+from playdeck.runs import service as runs_service
+from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
+from playdeck.web.params import CursorQuery, may_read_members
+from playdeck.web.rendering import Notice, render, with_query
+
+router = APIRouter()
+
+Editors = Annotated[Principal, authorize(Permission.PROJECT_EDIT)]
+Deleters = Annotated[Principal, authorize(Permission.PROJECT_DELETE)]
+# Blank rows offered under the existing branch rules.
+SPARE_RULE_ROWS = 2
+LIMIT_FIELDS = ("keep_days", "keep_last", "files_days")
+RUNS_PER_PAGE = 25
+
+
+@dataclass(slots=True)
+class RuleRow:
+    branch: str = ""
+    keep_days: str = ""
+    keep_last: str = ""
+    files_days: str = ""
+
+
+@dataclass(slots=True)
+class RetentionForm:
+    keep_days: str = ""
+    keep_last: str = ""
+    files_days: str = ""
+    rules: list[RuleRow] = field(default_factory=list)
+    error: str | None = None
+
+    @classmethod
+    def of(cls, policy: RetentionPolicy) -> RetentionForm:
+        def shown(value: int | None) -> str:
+            return "" if value is None else str(value)
+
+        return cls(
+            keep_days=shown(policy.keep_days),
+            keep_last=shown(policy.keep_last),
+            files_days=shown(policy.files_days),
+            rules=[
+                RuleRow(
+                    branch=rule.branch,
+                    keep_days=shown(rule.keep_days),
+                    keep_last=shown(rule.keep_last),
+                    files_days=shown(rule.files_days),
+                )
+                for rule in policy.branch_rules
+            ],
+        )
+
+    def with_spare_rows(self) -> list[RuleRow]:
+        return [*self.rules, *(RuleRow() for _ in range(SPARE_RULE_ROWS))]
+
+    def data(self) -> RetentionPolicyIn:
+        """The policy the form describes; a blank field is "no limit", a blank row is skipped."""
+
+        def value(text: str) -> str | None:
+            return text.strip() or None
+
+        rules = [
+            {
+                "branch": row.branch,
+                **{name: value(getattr(row, name)) for name in LIMIT_FIELDS},
+            }
+            for row in self.rules
+            if row.branch.strip() or any(getattr(row, name).strip() for name in LIMIT_FIELDS)
+        ]
+        return RetentionPolicyIn.model_validate(
+            {
+                **{name: value(getattr(self, name)) for name in LIMIT_FIELDS},
+                "branch_rules": rules,
+            }
+        )
+
+
+@dataclass(slots=True)
+class GeneralForm:
+    name: str
+    description: str
+    error: str | None = None
+
+
+def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
+    return projects_service.get_project(
+        session, principal=principal, ref=ref, permission=permission
+    )
+
+
+def settings_url(project: Project) -> str:
+    return f"/projects/{project.slug}/settings"
+
+
+def _page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    project: Project,
+    *,
+    general: GeneralForm | None = None,
+    form: RetentionForm | None = None,
+    cursor: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    policy = retention.get_policy(session, project=project)
+    rows, next_cursor = runs_service.list_runs(
+        session,
+        principal=principal,
+        project_ref=str(project.id),
+        branch=None,
+        status=None,
+        since=None,
+        until=None,
+        cursor=cursor,
+        limit=RUNS_PER_PAGE,
+    )
+    granted = project_permissions(session, principal, project.id)
+    form = form or RetentionForm.of(policy)
+    errors = [e for e in ((general.error if general else None), form.error) if e]
+    return render(
+        request,
+        "projects/settings.html",
+        principal=principal,
+        status_code=status_code,
+        headers=dict(NO_STORE),
+        notices=[Notice("error", e) for e in errors] or None,
+        project=project,
+        tab="settings",
+        members_tab=may_read_members(session, principal, project),
+        settings_tab=True,
+        general=general or GeneralForm(project.name, project.description or ""),
+        form=form,
+        rule_rows=form.with_spare_rows(),
+        policy=policy,
+        preview=retention.preview(session, project=project),
+        usage=retention.disk_usage(session, project=project),
+        pinned=retention.pinned_runs(session, project=project),
+        runs=[run for run, _project in rows],
+        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
+        first_url=with_query(request, cursor=None) if cursor else None,
+        may_delete_project=Permission.PROJECT_DELETE in granted,
+        may_pin=Permission.RUNS_DELETE in granted,
+    )
+
+
+@router.get("/projects/{ref}/settings", response_class=HTMLResponse)
+def show_project_settings(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Editors,
+    cursor: CursorQuery = None,
+) -> HTMLResponse:
+    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    return _page(request, session, principal, project, cursor=cursor)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    ref: str,
+    status_code: int,
+    *,
+    general: GeneralForm | None = None,
+    form: RetentionForm | None = None,
+) -> HTMLResponse:
+    session.rollback()  # nothing a refused change flushed may commit with the page
+    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    return _page(
+        request, session, principal, project, general=general, form=form, status_code=status_code
+    )
+
+
+@router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
+def update_project_settings(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    principal: Editors,
+    name: Annotated[str, Form(max_length=400)] = "",
+    description: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """Rename the project or change its description (its address, the slug, stays)."""
+    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    general = GeneralForm(name, description)
+    try:
+        data = ProjectUpdate(name=name, description=description.strip() or None)
+        projects_service.update_project(session, project=project, data=data)
+    except ValidationError as exc:
+        general.error = form_error(exc)
+        return _refused(request, session, principal, ref, 422, general=general)
+    except AppError as exc:
+        general.error = exc.detail
+        return _refused(request, session, principal, ref, exc.status, general=general)
+    return done(settings_url(project), "project-updated")
+
+
+@router.post("/projects/{ref}/settings/retention", response_class=HTMLResponse, response_model=None)
+def update_retention_settings(
+    ref: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    principal: Editors,
+    keep_days: Annotated[str, Form(max_length=20)] = "",
+    keep_last: Annotated[str, Form(max_length=20)] = "",
+    files_days: Annotated[str, Form(max_length=20)] = "",
+    rule_branch: Annotated[list[str] | None, Form()] = None,
+    rule_keep_days: Annotated[list[str] | None, Form()] = None,
+    rule_keep_last: Annotated[list[str] | None, Form()] = None,
+    rule_files_days: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Save the retention policy; each row of the rules table is one branch rule."""
+    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    columns = [rule_branch or [], rule_keep_days or [], rule_keep_last or [], rule_files_days or []]
+    width = max(len(column) for column in columns)
+    padded = [column + [""] * (width - len(column)) for column in columns]
+    form = RetentionForm(
+        keep_days=keep_days,
+        keep_last=keep_last,
+        files_days=files_days,
+        rules=[RuleRow(*row) for row in zip(*padded, strict=True)],
+    )
+    try:
+        retention.set_policy(
+            session, project=project, data=form.data(), actor=Actor.of(principal), client=client
+        )
+    except ValidationError as exc:
+        form.error = form_error(exc)
+        return _refused(request, session, principal, ref, 422, form=form)
+    return done(settings_url(project), "retention-saved")
+
+
+def _delete_page(
+    request: Request, principal: Principal, project: Project, *, error: str | None = None
+) -> HTMLResponse:
+    return confirm_page(
+        request,
+        principal,
+        title=f"Delete {project.name}",
+        message=(
+            f"Delete the project {project.name} with all its runs, results, attachments and "
+            "reports? This cannot be undone."
+        ),
+        warning="Members lose access, and API keys bound to this project stop working.",
+        action=f"/projects/{project.slug}/delete",
+        button="Delete project",
+        back=settings_url(project),
+        crumbs=[
+            ("Projects", "/projects"),
+            (project.name, f"/projects/{project.slug}"),
+            ("Settings", settings_url(project)),
+        ],
+        error=error,
+    )
+
+
+@router.get("/projects/{ref}/delete", response_class=HTMLResponse)
+def confirm_delete_project(
+    ref: str, request: Request, session: SessionDep, principal: Deleters
+) -> HTMLResponse:
+    project = _project(session, principal, ref, Permission.PROJECT_DELETE)
+    return _delete_page(request, principal, project)
+
+
+@router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)
+def delete_project(
+    ref: str, session: SessionDep, store: BlobStoreDep, client: ClientDep, principal: Deleters
+) -> Response:
+    """Delete the project; its stored files go once the deletion has committed."""
+    project = _project(session, principal, ref, Permission.PROJECT_DELETE)
+    projects_service.delete_project(
+        session, project=project, store=store, actor=Actor.of(principal), client=client
+    )
+    return done("/projects", "project-deleted")

@@ -1,0 +1,126 @@
+"""A run's actions on its page: pin, unpin, and delete after a confirmation step. Whoever may
+delete a run (``runs:delete``: project admins, owners, global administrators) may pin it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from playdeck.audit.service import Actor
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.models import Project, Run
+from playdeck.retention import service as retention
+from playdeck.runs import service as runs_service
+from playdeck.web.forms import MAX_BACK, back_to, confirm_page, done
+from playdeck.web.params import page_id
+
+router = APIRouter()
+
+RunDeleters = Annotated[Principal, authorize(Permission.RUNS_DELETE)]
+BackField = Annotated[str, Form(max_length=MAX_BACK)]
+
+
+def _run(session: Session, principal: Principal, run_id: str) -> tuple[Run, Project]:
+    return runs_service.get_run(
+        session,
+        principal=principal,
+        run_id=page_id(run_id, what="Run"),
+        permission=Permission.RUNS_DELETE,
+    )
+
+
+def _back(value: str, run: Run, project: Project) -> str:
+    """The run's page, or the project's Settings tab when the action came from there."""
+    here = f"/runs/{run.id}"
+    allowed = frozenset({here, f"/projects/{project.slug}/settings"})
+    return back_to(value, allowed=allowed, default=here)
+
+
+def _set_pinned(
+    session: Session,
+    principal: Principal,
+    client: ClientDep,
+    run_id: str,
+    back: str,
+    *,
+    pinned: bool,
+) -> Response:
+    run, project = _run(session, principal, run_id)
+    retention.set_pinned(
+        session,
+        run=run,
+        project=project,
+        pinned=pinned,
+        actor=Actor.of(principal),
+        client=client,
+    )
+    return done(_back(back, run, project), "run-pinned" if pinned else "run-unpinned")
+
+
+@router.post("/runs/{run_id}/pin", response_class=HTMLResponse, response_model=None)
+def pin_run_page(
+    run_id: str,
+    session: SessionDep,
+    client: ClientDep,
+    principal: RunDeleters,
+    back: BackField = "",
+) -> Response:
+    return _set_pinned(session, principal, client, run_id, back, pinned=True)
+
+
+@router.post("/runs/{run_id}/unpin", response_class=HTMLResponse, response_model=None)
+def unpin_run_page(
+    run_id: str,
+    session: SessionDep,
+    client: ClientDep,
+    principal: RunDeleters,
+    back: BackField = "",
+) -> Response:
+    return _set_pinned(session, principal, client, run_id, back, pinned=False)
+
+
+@router.get("/runs/{run_id}/delete", response_class=HTMLResponse)
+def confirm_delete_run(
+    run_id: str, request: Request, session: SessionDep, principal: RunDeleters
+) -> HTMLResponse:
+    run, project = _run(session, principal, run_id)
+    name = run.name or f"run #{run.id}"
+    return confirm_page(
+        request,
+        principal,
+        title=f"Delete {name}",
+        message=(
+            f"Delete {name} of {project.name} with its results, attachments and reports? "
+            "This cannot be undone."
+        ),
+        warning="This run is pinned: retention would have kept it." if run.pinned else None,
+        action=f"/runs/{run.id}/delete",
+        button="Delete run",
+        back=f"/runs/{run.id}",
+        crumbs=[
+            ("Projects", "/projects"),
+            (project.name, f"/projects/{project.slug}"),
+            (name, f"/runs/{run.id}"),
+        ],
+    )
+
+
+@router.post("/runs/{run_id}/delete", response_class=HTMLResponse, response_model=None)
+def delete_run_page(
+    run_id: str,
+    session: SessionDep,
+    store: BlobStoreDep,
+    client: ClientDep,
+    principal: RunDeleters,
+) -> Response:
+    """Delete the run; its stored files go once the deletion has committed."""
+    run, project = _run(session, principal, run_id)
+    runs_service.delete_run(session, run=run, store=store, actor=Actor.of(principal), client=client)
+    return done(f"/projects/{project.slug}", "run-deleted")

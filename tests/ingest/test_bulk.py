@@ -1,0 +1,170 @@
+"""The bulk layer's queries, on the session's real database (SQLite, or PostgreSQL when
+``PLAYDECK_TEST_DATABASE_URL`` is set): test-identity lookup and planner statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import Principal
+from playdeck.ingest.bulk import ANALYZE_MIN_ROWS, SQLITE_LOOKUP_BATCH, find_test_ids
+from playdeck.ingest.records import AttemptRecord, RunRecord, TestRecord, test_key
+from playdeck.ingest.service import ingest_run
+from playdeck.models import Project, Result, Test
+from playdeck.outcomes import AttemptStatus, Outcome
+from playdeck.storage.filesystem import FilesystemBlobStore
+
+# More keys than one SQLite lookup batch, and than one ANALYZE needs.
+MANY = max(SQLITE_LOOKUP_BATCH, ANALYZE_MIN_ROWS) + 500
+
+
+def _record(project: str, titles: range) -> RunRecord:
+    return RunRecord(
+        source_format="playwright",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        project_name=project,
+        tests=[
+            TestRecord(
+                file=f"area-{n // 40}.spec.ts",
+                title_path=["Checkout", f"order {n}"],
+                outcome=Outcome.PASSED,
+                browser_project="chromium",
+                duration_ms=n,
+                attempts=[AttemptRecord(retry=0, status=AttemptStatus.PASSED, duration_ms=n)],
+            )
+            for n in titles
+        ],
+    )
+
+
+def _ingest(engine: Engine, tmp_path: Path, record: RunRecord) -> int:
+    with Session(engine) as session:
+        stored = ingest_run(
+            session,
+            store=FilesystemBlobStore(tmp_path / "files"),
+            principal=Principal.builtin_admin(),
+            record=record,
+            auto_create_project=True,
+            max_file_bytes=1 << 20,
+        )
+        session.commit()
+    return stored.run_id
+
+
+def _key(n: int) -> str:
+    return test_key(f"area-{n // 40}.spec.ts", ["Checkout", f"order {n}"], "chromium")
+
+
+@pytest.fixture
+def postgres_only(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL behaviour; set PLAYDECK_TEST_DATABASE_URL")
+
+
+def test_every_result_of_a_large_report_points_at_its_own_identity(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    # The next run: the same tests, plus new ones on both sides of a lookup batch.
+    second = _ingest(engine, tmp_path, _record("web", range(300, MANY + 300)))
+    assert db.scalar(select(func.count()).select_from(Test)) == MANY + 300
+    rows = db.execute(
+        select(Test.key, Result.duration_ms)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_id == second)
+    ).all()
+    # duration_ms carries the test's number, so each result proves which identity it got.
+    assert sorted((key, n) for key, n in rows) == sorted(
+        (_key(n), n) for n in range(300, MANY + 300)
+    )
+
+
+def test_identity_lookup_finds_the_projects_keys_only(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    _ingest(engine, tmp_path, _record("api", range(10)))
+    web = db.scalar(select(Project.id).where(Project.name == "web"))
+    api = db.scalar(select(Project.id).where(Project.name == "api"))
+    assert web is not None and api is not None
+    asked = [_key(n) for n in range(MANY - 5, MANY + 5)] + [_key(3), "f" * 64]
+    found = find_test_ids(db, web, asked)
+    expected = dict(
+        db.execute(
+            select(Test.key, Test.id).where(Test.project_id == web, Test.key.in_(asked))
+        ).all()
+    )
+    assert found == expected
+    assert set(found) == {_key(n) for n in range(MANY - 5, MANY)} | {_key(3)}
+    # The other project holds _key(3) too, under its own id.
+    assert find_test_ids(db, api, [_key(3), _key(MANY - 1)]).keys() == {_key(3)}
+    assert find_test_ids(db, api, [_key(3)]) != find_test_ids(db, web, [_key(3)])
+    assert find_test_ids(db, web, []) == {}
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_postgres_identity_lookup_sends_the_keys_as_one_array(
+    engine: Engine, tmp_path: Path, statements: list[tuple[str, Any]]
+) -> None:
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    lookups = [
+        (sql, params)
+        for sql, params in statements
+        if sql.lstrip().startswith("SELECT tests.key, tests.id")
+    ]
+    # Before the insert (nothing known yet) and after it (the new ids): one statement each.
+    assert len(lookups) == 2
+    for sql, params in lookups:
+        assert "= ANY (" in sql
+        assert len(params) == 2  # the project id and the array
+    assert sorted(lookups[1][1]["keys"]) == sorted(_key(n) for n in range(MANY))
+
+
+def _reltuples(db: Session, table: str) -> float:
+    return float(
+        db.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
+        ).scalar_one()
+    )
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_postgres_first_large_ingest_leaves_planner_statistics(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    # Emptied by TRUNCATE (as after every test): no statistics (reltuples -1).
+    assert _reltuples(db, "tests") < 0
+    db.rollback()
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    for table in ("tests", "results", "attempts"):
+        assert _reltuples(db, table) >= MANY, table
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_postgres_next_run_of_the_same_suite_does_not_analyse_again(
+    engine: Engine, tmp_path: Path, statements: list[tuple[str, Any]]
+) -> None:
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    assert any(sql.startswith("ANALYZE") for sql, _ in statements)
+    statements.clear()
+    # No new identities; as many results as the statistics already describe.
+    _ingest(engine, tmp_path, _record("web", range(MANY)))
+    assert not any(sql.startswith("ANALYZE") for sql, _ in statements)
