@@ -56,3 +56,45 @@ def test_replaced_products_variable_names_are_accepted(
 def test_trusted_proxies_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYDECK_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
     assert _settings().trusted_proxies == ["10.0.0.1", "192.168.0.0/16"]
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db:5432/pd", "postgresql+psycopg://u:p@db:5432/pd"),
+        ("postgresql://u:p@db/pd", "postgresql+psycopg://u:p@db/pd"),
+        ("postgresql+psycopg://u:p%40ss@db/pd", "postgresql+psycopg://u:p%40ss@db/pd"),
+        ("postgres+psycopg://u@db/pd", "postgresql+psycopg://u@db/pd"),
+        ("sqlite:////var/lib/playdeck/pd.db", "sqlite:////var/lib/playdeck/pd.db"),
+        ("  ", None),
+    ],
+)
+def test_database_urls_people_paste_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, given: str, used: str | None
+) -> None:
+    monkeypatch.setenv("PLAYDECK_DATABASE_URL", given)
+    assert _settings().database_url == used
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("mysql://root@db/pd", "unsupported database 'mysql'"),
+        ("oracle+cx_oracle://db/pd", "unsupported database 'oracle'"),
+        ("db.example.com/playdeck", "is not a database URL"),
+    ],
+)
+def test_other_databases_are_refused(
+    monkeypatch: pytest.MonkeyPatch, given: str, reason: str
+) -> None:
+    monkeypatch.setenv("PLAYDECK_DATABASE_URL", given)
+    with pytest.raises(ValidationError, match=reason):
+        _settings()
+
+
+def test_log_level_is_one_of_the_known_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYDECK_LOG_LEVEL", "DEBUG")
+    assert _settings().log_level == "debug"
+    monkeypatch.setenv("PLAYDECK_LOG_LEVEL", "verbose")
+    with pytest.raises(ValidationError, match="'verbose' is not one of"):
+        _settings()

@@ -11,16 +11,23 @@ from fastapi import FastAPI
 from playdeck import __version__
 from playdeck.apikeys.endpoints import router as api_keys_router
 from playdeck.audit.endpoints import router as audit_router
-from playdeck.auth.bootstrap import ensure_initial_admin
+from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
 from playdeck.auth.endpoints import legacy_router as auth_legacy_router
 from playdeck.auth.endpoints import router as auth_router
+from playdeck.auth.probing import NotFoundProbeMiddleware
 from playdeck.auth.rate_limit import RateLimits
+from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
+from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
-from playdeck.kit.limits import BodySizeLimitMiddleware
+from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
+from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
 from playdeck.members.endpoints import router as members_router
+from playdeck.observability.endpoints import router as metrics_router
+from playdeck.observability.metrics import forget_this_process, instrument_engine
+from playdeck.observability.middleware import RequestObservabilityMiddleware
 from playdeck.projects.endpoints import router as projects_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
@@ -51,13 +58,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url, timeouts_of(settings))
-
+    instrument_engine(engine)
     store = FilesystemBlobStore(settings.files_dir, grace_seconds=settings.storage_grace_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warn_about_shared_state(settings)
         ensure_initial_admin(app.state.sessionmaker, settings)
+        if settings.require_auth and no_users_yet(app.state.sessionmaker):
+            app.state.setup_token.announce()
         sweeper = None
         if settings.storage_sweep_seconds:
             sweeper = PeriodicSweep(engine, store, interval_seconds=settings.storage_sweep_seconds)
@@ -78,12 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if sweeper is not None:
             sweeper.stop()
         engine.dispose()
+        forget_this_process()
 
     app = FastAPI(
         title="Playdeck",
         version=__version__,
         description="Self-hosted dashboard for automated test results.",
         lifespan=lifespan,
+        # Served by web/api_docs.py instead: local assets, a CSP, and a permission.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -91,11 +106,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
+    app.state.setup_token = SetupToken()
 
     install_error_handlers(app)
+    app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
+    # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
+    app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyReadTimeoutMiddleware,
+        timeout=settings.body_timeout_seconds,
+        min_rate=settings.body_min_rate_kib * 1024,
+    )
 
     app.include_router(system_router)
+    app.include_router(metrics_router)
     app.include_router(projects_router)
     app.include_router(retention_router)
     app.include_router(runs_router)
@@ -109,4 +134,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     install_web(app)
+    # Outermost of ours: every response, error pages included, carries the request id.
+    app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

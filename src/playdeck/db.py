@@ -1,12 +1,14 @@
 """Engine and session factory.
 
 One session per use case: the request dependency ``get_session`` commits once when the handler
-returns and rolls back on any error, so a failed request leaves nothing half-written.
+returns and rolls back on any error, so a failed request leaves nothing half-written. The one
+exception is a refusal raised with ``AppError(commit=True)``: what it recorded commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -16,7 +18,9 @@ from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from playdeck.errors import AppError
 from playdeck.kit.http import SAFE_METHODS
+from playdeck.kit.text import check_storable, dumps_storable
 from playdeck.settings import Settings
 
 
@@ -59,11 +63,25 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
+def _refuse_unstorable(
+    _conn: Any,
+    _cursor: Any,
+    _statement: str,
+    parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    # One place for both databases: text PostgreSQL cannot hold (NUL) or no UTF-8 database can
+    # (lone surrogates) is refused before it reaches the driver, so SQLite and PostgreSQL answer
+    # alike (422, see errors.py) instead of PostgreSQL failing with a 500.
+    check_storable(parameters)
+
+
 def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
     timeouts = timeouts or Timeouts()
     is_sqlite = url.startswith("sqlite")
     kwargs: dict[str, Any] = {
-        "json_serializer": lambda obj: orjson.dumps(obj).decode(),
+        "json_serializer": dumps_storable,
         "json_deserializer": orjson.loads,
     }
     if is_sqlite:
@@ -80,6 +98,7 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         options += f" -c idle_in_transaction_session_timeout={max(timeouts.statement, 60) * 1000}"
         kwargs["connect_args"] = {"connect_timeout": timeouts.connect, "options": options}
     engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_unstorable)
     if is_sqlite:
         event.listen(
             engine, "connect", partial(_configure_sqlite, busy_timeout_ms=timeouts.lock * 1000)
@@ -109,7 +128,10 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Request-scoped session: commit once on success, roll back on any exception.
+    """Request-scoped session, the one place a request's transaction ends: commit once on
+    success, roll back on any exception except a refusal raised with ``commit=True``, whose
+    recorded side effects commit before it is rendered. The exception then propagates to the
+    error handlers, which run after the session is closed.
 
     Requests with an unsafe method are bound to the writer engine (see ``writer``).
     """
@@ -119,10 +141,30 @@ def get_session(request: Request) -> Iterator[Session]:
     with factory(bind=bind) as session:
         try:
             yield session
-            session.commit()
+        except AppError as refusal:
+            if refusal.commit:
+                session.commit()
+            else:
+                session.rollback()
+            raise
         except BaseException:
             session.rollback()
             raise
+        else:
+            session.commit()
+
+
+@contextmanager
+def reading_session(request: Request) -> Iterator[Session]:
+    """A short read-only session on the reader engine, for work that comes after the request's
+    own session has settled (a refused form rendered again by the error layer). Whatever it
+    began is rolled back when it closes."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory(bind=request.app.state.engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 _WROTE = "playdeck_wrote"

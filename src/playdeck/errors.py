@@ -10,15 +10,19 @@ from __future__ import annotations
 import errno
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from playdeck.kit.text import UnstorableText
+from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
+from playdeck.observability.request_id import current_request_id
 
 logger = logging.getLogger("playdeck.errors")
 
@@ -33,8 +37,17 @@ class OrjsonResponse(JSONResponse):
 
 
 class AppError(Exception):
+    """A refusal with its status and stable ``code``.
+
+    ``commit`` says what becomes of the request's transaction (``db.get_session`` decides, and
+    nothing else): by default everything the refused request flushed is rolled back; a refusal
+    that must leave a trace (a failed login's counter and audit event, a revoked token family)
+    is raised with ``commit=True`` and commits what was flushed before it.
+    """
+
     status: int = 400
     code: str = "bad_request"
+    commit: bool = False
 
     def __init__(
         self,
@@ -44,6 +57,7 @@ class AppError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        commit: bool | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -51,8 +65,15 @@ class AppError(Exception):
             self.status = status
         if code is not None:
             self.code = code
+        if commit is not None:
+            self.commit = commit
         self.headers = headers or {}
         self.extra = extra or {}
+
+    def recorded(self) -> Self:
+        """This refusal, marked to commit what the request recorded before it."""
+        self.commit = True
+        return self
 
 
 class BadRequest(AppError):
@@ -182,7 +203,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
-    408: "request_timeout",
+    408: "body_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -234,9 +255,33 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    @app.exception_handler(UnstorableText)
+    async def _unstorable(_request: Request, _exc: UnstorableText) -> OrjsonResponse:
+        return _unstorable_problem()
+
+    @app.exception_handler(StatementError)
+    async def _statement_error(request: Request, exc: StatementError) -> OrjsonResponse:
+        # Raised while binding parameters (a JSON value that cannot be stored), or the database
+        # refused a value (a number out of range, text it cannot hold): the request's fault,
+        # and its transaction is rolled back. Anything else is a real failure.
+        if isinstance(exc.orig, UnstorableText):
+            return _unstorable_problem()
+        if isinstance(exc, DataError):
+            logger.info(
+                "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
+            )
+            return problem(
+                422,
+                "The request holds a value the database cannot store or compare",
+                code="invalid_value",
+            )
+        return _internal_error(request, exc)
+
     async def _outage(request: Request, exc: Exception) -> OrjsonResponse:
         error = outage_error(exc)
         if error is None:
+            if isinstance(exc, StatementError):  # DBAPIError is one: a refused value, say
+                return await _statement_error(request, exc)
             return await _unexpected(request, exc)
         logger.warning(
             "%s on %s %s: %s", error.code, request.method, request.url.path, exc.__class__.__name__
@@ -248,5 +293,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal server error", code="internal_error")
+        return _internal_error(request, exc)
+
+
+def _unstorable_problem() -> OrjsonResponse:
+    return problem(
+        422,
+        "The request holds text that cannot be stored: a NUL character or invalid Unicode",
+        code="unstorable_text",
+    )
+
+
+def _internal_error(request: Request, exc: Exception) -> OrjsonResponse:
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Rendered outside every middleware (Starlette's ServerErrorMiddleware): the request id
+    # middleware cannot add its header to this response, so it is added here.
+    request_id = current_request_id()
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    return problem(500, "Internal server error", code="internal_error", headers=headers)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import limits
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Values people paste from guides and templates; refusing them is the point of requiring a secret.
 KNOWN_PLACEHOLDER_SECRETS = frozenset(
@@ -40,6 +43,11 @@ KNOWN_PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_LENGTH = 32
 # "aaaa...", "abababab...": long enough but guessable. A hex or base64 secret has far more.
 MIN_SECRET_DISTINCT_CHARACTERS = 8
+MIN_METRICS_TOKEN_LENGTH = 16
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+# The databases Playdeck's migrations and queries are written for, and the driver it ships.
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+POSTGRESQL_DRIVER = "postgresql+psycopg"
 
 
 class UnsafeSettingsError(ValueError):
@@ -73,8 +81,25 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL used in links returned to clients (default: the request's).",
     )
+    content_url: str | None = Field(
+        default=None,
+        description="Separate origin (another host name) that serves uploaded HTML reports "
+        "and attachments; needs PLAYDECK_PUBLIC_URL.",
+    )
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
+    )
+    body_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Longest wait for the next part of a request body (then 408).",
+    )
+    body_min_rate_kib: int = Field(
+        default=10,
+        ge=1,
+        description="Slowest accepted request body, in KiB/s, after the first "
+        "PLAYDECK_BODY_TIMEOUT_SECONDS (then 408).",
     )
     max_unpacked_mb: int = Field(
         default=1024,
@@ -89,6 +114,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Ingests parsed and stored at once per process; more wait their turn.",
     )
+    max_compression_ratio: int = Field(
+        default=200,
+        ge=10,
+        le=1100,
+        description="Highest unpacked:packed ratio of an uploaded archive's entries (over "
+        "64 KiB); beyond it the upload is a zip bomb (413).",
+    )
     auto_create_projects: bool = Field(
         default=True, description="Create a project by name on first submit."
     )
@@ -102,6 +134,16 @@ class Settings(BaseSettings):
         default=50, ge=1, le=10_000, description="Runs deleted per transaction by retention."
     )
     log_level: str = Field(default="info", description="uvicorn/application log level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object per line."
+    )
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus metrics at /metrics (see metrics_token)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics requires; with auth on, /metrics is off without it.",
+    )
 
     # Authentication (issue: authentication)
     require_auth: bool = Field(
@@ -155,6 +197,10 @@ class Settings(BaseSettings):
         default="30/minute",
         description="Setup, refresh and password change, per client IP.",
     )
+    not_found_rate_limit: str = Field(
+        default="120/minute",
+        description="404 answers per client IP before 429 (walking ids to find hidden objects).",
+    )
     redis_url: str | None = Field(
         default=None, description="Redis URL for shared rate-limit counters (default: in-process)."
     )
@@ -197,6 +243,52 @@ class Settings(BaseSettings):
         description="Proxy addresses/networks whose X-Forwarded-For is honoured (comma-separated).",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        """Accept what people paste (``postgres://``, ``postgresql://``); refuse the rest early."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL such as postgresql://user:password@host/playdeck "
+                "or sqlite:////var/lib/playdeck/playdeck.db"
+            ) from None
+        backend, _, driver = url.drivername.partition("+")
+        if backend == "postgres":  # Heroku's and libpq's spelling; SQLAlchemy wants postgresql
+            backend = "postgresql"
+        if backend not in DATABASE_BACKENDS:
+            raise ValueError(
+                f"unsupported database {backend!r}: use postgresql://user:password@host/db "
+                "or sqlite:///path/to/playdeck.db"
+            )
+        drivername = f"{backend}+{driver}" if driver else backend
+        if drivername == "postgresql":
+            drivername = POSTGRESQL_DRIVER
+        if drivername == url.drivername:
+            return value
+        return url.set(drivername=drivername).render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
@@ -219,6 +311,7 @@ class Settings(BaseSettings):
         "login_account_rate_limit",
         "register_rate_limit",
         "sensitive_rate_limit",
+        "not_found_rate_limit",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -227,6 +320,21 @@ class Settings(BaseSettings):
         except ValueError:
             raise ValueError(f"{value!r} is not a rate limit such as '10/minute'") from None
         return value
+
+    @model_validator(mode="after")
+    def _check_content_url(self) -> Settings:
+        if self.content_url is None:
+            return self
+        content = urlsplit(self.content_url)
+        if content.scheme not in ("http", "https") or not content.netloc:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL must be an http(s) URL")
+        if not self.public_url:
+            raise UnsafeSettingsError("PLAYDECK_CONTENT_URL needs PLAYDECK_PUBLIC_URL as well")
+        if urlsplit(self.public_url).netloc.lower() == content.netloc.lower():
+            raise UnsafeSettingsError(
+                "PLAYDECK_CONTENT_URL must name another host than PLAYDECK_PUBLIC_URL"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_auth_secret(self) -> Settings:

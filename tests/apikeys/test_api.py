@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from playdeck.kit.clock import utcnow
 from playdeck.models import ApiKey, AuditEvent, Project, User
 
-from .support import INVALID_KEY, KEY_PATTERN, access_token, bearer, x_api_key
+from .support import INVALID_KEY, KEY_PATTERN, PASSWORD, access_token, bearer, x_api_key
 
 
 def _keys_url(user: User) -> str:
@@ -180,6 +180,27 @@ def test_a_key_cannot_create_or_revoke_keys(
         ):
             assert response.status_code == 403
             assert response.json()["code"] == "password_login_required"
+
+
+def test_a_key_cannot_change_its_owners_password(
+    auth_client: TestClient,
+    make_user: Callable[..., User],
+    make_key: Callable[..., str],
+    db: Session,
+) -> None:
+    """The same rule as for keys (``authz.require_password_sign_in``): a password changes only
+    from a password sign-in, never with a key that leaked from CI."""
+    alice = make_user("alice")
+    before = db.scalars(select(User.password_hash).where(User.id == alice.id)).one()
+    response = auth_client.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": "marzipan lantern velocity"},
+        headers=bearer(make_key(alice)),
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "password_login_required"
+    db.expire_all()
+    assert db.scalars(select(User.password_hash).where(User.id == alice.id)).one() == before
 
 
 def test_a_reporter_account_cannot_manage_keys(

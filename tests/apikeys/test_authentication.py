@@ -121,9 +121,10 @@ def test_a_bad_key_never_falls_back_to_another_credential(
     wrong = "pd_" + secrets.token_hex(32)
     assert auth_client.get("/api/auth/me").status_code == 200  # the cookie alone works
 
-    # A wrong key beside a good cookie, and a wrong key beside a good access token.
+    # A wrong key beside a good cookie; beside a good access token it is two credentials.
     _assert_invalid_key(auth_client, x_api_key(wrong))
-    _assert_invalid_key(auth_client, {**x_api_key(wrong), "Authorization": f"Bearer {token}"})
+    both = auth_client.get("/api/auth/me", headers={**x_api_key(wrong), **bearer(token)})
+    assert both.status_code == 400
     auth_client.cookies.clear()
     _assert_invalid_key(auth_client, {**bearer(wrong), "X-CSRF-Token": csrf})
 
@@ -253,3 +254,32 @@ def test_access_tokens_still_work_beside_keys(
     token = access_token(auth_client, "alice")
     me = auth_client.get("/api/auth/me", headers=bearer(token)).json()
     assert me["credential"] == "access_token"
+
+
+def test_a_bearer_token_with_another_users_key_is_400(
+    auth_client: TestClient, make_user: Callable[..., User], make_key: Callable[..., str]
+) -> None:
+    make_user("alice")
+    bobs_key = make_key(make_user("bob"))
+    token = access_token(auth_client, "alice")
+    auth_client.cookies.clear()
+    response = auth_client.get("/api/auth/me", headers={**bearer(token), **x_api_key(bobs_key)})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "ambiguous_credentials"
+    # The same key in both headers is one credential.
+    same = auth_client.get("/api/auth/me", headers={**bearer(bobs_key), **x_api_key(bobs_key)})
+    assert same.status_code == 200
+    assert same.json()["user"]["username"] == "bob"
+
+
+def test_two_api_key_headers_are_400(
+    auth_client: TestClient, make_user: Callable[..., User], make_key: Callable[..., str]
+) -> None:
+    alices, bobs = make_key(make_user("alice")), make_key(make_user("bob"))
+    for headers in (
+        [("X-API-Key", alices), ("X-API-Key", bobs)],
+        [("Authorization", f"Bearer {alices}"), ("Authorization", f"Bearer {bobs}")],
+    ):
+        response = auth_client.get("/api/auth/me", headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "ambiguous_credentials"

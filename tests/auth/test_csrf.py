@@ -4,10 +4,16 @@ origin; bearer requests need neither."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from playdeck.auth.csrf import accepts_reporter_cookie
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
 from playdeck.models import User
 from playdeck.settings import Settings
 
@@ -145,3 +151,22 @@ def test_browser_request_to_the_reporter_endpoints_still_needs_the_token(
         "/api/test-runs/submit", json={}, headers={"Origin": "https://evil.example"}
     )
     assert response.status_code == 403
+
+
+def test_the_reporter_exception_belongs_to_the_routes_that_declare_it(
+    auth_client: TestClient, browser: Login
+) -> None:
+    """A cookie without a token passes only a route marked ``@accepts_reporter_cookie`` (the
+    ingest endpoints), wherever it is mounted; any other route at any path still needs it."""
+    app: FastAPI = auth_client.app  # type: ignore[assignment]
+
+    @accepts_reporter_cookie
+    def marked(_principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)]) -> None: ...
+
+    def unmarked(_principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)]) -> None: ...
+
+    app.add_api_route("/api/elsewhere/submit", marked, methods=["POST"], status_code=204)
+    app.add_api_route("/api/test-runs/other", unmarked, methods=["POST"], status_code=204)
+    assert auth_client.post("/api/elsewhere/submit").status_code == 204
+    refused = auth_client.post("/api/test-runs/other")
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_token"

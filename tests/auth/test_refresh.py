@@ -125,13 +125,62 @@ def test_grace_window_tolerates_a_benign_double_send(
     make_user()
     with time_machine.travel(utcnow(), tick=False) as clock:
         token = login(client).refresh
-        assert _refresh(client, token)[0] == 200
+        status, first = _refresh(client, token)
+        assert status == 200
         clock.shift(timedelta(seconds=5))
         status, retry = _refresh(client, token)
-        assert status == 200  # within the window: a second pair, family intact
+        assert status == 200  # within the window: the same successor, family intact
+        assert retry["refresh_token"] == first["refresh_token"]
         clock.shift(timedelta(seconds=10))
         assert _refresh(client, token)[0] == 401  # past it: reuse, family revoked
         assert _refresh(client, str(retry["refresh_token"]))[0] == 401
+
+
+def test_grace_never_lets_an_older_token_fork_the_family(
+    make_client: Callable[[Settings], TestClient],
+    auth_settings: Callable[..., Settings],
+    make_user: Callable[..., User],
+) -> None:
+    client = make_client(auth_settings(refresh_reuse_grace_seconds=30))
+    make_user()
+    with time_machine.travel(utcnow(), tick=False):
+        r1 = login(client).refresh
+        client.cookies.clear()
+        status, body = _refresh(client, r1)
+        r2 = str(body["refresh_token"])
+        status, body = _refresh(client, r2)
+        r3 = str(body["refresh_token"])
+        client_tokens = [r1, r2, r3]
+        status, replay = _refresh(client, r1)  # not the head's predecessor: theft
+        assert status == 401
+        assert replay["code"] == "refresh_token_reused"
+        assert _refresh(client, r3)[0] == 401  # the whole family is gone
+    assert len(set(client_tokens)) == 3
+
+
+def test_concurrent_refreshes_within_the_grace_share_one_successor(
+    make_client: Callable[[Settings], TestClient],
+    auth_settings: Callable[..., Settings],
+    make_user: Callable[..., User],
+    db: Session,
+) -> None:
+    client = make_client(auth_settings(refresh_reuse_grace_seconds=30))
+    make_user()
+    token = login(client).refresh
+    client.cookies.clear()
+    start = threading.Barrier(10)
+
+    def attempt() -> tuple[int, dict[str, object]]:
+        start.wait()
+        return _refresh(client, token)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda _: attempt(), range(10)))
+    successors = {str(body["refresh_token"]) for status, body in results if status == 200}
+    assert len(successors) == 1, results
+    assert db.scalar(select(func.count()).select_from(RefreshToken)) == 2  # no new branch
+    (successor,) = successors
+    assert _refresh(client, successor)[0] == 200
 
 
 def test_refresh_token_expires_after_its_lifetime(
@@ -146,22 +195,24 @@ def test_refresh_token_expires_after_its_lifetime(
         assert body["code"] == "invalid_refresh_token"
 
 
-def test_refreshing_keeps_a_family_alive_past_the_first_token_lifetime(
+def test_refreshing_never_extends_a_family_past_its_lifetime_from_sign_in(
     auth_client: TestClient, make_user: Callable[..., User]
 ) -> None:
     make_user()
     with time_machine.travel(utcnow(), tick=False) as clock:
         token = login(auth_client).refresh
-        for _ in range(3):
-            clock.shift(timedelta(days=5))
-            status, body = _refresh(auth_client, token)
-            assert status == 200
-            token = str(body["refresh_token"])
         auth_client.cookies.clear()
-        assert (
-            auth_client.get("/api/auth/me", headers=bearer(str(body["access_token"]))).status_code
-            == 200
-        )
+        for _ in range(7 * 24 - 1):  # refreshed hourly for a week
+            clock.shift(timedelta(hours=1))
+            status, body = _refresh(auth_client, token)
+            assert status == 200, body
+            token = str(body["refresh_token"])
+        assert int(str(body["refresh_expires_in"])) == 3600
+        clock.shift(timedelta(hours=1, seconds=1))  # login + 7 d + 1 s
+        assert _refresh(auth_client, token)[0] == 401
+        for days in (8, 14):
+            clock.shift(timedelta(days=days - 7))
+            assert _refresh(auth_client, token)[0] == 401
 
 
 def test_unknown_refresh_token_is_401_and_only_hashes_are_stored(

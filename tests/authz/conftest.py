@@ -32,6 +32,7 @@ def authz_settings(database_url: str, data_dir: Path, **overrides: Any) -> Setti
         "login_rate_limit": GENEROUS,
         "login_account_rate_limit": GENEROUS,
         "sensitive_rate_limit": GENEROUS,
+        "not_found_rate_limit": GENEROUS,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -20,8 +20,10 @@ ALLOWED: dict[Permission, frozenset[str]] = {
     Permission.PROJECT_CREATE: USERS,
     Permission.PROJECT_READ: READERS,
     Permission.MEMBERS_READ: READERS,
-    # Reporters submit to any project; in Alpha, members and up.
-    Permission.RUNS_WRITE: CONTRIBUTORS | {REPORTER},
+    # In Alpha, members and up. Reporters submit to any project *no user owns*; Alpha has an
+    # owner, so a reporter naming it is refused (project-name squatting: docs/security.md;
+    # tests/security/test_project_squatting.py proves a reporter's own projects still work).
+    Permission.RUNS_WRITE: CONTRIBUTORS,
     Permission.SPECS_WRITE: CONTRIBUTORS,
     Permission.RUNS_REQUEST: CONTRIBUTORS,
     Permission.RUNS_DELETE: MANAGERS,

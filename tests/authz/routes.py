@@ -17,8 +17,10 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import declared_permission
 
 # Served by FastAPI or Starlette themselves, not by Playdeck's handlers.
+# (Playdeck serves its own docs routes, which declare a permission like any other; a plain
+# FastAPI app's built-in ones are skipped.)
 SKIPPED_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
-SKIPPED_MOUNTS = frozenset({"/static"})
+SKIPPED_MOUNTS = frozenset({"/static", "/docs-assets"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def app_routes(app: FastAPI) -> list[AppRoute]:
     """Every handler route of ``app`` and method (HEAD aside), in registration order."""
     found = []
     for path, route in _flatten(app.routes):
-        if path in SKIPPED_PATHS:
+        if path in SKIPPED_PATHS and not isinstance(route, APIRoute):
             assert isinstance(route, Route), path
             continue
         assert isinstance(route, APIRoute), f"{path}: {route!r} is not an APIRoute"

@@ -242,6 +242,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/runs/{run_id}/unpin"): Req("/runs/{run}/unpin", 303),
     ("GET", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 200),
     ("POST", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 303),
+    # Uploaded HTML, framed under a banner (web/user_content.py)
+    ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
+    ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),
 }
 
 # Path parameters of routes without a request above (any other parameter gets "1").

@@ -46,6 +46,13 @@ def _exists(engine: Engine, run_id: int) -> bool:
         return session.get(Run, run_id) is not None
 
 
+def _pruned(engine: Engine) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.pruned"))
+        )
+
+
 def test_the_server_applies_policies_on_its_schedule(
     make_live_server: Callable[..., Any], engine: Engine
 ) -> None:
@@ -53,15 +60,13 @@ def test_the_server_applies_policies_on_its_schedule(
     old, new = _old_and_new(engine, server.settings.files_dir)
     with httpx.Client(base_url=server.url) as http:
         assert http.put("/api/projects/shop/retention", json={"keep_days": 30}).status_code == 200
+    # The round's audit event is written last: after the batch committed and its files went.
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while _exists(engine, old) and time.monotonic() < deadline:
+    while not (events := _pruned(engine)) and time.monotonic() < deadline:
         time.sleep(0.2)
+    (event,) = events
     assert not _exists(engine, old) and _exists(engine, new)
     assert not any(on_disk(server.settings.files_dir, s) for s in own_files("old"))
-    with Session(engine) as session:
-        event = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "retention.pruned")
-        ).one()
     assert event.actor_name == "retention" and event.details["deleted_runs"] == 1
 
 

@@ -19,6 +19,9 @@ def test_a_response_that_is_never_sent_holds_no_open_file(tmp_path: Path) -> Non
         content_type="image/png",
         filename="shot.png",
         if_none_match=None,
+        content_base="http://testserver/api/attachments/1",
+        viewer="/attachments/1",
+        fetch_dest=None,
     )
     assert response.headers["content-length"] == str(blob.size)
     del response

@@ -64,8 +64,14 @@ def test_html_attachments_run_only_sandboxed(client: TestClient, make_run: MakeR
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     csp = response.headers["content-security-policy"]
-    assert csp == "sandbox allow-scripts"
+    assert csp.startswith("sandbox allow-scripts;")
     assert "allow-same-origin" not in csp
+    assert "form-action 'none'" in csp
+    assert f"connect-src http://testserver{url};" in csp
+    # A browser opening it as a page gets the framed viewer instead.
+    opened = client.get(url, headers={"Sec-Fetch-Dest": "document"}, follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == url.replace("/api/attachments/", "/attachments/")
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
@@ -148,7 +154,9 @@ def test_report_redirects_to_its_entry_and_serves_files_by_path(
     page = client.get(f"/api/reports/{report_id}/index.html")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert page.headers["content-security-policy"] == "sandbox allow-scripts"
+    csp = page.headers["content-security-policy"]
+    assert csp.startswith("sandbox allow-scripts;")
+    assert f"connect-src http://testserver/api/reports/{report_id}/;" in csp
     assert page.headers["x-content-type-options"] == "nosniff"
     assert b"<script" in page.content
 

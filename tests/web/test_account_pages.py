@@ -8,21 +8,19 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor, Outcome
-from playdeck.auth.principal import Principal
 from playdeck.kit.clock import utcnow
 from playdeck.models import AuditEvent, User, UserSession
 from playdeck.settings import Settings
 from playdeck.web.account import describe_agent
 from playdeck.web.admin_audit import EVENTS_PER_PAGE
 from playdeck.web.headers import PAGE_CSP
+from playdeck.web.nav import ADMIN_LINKS
 
 from .conftest import HTML, get_page, parse, table_links
 from .identity_support import (
@@ -235,17 +233,17 @@ def test_admins_see_admin_links_and_their_role(auth_client: TestClient, admin: U
     assert menu.links().count("/admin/users") == 1  # the users page (web/admin_users.py)
 
 
-def test_admin_links_appear_once_their_page_exists(auth_client: TestClient, admin: User) -> None:
-    def users_page(request: Request, session: Session, principal: Principal) -> HTMLResponse:
-        return HTMLResponse("<p>users</p>")
-
-    app: FastAPI = auth_client.app  # type: ignore[assignment]
-    app.state.admin_users_page = users_page  # how the users page plugs into /admin/users
-    app.add_api_route("/settings/users", lambda: HTMLResponse("<p>users</p>"))
+def test_every_admin_link_opens_its_page(auth_client: TestClient, admin: User) -> None:
+    """The menu's administration links are a fixed list (web/nav.py): each must be a page."""
     sign_in(auth_client, "root")
-    _response, page = get_page(auth_client, "/")
-    assert "/admin/users" in page.links()
-    assert "/settings/users" not in page.links()  # one link per page
+    response, _page = get_page(auth_client, "/")
+    menu = parse(response.text.split('class="user-menu"', 1)[1].split("</header>", 1)[0])
+    links = [link for link in menu.links() if link.startswith("/admin/")]
+    assert links == [link.href for link in ADMIN_LINKS]
+    for link in links:
+        opened, _page = get_page(auth_client, link)
+        assert opened.status_code == 200, link
+        assert opened.headers["content-type"].startswith("text/html"), link
 
 
 def test_identity_pages_send_the_csp_and_use_no_inline_script_or_style(

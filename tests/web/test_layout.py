@@ -218,11 +218,16 @@ def test_pages_stay_out_of_the_openapi_schema(client: TestClient) -> None:
     assert not [p for p in paths if p.startswith(("/projects", "/runs", "/tests"))]
 
 
-def test_the_api_docs_page_keeps_its_own_headers(client: TestClient) -> None:
-    """Swagger UI loads scripts from a CDN: the page CSP would break it, so it is left alone."""
-    response = client.get("/docs")
-    assert response.status_code == 200
-    assert "content-security-policy" not in response.headers
+def test_the_api_docs_pages_have_their_own_strict_headers(client: TestClient) -> None:
+    """Swagger UI and ReDoc come from local assets, so a policy without inline script fits."""
+    for path in ("/docs", "/redoc"):
+        response = client.get(path)
+        assert response.status_code == 200
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self';" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "cdn" not in response.text.lower()
 
 
 def test_html_parser_helper_sees_escaped_text() -> None:
@@ -252,6 +257,8 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/projects/{ref}/tests"): Permission.PROJECT_READ,
         ("GET", "/tests/{test_id}"): Permission.PROJECT_READ,
         ("GET", "/projects/{ref}/flaky"): Permission.PROJECT_READ,
+        ("GET", "/reports/{report_id}/{path:path}"): Permission.PROJECT_READ,
+        ("GET", "/attachments/{attachment_id}"): Permission.PROJECT_READ,
         ("GET", "/login"): Permission.PUBLIC,
         ("POST", "/login"): Permission.PUBLIC,
         ("POST", "/logout"): Permission.AUTHENTICATED,
@@ -265,6 +272,7 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/admin/audit"): Permission.AUDIT_READ,
         # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
         # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
+        ("GET", "/admin/users"): Permission.USERS_ADMIN,
         ("GET", "/settings/users"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/new"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/active"): Permission.USERS_ADMIN,

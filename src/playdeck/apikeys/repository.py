@@ -69,6 +69,17 @@ def revoke(session: Session, key_id: int, *, at: datetime) -> bool:
     return isinstance(result, CursorResult) and result.rowcount == 1
 
 
+def revoke_all_of_user(session: Session, user_id: int, *, at: datetime) -> int:
+    """Revoke every key of the user that is not revoked yet; returns how many."""
+    result = session.execute(
+        update(ApiKey)
+        .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=at),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
 def touch(session: Session, key_id: int, *, at: datetime, unless_after: datetime) -> None:
     """Record a use, unless one was recorded after ``unless_after`` (concurrent requests of the
     same minute write once)."""

@@ -19,11 +19,11 @@ from playdeck.apikeys.schemas import ApiKeyCreate
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
+from playdeck.auth.principal import Principal
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project
-from playdeck.errors import Forbidden, InvalidInput, NotFound
+from playdeck.authz.service import require_own_or_admin, require_password_sign_in, require_project
+from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.models import ApiKey, Project, User
 from playdeck.projects import repository as projects
@@ -39,14 +39,8 @@ class CreatedKey:
 
 def owner_for(session: Session, *, principal: Principal, user_id: int) -> User:
     """The user whose keys ``principal`` wants to manage, or the refusal (403/404)."""
-    if principal.credential is CredentialKind.API_KEY:
-        raise Forbidden(
-            "Sign in with your password to manage API keys", code="password_login_required"
-        )
-    if principal.role is GlobalRole.REPORTER:
-        raise Forbidden("Reporter accounts may only submit results")
-    if not principal.is_admin and principal.user_id != user_id:
-        raise NotFound("User not found")
+    require_password_sign_in(principal, to="manage API keys")
+    require_own_or_admin(principal, user_id)
     user = users.get(session, user_id)
     if user is None:
         raise NotFound("User not found")

@@ -12,7 +12,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 
 router = APIRouter(prefix="/api/admin/audit", tags=["admin"])
 
@@ -25,8 +25,10 @@ def list_audit_events(
         str | None, Query(max_length=64, description="Exact action, or a prefix ending in *.")
     ] = None,
     outcome: Literal["success", "failure"] | None = None,
-    actor_id: Annotated[int | None, Query(ge=1)] = None,
-    user_id: Annotated[int | None, Query(ge=1, description="Events about this user.")] = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    user_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Events about this user.")
+    ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -19,10 +19,15 @@ from playdeck.audit.repository import AuditFilter
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.errors import InvalidInput
+from playdeck.kit import pagination
 from playdeck.kit.pagination import decode_cursor, encode_cursor
 from playdeck.models import AuditEvent, User
 
 SECRET_WORDS = ("password", "token", "secret", "hash", "cookie")
+
+
+# The actor name of everything done while authentication was off (the built-in administrator).
+AUTH_OFF_ACTOR = "authentication disabled"
 
 
 class Outcome(StrEnum):
@@ -70,7 +75,7 @@ class Actor:
     @classmethod
     def of(cls, principal: Principal) -> Actor:
         if principal.credential is CredentialKind.NONE:
-            return cls(type="system", name="authentication disabled")
+            return cls(type="system", name=AUTH_OFF_ACTOR)
         if principal.credential is CredentialKind.ANONYMOUS:
             return cls(type="anonymous")
         kind = "api_key" if principal.credential is CredentialKind.API_KEY else "user"
@@ -146,7 +151,5 @@ def list_events(
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """Filters take aware datetimes; a naive one is read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+    """Filters take aware datetimes, in UTC; a naive one is read as UTC (out of range: 422)."""
+    return None if value is None else pagination.as_utc(value)

@@ -38,6 +38,11 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
+def is_trusted_proxy(address: str, trusted_proxies: list[str]) -> bool:
+    """Whether the direct peer ``address`` is one of ``PLAYDECK_TRUSTED_PROXIES``."""
+    return _trusted(address, _networks(tuple(trusted_proxies)))
+
+
 def _valid_ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip()))

@@ -26,12 +26,15 @@ from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
 from playdeck.auth.tokens import InvalidToken, decode_access_token
 from playdeck.auth.transport import (
     MAX_CREDENTIAL_LENGTH,
-    SESSION_COOKIE,
+    AmbiguousCredentials,
     bearer_token,
+    check_single_credential,
+    cookie_is_secure,
     presented_api_key,
+    session_cookie,
 )
 from playdeck.db import after_commit
-from playdeck.errors import Unauthorized
+from playdeck.errors import BadRequest, Unauthorized
 from playdeck.kit.clock import utcnow
 from playdeck.kit.http import SAFE_METHODS
 from playdeck.models import User, UserSession
@@ -123,7 +126,14 @@ def resolve_credentials(
     request: Request, session: Session, settings: Settings, submitted_csrf: str | None = None
 ) -> Principal | None:
     """The authenticated principal, ``None`` for an anonymous caller; raises 401/403 on a bad
-    credential or a cookie request that fails the CSRF checks."""
+    credential or a cookie request that fails the CSRF checks, 400 for two credentials."""
+    try:
+        check_single_credential(request)
+    except AmbiguousCredentials:
+        raise BadRequest(
+            "Send one credential: an API key or a bearer token, once",
+            code="ambiguous_credentials",
+        ) from None
     api_key = presented_api_key(request)
     if api_key is not None:
         principal = resolve_api_key(session, api_key) if api_key else None
@@ -134,7 +144,8 @@ def resolve_credentials(
     token = bearer_token(request)
     if token is not None:
         return _from_access_token(session, token, settings)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    secure = cookie_is_secure(request, settings.trusted_proxies, settings.cookie_secure)
+    cookie = session_cookie(request, secure=secure)
     if cookie:
         return _from_cookie(request, session, cookie, settings, submitted_csrf)
     return None

@@ -12,8 +12,9 @@ Playdeck's own pages:
 Bearer-token and API-key requests need neither: no browser sends those on its own.
 
 One exception keeps the PhenX reporter working: it logs in, replays the cookie and posts to the
-two submission endpoints without a token. Those two paths accept a cookie without a token only
-when the request carries no browser marker at all (neither ``Origin`` nor ``Sec-Fetch-Site``, which
+two submission endpoints without a token. The routes marked ``@accepts_reporter_cookie`` (the
+ingest endpoints) accept a cookie without a token only when the request carries no browser
+marker at all (neither ``Origin`` nor ``Sec-Fetch-Site``, which
 every current browser sends on cross-site POSTs); SameSite=Lax already keeps the cookie off
 cross-site POSTs in every browser that supports it.
 """
@@ -23,23 +24,38 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.formparsers import MultiPartException
 
-from playdeck.auth.transport import SESSION_COOKIE, has_header_credential
+from playdeck.auth.transport import cookie_is_secure, has_header_credential, session_cookie
 from playdeck.deps import SettingsDep
 from playdeck.errors import BadRequest, Forbidden
 from playdeck.kit.http import SAFE_METHODS
+from playdeck.kit.limits import read_form
 
 CSRF_HEADER = "x-csrf-token"
 CSRF_FORM_FIELD = "csrf_token"
-REPORTER_SUBMIT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# Match ingest's multipart limits: Starlette caches the first parse of a request's form.
-FORM_MAX_FILES = 10_000
-FORM_MAX_FIELDS = 1000
+# Set on an endpoint by ``accepts_reporter_cookie``; read from the matched route.
+REPORTER_COOKIE_MARK = "playdeck_accepts_reporter_cookie"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def accepts_reporter_cookie(endpoint: Endpoint) -> Endpoint:
+    """Mark a route that the PhenX reporter posts to with its login cookie and no CSRF token
+    (see the module docstring): a request there with no browser marker needs no token."""
+    setattr(endpoint, REPORTER_COOKIE_MARK, True)
+    return endpoint
+
+
+def _accepts_reporter_cookie(request: Request) -> bool:
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return getattr(endpoint, REPORTER_COOKIE_MARK, False) is True
 
 
 def csrf_token(*, secret_key: str, session_secret: str) -> str:
@@ -55,7 +71,7 @@ def is_browser_request(request: Request) -> bool:
 def needs_token(request: Request) -> bool:
     if request.method in SAFE_METHODS:
         return False
-    return is_browser_request(request) or request.url.path not in REPORTER_SUBMIT_PATHS
+    return is_browser_request(request) or not _accepts_reporter_cookie(request)
 
 
 def _netloc(url: str) -> str | None:
@@ -98,7 +114,8 @@ async def submitted_token(request: Request, settings: SettingsDep) -> str | None
     """
     if not settings.require_auth or not needs_token(request):
         return None
-    if SESSION_COOKIE not in request.cookies:
+    secure = cookie_is_secure(request, settings.trusted_proxies, settings.cookie_secure)
+    if session_cookie(request, secure=secure) is None:
         return None
     if has_header_credential(request):
         return None  # the bearer credential wins; the cookie is not what authenticates
@@ -109,11 +126,7 @@ async def submitted_token(request: Request, settings: SettingsDep) -> str | None
     if content_type not in FORM_TYPES:
         return None
     try:
-        form = await request.form(
-            max_files=FORM_MAX_FILES,
-            max_fields=FORM_MAX_FIELDS,
-            max_part_size=settings.max_upload_bytes,
-        )
+        form = await read_form(request, max_part_size=settings.max_upload_bytes)
     except MultiPartException as exc:
         raise BadRequest(f"Malformed form body: {exc.message}", code="malformed_form") from exc
     value = form.get(CSRF_FORM_FIELD)

@@ -6,9 +6,10 @@ from fastapi import Depends, Request
 
 from playdeck.auth.client import ClientInfo, client_info
 from playdeck.auth.credentials import resolve_credentials
-from playdeck.auth.csrf import submitted_token
+from playdeck.auth.csrf import check_origin, submitted_token
 from playdeck.auth.principal import Principal
 from playdeck.deps import SessionDep, SettingsDep
+from playdeck.kit.http import SAFE_METHODS
 
 
 def get_principal(
@@ -17,6 +18,10 @@ def get_principal(
     settings: SettingsDep,
     submitted_csrf: Annotated[str | None, Depends(submitted_token)],
 ) -> Principal:
+    if request.method not in SAFE_METHODS:
+        # Whatever the credential, and with authentication off too (where there is none and any
+        # page on the web could otherwise post as the built-in administrator).
+        check_origin(request, public_url=settings.public_url)
     if not settings.require_auth:
         return Principal.builtin_admin()
     return resolve_credentials(request, session, settings, submitted_csrf) or Principal.anonymous()

@@ -23,14 +23,14 @@ from playdeck.auth.schemas import (
     SetupRequest,
     TokenPair,
 )
-from playdeck.auth.service import RecordedRefusal
 from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.sessions import TokenPair as IssuedTokens
+from playdeck.auth.setup_token import SetupProofDep
 from playdeck.auth.transport import clear_session_cookie, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError, OrjsonResponse, problem
+from playdeck.errors import OrjsonResponse
 from playdeck.settings import Settings
 from playdeck.users.schemas import User
 
@@ -48,13 +48,6 @@ def get_rate_limits(request: Request) -> RateLimits:
 
 RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 Authenticated = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
-
-
-def _refused(error: AppError) -> OrjsonResponse:
-    """Render a recorded refusal as a response, so the request's transaction still commits."""
-    return problem(
-        error.status, error.detail, code=error.code, headers=error.headers, extra=error.extra
-    )
 
 
 def _secure(settings: Settings, client: ClientInfo) -> bool:
@@ -101,18 +94,15 @@ def login(
     """Sign in with ``{username, password}`` or ``{email, password}``: returns a token pair and
     sets the session cookie. 401 for any wrong name or password, 423 while locked, 429 when
     rate-limited."""
-    try:
-        issued = service.login(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            identifier=data.identifier,
-            password=data.password,
-            by_email=data.username is None,
-        )
-    except RecordedRefusal as refusal:
-        return _refused(refusal.error)
+    issued = service.login(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        identifier=data.identifier,
+        password=data.password,
+        by_email=data.username is None,
+    )
     return _signed_in(issued, settings=settings, client=client, status=200)
 
 
@@ -128,8 +118,11 @@ def setup(
     settings: SettingsDep,
     limits: RateLimitsDep,
     client: ClientDep,
+    first_allowed: SetupProofDep,
 ) -> Response:
-    """Create the first administrator while no user exists (409 afterwards) and sign it in."""
+    """Create the first administrator while no user exists (409 afterwards) and sign it in.
+    From another machine than the server's, send the setup token from the server log in
+    ``X-Setup-Token`` (403 ``setup_token_required`` without it)."""
     issued = service.setup(
         session,
         settings=settings,
@@ -139,6 +132,7 @@ def setup(
         password=data.password,
         name=data.name,
         email=data.email,
+        first_allowed=first_allowed,
     )
     return _signed_in(issued, settings=settings, client=client, status=201)
 
@@ -155,8 +149,10 @@ def register(
     settings: SettingsDep,
     limits: RateLimitsDep,
     client: ClientDep,
+    first_allowed: SetupProofDep,
 ) -> User:
-    """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise)."""
+    """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise). The
+    first account of an empty instance becomes admin and needs what setup needs."""
     user = service.register(
         session,
         settings=settings,
@@ -166,6 +162,7 @@ def register(
         password=data.password,
         full_name=data.full_name,
         username=data.username,
+        first_allowed=first_allowed,
     )
     return User.of(user)
 
@@ -183,16 +180,13 @@ def refresh(
 ) -> Response:
     """Exchange a refresh token for a new pair. The old one is dead from this moment; presenting
     it again revokes every token of that login."""
-    try:
-        tokens = service.refresh(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            refresh_token=data.refresh_token,
-        )
-    except RecordedRefusal as refusal:
-        return _refused(refusal.error)
+    tokens = service.refresh(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        refresh_token=data.refresh_token,
+    )
     return OrjsonResponse(_tokens(tokens), headers=NO_STORE)
 
 
@@ -255,16 +249,13 @@ def change_password(
 ) -> Response:
     """Change your password. Every other session ends; this one continues in a fresh session:
     the new cookie and token pair returned here (credentials issued before no longer work)."""
-    try:
-        issued = service.change_password(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            principal=principal,
-            current_password=data.current_password,
-            new_password=data.new_password,
-        )
-    except RecordedRefusal as refusal:
-        return _refused(refusal.error)
+    issued = service.change_password(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        principal=principal,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
     return _signed_in(issued, settings=settings, client=client, status=200)

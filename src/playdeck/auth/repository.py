@@ -77,15 +77,6 @@ def delete_expired_sessions(session: Session, user_id: int, *, now: datetime) ->
     )
 
 
-def extend_session(session: Session, session_id: int, *, expires_at: datetime) -> None:
-    session.execute(
-        update(UserSession)
-        .where(UserSession.id == session_id, UserSession.expires_at < expires_at)
-        .values(expires_at=expires_at),
-        execution_options={"synchronize_session": False},
-    )
-
-
 def touch_session(session: Session, session_id: int, *, at: datetime) -> None:
     session.execute(
         update(UserSession).where(UserSession.id == session_id).values(last_seen_at=at),

@@ -1,9 +1,8 @@
 """Login, setup, registration, refresh, logout and password change.
 
 Refusals that must leave a trace (failure counters, lock, audit event, a revoked token family)
-are raised as ``RecordedRefusal``: the handler turns it into the error response *without*
-raising, so the request's transaction commits what the refusal recorded. Other errors raise as
-usual and roll everything back.
+are raised ``.recorded()`` (``AppError(commit=True)``): the request's session dependency commits
+what they recorded before the error is rendered. Other errors roll everything back.
 """
 
 from __future__ import annotations
@@ -19,13 +18,15 @@ from playdeck.audit.service import ANONYMOUS, Action, Actor, Outcome
 from playdeck.auth import repository, sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update, verify_dummy
-from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.principal import Principal
 from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
 from playdeck.auth.sessions import IssuedLogin, TokenPair
-from playdeck.auth.tokens import hash_secret
-from playdeck.errors import AppError, BadRequest, Forbidden, NotFound, Unauthorized
+from playdeck.auth.tokens import hash_secret, successor_refresh_token
+from playdeck.authz.service import require_password_sign_in
+from playdeck.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from playdeck.kit.clock import utcnow
-from playdeck.models import User, UserSession
+from playdeck.models import RefreshToken, User, UserSession
+from playdeck.observability.metrics import LOGIN_FAILURES
 from playdeck.settings import Settings
 from playdeck.users import repository as users
 from playdeck.users import service as users_service
@@ -33,14 +34,6 @@ from playdeck.users import service as users_service
 logger = logging.getLogger("playdeck.auth")
 
 INVALID_CREDENTIALS = "Invalid username or password"
-
-
-class RecordedRefusal(Exception):
-    """A refusal whose side effects are already flushed and must be committed."""
-
-    def __init__(self, error: AppError) -> None:
-        super().__init__(error.detail)
-        self.error = error
 
 
 def _invalid_credentials() -> Unauthorized:
@@ -81,6 +74,7 @@ def login(
         )
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
+        LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(
             session,
             action=Action.LOGIN_BLOCKED,
@@ -89,7 +83,7 @@ def login(
             target=user,
             client=client,
         )
-        raise RecordedRefusal(locked_error(user.locked_until.timestamp()))
+        raise locked_error(user.locked_until.timestamp()).recorded()
     valid, new_hash = verify_and_update(password, user.password_hash)
     if not valid or not user.is_active:
         _refuse_known(session, settings=settings, client=client, user=user, now=now, valid=valid)
@@ -114,6 +108,7 @@ def _refuse_unknown(
     fingerprint = account_key(identifier)[:16]
     locked_until = limits.unknown_account_lock(identifier)
     if locked_until is not None:
+        LOGIN_FAILURES.labels(reason="locked").inc()
         audit.record(
             session,
             action=Action.LOGIN_BLOCKED,
@@ -122,9 +117,10 @@ def _refuse_unknown(
             client=client,
             details={"unknown_name": fingerprint},
         )
-        raise RecordedRefusal(locked_error(locked_until))
+        raise locked_error(locked_until).recorded()
     verify_dummy(password)
     locked_now = limits.record_unknown_failure(identifier)
+    LOGIN_FAILURES.labels(reason="unknown_user").inc()
     audit.record(
         session,
         action=Action.LOGIN_FAILED,
@@ -142,7 +138,7 @@ def _refuse_unknown(
             client=client,
             details={"unknown_name": fingerprint},
         )
-    raise RecordedRefusal(_invalid_credentials())
+    raise _invalid_credentials().recorded()
 
 
 def _refuse_known(
@@ -155,6 +151,7 @@ def _refuse_known(
     valid: bool,
 ) -> NoReturn:
     failures = users.record_failure(session, user.id)
+    LOGIN_FAILURES.labels(reason="inactive" if valid else "wrong_password").inc()
     audit.record(
         session,
         action=Action.LOGIN_FAILED,
@@ -177,7 +174,7 @@ def _refuse_known(
             details={"locked_until": until.isoformat(), "failures": failures},
         )
         logger.warning("account %s locked after %s failed logins", user.id, failures)
-    raise RecordedRefusal(_invalid_credentials())
+    raise _invalid_credentials().recorded()
 
 
 def setup(
@@ -190,8 +187,10 @@ def setup(
     password: str,
     name: str | None,
     email: str | None,
+    first_allowed: bool,
 ) -> IssuedLogin:
-    """Create the first administrator and sign it in; 409 once any user exists."""
+    """Create the first administrator and sign it in; 409 once any user exists, 403 for a
+    remote caller without the setup token (``first_allowed``, see ``auth.setup_token``)."""
     ensure_enabled(settings)
     limits.check_sensitive("setup", ip=client.ip, account=username)
     user = users_service.create_user(
@@ -206,6 +205,7 @@ def setup(
         client=client,
         via="setup",
         only_if_first=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.SETUP_COMPLETED, actor=Actor.user(user), target=user, client=client
@@ -224,8 +224,10 @@ def register(
     password: str,
     full_name: str | None,
     username: str | None,
+    first_allowed: bool,
 ) -> User:
-    """Self-registration (role ``user``; the very first account of an empty instance is admin).
+    """Self-registration (role ``user``; the very first account of an empty instance is admin,
+    and needs ``first_allowed``: local, or the setup token).
 
     A taken username or email answers 409 with one generic message for both.
     """
@@ -245,6 +247,7 @@ def register(
         client=client,
         via="registration",
         first_becomes_admin=True,
+        first_allowed=first_allowed,
     )
     audit.record(
         session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client
@@ -254,6 +257,20 @@ def register(
 
 def _live(row: UserSession, user: User, now: datetime) -> bool:
     return row.expires_at > now and user.is_active
+
+
+def _benign_double_send(
+    session: Session, *, settings: Settings, token: RefreshToken, presented: str
+) -> bool:
+    """Whether a used refresh token may be replayed: within the grace window, and only the
+    immediate predecessor of the family's head (its successor exists and is still unused).
+    Anything older is theft, whatever the time."""
+    grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
+    if not grace or token.used_at is None or utcnow() - token.used_at > grace:
+        return False
+    successor = successor_refresh_token(secret=sessions.secret_of(settings), predecessor=presented)
+    found = repository.refresh_token_by_hash(session, hash_secret(successor))
+    return found is not None and found[0].used_at is None
 
 
 def refresh(
@@ -267,7 +284,9 @@ def refresh(
     """Rotate a refresh token (RFC 9700): the presented one dies, a new pair is issued.
 
     Presenting a token that was already used revokes its whole family (the login session), unless
-    it was used less than ``refresh_reuse_grace_seconds`` ago (a client's benign double send).
+    it was used less than ``refresh_reuse_grace_seconds`` ago and is the immediate predecessor of
+    the family's head: then the very same successor is returned again (a client's benign double
+    send, or a race of concurrent refreshes), never a new branch.
     """
     ensure_enabled(settings)
     limits.check_sensitive("refresh", ip=client.ip)
@@ -283,9 +302,13 @@ def refresh(
     if not won:
         if token.used_at is None:
             raise _invalid_refresh()  # expired, never used
-        grace = timedelta(seconds=settings.refresh_reuse_grace_seconds)
-        if grace and now - token.used_at <= grace and _live(row, user, now):
-            return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+        replay = _benign_double_send(
+            session, settings=settings, token=token, presented=refresh_token
+        )
+        if replay and _live(row, user, now):
+            return sessions.reissue_tokens(
+                session, user=user, session_row=row, settings=settings, predecessor=refresh_token
+            )
         sessions.end_session(session, row.id)
         audit.record(
             session,
@@ -297,16 +320,17 @@ def refresh(
             details={"session_id": row.id},
         )
         logger.warning("refresh token reuse: session %s of user %s revoked", row.id, user.id)
-        raise RecordedRefusal(
-            Unauthorized(
-                "Refresh token already used; the session has been revoked",
-                code="refresh_token_reused",
-            )
+        raise Unauthorized(
+            "Refresh token already used; the session has been revoked",
+            code="refresh_token_reused",
+            commit=True,
         )
     if not _live(row, user, now) or token.created_at < user.password_changed_at:
         raise _invalid_refresh()
     repository.prune_refresh_tokens(session, row.id, now=now)
-    return sessions.issue_tokens(session, user=user, session_row=row, settings=settings)
+    return sessions.issue_tokens(
+        session, user=user, session_row=row, settings=settings, predecessor=refresh_token
+    )
 
 
 def logout(
@@ -361,12 +385,9 @@ def change_password(
     caller gets a fresh session (new cookie, new token pair): nothing issued before the change,
     not even in the same second, keeps working, and the session id rotates."""
     ensure_enabled(settings)
-    if principal.credential not in (CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN):
-        raise Forbidden("Sign in with your password to change it", code="password_login_required")
-    if principal.user_id is None:
-        raise Forbidden("Sign in with your password to change it", code="password_login_required")
+    require_password_sign_in(principal, to="change it")
     limits.check_sensitive("password", ip=client.ip, account=str(principal.user_id))
-    user = users.get(session, principal.user_id)
+    user = users.get(session, principal.user_id) if principal.user_id is not None else None
     if user is None:
         raise NotFound("User not found")
     users_service.check_new_password(user=user, password=new_password, settings=settings)
@@ -380,8 +401,8 @@ def change_password(
             target=user,
             client=client,
         )
-        raise RecordedRefusal(
-            Forbidden("Current password is incorrect", code="invalid_current_password")
+        raise Forbidden(
+            "Current password is incorrect", code="invalid_current_password", commit=True
         )
     users_service.set_password(session, user=user, password=new_password, settings=settings)
     ended = repository.delete_user_sessions(session, user.id)

@@ -8,6 +8,7 @@ on the very next request, not when a token happens to expire.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from playdeck.auth.tokens import (
     new_public_id,
     new_refresh_token,
     new_session_secret,
+    successor_refresh_token,
 )
 from playdeck.kit.clock import utcnow
 from playdeck.models import RefreshToken, User, UserSession
@@ -56,24 +58,15 @@ def secret_of(settings: Settings) -> str:
     return settings.secret_key.get_secret_value()
 
 
-def issue_tokens(
-    session: Session, *, user: User, session_row: UserSession, settings: Settings
+def family_end(session_row: UserSession, settings: Settings) -> datetime:
+    """When a login's refresh family ends: ``refresh_token_days`` after sign-in, absolutely.
+    Rotation never moves it."""
+    return session_row.created_at + timedelta(days=settings.refresh_token_days)
+
+
+def _pair(
+    *, user: User, session_row: UserSession, settings: Settings, refresh: str, now: datetime
 ) -> TokenPair:
-    """A fresh access token and refresh token in ``session_row``'s family."""
-    now = utcnow()
-    refresh = new_refresh_token()
-    refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    repository.add_refresh_token(
-        session,
-        RefreshToken(
-            session_id=session_row.id,
-            token_hash=hash_secret(refresh),
-            created_at=now,
-            expires_at=now + refresh_lifetime,
-        ),
-    )
-    # The family lives as long as it is refreshed within the refresh lifetime.
-    repository.extend_session(session, session_row.id, expires_at=now + refresh_lifetime)
     access_lifetime = timedelta(minutes=settings.access_token_minutes)
     access, _expires = issue_access_token(
         secret=secret_of(settings),
@@ -81,12 +74,59 @@ def issue_tokens(
         session_id=session_row.public_id,
         lifetime=access_lifetime,
     )
+    refresh_left = family_end(session_row, settings) - now
     return TokenPair(
         access_token=access,
         access_expires_in=int(access_lifetime.total_seconds()),
         refresh_token=refresh,
-        refresh_expires_in=int(refresh_lifetime.total_seconds()),
+        refresh_expires_in=max(0, math.ceil(refresh_left.total_seconds())),
     )
+
+
+def issue_tokens(
+    session: Session,
+    *,
+    user: User,
+    session_row: UserSession,
+    settings: Settings,
+    predecessor: str | None = None,
+) -> TokenPair:
+    """A fresh access token and a refresh token in ``session_row``'s family.
+
+    The refresh token that rotating ``predecessor`` issues is derived from it (see
+    ``successor_refresh_token``); the first token of a login is random.
+    """
+    now = utcnow()
+    refresh = (
+        new_refresh_token()
+        if predecessor is None
+        else successor_refresh_token(secret=secret_of(settings), predecessor=predecessor)
+    )
+    repository.add_refresh_token(
+        session,
+        RefreshToken(
+            session_id=session_row.id,
+            token_hash=hash_secret(refresh),
+            created_at=now,
+            expires_at=family_end(session_row, settings),
+        ),
+    )
+    return _pair(user=user, session_row=session_row, settings=settings, refresh=refresh, now=now)
+
+
+def reissue_tokens(
+    session: Session,
+    *,
+    user: User,
+    session_row: UserSession,
+    settings: Settings,
+    predecessor: str,
+) -> TokenPair:
+    """The pair rotating ``predecessor`` already issued, again: the same (derived) refresh token,
+    which stays in the database as it is, and a fresh access token."""
+    now = utcnow()
+    refresh = successor_refresh_token(secret=secret_of(settings), predecessor=predecessor)
+    return _pair(user=user, session_row=session_row, settings=settings, refresh=refresh, now=now)
 
 
 def start_session(
@@ -96,6 +136,9 @@ def start_session(
     repository.delete_expired_sessions(session, user.id, now=now)
     secret = new_session_secret()
     cookie_lifetime = timedelta(days=settings.session_days)
+    # The row lives as long as the longer of its cookie and its refresh family, both counted
+    # from sign-in; neither is ever extended.
+    row_lifetime = max(cookie_lifetime, timedelta(days=settings.refresh_token_days))
     row = repository.add_session(
         session,
         UserSession(
@@ -104,7 +147,7 @@ def start_session(
             token_hash=hash_secret(secret),
             created_at=now,
             last_seen_at=now,
-            expires_at=now + cookie_lifetime,
+            expires_at=now + row_lifetime,
             user_agent=client.user_agent,
             ip=client.ip,
         ),

@@ -8,7 +8,9 @@ Opaque secrets are 256-bit random strings; the database only ever holds their SH
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,6 +87,18 @@ def new_session_secret() -> str:
 
 def new_refresh_token() -> str:
     return REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def successor_refresh_token(*, secret: str, predecessor: str) -> str:
+    """The refresh token that rotating ``predecessor`` issues, derived rather than drawn.
+
+    Deterministic, so a benign double send within the reuse grace gets the very same successor
+    (no second branch of the family), and unguessable without both the predecessor and the
+    server secret (HMAC-SHA-256, 256 bits).
+    """
+    key = hmac.new(secret.encode(), b"playdeck refresh successor v1", hashlib.sha256).digest()
+    mac = hmac.new(key, predecessor.encode(), hashlib.sha256).digest()
+    return REFRESH_TOKEN_PREFIX + base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
 def hash_secret(value: str) -> str:

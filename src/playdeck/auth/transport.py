@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from playdeck.auth.client import client_info
+
 SESSION_COOKIE = "playdeck_session"
+# Over HTTPS the cookie carries the __Host- prefix: browsers then accept it only with Secure,
+# Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it (cookie tossing).
+HOST_PREFIX = "__Host-"
 API_KEY_HEADER = "x-api-key"
 API_KEY_PREFIX = "pd_"
 MAX_CREDENTIAL_LENGTH = 4096
@@ -24,6 +29,24 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
+class AmbiguousCredentials(Exception):
+    """The request carries more than one credential header value; which one counts is unclear."""
+
+
+def check_single_credential(request: Request) -> None:
+    """Refuse a request that presents two credentials in headers: a bearer token together with a
+    different ``X-API-Key``, or the same header twice. Deciding by order would let whoever adds
+    a header choose the identity. (A cookie alongside a header credential is normal in a
+    browser; the header decides, see ``credentials``.)"""
+    keys = request.headers.getlist(API_KEY_HEADER)
+    authorizations = request.headers.getlist("authorization")
+    if len(keys) > 1 or len(authorizations) > 1:
+        raise AmbiguousCredentials
+    bearer = bearer_token(request)
+    if keys and bearer is not None and bearer != keys[0].strip():
+        raise AmbiguousCredentials
+
+
 def presented_api_key(request: Request) -> str | None:
     """An API key from ``X-API-Key`` or a bearer value with the ``pd_`` prefix."""
     header = request.headers.get(API_KEY_HEADER)
@@ -39,9 +62,26 @@ def has_header_credential(request: Request) -> bool:
     return bearer_token(request) is not None or API_KEY_HEADER in request.headers
 
 
+def cookie_name(name: str, *, secure: bool) -> str:
+    """``name`` as sent: with the ``__Host-`` prefix when the cookie is ``Secure``."""
+    return HOST_PREFIX + name if secure else name
+
+
+def cookie_is_secure(request: Request, trusted_proxies: list[str], cookie_secure: bool) -> bool:
+    """Whether this request's cookies are the ``Secure`` (``__Host-``) ones: HTTPS, directly or
+    through a trusted proxy's ``X-Forwarded-Proto``, or ``PLAYDECK_COOKIE_SECURE``."""
+    return cookie_secure or client_info(request, trusted_proxies).is_https
+
+
+def session_cookie(request: Request, *, secure: bool) -> str | None:
+    """The session cookie of the name this request's scheme uses (never the other one: over
+    HTTPS a plain ``playdeck_session`` may have been planted by a sibling subdomain)."""
+    return request.cookies.get(cookie_name(SESSION_COOKIE, secure=secure))
+
+
 def set_session_cookie(response: Response, value: str, *, max_age: int, secure: bool) -> None:
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE, secure=secure),
         value,
         max_age=max_age,
         path="/",
@@ -52,4 +92,10 @@ def set_session_cookie(response: Response, value: str, *, max_age: int, secure: 
 
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
+    response.delete_cookie(
+        cookie_name(SESSION_COOKIE, secure=secure),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )

@@ -36,7 +36,6 @@ from playdeck.deps import SettingsDep
 from playdeck.errors import Forbidden, NotFound, Unauthorized
 from playdeck.members import repository as members
 from playdeck.models import Project
-from playdeck.settings import Settings
 
 ADMIN_ONLY = frozenset({Permission.USERS_ADMIN, Permission.AUDIT_READ})
 
@@ -98,14 +97,32 @@ def check_route(
     raise Forbidden("Not permitted")
 
 
-def may_auto_create_project(principal: Principal, settings: Settings) -> bool:
-    """Whether a submit naming an unknown project may create it: ``PLAYDECK_AUTO_CREATE_PROJECTS``
-    for admins and reporters, and for users also ``PLAYDECK_USERS_CAN_CREATE_PROJECTS``."""
-    if not settings.auto_create_projects:
-        return False
-    if principal.role is GlobalRole.USER:
-        return settings.users_can_create_projects
-    return principal.role in (GlobalRole.ADMIN, GlobalRole.REPORTER)
+def check_delivery_by_name(session: Session, principal: Principal, project: Project) -> None:
+    """Refuse to deliver a submit that named ``project`` into a project users own, when the
+    caller's right to write it comes only from a global role (project-name squatting).
+
+    A reporter (by key or password) and an administrator's API key may write any project, and a
+    submit names its project: a plain user who creates ``payments-ci`` before CI first submits
+    would otherwise receive CI's results. So such a caller delivers by name only into projects
+    no user owns (made by administrators, reporters or the CLI, or auto-created by this very
+    submit), unless it is a member of the project or its key is restricted to that project (an
+    explicit choice by whoever made the key). Auth off and interactive admins are unaffected.
+    """
+    if principal.role is GlobalRole.USER or principal.user_id is None:
+        return  # a user's write right comes from membership already
+    if principal.role is GlobalRole.ADMIN and principal.credential is not CredentialKind.API_KEY:
+        return
+    if principal.credential is CredentialKind.API_KEY and principal.key_project_id == project.id:
+        return
+    if project_role(session, principal, project.id) is not None:
+        return
+    if members.has_owner(session, project.id):
+        raise Forbidden(
+            f"Project {project.name!r} belongs to its members, so this credential may not "
+            "deliver into it by name; use an API key restricted to that project, or a "
+            "member's key",
+            code="project_owned_by_members",
+        )
 
 
 def _public() -> None:
@@ -113,7 +130,9 @@ def _public() -> None:
 
 
 def authorize(permission: Permission) -> Any:
-    """Dependency that gates the route on ``permission`` and yields the principal."""
+    """Dependency that gates the route on ``permission`` and yields the principal. A route on
+    one project uses ``projects.access.project_access`` instead (a run: ``runs.access``), which
+    also loads the object."""
     if permission is Permission.PUBLIC:
         public = _public
         public.permission = permission  # type: ignore[attr-defined]
@@ -187,6 +206,28 @@ def require_project(
     if Permission.PROJECT_READ not in granted:
         raise NotFound(missing)
     raise Forbidden("Your role in this project does not allow this")
+
+
+# The credentials of a password sign-in: the session cookie and the JWT access token.
+PASSWORD_SIGN_IN = frozenset({CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN})
+
+
+def require_password_sign_in(principal: Principal, *, to: str) -> None:
+    """Credentials (one's password, API keys) are managed only after signing in with a password,
+    or by anyone while authentication is off: never with an API key, or a restricted key could
+    make itself an unrestricted one."""
+    if principal.credential in PASSWORD_SIGN_IN or principal.credential is CredentialKind.NONE:
+        return
+    raise Forbidden(f"Sign in with your password to {to}", code="password_login_required")
+
+
+def require_own_or_admin(principal: Principal, user_id: int) -> None:
+    """Another user's credentials are an administrator's business: to anyone else that user does
+    not exist (404, exactly like an unknown id). Reporters, CI identities, manage none at all."""
+    if principal.role is GlobalRole.REPORTER:
+        raise Forbidden("Reporter accounts may only submit results")
+    if not principal.is_admin and principal.user_id != user_id:
+        raise NotFound("User not found")
 
 
 def visible_projects(principal: Principal) -> ColumnElement[bool] | None:

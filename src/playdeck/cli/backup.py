@@ -10,7 +10,7 @@ import typer
 from playdeck.backup.layout import BackupError
 from playdeck.backup.service import create_backup, restore_backup
 from playdeck.cli.users import cli_settings, err, out
-from playdeck.web.rendering import format_size
+from playdeck.kit.text import format_size
 
 
 def backup(

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
 
-from playdeck.app import create_app
+from playdeck import __version__
 from playdeck.cli.audit import audit
 from playdeck.cli.backup import backup, restore
+from playdeck.cli.config import err, fail, load_settings
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.keys import keys_app
+from playdeck.cli.operations import check, db_create
 from playdeck.cli.prune import prune
+from playdeck.cli.serve import serve
 from playdeck.cli.storage import storage_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
-from playdeck.db import make_engine, timeouts_of
-from playdeck.migrations import upgrade
 from playdeck.settings import Settings
+from playdeck.system.startup import StartupError, upgrade_database
 
 app = typer.Typer(
     name="playdeck",
@@ -33,59 +32,39 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")
 app.command("audit")(audit)
+app.command("serve")(serve)
+app.command("check")(check)
+db_app.command("create")(db_create)
 app.command("prune")(prune)
 app.command("backup")(backup)
 app.command("restore")(restore)
 
-err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"playdeck {__version__}")
+        raise typer.Exit()
 
 
-def load_settings() -> Settings:
-    """Settings from the environment, or exit with a one-line reason."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        message = str(first.get("msg", "invalid setting")).removeprefix("Value error, ")
-        err.print(
-            f"[red]playdeck: configuration error:[/] {where + ': ' if where else ''}{message}"
-        )
-        raise typer.Exit(2) from None
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Playdeck: a self-hosted dashboard for automated test results."""
 
 
 def migrate(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
+    """Create the data directory and bring the database schema up to date, or exit with one
+    line saying why not."""
     try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+        upgrade_database(settings)
+    except StartupError as exc:
+        raise fail(str(exc)) from None
 
 
 app.command("demo")(make_demo_command(load_settings, migrate))
-
-
-@app.command()
-def serve(
-    host: str | None = typer.Option(None, help="Listen address (default PLAYDECK_HOST)."),
-    port: int | None = typer.Option(None, help="Port (default PLAYDECK_PORT, 8001)."),
-) -> None:
-    """Apply database migrations, then run the server."""
-    settings = load_settings()
-    if host:
-        settings.host = host
-    if port:
-        settings.port = port
-    migrate(settings)
-    err.print(f"Playdeck on http://{settings.host}:{settings.port} (data in {settings.data_dir})")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=False,
-    )
 
 
 @db_app.command("upgrade")

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
+from playdeck.cli.config import load_settings
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of
 from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
@@ -38,14 +38,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def cli_settings() -> Settings:
-    """Settings from the environment, or exit with a one-line reason."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        message = str(first.get("msg", "invalid setting")).removeprefix("Value error, ")
-        err.print(f"[red]playdeck: configuration error:[/] {message}")
-        raise typer.Exit(2) from None
+    """Settings from the environment, or exit with one line per invalid setting."""
+    return load_settings()
 
 
 @contextmanager

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, Connection, String, Table, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from playdeck.kit.text import check_storable, dumps_storable
 from playdeck.models import Test
 
 # SQLAlchemy's SQLite DATETIME storage format (microseconds always present).
@@ -95,7 +95,7 @@ class BulkWriter:
 
     @staticmethod
     def adapt_json(value: Any) -> str:
-        return orjson.dumps(value).decode()
+        return dumps_storable(value)
 
     def reserve_ids(self, table: Table, count: int) -> list[int]:
         """``count`` fresh primary keys for ``table``.
@@ -130,6 +130,7 @@ class BulkWriter:
                 list(rows),
             )
             return
+        check_storable(rows)  # COPY bypasses the engine's check (db.py)
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:

@@ -9,6 +9,7 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Query, Request
 from starlette.formparsers import MultiPartException
 
+from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -18,12 +19,13 @@ from playdeck.ingest import use_cases
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
+from playdeck.kit.limits import read_form
 from playdeck.settings import Settings
 
 router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
-MAX_FORM_FIELDS = 1000
-MAX_FORM_FILES = 10_000
+# Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
+REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
 
 ProjectNameQuery = Annotated[
     str | None,
@@ -62,6 +64,7 @@ def _created(request: Request, settings: Settings, result: IngestResult) -> Orjs
 
 
 @router.post("/submit", status_code=201, response_model=IngestResponse)
+@accepts_reporter_cookie
 async def submit_test_run(
     request: Request,
     store: BlobStoreDep,
@@ -89,6 +92,7 @@ async def submit_test_run(
 
 
 @router.post("/upload", status_code=201, response_model=IngestResponse)
+@accepts_reporter_cookie
 async def upload_test_run(
     request: Request,
     store: BlobStoreDep,
@@ -104,11 +108,7 @@ async def upload_test_run(
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
     try:
-        form = await request.form(
-            max_files=MAX_FORM_FILES,
-            max_fields=MAX_FORM_FIELDS,
-            max_part_size=settings.max_upload_bytes,
-        )
+        form = await read_form(request, max_part_size=settings.max_upload_bytes)
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:

@@ -23,6 +23,10 @@ class ReportFormatError(ValueError):
     """The input is not a valid report; the message says where it failed."""
 
 
+class ArchiveTooLarge(ReportFormatError):
+    """An archive that unpacks far beyond its size (compression ratio): a bomb (413)."""
+
+
 @dataclass(slots=True)
 class AttachmentRecord:
     name: str

@@ -9,6 +9,7 @@ files behind (see ``storage.gc`` for why that is safe beside concurrent ingests)
 from __future__ import annotations
 
 import mimetypes
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +23,13 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
 from playdeck.db import after_commit, end_reads
-from playdeck.errors import InvalidInput, NotFound
+from playdeck.errors import BadRequest, InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.idempotency import IdempotencyKey, Replay
 from playdeck.ingest.records import (
     AttachmentRecord,
+    ReportFormatError,
     ReportRecord,
     RunRecord,
     TestRecord,
@@ -38,13 +40,22 @@ from playdeck.kit.clock import utcnow
 from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
+from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
+from playdeck.projects.access import project_for_submit
 from playdeck.projects.repository import get_by_name
-from playdeck.projects.service import get_or_create_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
 from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
 MAX_ERROR_CHARS = 32 * 1024
+# Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
+# cut title would merge two tests into one.
+MAX_TITLE_CHARS = 4096
+MAX_TITLE_DEPTH = 64
+MAX_FILE_CHARS = 4096
+MAX_BROWSER_PROJECT_CHARS = 200
+MAX_PROJECT_NAME_CHARS = 200
+MAX_ATTACHMENT_NAME_CHARS = 1024
 # Rows per executemany batch: large enough to amortise round trips, small enough for
 # PostgreSQL's 65,535 bind-parameter limit per statement.
 BATCH = 2000
@@ -240,6 +251,8 @@ def _stage_attachment(
                 f"Attachment {attachment.name!r} is larger than the upload limit",
                 code="attachment_too_large",
             ) from exc
+        except ReportFormatError as exc:
+            raise BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive") from exc
     return _put(store, staged, blob)
 
 
@@ -287,6 +300,32 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[Outcome]) -> dic
     }
 
 
+def _too_long(what: str, limit: int) -> InvalidInput:
+    return InvalidInput(f"{what} is longer than {limit} characters", code="field_too_long")
+
+
+def check_bounds(record: RunRecord) -> None:
+    """422 for a report whose names are beyond the documented limits."""
+    if len(record.project_name or "") > MAX_PROJECT_NAME_CHARS:
+        raise _too_long("projectName", MAX_PROJECT_NAME_CHARS)
+    for test in record.tests:
+        if len(test.title_path) > MAX_TITLE_DEPTH:
+            raise InvalidInput(
+                f"A test is nested more than {MAX_TITLE_DEPTH} describe blocks deep",
+                code="field_too_long",
+            )
+        if any(len(part) > MAX_TITLE_CHARS for part in test.title_path):
+            raise _too_long("A test title", MAX_TITLE_CHARS)
+        if len(test.file) > MAX_FILE_CHARS:
+            raise _too_long("A test file path", MAX_FILE_CHARS)
+        if len(test.browser_project) > MAX_BROWSER_PROJECT_CHARS:
+            raise _too_long("A browser project name", MAX_BROWSER_PROJECT_CHARS)
+        for attempt in test.attempts:
+            for attachment in attempt.attachments:
+                if len(attachment.name) > MAX_ATTACHMENT_NAME_CHARS:
+                    raise _too_long("An attachment name", MAX_ATTACHMENT_NAME_CHARS)
+
+
 def _check_may_write(
     session: Session, principal: Principal, project_name: str, *, auto_create: bool
 ) -> None:
@@ -308,6 +347,7 @@ def ingest_run(
     max_file_bytes: int,
     source: FileSource | None = None,
     idempotency: IdempotencyKey | None = None,
+    users_can_create_projects: bool = True,
 ) -> IngestResult:
     """Store ``record`` as a new run of its project (created by name when allowed); with an
     ``idempotency`` key already used, answer the run stored then (see ``ingest.idempotency``).
@@ -318,8 +358,10 @@ def ingest_run(
     short write transaction, which the caller's unit of work commits. If it does not commit,
     the files this ingest created are discarded (``storage.gc.discard``).
     """
+    started = time.perf_counter()
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
+    check_bounds(record)
     _check_may_write(session, principal, record.project_name, auto_create=auto_create_project)
     if idempotency is not None and (found := idempotency_rows.find(session, idempotency)):
         return IngestResult.replay(found)
@@ -343,7 +385,15 @@ def ingest_run(
             engine = engine_of(session)
             after_commit(session, lambda: discard(engine, store, staged.blobs))
             return IngestResult.replay(found)
-    result = _insert_run(session, principal, record, staged, auto_create=auto_create_project)
+    result = _insert_run(
+        session,
+        principal,
+        record,
+        staged,
+        auto_create=auto_create_project,
+        users_can_create=users_can_create_projects,
+    )
+    count_ingest_on_commit(session, tests=len(record.tests), started=started)
     if request_row is not None:
         request_row.run_id = result.run_id
         session.flush()
@@ -357,16 +407,17 @@ def _insert_run(
     staged: StagedFiles,
     *,
     auto_create: bool,
+    users_can_create: bool,
 ) -> IngestResult:
     assert record.project_name is not None
-    project: Project = get_or_create_by_name(
+    project: Project = project_for_submit(
         session,
+        principal=principal,
         name=record.project_name,
         description=record.project_description,
         auto_create=auto_create,
-        principal=principal,
-    )
-    require_project(session, principal, Permission.RUNS_WRITE, project.id)
+        users_can_create=users_can_create,
+    ).project
 
     now = utcnow()
     outcomes = [t.outcome for t in record.tests]

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
-from playdeck.authz.service import may_auto_create_project
-from playdeck.errors import BadRequest, InvalidInput
+from playdeck.errors import AppError, BadRequest, InvalidInput, PayloadTooLarge
 from playdeck.ingest.idempotency import (
     Fingerprint,
     IdempotencyKey,
@@ -27,6 +26,7 @@ from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole, read_whole
 from playdeck.ingest.parsers.phenx import parse_phenx_upload
 from playdeck.ingest.records import (
+    ArchiveTooLarge,
     AttachmentRecord,
     ReportFileRecord,
     ReportFormatError,
@@ -65,7 +65,9 @@ def _loads(data: bytes | str, what: str) -> Any:
         raise BadRequest(f"{what} is not valid JSON: {exc}", code="malformed_json") from exc
 
 
-def _invalid(exc: ReportFormatError) -> InvalidInput:
+def _invalid(exc: ReportFormatError) -> AppError:
+    if isinstance(exc, ArchiveTooLarge):
+        return _too_large(exc)
     return InvalidInput(f"Invalid report: {exc}", code="invalid_report")
 
 
@@ -94,6 +96,30 @@ def overrides_from(fields: dict[str, str]) -> RunOverrides:
         environment=fields.get("environment") or None,
         run_name=fields.get("runName") or None,
         tags=tags,
+    )
+
+
+def _store(
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    record: RunRecord,
+    source: FileSource | None = None,
+    idempotency: IdempotencyKey | None = None,
+) -> IngestResult:
+    """Persist a parsed run under the server's settings (project creation, file sizes)."""
+    return ingest_run(
+        session,
+        store=store,
+        principal=principal,
+        record=record,
+        auto_create_project=settings.auto_create_projects,
+        users_can_create_projects=settings.users_can_create_projects,
+        max_file_bytes=settings.max_upload_bytes,
+        source=source,
+        idempotency=idempotency,
     )
 
 
@@ -143,13 +169,12 @@ def _submit_json(
         raise _invalid(exc) from exc
     if project_name:
         record.project_name = project_name
-    return ingest_run(
+    return _store(
         session,
         store=store,
+        settings=settings,
         principal=principal,
         record=record,
-        auto_create_project=may_auto_create_project(principal, settings),
-        max_file_bytes=settings.max_upload_bytes,
         idempotency=idempotency,
     )
 
@@ -214,6 +239,7 @@ def _parse_zip(
             upload.file,
             max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
             max_entries=settings.max_archive_entries,
+            max_ratio=settings.max_compression_ratio,
         )
     except ReportFormatError as exc:
         raise _archive_error(exc) from exc
@@ -264,6 +290,7 @@ def _report_from_upload(
                 upload.file,
                 max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
                 max_entries=settings.max_archive_entries,
+                max_ratio=settings.max_compression_ratio,
             )
         except ReportFormatError as exc:
             raise _archive_error(exc) from exc
@@ -279,8 +306,14 @@ def _report_from_upload(
     )
 
 
-def _archive_error(exc: ReportFormatError) -> BadRequest:
+def _archive_error(exc: ReportFormatError) -> AppError:
+    if isinstance(exc, ArchiveTooLarge):
+        return _too_large(exc)
     return BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive")
+
+
+def _too_large(exc: ArchiveTooLarge) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Archive over a limit: {exc}", code="archive_too_large")
 
 
 def _parse_files(
@@ -388,13 +421,12 @@ def _upload_form(
         if project:
             record.project_name = project
         overrides.apply(record)
-        return ingest_run(
+        return _store(
             session,
             store=store,
+            settings=settings,
             principal=principal,
             record=record,
-            auto_create_project=may_auto_create_project(principal, settings),
-            max_file_bytes=settings.max_upload_bytes,
             source=source,
             idempotency=idempotency,
         )

@@ -1,25 +1,75 @@
-"""ASGI middleware that refuses request bodies over a size limit without reading them whole."""
+"""ASGI middleware that bounds request bodies (their size, and how slowly they may arrive),
+and the one set of limits a form body is parsed with."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from http import HTTPStatus
+
 import orjson
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("playdeck.limits")
+
+
+MAX_FORM_FIELDS = 1000
+MAX_FORM_FILES = 10_000
+
+
+async def read_form(request: Request, *, max_part_size: int) -> FormData:
+    """The request's form (urlencoded or multipart), parsed with the server's limits.
+
+    Starlette parses a body once and caches the result, so whoever reads it first (the CSRF
+    check before the handler, or the handler) must parse it with the same limits: this call.
+    """
+    return await request.form(
+        max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
+    )
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def _problem_body(limit: int) -> bytes:
+class BodyReadTimeout(HTTPException):
+    """Raised from ``receive``: an HTTP error so that FastAPI, which turns other failures while
+    reading a body into a 400, passes it on to the problem+json handler as a 408."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(408, detail, headers={"Connection": "close"})
+
+
+def _problem_body(status: int, detail: str, code: str) -> bytes:
     return orjson.dumps(
         {
             "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"Request body exceeds the limit of {limit // (1024 * 1024)} MiB",
-            "code": "payload_too_large",
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "code": code,
         }
     )
+
+
+async def send_problem(send: Send, status: int, detail: str, code: str) -> None:
+    body = _problem_body(status, detail, code)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimitMiddleware:
@@ -67,16 +117,77 @@ class BodySizeLimitMiddleware:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = _problem_body(self.max_bytes)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        limit = self.max_bytes // (1024 * 1024)
+        detail = f"Request body exceeds the limit of {limit} MiB"
+        await send_problem(send, 413, detail, "payload_too_large")
+
+
+class BodyReadTimeoutMiddleware:
+    """408 for a request body that stalls or trickles.
+
+    Each wait for the next chunk of the body is bounded by ``timeout`` seconds, and the whole
+    body must arrive within ``timeout`` plus its size at ``min_rate`` bytes per second, counted
+    from the first read. A client that sends part of an upload and stops therefore holds the
+    request (and whatever it holds: temporary files, a connection) for at most ``timeout``.
+    When the read fails the application sees the exception (Starlette closes the temporary files
+    of a half-parsed form, the request's transaction rolls back) and the client gets a 408.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout: float, min_rate: int) -> None:
+        self.app = app
+        self.timeout = timeout
+        self.min_rate = min_rate
+        self.detail = (
+            f"The request body did not arrive in time (each part within {timeout:g} s, "
+            f"at least {min_rate // 1024} KiB/s overall)"
         )
-        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started: float | None = None
+        received = 0
+        body_done = False
+        response_started = False
+
+        async def timed_receive() -> Message:
+            nonlocal started, received, body_done
+            if body_done:
+                return await receive()  # after the body: only a disconnect is left to hear
+            now = time.monotonic()
+            if started is None:
+                started = now
+            deadline = started + self.timeout + received / self.min_rate
+            wait = min(self.timeout, deadline - now)
+            try:
+                if wait <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), wait)
+            except TimeoutError:
+                logger.warning(
+                    "request body of %s %s timed out after %d bytes",
+                    scope.get("method"),
+                    scope.get("path"),
+                    received,
+                )
+                raise BodyReadTimeout(self.detail) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracking_send)
+        except BodyReadTimeout:
+            # Read outside the routes' error handling (by a middleware): answer here.
+            if not response_started:
+                await send_problem(send, 408, self.detail, "body_timeout")

@@ -39,8 +39,14 @@ def _bad_cursor() -> InvalidInput:
 
 
 def as_utc(value: datetime) -> datetime:
-    """Aware UTC; a naive value is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Aware UTC; a naive value is taken to be UTC already. A time whose UTC equivalent falls
+    outside the calendar (``0001-01-01T00:00:00+14:00``) is a 422, not an ``OverflowError``."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("Time is out of range", code="invalid_time") from None
 
 
 def cursor_int(value: object) -> int:

@@ -1,8 +1,12 @@
-"""Text clean-up for report content."""
+"""Text clean-up for report content, what a database can store, and sizes as people read
+them."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import orjson
 
 # CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks) as test runners print them.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -20,3 +24,68 @@ def clean_text(text: str | None, *, limit: int | None = None) -> str | None:
     if limit is not None and len(text) > limit:
         return text[:limit] + f"\n… [truncated {len(text) - limit} characters]"
     return text
+
+
+class UnstorableText(ValueError):
+    """Text no database column can hold: a NUL character (PostgreSQL refuses it in text and
+    JSON; SQLite would cut strings at it in places), or a lone surrogate (not valid Unicode, so
+    not encodable as UTF-8)."""
+
+
+# An escaped NUL in orjson output: "\u0000" preceded by an even number of backslashes (an odd
+# number would make it the text "\u0000", backslash included, which is fine).
+_JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
+
+
+def storable(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_storable(value: Any) -> None:
+    """Raise ``UnstorableText`` for a string (or a row, or rows, of them) a database cannot
+    hold. Bulk ingest passes every row through here, so the common case is one tight loop."""
+    if isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            check_storable(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            if item.__class__ is str:
+                if "\x00" in item or not item.isascii():
+                    _check_text(item)
+            elif isinstance(item, (tuple, list, dict)):
+                check_storable(item)
+
+
+def _check_text(value: str) -> None:
+    if not storable(value):
+        raise UnstorableText(value[:40])
+
+
+def dumps_storable(value: Any) -> str:
+    """JSON text for a JSON column; ``UnstorableText`` if it would hold a NUL or a surrogate."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise UnstorableText(str(exc)) from None
+    if _JSON_NUL.search(encoded):
+        raise UnstorableText("NUL in JSON")
+    return encoded.decode()
+
+
+def format_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"

@@ -18,6 +18,18 @@ def role_of(session: Session, *, project_id: int, user_id: int) -> str | None:
     )
 
 
+def has_owner(session: Session, project_id: int) -> bool:
+    """Whether a user owns the project (projects that global users create always have one)."""
+    return (
+        session.scalar(
+            select(ProjectMember.user_id)
+            .where(ProjectMember.project_id == project_id, ProjectMember.role == "owner")
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def project_ids_of(user_id: int) -> Select[int]:
     """The ids of the projects ``user_id`` is a member of, as a subquery for list filters."""
     return select(ProjectMember.project_id).where(ProjectMember.user_id == user_id)

@@ -12,6 +12,7 @@ from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from playdeck.projects import service
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.projects.schemas import Project, ProjectCreate, ProjectPage, ProjectUpdate
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
@@ -44,43 +45,35 @@ def create_project(
 
 @router.get("/{ref}", response_model=Project)
 def get_project(
-    ref: str,
-    session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
 ) -> Project:
     """A project by id or slug."""
-    project = service.get_project(
-        session, principal=principal, ref=ref, permission=Permission.PROJECT_READ
-    )
-    return Project.model_validate(project)
+    return Project.model_validate(access.project)
 
 
 @router.patch("/{ref}", response_model=Project)
 def update_project(
-    ref: str,
     data: ProjectUpdate,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_EDIT)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_EDIT)],
 ) -> Project:
-    project = service.get_project(
-        session, principal=principal, ref=ref, permission=Permission.PROJECT_EDIT
-    )
-    return Project.model_validate(service.update_project(session, project=project, data=data))
+    project = service.update_project(session, project=access.project, data=data)
+    return Project.model_validate(project)
 
 
 @router.delete("/{ref}", status_code=204)
 def delete_project(
-    ref: str,
     session: SessionDep,
     store: BlobStoreDep,
     client: ClientDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_DELETE)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_DELETE)],
 ) -> Response:
     """Delete a project, its runs and every stored file no other run references."""
-    project = service.get_project(
-        session, principal=principal, ref=ref, permission=Permission.PROJECT_DELETE
-    )
     service.delete_project(
-        session, project=project, store=store, actor=Actor.of(principal), client=client
+        session,
+        project=access.project,
+        store=store,
+        actor=Actor.of(access.principal),
+        client=client,
     )
     return Response(status_code=204)

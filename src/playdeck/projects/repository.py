@@ -3,13 +3,16 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from playdeck.kit.pagination import MAX_ID
 from playdeck.models import Project
 
 
 def get_by_ref(session: Session, ref: str) -> Project | None:
-    """A project by numeric id or by slug."""
-    if ref.isdigit():
-        return session.get(Project, int(ref))
+    """A project by numeric id or by slug. Only ASCII digits are an id: ``str.isdigit`` also
+    accepts "¹" or "٣", which ``int`` refuses or reads differently."""
+    if ref.isascii() and ref.isdigit():
+        number = int(ref)
+        return session.get(Project, number) if 1 <= number <= MAX_ID else None
     return session.scalars(select(Project).where(Project.slug == ref.lower())).first()
 
 

@@ -19,9 +19,9 @@ from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from playdeck.runs import service
+from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
-from playdeck.runs.filters import IdPath
 from playdeck.runs.history.endpoints import router as history_router
 from playdeck.runs.schemas import Run, RunDetail, RunPage, RunTestPage
 from playdeck.settings import Settings
@@ -29,6 +29,7 @@ from playdeck.settings import Settings
 router = APIRouter()
 runs_router = APIRouter(prefix="/api/test-runs", tags=["runs"])
 
+ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
 CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -72,39 +73,31 @@ def list_runs(
 
 @runs_router.get("/{run_id}", response_model=RunDetail)
 def get_run(
-    run_id: IdPath,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    request: Request, session: SessionDep, settings: SettingsDep, access: ReadableRun
 ) -> RunDetail:
     """A run with its counts, metadata and uploaded reports."""
-    run, project = service.get_run(session, principal=principal, run_id=run_id)
-    reports = service.list_reports(session, run=run)
-    return RunDetail.of_detail(run, project, reports, _base_url(request, settings))
+    reports = service.list_reports(session, run=access.run)
+    return RunDetail.of_detail(access.run, access.project, reports, _base_url(request, settings))
 
 
 @runs_router.delete("/{run_id}", status_code=204)
 def delete_run(
-    run_id: IdPath,
     session: SessionDep,
     store: BlobStoreDep,
     client: ClientDep,
-    principal: Annotated[Principal, authorize(Permission.RUNS_DELETE)],
+    access: Annotated[RunAccess, run_access(Permission.RUNS_DELETE)],
 ) -> Response:
     """Delete a run with its results and reports, and the stored files only it referenced."""
-    run, _project = service.get_run(
-        session, principal=principal, run_id=run_id, permission=Permission.RUNS_DELETE
+    service.delete_run(
+        session, run=access.run, store=store, actor=Actor.of(access.principal), client=client
     )
-    service.delete_run(session, run=run, store=store, actor=Actor.of(principal), client=client)
     return Response(status_code=204)
 
 
 @runs_router.get("/{run_id}/tests", response_model=RunTestPage)
 def list_run_tests(
-    run_id: IdPath,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: ReadableRun,
     outcome: Annotated[
         str | None, Query(max_length=200, description="Comma list: failed,flaky,...")
     ] = None,
@@ -113,9 +106,8 @@ def list_run_tests(
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> RunTestPage:
     """The run's test results, failures first (then by id), with attempts and attachments."""
-    run, _project = service.get_run(session, principal=principal, run_id=run_id)
     items, next_cursor = service.list_run_tests(
-        session, run=run, outcome=outcome, q=q, cursor=cursor, limit=limit
+        session, run=access.run, outcome=outcome, q=q, cursor=cursor, limit=limit
     )
     return RunTestPage(items=items, next_cursor=next_cursor)
 

@@ -1,20 +1,16 @@
 """User administration (global administrators only): ``/api/admin/users``, and the paths the
-clients of the products Playdeck replaces use for it: the JWT login API's ``/admin/users`` and the
-PhenX dashboard's ``/api/users``.
+clients of the products Playdeck replaces use for it: the JWT login API's ``/admin/users/{id}``
+and the PhenX dashboard's ``/api/users``.
 
-The JWT login API's ``/admin/users`` is also the dashboard's page. API callers (a bearer token or
-an API key, or an ``Accept`` that does not prefer HTML, as curl's ``*/*``) get JSON there; a
-browser gets the page the web dashboard installs as ``app.state.admin_users_page`` (see
-``AdminUsersPage``), and JSON until one is installed.
+The JWT login API's ``GET /admin/users`` list is also the dashboard's page, so the web layer
+serves that one path (``web.admin_users``): JSON to API callers, the page to browsers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query, Response
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
@@ -25,7 +21,6 @@ from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 from playdeck.users import service
 from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserPage
-from playdeck.web.errors import prefers_html
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin"])
 # The replaced products' paths for the same operations; documented once, under /api/admin/users.
@@ -33,20 +28,6 @@ legacy_router = APIRouter(include_in_schema=False)
 
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
-
-# The HTML page at /admin/users: (request, session, principal) -> page. The principal has
-# already passed the administrator check.
-AdminUsersPage = Callable[[Request, Session, Principal], Response]
-
-
-def _page(request: Request) -> AdminUsersPage | None:
-    """The dashboard page, when a browser (not an API client) asks and one is installed."""
-    if request.headers.get("authorization") or request.headers.get("x-api-key"):
-        return None
-    if not prefers_html(request):
-        return None
-    page: AdminUsersPage | None = getattr(request.app.state, "admin_users_page", None)
-    return page
 
 
 @router.get("", response_model=UserPage)
@@ -153,15 +134,4 @@ def unlock_user(
 @legacy_router.get("/api/users", response_model=list[User])
 def list_all_users(session: SessionDep, _principal: Admin) -> list[User]:
     """Every account, as one JSON list (what the PhenX dashboard's client reads)."""
-    return [User.of(row) for row in service.list_all_users(session)]
-
-
-@legacy_router.get("/admin/users", response_model=None)
-def list_users_or_page(
-    request: Request, session: SessionDep, principal: Admin
-) -> list[User] | Response:
-    """The JWT login API's user list (one JSON list), or for a browser the dashboard page."""
-    page = _page(request)
-    if page is not None:
-        return page(request, session, principal)
     return [User.of(row) for row in service.list_all_users(session)]

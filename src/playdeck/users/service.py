@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from playdeck.apikeys import repository as api_keys
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth import repository as sessions
@@ -15,7 +16,7 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole
-from playdeck.errors import Conflict, InvalidInput, NotFound
+from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
 from playdeck.members import repository as members
@@ -58,12 +59,14 @@ def create_user(
     via: str,
     only_if_first: bool = False,
     first_becomes_admin: bool = False,
+    first_allowed: bool = True,
 ) -> User:
     """Create a user, serialised against concurrent creations.
 
     ``only_if_first`` refuses (409) once any user exists: setup and the start-up admin.
     ``first_becomes_admin`` gives the first account of an empty instance the admin role:
-    registration is one of the ways to get the first administrator.
+    registration is one of the ways to get the first administrator. ``first_allowed=False``
+    refuses (403) to create that first account: a remote caller without the setup token.
     """
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
@@ -74,6 +77,13 @@ def create_user(
     is_first = not repository.exists_any(session)
     if only_if_first and not is_first:
         raise Conflict("Setup is already complete: users exist", code="setup_complete")
+    if is_first and not first_allowed:
+        raise Forbidden(
+            "No user exists yet: send the setup token printed in the server log "
+            "(X-Setup-Token header or setup_token form field), or set up from the server's "
+            "own machine",
+            code="setup_token_required",
+        )
     check_password_policy(
         password, min_length=settings.password_min_length, username=username, email=email
     )
@@ -140,17 +150,19 @@ def unlock(session: Session, *, user: User, actor: Actor, client: ClientInfo | N
 def reset_password(
     session: Session, *, user: User, password: str, settings: Settings, actor: Actor
 ) -> User:
-    """An administrator's reset: new password, lock cleared, every session ended."""
+    """An administrator's reset: new password, lock cleared, every session ended and every API
+    key revoked (a reset means the account may be in the wrong hands; keys are credentials too)."""
     set_password(session, user=user, password=password, settings=settings)
     repository.unlock(session, user.id)
     ended = sessions.delete_user_sessions(session, user.id)
+    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     session.refresh(user)
     audit.record(
         session,
         action=Action.USER_PASSWORD_RESET,
         actor=actor,
         target=user,
-        details={"sessions_ended": ended},
+        details={"sessions_ended": ended, "api_keys_revoked": revoked},
     )
     return user
 
@@ -170,20 +182,25 @@ def ensure_another_active_admin(session: Session, *, user: User) -> None:
 def deactivate(
     session: Session, *, user: User, actor: Actor, client: ClientInfo | None = None
 ) -> User:
-    """Deactivate and end every session; tokens already issued, and the user's API keys, fail
-    on their next use. Reactivating does not bring any of them back."""
+    """Deactivate: every session ends and every API key is revoked, so tokens already issued
+    and keys fail on their next use, and reactivating brings none of them back."""
     ensure_another_active_admin(session, user=user)
     was_active = user.is_active
     user.is_active = False
     session.flush()
     ended = sessions.delete_user_sessions(session, user.id)
+    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     audit.record(
         session,
         action=Action.USER_DEACTIVATED,
         actor=actor,
         target=user,
         client=client,
-        details={"is_active": [was_active, False], "sessions_ended": ended},
+        details={
+            "is_active": [was_active, False],
+            "sessions_ended": ended,
+            "api_keys_revoked": revoked,
+        },
     )
     return user
 
@@ -198,9 +215,10 @@ def promote_to_admin(
 ) -> User:
     """Make an existing user an active, unlocked administrator (the CLI's recovery path)."""
     changes = {"role": [user.role, GlobalRole.ADMIN.value], "is_active": [user.is_active, True]}
-    if password is not None:
+    if password is not None:  # a reset from the shell: the same consequences as an admin's
         set_password(session, user=user, password=password, settings=settings)
         sessions.delete_user_sessions(session, user.id)
+        api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     user.role = GlobalRole.ADMIN
     user.is_active = True
     session.flush()

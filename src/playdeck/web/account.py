@@ -14,24 +14,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth import service as auth_service
 from playdeck.auth import sessions as auth_sessions
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
-from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
-from playdeck.auth.service import RecordedRefusal
 from playdeck.auth.transport import clear_session_cookie
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
+from playdeck.authz.service import PASSWORD_SIGN_IN, authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError
+from playdeck.errors import AppError, InvalidInput
 from playdeck.models import UserSession
 from playdeck.settings import Settings
 from playdeck.web.api_keys import own_keys_view
+from playdeck.web.errors import Page
+from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
     NO_STORE,
     cookie_secure,
@@ -45,7 +45,6 @@ router = APIRouter()
 
 SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 SESSIONS_SHOWN = 50
-PASSWORD_CREDENTIALS = (CredentialKind.SESSION, CredentialKind.ACCESS_TOKEN)
 
 # (pattern in a User-Agent, name), first match wins: Edge and Opera also say "Chrome", Chrome
 # also says "Safari".
@@ -141,11 +140,26 @@ def _account_page(
         user=user,
         sessions=[SessionRow.of(row, principal) for row in rows],
         sessions_limit=SESSIONS_SHOWN,
-        can_change_password=principal.credential in PASSWORD_CREDENTIALS,
+        can_change_password=principal.credential in PASSWORD_SIGN_IN,
         min_length=settings.password_min_length,
         form_error=form_error,
         api_keys=api_keys_context(session, principal),
     )
+
+
+def _account_page_on(request: Request, settings: Settings, principal: Principal) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        return _account_page(
+            request,
+            session,
+            settings,
+            principal,
+            form_error=refusal_text(refusal),
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -170,27 +184,14 @@ def change_password(
     """Change your password: every session ends, and this browser continues in a new one."""
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
-    if new_password != new_password_confirm:
-        return _account_page(
-            request,
-            session,
-            settings,
-            principal,
-            form_error="The two new passwords do not match.",
-            status_code=422,
+    with refusals_on(_account_page_on(request, settings, principal)):
+        if new_password != new_password_confirm:
+            raise InvalidInput("The two new passwords do not match.")
+        data = parse_form(
+            PasswordChange,
+            {"current_password": current_password, "new_password": new_password},
+            text=lambda _exc: "Enter your current password and a new password (at most 1 KiB).",
         )
-    try:
-        data = PasswordChange(current_password=current_password, new_password=new_password)
-    except ValidationError:
-        return _account_page(
-            request,
-            session,
-            settings,
-            principal,
-            form_error="Enter your current password and a new password (at most 1 KiB).",
-            status_code=422,
-        )
-    try:
         issued = auth_service.change_password(
             session,
             settings=settings,
@@ -200,24 +201,9 @@ def change_password(
             current_password=data.current_password,
             new_password=data.new_password,
         )
-    except RecordedRefusal as refusal:
-        error = refusal.error  # the audited failure commits with the page
-    except AppError as exc:
-        session.rollback()  # refused before anything changed (policy, rate limit)
-        error = exc
-    else:
-        response = signed_in_redirect(issued, "/account", settings=settings, client=client)
-        set_flash(response, "password-changed")
-        return response
-    return _account_page(
-        request,
-        session,
-        settings,
-        principal,
-        form_error=refusal_text(error),
-        status_code=error.status,
-        headers=refusal_headers(error),
-    )
+    response = signed_in_redirect(issued, "/account", settings=settings, client=client)
+    set_flash(response, "password-changed")
+    return response
 
 
 @router.post("/account/sign-out-everywhere", response_model=None)

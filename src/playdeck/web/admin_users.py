@@ -1,11 +1,11 @@
 """``/admin/users`` (the JWT login API's path) and ``/settings/users`` (the PhenX dashboard's):
-user administration.
+the users list and the form that creates an account.
 
-One page at two paths. ``/settings/users`` is a page route; ``/admin/users`` is also the JWT login
-API's JSON list, so ``users.endpoints`` serves it and hands browsers to ``users_page`` through
-``app.state.admin_users_page`` (installed by ``web.router``). Every action calls the service the
-admin API calls (``users.service``); its guards (the last active administrator, the only owner of
-a project, the password policy) answer with their own message on the page.
+One page at two paths. ``/admin/users`` is also the JWT login API's JSON list: this module serves
+that path, the JSON to API callers and the page to browsers. The actions on one user are in
+``web.admin_user_actions``. Everything calls the service the admin API calls (``users.service``);
+its guards (the last active administrator, the only owner of a project, the password policy)
+answer with their own message on the page.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import Permission
@@ -32,16 +30,17 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import User
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
-from playdeck.users.schemas import UserAdminCreate, UserAdminUpdate
-from playdeck.web.forms import NO_STORE, back_to, confirm_page, done, form_error
-from playdeck.web.params import page_id, text
+from playdeck.users.schemas import User as UserOut
+from playdeck.users.schemas import UserAdminCreate
+from playdeck.web.errors import Page, prefers_html
+from playdeck.web.forms import NO_STORE, back_to, done, parse_form, refusals_on
+from playdeck.web.params import text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
 
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 BackField = Annotated[str, Form(max_length=2000)]
-BackQuery = Annotated[str | None, Query(max_length=2000)]
 
 USERS_PER_PAGE = 50
 MAX_CURSOR = 1000
@@ -122,7 +121,7 @@ def users_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The users list at ``location`` (path and query; default: the request's own), with the
-    create form. Also what ``users.endpoints`` calls for a browser at ``/admin/users``."""
+    create form."""
     settings: Settings = request.app.state.settings
     if location is None:
         query = request.url.query
@@ -163,28 +162,51 @@ def users_page(
     )
 
 
-def show_users_page(request: Request, session: Session, principal: Principal) -> Response:
-    """The page behind ``GET /admin/users`` for browsers (``users.endpoints.AdminUsersPage``)."""
-    return users_page(request, session, principal)
+def list_on(
+    request: Request, principal: Principal, location: str, form: UserForm | None = None
+) -> Page:
+    """The users list at ``location`` showing a refusal: in ``form`` when the create form was
+    refused, else as the page's notice."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        if form is None:
+            return users_page(
+                request,
+                session,
+                principal,
+                location=location,
+                error=refusal.detail,
+                status_code=refusal.status,
+            )
+        form.error = refusal.detail
+        return users_page(
+            request, session, principal, location=location, form=form, status_code=refusal.status
+        )
+
+    return page
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser: no ``Authorization`` or API-key header (an API client), and HTML preferred
+    over JSON (curl's ``*/*`` and the dashboard's own ``fetch()`` get JSON)."""
+    if request.headers.get("authorization") or request.headers.get("x-api-key"):
+        return False
+    return prefers_html(request)
+
+
+@router.get("/admin/users", response_model=None)
+def show_users(request: Request, session: SessionDep, principal: Admin) -> list[UserOut] | Response:
+    """The JWT login API's user list (one JSON list) for API callers; for a browser the users
+    page."""
+    if _wants_page(request):
+        return users_page(request, session, principal)
+    return [UserOut.of(row) for row in users_service.list_all_users(session)]
 
 
 @router.get("/settings/users", response_class=HTMLResponse)
 def show_settings_users(request: Request, session: SessionDep, principal: Admin) -> HTMLResponse:
     """The PhenX dashboard's path for the same page."""
     return users_page(request, session, principal)
-
-
-def _user(session: Session, user_id: str) -> User:
-    return users_service.get_user(session, user_id=page_id(user_id, what="User"))
-
-
-def _refused(
-    request: Request, session: Session, principal: Principal, back: str, exc: AppError
-) -> HTMLResponse:
-    session.rollback()  # nothing the refused action flushed may commit with the page
-    return users_page(
-        request, session, principal, location=back, error=exc.detail, status_code=exc.status
-    )
 
 
 @router.post("/admin/users/new", response_class=HTMLResponse, response_model=None)
@@ -204,15 +226,16 @@ def create_user(
     """Create an account, as ``POST /api/admin/users`` does (the password policy applies)."""
     target = back_to_users(back)
     form = UserForm(username=username, display_name=display_name, email=email, role=role)
-    try:
-        data = UserAdminCreate.model_validate(
+    with refusals_on(list_on(request, principal, target, form)):
+        data = parse_form(
+            UserAdminCreate,
             {
                 "username": username.strip(),
                 "password": password,
                 "role": role or None,
                 "name": text(display_name),
                 "email": text(email),
-            }
+            },
         )
         users_service.create_user(
             session,
@@ -226,235 +249,4 @@ def create_user(
             client=client,
             via="admin",
         )
-    except ValidationError as exc:
-        form.error, status = form_error(exc), 422
-    except AppError as exc:
-        session.rollback()
-        form.error, status = exc.detail, exc.status
-    else:
-        return done(target, "user-created")
-    return users_page(request, session, principal, location=target, form=form, status_code=status)
-
-
-def _update(
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
-    principal: Principal,
-    user: User,
-    changes: dict[str, object],
-) -> None:
-    users_service.update_user(
-        session,
-        user=user,
-        data=UserAdminUpdate.model_validate(changes),
-        actor=Actor.of(principal),
-        settings=settings,
-        client=client,
-    )
-
-
-@router.post("/admin/users/{user_id}/active", response_class=HTMLResponse, response_model=None)
-def set_user_active(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-    active: Annotated[str, Form()] = "",
-    back: BackField = "",
-) -> Response:
-    """Activate or deactivate; deactivating ends every session, and the user's API keys stop
-    working. Refused (409) for the last active administrator."""
-    target = back_to_users(back)
-    user = _user(session, user_id)
-    if active not in ("true", "false"):
-        raise InvalidInput("active must be true or false", code="invalid_active")
-    try:
-        _update(session, settings, client, principal, user, {"is_active": active == "true"})
-    except AppError as exc:
-        return _refused(request, session, principal, target, exc)
-    return done(target, "user-activated" if active == "true" else "user-deactivated")
-
-
-@router.post("/admin/users/{user_id}/role", response_class=HTMLResponse, response_model=None)
-def set_user_role(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-    role: Annotated[str, Form()] = "",
-    back: BackField = "",
-) -> Response:
-    """Promote to or demote from administrator (any global role is accepted). Refused (409)
-    for the last active administrator."""
-    target = back_to_users(back)
-    user = _user(session, user_id)
-    if role not in GLOBAL_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(GLOBAL_ROLES)}", code="invalid_role")
-    try:
-        _update(session, settings, client, principal, user, {"role": role})
-    except AppError as exc:
-        return _refused(request, session, principal, target, exc)
-    return done(target, "user-role-changed")
-
-
-@router.post("/admin/users/{user_id}/unlock", response_class=HTMLResponse, response_model=None)
-def unlock_user(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
-    principal: Admin,
-    back: BackField = "",
-) -> Response:
-    """Lift a login lockout now instead of waiting it out."""
-    target = back_to_users(back)
-    user = _user(session, user_id)
-    try:
-        users_service.unlock(session, user=user, actor=Actor.of(principal), client=client)
-    except AppError as exc:
-        return _refused(request, session, principal, target, exc)
-    return done(target, "user-unlocked")
-
-
-def _password_page(
-    request: Request,
-    principal: Principal,
-    settings: Settings,
-    user: User,
-    back: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "admin/user_password.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
-        user=user,
-        back=back,
-        error=error,
-        min_length=settings.password_min_length,
-    )
-
-
-@router.get("/admin/users/{user_id}/password", response_class=HTMLResponse)
-def show_reset_password(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Admin,
-    back: BackQuery = None,
-) -> HTMLResponse:
-    user = _user(session, user_id)
-    return _password_page(request, principal, settings, user, back_to_users(back))
-
-
-@router.post("/admin/users/{user_id}/password", response_class=HTMLResponse, response_model=None)
-def reset_password(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-    new_password: Annotated[str, Form()] = "",
-    new_password_confirm: Annotated[str, Form()] = "",
-    back: BackField = "",
-) -> Response:
-    """Set a new password: the lock is lifted and every session of the user ends."""
-    target = back_to_users(back)
-    user = _user(session, user_id)
-    if new_password != new_password_confirm:
-        return _password_page(
-            request,
-            principal,
-            settings,
-            user,
-            target,
-            error="The two passwords do not match.",
-            status_code=422,
-        )
-    try:
-        _update(session, settings, client, principal, user, {"password": new_password})
-    except ValidationError as exc:
-        error, status = form_error(exc), 422
-    except AppError as exc:
-        session.rollback()
-        error, status = exc.detail, exc.status
-    else:
-        return done(target, "user-password-reset")
-    user = _user(session, user_id)  # the rollback expired it
-    return _password_page(
-        request, principal, settings, user, target, error=error, status_code=status
-    )
-
-
-def _delete_page(
-    request: Request,
-    principal: Principal,
-    user: User,
-    back: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return confirm_page(
-        request,
-        principal,
-        title=f"Delete {user.username}",
-        message=(
-            f"Delete the account {user.username}? Their sessions, API keys and project "
-            "memberships go with it. This cannot be undone; deactivating keeps the account."
-        ),
-        warning="This is your own account." if user.id == principal.user_id else None,
-        action=f"/admin/users/{user.id}/delete",
-        button="Delete user",
-        back=back,
-        crumbs=[("Administration", ""), ("Users", back)],
-        error=error,
-        status_code=status_code,
-    )
-
-
-@router.get("/admin/users/{user_id}/delete", response_class=HTMLResponse)
-def confirm_delete_user(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: Admin,
-    back: BackQuery = None,
-) -> HTMLResponse:
-    user = _user(session, user_id)
-    return _delete_page(request, principal, user, back_to_users(back))
-
-
-@router.post("/admin/users/{user_id}/delete", response_class=HTMLResponse, response_model=None)
-def delete_user(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
-    principal: Admin,
-    back: BackField = "",
-) -> Response:
-    """Delete an account. Refused (409) for the last active administrator and for the only
-    owner of a project: the confirmation page shows why."""
-    target = back_to_users(back)
-    user = _user(session, user_id)
-    try:
-        users_service.delete_user(session, user=user, actor=Actor.of(principal), client=client)
-    except AppError as exc:
-        session.rollback()
-        user = _user(session, user_id)
-        return _delete_page(
-            request, principal, user, target, error=exc.detail, status_code=exc.status
-        )
-    return done(target, "user-deleted")
+    return done(target, "user-created")

@@ -1,5 +1,7 @@
-"""API-key pages: your own keys (``/account/api-keys``, also a section of ``/account``) and, for
-administrators, anyone's (``/admin/users/{id}/keys``, the key icon of the users list).
+"""What the API-key pages share: the keys section (a user's keys and the form that creates one),
+the keys page, creating a key and the revocation step. The routes are in ``web.own_api_keys``
+(your own keys: ``/account/api-keys``, also a section of ``/account``) and
+``web.admin_api_keys`` (anyone's, for administrators: ``/admin/users/{id}/keys``).
 
 Everything goes through ``apikeys.service``, the code behind ``/api/users/{id}/api-keys``, which
 also decides who may manage whose keys (reporters and API-key callers may not). The key itself
@@ -13,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi import Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.apikeys import service as keys_service
@@ -23,26 +24,19 @@ from playdeck.apikeys.format import display
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.apikeys.scopes import Scope
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, Forbidden
 from playdeck.models import ApiKey as ApiKeyRow
 from playdeck.models import Project, User
 from playdeck.projects import service as projects_service
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
-from playdeck.web.forms import NO_STORE, back_to, confirm_page, done, form_error
+from playdeck.web.errors import Page
+from playdeck.web.forms import NO_STORE, confirm_page, parse_form, refusals_on
 from playdeck.web.overview import server_url
 from playdeck.web.params import day, day_after, page_id, text
 from playdeck.web.rendering import render
 
-router = APIRouter()
-
-SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
-Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 BackField = Annotated[str, Form(max_length=2000)]
 BackQuery = Annotated[str | None, Query(max_length=2000)]
 
@@ -124,12 +118,8 @@ def own_keys_view(session: Session, principal: Principal) -> KeysView | None:
     return keys_view(session, principal, user_id=principal.user_id, base=OWN_KEYS, back="/account")
 
 
-# --- pages -----------------------------------------------------------------------------------
-
-
-def _keys_page(
+def keys_page(
     request: Request,
-    session: Session,
     settings: Settings,
     principal: Principal,
     *,
@@ -155,11 +145,43 @@ def _keys_page(
     )
 
 
-def _form(name: str, expires: str, project: str, scopes: list[str]) -> KeyForm:
-    return KeyForm(name=name, expires=expires, project=project, scopes=tuple(scopes))
+def key_form(
+    name: Annotated[str, Form()] = "",
+    expires: Annotated[str, Form(max_length=20)] = "",
+    project: Annotated[str, Form(max_length=200)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+) -> KeyForm:
+    """The create form's fields, as typed (a dependency of both create routes)."""
+    return KeyForm(name=name, expires=expires, project=project, scopes=tuple(scopes or ()))
 
 
-def _create(
+KeyFormDep = Annotated[KeyForm, Depends(key_form)]
+
+
+def keys_page_on(
+    request: Request,
+    settings: Settings,
+    principal: Principal,
+    *,
+    user_id: int,
+    base: str,
+    back: str,
+    form: KeyForm,
+) -> Page:
+    """The keys page showing why the create form was refused."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        form.error = refusal.detail
+        view = keys_view(session, principal, user_id=user_id, base=base, back=back, form=form)
+        owner = users_service.get_user(session, user_id=user_id)
+        return keys_page(
+            request, settings, principal, owner=owner, view=view, status_code=refusal.status
+        )
+
+    return page
+
+
+def create_key(
     request: Request,
     session: Session,
     settings: Settings,
@@ -172,45 +194,31 @@ def _create(
     form: KeyForm,
 ) -> HTMLResponse:
     """Create the key and answer with the page that shows it, once; or the form with why not."""
-    try:
-        data = ApiKeyCreate.model_validate(
+    page = keys_page_on(
+        request, settings, principal, user_id=user_id, base=base, back=back, form=form
+    )
+    with refusals_on(page):
+        data = parse_form(
+            ApiKeyCreate,
             {
                 "name": form.name,
                 "expires_at": day_after(day(form.expires, name="Expiry date")),
                 "project": text(form.project),
                 "scopes": list(form.scopes) or None,
-            }
+            },
         )
         created = keys_service.create_user_key(
             session, principal=principal, user_id=user_id, data=data, client=client
         )
-    except ValidationError as exc:
-        form.error, status = form_error(exc), 422
-    except AppError as exc:
-        session.rollback()
-        form.error, status = exc.detail, exc.status
-    else:
-        new = NewKey(key=created.key, info=ApiKey.of(created.row, created.project))
-        view = keys_view(session, principal, user_id=user_id, base=base, back=back)
-        owner = users_service.get_user(session, user_id=user_id)
-        return _keys_page(
-            request,
-            session,
-            settings,
-            principal,
-            owner=owner,
-            view=view,
-            created=new,
-            status_code=201,
-        )
-    view = keys_view(session, principal, user_id=user_id, base=base, back=back, form=form)
+    new = NewKey(key=created.key, info=ApiKey.of(created.row, created.project))
+    view = keys_view(session, principal, user_id=user_id, base=base, back=back)
     owner = users_service.get_user(session, user_id=user_id)
-    return _keys_page(
-        request, session, settings, principal, owner=owner, view=view, status_code=status
+    return keys_page(
+        request, settings, principal, owner=owner, view=view, created=new, status_code=201
     )
 
 
-def _revoke_page(
+def revoke_page(
     request: Request,
     principal: Principal,
     *,
@@ -236,185 +244,7 @@ def _revoke_page(
     )
 
 
-def _key(session: Session, principal: Principal, *, owner_id: int, key_id: str) -> ApiKeyRow:
+def key_of(session: Session, principal: Principal, *, owner_id: int, key_id: str) -> ApiKeyRow:
     """The user's key; 404 for a key of somebody else (or none)."""
     owner = keys_service.owner_for(session, principal=principal, user_id=owner_id)
     return keys_service.key_of(session, owner=owner, key_id=page_id(key_id, what="API key"))
-
-
-# --- your own keys ---------------------------------------------------------------------------
-
-
-@router.get(OWN_KEYS, response_class=HTMLResponse, response_model=None)
-def show_own_keys(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: SignedIn
-) -> Response:
-    """Your API keys (the same list as the account page's section)."""
-    if principal.user_id is None:  # authentication is off: /account explains
-        return RedirectResponse("/account", status_code=303)
-    view = keys_view(session, principal, user_id=principal.user_id, base=OWN_KEYS, back=OWN_KEYS)
-    owner = users_service.get_user(session, user_id=principal.user_id)
-    return _keys_page(request, session, settings, principal, owner=owner, view=view)
-
-
-@router.post(OWN_KEYS, response_class=HTMLResponse, response_model=None)
-def create_own_key(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: SignedIn,
-    name: Annotated[str, Form()] = "",
-    expires: Annotated[str, Form(max_length=20)] = "",
-    project: Annotated[str, Form(max_length=200)] = "",
-    scopes: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    """Create a key for yourself; the answer shows it, this once."""
-    if principal.user_id is None:
-        return RedirectResponse("/account", status_code=303)
-    return _create(
-        request,
-        session,
-        settings,
-        client,
-        principal,
-        user_id=principal.user_id,
-        base=OWN_KEYS,
-        back=OWN_KEYS,
-        form=_form(name, expires, project, scopes or []),
-    )
-
-
-@router.get(OWN_KEYS + "/{key_id}/revoke", response_class=HTMLResponse, response_model=None)
-def confirm_revoke_own_key(
-    key_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: SignedIn,
-    back: BackQuery = None,
-) -> Response:
-    if principal.user_id is None:
-        return RedirectResponse("/account", status_code=303)
-    key = _key(session, principal, owner_id=principal.user_id, key_id=key_id)
-    return _revoke_page(
-        request,
-        principal,
-        owner=users_service.get_user(session, user_id=principal.user_id),
-        key=key,
-        action=f"{OWN_KEYS}/{key.id}/revoke",
-        back=back_to(back, allowed=OWN_PLACES, default=OWN_KEYS),
-        crumbs=[("Account", "/account"), ("API keys", OWN_KEYS)],
-    )
-
-
-@router.post(OWN_KEYS + "/{key_id}/revoke", response_model=None)
-def revoke_own_key(
-    key_id: str,
-    session: SessionDep,
-    client: ClientDep,
-    principal: SignedIn,
-    back: BackField = "",
-) -> Response:
-    """Revoke one of your keys now; revoking a revoked key changes nothing."""
-    if principal.user_id is None:
-        return RedirectResponse("/account", status_code=303)
-    keys_service.revoke_user_key(
-        session,
-        principal=principal,
-        user_id=principal.user_id,
-        key_id=page_id(key_id, what="API key"),
-        client=client,
-    )
-    target = back_to(back, allowed=OWN_PLACES, default=OWN_KEYS)
-    return done(target + ("#api-keys" if target == "/account" else ""), "api-key-revoked")
-
-
-# --- anyone's keys, for administrators -------------------------------------------------------
-
-
-def _user_keys_base(user_id: int) -> str:
-    return f"/admin/users/{user_id}/keys"
-
-
-@router.get("/admin/users/{user_id}/keys", response_class=HTMLResponse)
-def show_user_keys(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Admin,
-) -> HTMLResponse:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    base = _user_keys_base(owner.id)
-    view = keys_view(session, principal, user_id=owner.id, base=base, back=base)
-    return _keys_page(request, session, settings, principal, owner=owner, view=view)
-
-
-@router.post("/admin/users/{user_id}/keys", response_class=HTMLResponse, response_model=None)
-def create_user_key(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-    name: Annotated[str, Form()] = "",
-    expires: Annotated[str, Form(max_length=20)] = "",
-    project: Annotated[str, Form(max_length=200)] = "",
-    scopes: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    """Create a key for this user (it acts with their rights); the answer shows it once."""
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    base = _user_keys_base(owner.id)
-    return _create(
-        request,
-        session,
-        settings,
-        client,
-        principal,
-        user_id=owner.id,
-        base=base,
-        back=base,
-        form=_form(name, expires, project, scopes or []),
-    )
-
-
-@router.get("/admin/users/{user_id}/keys/{key_id}/revoke", response_class=HTMLResponse)
-def confirm_revoke_user_key(
-    user_id: str,
-    key_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: Admin,
-) -> HTMLResponse:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    key = _key(session, principal, owner_id=owner.id, key_id=key_id)
-    base = _user_keys_base(owner.id)
-    return _revoke_page(
-        request,
-        principal,
-        owner=owner,
-        key=key,
-        action=f"{base}/{key.id}/revoke",
-        back=base,
-        crumbs=[("Users", "/admin/users"), (owner.username, base)],
-    )
-
-
-@router.post("/admin/users/{user_id}/keys/{key_id}/revoke", response_model=None)
-def revoke_user_key(
-    user_id: str,
-    key_id: str,
-    session: SessionDep,
-    client: ClientDep,
-    principal: Admin,
-) -> Response:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    keys_service.revoke_user_key(
-        session,
-        principal=principal,
-        user_id=owner.id,
-        key_id=page_id(key_id, what="API key"),
-        client=client,
-    )
-    return done(_user_keys_base(owner.id), "api-key-revoked")

@@ -14,10 +14,15 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from playdeck.db import reading_session
 from playdeck.errors import OUTAGE_EXCEPTIONS, AppError, outage_error
+from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
+from playdeck.observability.request_id import current_request_id
 from playdeck.web.headers import add_page_headers
 from playdeck.web.rendering import render
 
@@ -25,6 +30,8 @@ logger = logging.getLogger("playdeck.errors")
 
 # Starlette's handler type: sync or async, taking the exception it was registered for.
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+# A form's page shown again: given a fresh read-only session and the refusal to show.
+Page = Callable[[Session, AppError], Response]
 API_PREFIX = "/api/"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -45,6 +52,30 @@ TITLES = {
     503: "Temporarily unavailable",
     507: "Storage full",
 }
+
+
+class FormRefused(AppError):
+    """A refusal of a form post, to be shown on the form's page rather than an error page.
+
+    A page handler raises it (``web.forms.refusals_on``) instead of rendering the page itself:
+    the request's session dependency settles the transaction as the refusal says (rolled back,
+    or committed for a recorded refusal such as a failed sign-in), and only then does the error
+    layer render ``page``, in a new read-only session, so the page shows what was committed and
+    nothing the refused change flushed. ``page`` must load what it shows from that session
+    (the request's objects are expired by the rollback).
+    """
+
+    def __init__(self, refusal: AppError, page: Page) -> None:
+        super().__init__(
+            refusal.detail,
+            status=refusal.status,
+            code=refusal.code,
+            headers=refusal.headers,
+            extra=refusal.extra,
+            commit=refusal.commit,
+        )
+        self.refusal = refusal
+        self.page = page
 
 
 def _quality(accept: str, wanted: tuple[str, ...]) -> float:
@@ -120,12 +151,18 @@ def _negotiating(json_handler: Handler) -> Handler:
         outage = None if isinstance(exc, AppError) else outage_error(exc)
         if outage is not None:
             exc = outage
+        elif isinstance(exc, OUTAGE_EXCEPTIONS):  # not an outage: a refused value, say
+            answer = json_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         if isinstance(exc, (AppError, RequestValidationError, StarletteHTTPException)):
             status = _status_of(exc)
             response = error_page(request, status, _page_detail(exc, status))
         else:
             logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
             response = error_page(request, 500, "The error was logged. Try again in a moment.")
+            request_id = current_request_id()  # past the request id middleware too, like a 500
+            if request_id:
+                response.headers[REQUEST_ID_HEADER] = request_id
         if isinstance(exc, (AppError, StarletteHTTPException)) and exc.headers:
             for name, value in exc.headers.items():
                 if name.lower() != "www-authenticate":
@@ -135,8 +172,25 @@ def _negotiating(json_handler: Handler) -> Handler:
     return handler
 
 
+def _showing_form(app_error: Handler) -> Handler:
+    def show(request: Request, exc: FormRefused) -> Response:
+        with reading_session(request) as session:
+            return exc.page(session, exc.refusal)
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FormRefused)
+        try:
+            return await run_in_threadpool(show, request, exc)
+        except AppError as failed:  # the page itself refuses (its object is gone): say so
+            answer = app_error(request, failed)
+            return await answer if inspect.isawaitable(answer) else answer
+
+    return handler
+
+
 def install_html_errors(app: FastAPI) -> None:
-    """Wrap the problem+json handlers already on ``app`` (install those first)."""
+    """Wrap the problem+json handlers already on ``app`` (install those first), and show a
+    refused form on its own page (``FormRefused``), whatever the request's ``Accept``."""
     for exc_class in (
         AppError,
         RequestValidationError,
@@ -146,3 +200,4 @@ def install_html_errors(app: FastAPI) -> None:
     ):
         json_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _negotiating(json_handler))
+    app.add_exception_handler(FormRefused, _showing_form(app.exception_handlers[AppError]))

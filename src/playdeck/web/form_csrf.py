@@ -26,6 +26,7 @@ from fastapi import Request, Response
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.csrf import check_origin
 from playdeck.auth.sessions import secret_of
+from playdeck.auth.transport import cookie_is_secure, cookie_name
 from playdeck.errors import Forbidden
 from playdeck.settings import Settings
 
@@ -36,8 +37,12 @@ NONCE_LENGTH = 43
 EXPIRED_FORM = "This form has expired or did not come from this site. Please try again."
 
 
-def _nonce_of(request: Request) -> str | None:
-    value = request.cookies.get(FORM_COOKIE)
+def _secure(request: Request, settings: Settings) -> bool:
+    return cookie_is_secure(request, settings.trusted_proxies, settings.cookie_secure)
+
+
+def _nonce_of(request: Request, settings: Settings) -> str | None:
+    value = request.cookies.get(cookie_name(FORM_COOKIE, secure=_secure(request, settings)))
     if value is None or len(value) != NONCE_LENGTH:
         return None
     return value
@@ -54,36 +59,38 @@ def issue(request: Request, settings: Settings) -> tuple[str, str]:
 
     An existing cookie is kept, so two open tabs (sign in, register) both keep working.
     """
-    nonce = _nonce_of(request) or secrets.token_urlsafe(32)
+    nonce = _nonce_of(request, settings) or secrets.token_urlsafe(32)
     return nonce, _sign(settings, nonce)
 
 
 def set_cookie(response: Response, nonce: str, *, client: ClientInfo, settings: Settings) -> None:
+    secure = settings.cookie_secure or client.is_https
     response.set_cookie(
-        FORM_COOKIE,
+        cookie_name(FORM_COOKIE, secure=secure),
         nonce,
         max_age=FORM_COOKIE_MAX_AGE,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure or client.is_https,
+        secure=secure,
     )
 
 
 def clear_cookie(response: Response, *, client: ClientInfo, settings: Settings) -> None:
+    secure = settings.cookie_secure or client.is_https
     response.delete_cookie(
-        FORM_COOKIE,
+        cookie_name(FORM_COOKIE, secure=secure),
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure or client.is_https,
+        secure=secure,
     )
 
 
 def check(request: Request, settings: Settings, submitted: str) -> None:
     """Raise ``Forbidden`` unless the post comes from this site and echoes the cookie's token."""
     check_origin(request, public_url=settings.public_url)
-    nonce = _nonce_of(request)
+    nonce = _nonce_of(request, settings)
     if nonce is None or not submitted:
         raise Forbidden(EXPIRED_FORM, code="csrf_token")
     expected = _sign(settings, nonce).encode()

@@ -2,22 +2,30 @@
 validation error, the redirect after a successful post, and the confirmation step.
 
 Every action is a POST carrying the session's CSRF token (checked by ``auth.credentials`` before
-the handler runs). Success redirects (303) with a flash notice; a refusal from a service is shown
-on the page, with the service's own message and status, after rolling back anything it flushed.
+the handler runs). A handler parses, calls the service and responds: success redirects (303)
+with a flash notice; a refusal from a service, raised inside ``refusals_on(page)``, is shown on
+the page with the service's own message and status by the error layer, once the request's
+transaction has settled (``web.errors.FormRefused``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from playdeck.auth.principal import Principal
+from playdeck.errors import AppError, InvalidInput
+from playdeck.web.errors import FormRefused, Page
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
 
+M = TypeVar("M", bound=BaseModel)
 # Pages with a form token, personal data or a key on them are never stored by a cache.
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BACK = 2000
@@ -38,6 +46,31 @@ def form_error(exc: ValidationError) -> str:
     field = next((p for p in first.get("loc", ()) if isinstance(p, str)), "form")
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{field.replace('_', ' ').capitalize()}: {message}"
+
+
+def parse_form(
+    model: type[M], data: dict[str, Any], *, text: Callable[[ValidationError], str] = form_error
+) -> M:
+    """``model`` from a form's fields; invalid input is a 422 ``InvalidInput`` in words a person
+    reads (``text``)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(text(exc)) from exc
+
+
+@contextmanager
+def refusals_on(page: Page, *, unless: tuple[type[AppError], ...] = ()) -> Iterator[None]:
+    """Show any refusal raised inside the block on ``page`` (see ``FormRefused``), except those
+    of the types ``unless`` names, which get the error page."""
+    try:
+        yield
+    except FormRefused:
+        raise
+    except AppError as exc:
+        if isinstance(exc, unless):
+            raise
+        raise FormRefused(exc, page) from exc
 
 
 def done(target: str, flash: str) -> RedirectResponse:

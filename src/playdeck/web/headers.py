@@ -1,9 +1,14 @@
-"""Security headers for HTML pages: a strict Content-Security-Policy and its companions.
+"""Security headers: a strict Content-Security-Policy for HTML pages and its companions, HSTS
+over HTTPS, and ``Cache-Control: no-store`` for pages and JSON.
 
 The policy allows scripts, styles and images from Playdeck's own origin only, so an injected
 ``<script>`` or ``style`` attribute does nothing even if escaping ever failed; report text is
 escaped anyway. Responses that set their own policy (stored report files are served with
-``sandbox``) keep it.
+``sandbox``, the API docs with theirs) keep it.
+
+Pages and JSON answers hold what a signed-in user may see; ``no-store`` keeps them out of shared
+and back-button caches. Responses that chose their own caching (stored files: ``private,
+no-cache`` with an ETag; static assets) keep it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from playdeck.auth.client import client_info
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -25,6 +33,12 @@ PAGE_HEADERS = {
 }
 
 
+# A year, the usual minimum for preload lists; not includeSubDomains: other services may share
+# the parent domain.
+HSTS = "max-age=31536000"
+NO_STORE_TYPES = ("text/html", "application/json", "application/problem+json")
+
+
 def add_page_headers(headers: MutableHeaders) -> None:
     """Add the page headers a response does not set itself."""
     if "content-security-policy" in headers:
@@ -36,29 +50,41 @@ def add_page_headers(headers: MutableHeaders) -> None:
 
 
 class SecurityHeadersMiddleware:
-    """Adds ``PAGE_HEADERS`` to every ``text/html`` response, ``nosniff`` to every response.
+    """Adds ``PAGE_HEADERS`` to every ``text/html`` response, ``nosniff`` to every response,
+    ``Strict-Transport-Security`` to every HTTPS response (directly, or through a trusted
+    proxy's ``X-Forwarded-Proto``), and ``Cache-Control: no-store`` to HTML and JSON that set no
+    caching of their own.
 
     Pure ASGI (no ``BaseHTTPMiddleware``), so streamed file downloads pass through untouched.
-    ``skip_paths`` are HTML pages with their own needs (the OpenAPI UI loads its scripts from a
-    CDN and runs inline script).
+    ``skip_paths`` get none of the page headers.
     """
 
-    def __init__(self, app: ASGIApp, *, skip_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, skip_paths: Iterable[str] = (), trusted_proxies: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.skip_paths = frozenset(skip_paths)
+        self.trusted_proxies = list(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.skip_paths:
             await self.app(scope, receive, send)
             return
 
+        https = client_info(Request(scope), self.trusted_proxies).is_https
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").lower().startswith("text/html"):
+                content_type = headers.get("content-type", "").lower()
+                if content_type.startswith("text/html"):
                     add_page_headers(headers)
                 else:
                     headers.setdefault("X-Content-Type-Options", "nosniff")
+                if content_type.startswith(NO_STORE_TYPES):
+                    headers.setdefault("Cache-Control", "no-store")
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -2,8 +2,9 @@
 
 Both call the services behind ``POST /api/auth/login`` and ``/api/auth/logout``, so rate limits,
 lockout and the audit log behave exactly as for API clients, and a successful sign-in sets the
-same session cookie the API login sets. Refusals are rendered as the form with a message (a
-recorded refusal, like a failed login, still commits what it recorded).
+same session cookie the API login sets. Refusals are rendered as the form with a message, after
+the request's transaction has settled (a recorded refusal, like a failed login, still commits
+what it recorded; see ``web.errors.FormRefused``).
 """
 
 from __future__ import annotations
@@ -24,16 +25,18 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.schemas import LoginRequest
-from playdeck.auth.service import INVALID_CREDENTIALS, RecordedRefusal
+from playdeck.auth.service import INVALID_CREDENTIALS
 from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.transport import clear_session_cookie, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError
+from playdeck.errors import AppError, InvalidInput
 from playdeck.settings import Settings
 from playdeck.users import repository as users_repository
 from playdeck.web import form_csrf
+from playdeck.web.errors import Page
+from playdeck.web.forms import refusals_on
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
 
@@ -216,14 +219,35 @@ def show_login(
     return _login_page(request, session, settings, client, principal, LoginForm(next=target))
 
 
-def _login_request(identifier: str, password: str) -> LoginRequest | None:
-    """The API's login schema (sizes checked before any hashing); ``None`` when it refuses."""
+def _login_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: LoginForm
+) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        form.error = refusal_text(refusal)
+        return _login_page(
+            request,
+            session,
+            settings,
+            client,
+            Principal.anonymous(),
+            form,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
+
+
+def _login_request(identifier: str, password: str) -> LoginRequest:
+    """The API's login schema (sizes checked before any hashing)."""
+    if not (identifier and password):
+        raise InvalidInput("Enter your username or email and your password.")
     try:
         if "@" in identifier:
             return LoginRequest(email=identifier, password=password)
         return LoginRequest(username=identifier, password=password)
     except ValidationError:
-        return None
+        raise InvalidInput(f"{INVALID_CREDENTIALS}.") from None
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -240,24 +264,12 @@ def sign_in(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Sign in with a username or email and a password, then go back to ``next``."""
-    anonymous = Principal.anonymous()
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=400)
     form = LoginForm(login=login.strip()[:MAX_LOGIN_NAME], next=safe_next(next_path))
-    try:
+    with refusals_on(_login_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
-    except AppError as exc:
-        form.error = exc.detail
-        return _login_page(request, session, settings, client, anonymous, form, status_code=403)
-    data = _login_request(form.login, password) if form.login and password else None
-    if data is None:
-        form.error = (
-            "Enter your username or email and your password."
-            if not (form.login and password)
-            else f"{INVALID_CREDENTIALS}."
-        )
-        return _login_page(request, session, settings, client, anonymous, form, status_code=422)
-    try:
+        data = _login_request(form.login, password)
         issued = auth_service.login(
             session,
             settings=settings,
@@ -267,25 +279,8 @@ def sign_in(
             password=data.password,
             by_email=data.username is None,
         )
-    except RecordedRefusal as refusal:
-        error = refusal.error  # the failure counter, lock and audit event commit with the page
-    except AppError as exc:
-        session.rollback()  # refused before anything was recorded (rate limit, storage down)
-        error = exc
-    else:
-        return signed_in_redirect(
-            issued, form.next or landing_page(issued), settings=settings, client=client
-        )
-    form.error = refusal_text(error)
-    return _login_page(
-        request,
-        session,
-        settings,
-        client,
-        anonymous,
-        form,
-        status_code=error.status,
-        headers=refusal_headers(error),
+    return signed_in_redirect(
+        issued, form.next or landing_page(issued), settings=settings, client=client
     )
 
 

@@ -18,28 +18,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import PROJECT_ROLES, Permission, ProjectRole
-from playdeck.authz.service import authorize, project_permissions
+from playdeck.authz.service import project_permissions
 from playdeck.deps import SessionDep
-from playdeck.errors import AppError, NotFound
+from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.members import service as members_service
 from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
 from playdeck.projects import service as projects_service
-from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
+from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.web.errors import Page
+from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
 from playdeck.web.params import may_edit_project, page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
 
-Readers = Annotated[Principal, authorize(Permission.MEMBERS_READ)]
-Managers = Annotated[Principal, authorize(Permission.MEMBERS_MANAGE)]
+Readers = Annotated[ProjectAccess, project_access(Permission.MEMBERS_READ)]
+Managers = Annotated[ProjectAccess, project_access(Permission.MEMBERS_MANAGE)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,21 +153,38 @@ def _members_url(project: Project) -> str:
 
 
 @router.get("/projects/{ref}/members", response_class=HTMLResponse)
-def show_members(
-    ref: str, request: Request, session: SessionDep, principal: Readers
-) -> HTMLResponse:
-    project = _project(session, principal, ref, Permission.MEMBERS_READ)
-    return _members_page(request, session, principal, project)
+def show_members(request: Request, session: SessionDep, access: Readers) -> HTMLResponse:
+    return _members_page(request, session, access.principal, access.project)
 
 
-def _refused(
-    request: Request, session: Session, principal: Principal, ref: str, exc: AppError
-) -> HTMLResponse:
-    session.rollback()  # nothing the refused change flushed may commit with the page
-    project = _project(session, principal, ref, Permission.MEMBERS_READ)
-    return _members_page(
-        request, session, principal, project, error=exc.detail, status_code=exc.status
-    )
+def _members_page_on(
+    request: Request, principal: Principal, ref: str, form: AddForm | None = None
+) -> Page:
+    """The Members tab showing a refusal: in the add form when it was refused, else as the
+    page's notice."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        project = _project(session, principal, ref, Permission.MEMBERS_READ)
+        if form is None:
+            return _members_page(
+                request,
+                session,
+                principal,
+                project,
+                error=refusal.detail,
+                status_code=refusal.status,
+            )
+        form.error = refusal.detail
+        if refusal.code == "user_not_found":
+            form.error = (
+                f"No user is called “{text(form.user)}”. Ask an administrator to create the "
+                "account first."
+            )
+        return _members_page(
+            request, session, principal, project, form=form, status_code=refusal.status
+        )
+
+    return page
 
 
 def _add(
@@ -180,16 +198,22 @@ def _add(
     """Add the user named ``who``: by username, else (when it looks like one) by email."""
     fields = ("username", "email") if "@" in who else ("username",)
     for field in fields:
+        last = field == fields[-1]
         try:
-            data = MemberCreate.model_validate({field: who, "role": role})
+            data = parse_form(MemberCreate, {field: who, "role": role})
+        except InvalidInput:
+            if last:
+                raise
+            continue
+        try:
             members_service.add_member(
                 session, project=project, principal=principal, data=data, client=client
             )
-            return
-        except (NotFound, ValidationError) as exc:
-            unknown = isinstance(exc, ValidationError) or exc.code == "user_not_found"
-            if field == fields[-1] or not unknown:
+        except NotFound as exc:
+            if last or exc.code != "user_not_found":
                 raise
+        else:
+            return
 
 
 @router.post("/projects/{ref}/members/add", response_class=HTMLResponse, response_model=None)
@@ -198,32 +222,18 @@ def add_member(
     request: Request,
     session: SessionDep,
     client: ClientDep,
-    principal: Managers,
+    access: Managers,
     user: Annotated[str, Form(max_length=254)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a user (by username or email) with a role; ``owner`` only by an owner."""
-    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-    form = AddForm(user=user, role=role)
-    who = text(user)
-    if who is None:
-        form.error, status = "Enter the username or email of the person to add.", 422
-    else:
-        try:
-            _add(session, principal, project, who, role, client)
-        except ValidationError as exc:
-            form.error, status = form_error(exc), 422
-        except AppError as exc:
-            session.rollback()
-            form.error, status = exc.detail, exc.status
-            if exc.code == "user_not_found":
-                form.error = (
-                    f"No user is called “{who}”. Ask an administrator to create the account first."
-                )
-        else:
-            return done(_members_url(project), "member-added")
-        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-    return _members_page(request, session, principal, project, form=form, status_code=status)
+    project, principal = access.project, access.principal
+    with refusals_on(_members_page_on(request, principal, ref, AddForm(user=user, role=role))):
+        who = text(user)
+        if who is None:
+            raise InvalidInput("Enter the username or email of the person to add.")
+        _add(session, principal, project, who, role, client)
+    return done(_members_url(project), "member-added")
 
 
 @router.post(
@@ -235,14 +245,14 @@ def change_member_role(
     request: Request,
     session: SessionDep,
     client: ClientDep,
-    principal: Managers,
+    access: Managers,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Change a member's role. Owners are changed only by owners; the last owner stays."""
-    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    try:
-        data = MemberUpdate.model_validate({"role": role})
+    with refusals_on(_members_page_on(request, principal, ref)):
+        data = parse_form(MemberUpdate, {"role": role})
         members_service.change_role(
             session,
             project=project,
@@ -251,12 +261,6 @@ def change_member_role(
             role=data.role,
             client=client,
         )
-    except ValidationError as exc:
-        return _members_page(
-            request, session, principal, project, error=form_error(exc), status_code=422
-        )
-    except AppError as exc:
-        return _refused(request, session, principal, ref, exc)
     return done(_members_url(project), "member-role-changed")
 
 
@@ -293,6 +297,17 @@ def _remove_page(
     )
 
 
+def _remove_page_on(request: Request, principal: Principal, ref: str, user_id: str) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+        user = _member(session, project, user_id)
+        return _remove_page(
+            request, principal, project, user, error=refusal.detail, status_code=refusal.status
+        )
+
+    return page
+
+
 def _member(session: Session, project: Project, user_id: str) -> User:
     wanted = page_id(user_id, what="Member")
     for _member_row, user in members_service.list_members(session, project=project):
@@ -303,10 +318,10 @@ def _member(session: Session, project: Project, user_id: str) -> User:
 
 @router.get("/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse)
 def confirm_remove_member(
-    ref: str, user_id: str, request: Request, session: SessionDep, principal: Managers
+    user_id: str, request: Request, session: SessionDep, access: Managers
 ) -> HTMLResponse:
-    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-    return _remove_page(request, principal, project, _member(session, project, user_id))
+    project = access.project
+    return _remove_page(request, access.principal, project, _member(session, project, user_id))
 
 
 @router.post(
@@ -318,23 +333,14 @@ def remove_member(
     request: Request,
     session: SessionDep,
     client: ClientDep,
-    principal: Managers,
+    access: Managers,
 ) -> Response:
     """Remove a member. Owners are removed only by owners, and never the last one."""
-    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    try:
+    with refusals_on(_remove_page_on(request, principal, ref, user_id), unless=(NotFound,)):
         members_service.remove_member(
             session, project=project, principal=principal, user_id=member_id, client=client
-        )
-    except AppError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        session.rollback()
-        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-        user = _member(session, project, user_id)
-        return _remove_page(
-            request, principal, project, user, error=exc.detail, status_code=exc.status
         )
     if member_id == principal.user_id and not principal.is_admin:
         return done("/projects", "member-removed")  # they may not read the project any more

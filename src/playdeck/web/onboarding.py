@@ -21,12 +21,20 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
+from playdeck.auth.setup_token import (
+    SETUP_TOKEN_FIELD,
+    SETUP_TOKEN_HEADER,
+    is_local,
+    may_create_first_user,
+)
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError, Conflict, NotFound
+from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
+from playdeck.web.errors import Page
+from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
     ViewerDep,
     disabled_page,
@@ -49,6 +57,7 @@ FIELD_LABELS = {
     "email": "Email",
 }
 MISMATCH = "The two passwords do not match."
+SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
 
 
 @dataclass(slots=True)
@@ -66,6 +75,11 @@ def validation_text(exc: ValidationError) -> str:
     field = str(first.get("loc", ("form",))[0]) if first.get("loc") else "form"
     message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
+
+
+def _first_allowed(request: Request, field: str) -> bool:
+    """The setup token may come as the form field or, like the API's, as the header."""
+    return may_create_first_user(request, field or request.headers.get(SETUP_TOKEN_HEADER))
 
 
 def _completed_redirect() -> RedirectResponse:
@@ -93,7 +107,27 @@ def _setup_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
+        ask_setup_token=not is_local(request),
     )
+
+
+def _setup_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
+) -> Page:
+    def page(_session: Session, refusal: AppError) -> Response:
+        if refusal.code == "setup_complete":
+            return _completed_redirect()
+        form.error = refusal_text(refusal)
+        return _setup_page(
+            request,
+            settings,
+            client,
+            form,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
@@ -126,6 +160,7 @@ def complete_setup(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
     if not settings.require_auth:
@@ -136,25 +171,20 @@ def complete_setup(
             status_code=400,
         )
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    try:
+    with refusals_on(_setup_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
-    except AppError as exc:
-        form.error = exc.detail
-        return _setup_page(request, settings, client, form, status_code=403)
-    if password != password_confirm:
-        form.error = MISMATCH
-        return _setup_page(request, settings, client, form, status_code=422)
-    try:
-        data = SetupRequest(
-            username=form.username,
-            password=password,
-            name=form.name or None,
-            email=form.email or None,
+        if password != password_confirm:
+            raise InvalidInput(MISMATCH)
+        data = parse_form(
+            SetupRequest,
+            {
+                "username": form.username,
+                "password": password,
+                "name": form.name or None,
+                "email": form.email or None,
+            },
+            text=validation_text,
         )
-    except ValidationError as exc:
-        form.error = validation_text(exc)
-        return _setup_page(request, settings, client, form, status_code=422)
-    try:
         issued = auth_service.setup(
             session,
             settings=settings,
@@ -164,19 +194,7 @@ def complete_setup(
             password=data.password,
             name=data.name,
             email=data.email,
-        )
-    except AppError as exc:
-        session.rollback()  # setup records nothing before it refuses
-        if isinstance(exc, Conflict) and exc.code == "setup_complete":
-            return _completed_redirect()
-        form.error = refusal_text(exc)
-        return _setup_page(
-            request,
-            settings,
-            client,
-            form,
-            status_code=exc.status,
-            headers=refusal_headers(exc),
+            first_allowed=_first_allowed(request, setup_token),
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -198,6 +216,7 @@ def _register_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    first = setup_needed(session)
     return form_page(
         request,
         "identity/register.html",
@@ -208,8 +227,27 @@ def _register_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
-        first_account=setup_needed(session),
+        first_account=first,
+        ask_setup_token=first and not is_local(request),
     )
+
+
+def _register_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
+) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        form.error = refusal_text(refusal)
+        return _register_page(
+            request,
+            session,
+            settings,
+            client,
+            form,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
 
 
 @router.get("/register", response_class=HTMLResponse, response_model=None)
@@ -243,6 +281,7 @@ def register(
     password: Annotated[str, Form()] = "",
     password_confirm: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
+    setup_token: SetupTokenField = "",
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
     if not settings.require_auth:
@@ -251,25 +290,20 @@ def register(
         )
     _registration_open(settings)
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    try:
+    with refusals_on(_register_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
-    except AppError as exc:
-        form.error = exc.detail
-        return _register_page(request, session, settings, client, form, status_code=403)
-    if password != password_confirm:
-        form.error = MISMATCH
-        return _register_page(request, session, settings, client, form, status_code=422)
-    try:
-        data = RegisterRequest(
-            email=form.email,
-            password=password,
-            full_name=form.name or None,
-            username=form.username or None,
+        if password != password_confirm:
+            raise InvalidInput(MISMATCH)
+        data = parse_form(
+            RegisterRequest,
+            {
+                "email": form.email,
+                "password": password,
+                "full_name": form.name or None,
+                "username": form.username or None,
+            },
+            text=validation_text,
         )
-    except ValidationError as exc:
-        form.error = validation_text(exc)
-        return _register_page(request, session, settings, client, form, status_code=422)
-    try:
         auth_service.register(
             session,
             settings=settings,
@@ -279,18 +313,7 @@ def register(
             password=data.password,
             full_name=data.full_name,
             username=data.username,
-        )
-    except AppError as exc:
-        session.rollback()  # registration records nothing before it refuses
-        form.error = refusal_text(exc)
-        return _register_page(
-            request,
-            session,
-            settings,
-            client,
-            form,
-            status_code=exc.status,
-            headers=refusal_headers(exc),
+            first_allowed=_first_allowed(request, setup_token),
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

@@ -31,6 +31,11 @@ def page_id(value: str, *, what: str) -> int:
     return int(value)
 
 
+def page_run_id(run_id: str) -> int:
+    """A run page's ``{run_id}`` (a dependency, for ``runs.access.run_access``)."""
+    return page_id(run_id, what="Run")
+
+
 def text(value: str | None) -> str | None:
     """A text filter: stripped, ``None`` when blank."""
     if value is None:

@@ -14,30 +14,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize, project_permissions
+from playdeck.authz.service import project_permissions
 from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.projects import service as projects_service
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
-from playdeck.web.forms import NO_STORE, confirm_page, done, form_error
+from playdeck.web.errors import Page
+from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
 from playdeck.web.params import CursorQuery, may_read_members
 from playdeck.web.rendering import Notice, render, with_query
 
 router = APIRouter()
 
-Editors = Annotated[Principal, authorize(Permission.PROJECT_EDIT)]
-Deleters = Annotated[Principal, authorize(Permission.PROJECT_DELETE)]
+Editors = Annotated[ProjectAccess, project_access(Permission.PROJECT_EDIT)]
+Deleters = Annotated[ProjectAccess, project_access(Permission.PROJECT_DELETE)]
 # Blank rows offered under the existing branch rules.
 SPARE_RULE_ROWS = 2
 LIMIT_FIELDS = ("keep_days", "keep_last", "files_days")
@@ -84,7 +85,8 @@ class RetentionForm:
         return [*self.rules, *(RuleRow() for _ in range(SPARE_RULE_ROWS))]
 
     def data(self) -> RetentionPolicyIn:
-        """The policy the form describes; a blank field is "no limit", a blank row is skipped."""
+        """The policy the form describes; a blank field is "no limit", a blank row is skipped.
+        Invalid input is a 422 ``InvalidInput`` in words a person reads."""
 
         def value(text: str) -> str | None:
             return text.strip() or None
@@ -97,11 +99,12 @@ class RetentionForm:
             for row in self.rules
             if row.branch.strip() or any(getattr(row, name).strip() for name in LIMIT_FIELDS)
         ]
-        return RetentionPolicyIn.model_validate(
+        return parse_form(
+            RetentionPolicyIn,
             {
                 **{name: value(getattr(self, name)) for name in LIMIT_FIELDS},
                 "branch_rules": rules,
-            }
+            },
         )
 
 
@@ -176,31 +179,37 @@ def _page(
 
 @router.get("/projects/{ref}/settings", response_class=HTMLResponse)
 def show_project_settings(
-    ref: str,
-    request: Request,
-    session: SessionDep,
-    principal: Editors,
-    cursor: CursorQuery = None,
+    request: Request, session: SessionDep, access: Editors, cursor: CursorQuery = None
 ) -> HTMLResponse:
-    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
-    return _page(request, session, principal, project, cursor=cursor)
+    return _page(request, session, access.principal, access.project, cursor=cursor)
 
 
-def _refused(
+def _page_on(
     request: Request,
-    session: Session,
     principal: Principal,
     ref: str,
-    status_code: int,
     *,
     general: GeneralForm | None = None,
     form: RetentionForm | None = None,
-) -> HTMLResponse:
-    session.rollback()  # nothing a refused change flushed may commit with the page
-    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
-    return _page(
-        request, session, principal, project, general=general, form=form, status_code=status_code
-    )
+) -> Page:
+    """The Settings tab showing a refusal in the form that was refused."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        for refused in (general, form):
+            if refused is not None:
+                refused.error = refusal.detail
+        project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+        return _page(
+            request,
+            session,
+            principal,
+            project,
+            general=general,
+            form=form,
+            status_code=refusal.status,
+        )
+
+    return page
 
 
 @router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
@@ -208,22 +217,16 @@ def update_project_settings(
     ref: str,
     request: Request,
     session: SessionDep,
-    principal: Editors,
+    access: Editors,
     name: Annotated[str, Form(max_length=400)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     """Rename the project or change its description (its address, the slug, stays)."""
-    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    project = access.project
     general = GeneralForm(name, description)
-    try:
-        data = ProjectUpdate(name=name, description=description.strip() or None)
+    with refusals_on(_page_on(request, access.principal, ref, general=general)):
+        data = parse_form(ProjectUpdate, {"name": name, "description": description.strip() or None})
         projects_service.update_project(session, project=project, data=data)
-    except ValidationError as exc:
-        general.error = form_error(exc)
-        return _refused(request, session, principal, ref, 422, general=general)
-    except AppError as exc:
-        general.error = exc.detail
-        return _refused(request, session, principal, ref, exc.status, general=general)
     return done(settings_url(project), "project-updated")
 
 
@@ -233,7 +236,7 @@ def update_retention_settings(
     request: Request,
     session: SessionDep,
     client: ClientDep,
-    principal: Editors,
+    access: Editors,
     keep_days: Annotated[str, Form(max_length=20)] = "",
     keep_last: Annotated[str, Form(max_length=20)] = "",
     files_days: Annotated[str, Form(max_length=20)] = "",
@@ -243,7 +246,7 @@ def update_retention_settings(
     rule_files_days: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Save the retention policy; each row of the rules table is one branch rule."""
-    project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+    project, principal = access.project, access.principal
     columns = [rule_branch or [], rule_keep_days or [], rule_keep_last or [], rule_files_days or []]
     width = max(len(column) for column in columns)
     padded = [column + [""] * (width - len(column)) for column in columns]
@@ -253,13 +256,10 @@ def update_retention_settings(
         files_days=files_days,
         rules=[RuleRow(*row) for row in zip(*padded, strict=True)],
     )
-    try:
+    with refusals_on(_page_on(request, principal, ref, form=form)):
         retention.set_policy(
             session, project=project, data=form.data(), actor=Actor.of(principal), client=client
         )
-    except ValidationError as exc:
-        form.error = form_error(exc)
-        return _refused(request, session, principal, ref, 422, form=form)
     return done(settings_url(project), "retention-saved")
 
 
@@ -288,20 +288,20 @@ def _delete_page(
 
 
 @router.get("/projects/{ref}/delete", response_class=HTMLResponse)
-def confirm_delete_project(
-    ref: str, request: Request, session: SessionDep, principal: Deleters
-) -> HTMLResponse:
-    project = _project(session, principal, ref, Permission.PROJECT_DELETE)
-    return _delete_page(request, principal, project)
+def confirm_delete_project(request: Request, access: Deleters) -> HTMLResponse:
+    return _delete_page(request, access.principal, access.project)
 
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)
 def delete_project(
-    ref: str, session: SessionDep, store: BlobStoreDep, client: ClientDep, principal: Deleters
+    session: SessionDep, store: BlobStoreDep, client: ClientDep, access: Deleters
 ) -> Response:
     """Delete the project; its stored files go once the deletion has committed."""
-    project = _project(session, principal, ref, Permission.PROJECT_DELETE)
     projects_service.delete_project(
-        session, project=project, store=store, actor=Actor.of(principal), client=client
+        session,
+        project=access.project,
+        store=store,
+        actor=Actor.of(access.principal),
+        client=client,
     )
     return done("/projects", "project-deleted")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -15,10 +15,11 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import Conflict
+from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
@@ -26,6 +27,8 @@ from playdeck.runs.analytics.schemas import TrendPoint
 from playdeck.runs.schemas import Run
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
+from playdeck.web.errors import Page
+from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.overview import server_url
 from playdeck.web.params import (
     CursorQuery,
@@ -104,6 +107,25 @@ def _form_error(exc: ValidationError) -> str:
     return f"{field.capitalize()}: {message}"
 
 
+def _projects_page_on(
+    request: Request, settings: Settings, principal: Principal, form: ProjectForm
+) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        form.error = refusal.detail
+        return _projects_page(
+            request,
+            session,
+            settings,
+            principal,
+            q=None,
+            cursor=None,
+            form=form,
+            status_code=refusal.status,
+        )
+
+    return page
+
+
 @router.post("/projects", response_class=HTMLResponse, response_model=None)
 def create_project(
     request: Request,
@@ -112,26 +134,18 @@ def create_project(
     principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Create a project from the form. The form carries ``csrf_token``: with authentication on,
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
-    try:
-        data = ProjectCreate(name=name, description=text(description))
+    with refusals_on(_projects_page_on(request, settings, principal, form)):
+        data = parse_form(
+            ProjectCreate, {"name": name, "description": text(description)}, text=_form_error
+        )
         project = projects_service.create_project(session, data=data, principal=principal)
-    except ValidationError as exc:
-        form.error = _form_error(exc)
-        status = 422
-    except Conflict as exc:
-        form.error = exc.detail
-        status = 409
-    else:
-        response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
-        set_flash(response, "project-created")
-        return response
-    return _projects_page(
-        request, session, settings, principal, q=None, cursor=None, form=form, status_code=status
-    )
+    response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
+    set_flash(response, "project-created")
+    return response
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,20 +194,17 @@ def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Ma
 
 @router.get("/projects/{ref}", response_class=HTMLResponse)
 def show_project(
-    ref: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     branch: TextQuery = None,
     status: TextQuery = None,
     since: TextQuery = None,
     until: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    project = projects_service.get_project(
-        session, principal=principal, ref=ref, permission=Permission.PROJECT_READ
-    )
+    project, principal = access.project, access.principal
     filters = RunFilters(
         branch=text(branch), status=text(status), since=text(since), until=text(until)
     )

@@ -22,8 +22,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
+from playdeck.kit.text import format_size
 from playdeck.settings import Settings
-from playdeck.web.nav import admin_links
+from playdeck.web.nav import ADMIN_LINKS
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -70,7 +71,7 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "project-deleted": ("success", "Project deleted, with its runs and their files."),
     "retention-saved": (
         "success",
-        "Retention policy saved. It applies at the next scheduled prune (or `playdeck prune`).",
+        "Retention policy saved. It applies at the server's next prune (or run playdeck prune).",
     ),
     "run-pinned": ("success", "Run pinned: retention never deletes it."),
     "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
@@ -121,14 +122,6 @@ def format_duration(ms: float | None) -> str:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
-
-
-def format_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def format_percent(rate: float | None) -> str:
@@ -218,7 +211,7 @@ def environment() -> Environment:
         # Commands people copy into a shell: report-supplied names must stay one argument.
         shell=shlex.quote,
     )
-    env.globals.update(static_url=static_url, version=__version__, admin_links=admin_links)
+    env.globals.update(static_url=static_url, version=__version__, admin_links=ADMIN_LINKS)
     return env
 
 

@@ -11,29 +11,19 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.models import Project, Run
 from playdeck.retention import service as retention
 from playdeck.runs import service as runs_service
+from playdeck.runs.access import RunAccess, run_access
 from playdeck.web.forms import MAX_BACK, back_to, confirm_page, done
-from playdeck.web.params import page_id
+from playdeck.web.params import page_run_id
 
 router = APIRouter()
 
-RunDeleters = Annotated[Principal, authorize(Permission.RUNS_DELETE)]
+RunDeleters = Annotated[RunAccess, run_access(Permission.RUNS_DELETE, run_id=page_run_id)]
 BackField = Annotated[str, Form(max_length=MAX_BACK)]
-
-
-def _run(session: Session, principal: Principal, run_id: str) -> tuple[Run, Project]:
-    return runs_service.get_run(
-        session,
-        principal=principal,
-        run_id=page_id(run_id, what="Run"),
-        permission=Permission.RUNS_DELETE,
-    )
 
 
 def _back(value: str, run: Run, project: Project) -> str:
@@ -44,57 +34,41 @@ def _back(value: str, run: Run, project: Project) -> str:
 
 
 def _set_pinned(
-    session: Session,
-    principal: Principal,
-    client: ClientDep,
-    run_id: str,
-    back: str,
-    *,
-    pinned: bool,
+    session: Session, access: RunAccess, client: ClientDep, back: str, *, pinned: bool
 ) -> Response:
-    run, project = _run(session, principal, run_id)
     retention.set_pinned(
         session,
-        run=run,
-        project=project,
+        run=access.run,
+        project=access.project,
         pinned=pinned,
-        actor=Actor.of(principal),
+        actor=Actor.of(access.principal),
         client=client,
     )
-    return done(_back(back, run, project), "run-pinned" if pinned else "run-unpinned")
+    target = _back(back, access.run, access.project)
+    return done(target, "run-pinned" if pinned else "run-unpinned")
 
 
 @router.post("/runs/{run_id}/pin", response_class=HTMLResponse, response_model=None)
 def pin_run_page(
-    run_id: str,
-    session: SessionDep,
-    client: ClientDep,
-    principal: RunDeleters,
-    back: BackField = "",
+    session: SessionDep, client: ClientDep, access: RunDeleters, back: BackField = ""
 ) -> Response:
-    return _set_pinned(session, principal, client, run_id, back, pinned=True)
+    return _set_pinned(session, access, client, back, pinned=True)
 
 
 @router.post("/runs/{run_id}/unpin", response_class=HTMLResponse, response_model=None)
 def unpin_run_page(
-    run_id: str,
-    session: SessionDep,
-    client: ClientDep,
-    principal: RunDeleters,
-    back: BackField = "",
+    session: SessionDep, client: ClientDep, access: RunDeleters, back: BackField = ""
 ) -> Response:
-    return _set_pinned(session, principal, client, run_id, back, pinned=False)
+    return _set_pinned(session, access, client, back, pinned=False)
 
 
 @router.get("/runs/{run_id}/delete", response_class=HTMLResponse)
-def confirm_delete_run(
-    run_id: str, request: Request, session: SessionDep, principal: RunDeleters
-) -> HTMLResponse:
-    run, project = _run(session, principal, run_id)
+def confirm_delete_run(request: Request, access: RunDeleters) -> HTMLResponse:
+    run, project = access.run, access.project
     name = run.name or f"run #{run.id}"
     return confirm_page(
         request,
-        principal,
+        access.principal,
         title=f"Delete {name}",
         message=(
             f"Delete {name} of {project.name} with its results, attachments and reports? "
@@ -114,13 +88,10 @@ def confirm_delete_run(
 
 @router.post("/runs/{run_id}/delete", response_class=HTMLResponse, response_model=None)
 def delete_run_page(
-    run_id: str,
-    session: SessionDep,
-    store: BlobStoreDep,
-    client: ClientDep,
-    principal: RunDeleters,
+    session: SessionDep, store: BlobStoreDep, client: ClientDep, access: RunDeleters
 ) -> Response:
     """Delete the run; its stored files go once the deletion has committed."""
-    run, project = _run(session, principal, run_id)
-    runs_service.delete_run(session, run=run, store=store, actor=Actor.of(principal), client=client)
-    return done(f"/projects/{project.slug}", "run-deleted")
+    runs_service.delete_run(
+        session, run=access.run, store=store, actor=Actor.of(access.principal), client=client
+    )
+    return done(f"/projects/{access.project.slug}", "run-deleted")

@@ -8,15 +8,14 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.runs import service as runs_service
+from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.schemas import RunDetail
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_id, text
+from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_run_id, text
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
@@ -65,17 +64,14 @@ def metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def show_run(
-    run_id: str,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)],
     outcome: TextQuery = None,
     q: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    run, project = runs_service.get_run(
-        session, principal=principal, run_id=page_id(run_id, what="Run")
-    )
+    run, project, principal = access.run, access.project, access.principal
     reports = runs_service.list_reports(session, run=run)
     detail = RunDetail.of_detail(run, project, reports, "")
     outcome, q = text(outcome), text(q)

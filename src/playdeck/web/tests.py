@@ -14,7 +14,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
-from playdeck.projects.service import get_project
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
@@ -44,14 +44,13 @@ MAX_DAYS = 365
 
 @router.get("/projects/{ref}/tests", response_class=HTMLResponse)
 def list_project_tests(
-    ref: str,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     q: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
+    project, principal = access.project, access.principal
     q = text(q)
     page = history_service.list_project_tests(
         session, project=project, q=q, days=FLAKE_DAYS, cursor=cursor, limit=TESTS_PER_PAGE
@@ -154,14 +153,13 @@ def show_test(
 
 @router.get("/projects/{ref}/flaky", response_class=HTMLResponse)
 def show_flaky_tests(
-    ref: str,
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
 ) -> HTMLResponse:
-    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
+    project, principal = access.project, access.principal
     # One more than shown tells whether a "show more" link leads anywhere.
     report = analytics_service.flaky_tests(session, project=project, days=days, limit=limit + 1)
     more = len(report.items) > limit

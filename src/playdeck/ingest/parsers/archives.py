@@ -16,11 +16,14 @@ import zlib
 from types import TracebackType
 from typing import IO, BinaryIO, cast
 
-from playdeck.ingest.records import ReportFileRecord, ReportFormatError
+from playdeck.ingest.records import ArchiveTooLarge, ReportFileRecord, ReportFormatError
 
 MAX_PATH_BYTES = 10_000
-# Deflate cannot do better than about 1032:1; a declared ratio beyond that is a forged header.
-MAX_COMPRESSION_RATIO = 1100
+# Real reports compress about 15:1 (JSON) and traces 6:1; deflate cannot do better than about
+# 1032:1. Past the limit (PLAYDECK_MAX_COMPRESSION_RATIO) an archive is a bomb, not a report.
+MAX_COMPRESSION_RATIO = 200
+# Entries smaller than this are not held to the ratio: they cannot unpack to anything large.
+RATIO_FREE_BYTES = 64 * 1024
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _U32 = struct.Struct("<I")
@@ -52,7 +55,11 @@ def safe_relative_path(path: str) -> str:
 
 
 def read_report_archive(
-    stream: BinaryIO, *, max_total_bytes: int, max_entries: int
+    stream: BinaryIO,
+    *,
+    max_total_bytes: int,
+    max_entries: int,
+    max_ratio: int = MAX_COMPRESSION_RATIO,
 ) -> list[ReportFileRecord]:
     """The files of a PhenX reporter's ``.gz`` report archive, read as a stream.
 
@@ -63,6 +70,7 @@ def read_report_archive(
     files: list[ReportFileRecord] = []
     seen: set[str] = set()
     remaining = max_total_bytes
+    start = stream.tell()
     try:
         with gzip.GzipFile(fileobj=stream, mode="rb") as archive:
             while True:
@@ -93,6 +101,13 @@ def read_report_archive(
                     )
                 body = _read_exactly(archive, length, f"{path}: content")
                 remaining -= length
+                unpacked = max_total_bytes - remaining
+                # The stream is read ahead in chunks, so the ratio seen is never too high.
+                packed = max(stream.tell() - start, 1)
+                if unpacked > RATIO_FREE_BYTES and unpacked / packed > max_ratio:
+                    raise ArchiveTooLarge(
+                        f"{path}: compression ratio over {max_ratio}:1 (a bomb, not a report)"
+                    )
                 seen.add(path)
                 files.append(ReportFileRecord(path=path, body=body))
                 if not archive.peek(1):
@@ -176,6 +191,30 @@ def zip_bytes_is_zip(head: bytes) -> bool:
     return head[:4] in _ZIP_MAGICS
 
 
+class _CheckedEntry:
+    """A zip entry whose read errors are ``ReportFormatError`` (zipfile raises ``BadZipFile``
+    only once the data has been read, e.g. when it is longer than declared)."""
+
+    def __init__(self, raw: IO[bytes], name: str) -> None:
+        self._raw = raw
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except (zipfile.BadZipFile, NotImplementedError, zlib.error, OSError, EOFError) as error:
+            raise ReportFormatError(f"{self._name!r}: cannot be read: {error}") from None
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> _CheckedEntry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class SafeZip:
     """A zip archive whose every entry was checked on open, before any byte is unpacked.
 
@@ -233,10 +272,12 @@ class SafeZip:
                 raise ReportFormatError(
                     f"{name!r}: unpacked size would exceed the budget of {max_total_bytes} bytes"
                 )
-            if info.file_size and (
+            if info.file_size > RATIO_FREE_BYTES and (
                 info.compress_size == 0 or info.file_size / info.compress_size > max_ratio
             ):
-                raise ReportFormatError(f"{name!r}: implausible compression ratio")
+                raise ArchiveTooLarge(
+                    f"{name!r}: compression ratio over {max_ratio}:1 (a zip bomb, not a report)"
+                )
             entries[path] = info
         _refuse_file_directory_clash(list(entries))
         return entries
@@ -266,15 +307,16 @@ class SafeZip:
     def open(self, name: str) -> BinaryIO:
         """A stream of ``name``'s bytes; it never yields more than the declared size.
 
-        Reading it raises ``zipfile.BadZipFile`` if the data is corrupt (CRC mismatch); use
-        ``read`` to get a ``ReportFormatError`` instead.
+        Reading it raises ``ReportFormatError`` if the data is corrupt (a CRC mismatch, data
+        longer than the entry declares).
         """
         info = self._info(name)
         try:
-            # ZipExtFile is a buffered binary reader; typeshed calls it IO[bytes].
-            return cast(BinaryIO, self._zip.open(info))
+            entry = self._zip.open(info)
         except (zipfile.BadZipFile, NotImplementedError, zlib.error, OSError) as error:
             raise ReportFormatError(f"{name!r}: cannot be read: {error}") from None
+        # Only read() and close() are used (a context manager); typeshed wants a BinaryIO.
+        return cast(BinaryIO, _CheckedEntry(entry, name))
 
     def read(self, name: str, max_bytes: int) -> bytes:
         """All of ``name``, refused if it is larger than ``max_bytes``."""

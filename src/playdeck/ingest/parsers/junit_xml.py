@@ -18,6 +18,9 @@ from playdeck.models.attempt import MAX_OUTPUT_CHARS
 _PYTEST_SECTION = re.compile(r"^(-+ Captured (?:Log|Out|Err) -+)$", re.MULTILINE)
 
 
+MAX_XML_DEPTH = 64
+
+
 def parse_xml(data: bytes) -> Element:
     try:
         root: Element = defusedxml.ElementTree.fromstring(
@@ -34,7 +37,19 @@ def parse_xml(data: bytes) -> Element:
         raise ReportFormatError(
             f"malformed XML at line {line}, column {column}: {str(error).split(':')[0]}"
         ) from None
+    _check_depth(root)
     return root
+
+
+def _check_depth(root: Element) -> None:
+    """Refuse elements nested deeper than ``MAX_XML_DEPTH`` (JUnit needs four or five levels;
+    a 100,000-deep document only costs memory and recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_XML_DEPTH:
+            raise ReportFormatError(f"XML nested deeper than {MAX_XML_DEPTH} elements")
+        stack.extend((child, depth + 1) for child in element)
 
 
 def local(tag: object) -> str:

@@ -4,8 +4,14 @@ Files come from test runs, so they are untrusted: an HTML report or attachment m
 script with Playdeck's origin (it could read the session cookie's effects, call the API).
 
 * ``X-Content-Type-Options: nosniff`` everywhere, so a browser never upgrades text to HTML.
-* HTML is served only with ``Content-Security-Policy: sandbox allow-scripts``: scripts run, but
-  in an opaque origin (no ``allow-same-origin``), so they see no cookies and no same-origin API.
+* HTML is served only with ``user_content_csp``: ``sandbox allow-scripts`` (scripts run, but in
+  an opaque origin without ``allow-same-origin``, so they see no cookies and no same-origin API,
+  and without ``allow-forms`` or ``allow-popups``), ``form-action 'none'``, and fetches, images,
+  media and frames limited to the report's own files, so a fake "session expired" form can
+  neither post nor send what is typed into it to another host.
+* A browser opening such HTML as a page (``Sec-Fetch-Dest: document``) is redirected to
+  Playdeck's viewer, which shows it framed under an "uploaded report" banner, so it never
+  stands alone on Playdeck's URL looking like Playdeck.
 * Every other file gets ``sandbox`` without scripts; types outside a short list of inert ones
   (images, video, plain text, JSON) are sent as downloads (``Content-Disposition: attachment``).
 * The stored content type came from the client: it is reduced to a well-formed ``type/subtype``
@@ -21,7 +27,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 from fastapi import Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from playdeck.errors import NotFound
 from playdeck.storage.base import BlobStore
@@ -53,8 +59,21 @@ SAFE_INLINE = frozenset(
 )
 # A report's own stylesheets and scripts: loaded by its (sandboxed) page, inert on their own.
 REPORT_ASSETS = frozenset({"text/css", "text/javascript", "application/javascript"})
-CSP_HTML = "sandbox allow-scripts"
 CSP_INERT = "sandbox"
+
+
+def user_content_csp(base: str, *, frame_ancestors: str = "'self'") -> str:
+    """The policy for uploaded HTML whose own files live under ``base`` (an absolute URL: a
+    report's directory, or an attachment's address)."""
+    return (
+        "sandbox allow-scripts; default-src 'none'; "
+        f"script-src {base} 'unsafe-inline' 'unsafe-eval' blob:; "
+        f"style-src {base} 'unsafe-inline'; "
+        f"img-src {base} data: blob:; media-src {base} data: blob:; font-src {base} data:; "
+        f"connect-src {base}; frame-src {base}; worker-src {base} blob:; "
+        f"form-action 'none'; base-uri 'none'; frame-ancestors {frame_ancestors}"
+    )
+
 
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 _CHARSET = re.compile(r"^\s*charset\s*=\s*\"?([a-z0-9._:-]{1,40})\"?\s*$", re.IGNORECASE)
@@ -106,22 +125,39 @@ def file_response(
     content_type: str,
     filename: str,
     if_none_match: str | None,
+    content_base: str,
+    viewer: str,
+    fetch_dest: str | None,
     report_asset: bool = False,
+    elsewhere: str | None = None,
+    frame_ancestors: str = "'self'",
 ) -> Response:
     """Stream a stored file with the safety headers above.
 
-    ``report_asset`` is for files of an uploaded report, whose stylesheets and scripts are
-    served inline for the report's own page.
+    ``content_base`` is where the file's own resources live (``user_content_csp``); ``viewer`` is
+    the framed page a browser is sent to when it opens HTML as a document. ``report_asset`` is
+    for files of an uploaded report, whose stylesheets and scripts are served inline for the
+    report's own page. ``elsewhere``: with a content origin, where HTML is served instead (its
+    capability URL); ``frame_ancestors``: who may frame HTML (the main origin, on the content
+    host).
     """
     media, charset = media_type(content_type)
     is_html = media in HTML
+    if is_html and fetch_dest == "document":
+        return RedirectResponse(viewer, status_code=303, headers={"Cache-Control": "no-store"})
+    if is_html and elsewhere is not None:
+        return RedirectResponse(elsewhere, status_code=307, headers={"Cache-Control": "no-store"})
     inline = is_html or media in SAFE_INLINE or (report_asset and media in REPORT_ASSETS)
     etag = f'"{sha256}"'
     headers = {
         "ETag": etag,
         "Cache-Control": "private, no-cache",
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": CSP_HTML if is_html else CSP_INERT,
+        "Content-Security-Policy": (
+            user_content_csp(content_base, frame_ancestors=frame_ancestors)
+            if is_html
+            else CSP_INERT
+        ),
         "Content-Disposition": content_disposition("inline" if inline else "attachment", filename),
     }
     if _etag_matches(if_none_match, etag):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
-from playdeck.deps import BlobStoreDep, SessionDep
-from playdeck.runs.files import service
+from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.errors import NotFound
+from playdeck.runs.files import content_origin, service
 from playdeck.runs.files.delivery import file_response
 from playdeck.runs.filters import IdPath
-from playdeck.runs.schemas import report_url
+from playdeck.runs.schemas import quote_path, report_url
 
 router = APIRouter(tags=["files"])
 
@@ -23,6 +24,11 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (``If-None-Match`` matched the ETag)."},
 }
 IfNoneMatch = Annotated[str | None, Header(max_length=2000)]
+FetchDest = Annotated[str | None, Header(alias="Sec-Fetch-Dest", max_length=50)]
+
+
+def _origin(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 @router.get(
@@ -32,10 +38,13 @@ IfNoneMatch = Annotated[str | None, Header(max_length=2000)]
 )
 def get_attachment(
     attachment_id: IdPath,
+    request: Request,
     session: SessionDep,
     store: BlobStoreDep,
+    settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
     if_none_match: IfNoneMatch = None,
+    fetch_dest: FetchDest = None,
 ) -> Response:
     """An attachment's bytes. Only inert types display inline; HTML runs sandboxed."""
     attachment = service.get_attachment(session, principal=principal, attachment_id=attachment_id)
@@ -46,6 +55,12 @@ def get_attachment(
         content_type=attachment.content_type,
         filename=attachment.name,
         if_none_match=if_none_match,
+        content_base=f"{_origin(request)}/api/attachments/{attachment_id}",
+        viewer=f"/attachments/{attachment_id}",
+        fetch_dest=fetch_dest,
+        elsewhere=content_origin.content_url_for(
+            settings, "attachment", attachment_id, quote_path(attachment.name)
+        ),
     )
 
 
@@ -68,14 +83,19 @@ def open_report(
 def get_report_file(
     report_id: IdPath,
     path: str,
+    request: Request,
     session: SessionDep,
     store: BlobStoreDep,
+    settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
     if_none_match: IfNoneMatch = None,
+    fetch_dest: FetchDest = None,
 ) -> Response:
     """A file of an uploaded report, by its path inside the report. HTML is served only
-    sandboxed (``Content-Security-Policy: sandbox allow-scripts``), so a report's scripts run
-    in an opaque origin and cannot act as the signed-in user."""
+    sandboxed (``Content-Security-Policy: sandbox allow-scripts``, ``form-action 'none'``,
+    fetches limited to the report), so a report's scripts run in an opaque origin and cannot act
+    as the signed-in user or post what is typed into them elsewhere; a browser opening it as a
+    page is sent to the framed viewer ``/reports/{id}/{path}``."""
     if not path:
         report = service.get_report(session, principal=principal, report_id=report_id)
         return RedirectResponse(report_url(report), status_code=307)
@@ -87,5 +107,52 @@ def get_report_file(
         content_type=found.content_type,
         filename=found.path,
         if_none_match=if_none_match,
+        content_base=f"{_origin(request)}/api/reports/{report_id}/",
+        viewer=f"/reports/{report_id}/{quote_path(found.path)}",
+        fetch_dest=fetch_dest,
         report_asset=True,
+        elsewhere=content_origin.content_url_for(
+            settings, "report", report_id, quote_path(found.path)
+        ),
+    )
+
+
+@router.get(
+    content_origin.CONTENT_PREFIX + "/{token}/{path:path}",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+    dependencies=[authorize(Permission.PUBLIC)],
+    include_in_schema=False,
+)
+def get_user_content(
+    token: Annotated[str, Path(max_length=200)],
+    path: str,
+    request: Request,
+    session: SessionDep,
+    store: BlobStoreDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """A report file or attachment on the content origin (``PLAYDECK_CONTENT_URL``), by the
+    capability URL Playdeck's viewer handed out; the token is the authorization. Nothing is
+    served on any other host, nor without a valid, unexpired token."""
+    grant = content_origin.verify(settings, token)
+    if grant is None or not content_origin.on_content_host(request, settings):
+        raise NotFound("Not found")
+    found = service.file_by_grant(session, kind=grant.kind, object_id=grant.id, path=path)
+    if found is None:
+        raise NotFound("Not found")
+    assert settings.public_url is not None  # settings require it beside a content URL
+    return file_response(
+        store,
+        sha256=found.sha256,
+        size=found.size,
+        content_type=found.content_type,
+        filename=found.name,
+        if_none_match=if_none_match,
+        content_base=content_origin.content_base(settings, token),
+        viewer="",
+        fetch_dest=None,  # on its own host a report may stand alone: it is not Playdeck's URL
+        report_asset=grant.kind == "report",
+        frame_ancestors=content_origin.origin_of(settings.public_url),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
@@ -43,3 +45,26 @@ def get_report_file(
     if found is None:
         raise NotFound("No such file in this report")
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    name: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+def file_by_grant(session: Session, *, kind: str, object_id: int, path: str) -> StoredFile | None:
+    """The file a content-origin capability names (already checked: the grant is the
+    authorization): a report's file by path, or the attachment itself."""
+    if kind == "report":
+        row = repository.get_report_file(session, object_id, path)
+        if row is None:
+            return None
+        return StoredFile(row.path, row.sha256, row.size, row.content_type)
+    found = repository.get_attachment(session, object_id)
+    if found is None:
+        return None
+    attachment = found[0]
+    return StoredFile(attachment.name, attachment.sha256, attachment.size, attachment.content_type)

@@ -11,7 +11,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from playdeck.projects.service import get_project
+from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.filters import IdPath
 from playdeck.runs.history import service
 from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail
@@ -48,16 +48,14 @@ def get_test_history(
 
 @router.get("/api/projects/{ref}/tests", response_model=ProjectTestPage)
 def list_project_tests(
-    ref: str,
     session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
     days: Annotated[int, Query(ge=1, le=365, description="Window of the flake rate.")] = 30,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> ProjectTestPage:
     """The project's tests by full title, with the latest outcome and flakiness of each."""
-    project = get_project(session, principal=principal, ref=ref, permission=Permission.PROJECT_READ)
     return service.list_project_tests(
-        session, project=project, q=q, days=days, cursor=cursor, limit=limit
+        session, project=access.project, q=q, days=days, cursor=cursor, limit=limit
     )

@@ -1,0 +1,84 @@
+"""Project access, decided in one place: the route dependency ``project_access(permission)`` and,
+for a submit that names its project in the body, ``project_for_submit``.
+
+Both answer in the one order that does not leak what exists: the route gate first (401
+anonymous, 403 for a global role that can never have the permission), then the project (404
+when it is missing *or* hidden from the caller), then the caller's right in it (403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize, check_delivery_by_name, require_project
+from playdeck.deps import SessionDep
+from playdeck.models import Project
+from playdeck.projects.service import get_or_create_by_name, get_project
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAccess:
+    """A project and the principal allowed to use it for the route's permission."""
+
+    project: Project
+    principal: Principal
+
+
+def project_access(permission: Permission) -> Any:
+    """Dependency for a route on one project, named by its ``{ref}`` path value: the permission
+    is declared once (the route-table test reads it here) and the handler receives the project
+    and the principal together."""
+
+    # A default, not ``Annotated``: annotations are strings here, and ``permission`` is local.
+    def dependency(
+        ref: str, session: SessionDep, principal: Principal = authorize(permission)
+    ) -> ProjectAccess:
+        project = get_project(session, principal=principal, ref=ref, permission=permission)
+        return ProjectAccess(project=project, principal=principal)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return Depends(dependency)
+
+
+def may_auto_create(principal: Principal, *, auto_create: bool, users_can_create: bool) -> bool:
+    """Whether a submit naming an unknown project may create it: ``PLAYDECK_AUTO_CREATE_PROJECTS``
+    for admins and reporters, and for users also ``PLAYDECK_USERS_CAN_CREATE_PROJECTS``."""
+    if not auto_create:
+        return False
+    if principal.role is GlobalRole.USER:
+        return users_can_create
+    return principal.role in (GlobalRole.ADMIN, GlobalRole.REPORTER)
+
+
+def project_for_submit(
+    session: Session,
+    *,
+    principal: Principal,
+    name: str,
+    description: str | None,
+    auto_create: bool,
+    users_can_create: bool,
+) -> ProjectAccess:
+    """The project a submitted run names, for ``runs:write``: created when it does not exist
+    and the caller may create it (its creator, a global ``user``, becomes owner); otherwise a
+    missing project is a 404, exactly like one the caller may not see. A caller whose right to
+    write comes from a global role may not deliver by name into a project users own
+    (``authz.service.check_delivery_by_name``)."""
+    project = get_or_create_by_name(
+        session,
+        name=name,
+        description=description,
+        auto_create=may_auto_create(
+            principal, auto_create=auto_create, users_can_create=users_can_create
+        ),
+        principal=principal,
+    )
+    require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    check_delivery_by_name(session, principal, project)
+    return ProjectAccess(project=project, principal=principal)

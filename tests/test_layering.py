@@ -1,0 +1,36 @@
+"""Dependencies point down: no domain package imports the web dashboard, and only ``app.py``
+wires it in. A page reaches a domain through its service, never the other way round."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import playdeck
+
+PACKAGE = Path(playdeck.__file__).parent
+WIRING = {PACKAGE / "app.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def test_no_domain_package_imports_the_web_layer() -> None:
+    web = PACKAGE / "web"
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in _imports(path) if name.startswith("playdeck.web")
+        )
+        for path in PACKAGE.rglob("*.py")
+        if web not in path.parents and path not in WIRING
+    }
+    assert {module: names for module, names in offenders.items() if names} == {}
