@@ -194,8 +194,12 @@ def start_instances(
         instances.append(Instance(f"http://127.0.0.1:{port}", process, log, handle))
         del i
     if wait:
-        for instance in instances:
-            wait_ready(instance)
+        try:
+            for instance in instances:
+                wait_ready(instance)
+        except BaseException:
+            stop_instances(instances)  # none outlives a failed start
+            raise
     return instances
 
 
