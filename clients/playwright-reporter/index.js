@@ -98,6 +98,7 @@ class PlaydeckReporter {
         fields,
         reportFile,
         parts: attachments.parts,
+        say: (line) => console.error(`${PREFIX} upload: ${line}`),
       });
       return answer.url || (answer.testRunId ? `run ${answer.testRunId} uploaded` : 'run uploaded');
     } finally {

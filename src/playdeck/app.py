@@ -17,7 +17,7 @@ from playdeck.auth.endpoints import router as auth_router
 from playdeck.auth.probing import NotFoundProbeMiddleware
 from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
-from playdeck.db import make_engine, make_sessionmaker, writer
+from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
@@ -34,6 +34,7 @@ from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
+from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
 from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
@@ -42,17 +43,34 @@ from playdeck.web.router import install_web
 logger = logging.getLogger("playdeck")
 
 
+def warn_about_shared_state(settings: Settings) -> None:
+    """A PostgreSQL database is how Playdeck runs as several instances; without Redis each
+    instance would count rate limits and unknown-name lockouts on its own."""
+    if settings.redis_url is None and not settings.effective_database_url.startswith("sqlite"):
+        logger.warning(
+            "PLAYDECK_REDIS_URL is not set: with several instances on this database, each "
+            "counts rate limits and lockouts of unknown names on its own (limits multiply by "
+            "the number of instances). Set PLAYDECK_REDIS_URL to share them."
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     instrument_engine(engine)
+    store = FilesystemBlobStore(settings.files_dir, grace_seconds=settings.storage_grace_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warn_about_shared_state(settings)
         ensure_initial_admin(app.state.sessionmaker, settings)
         if settings.require_auth and no_users_yet(app.state.sessionmaker):
             app.state.setup_token.announce()
+        sweeper = None
+        if settings.storage_sweep_seconds:
+            sweeper = PeriodicSweep(engine, store, interval_seconds=settings.storage_sweep_seconds)
+            sweeper.start()
         retention = None
         if settings.retention_interval_seconds > 0:
             retention = RetentionScheduler(
@@ -66,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if retention is not None:
             retention.stop()
+        if sweeper is not None:
+            sweeper.stop()
         engine.dispose()
         forget_this_process()
 
@@ -84,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.write_engine = writer(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.blob_store = FilesystemBlobStore(settings.files_dir)
+    app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
 

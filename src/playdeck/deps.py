@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from playdeck.db import get_session
+from playdeck.db import end_reads, get_session
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 
@@ -23,5 +23,17 @@ def get_blob_store(request: Request) -> BlobStore:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_upload_session(session: SessionDep) -> Session:
+    """The request's session once the caller's credential checks are settled, holding neither a
+    transaction nor a pooled connection: for handlers that receive a large body next, so a
+    slow or stalled upload cannot hold the database. Declare it *after* the route's
+    ``authorize`` parameter (FastAPI resolves dependencies in order)."""
+    end_reads(session)
+    return session
+
+
+UploadSessionDep = Annotated[Session, Depends(get_upload_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]

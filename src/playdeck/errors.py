@@ -7,6 +7,7 @@ people. A stack trace never reaches a response.
 
 from __future__ import annotations
 
+import errno
 import logging
 from http import HTTPStatus
 from typing import Any, Self
@@ -15,7 +16,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from playdeck.kit.text import UnstorableText
@@ -124,6 +126,54 @@ class TooManyRequests(AppError):
     code = "rate_limited"
 
 
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+
+
+class InsufficientStorage(AppError):
+    status = 507
+    code = "insufficient_storage"
+
+
+# Seconds a client should wait before retrying after an outage answer.
+RETRY_AFTER_SECONDS = 5
+# Exceptions that may be an outage rather than a bug: ``outage_error`` tells them apart.
+OUTAGE_EXCEPTIONS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeoutError, OSError)
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def outage_error(exc: BaseException) -> AppError | None:
+    """The answer for an exception that means "the database or the disk cannot serve now",
+    ``None`` for anything else (a bug: 500).
+
+    A lost or locked database is a 503 with ``Retry-After`` (clients and load balancers retry
+    it); a full disk, for the database or the stored files, is a 507.
+    """
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return InsufficientStorage("The server has no space left to store this; nothing was kept")
+    if isinstance(exc, PoolTimeoutError):
+        return ServiceUnavailable(
+            "The database is busy; try again shortly", code="database_busy", headers=retry
+        )
+    if isinstance(exc, DBAPIError):
+        message = str(exc.orig).lower()
+        if "disk is full" in message or "no space left" in message:
+            return InsufficientStorage("The database has no space left; nothing was kept")
+        if "database is locked" in message:
+            return ServiceUnavailable(
+                "The database is busy; try again shortly", code="database_busy", headers=retry
+            )
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            return ServiceUnavailable(
+                "The database is unavailable; try again shortly",
+                code="database_unavailable",
+                headers=retry,
+            )
+    return None
+
+
 def problem(
     status: int,
     detail: str,
@@ -226,6 +276,20 @@ def install_error_handlers(app: FastAPI) -> None:
                 code="invalid_value",
             )
         return _internal_error(request, exc)
+
+    async def _outage(request: Request, exc: Exception) -> OrjsonResponse:
+        error = outage_error(exc)
+        if error is None:
+            if isinstance(exc, StatementError):  # DBAPIError is one: a refused value, say
+                return await _statement_error(request, exc)
+            return await _unexpected(request, exc)
+        logger.warning(
+            "%s on %s %s: %s", error.code, request.method, request.url.path, exc.__class__.__name__
+        )
+        return await _app_error(request, error)
+
+    for outage_class in OUTAGE_EXCEPTIONS:
+        app.add_exception_handler(outage_class, _outage)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:

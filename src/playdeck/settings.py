@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     max_archive_entries: int = Field(
         default=20_000, ge=1, description="Most entries accepted in one uploaded archive."
     )
+    max_concurrent_ingests: int = Field(
+        default=1,
+        ge=1,
+        description="Ingests parsed and stored at once per process; more wait their turn.",
+    )
     max_compression_ratio: int = Field(
         default=200,
         ge=10,
@@ -198,6 +203,40 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL for shared rate-limit counters (default: in-process)."
+    )
+    # Bounded waits and storage upkeep (docs/operations.md, "Failure behaviour")
+    redis_socket_timeout_seconds: float = Field(
+        default=0.5, gt=0, le=30, description="Longest wait for one Redis reply."
+    )
+    redis_connect_timeout_seconds: float = Field(
+        default=0.5, gt=0, le=30, description="Longest wait to connect to Redis."
+    )
+    redis_max_waiting: int = Field(
+        default=8,
+        ge=1,
+        description="Requests that may wait on Redis at once; more are answered 503 at once.",
+    )
+    db_connect_timeout_seconds: int = Field(
+        default=5, ge=1, description="Longest wait to connect to PostgreSQL."
+    )
+    db_statement_timeout_seconds: int = Field(
+        default=60, ge=0, description="PostgreSQL statement_timeout (0: none)."
+    )
+    db_lock_timeout_seconds: int = Field(
+        default=15,
+        ge=1,
+        description="Longest wait for a lock: PostgreSQL lock_timeout, SQLite busy timeout.",
+    )
+    db_pool_timeout_seconds: int = Field(
+        default=10, ge=1, description="Longest wait for a pooled database connection."
+    )
+    storage_grace_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="A stored file claimed this recently is never deleted (see storage gc).",
+    )
+    storage_sweep_seconds: int = Field(
+        default=3600, ge=0, description="Seconds between storage sweeps (0: no periodic sweep)."
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

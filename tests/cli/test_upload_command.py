@@ -40,6 +40,7 @@ CLEAN_ENV: dict[str, str | None] = {
         "PLAYDECK_API_KEY",
         "PLAYDECK_USERNAME",
         "PLAYDECK_PASSWORD",
+        "PLAYDECK_UPLOAD_RETRIES",
     )
 }
 
@@ -286,7 +287,9 @@ def test_upload_over_the_size_limit_is_refused(
 def test_upload_to_unreachable_server_exits_with_one_line_reason(unused_port: int) -> None:
     server = f"http://127.0.0.1:{unused_port}"
 
-    result = upload(PLAYWRIGHT / "report.json", "--server", server, "--project", "web")
+    result = upload(
+        PLAYWRIGHT / "report.json", "--server", server, "--project", "web", "--retries", "0"
+    )
 
     assert result.exit_code == 1
     line = result.stderr.strip()

@@ -231,7 +231,7 @@ def test_an_unreachable_server_costs_one_warning_and_not_the_exit_status(
     pytester.makepyfile(test_passing=PASSING)
     url = f"http://127.0.0.1:{unused_port}" if url_kind == "down" else f"127.0.0.1:{unused_port}"
 
-    result = run_inner(pytester, f"--playdeck-url={url}")
+    result = run_inner(pytester, f"--playdeck-url={url}", "--playdeck-retries=0")
 
     assert result.ret == pytest.ExitCode.OK
     [line] = playdeck_lines(result)
@@ -245,11 +245,16 @@ def test_strict_mode_fails_a_passing_session_whose_run_is_lost(
     pytester.makepyfile(test_passing=PASSING)
 
     result = run_inner(
-        pytester, f"--playdeck-url=http://127.0.0.1:{unused_port}", "--playdeck-strict"
+        pytester,
+        f"--playdeck-url=http://127.0.0.1:{unused_port}",
+        "--playdeck-strict",
+        "--playdeck-retries=1",
     )
 
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
-    assert len(playdeck_lines(result)) == 1
+    retried, lost = playdeck_lines(result)
+    assert "attempt 1 of 2 failed (ConnectError" in retried
+    assert lost.startswith("playdeck: could not send results: cannot reach")
 
 
 def test_a_refusal_is_reported_with_the_servers_reason(

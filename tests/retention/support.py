@@ -4,6 +4,7 @@ branch, each with a trace of its own, a screenshot every run shares, and an HTML
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,6 +93,11 @@ def store_run(
             max_file_bytes=1024 * 1024,
         )
         session.commit()
+    # The run's own files were stored when it ran: a deletion may take them at once. (A file
+    # claimed within the storage grace period, like the screenshot every run shares, waits.)
+    stored_at = started_at.timestamp()
+    for sha256 in own_files(tag):
+        os.utime(files_dir / sha256[:2] / sha256[2:4] / sha256, (stored_at, stored_at))
     return result.run_id
 
 

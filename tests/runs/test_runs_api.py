@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from playdeck.ingest.records import AttachmentRecord
@@ -12,6 +14,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import Attachment, Attempt, Report, ReportFile, Result, Run, Test
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
+from playdeck.storage.gc import sweep
 
 from .conftest import MakeRun, case, html_report
 
@@ -181,6 +184,9 @@ def test_deleting_a_run_removes_rows_and_only_files_no_other_run_uses(
     report_sha = db.scalars(select(ReportFile.sha256)).one()
     mine_sha = (doomed_shas - {shared_sha}).pop()
     assert all(store.exists(s) for s in (shared_sha, mine_sha, report_sha))
+    # Files claimed within the grace period wait for a sweep (a concurrent ingest may be
+    # about to commit a reference): these were stored long ago.
+    _age_all(store, 2 * 3600)
 
     response = client.delete(f"/api/test-runs/{doomed}")
     assert response.status_code == 204
@@ -197,6 +203,31 @@ def test_deleting_a_run_removes_rows_and_only_files_no_other_run_uses(
     assert not store.exists(report_sha)
     assert client.get(f"/api/test-runs/{doomed}").status_code == 404
     assert client.get(f"/api/test-runs/{keeper}").status_code == 200
+
+
+def _age_all(store: FilesystemBlobStore, seconds: float) -> None:
+    then = time.time() - seconds
+    for blob in store.iter_blobs():
+        os.utime(store.root / blob.name[:2] / blob.name[2:4] / blob.name, (then, then))
+
+
+def test_a_deleted_runs_recently_claimed_files_wait_for_the_sweep(
+    client: TestClient,
+    make_run: MakeRun,
+    db: Session,
+    store: FilesystemBlobStore,
+    engine: Engine,
+) -> None:
+    """A file claimed within the grace period may belong to an ingest not yet committed."""
+    recent = AttachmentRecord(name="recent.png", content_type="image/png", body=b"fresh bytes")
+    run_id = make_run([case("a", "failed", attachments=[recent])])
+    sha = db.scalars(select(Attachment.sha256).where(Attachment.run_id == run_id)).one()
+    assert client.delete(f"/api/test-runs/{run_id}").status_code == 204
+    assert store.exists(sha)
+    _age_all(store, 2 * 3600)
+    report = sweep(engine, store, grace_seconds=3600, apply=True)
+    assert report.orphans == 1
+    assert not store.exists(sha)
 
 
 def test_hidden_runs_answer_404_like_missing_ones(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from playdeck.storage.base import BlobTooLarge
+from playdeck.storage.base import BlobTooLarge, StoredBlob
 from playdeck.storage.filesystem import FilesystemBlobStore
 
 
@@ -33,10 +33,46 @@ def test_keys_that_are_not_digests_are_refused(tmp_path: Path) -> None:
             store.open(key)
 
 
-def test_delete_removes_the_file(tmp_path: Path) -> None:
+def test_reclaim_deletes_a_blob_the_rule_allows(tmp_path: Path) -> None:
     store = FilesystemBlobStore(tmp_path)
     blob = store.put_stream(io.BytesIO(b"data"), max_bytes=10)
-    assert store.exists(blob.sha256)
-    store.delete(blob.sha256)
+    assert store.reclaim(blob.sha256, removable=lambda mtime: mtime == blob.stamp)
     assert not store.exists(blob.sha256)
-    store.delete(blob.sha256)  # deleting twice is harmless
+    assert not store.reclaim(blob.sha256, removable=lambda _mtime: True)  # already gone
+    assert list(store.iter_leftovers()) == []
+
+
+def test_a_claim_by_a_second_writer_moves_the_mtime_and_keeps_the_blob(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    first = store.put_bytes(b"shared screenshot")
+    second = store.put_bytes(b"shared screenshot")
+    assert (first.created, second.created) == (True, False)
+    assert second.stamp > first.stamp
+    # The first writer's rollback: only what nobody claimed since may go.
+    assert not store.reclaim(first.sha256, removable=lambda mtime: mtime == first.stamp)
+    assert store.exists(first.sha256)
+    assert list(store.iter_leftovers()) == []
+
+
+def test_a_writer_arriving_while_the_blob_is_set_aside_stores_it_again(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    first = store.put_bytes(b"shared screenshot")
+    late: list[StoredBlob] = []
+
+    def removable(mtime: int) -> bool:
+        # A concurrent writer between the set-aside and the decision: it cannot claim the
+        # blob any more, so it must store its own copy.
+        late.append(store.put_bytes(b"shared screenshot"))
+        return mtime == first.stamp
+
+    assert store.reclaim(first.sha256, removable=removable)
+    assert late[0].created
+    assert b"".join(store.iter_chunks(first.sha256)) == b"shared screenshot"
+
+
+def test_sweep_listings_name_blobs_and_leftovers(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    blob = store.put_bytes(b"x")
+    (tmp_path / "tmp" / "w-interrupted").write_bytes(b"half")
+    assert [b.name for b in store.iter_blobs()] == [blob.sha256]
+    assert [f.name for f in store.iter_leftovers()] == ["w-interrupted"]

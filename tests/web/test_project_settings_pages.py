@@ -3,6 +3,8 @@ and what is refused (role, CSRF, invalid input) without changing anything."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +74,12 @@ def world(
     )
     run_id = make_run([case("pays", "failed")], project="Shop", branch="main", reports=[report])
     old = make_run([case("pays")], project="Shop", branch="feature/x", started_at=24 * 40)
-    return World(settings, make_client, project, run_id, old)
+    world = World(settings, make_client, project, run_id, old)
+    # Stored before the storage grace period (1 h): a deletion may take them at once.
+    stored_at = time.time() - 2 * 3600
+    for path in world.stored():
+        os.utime(path, (stored_at, stored_at))
+    return world
 
 
 def _tabs(html: str) -> list[str]:

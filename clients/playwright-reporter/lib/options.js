@@ -5,6 +5,7 @@
 
 const UPLOAD_POLICIES = ['failures', 'all', 'none'];
 const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_RETRIES = 4;
 
 function text(value) {
   if (value === undefined || value === null) return undefined;
@@ -33,6 +34,7 @@ function resolveOptions(raw = {}, env = process.env) {
     tags: [],
     uploadAttachments: text(raw.uploadAttachments) || 'failures',
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    retries: DEFAULT_RETRIES,
     strict: raw.strict === true,
   };
 
@@ -54,6 +56,12 @@ function resolveOptions(raw = {}, env = process.env) {
     const ms = Number(raw.timeoutMs);
     if (Number.isFinite(ms) && ms > 0) options.timeoutMs = ms;
     else problems.push('timeoutMs must be a positive number');
+  }
+  const retries = raw.retries !== undefined ? raw.retries : text(env.PLAYDECK_UPLOAD_RETRIES);
+  if (retries !== undefined) {
+    const n = Number(retries);
+    if (Number.isInteger(n) && n >= 0) options.retries = n;
+    else problems.push('retries must be a whole number, 0 or more');
   }
   if (!options.serverUrl) {
     problems.push('serverUrl is not set (option serverUrl or PLAYDECK_SERVER_URL)');

@@ -3,10 +3,16 @@
 // The two HTTP calls: an optional login, then one multipart upload. Node's own fetch and
 // FormData (Node >= 18); no dependencies.
 
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { endpoint } = require('./options');
 
 const MAX_MESSAGE_CHARS = 300;
+// Retried: a connection error or timeout, 502/503/504, and 429 when the server says when.
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_WAIT_MS = 30_000;
+const RETRY_BUDGET_MS = 120_000;
 
 /** A failure worth one line of output; the message never holds a credential. */
 class PlaydeckError extends Error {}
@@ -48,6 +54,46 @@ async function request(url, init, timeoutMs, what) {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new PlaydeckError(`${what} failed: ${describeNetworkError(error, timeoutMs)}`);
+  }
+}
+
+function retryAfterMs(response) {
+  const value = Number(response.headers.get('retry-after'));
+  return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+}
+
+/**
+ * `send()` until it gives an answer worth keeping: transient failures are retried up to
+ * `retries` times with exponential backoff and jitter (or the server's `Retry-After`), within a
+ * two-minute budget, each retry announced through `say`. The request must be safe to repeat:
+ * the upload sends one `Idempotency-Key` for every attempt.
+ */
+async function withRetries(send, { retries, say, sleep = (ms) => new Promise((r) => setTimeout(r, ms)) }) {
+  const deadline = Date.now() + RETRY_BUDGET_MS;
+  for (let attempt = 1; ; attempt += 1) {
+    let response;
+    let reason;
+    try {
+      response = await send();
+    } catch (error) {
+      if (!(error instanceof PlaydeckError)) throw error;
+      reason = error.message;
+      if (attempt > retries) throw error;
+    }
+    let waitMs = Math.min(RETRY_MAX_WAIT_MS, RETRY_BASE_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    if (response) {
+      const hinted = retryAfterMs(response);
+      const transient = RETRY_STATUSES.has(response.status) || (response.status === 429 && hinted !== undefined);
+      if (!transient || attempt > retries) return response;
+      reason = `HTTP ${response.status}`;
+      if (hinted !== undefined) waitMs = Math.min(RETRY_MAX_WAIT_MS, hinted);
+    }
+    if (Date.now() + waitMs > deadline) {
+      if (response) return response;
+      throw new PlaydeckError(reason);
+    }
+    say(`attempt ${attempt} of ${retries + 1} failed (${reason}); retrying in ${(waitMs / 1000).toFixed(1)} s`);
+    await sleep(waitMs);
   }
 }
 
@@ -96,7 +142,7 @@ async function fileBlob(file, type) {
  * `POST /api/test-runs/upload`: form `fields`, the report as part `file`, and each attachment
  * as a part `attachment` whose file name is the path the report uses for it.
  */
-async function uploadRun({ options, fields, reportFile, parts }) {
+async function uploadRun({ options, fields, reportFile, parts, say = () => {} }) {
   const auth = await authorization(options);
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) {
@@ -106,13 +152,18 @@ async function uploadRun({ options, fields, reportFile, parts }) {
   for (const part of parts) {
     form.append('attachment', await fileBlob(part.file, part.contentType), part.name);
   }
-  const headers = { accept: 'application/json' };
+  // One key for every attempt: a retry of an upload the server did store answers that run.
+  const headers = { accept: 'application/json', 'idempotency-key': crypto.randomUUID() };
   if (auth) headers.authorization = auth;
-  const response = await request(
-    endpoint(options.serverUrl, '/api/test-runs/upload'),
-    { method: 'POST', headers, body: form },
-    options.timeoutMs,
-    'upload',
+  const response = await withRetries(
+    () =>
+      request(
+        endpoint(options.serverUrl, '/api/test-runs/upload'),
+        { method: 'POST', headers, body: form },
+        options.timeoutMs,
+        'upload',
+      ),
+    { retries: options.retries, say },
   );
   if (!response.ok) throw new PlaydeckError(`upload failed: ${await describeResponse(response)}`);
   try {
@@ -122,4 +173,4 @@ async function uploadRun({ options, fields, reportFile, parts }) {
   }
 }
 
-module.exports = { PlaydeckError, uploadRun, login, fileBlob };
+module.exports = { PlaydeckError, uploadRun, login, fileBlob, withRetries };

@@ -20,6 +20,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from playdeck.errors import AppError, Locked, TooManyRequests
+from playdeck.kit.bulkhead import Bulkhead, DependencyUnavailable
 from playdeck.observability.metrics import RATE_LIMIT_REFUSALS
 from playdeck.settings import Settings
 
@@ -28,6 +29,8 @@ logger = logging.getLogger("playdeck.security")
 # How long failures against an unknown name are remembered before they start over.
 UNKNOWN_ACCOUNT_COUNTER_SECONDS = 24 * 60 * 60
 KEY_PREFIX = "playdeck"
+# After a Redis failure, how long every check answers 503 at once before trying Redis again.
+REDIS_COOLDOWN_SECONDS = 2.0
 # Most keys (counters and windows) the in-process storage holds; about 2 kB each, so ~100 MB at
 # worst. Redis, when configured, has its own memory policy.
 MAX_MEMORY_KEYS = 50_000
@@ -92,7 +95,13 @@ class Rules:
 class RateLimits:
     def __init__(self, storage: Storage, settings: Settings) -> None:
         self.storage = storage
+        self.shared = settings.redis_url is not None  # counters in Redis, not in-process
         self.limiter = MovingWindowRateLimiter(storage)
+        self.bulkhead = Bulkhead(
+            max_waiting=settings.redis_max_waiting,
+            cooldown_seconds=REDIS_COOLDOWN_SECONDS,
+            failures=(StorageError,),
+        )
         self.rules = Rules(
             login_ip=parse(settings.login_rate_limit),
             login_account=parse(settings.login_account_rate_limit),
@@ -109,17 +118,25 @@ class RateLimits:
         if not settings.redis_url:
             return cls(BoundedMemoryStorage(), settings)
         uri = settings.redis_url
-        storage = storage_from_string(uri, wrap_exceptions=True, key_prefix=KEY_PREFIX)
+        # redis-py waits forever by default: a frozen Redis would hold every login.
+        storage = storage_from_string(
+            uri,
+            wrap_exceptions=True,
+            key_prefix=KEY_PREFIX,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            socket_connect_timeout=settings.redis_connect_timeout_seconds,
+        )
         if not isinstance(storage, Storage):  # an async+ scheme: not usable from sync handlers
             raise ValueError(f"unsupported rate-limit storage {uri!r}")
         return cls(storage, settings)
 
     def _hit(self, rule: RateLimitItem, *identifiers: str, metric: str) -> None:
         try:
-            if self.limiter.hit(rule, KEY_PREFIX, *identifiers):
-                return
-            reset = self.limiter.get_window_stats(rule, KEY_PREFIX, *identifiers).reset_time
-        except StorageError as exc:
+            with self.bulkhead.call():
+                if self.limiter.hit(rule, KEY_PREFIX, *identifiers):
+                    return
+                reset = self.limiter.get_window_stats(rule, KEY_PREFIX, *identifiers).reset_time
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         RATE_LIMIT_REFUSALS.labels(rule=metric).inc()
         # A security event: someone is guessing, or flooding. Identifiers are hashes or IPs.
@@ -178,9 +195,10 @@ class RateLimits:
         """Epoch second the lock on an unknown name ends, or ``None`` when not locked."""
         key = f"{KEY_PREFIX}/lock/{account_key(identifier)}"
         try:
-            if self.storage.get(key) > 0:
-                return self.storage.get_expiry(key)
-        except StorageError as exc:
+            with self.bulkhead.call():
+                if self.storage.get(key) > 0:
+                    return self.storage.get_expiry(key)
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         return None
 
@@ -189,19 +207,23 @@ class RateLimits:
         name = account_key(identifier)
         counter = f"{KEY_PREFIX}/failures/{name}"
         try:
-            failures = self.storage.incr(counter, UNKNOWN_ACCOUNT_COUNTER_SECONDS)
-            if failures < self.lockout_attempts:
-                return False
-            self.storage.clear(counter)
-            self.storage.incr(f"{KEY_PREFIX}/lock/{name}", self.lockout_seconds)
-        except StorageError as exc:
+            with self.bulkhead.call():
+                failures = self.storage.incr(counter, UNKNOWN_ACCOUNT_COUNTER_SECONDS)
+                if failures < self.lockout_attempts:
+                    return False
+                self.storage.clear(counter)
+                self.storage.incr(f"{KEY_PREFIX}/lock/{name}", self.lockout_seconds)
+        except (StorageError, DependencyUnavailable) as exc:
             raise _unavailable() from exc
         return True
 
 
 def _unavailable() -> AppError:
     return AppError(
-        "Rate limiting is unavailable; try again later", status=503, code="rate_limit_unavailable"
+        "Rate limiting is unavailable; try again later",
+        status=503,
+        code="rate_limit_unavailable",
+        headers={"Retry-After": str(int(REDIS_COOLDOWN_SECONDS) + 1)},
     )
 
 

@@ -25,7 +25,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.db import make_engine, make_sessionmaker
+from playdeck.db import make_engine, make_sessionmaker, timeouts_of
 from playdeck.ingest.records import (
     AttachmentRecord,
     AttemptRecord,
@@ -457,7 +457,7 @@ def make_demo_command(
         """Fill a fresh database with two demo projects and a few hundred runs."""
         settings = load_settings()
         migrate(settings)
-        engine = make_engine(settings.effective_database_url)
+        engine = make_engine(settings.effective_database_url, timeouts_of(settings))
         store = FilesystemBlobStore(settings.files_dir)
         try:
             with make_sessionmaker(engine)() as session:

@@ -13,6 +13,7 @@ from playdeck.cli.keys import keys_app
 from playdeck.cli.operations import check, db_create
 from playdeck.cli.prune import prune
 from playdeck.cli.serve import serve
+from playdeck.cli.storage import storage_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
 from playdeck.settings import Settings
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.command("upload")(upload)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(storage_app, name="storage")
 app.command("audit")(audit)
 app.command("serve")(serve)
 app.command("check")(check)

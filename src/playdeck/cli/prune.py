@@ -10,7 +10,7 @@ import typer
 
 from playdeck.audit.service import Actor
 from playdeck.cli.users import cli_settings, err, out
-from playdeck.db import make_engine
+from playdeck.db import make_engine, timeouts_of
 from playdeck.migrations import upgrade
 from playdeck.retention.job import prune as prune_job
 from playdeck.retention.lock import job_lock
@@ -56,10 +56,12 @@ def prune(
     """Apply the projects' retention policies now (pinned runs are never pruned)."""
     settings = cli_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     try:
         upgrade(engine)
-        store = FilesystemBlobStore(settings.files_dir)
+        store = FilesystemBlobStore(
+            settings.files_dir, grace_seconds=settings.storage_grace_seconds
+        )
         with job_lock(engine, settings.data_dir) as held:
             if not held and not dry_run:
                 err.print("playdeck: another process is pruning right now; try again later")

@@ -8,6 +8,7 @@ them in ``--help``.
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,11 +31,20 @@ from rich.progress import (
 from playdeck import __version__
 from playdeck.cli.bundle import BundleError, write_bundle
 from playdeck.cli.multipart import FileChangedError, FilePart, MultipartBody
+from playdeck.kit.retry import RetryPolicy, send_with_retries
 
 UPLOAD_PATH = "/api/test-runs/upload"
 LOGIN_PATH = "/api/auth/login"
 # Below this a progress bar would only flicker.
 PROGRESS_MIN_BYTES = 1024 * 1024
+DEFAULT_RETRIES = 4
+# Not a WriteError: the server answering early (413) and closing is not worth repeating.
+RETRIED_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.TimeoutException,
+    httpx.ReadError,
+    httpx.RemoteProtocolError,
+)
 MAX_MESSAGE_CHARS = 500
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -191,37 +201,54 @@ def _file_parts(paths: list[Path], out: _Reporter) -> Iterator[list[FilePart]]:
         yield [FilePart.for_path(archive, filename=archive.name)]
 
 
-def _send(client: httpx.Client, server: str, body: MultipartBody, out: _Reporter) -> httpx.Response:
-    headers = {"Content-Type": body.content_type, "Content-Length": str(body.length)}
-    progress = Progress(
-        TextColumn("Uploading"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=out.console,
-        transient=True,
-        # CI logs get no bar: without a terminal it cannot redraw in place.
-        disable=body.length < PROGRESS_MIN_BYTES or not out.console.is_terminal,
-    )
-    with progress:
-        task = progress.add_task("upload", total=body.length)
-        try:
+def _send(
+    client: httpx.Client, server: str, body: MultipartBody, out: _Reporter, retries: int
+) -> httpx.Response:
+    """Send ``body``, retrying transient failures (the same ``Idempotency-Key`` each time, so
+    a retry of an upload the server did store answers that run)."""
+    headers = {
+        "Content-Type": body.content_type,
+        "Content-Length": str(body.length),
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+
+    def post() -> httpx.Response:
+        progress = Progress(
+            TextColumn("Uploading"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=out.console,
+            transient=True,
+            # CI logs get no bar: without a terminal it cannot redraw in place.
+            disable=body.length < PROGRESS_MIN_BYTES or not out.console.is_terminal,
+        )
+        with progress:
+            task = progress.add_task("upload", total=body.length)
             return client.post(
                 server + UPLOAD_PATH,
                 content=body.chunks(lambda n: progress.advance(task, n)),
                 headers=headers,
             )
-        except FileChangedError as exc:
-            out.fail(str(exc))
-        except httpx.WriteError as exc:
-            # The server may answer early (413 from Content-Length) and close while we write.
-            out.fail(
-                f"the connection to {server} was closed during the upload "
-                f"({exc or 'write error'}); the body may exceed the server's upload limit"
-            )
-        except httpx.TransportError as exc:
-            out.fail(_unreachable(server, exc))
+
+    try:
+        return send_with_retries(
+            post,
+            policy=RetryPolicy(attempts=retries + 1),
+            on_retry=lambda note: out.info(f"Upload to {server}: {note}"),
+            retry_errors=RETRIED_ERRORS,
+        )
+    except FileChangedError as exc:
+        out.fail(str(exc))
+    except httpx.WriteError as exc:
+        # The server may answer early (413 from Content-Length) and close while we write.
+        out.fail(
+            f"the connection to {server} was closed during the upload "
+            f"({exc or 'write error'}); the body may exceed the server's upload limit"
+        )
+    except httpx.TransportError as exc:
+        out.fail(_unreachable(server, exc))
 
 
 def upload(
@@ -277,6 +304,14 @@ def upload(
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for the server's answer.")
     ] = 300.0,
+    retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            envvar="PLAYDECK_UPLOAD_RETRIES",
+            help="Retries of a transient failure (connection, 502/503/504, 429), with backoff.",
+        ),
+    ] = DEFAULT_RETRIES,
 ) -> None:
     """Upload test results; prints the run's URL."""
     out = _Reporter(Console(stderr=True), [api_key or "", password or ""])
@@ -304,7 +339,7 @@ def upload(
     ):
         if username and password:
             _login(client, server, username, password, out)
-        response = _send(client, server, MultipartBody(fields, parts), out)
+        response = _send(client, server, MultipartBody(fields, parts), out, retries)
     if not response.is_success:
         out.fail(_refusal("upload", response))
     try:

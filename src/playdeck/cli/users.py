@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.cli.config import load_settings
-from playdeck.db import make_engine, make_sessionmaker
+from playdeck.db import make_engine, make_sessionmaker, timeouts_of
 from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
 from playdeck.migrations import upgrade
@@ -47,7 +47,7 @@ def database_session() -> Iterator[Session]:
     """One session for the whole command, committed once at the end (migrations applied first)."""
     settings = cli_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     try:
         upgrade(engine)
         with make_sessionmaker(engine)() as session:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from anyio import CapacityLimiter, to_thread
+from fastapi import APIRouter, Header, Query, Request
 from starlette.formparsers import MultiPartException
 
 from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
-from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
 from playdeck.ingest import use_cases
+from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
 from playdeck.kit.limits import read_form
@@ -31,28 +33,51 @@ ProjectNameQuery = Annotated[
 ]
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description="Any unique string (a UUID): a retry with the same key and content answers "
+        "the run stored the first time instead of storing it again.",
+    ),
+]
+
+
+def _ingest_slots(request: Request) -> CapacityLimiter:
+    """At most ``PLAYDECK_MAX_CONCURRENT_INGESTS`` ingests parse and store at once; the others
+    wait here holding no thread and no connection. Parsing is CPU-bound Python: more at once
+    would not finish sooner, and would starve sign-ins and pages of the interpreter."""
+    state = request.app.state
+    if getattr(state, "ingest_slots", None) is None:
+        state.ingest_slots = CapacityLimiter(state.settings.max_concurrent_ingests)
+    slots: CapacityLimiter = state.ingest_slots
+    return slots
+
+
 def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     body = IngestResponse(
         test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
     )
-    return OrjsonResponse(body.model_dump(by_alias=True), status_code=201)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return OrjsonResponse(body.model_dump(by_alias=True), status_code=201, headers=headers)
 
 
 @router.post("/submit", status_code=201, response_model=IngestResponse)
 @accepts_reporter_cookie
 async def submit_test_run(
     request: Request,
-    session: SessionDep,
     store: BlobStoreDep,
     settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
     body = await request.body()
-    result = await run_in_threadpool(
+    ingest = partial(
         use_cases.submit_json,
         session,
         store=store,
@@ -60,7 +85,9 @@ async def submit_test_run(
         principal=principal,
         body=body,
         project_name=project_name,
+        idempotency_key=idempotency_key,
     )
+    result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
     return _created(request, settings, result)
 
 
@@ -68,11 +95,12 @@ async def submit_test_run(
 @accepts_reporter_cookie
 async def upload_test_run(
     request: Request,
-    session: SessionDep,
     store: BlobStoreDep,
     settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
@@ -84,7 +112,7 @@ async def upload_test_run(
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:
-        result = await run_in_threadpool(
+        ingest = partial(
             use_cases.upload_form,
             session,
             store=store,
@@ -92,7 +120,9 @@ async def upload_test_run(
             principal=principal,
             form=form,
             project_name=project_name,
+            idempotency_key=idempotency_key,
         )
+        result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
     finally:
         await form.close()
     return _created(request, settings, result)

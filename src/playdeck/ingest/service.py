@@ -1,8 +1,9 @@
-"""Persisting a parsed run: one transaction, bulk inserts, files stored content-addressed.
+"""Persisting a parsed run: files stored content-addressed first, then one short transaction
+with bulk inserts.
 
 The caller's unit of work commits. If anything fails before that, the transaction rolls back and
-every file this ingest wrote that no committed row references is deleted, so a failed ingest
-leaves no run, no tests and no files behind.
+the files this ingest created are discarded, so a failed ingest leaves no run, no tests and no
+files behind (see ``storage.gc`` for why that is safe beside concurrent ingests).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import mimetypes
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table, insert, select
@@ -19,8 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.errors import BadRequest, InvalidInput
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import require_project
+from playdeck.db import after_commit, end_reads
+from playdeck.errors import BadRequest, InvalidInput, NotFound
+from playdeck.ingest import idempotency as idempotency_rows
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
+from playdeck.ingest.idempotency import IdempotencyKey, Replay
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportFormatError,
@@ -37,8 +43,9 @@ from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
 from playdeck.projects.access import project_for_submit
-from playdeck.storage.base import BlobStore, BlobTooLarge
-from playdeck.storage.gc import cleanup_after_rollback
+from playdeck.projects.repository import get_by_name
+from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
+from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
 MAX_ERROR_CHARS = 32 * 1024
 # Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
@@ -107,6 +114,11 @@ class IngestResult:
     run_id: int
     project_id: int
     project_slug: str
+    replayed: bool = False  # an earlier request with the same Idempotency-Key stored the run
+
+    @classmethod
+    def replay(cls, found: Replay) -> IngestResult:
+        return cls(found.run_id, found.project_id, found.project_slug, replayed=True)
 
 
 @dataclass(slots=True)
@@ -196,46 +208,66 @@ def _content_type(attachment: AttachmentRecord) -> str:
     return guessed or "application/octet-stream"
 
 
-class _Files:
-    """Stores blobs and remembers the ones this ingest created, for cleanup on rollback."""
+@dataclass(slots=True)
+class StagedFiles:
+    """The files of a run, stored before its transaction begins.
 
-    def __init__(self, store: BlobStore, source: FileSource, max_bytes: int) -> None:
-        self.store = store
-        self.source = source
-        self.max_bytes = max_bytes
-        self.created: set[str] = set()
-        self.missing = 0
+    ``attachments`` follows the record's order (tests, attempts, attachments); ``None`` for an
+    attachment without a body or a file. ``blobs`` is everything stored or claimed, for
+    ``storage.gc.discard`` if the run is not committed.
+    """
 
-    def put_bytes(self, data: bytes) -> tuple[str, int]:
-        blob = self.store.put_bytes(data)
-        if blob.created:
-            self.created.add(blob.sha256)
-        return blob.sha256, blob.size
+    blobs: list[StoredBlob] = field(default_factory=list)
+    attachments: list[tuple[str, int] | None] = field(default_factory=list)
+    reports: list[list[tuple[str, int]]] = field(default_factory=list)
+    missing: int = 0
 
-    def put_attachment(self, attachment: AttachmentRecord) -> tuple[str, int] | None:
-        if attachment.body is not None:
-            return self.put_bytes(attachment.body)
-        if attachment.path is None:
-            return None
-        handle = self.source.open(attachment.path)
-        if handle is None:
-            self.missing += 1
-            return None
-        with handle:
-            try:
-                blob = self.store.put_stream(handle, max_bytes=self.max_bytes)
-            except BlobTooLarge as exc:
-                raise InvalidInput(
-                    f"Attachment {attachment.name!r} is larger than the upload limit",
-                    code="attachment_too_large",
-                ) from exc
-            except ReportFormatError as exc:
-                raise BadRequest(
-                    f"Unsafe or invalid archive: {exc}", code="invalid_archive"
-                ) from exc
-        if blob.created:
-            self.created.add(blob.sha256)
-        return blob.sha256, blob.size
+
+def _put(store: BlobStore, staged: StagedFiles, blob: StoredBlob) -> tuple[str, int]:
+    staged.blobs.append(blob)
+    return blob.sha256, blob.size
+
+
+def _stage_attachment(
+    store: BlobStore,
+    staged: StagedFiles,
+    attachment: AttachmentRecord,
+    source: FileSource,
+    max_bytes: int,
+) -> tuple[str, int] | None:
+    if attachment.body is not None:
+        return _put(store, staged, store.put_bytes(attachment.body))
+    if attachment.path is None:
+        return None
+    handle = source.open(attachment.path)
+    if handle is None:
+        staged.missing += 1
+        return None
+    with handle:
+        try:
+            blob = store.put_stream(handle, max_bytes=max_bytes)
+        except BlobTooLarge as exc:
+            raise InvalidInput(
+                f"Attachment {attachment.name!r} is larger than the upload limit",
+                code="attachment_too_large",
+            ) from exc
+        except ReportFormatError as exc:
+            raise BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive") from exc
+    return _put(store, staged, blob)
+
+
+def stage_files(
+    store: BlobStore, record: RunRecord, *, source: FileSource, max_bytes: int, into: StagedFiles
+) -> None:
+    """Store every attachment and report file of ``record`` (no database involved)."""
+    for test in record.tests:
+        for attempt in test.attempts:
+            for attachment in attempt.attachments:
+                into.attachments.append(
+                    _stage_attachment(store, into, attachment, source, max_bytes)
+                )
+    for report in record.reports:
+        into.reports.append([_put(store, into, store.put_bytes(f.body)) for f in report.files])
 
 
 def _cut(value: str | None, limit: int) -> str | None:
@@ -294,6 +326,17 @@ def check_bounds(record: RunRecord) -> None:
                     raise _too_long("An attachment name", MAX_ATTACHMENT_NAME_CHARS)
 
 
+def _check_may_write(
+    session: Session, principal: Principal, project_name: str, *, auto_create: bool
+) -> None:
+    """Refuse early (before any file is stored) a caller the write step would refuse."""
+    project = get_by_name(session, project_name)
+    if project is not None:
+        require_project(session, principal, Permission.RUNS_WRITE, project.id)
+    elif not auto_create:
+        raise NotFound("Project not found")
+
+
 def ingest_run(
     session: Session,
     *,
@@ -303,26 +346,78 @@ def ingest_run(
     auto_create_project: bool,
     max_file_bytes: int,
     source: FileSource | None = None,
+    idempotency: IdempotencyKey | None = None,
     users_can_create_projects: bool = True,
 ) -> IngestResult:
-    """Store ``record`` as a new run of its project. ``auto_create_project`` and
-    ``users_can_create_projects`` are the server's settings of those names; whether this
-    ``principal`` may create the project, or write to it, is ``projects.access``'s decision."""
+    """Store ``record`` as a new run of its project (created by name when allowed); with an
+    ``idempotency`` key already used, answer the run stored then (see ``ingest.idempotency``).
+
+    Three steps, so that no transaction (SQLite's write lock) and no pooled connection is held
+    while files are written: check that the caller may write there (reads, then the
+    connection goes back to the pool); store the files (no database); insert the rows in one
+    short write transaction, which the caller's unit of work commits. If it does not commit,
+    the files this ingest created are discarded (``storage.gc.discard``).
+    """
     started = time.perf_counter()
     if not record.project_name:
         raise InvalidInput("projectName is required", code="project_required")
     check_bounds(record)
+    _check_may_write(session, principal, record.project_name, auto_create=auto_create_project)
+    if idempotency is not None and (found := idempotency_rows.find(session, idempotency)):
+        return IngestResult.replay(found)
+    end_reads(session)
+
+    staged = StagedFiles()
+    try:
+        stage_files(
+            store, record, source=source or NoFiles(), max_bytes=max_file_bytes, into=staged
+        )
+    except BaseException:
+        discard(engine_of(session), store, staged.blobs)
+        raise
+    cleanup_after_rollback(session, store, staged.blobs)
+    request_row = None
+    if idempotency is not None:
+        request_row, found = idempotency_rows.claim(session, idempotency)
+        if found is not None:
+            # A concurrent request with the key stored the run; what this one stored is
+            # discarded (kept where the stored run uses it).
+            engine = engine_of(session)
+            after_commit(session, lambda: discard(engine, store, staged.blobs))
+            return IngestResult.replay(found)
+    result = _insert_run(
+        session,
+        principal,
+        record,
+        staged,
+        auto_create=auto_create_project,
+        users_can_create=users_can_create_projects,
+    )
+    count_ingest_on_commit(session, tests=len(record.tests), started=started)
+    if request_row is not None:
+        request_row.run_id = result.run_id
+        session.flush()
+    return result
+
+
+def _insert_run(
+    session: Session,
+    principal: Principal,
+    record: RunRecord,
+    staged: StagedFiles,
+    *,
+    auto_create: bool,
+    users_can_create: bool,
+) -> IngestResult:
+    assert record.project_name is not None
     project: Project = project_for_submit(
         session,
         principal=principal,
         name=record.project_name,
         description=record.project_description,
-        auto_create=auto_create_project,
-        users_can_create=users_can_create_projects,
+        auto_create=auto_create,
+        users_can_create=users_can_create,
     ).project
-
-    files = _Files(store, source or NoFiles(), max_file_bytes)
-    cleanup_after_rollback(session, store, files.created)
 
     now = utcnow()
     outcomes = [t.outcome for t in record.tests]
@@ -363,6 +458,8 @@ def ingest_run(
 
     attempt_count = sum(len(t.attempts) for t in record.tests)
     attempt_ids = iter(bulk.reserve_ids(_ATTEMPTS, attempt_count))
+    stored_files = iter(staged.attachments)
+    created_at = bulk.adapt_datetime(now)
     attempt_rows: list[tuple[Any, ...]] = []
     attachment_rows: list[tuple[Any, ...]] = []
     for t, result_id in zip(record.tests, result_ids, strict=True):
@@ -385,7 +482,7 @@ def ingest_run(
                 )
             )
             for attachment in a.attachments:
-                stored = files.put_attachment(attachment)
+                stored = next(stored_files)
                 if stored is not None:
                     sha, size = stored
                     attachment_rows.append(
@@ -396,23 +493,24 @@ def ingest_run(
                             _content_type(attachment),
                             size,
                             sha,
-                            bulk.adapt_datetime(now),
+                            created_at,
                         )
                     )
     bulk.insert(_ATTEMPTS, _ATTEMPT_COLUMNS, attempt_rows)
     bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, attachment_rows)
 
-    for report in record.reports:
-        _store_report(session, files, run.id, report)
+    for report, stored_report in zip(record.reports, staged.reports, strict=True):
+        _store_report(session, run.id, report, stored_report)
 
-    if files.missing:
-        run.meta = {**run.meta, "missing_attachments": files.missing}
+    if staged.missing:
+        run.meta = {**run.meta, "missing_attachments": staged.missing}
     session.flush()
-    count_ingest_on_commit(session, tests=len(record.tests), started=started)
     return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
 
 
-def _store_report(session: Session, files: _Files, run_id: int, report: ReportRecord) -> None:
+def _store_report(
+    session: Session, run_id: int, report: ReportRecord, stored: list[tuple[str, int]]
+) -> None:
     existing = session.scalar(
         select(Report).where(Report.run_id == run_id, Report.type == report.type)
     )
@@ -422,8 +520,7 @@ def _store_report(session: Session, files: _Files, run_id: int, report: ReportRe
     session.add(row)
     session.flush()
     file_rows = []
-    for f in report.files:
-        sha, size = files.put_bytes(f.body)
+    for f, (sha, size) in zip(report.files, stored, strict=True):
         guessed, _ = mimetypes.guess_type(f.path)
         file_rows.append(
             {

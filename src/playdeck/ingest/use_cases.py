@@ -14,6 +14,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from playdeck.auth.principal import Principal
 from playdeck.errors import AppError, BadRequest, InvalidInput, PayloadTooLarge
+from playdeck.ingest.idempotency import (
+    Fingerprint,
+    IdempotencyKey,
+    body_fingerprint,
+    key_of,
+)
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers import phenx, registry
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
@@ -101,6 +107,7 @@ def _store(
     principal: Principal,
     record: RunRecord,
     source: FileSource | None = None,
+    idempotency: IdempotencyKey | None = None,
 ) -> IngestResult:
     """Persist a parsed run under the server's settings (project creation, file sizes)."""
     return ingest_run(
@@ -112,6 +119,7 @@ def _store(
         users_can_create_projects=settings.users_can_create_projects,
         max_file_bytes=settings.max_upload_bytes,
         source=source,
+        idempotency=idempotency,
     )
 
 
@@ -123,8 +131,10 @@ def submit_json(
     principal: Principal,
     body: bytes,
     project_name: str | None,
+    idempotency_key: str | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report."""
+    key = key_of(principal, idempotency_key, body_fingerprint(body))
     with gc_paused():
         return _submit_json(
             session,
@@ -133,6 +143,7 @@ def submit_json(
             principal=principal,
             body=body,
             project_name=project_name,
+            idempotency=key,
         )
 
 
@@ -144,6 +155,7 @@ def _submit_json(
     principal: Principal,
     body: bytes,
     project_name: str | None,
+    idempotency: IdempotencyKey | None,
 ) -> IngestResult:
     data = _loads(body, "Request body")
     if not isinstance(data, dict):
@@ -157,7 +169,14 @@ def _submit_json(
         raise _invalid(exc) from exc
     if project_name:
         record.project_name = project_name
-    return _store(session, store=store, settings=settings, principal=principal, record=record)
+    return _store(
+        session,
+        store=store,
+        settings=settings,
+        principal=principal,
+        record=record,
+        idempotency=idempotency,
+    )
 
 
 class _PartsSource:
@@ -332,8 +351,12 @@ def upload_form(
     principal: Principal,
     form: FormData,
     project_name: str | None,
+    idempotency_key: str | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
+    key = None
+    if idempotency_key is not None:
+        key = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))
     with gc_paused():
         return _upload_form(
             session,
@@ -342,7 +365,19 @@ def upload_form(
             principal=principal,
             form=form,
             project_name=project_name,
+            idempotency=key,
         )
+
+
+def _form_fingerprint(form: FormData, project_name: str | None) -> str:
+    fingerprint = Fingerprint()
+    fingerprint.field("?projectName", project_name or "")
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            fingerprint.field(name, value)
+        else:
+            fingerprint.file(name, value.filename, value.file)
+    return fingerprint.hexdigest()
 
 
 def _upload_form(
@@ -353,6 +388,7 @@ def _upload_form(
     principal: Principal,
     form: FormData,
     project_name: str | None,
+    idempotency: IdempotencyKey | None,
 ) -> IngestResult:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
@@ -392,6 +428,7 @@ def _upload_form(
             principal=principal,
             record=record,
             source=source,
+            idempotency=idempotency,
         )
 
 

@@ -6,6 +6,7 @@ from playdeck.models.attempt import Attempt
 from playdeck.models.audit_event import AuditEvent
 from playdeck.models.auth_session import RefreshToken, UserSession
 from playdeck.models.base import Base
+from playdeck.models.ingest_request import IngestRequest
 from playdeck.models.project import Project
 from playdeck.models.project_member import ProjectMember
 from playdeck.models.report import Report, ReportFile
@@ -21,6 +22,7 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Base",
+    "IngestRequest",
     "Project",
     "ProjectMember",
     "RefreshToken",

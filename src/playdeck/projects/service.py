@@ -68,9 +68,11 @@ def create_project(
     project = Project(
         name=data.name, slug=_unique_slug(session, data.name), description=data.description
     )
-    session.add(project)
     try:
+        # Added inside the SAVEPOINT: if a concurrent create wins the race, rolling back to it
+        # also forgets the row, and the rest of the transaction (an ingest) carries on.
         with session.begin_nested():
+            session.add(project)
             session.flush()
     except IntegrityError as exc:  # a concurrent create won the race
         raise Conflict("A project with this name already exists", code="project_exists") from exc

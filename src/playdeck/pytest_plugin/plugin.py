@@ -30,6 +30,7 @@ REPORTER_NAME = "playdeck-reporter"
 RECORDER_NAME = "playdeck-recorder"
 TAGGER_NAME = "playdeck-tagger"
 DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_RETRIES = 4  # with backoff, within the sender's time budget
 # With --playdeck-strict, a session that would have succeeded ends with this status when the run
 # could not be sent: it tells "results lost" apart from "tests failed" (1). A session that has
 # already failed keeps its status.
@@ -89,6 +90,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help=f"How long to wait for the server (default: {DEFAULT_TIMEOUT_SECONDS:g}).",
     )
+    group.addoption(
+        "--playdeck-retries",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"Retries of a transient failure (default: {DEFAULT_RETRIES}, or "
+        "PLAYDECK_UPLOAD_RETRIES; 0: none).",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,7 @@ class PlaydeckOptions:
     run_name: str | None = None
     tags: list[str] = field(default_factory=list)
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    retries: int = DEFAULT_RETRIES
     # A configuration mistake, reported at the end of the session like a refused upload.
     problem: str | None = None
 
@@ -136,6 +146,10 @@ def read_options(config: pytest.Config, env: Mapping[str, str]) -> PlaydeckOptio
         problem = "give either an API key or a username and password, not both"
     elif bool(username) != bool(password):
         problem = "--playdeck-username and --playdeck-password go together"
+    retries = config.getoption("playdeck_retries")
+    if retries is None:
+        raw_retries = env.get("PLAYDECK_UPLOAD_RETRIES", "").strip()
+        retries = int(raw_retries) if raw_retries.isdigit() else DEFAULT_RETRIES
     raw_tags: list[str] = config.getoption("playdeck_tag") or []
     tags = [t.strip() for tag in raw_tags for t in tag.split(",") if t.strip()]
     return PlaydeckOptions(
@@ -151,6 +165,7 @@ def read_options(config: pytest.Config, env: Mapping[str, str]) -> PlaydeckOptio
         run_name=value("playdeck_run_name"),
         tags=list(dict.fromkeys(tags)),
         timeout=config.getoption("playdeck_timeout"),
+        retries=max(0, retries),
         problem=problem,
     )
 
@@ -244,7 +259,13 @@ class PlaydeckReporter:
             report=body,
             fields=_form_fields(options, origin),
             timeout=options.timeout,
+            say=self._say,
+            retries=options.retries,
         )
+
+    def _say(self, line: str) -> None:
+        """A note on screen while sending (a retry): the final message comes later."""
+        self.config.get_terminal_writer().line(self._redact(line), yellow=True)
 
     def _redact(self, text: str) -> str:
         for secret in self.options.secrets:

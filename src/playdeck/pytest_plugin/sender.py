@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from playdeck import __version__
+from playdeck.kit.retry import RetryPolicy, send_with_retries
 from playdeck.pytest_plugin.errors import SendError
 
 UPLOAD_PATH = "/api/test-runs/upload"
@@ -24,8 +27,11 @@ def send_run(
     report: bytes,
     fields: dict[str, str],
     timeout: float,
+    say: Callable[[str], None] = print,
+    retries: int = 4,
 ) -> str:
-    """Upload ``report`` (Playwright JSON) with ``fields``; returns the run's URL."""
+    """Upload ``report`` (Playwright JSON) with ``fields``; returns the run's URL. Transient
+    failures are retried ``retries`` times at most, each retry announced through ``say``."""
     headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
@@ -33,11 +39,18 @@ def send_run(
     with httpx.Client(headers=headers, timeout=client_timeout) as client:
         if username and password:
             _login(client, server, username, password)
+        # One key for every attempt: a retry of an upload the server did store answers it.
+        key = {"Idempotency-Key": str(uuid.uuid4())}
         try:
-            response = client.post(
-                server + UPLOAD_PATH,
-                data=fields,
-                files={"file": ("pytest-report.json", report, "application/json")},
+            response = send_with_retries(
+                lambda: client.post(
+                    server + UPLOAD_PATH,
+                    data=fields,
+                    files={"file": ("pytest-report.json", report, "application/json")},
+                    headers=key,
+                ),
+                policy=RetryPolicy(attempts=retries + 1),
+                on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
             )
         except httpx.TransportError as exc:
             raise SendError(_unreachable(server, exc)) from exc

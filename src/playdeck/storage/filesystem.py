@@ -1,30 +1,49 @@
 """Content-addressed files under ``<data_dir>/files``: ``ab/cd/abcdef...``.
 
-Writes go to a temporary file in the same directory tree and are renamed into place, so a reader
-never sees a partial blob and a crash leaves at most a stray temporary file.
+Writes go to a temporary file under ``files/tmp`` and are hard-linked into place, so a reader
+never sees a partial blob, exactly one writer creates a given blob, and a crash leaves at most
+a stray temporary file. Deletion is a protocol, not an ``unlink`` (``reclaim``):
+
+* a writer that finds the blob already stored *claims* it by moving its mtime forward (never
+  to a time it had before); a claim on a blob that has just been set aside fails with
+  ``FileNotFoundError`` and the writer stores the bytes again;
+* a deleter first *sets the blob aside* (an atomic rename into ``tmp``), so no writer can claim
+  it from then on, then reads its mtime: a claim made before the rename shows there, and the
+  blob is put back; otherwise it is deleted.
+
+Several processes and instances sharing the directory may do all of this at once; renames and
+links are atomic on a local or network (NFS) file system.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
-import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from playdeck.storage.base import BlobTooLarge, StoredBlob
+from playdeck.storage.base import BlobTooLarge, StoredBlob, StoredFile
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEX2 = re.compile(r"^[0-9a-f]{2}$")
 _CHUNK = 1024 * 1024
+WRITE_PREFIX = "w-"  # a write in progress (or interrupted)
+ASIDE_PREFIX = "q-"  # a blob set aside by a deleter: ``q-<sha256>.<random>``
+
+
+DEFAULT_GRACE_SECONDS = 3600
 
 
 class FilesystemBlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:
         self.root = root.resolve()
+        self.grace_seconds = grace_seconds
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._root_str = str(self.root)
@@ -32,40 +51,69 @@ class FilesystemBlobStore:
         # Fan-out directories known to exist: saves a mkdir call per stored file.
         self._dirs: set[str] = set()
 
-    def _path(self, sha256: str) -> Path:
+    def _path(self, sha256: str) -> str:
         # Keys are only ever our own hex digests; anything else is a programming error.
         if not _SHA256.match(sha256):
             raise ValueError("not a sha256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return os.path.join(self._root_str, sha256[:2], sha256[2:4], sha256)
+
+    def _temp_name(self, prefix: str) -> str:
+        return os.path.join(self._tmp_str, f"{prefix}{secrets.token_hex(8)}")
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _claim(path: str) -> int:
+        """Move the blob's mtime forward; raises ``FileNotFoundError`` once it is set aside."""
+        before = os.stat(path).st_mtime_ns
+        stamp = max(time.time_ns(), before + 1)
+        os.utime(path, ns=(stamp, stamp))
+        return stamp
+
+    def _link_into_place(self, tmp: str, sha: str, size: int) -> StoredBlob:
+        """Publish the finished temporary file ``tmp`` as blob ``sha`` (and remove ``tmp``)."""
+        path = self._path(sha)
+        try:
+            while True:
+                with contextlib.suppress(FileNotFoundError):
+                    return StoredBlob(sha, size, created=False, stamp=self._claim(path))
+                directory = os.path.dirname(path)
+                if directory not in self._dirs:
+                    os.makedirs(directory, exist_ok=True)
+                    self._dirs.add(directory)
+                # Read before the link: once published, another writer may claim it at once.
+                stamp = os.stat(tmp).st_mtime_ns
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    continue  # another writer published it first: claim theirs
+                return StoredBlob(sha, size, created=True, stamp=stamp)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     def put_bytes(self, data: bytes) -> StoredBlob:
         # The hot path of an ingest with many small screenshots: plain os calls, no pathlib.
         sha = hashlib.sha256(data).hexdigest()
-        directory = os.path.join(self._root_str, sha[:2], sha[2:4])
-        path = os.path.join(directory, sha)
-        if os.path.exists(path):
-            return StoredBlob(sha, len(data), created=False)
-        tmp = os.path.join(self._tmp_str, f"{sha}.{secrets.token_hex(8)}")
+        with contextlib.suppress(FileNotFoundError):
+            return StoredBlob(sha, len(data), created=False, stamp=self._claim(self._path(sha)))
+        tmp = self._temp_name(WRITE_PREFIX)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            if directory not in self._dirs:
-                os.makedirs(directory, exist_ok=True)
-                self._dirs.add(directory)
-            # Identical content written concurrently by another ingest is harmless to replace.
-            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return StoredBlob(sha, len(data), created=True)
+        return self._link_into_place(tmp, sha, len(data))
 
     def put_stream(self, stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
         digest = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=self._tmp)
+        tmp = self._temp_name(WRITE_PREFIX)
         try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
@@ -73,34 +121,93 @@ class FilesystemBlobStore:
                         raise BlobTooLarge(f"more than {max_bytes} bytes")
                     digest.update(chunk)
                     handle.write(chunk)
-            return self._commit(Path(tmp), digest.hexdigest(), size)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        return self._link_into_place(tmp, digest.hexdigest(), size)
 
-    def _commit(self, tmp: Path, sha: str, size: int) -> StoredBlob:
-        path = self._path(sha)
-        if path.exists():
-            tmp.unlink()
-            return StoredBlob(sha, size, created=False)
-        if str(path.parent) not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(str(path.parent))
-        os.replace(tmp, path)
-        return StoredBlob(sha, size, created=True)
+    # --- reading ---------------------------------------------------------------------------
 
     def open(self, sha256: str) -> BinaryIO:
-        return self._path(sha256).open("rb")
+        return open(self._path(sha256), "rb")
 
     def exists(self, sha256: str) -> bool:
-        return self._path(sha256).exists()
-
-    def delete(self, sha256: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._path(sha256).unlink()
+        return os.path.exists(self._path(sha256))
 
     def iter_chunks(self, sha256: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
         with self.open(sha256) as handle:
             while chunk := handle.read(chunk_size):
                 yield chunk
+
+    # --- deleting --------------------------------------------------------------------------
+
+    def _restore(self, aside: str, sha: str) -> None:
+        path = self._path(sha)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # A writer may have stored the same bytes again meanwhile: theirs stays.
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, path)
+        os.unlink(aside)
+
+    def reclaim(self, sha256: str, *, removable: Callable[[int], bool]) -> bool:
+        aside = os.path.join(self._tmp_str, f"{ASIDE_PREFIX}{sha256}.{secrets.token_hex(4)}")
+        try:
+            os.rename(self._path(sha256), aside)
+        except FileNotFoundError:
+            return False  # already gone, or set aside by another deleter
+        # From here on no writer can claim it; any claim made before shows in the mtime.
+        try:
+            if removable(os.stat(aside).st_mtime_ns):
+                os.unlink(aside)
+                return True
+            self._restore(aside, sha256)
+        except FileNotFoundError:
+            pass  # a sweep took it for a crashed deleter's leftover and dealt with it
+        return False
+
+    def iter_blobs(self) -> Iterator[StoredFile]:
+        for first in sorted(os.listdir(self._root_str)):
+            if not _HEX2.match(first):
+                continue
+            level1 = os.path.join(self._root_str, first)
+            for second in sorted(os.listdir(level1)):
+                level2 = os.path.join(level1, second)
+                if not _HEX2.match(second) or not os.path.isdir(level2):
+                    continue
+                with os.scandir(level2) as entries:
+                    for entry in entries:
+                        if not _SHA256.match(entry.name):
+                            continue
+                        try:
+                            st = entry.stat()
+                        except FileNotFoundError:
+                            continue
+                        yield StoredFile(entry.name, st.st_size, st.st_mtime_ns)
+
+    def iter_leftovers(self) -> Iterator[StoredFile]:
+        with os.scandir(self._tmp_str) as entries:
+            for entry in entries:
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                blob = None
+                if entry.name.startswith(ASIDE_PREFIX):
+                    candidate = entry.name[len(ASIDE_PREFIX) :].split(".", 1)[0]
+                    blob = candidate if _SHA256.match(candidate) else None
+                # A set-aside blob keeps its mtime (its last claim); the rename that set it
+                # aside shows in its ctime, and a live deleter holds it only for a moment.
+                active = st.st_mtime_ns if blob is None else max(st.st_mtime_ns, st.st_ctime_ns)
+                yield StoredFile(entry.name, st.st_size, active, blob=blob)
+
+    def remove_leftover(self, leftover: StoredFile, *, restore: bool) -> None:
+        path = os.path.join(self._tmp_str, os.path.basename(leftover.name))
+        try:
+            if restore and leftover.blob is not None:
+                self._restore(path, leftover.blob)
+            else:
+                os.unlink(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise

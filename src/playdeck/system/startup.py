@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from playdeck.auth.bootstrap import ensure_initial_admin
-from playdeck.db import make_engine, make_sessionmaker
+from playdeck.db import make_engine, make_sessionmaker, timeouts_of
 from playdeck.migrations import alembic_config, upgrade
 from playdeck.settings import Settings, UnsafeSettingsError
 
@@ -83,7 +83,7 @@ def ensure_data_dir(path: Path) -> None:
 def connect(settings: Settings) -> Engine:
     """An engine whose database answers ``SELECT 1``."""
     url = settings.effective_database_url
-    engine = make_engine(url)
+    engine = make_engine(url, timeouts_of(settings))
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from playdeck.db import reading_session
-from playdeck.errors import AppError
+from playdeck.errors import OUTAGE_EXCEPTIONS, AppError, outage_error
 from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
 from playdeck.observability.request_id import current_request_id
 from playdeck.web.headers import add_page_headers
@@ -49,6 +49,8 @@ TITLES = {
     423: "Account locked",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
+    507: "Storage full",
 }
 
 
@@ -146,6 +148,12 @@ def _negotiating(json_handler: Handler) -> Handler:
         if not prefers_html(request):
             answer = json_handler(request, exc)
             return await answer if inspect.isawaitable(answer) else answer
+        outage = None if isinstance(exc, AppError) else outage_error(exc)
+        if outage is not None:
+            exc = outage
+        elif isinstance(exc, OUTAGE_EXCEPTIONS):  # not an outage: a refused value, say
+            answer = json_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         if isinstance(exc, (AppError, RequestValidationError, StarletteHTTPException)):
             status = _status_of(exc)
             response = error_page(request, status, _page_detail(exc, status))
@@ -183,7 +191,13 @@ def _showing_form(app_error: Handler) -> Handler:
 def install_html_errors(app: FastAPI) -> None:
     """Wrap the problem+json handlers already on ``app`` (install those first), and show a
     refused form on its own page (``FormRefused``), whatever the request's ``Accept``."""
-    for exc_class in (AppError, RequestValidationError, StarletteHTTPException, Exception):
+    for exc_class in (
+        AppError,
+        RequestValidationError,
+        StarletteHTTPException,
+        *OUTAGE_EXCEPTIONS,
+        Exception,
+    ):
         json_handler = app.exception_handlers[exc_class]
         app.add_exception_handler(exc_class, _negotiating(json_handler))
     app.add_exception_handler(FormRefused, _showing_form(app.exception_handlers[AppError]))
