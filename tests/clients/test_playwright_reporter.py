@@ -531,14 +531,18 @@ def test_unreachable_server_keeps_the_exit_code_unless_strict(
         **playwright_env,
         "PLAYDECK_SERVER_URL": f"http://127.0.0.1:{unused_port}",
         "PLAYDECK_PROJECT": "shop",
+        # One retry keeps the test short; the retry is announced before the failure.
+        "PLAYDECK_UPLOAD_RETRIES": "1",
     }
 
     lenient = _plain_run(env)
     strict = _plain_run({**env, "PLAYDECK_E2E_STRICT": "1"})
 
     assert lenient.returncode == 0, lenient.stdout[-4000:] + lenient.stderr[-4000:]
-    [line] = _playdeck_lines(lenient)
+    [retry, line] = _playdeck_lines(lenient)
+    assert retry.startswith("Playdeck: attempt 1 of 2 failed (")
+    assert "retrying in" in retry
     assert line.startswith("Playdeck: upload failed: ")
     assert "ECONNREFUSED" in line
     assert strict.returncode == 1
-    assert _playdeck_lines(strict) == [line]
+    assert _playdeck_lines(strict)[-1] == line

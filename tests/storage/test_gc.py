@@ -88,6 +88,34 @@ def test_a_rollback_removes_the_files_only_it_used(
     assert not store.exists(mine.sha256)
 
 
+def test_a_rollback_removes_a_file_it_stored_twice(
+    engine: Engine, store: FilesystemBlobStore
+) -> None:
+    """One screenshot attached to two attempts: the failing write's second put claims its own
+    file, which is no one else's claim."""
+    first = store.put_bytes(b"attached twice")
+    again = store.put_bytes(b"attached twice")
+    assert first.created and not again.created
+    assert discard(engine, store, [first, again]) == 1
+    assert not store.exists(first.sha256)
+
+
+def test_a_failed_ingest_with_a_repeated_attachment_leaves_no_files(
+    engine: Engine, store: FilesystemBlobStore
+) -> None:
+    with Session(engine) as session:
+        ingest_run(
+            session,
+            store=store,
+            principal=Principal.builtin_admin(),
+            record=_run(b"same shot", b"same shot", b"other shot"),
+            auto_create_project=True,
+            max_file_bytes=1024 * 1024,
+        )
+        session.rollback()
+    assert list(store.iter_blobs()) == []
+
+
 def test_a_failed_ingest_leaves_no_files(engine: Engine, store: FilesystemBlobStore) -> None:
     with Session(engine) as session:
         ingest_run(

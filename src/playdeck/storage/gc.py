@@ -66,8 +66,16 @@ def _unclaimed_since(stamp: int) -> Callable[[int], bool]:
 
 
 def discard(engine: Engine, store: BlobStore, blobs: Iterable[StoredBlob]) -> int:
-    """Delete the blobs a write that did not commit created, unless claimed or used since."""
+    """Delete the blobs a write that did not commit created, unless claimed or used since.
+
+    The same write may have put one blob several times (one screenshot attached twice): its
+    own later claims are not someone else's, so the last stamp it left is the one to match.
+    """
+    blobs = list(blobs)
     created = {blob.sha256: blob.stamp for blob in blobs if blob.created}
+    for blob in blobs:
+        if blob.sha256 in created:
+            created[blob.sha256] = max(created[blob.sha256], blob.stamp)
     if not created:
         return 0
     keep = _referenced_now(engine, created)
