@@ -540,7 +540,7 @@ def test_unreachable_server_keeps_the_exit_code_unless_strict(
 
     assert lenient.returncode == 0, lenient.stdout[-4000:] + lenient.stderr[-4000:]
     [retry, line] = _playdeck_lines(lenient)
-    assert retry.startswith("Playdeck: attempt 1 of 2 failed (")
+    assert retry.startswith("Playdeck: upload: attempt 1 of 2 failed (")
     assert "retrying in" in retry
     assert line.startswith("Playdeck: upload failed: ")
     assert "ECONNREFUSED" in line
