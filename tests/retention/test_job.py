@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from playdeck.cli.main import app as cli
 from playdeck.kit.clock import utcnow
+from playdeck.migrations import migration_lock
 from playdeck.models import AuditEvent, RetentionPolicy, Run
 from playdeck.retention.lock import job_lock
 from playdeck.retention.scheduler import run_once
@@ -129,3 +131,22 @@ def test_playdeck_prune_dry_run_then_for_real(
             select(AuditEvent).where(AuditEvent.action == "retention.pruned")
         ).one()
     assert event.actor_name is not None and event.actor_name.startswith("cli:")
+
+
+def test_a_held_retention_lock_does_not_hold_up_migrations(
+    settings: Settings, engine: Engine
+) -> None:
+    """A backup holds the retention lock while a restore migrates: the two locks are distinct
+    (they once shared PostgreSQL's advisory key, and the migration waited for ever)."""
+    migrated = threading.Event()
+
+    def migrate() -> None:
+        with migration_lock(engine):
+            migrated.set()
+
+    with job_lock(engine, settings.data_dir) as held:
+        assert held
+        worker = threading.Thread(target=migrate, daemon=True)
+        worker.start()
+        assert migrated.wait(timeout=60), "the migration lock waited on the retention lock"
+        worker.join()

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-# pg_try_advisory_lock(bigint) key: "playdeck retention" as a stable number.
-ADVISORY_LOCK_KEY = 0x706C_6179_6465_636B & 0x7FFF_FFFF_FFFF_FFFF
+# pg_try_advisory_lock(bigint) key: "pdretain" in ASCII. It must differ from the migrations'
+# key ("playdeck"): a backup holding this lock runs a restore's migrations, which would
+# otherwise wait on the lock its own process holds.
+ADVISORY_LOCK_KEY = int.from_bytes(b"pdretain", "big")
 LOCK_FILE = "retention.lock"
 
 
