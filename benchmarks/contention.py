@@ -77,13 +77,13 @@ def main() -> None:
                 "PLAYDECK_LOGIN_ACCOUNT_RATE_LIMIT": "100000/minute",
                 "PLAYDECK_SENSITIVE_RATE_LIMIT": "100000/minute",
             }
-            with playdeck_server(database_url, scratch / "data", env=env) as base:
+            with playdeck_server(database_url, scratch / "data", env=env) as server:
                 print(machine(database_url))
                 print(
                     f"{args.clients} clients x {args.tests}-test reports "
                     f"({len(body) / 1e6:.1f} MB) for {args.seconds:.0f} s, logins and refreshes"
                 )
-                run(base, body, args)
+                run(server.url, body, args)
 
 
 def run(base: str, body: bytes, args: argparse.Namespace) -> None:
