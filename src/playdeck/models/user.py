@@ -26,7 +26,7 @@ class User(CreatedAtMixin, Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=GlobalRole.USER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed_login_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Whole seconds, so it compares exactly with a JWT's integer ``iat``.

@@ -101,7 +101,7 @@ def create_user(
             role=role,
             is_active=True,
             password_hash=hash_password(password),
-            failed_login_count=0,
+            failed_login_attempts=0,
             password_changed_at=password_epoch(now),
             created_at=now,
             updated_at=now,
