@@ -21,6 +21,7 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.invitations.endpoints import router as invitations_router
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
+    app.include_router(invitations_router)
     install_web(app)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -91,6 +91,7 @@ PAGE_MEMBERS = "/projects/{alpha_slug}/members"
 ADMIN_USER = "/api/admin/users/{u_carol}"
 RETENTION = "/api/projects/{alpha}/retention"
 SETTINGS = "/projects/{alpha_slug}/settings"
+INVITATIONS = "/api/projects/{alpha}/invitations"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -202,6 +203,37 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/users"): Req("/api/users", 200, scoped=False),
     ("POST", "/api/users"): Req("/api/users", 201, scoped=False, json=_new_user),
     ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
+    # invitations and reset links (an unknown token: the same 404 for everyone)
+    ("POST", "/api/admin/invitations"): Req(
+        "/api/admin/invitations",
+        201,
+        scoped=False,
+        json=lambda v: {"role": "user", "memberships": [{"project": "alpha", "role": "member"}]},
+    ),
+    ("GET", "/api/admin/invitations"): Req("/api/admin/invitations", 200, scoped=False),
+    ("DELETE", "/api/admin/invitations/{invitation_id}"): Req(
+        "/api/admin/invitations/999", 404, scoped=False
+    ),
+    ("POST", "/api/projects/{ref}/invitations"): Req(
+        INVITATIONS, 201, json=lambda v: {"role": "member"}
+    ),
+    ("GET", "/api/projects/{ref}/invitations"): Req(INVITATIONS, 200),
+    ("DELETE", "/api/projects/{ref}/invitations/{invitation_id}"): Req(INVITATIONS + "/999", 404),
+    ("POST", "/api/admin/users/{user_id}/password-reset-link"): Req(
+        ADMIN_USER + "/password-reset-link", 201, scoped=False
+    ),
+    ("POST", "/api/auth/invitations/accept"): Req(
+        "/api/auth/invitations/accept",
+        404,
+        scoped=False,
+        json=lambda v: {"token": "pdi_unknown", "username": "zed", "password": NEW_PASSWORD},
+    ),
+    ("POST", "/api/auth/password-reset"): Req(
+        "/api/auth/password-reset",
+        404,
+        scoped=False,
+        json=lambda v: {"token": "pdp_unknown", "password": NEW_PASSWORD},
+    ),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
     # pages

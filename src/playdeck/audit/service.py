@@ -64,6 +64,11 @@ class Action(StrEnum):  # values name events; none is a secret
     RUN_UNPINNED = "run.unpinned"
     RUN_DELETED = "run.deleted"
     PROJECT_DELETED = "project.deleted"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"
+    RESET_LINK_CREATED = "password_reset_link.created"
+    RESET_LINK_USED = "password_reset_link.used"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
+from playdeck.models.account_link import AccountLink
 from playdeck.models.api_key import ApiKey
 from playdeck.models.attachment import Attachment
 from playdeck.models.attempt import Attempt
@@ -17,6 +18,7 @@ from playdeck.models.test import Test
 from playdeck.models.user import User
 
 __all__ = [
+    "AccountLink",
     "ApiKey",
     "Attachment",
     "Attempt",
