@@ -274,6 +274,24 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/runs/{run_id}/unpin"): Req("/runs/{run}/unpin", 303),
     ("GET", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 200),
     ("POST", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 303),
+    # one-time links: issuing them from the dashboard, and where they land (unknown: 404)
+    ("POST", "/admin/users/invite"): Req(
+        "/admin/users/invite", 200, scoped=False, form={"role": "user", "project": "alpha"}
+    ),
+    ("POST", "/projects/{ref}/members/invite"): Req(
+        PAGE_MEMBERS + "/invite", 200, form={"role": "member"}
+    ),
+    ("POST", "/admin/users/{user_id}/reset-link"): Req(
+        "/admin/users/{u_carol}/reset-link", 200, scoped=False
+    ),
+    ("GET", "/invite"): Req("/invite", 404, scoped=False, params={"token": "pdi_unknown"}),
+    ("POST", "/invite"): Req("/invite", 404, scoped=False, form={"token": "pdi_unknown"}),
+    ("GET", "/reset-password"): Req(
+        "/reset-password", 404, scoped=False, params={"token": "pdp_unknown"}
+    ),
+    ("POST", "/reset-password"): Req(
+        "/reset-password", 404, scoped=False, form={"token": "pdp_unknown"}
+    ),
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
     ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),

@@ -84,12 +84,17 @@ def _issue(
     return row, token
 
 
-def _redeem(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
-    now = utcnow()
+def check_link(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
+    """The link, if it may still be used (the page that asks for a password looks first)."""
     link = repository.find(session, token_hash=hash_secret(token), purpose=purpose)
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
         raise NotFound(INVALID_LINK, code="link_invalid")
-    if not repository.claim(session, link.id, at=now):
+    return link
+
+
+def _redeem(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
+    link = check_link(session, token=token, purpose=purpose)
+    if not repository.claim(session, link.id, at=utcnow()):
         raise NotFound(INVALID_LINK, code="link_invalid")
     return link
 

@@ -44,6 +44,8 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "setup-complete": ("info", "Setup is already complete. Sign in with your account."),
     "welcome-admin": ("success", "Welcome! Your administrator account is ready."),
     "registered": ("success", "Your account is ready. Sign in to continue."),
+    "invitation-accepted": ("success", "Your account is ready. Sign in to continue."),
+    "password-reset": ("success", "Your password is set. Sign in with it."),
     "password-changed": (
         "success",
         "Password changed. Every other device has been signed out.",

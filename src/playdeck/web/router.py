@@ -12,11 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from playdeck.settings import Settings
 from playdeck.web import (
     account,
+    account_links,
     admin_api_keys,
     admin_audit,
     admin_user_actions,
     admin_users,
     identity,
+    link_issuing,
     members,
     onboarding,
     overview,
@@ -44,6 +46,7 @@ for page_group in (
     identity,
     onboarding,
     account,
+    account_links,
     admin_audit,
     admin_users,
     admin_user_actions,
@@ -53,6 +56,7 @@ for page_group in (
     user_content,
     project_settings,
     run_actions,
+    link_issuing,
 ):
     router.include_router(page_group.router)
 
