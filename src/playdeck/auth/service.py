@@ -75,11 +75,9 @@ def login(
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         LOGIN_FAILURES.labels(reason="locked").inc()
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_BLOCKED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_BLOCKED,
             target=user,
             client=client,
         )
@@ -109,11 +107,9 @@ def _refuse_unknown(
     locked_until = limits.unknown_account_lock(identifier)
     if locked_until is not None:
         LOGIN_FAILURES.labels(reason="locked").inc()
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_BLOCKED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_BLOCKED,
             client=client,
             details={"unknown_name": fingerprint},
         )
@@ -121,20 +117,16 @@ def _refuse_unknown(
     verify_dummy(password)
     locked_now = limits.record_unknown_failure(identifier)
     LOGIN_FAILURES.labels(reason="unknown_user").inc()
-    audit.record(
+    audit.record_refusal(
         session,
-        action=Action.LOGIN_FAILED,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
+        Action.LOGIN_FAILED,
         client=client,
         details={"reason": "unknown_user", "unknown_name": fingerprint},
     )
     if locked_now:
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_LOCKED_OUT,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_LOCKED_OUT,
             client=client,
             details={"unknown_name": fingerprint},
         )
@@ -152,11 +144,9 @@ def _refuse_known(
 ) -> NoReturn:
     failures = users.record_failure(session, user.id)
     LOGIN_FAILURES.labels(reason="inactive" if valid else "wrong_password").inc()
-    audit.record(
+    audit.record_refusal(
         session,
-        action=Action.LOGIN_FAILED,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
+        Action.LOGIN_FAILED,
         target=user,
         client=client,
         details={"reason": "inactive" if valid else "wrong_password", "failures": failures},
@@ -164,11 +154,9 @@ def _refuse_known(
     if failures >= settings.lockout_attempts:
         until = now + timedelta(minutes=settings.lockout_minutes)
         users.lock(session, user.id, until=until)
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_LOCKED_OUT,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_LOCKED_OUT,
             target=user,
             client=client,
             details={"locked_until": until.isoformat(), "failures": failures},
@@ -310,11 +298,9 @@ def refresh(
                 session, user=user, session_row=row, settings=settings, predecessor=refresh_token
             )
         sessions.end_session(session, row.id)
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.REFRESH_REUSED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.REFRESH_REUSED,
             target=user,
             client=client,
             details={"session_id": row.id},
