@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from playdeck.auth import service as auth_service
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
 from playdeck.auth.setup_token import (
@@ -170,7 +170,7 @@ def complete_setup(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
     username: Annotated[str, Form()] = "",
@@ -203,15 +203,7 @@ def complete_setup(
             text=validation_text,
         )
         issued = auth_service.setup(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            username=data.username,
-            password=data.password,
-            name=data.name,
-            email=data.email,
-            first_allowed=_first_allowed(request, setup_token),
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -245,7 +237,7 @@ def register(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
     email: Annotated[str, Form()] = "",
@@ -276,15 +268,7 @@ def register(
             text=validation_text,
         )
         auth_service.register(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            email=data.email,
-            password=data.password,
-            full_name=data.full_name,
-            username=data.username,
-            first_allowed=_first_allowed(request, setup_token),
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")
