@@ -33,6 +33,8 @@ from playdeck.projects.endpoints import router as projects_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
+from playdeck.service_accounts.endpoints import global_router as global_service_accounts_router
+from playdeck.service_accounts.endpoints import project_router as service_accounts_router
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
@@ -135,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     app.include_router(invitations_router)
+    app.include_router(service_accounts_router)
+    app.include_router(global_service_accounts_router)
     install_web(app)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -92,6 +92,8 @@ ADMIN_USER = "/api/admin/users/{u_carol}"
 RETENTION = "/api/projects/{alpha}/retention"
 SETTINGS = "/projects/{alpha_slug}/settings"
 INVITATIONS = "/api/projects/{alpha}/invitations"
+ACCOUNTS = "/api/projects/{alpha}/service-accounts"
+GLOBAL_ACCOUNTS = "/api/admin/service-accounts"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -234,6 +236,37 @@ REQUESTS: dict[tuple[str, str], Req] = {
         scoped=False,
         json=lambda v: {"token": "pdp_unknown", "password": NEW_PASSWORD},
     ),
+    # service accounts (999: no such account, once the gate has let the caller through)
+    ("GET", "/api/projects/{ref}/service-accounts"): Req(ACCOUNTS, 200),
+    ("POST", "/api/projects/{ref}/service-accounts"): Req(
+        ACCOUNTS, 201, json=lambda v: {"name": "ci", "role": "member"}
+    ),
+    ("DELETE", "/api/projects/{ref}/service-accounts/{account_id}"): Req(ACCOUNTS + "/999", 404),
+    ("GET", "/api/projects/{ref}/service-accounts/{account_id}/keys"): Req(
+        ACCOUNTS + "/999/keys", 404
+    ),
+    ("POST", "/api/projects/{ref}/service-accounts/{account_id}/keys"): Req(
+        ACCOUNTS + "/999/keys", 404, json=lambda v: {"name": "k"}
+    ),
+    ("DELETE", "/api/projects/{ref}/service-accounts/{account_id}/keys/{key_id}"): Req(
+        ACCOUNTS + "/999/keys/1", 404
+    ),
+    ("GET", "/api/admin/service-accounts"): Req(GLOBAL_ACCOUNTS, 200, scoped=False),
+    ("POST", "/api/admin/service-accounts"): Req(
+        GLOBAL_ACCOUNTS, 201, scoped=False, json=lambda v: {"name": "ci"}
+    ),
+    ("DELETE", "/api/admin/service-accounts/{account_id}"): Req(
+        GLOBAL_ACCOUNTS + "/999", 404, scoped=False
+    ),
+    ("GET", "/api/admin/service-accounts/{account_id}/keys"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys", 404, scoped=False
+    ),
+    ("POST", "/api/admin/service-accounts/{account_id}/keys"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys", 404, scoped=False, json=lambda v: {"name": "k"}
+    ),
+    ("DELETE", "/api/admin/service-accounts/{account_id}/keys/{key_id}"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys/1", 404, scoped=False
+    ),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
     # pages
@@ -291,6 +324,19 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ),
     ("POST", "/reset-password"): Req(
         "/reset-password", 404, scoped=False, form={"token": "pdp_unknown"}
+    ),
+    # service accounts on the Settings tab (999: no such account)
+    ("POST", "/projects/{ref}/settings/service-accounts"): Req(
+        SETTINGS + "/service-accounts", 303, form={"name": "ci", "role": "member"}
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/delete"): Req(
+        SETTINGS + "/service-accounts/999/delete", 404
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/keys"): Req(
+        SETTINGS + "/service-accounts/999/keys", 404, form={"name": "k"}
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke"): Req(
+        SETTINGS + "/service-accounts/999/keys/1/revoke", 404
     ),
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),

@@ -303,6 +303,20 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/invite"): Permission.PUBLIC,
         ("GET", "/reset-password"): Permission.PUBLIC,
         ("POST", "/reset-password"): Permission.PUBLIC,
+        # Service accounts on the Settings tab (web/service_account_pages.py).
+        ("POST", "/projects/{ref}/settings/service-accounts"): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/delete",
+        ): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/keys",
+        ): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke",
+        ): Permission.MEMBERS_MANAGE,
         # Project settings and run actions (web/project_settings.py, web/run_actions.py).
         ("GET", "/projects/{ref}/settings"): Permission.PROJECT_EDIT,
         ("POST", "/projects/{ref}/settings/general"): Permission.PROJECT_EDIT,

@@ -64,6 +64,8 @@ class Action(StrEnum):  # values name events; none is a secret
     RUN_UNPINNED = "run.unpinned"
     RUN_DELETED = "run.deleted"
     PROJECT_DELETED = "project.deleted"
+    SERVICE_ACCOUNT_CREATED = "service_account.created"
+    SERVICE_ACCOUNT_DELETED = "service_account.deleted"
     INVITATION_CREATED = "invitation.created"
     INVITATION_ACCEPTED = "invitation.accepted"
     INVITATION_REVOKED = "invitation.revoked"
@@ -73,7 +75,7 @@ class Action(StrEnum):  # values name events; none is a secret
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    type: str  # "user" | "api_key" | "system" | "anonymous"
+    type: str  # "user" | "api_key" | "service_account" | "system" | "anonymous"
     id: int | None = None
     name: str | None = None
 
@@ -84,6 +86,8 @@ class Actor:
         if principal.credential is CredentialKind.ANONYMOUS:
             return cls(type="anonymous")
         kind = "api_key" if principal.credential is CredentialKind.API_KEY else "user"
+        if principal.service_account:  # a key of nobody's: the audit log says so
+            kind = "service_account"
         return cls(type=kind, id=principal.user_id, name=principal.username)
 
     @classmethod

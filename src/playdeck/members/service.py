@@ -96,6 +96,10 @@ def add_member(
             "Reporter accounts only submit results; they take no project role",
             code="reporter_not_member",
         )
+    if user.is_service:  # it belongs to its own project (service_accounts)
+        raise InvalidInput(
+            "A service account works in its own project only", code="service_account_not_member"
+        )
     if repository.get(session, project_id=project.id, user_id=user.id) is not None:
         raise Conflict("This user is already a member of the project", code="member_exists")
     member = ProjectMember(project_id=project.id, user_id=user.id, role=data.role.value)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, func
+from sqlalchemy import Boolean, Index, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.auth.principal import GlobalRole
@@ -33,6 +33,11 @@ class User(CreatedAtMixin, Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+    # A service account (its owner in ``service_accounts``): nobody's identity, it works only
+    # through its API keys and never signs in.
+    is_service: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
     )
 
 

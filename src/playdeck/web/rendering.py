@@ -65,6 +65,11 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "user-deleted": ("success", "User deleted."),
     "api-key-revoked": ("success", "API key revoked. It stops working at once."),
+    "service-account-created": ("success", "Service account created. Give it a key below."),
+    "service-account-deleted": (
+        "success",
+        "Service account deleted. Its keys stopped working at once.",
+    ),
     "member-added": ("success", "Member added."),
     "member-role-changed": ("success", "Member role changed."),
     "member-removed": ("success", "Member removed."),

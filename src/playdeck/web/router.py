@@ -27,6 +27,7 @@ from playdeck.web import (
     projects,
     run_actions,
     runs,
+    service_account_pages,
     tests,
     user_content,
 )
@@ -57,6 +58,7 @@ for page_group in (
     project_settings,
     run_actions,
     link_issuing,
+    service_account_pages,
 ):
     router.include_router(page_group.router)
 

@@ -1,6 +1,7 @@
 """accounts: users.failed_login_count is renamed failed_login_attempts (the word the seed guide's
 manual unlock uses: ``UPDATE users SET failed_login_attempts=0, locked_until=NULL ...``);
-account_links: one-time invitation and password-reset links, stored as hashes
+account_links: one-time invitation and password-reset links, stored as hashes;
+users.is_service and service_accounts: identities owned by a project (or global), not a person
 
 Revision ID: 0010
 Revises: 0006
@@ -19,6 +20,27 @@ def upgrade() -> None:
     # RENAME COLUMN in place on both backends (SQLite >= 3.25): a batch copy of ``users`` would
     # rebuild the table every other table's foreign keys point at.
     op.alter_column("users", "failed_login_count", new_column_name="failed_login_attempts")
+    op.add_column(
+        "users", sa.Column("is_service", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.create_table(
+        "service_accounts",
+        id_column(),
+        reference("user_id"),
+        reference("project_id", nullable=True),
+        sa.Column("description", sa.String(length=200), nullable=True),
+        reference("created_by_id", nullable=True),
+        timestamp("created_at"),
+        foreign_key("service_accounts", "user_id", "users", ondelete="CASCADE"),
+        foreign_key("service_accounts", "project_id", "projects", ondelete="CASCADE"),
+        foreign_key("service_accounts", "created_by_id", "users", ondelete="SET NULL"),
+        primary_key("service_accounts"),
+        sa.UniqueConstraint("user_id", name=op.f("uq_service_accounts_user_id")),
+        sqlite_autoincrement=True,
+    )
+    op.create_index(
+        "ix_service_accounts_project_id", "service_accounts", ["project_id"], unique=False
+    )
     op.create_table(
         "account_links",
         id_column(),
@@ -52,6 +74,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_service_accounts_project_id", table_name="service_accounts")
+    op.drop_table("service_accounts")
+    op.drop_column("users", "is_service")  # SQLite >= 3.35
     op.drop_index("ix_account_links_project_id", table_name="account_links")
     op.drop_index("ix_account_links_user_id", table_name="account_links")
     op.drop_table("account_links")
