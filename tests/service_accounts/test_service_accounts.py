@@ -194,3 +194,22 @@ def test_a_global_service_account_is_an_administrators(
     assert (
         auth_client.post(url, json={"name": "x", "role": "user"}, headers=admin).status_code == 422
     )
+
+
+def test_no_one_can_give_a_service_account_a_password(
+    auth_client: TestClient, make_user: Callable[..., User], db: Session
+) -> None:
+    olga = _project_with_owner(auth_client, make_user)
+    _account_key(auth_client, olga)
+    make_user("root", role="admin")
+    admin = bearer(login(auth_client, "root").access)
+    auth_client.cookies.clear()
+    user_id = db.scalars(select(User.id).where(User.username == "sa-web-github-ci")).one()
+    typed = auth_client.patch(
+        f"/api/admin/users/{user_id}",
+        json={"password": "a long enough new passphrase"},
+        headers=admin,
+    )
+    link = auth_client.post(f"/api/admin/users/{user_id}/password-reset-link", headers=admin)
+    assert (typed.status_code, typed.json()["code"]) == (409, "service_account")
+    assert (link.status_code, link.json()["code"]) == (409, "service_account")

@@ -291,6 +291,10 @@ def issue_password_reset(
     working. The administrator never learns the password."""
     if not user.is_active:
         raise Conflict("This account is deactivated; activate it first", code="user_inactive")
+    if user.is_service:
+        raise Conflict(
+            "A service account has no password; it uses its API keys", code="service_account"
+        )
     replaced = repository.drop_unused_resets(session, user.id)
     row, token = _issue(
         session,
