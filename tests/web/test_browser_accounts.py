@@ -1,18 +1,22 @@
-"""Invitations and reset links in a real browser (headless Chromium, live server, auth on): an
-administrator invites someone from the users page, the invitee opens the link in another
-browser, chooses a password and signs in; an administrator's reset link sets a new password."""
+"""Invitations, reset links and service accounts in a real browser (headless Chromium, live
+server, auth on): an administrator invites someone from the users page, the invitee opens the
+link in another browser, chooses a password and signs in; an administrator's reset link sets a
+new password; a project owner makes a service account and a key that works."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 from sqlalchemy import Engine
 
+from playdeck.authz.permissions import ProjectRole
 from playdeck.models import User
 from tests.fixtures.servers import LiveServer
 
+from .admin_support import make_project
 from .conftest import BrowserPage
 from .identity_support import NEW_PASSWORD, PASSWORD, auth_overrides, create_user
 
@@ -92,3 +96,31 @@ def test_a_reset_link_sets_the_password_the_admin_never_sees(
     assert page.url == server.url + "/login"
     _sign_in(page, server.url, "alice", NEW_PASSWORD)
     assert page.url == server.url + "/"
+
+
+def test_a_project_owner_makes_a_service_account_key_that_works(
+    server: LiveServer,
+    make_page: Callable[..., BrowserPage],
+    account: Callable[..., User],
+    engine: Engine,
+) -> None:
+    account("olga")
+    make_project(engine, "Shop", olga=ProjectRole.OWNER)
+    view = make_page()
+    page = view.page
+    _sign_in(page, server.url, "olga")
+    page.goto(server.url + "/projects/shop/settings")
+    form = page.locator("#new-service-account")
+    form.get_by_label("Name").fill("github-ci")
+    with page.expect_navigation():
+        form.get_by_role("button", name="Create service account").click()
+    section = page.locator("[data-username=sa-shop-github-ci]")
+    section.get_by_label("New key name").fill("nightly")
+    with page.expect_navigation():
+        section.get_by_role("button", name="Create key for sa-shop-github-ci").click()
+    key = page.get_by_role("textbox", name="Key").input_value()
+    assert key.startswith("pd_")
+
+    me = httpx.get(server.url + "/api/auth/me", headers={"Authorization": f"Bearer {key}"})
+    assert me.json()["user"]["username"] == "sa-shop-github-ci"
+    assert view.errors == []
