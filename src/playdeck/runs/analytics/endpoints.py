@@ -26,10 +26,16 @@ def list_flaky_tests(
     access: Readable,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    branch: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+    all_branches: bool = False,
 ) -> FlakyReport:
-    """Tests ranked by flake rate over the last ``days``: ``(flaky results + pass/fail flips
-    between consecutive runs) / runs of the test``. Tests with neither are not listed."""
-    return service.flaky_tests(session, project=access.project, days=days, limit=limit)
+    """Tests ranked by flake rate on ``branch`` (default: the project's default branch; every
+    branch with ``all_branches=true``) over the last ``days``: ``(results that passed only on
+    retry + failures on a commit on which the test also passed) / results``. ``broken`` lists
+    the tests that only failed there: broken on the branch, not flaky."""
+    project = access.project
+    chosen = service.resolve_branch(session, project, branch=branch, all_branches=all_branches)
+    return service.flaky_tests(session, project=project, days=days, limit=limit, branch=chosen)
 
 
 @router.get("/{ref}/trends", response_model=Trends)
