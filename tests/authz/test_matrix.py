@@ -147,6 +147,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
     ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
     ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    ("GET", "/api/projects/{ref}/failure-groups"): Req("/api/projects/{alpha}/failure-groups", 200),
+    ("GET", "/api/test-runs/{run_id}/triage"): Req("/api/test-runs/{run}/triage", 200),
+    ("GET", "/api/test-runs/{run_id}/compare"): Req("/api/test-runs/{run}/compare?base={run}", 200),
     # retention, disk usage, pinned runs
     ("GET", "/api/projects/{ref}/retention"): Req(RETENTION, 200),
     ("PUT", "/api/projects/{ref}/retention"): Req(
