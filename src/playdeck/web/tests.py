@@ -166,9 +166,8 @@ def show_flaky_tests(
         session, project, branch=branch or None, all_branches=branch == ""
     )
     # One more than shown tells whether a "show more" link leads anywhere.
-    report = analytics_service.flaky_tests(
-        session, project=project, days=days, limit=limit + 1, branch=chosen
-    )
+    window = analytics_service.BranchWindow(days=days, limit=limit + 1, branch=chosen)
+    report = analytics_service.flaky_tests(session, project=project, window=window)
     more = len(report.items) > limit or len(report.broken) > limit
     report.items = report.items[:limit]
     report.broken = report.broken[:limit]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -67,11 +68,20 @@ def resolve_branch(
     return branch or default_branch(session, project)
 
 
-def flaky_tests(
-    session: Session, *, project: Project, days: int, limit: int, branch: str | None
-) -> FlakyReport:
-    """Tests ranked by flake rate on ``branch`` (every branch: ``None``) over the last ``days``,
-    and the tests broken on it (see ``FlakeStats``)."""
+@dataclass(frozen=True, slots=True)
+class BranchWindow:
+    """What a per-branch view covers: ``days`` back, at most ``limit`` items, on ``branch``
+    (``None``: every branch)."""
+
+    days: int
+    limit: int
+    branch: str | None
+
+
+def flaky_tests(session: Session, *, project: Project, window: BranchWindow) -> FlakyReport:
+    """Tests ranked by flake rate on the window's branch over its days, and the tests broken on
+    it (see ``FlakeStats``)."""
+    days, limit, branch = window.days, window.limit, window.branch
     since = window_start(days)
     rows = repository.flake_stats(session, project_id=project.id, since=since, branch=branch)
     flaky = [row for row in rows if row.flaky + row.flips]

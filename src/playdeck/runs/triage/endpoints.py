@@ -9,11 +9,10 @@ from fastapi import APIRouter, Query
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from playdeck.kit.pagination import MAX_ID
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.access import RunAccess, run_access
-from playdeck.runs.analytics.endpoints import MAX_DAYS
-from playdeck.runs.analytics.service import resolve_branch
+from playdeck.runs.analytics.endpoints import BranchWindowDep
 from playdeck.runs.triage import service
 from playdeck.runs.triage.schemas import FailureGroupReport, RunComparison, RunTriage
 
@@ -26,20 +25,13 @@ ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
 
 @projects_router.get("/{ref}/failure-groups", response_model=FailureGroupReport)
 def list_failure_groups(
-    session: SessionDep,
-    access: Readable,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    branch: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
-    all_branches: bool = False,
+    session: SessionDep, access: Readable, window: BranchWindowDep
 ) -> FailureGroupReport:
     """The project's failures (failed, timed out, and the failed attempts of flaky tests) over
     ``days`` on ``branch`` (default: the project's default branch; every branch with
     ``all_branches=true``), grouped by error signature: the message with numbers, ids, paths,
     timings and quoted text masked, plus the top stack frames. Most tests affected first."""
-    project = access.project
-    chosen = resolve_branch(session, project, branch=branch, all_branches=all_branches)
-    return service.failure_groups(session, project=project, days=days, branch=chosen, limit=limit)
+    return service.failure_groups(session, project=access.project, window=window)
 
 
 @runs_router.get("/{run_id}/triage", response_model=RunTriage)

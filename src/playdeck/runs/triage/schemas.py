@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from playdeck.runs.schemas import ProjectRef, TestRef
 
@@ -51,10 +51,14 @@ class FailureGroupReport(BaseModel):
 
 
 class RunBrief(BaseModel):
+    """A run as triage names it (read from a ``models.Run``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str | None
     branch: str | None
-    commit: str | None
+    commit: str | None = Field(validation_alias="commit_sha")
     started_at: datetime
     status: str
 

@@ -16,8 +16,12 @@ from playdeck.kit.text import strip_ansi
 from playdeck.models import Project, Run, Test
 from playdeck.outcomes import Outcome
 from playdeck.runs import service as runs_service
-from playdeck.runs.analytics import repository as analytics_repository
-from playdeck.runs.analytics.service import default_branch, window_start
+from playdeck.runs.analytics.service import (
+    BranchWindow,
+    default_branch,
+    flake_stats_of,
+    window_start,
+)
 from playdeck.runs.schemas import ProjectRef, TestRef
 from playdeck.runs.triage import repository
 from playdeck.runs.triage.repository import FAILING, PASSING, Failure, RunOutcome
@@ -61,9 +65,10 @@ class _Group:
 
 
 def failure_groups(
-    session: Session, *, project: Project, days: int, branch: str | None, limit: int
+    session: Session, *, project: Project, window: BranchWindow
 ) -> FailureGroupReport:
-    """The project's failures over ``days`` grouped by signature, most tests affected first."""
+    """The project's failures in the window grouped by signature, most tests affected first."""
+    days, branch, limit = window.days, window.branch, window.limit
     since = window_start(days)
     failures = repository.window_failures(
         session, project_id=project.id, since=since, branch=branch, limit=MAX_SCANNED + 1
@@ -121,14 +126,7 @@ def failure_groups(
 
 
 def brief(run: Run) -> RunBrief:
-    return RunBrief(
-        id=run.id,
-        name=run.name,
-        branch=run.branch,
-        commit=run.commit_sha,
-        started_at=run.started_at,
-        status=run.status,
-    )
+    return RunBrief.model_validate(run)
 
 
 def base_run_of(session: Session, run: Run, project: Project) -> Run | None:
@@ -138,16 +136,8 @@ def base_run_of(session: Session, run: Run, project: Project) -> Run | None:
 
 
 def _known_flaky(session: Session, project: Project, test_ids: list[int]) -> set[int]:
-    if not test_ids:
-        return set()
-    rows = analytics_repository.flake_stats(
-        session,
-        project_id=project.id,
-        since=window_start(FLAKY_DAYS),
-        branch=default_branch(session, project),
-        test_ids=test_ids,
-    )
-    return {row.test.id for row in rows if row.flaky + row.flips}
+    stats = flake_stats_of(session, project=project, test_ids=test_ids, days=FLAKY_DAYS)
+    return {test_id for test_id, found in stats.items() if found.flaky + found.flips}
 
 
 def run_triage(session: Session, *, run: Run, project: Project) -> RunTriage:
