@@ -214,7 +214,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/projects/{ref}"): Req("/projects/{alpha_slug}", 200),
     ("GET", "/projects/{ref}/tests"): Req("/projects/{alpha_slug}/tests", 200),
     ("GET", "/projects/{ref}/flaky"): Req("/projects/{alpha_slug}/flaky", 200),
+    ("GET", "/projects/{ref}/failures"): Req("/projects/{alpha_slug}/failures", 200),
     ("GET", "/runs/{run_id}"): Req("/runs/{run}", 200),
+    ("GET", "/runs/{run_id}/compare"): Req("/runs/{run}/compare", 200),
     ("GET", "/projects/{ref}/members"): Req(PAGE_MEMBERS, 200),
     ("POST", "/projects/{ref}/members/add"): Req(
         PAGE_MEMBERS + "/add", 303, form={"user": NEWCOMER, "role": "member"}
