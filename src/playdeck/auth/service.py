@@ -65,6 +65,11 @@ def login(
     (a dummy hash for unknown names); a locked name gives 423 whether or not it exists.
     """
     ensure_enabled(settings)
+    if not settings.password_sign_in_allowed(identifier):
+        raise Forbidden(
+            "Password sign-in is turned off: sign in through your organisation's provider",
+            code="password_sign_in_disabled",
+        )
     limits.check_login(ip=client.ip, identifier=identifier)
     users.claim_sqlite_write_lock(session)
     user = users.find_by_login(session, identifier, email_first=by_email)
@@ -232,7 +237,7 @@ def register(
     A taken username or email answers 409 with one generic message for both.
     """
     ensure_enabled(settings)
-    if not settings.allow_registration:
+    if not (settings.allow_registration and settings.password_sign_in):
         raise Forbidden("Registration is disabled", code="registration_disabled")
     limits.check_register(ip=client.ip, email=email)
     user = users_service.create_user(

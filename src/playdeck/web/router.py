@@ -25,6 +25,7 @@ from playdeck.web import (
     projects,
     run_actions,
     runs,
+    sso,
     tests,
     user_content,
 )
@@ -42,6 +43,7 @@ for page_group in (
     runs,
     tests,
     identity,
+    sso,
     onboarding,
     account,
     admin_audit,
