@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
-from playdeck.audit.service import ANONYMOUS, Action, Actor, Outcome
+from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
 from playdeck.auth.sessions import IssuedLogin, start_session
@@ -61,11 +61,9 @@ def _refuse(
     target: User | None = None,
 ) -> NoReturn:
     LOGIN_FAILURES.labels(reason=f"sso_{reason}").inc()
-    audit.record(
+    audit.record_refusal(
         session,
-        action=Action.LOGIN_FAILED,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
+        Action.LOGIN_FAILED,
         target=target,
         client=client,
         details={"via": f"sso:{signed_on.provider}", "reason": reason},

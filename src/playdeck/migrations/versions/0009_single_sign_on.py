@@ -2,7 +2,6 @@
 
 Revision ID: 0009
 Revises: 0006
-Create Date: 2026-12-05
 
 ``users.password_hash`` becomes nullable (a single-sign-on account has no password). SQLite
 cannot drop a NOT NULL constraint in place, and rebuilding ``users`` the usual batch way would
@@ -12,18 +11,14 @@ and keys. So on SQLite the column is renamed, re-added nullable, copied and the 
 (``ALTER TABLE`` only, SQLite >= 3.35), which touches no other table.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+revision = "0009"
+down_revision: str | None = "0006"
+
 SOURCES = "'manual', 'provider'"  # authz.permissions.RoleSource
 
 
@@ -57,27 +52,21 @@ def _password_hash(*, nullable: bool) -> None:
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     _password_hash(nullable=True)
     _add_source("users", "role_source")
     _add_source("project_members", "source")
     op.add_column("user_sessions", sa.Column("sso_provider", sa.String(64), nullable=True))
     op.create_table(
         "user_identities",
-        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
-        sa.Column("user_id", BIG_ID, nullable=False),
+        id_column(),
+        reference("user_id"),
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
-        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_user_identities_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_identities")),
+        timestamp("last_login_at", nullable=True),
+        timestamp("created_at"),
+        foreign_key("user_identities", "user_id", "users", ondelete="CASCADE"),
+        primary_key("user_identities"),
         sa.UniqueConstraint(
             "provider", "subject", name=op.f("uq_user_identities_provider_subject")
         ),
