@@ -123,6 +123,11 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/auth/refresh"): Req(
         "/auth/refresh", 401, scoped=False, json=lambda v: {"refresh_token": "pdr_nope"}
     ),
+    # single sign-on (public; this app has no providers: 404 for everyone, see test_sso.py)
+    ("GET", "/auth/sso/{provider}"): Req("/auth/sso/test", 404, scoped=False),
+    ("GET", "/auth/sso/{provider}/callback"): Req(
+        "/auth/sso/test/callback", 404, scoped=False, params={"state": "s", "code": "c"}
+    ),
     # one's own account
     ("GET", "/api/auth/me"): Req("/api/auth/me", 200, scoped=False),
     ("GET", "/auth/me"): Req("/auth/me", 200, scoped=False),
