@@ -148,6 +148,14 @@ class SsoConfig(BaseModel):
                 )
         return self
 
+    def origins(self) -> list[str]:
+        """The providers' origins (scheme, host, port), where signing out may send a browser."""
+        found = []
+        for provider in self.providers:
+            parts = urlsplit(provider.issuer)
+            found.append(f"{parts.scheme}://{parts.netloc}")
+        return found
+
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
 

@@ -66,4 +66,8 @@ def install_web(app: FastAPI) -> None:
     install_api_docs(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
     settings: Settings = app.state.settings
-    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        form_targets=settings.sso.origins(),
+    )
