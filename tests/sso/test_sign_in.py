@@ -208,3 +208,18 @@ def test_the_sign_on_returns_to_the_page_asked_for(sso_client: AppFactory) -> No
 def test_an_unknown_provider_is_a_404(sso_client: AppFactory) -> None:
     response = sso_client().get("/auth/sso/nope", follow_redirects=False)
     assert response.status_code == 404
+
+
+def test_the_members_api_and_page_show_where_a_membership_came_from(
+    sso_client: AppFactory, engine: Engine
+) -> None:
+    web = _project(engine)
+    app = sso_client()
+    assert sign_on(app, "lead").status_code == 303  # owner of web, from the provider
+    members = app.get(f"/api/projects/{web}/members")
+    assert members.status_code == 200, members.text
+    assert [(m["username"], m["role"], m["source"]) for m in members.json()] == [
+        ("lead", "owner", "provider")
+    ]
+    page = app.get("/projects/web/members", headers=HTML)
+    assert "from sign-in provider" in page.text
