@@ -35,7 +35,7 @@ def _add_source(table: str, column: str) -> None:
         )
         return
     op.add_column(table, sa.Column(column, sa.String(16), server_default="manual", nullable=False))
-    op.create_check_constraint(name, table, f"{column} IN ({SOURCES})")
+    op.create_check_constraint(op.f(name), table, f"{column} IN ({SOURCES})")
 
 
 def _password_hash(*, nullable: bool) -> None:
@@ -82,7 +82,7 @@ def downgrade() -> None:
     op.execute("ALTER TABLE user_sessions DROP COLUMN sso_provider")
     for table, column in (("project_members", "source"), ("users", "role_source")):
         if not _sqlite():
-            op.drop_constraint(f"ck_{table}_{column}", table, type_="check")
+            op.drop_constraint(op.f(f"ck_{table}_{column}"), table, type_="check")
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.execute("UPDATE users SET password_hash = '!' WHERE password_hash IS NULL")
     _password_hash(nullable=False)
