@@ -122,6 +122,11 @@ def test_a_wrong_state_is_refused_and_nobody_is_signed_in(
     assert "state" in response.text
     assert app.get("/api/auth/me").status_code == 401
     assert db.scalars(select(User)).all() == []
+    failure = db.scalars(select(AuditEvent)).one()
+    assert (failure.action, failure.details) == (
+        "login.failed",
+        {"via": "sso:test", "reason": "sso_state_mismatch"},
+    )
 
 
 def test_a_callback_without_the_sign_in_cookie_is_refused(

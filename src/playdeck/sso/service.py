@@ -20,14 +20,16 @@ from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
+from playdeck.auth.service import Attempt
 from playdeck.auth.sessions import IssuedLogin, start_session
 from playdeck.authz.permissions import RoleSource
 from playdeck.kit.clock import utcnow
 from playdeck.models import User, UserIdentity
 from playdeck.observability.metrics import LOGIN_FAILURES
 from playdeck.settings import Settings
+from playdeck.sso import client as oidc
 from playdeck.sso import repository, roles
-from playdeck.sso.client import SignedOn, SignOnRefused
+from playdeck.sso.client import Pending, ProviderClients, SignedOn, SignOnRefused
 from playdeck.sso.config import Provider
 from playdeck.users import repository as users
 from playdeck.users.service import password_epoch
@@ -256,3 +258,45 @@ def sign_in(
         details={"session_id": issued.session_id, "via": f"sso:{provider.name}"},
     )
     return issued
+
+
+def complete_sign_on(
+    session: Session,
+    *,
+    attempt: Attempt,
+    clients: ProviderClients,
+    provider: Provider,
+    pending: Pending,
+    redirect_uri: str,
+    state: str,
+    code: str,
+) -> IssuedLogin:
+    """The callback's work: check the provider's answer (``client.complete``), then sign in.
+
+    Rate-limited per client IP like the other sensitive paths; a refused answer (wrong state,
+    a used code, an invalid ID token) is audited as a failed login, as a wrong password is.
+    The provider is called before the database is touched.
+    """
+    attempt.limits.check_sensitive("sso", ip=attempt.client.ip)
+    try:
+        signed_on = oidc.complete(
+            clients, provider, pending, redirect_uri=redirect_uri, state=state, code=code
+        )
+    except SignOnRefused as refused:
+        if refused.status >= 500:
+            raise  # the provider is unreachable: nobody's attempt failed
+        LOGIN_FAILURES.labels(reason=refused.code).inc()
+        audit.record_refusal(
+            session,
+            Action.LOGIN_FAILED,
+            client=attempt.client,
+            details={"via": f"sso:{provider.name}", "reason": refused.code},
+        )
+        raise refused.recorded() from None
+    return sign_in(
+        session,
+        settings=attempt.settings,
+        provider=provider,
+        signed_on=signed_on,
+        client=attempt.client,
+    )

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
 from playdeck.auth.transport import cookie_name
@@ -98,8 +99,7 @@ def start_sso(
 def finish_sso(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    attempt: AttemptDep,
     clients: ClientsDep,
     _public: Annotated[None, authorize(Permission.PUBLIC)],
     provider: str,
@@ -111,6 +111,7 @@ def finish_sso(
 
     Nothing reads the database before the provider has answered: no transaction or pooled
     connection is held across the calls to it."""
+    settings, client = attempt.settings, attempt.client
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=404)
     found = _provider(settings, provider)
@@ -123,16 +124,15 @@ def finish_sso(
         raise SignOnRefused(f"The provider did not sign you in ({shown}).", code="sso_denied")
     if not code:
         raise SignOnRefused("The provider sent no authorization code.", code="sso_no_code")
-    signed_on = oidc.complete(
-        clients,
-        found,
-        pending,
+    issued = sso_service.complete_sign_on(
+        session,
+        attempt=attempt,
+        clients=clients,
+        provider=found,
+        pending=pending,
         redirect_uri=callback_uri(request, settings, found),
         state=state,
         code=code,
-    )
-    issued = sso_service.sign_in(
-        session, settings=settings, provider=found, signed_on=signed_on, client=client
     )
     response = signed_in_redirect(
         issued, next_path or landing_page(issued), settings=settings, client=client
