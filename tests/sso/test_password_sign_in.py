@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from playdeck.models import AuditEvent, UserSession
@@ -124,3 +124,23 @@ def test_a_single_sign_on_session_is_an_ordinary_session(
     db.rollback()  # a fresh snapshot
     actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-1] == "logout.all"
+
+
+def test_a_deactivated_account_cannot_sign_on(
+    sso_client: AppFactory, engine: Engine, db: Session
+) -> None:
+    app = sso_client()
+    assert sign_on(app, "ada").status_code == 303
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE users SET is_active = false WHERE username = 'ada'"))
+    assert app.get("/api/auth/me").status_code == 401  # the live session stops at once
+    app.cookies.clear()
+    refused = sign_on(app, "ada")
+    assert refused.status_code == 403
+    assert "deactivated" in refused.text
+    assert app.get("/api/auth/me").status_code == 401
+    reasons = [
+        e.details.get("reason")
+        for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "login.failed"))
+    ]
+    assert reasons == ["inactive"]

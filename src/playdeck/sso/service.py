@@ -138,6 +138,18 @@ def _provision(
     return user
 
 
+def _ensure_active(session: Session, user: User, signed_on: SignedOn, client: ClientInfo) -> None:
+    if not user.is_active:
+        _refuse(
+            session,
+            signed_on=signed_on,
+            client=client,
+            reason="inactive",
+            detail="This account is deactivated.",
+            target=user,
+        )
+
+
 def _first_sign_on(
     session: Session,
     *,
@@ -174,6 +186,7 @@ def _first_sign_on(
                 status=409,
                 target=existing,
             )
+        _ensure_active(session, existing, signed_on, client)  # before anything is linked
         audit.record(
             session,
             action=Action.USER_UPDATED,
@@ -225,15 +238,7 @@ def sign_in(
         )
     else:
         identity, user = found
-    if not user.is_active:
-        _refuse(
-            session,
-            signed_on=signed_on,
-            client=client,
-            reason="inactive",
-            detail="This account is deactivated.",
-            target=user,
-        )
+        _ensure_active(session, user, signed_on, client)
     now = utcnow()
     identity.email = email
     identity.last_login_at = now
