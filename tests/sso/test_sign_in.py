@@ -228,3 +228,27 @@ def test_the_members_api_and_page_show_where_a_membership_came_from(
     ]
     page = app.get("/projects/web/members", headers=HTML)
     assert "from sign-in provider" in page.text
+
+
+def test_an_administrator_changing_a_provisioned_role_takes_it_over_from_the_rules(
+    sso_client: AppFactory, engine: Engine, db: Session
+) -> None:
+    app = sso_client()
+    assert sign_on(app, "admin").status_code == 303  # playdeck-admins -> admin, from the rules
+    provisioned = _user(db, "admin")
+    create_account(engine, _settings(app), "root", role="admin")
+    app.cookies.clear()
+    token = app.post("/api/auth/login", json={"username": "root", "password": PASSWORD}).json()[
+        "access_token"
+    ]
+    demoted = app.patch(
+        f"/api/admin/users/{provisioned.id}",
+        json={"role": "user"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert demoted.status_code == 200, demoted.text
+    app.cookies.clear()
+    assert sign_on(app, "admin").status_code == 303
+    db.rollback()  # a fresh snapshot
+    again = _user(db, "admin")
+    assert (again.role, again.role_source) == ("user", "manual")

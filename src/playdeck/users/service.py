@@ -221,6 +221,7 @@ def promote_to_admin(
         sessions.delete_user_sessions(session, user.id)
         api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     user.role = GlobalRole.ADMIN
+    user.role_source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     user.is_active = True
     session.flush()
     repository.unlock(session, user.id)
