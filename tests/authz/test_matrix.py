@@ -209,6 +209,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
+    ("GET", "/admin/sso"): Req("/admin/sso", 200, scoped=False),
     # pages
     ("GET", "/"): Req("/", 200, scoped=False),
     ("GET", "/projects"): Req("/projects", 200, scoped=False),

@@ -252,3 +252,19 @@ def test_an_administrator_changing_a_provisioned_role_takes_it_over_from_the_rul
     db.rollback()  # a fresh snapshot
     again = _user(db, "admin")
     assert (again.role, again.role_source) == ("user", "manual")
+
+
+def test_the_admin_page_shows_providers_and_rules_without_secrets(
+    sso_client: AppFactory, engine: Engine
+) -> None:
+    app = sso_client(password_sign_in=False, break_glass_admin="root")
+    create_account(engine, _settings(app), "root", role="admin")
+    assert sign_on(app, "ada").status_code == 303  # one person signed in through "test"
+    app.cookies.clear()
+    assert app.post("/api/auth/login", json={"username": "root", "password": PASSWORD}).is_success
+    page = app.get("/admin/sso", headers=HTML)
+    assert page.status_code == 200
+    assert "Sign in with Test ID" in page.text and "qa-leads" in page.text
+    assert "break-glass administrator <code>root</code>" in page.text
+    assert "<td>1</td>" in page.text
+    assert "client-secret" not in page.text

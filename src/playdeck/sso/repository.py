@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from playdeck.models import Project, ProjectMember, User, UserIdentity, UserSession
@@ -36,3 +36,10 @@ def projects_named(session: Session, names: set[str]) -> dict[str, Project]:
 
 def session_provider(session: Session, session_id: int) -> str | None:
     return session.scalar(select(UserSession.sso_provider).where(UserSession.id == session_id))
+
+
+def identities_per_provider(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(UserIdentity.provider, func.count()).group_by(UserIdentity.provider)
+    )
+    return {provider: int(count) for provider, count in rows}
