@@ -7,6 +7,7 @@ statuses, bounds on free-form content).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -276,6 +277,16 @@ def plain(text: str) -> str:
     """A name that is part of a test's identity (title, file, project): no ANSI codes and no
     NUL bytes, which PostgreSQL refuses in text columns."""
     return clean_text(text) or ""
+
+
+# Playwright's rule for tags written in titles (``TestCase.tags``): "@" and what follows up to
+# whitespace, in the describe titles and the test's own.
+_TITLE_TAG = re.compile(r"@\S+")
+
+
+def title_tags(title_path: list[str]) -> list[str]:
+    """The tags written in a test's describe titles and title (``login @smoke``), in order."""
+    return list(dict.fromkeys(_TITLE_TAG.findall(" ".join(title_path))))
 
 
 def normalise_file(path: str) -> str:
