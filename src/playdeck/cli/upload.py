@@ -12,7 +12,6 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -31,16 +30,9 @@ from rich.progress import (
 )
 
 from playdeck import __version__
-from playdeck.cli.bundle import (
-    BundleError,
-    find_report,
-    no_report,
-    output_dirs,
-    read_report,
-    write_bundle,
-)
+from playdeck.cli.bundle import no_report, output_dirs, write_bundle
 from playdeck.cli.multipart import FileChangedError, FilePart, MultipartBody
-from playdeck.ingest.parsers.archives import zip_bytes_is_zip
+from playdeck.cli.upload_inputs import Inputs, report_in, zips_in
 from playdeck.kit.retry import RetryPolicy, send_with_retries
 
 UPLOAD_PATH = "/api/test-runs/upload"
@@ -192,50 +184,6 @@ def _form_fields(
     return fields
 
 
-def _is_zip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return zip_bytes_is_zip(handle.read(4))
-
-
-def _blob_zips(folders: list[Path]) -> list[Path]:
-    """Zips in the folders (``blob-report/``, a folder of every shard's blob report)."""
-    return sorted(p for f in folders for p in f.iterdir() if p.is_file() and _is_zip(p))
-
-
-@dataclass(slots=True)
-class _Inputs:
-    """The paths given, sorted by what they are."""
-
-    folders: list[Path]
-    zips: list[Path]
-    reports: list[tuple[Path, dict[str, Any]]]  # Playwright JSON reports
-    others: list[Path]  # JUnit XML, the PhenX reporter's body: sent as they are
-
-    @classmethod
-    def of(cls, paths: list[Path]) -> _Inputs:
-        inputs = cls(folders=[], zips=[], reports=[], others=[])
-        for path in dict.fromkeys(paths):
-            if path.is_dir():
-                inputs.folders.append(path)
-            elif _is_zip(path):
-                inputs.zips.append(path)
-            elif path.suffix.lower() == ".json" and (report := read_report(path)) is not None:
-                inputs.reports.append((path, report))
-            else:
-                inputs.others.append(path)
-        return inputs
-
-
-def _find_report(folders: list[Path], *, beside: bool) -> tuple[Path, dict[str, Any]] | None:
-    """The report in the first folder that has one (``beside``: or next to it)."""
-    for folder in folders:
-        try:
-            return find_report(folder, beside=beside)
-        except BundleError:
-            continue
-    return None
-
-
 @contextmanager
 def _file_parts(paths: list[Path], out: _Reporter) -> Iterator[list[FilePart]]:
     """``file`` parts for any mix of paths.
@@ -245,7 +193,7 @@ def _file_parts(paths: list[Path], out: _Reporter) -> Iterator[list[FilePart]]:
     zip with the attachment files it points to, looked for in the folders given (or the
     report's own folder when none is). Other report files (JUnit XML) go as they are.
     """
-    given = _Inputs.of(paths)
+    given = Inputs.of(paths)
     if given.zips:
         if given.folders or given.reports or given.others:
             out.fail(
@@ -255,13 +203,13 @@ def _file_parts(paths: list[Path], out: _Reporter) -> Iterator[list[FilePart]]:
         return
     reports = given.reports
     if not reports and given.folders:
-        found = _find_report(given.folders, beside=False)
-        zips = _blob_zips(given.folders)
+        found = report_in(given.folders, beside=False)
+        zips = zips_in(given.folders)
         if found is None and zips and not given.others:
             out.info(f"Sending {len(zips)} zip(s) found in {', '.join(map(str, given.folders))}")
             yield [FilePart.for_path(p) for p in zips]
             return
-        found = found or _find_report(given.folders, beside=True)
+        found = found or report_in(given.folders, beside=True)
         if found is None:
             out.fail(str(no_report(given.folders[0])), EXIT_USAGE)
         reports = [found]
