@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -229,3 +230,26 @@ def test_blob_of_an_unknown_version_is_a_422_problem(client: TestClient, db: Ses
     assert "blob report format version 99 is not supported" in detail
     assert "a newer Playwright wrote it" in detail
     assert _count(db, Run) == 0
+
+
+def test_shard_zips_share_one_unpack_budget(
+    make_settings: Any, make_client: Any, db: Session
+) -> None:
+    """Each zip fits ``PLAYDECK_MAX_UNPACKED_MB`` alone; together they do not: 413, nothing kept."""
+    settings = make_settings(max_unpacked_mb=1)
+    client = make_client(settings)
+    zips = []
+    for shard in SHARDS:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as out:
+            out.writestr("report.jsonl", _events(shard))
+            out.writestr("resources/padding.dat", os.urandom(600 * 1024))
+        zips.append(("file", (shard.name, archive.getvalue(), "application/zip")))
+
+    alone = client.post("/api/test-runs/upload", data={"projectName": "a"}, files=zips[:1])
+    together = client.post("/api/test-runs/upload", data={"projectName": "b"}, files=zips)
+
+    assert alone.status_code == 201, alone.text
+    assert together.status_code == 413, together.text
+    assert "unpack to more than" in together.json()["detail"]
+    assert _count(db, Run) == 1

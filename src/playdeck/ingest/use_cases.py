@@ -231,14 +231,31 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+class _UnpackBudget:
+    """What every zip of one request may unpack to, together (``PLAYDECK_MAX_UNPACKED_MB``):
+    several shard zips, or the zips inside a zip, share one budget as one zip's entries do."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.max_unpacked_mb * 1024 * 1024
+        self.left = self.limit
+
+    def charge(self, archive: SafeZip, name: str) -> None:
+        self.left -= sum(archive.size(n) for n in archive.names())
+        if self.left < 0:
+            raise _too_large(
+                ArchiveTooLarge(f"{name}: the zips unpack to more than {self.limit} bytes together")
+            )
+
+
 def _parse_zip(
-    upload: UploadFile, settings: Settings, stack: ExitStack
+    upload: UploadFile, settings: Settings, stack: ExitStack, budget: _UnpackBudget
 ) -> tuple[RunRecord, FileSource]:
     try:
         archive = _open_zip(upload.file, settings)
     except ReportFormatError as exc:
         raise _archive_error(exc) from exc
     stack.enter_context(archive)
+    budget.charge(archive, upload.filename or "zip")
     found = _zip_reports(archive, settings)
     if found is not None:
         return found
@@ -246,11 +263,15 @@ def _parse_zip(
     records: list[RunRecord] = []
     sources: list[FileSource] = []
     for name in sorted(n for n in archive.names() if n.lower().endswith(".zip")):
+        data = archive.read(name, settings.max_upload_bytes)
         try:
-            inner = _open_zip(io.BytesIO(archive.read(name, settings.max_upload_bytes)), settings)
+            inner = _open_zip(io.BytesIO(data), settings)
+        except ArchiveTooLarge as exc:
+            raise _too_large(exc) from exc
         except ReportFormatError:
             continue  # not a zip after all: a file like any other
         stack.enter_context(inner)
+        budget.charge(inner, name)
         if (inner_found := _zip_reports(inner, settings)) is not None:
             records.append(inner_found[0])
             sources.append(inner_found[1])
@@ -374,9 +395,10 @@ def _parse_files(
             "Send zips on their own (several zips make one run), not with report files",
             code="invalid_report",
         )
+    budget = _UnpackBudget(settings)
     for upload, kind in zip(files, kinds, strict=True):
         if kind is registry.Container.ZIP:
-            record, zip_source = _parse_zip(upload, settings, stack)
+            record, zip_source = _parse_zip(upload, settings, stack, budget)
             records.append(record)
             sources.append(zip_source)
         elif isinstance(kind, ReportFormat):
