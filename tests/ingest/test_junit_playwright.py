@@ -7,10 +7,14 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from playdeck.ingest.parsers.junit import parse_junit_xml
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.ingest.records import RunRecord, TestRecord
+from playdeck.models import Attempt, Result
 
 DATA = Path(__file__).parents[1] / "data"
 SUITE = DATA / "client-suite"
@@ -33,19 +37,18 @@ def test_flaky_test_is_a_failed_attempt_then_a_passed_one_with_the_screenshot_on
     assert passed.attachments == []
     # The testcase's time is both attempts'; neither attempt's own is known.
     assert test.duration_ms > 0
-    assert all(a.extra["duration_unknown"] for a in test.attempts)
+    assert [a.duration_ms for a in test.attempts] == [None, None]
 
 
-def test_failed_test_retries_keep_the_testcase_time_and_mark_attempts_unknown() -> None:
+def test_failed_test_retries_keep_the_testcase_time_and_leave_attempts_unknown() -> None:
     run = parse_junit_xml((DATA / "playwright" / "junit.xml").read_bytes())
     test = _find(run, "failing expectation", "chromium")
     assert len(test.attempts) == 2
     assert test.duration_ms > 0
-    assert all(a.extra.get("duration_unknown") for a in test.attempts)
+    assert [a.duration_ms for a in test.attempts] == [None, None]
     single = _find(run, "shows total", "chromium")
     (attempt,) = single.attempts
     assert attempt.duration_ms == single.duration_ms > 0  # one attempt: its time is known
-    assert "duration_unknown" not in attempt.extra
 
 
 def test_expected_failure_is_not_read_as_flaky() -> None:
@@ -113,3 +116,28 @@ def test_include_retries_rerun_failures_follow_the_first_attempt() -> None:
         (0, "first", 300),
         (1, "second", 900),
     ]
+
+
+def test_unknown_attempt_durations_are_stored_and_served_as_unknown(
+    client: TestClient, db: Session
+) -> None:
+    response = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "web"},
+        files={"file": ("junit.xml", (SUITE / "junit.xml").read_bytes(), "application/xml")},
+    )
+    assert response.status_code == 201, response.text
+    run_id = response.json()["testRunId"]
+    stored = Counter(
+        d is None
+        for d in db.scalars(select(Attempt.duration_ms).join(Result).where(Result.run_id == run_id))
+    )
+    assert stored == {True: 8, False: 6}  # 4 retried tests' 8 attempts; 6 single attempts known
+
+    page = client.get(f"/api/test-runs/{run_id}/tests", params={"q": "recovers on retry"})
+    assert page.status_code == 200, page.text
+    for test in page.json()["items"]:
+        assert test["duration_ms"] > 0
+        assert [a["duration_ms"] for a in test["attempts"]] == [None, None]
+    html = client.get(f"/runs/{run_id}", headers={"Accept": "text/html"})
+    assert html.status_code == 200

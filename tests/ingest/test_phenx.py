@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from playdeck.ingest.parsers.phenx import parse_phenx_submit, parse_phenx_upload
-from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord
+from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord, attempts_duration
 
 SUBMIT = Path(__file__).parent.parent / "data" / "phenx" / "submit.json"
 
@@ -66,7 +66,7 @@ def test_flaky_test_of_two_projects_is_two_flaky_tests(run: RunRecord) -> None:
         test = find(run, "flaky on first attempt", project=project)
         assert test.outcome == "flaky"
         assert [(a.retry, a.status) for a in test.attempts] == [(0, "failed"), (1, "passed")]
-        assert test.duration_ms == sum(a.duration_ms for a in test.attempts)
+        assert test.duration_ms == attempts_duration(test.attempts)
         assert test.error_message is not None
         assert test.error_message.startswith("Error: fails unless this is a retry")
         assert "\x1b" not in test.error_message

@@ -56,6 +56,7 @@ from playdeck.ingest.records import (
     ReportFormatError,
     RunRecord,
     TestRecord,
+    attempts_duration,
     fold_outcome,
     merge_repeats,
     test_key,
@@ -199,8 +200,7 @@ def _playwright_attempts(
     if len(case.attempts) > 1:
         case.time_ms = final.duration_ms
         for attempt in case.attempts:
-            attempt.duration_ms = 0
-            attempt.extra["duration_unknown"] = True
+            attempt.duration_ms = None
 
 
 def _pytest_file(classname: str, file_attr: str | None, name: str) -> tuple[str, list[str]]:
@@ -314,7 +314,9 @@ def _fold(cases: list[_Case], *, pytest: bool) -> list[TestRecord]:
             continue
         if not reruns and len(group) == 2 and group[0].passed_silently:
             last = group[-1]
-            last.attempts[-1].duration_ms += sum(a.duration_ms for a in group[0].attempts)
+            last.attempts[-1].duration_ms = (
+                last.attempts[-1].duration_ms or 0
+            ) + attempts_duration(group[0].attempts)
             tests.append(_test(last, last.attempts))
             continue
         attempts: list[AttemptRecord] = []
@@ -339,7 +341,7 @@ def _test(case: _Case, attempts: list[AttemptRecord]) -> TestRecord:
         title_path=case.title_path,
         outcome=fold_outcome([a.status for a in attempts]),
         browser_project=case.project,
-        duration_ms=sum(a.duration_ms for a in attempts) if case.time_ms is None else case.time_ms,
+        duration_ms=attempts_duration(attempts) if case.time_ms is None else case.time_ms,
         location=case.location,
         tags=case.tags,
         annotations=unique_annotations(case.annotations),

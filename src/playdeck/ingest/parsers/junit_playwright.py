@@ -67,6 +67,7 @@ def split_playwright_retries(final: AttemptRecord) -> list[AttemptRecord]:
         AttemptRecord(
             retry=0,
             status=final.status,
+            duration_ms=None,
             error_message=final.error_message,
             error_stack=error_text(text.strip("\n")),
         )
@@ -102,7 +103,9 @@ def infer_attempts(
     folders = max((attempt_of(p) for p in paths), default=0)
     count = max(max(failed) + 2, folders + 1)
     inferred = [
-        AttemptRecord(retry=0, status=AttemptStatus.FAILED, extra={"inferred": True})
+        AttemptRecord(
+            retry=0, status=AttemptStatus.FAILED, duration_ms=None, extra={"inferred": True}
+        )
         for _ in range(count - len(attempts))
     ]
     return [*earlier, *inferred, final]

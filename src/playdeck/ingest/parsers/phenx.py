@@ -45,6 +45,7 @@ from playdeck.ingest.records import (
     AttemptRecord,
     RunRecord,
     TestRecord,
+    attempts_duration,
     fold_outcome,
     merge_repeats,
 )
@@ -313,7 +314,7 @@ def _test(
         title_path=title_path,
         outcome=fold_outcome([a.status for a in attempts]),
         browser_project=project,
-        duration_ms=sum(a.duration_ms for a in attempts),
+        duration_ms=attempts_duration(attempts),
         location=f"{file}:{line}:{column}" if line else (file or None),
         tags=title_tags(title_path),
         error_message=failed[-1].error_message if failed else None,
