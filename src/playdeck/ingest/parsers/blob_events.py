@@ -6,8 +6,6 @@ by their result id, tests by their test id, as Playwright's ``TeleReporterReceiv
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +30,7 @@ from playdeck.ingest.parsers.reading import (
     opt_str,
     opt_timestamp,
     plain,
+    read_base64,
     req_str,
     required,
     step_record,
@@ -202,7 +201,7 @@ class EventReader:
         attempt = self.attempts[result_id]
         data = as_str(required(params, "data", path), at(path, "data"))
         if params.get("isBase64"):
-            data = _base64(data, at(path, "data")).decode("utf-8", "replace")
+            data = read_base64(data, at(path, "data")).decode("utf-8", "replace")
         parts = attempt.stderr if params.get("type") == "stderr" else attempt.stdout
         if len(parts) < _MAX_OUTPUT_PARTS:
             parts.append(data)
@@ -224,7 +223,7 @@ class EventReader:
                     name=req_str(raw, "name", item_path),
                     content_type=opt_str(raw, "contentType", item_path)
                     or "application/octet-stream",
-                    body=None if inline is None else _base64(inline, at(item_path, "base64")),
+                    body=None if inline is None else read_base64(inline, at(item_path, "base64")),
                     path=None if inline is not None else file_path,
                 )
             )
@@ -303,10 +302,3 @@ HANDLERS = {
 
 def _output(parts: list[str]) -> str | None:
     return clean_text("".join(parts), limit=MAX_OUTPUT_CHARS) or None
-
-
-def _base64(value: str, path: str) -> bytes:
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise fail(path, "invalid base64") from None

@@ -6,8 +6,6 @@ holds one test per project), ``errors`` (global), ``stats``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +31,7 @@ from playdeck.ingest.parsers.reading import (
     opt_str,
     opt_timestamp,
     plain,
+    read_base64,
     req_list,
     req_str,
     required,
@@ -285,7 +284,7 @@ def _output(chunks: list[Any], path: str) -> str | None:
         if "text" in chunk:
             parts.append(as_str(chunk["text"], at(chunk_path, "text")))
         elif "buffer" in chunk:
-            raw = _base64(chunk["buffer"], at(chunk_path, "buffer"))
+            raw = read_base64(chunk["buffer"], at(chunk_path, "buffer"))
             parts.append(raw.decode("utf-8", "replace"))
     text = clean_text("".join(parts), limit=MAX_OUTPUT_CHARS)
     return text or None
@@ -300,16 +299,9 @@ def _attachment(value: object, path: str) -> AttachmentRecord | None:
     return AttachmentRecord(
         name=req_str(raw, "name", path),
         content_type=opt_str(raw, "contentType", path) or "application/octet-stream",
-        body=None if body is None else _base64(body, at(path, "body")),
+        body=None if body is None else read_base64(body, at(path, "body")),
         path=file_path,
     )
-
-
-def _base64(value: object, path: str) -> bytes:
-    try:
-        return base64.b64decode(as_str(value, path), validate=True)
-    except binascii.Error:
-        raise fail(path, "invalid base64") from None
 
 
 def read_annotations(values: list[Any], path: str) -> list[JSONObject]:

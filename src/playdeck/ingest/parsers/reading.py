@@ -6,6 +6,8 @@ statuses, bounds on free-form content).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from datetime import UTC, datetime
@@ -287,6 +289,13 @@ _TITLE_TAG = re.compile(r"@\S+")
 def title_tags(title_path: list[str]) -> list[str]:
     """The tags written in a test's describe titles and title (``login @smoke``), in order."""
     return list(dict.fromkeys(_TITLE_TAG.findall(" ".join(title_path))))
+
+
+def read_base64(value: object, path: str) -> bytes:
+    try:
+        return base64.b64decode(as_str(value, path), validate=True)
+    except binascii.Error:
+        raise fail(path, "invalid base64") from None
 
 
 def normalise_file(path: str) -> str:
