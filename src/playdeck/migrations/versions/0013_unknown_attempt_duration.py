@@ -4,14 +4,14 @@ Playwright's junit reporter writes one time per testcase, the sum of its attempt
 attempts split out of it have no duration of their own, which is not 0 ms.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision: str | None = "0006"
+down_revision: str | None = "0014"
 
 
 def upgrade() -> None:
