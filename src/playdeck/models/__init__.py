@@ -17,6 +17,7 @@ from playdeck.models.run import Run
 from playdeck.models.service_account import ServiceAccount
 from playdeck.models.test import Test
 from playdeck.models.user import User
+from playdeck.models.user_identity import UserIdentity
 
 __all__ = [
     "AccountLink",
@@ -37,5 +38,6 @@ __all__ = [
     "ServiceAccount",
     "Test",
     "User",
+    "UserIdentity",
     "UserSession",
 ]

@@ -15,6 +15,7 @@ from playdeck.web import (
     account_links,
     admin_api_keys,
     admin_audit,
+    admin_sso,
     admin_user_actions,
     admin_users,
     identity,
@@ -28,7 +29,9 @@ from playdeck.web import (
     run_actions,
     runs,
     service_account_pages,
+    sso,
     tests,
+    triage,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -44,11 +47,14 @@ for page_group in (
     projects,
     runs,
     tests,
+    triage,
     identity,
+    sso,
     onboarding,
     account,
     account_links,
     admin_audit,
+    admin_sso,
     admin_users,
     admin_user_actions,
     own_api_keys,
@@ -70,4 +76,8 @@ def install_web(app: FastAPI) -> None:
     install_api_docs(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
     settings: Settings = app.state.settings
-    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        form_targets=settings.sso.origins(),
+    )
