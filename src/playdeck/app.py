@@ -36,6 +36,7 @@ from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
+from playdeck.traces.endpoints import router as traces_router
 from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
 from playdeck.web.router import install_web
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
+    app.include_router(traces_router)
     install_web(app)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -31,6 +31,7 @@ def _probes(world: World, project: str, ids: dict[str, int]) -> list[tuple[str, 
         ("GET", f"/api/tests/{ids['test']}"),
         ("GET", f"/api/tests/{ids['test']}/history"),
         ("GET", f"/api/attachments/{ids['attachment']}"),
+        ("GET", f"/traces/{ids['trace']}"),
         ("GET", f"/api/reports/{ids['report']}"),
         ("GET", f"/api/reports/{ids['report']}/index.html"),
         ("PATCH", f"/api/projects/{project}"),
@@ -62,6 +63,7 @@ def test_ids_of_another_project_answer_like_missing_ones(
         "run": world.b.run_id,
         "test": world.b.test_id,
         "attachment": world.b.attachment_id,
+        "trace": world.b.trace_id,
         "report": world.b.report_id,
     }
     missing = dict.fromkeys(beta, MISSING)
@@ -90,6 +92,7 @@ def test_the_same_probes_work_for_a_member_of_the_project(api: TestClient, world
         "run": world.a.run_id,
         "test": world.a.test_id,
         "attachment": world.a.attachment_id,
+        "trace": world.a.trace_id,
         "report": world.a.report_id,
     }
     headers = as_(api, OWNER)

@@ -245,6 +245,8 @@ REQUESTS: dict[tuple[str, str], Req] = {
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
     ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),
+    # A trace in Playwright's Trace Viewer (web/traces.py)
+    ("GET", "/traces/{attachment_id}"): Req("/traces/{trace}", 200),
 }
 
 # Path parameters of routes without a request above (any other parameter gets "1").
@@ -285,6 +287,7 @@ def _values(world: World) -> Values:
         run=world.a.run_id,
         test=world.a.test_id,
         attachment=world.a.attachment_id,
+        trace=world.a.trace_id,
         report=world.a.report_id,
     )
     return values

@@ -24,6 +24,7 @@ from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.kit.text import format_size
 from playdeck.settings import Settings
+from playdeck.traces.recorded import is_trace
 from playdeck.web.nav import ADMIN_LINKS
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -211,6 +212,7 @@ def environment() -> Environment:
         # Commands people copy into a shell: report-supplied names must stay one argument.
         shell=shlex.quote,
     )
+    env.tests["trace_attachment"] = lambda file: is_trace(file.name, file.content_type)
     env.globals.update(static_url=static_url, version=__version__, admin_links=ADMIN_LINKS)
     return env
 

@@ -26,6 +26,7 @@ from playdeck.web import (
     run_actions,
     runs,
     tests,
+    traces,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -51,6 +52,7 @@ for page_group in (
     admin_api_keys,
     members,
     user_content,
+    traces,
     project_settings,
     run_actions,
 ):
