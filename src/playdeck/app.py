@@ -29,6 +29,7 @@ from playdeck.observability.endpoints import router as metrics_router
 from playdeck.observability.metrics import forget_this_process, instrument_engine
 from playdeck.observability.middleware import RequestObservabilityMiddleware
 from playdeck.projects.endpoints import router as projects_router
+from playdeck.quarantine.endpoints import router as quarantine_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     app.include_router(traces_router)
+    app.include_router(quarantine_router)
     install_web(app)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

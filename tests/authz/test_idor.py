@@ -32,6 +32,9 @@ def _probes(world: World, project: str, ids: dict[str, int]) -> list[tuple[str, 
         ("GET", f"/api/tests/{ids['test']}/history"),
         ("GET", f"/api/attachments/{ids['attachment']}"),
         ("GET", f"/traces/{ids['trace']}"),
+        ("GET", f"/api/test-runs/{ids['run']}/gate"),
+        ("PUT", f"/api/tests/{ids['test']}/quarantine"),
+        ("DELETE", f"/api/tests/{ids['test']}/quarantine"),
         ("GET", f"/api/reports/{ids['report']}"),
         ("GET", f"/api/reports/{ids['report']}/index.html"),
         ("PATCH", f"/api/projects/{project}"),
@@ -44,6 +47,8 @@ def _probes(world: World, project: str, ids: dict[str, int]) -> list[tuple[str, 
 
 
 def _body(method: str, url: str, world: World) -> dict[str, object] | None:
+    if url.endswith("/quarantine"):
+        return {"reason": "mine now"} if method == "PUT" else None
     if method == "PATCH" and "/members/" in url:
         return {"role": "viewer"}
     if method == "PATCH":

@@ -75,6 +75,8 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
         "Retention policy saved. It applies at the server's next prune (or run playdeck prune).",
     ),
     "run-pinned": ("success", "Run pinned: retention never deletes it."),
+    "test-quarantined": ("success", "Test quarantined: its failures no longer fail CI."),
+    "test-unquarantined": ("success", "Quarantine lifted: the test's failures fail CI again."),
     "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
     "run-deleted": ("success", "Run deleted, with its results and files."),
 }

@@ -23,6 +23,7 @@ from playdeck.web import (
     own_api_keys,
     project_settings,
     projects,
+    quarantine,
     run_actions,
     runs,
     tests,
@@ -55,6 +56,7 @@ for page_group in (
     traces,
     project_settings,
     run_actions,
+    quarantine,
 ):
     router.include_router(page_group.router)
 
