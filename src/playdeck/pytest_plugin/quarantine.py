@@ -99,8 +99,8 @@ class QuarantineGate:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         options = self.options
-        if options.problem is not None:
-            return  # the reporter says what is wrong with the configuration
+        if options.problem is not None or self.config.option.collectonly:
+            return  # the reporter says what is wrong with the configuration; nothing runs
         try:
             self.quarantined = fetch(
                 server=options.server,
