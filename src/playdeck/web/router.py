@@ -28,6 +28,7 @@ from playdeck.web import (
     runs,
     tests,
     traces,
+    triage,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -43,6 +44,7 @@ for page_group in (
     projects,
     runs,
     tests,
+    triage,
     identity,
     onboarding,
     account,
