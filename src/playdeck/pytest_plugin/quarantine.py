@@ -136,9 +136,7 @@ class QuarantineGate:
             and len(excused) == len(self.failed)
         ):
             session.exitstatus = pytest.ExitCode.OK
-            self.message = (
-                f"playdeck: only quarantined tests failed, so the session passes: {names}"
-            )
+            self.message = f"playdeck: only quarantined tests failed, the session passes: {names}"
         else:
             self.message = f"playdeck: quarantined failures (not counted): {names}"
 
