@@ -75,6 +75,9 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
             # Suites probe many missing ids from one client on purpose (hidden == missing);
             # tests/security/test_anti_automation.py runs with the real limit.
             "not_found_rate_limit": "100000/minute",
+            # Ingests run in process: a worker pool per test app would spawn a process each
+            # time (tests/ingest/test_worker_pool.py covers the pool).
+            "ingest_in_worker_process": False,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)
