@@ -167,6 +167,9 @@ def _submit_json(
         record = report_format.parse(data, utcnow())
     except ReportFormatError as exc:
         raise _invalid(exc) from exc
+    # The decoded document is the largest thing an ingest holds (several times the body): free
+    # it before the rows are built.
+    del data
     if project_name:
         record.project_name = project_name
     return _store(
