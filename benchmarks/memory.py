@@ -49,7 +49,7 @@ def measure(size: int, database_url: str, scratch: Path, port: int) -> None:
         with PeakSampler(server) as sampler:
             timing = send(client, server, "submit", body, scratch)
         peak = max(sampler.peak_mib, server.peak_rss_mib())
-        time.sleep(1)  # a worker that grew is replaced after answering
+        time.sleep(5)  # a worker that grew is replaced after answering (and takes a while to exit)
         after = server.rss_mib()
         own_peak = server.peak_rss_mib()
     body_mib = len(body) / MIB

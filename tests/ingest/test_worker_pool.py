@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from playdeck.app import create_app
 from playdeck.errors import AppError
+from playdeck.ingest import worker
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
-from playdeck.ingest.worker import _portable
 from playdeck.kit.text import UnstorableText
 from playdeck.models import Attachment, Project, Result, Run
 from playdeck.settings import Settings
@@ -215,7 +215,7 @@ def test_a_dead_worker_is_a_503_and_the_next_ingest_gets_a_new_one(
 def test_worker_errors_cross_to_the_server_as_it_answers_them(
     raised: Exception, answered: Any
 ) -> None:
-    portable = _portable(raised)
+    portable = worker._portable(raised)
 
     assert portable is not None
     crossed = pickle.loads(pickle.dumps(portable))
@@ -227,9 +227,29 @@ def test_worker_errors_cross_to_the_server_as_it_answers_them(
 
 
 def test_a_bug_in_a_worker_is_not_mapped() -> None:
-    assert _portable(KeyError("x")) is None
+    assert worker._portable(KeyError("x")) is None
 
 
 def test_the_app_has_no_worker_until_it_starts(pool_settings: Settings) -> None:
     app: FastAPI = create_app(pool_settings)
     assert app.state.ingest_pool._executor is None
+
+
+def test_a_worker_that_grew_is_replaced_after_its_job(
+    pool_client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = PLAYWRIGHT_JSON.read_bytes()
+    url = "/api/test-runs/submit?projectName=pool-recycled"
+    assert pool_client.post(url, content=body).status_code == 201
+    before = set(_pool_workers())
+    monkeypatch.setattr(worker, "RECYCLE_GROWTH_MIB", -1)  # every job "grew" its worker
+
+    recycled = pool_client.post(url, content=body)
+    deadline = time.monotonic() + 30
+    while before & set(_pool_workers()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert recycled.status_code == 201, recycled.text
+    assert not before & set(_pool_workers())  # the old worker exited
+    assert pool_client.post(url, content=body).status_code == 201  # a new one took over
+    assert _runs(db, "pool-recycled") == 3

@@ -170,7 +170,7 @@ def _ingest(session: Session, worker: _Worker, job: SubmitJob | UploadJob) -> In
             store=worker.store,
             settings=worker.settings,
             principal=sender.principal,
-            body=Path(job.body_path).read_bytes(),
+            body=Path(job.body_path),
             project_name=sender.project_name,
             idempotency_key=sender.idempotency_key,
         )
