@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             retention.start()
         if settings.ingest_in_worker_process:
-            app.state.ingest_pool.start()
+            await app.state.ingest_pool.start()
         yield
         app.state.ingest_pool.close()
         if retention is not None:

@@ -28,7 +28,7 @@ import signal
 import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -226,12 +226,16 @@ class IngestPool:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._executor: ProcessPoolExecutor | None = None
+        self._warming: list[Future[None]] = []
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start the workers, and remove what a server killed mid-request left in the spool
-        (other servers may share the data directory: only what is a day old)."""
+    async def start(self) -> None:
+        """Start the workers and wait until they are ready, so that a server that answers
+        ``/readyz`` ingests without waiting for a process to start; remove what a server
+        killed mid-request left in the spool (other servers may share the data directory:
+        only what is a day old)."""
         self._current()
+        await asyncio.gather(*(asyncio.wrap_future(ready) for ready in self._warming))
         spool = self._settings.data_dir / "spool"
         if spool.is_dir():
             for entry in spool.iterdir():
@@ -249,8 +253,8 @@ class IngestPool:
                     initializer=_start,
                     initargs=(self._settings,),
                 )
-                for _ in range(workers):  # each submit starts one process while none is idle
-                    self._executor.submit(_ready)
+                # Each submit starts one process while none is idle.
+                self._warming = [self._executor.submit(_ready) for _ in range(workers)]
             return self._executor
 
     def _retire(self, executor: ProcessPoolExecutor) -> None:
