@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import logging
 import multiprocessing
+import os
 import resource
 import secrets
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -60,6 +63,7 @@ logger = logging.getLogger("playdeck.ingest.worker")
 RECYCLE_GROWTH_MIB = 100
 _CHUNK = 1024 * 1024
 _STALE_SPOOL_SECONDS = 24 * 3600
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +124,11 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _start(settings: Settings) -> None:
+def _start(settings: Settings, server_pid: int) -> None:
     """Initialise a worker process: its own engine and file store, built from the settings."""
     # The serving process decides when the workers stop (Ctrl+C reaches the whole group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(server_pid)
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     atexit.register(engine.dispose)
@@ -134,6 +139,19 @@ def _start(settings: Settings) -> None:
         store=FilesystemBlobStore(settings.files_dir, grace_seconds=settings.storage_grace_seconds),
         baseline_mib=_peak_rss_mib(),
     )
+
+
+def _die_with(server_pid: int) -> None:
+    """Be killed when the serving process dies, even by ``kill -9``, as a thread of it would
+    be: an orphaned worker would go on to commit a run whose client was never answered, and
+    linger. Linux only (``prctl``); elsewhere a worker ends its job and then sees the closed
+    pipe."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != server_pid:  # it died before the line above
+        os._exit(1)
 
 
 def _ready() -> None:
@@ -251,7 +269,7 @@ class IngestPool:
                     # Not fork: the serving process has threads (a forked lock could be held).
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start,
-                    initargs=(self._settings,),
+                    initargs=(self._settings, os.getpid()),
                 )
                 # Each submit starts one process while none is idle.
                 self._warming = [self._executor.submit(_ready) for _ in range(workers)]
