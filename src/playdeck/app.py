@@ -21,6 +21,7 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.ingest.worker import IngestPool
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -34,6 +35,7 @@ from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
+from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
@@ -83,7 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_size=settings.retention_batch_size,
             )
             retention.start()
+        if settings.ingest_in_worker_process:
+            await app.state.ingest_pool.start()
         yield
+        app.state.ingest_pool.close()
         if retention is not None:
             retention.stop()
         if sweeper is not None:
@@ -109,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
+    app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
+    app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -1,7 +1,7 @@
 """quarantine: tests whose failures do not fail the CI job
 
 Revision ID: 0011
-Revises: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
 revision = "0011"
-down_revision: str | None = "0014"
+down_revision: str | None = "0013"
 
 
 def upgrade() -> None:
