@@ -71,6 +71,8 @@ class Action(StrEnum):  # values name events; none is a secret
     INVITATION_REVOKED = "invitation.revoked"
     RESET_LINK_CREATED = "password_reset_link.created"
     RESET_LINK_USED = "password_reset_link.used"
+    TEST_QUARANTINED = "test.quarantined"
+    TEST_UNQUARANTINED = "test.unquarantined"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,13 @@ from playdeck.web import (
     own_api_keys,
     project_settings,
     projects,
+    quarantine,
     run_actions,
     runs,
     service_account_pages,
     sso,
     tests,
+    traces,
     triage,
     user_content,
 )
@@ -61,10 +63,12 @@ for page_group in (
     admin_api_keys,
     members,
     user_content,
+    traces,
     project_settings,
     run_actions,
     link_issuing,
     service_account_pages,
+    quarantine,
 ):
     router.include_router(page_group.router)
 

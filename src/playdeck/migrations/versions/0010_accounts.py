@@ -4,7 +4,7 @@ account_links: one-time invitation and password-reset links, stored as hashes;
 users.is_service and service_accounts: identities owned by a project (or global), not a person
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
 revision = "0010"
-down_revision: str | None = "0013"
+down_revision: str | None = "0011"
 
 
 def upgrade() -> None:
