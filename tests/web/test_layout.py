@@ -304,10 +304,6 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/projects/{ref}/members/{user_id}/role"): Permission.MEMBERS_MANAGE,
         ("GET", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
         ("POST", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
-        # Single sign-on (web/sso.py, web/admin_sso.py), merged from main without its rows here.
-        ("GET", "/auth/sso/{provider}"): Permission.PUBLIC,
-        ("GET", "/auth/sso/{provider}/callback"): Permission.PUBLIC,
-        ("GET", "/admin/sso"): Permission.USERS_ADMIN,
         # One-time links (web/link_issuing.py, web/account_links.py).
         ("POST", "/admin/users/invite"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/reset-link"): Permission.USERS_ADMIN,
