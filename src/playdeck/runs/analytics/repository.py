@@ -19,8 +19,9 @@ from playdeck.outcomes import Outcome
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
 # The failing side of a flip. An interrupted test was stopped from outside (the run was cut
-# short): it says nothing about the test, so passing next to it is no flip.
-_FAILING = (Outcome.FAILED, Outcome.TIMEDOUT)
+# short): it says nothing about the test, so passing next to it is no flip. pytest's xfailed
+# and xpassed are no side of a flip either: the test is marked as known to fail.
+_FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT)
 # Outcomes behind every flakiness event: flaky itself, or failing (one side of every flip).
 _SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 

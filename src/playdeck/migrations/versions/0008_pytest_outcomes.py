@@ -1,0 +1,82 @@
+"""pytest outcomes: error, xfailed and xpassed counts on runs; results re-ranked
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-12-05
+
+``results.rank`` is the outcome's place in ``outcomes.Outcome`` (worst first). Three outcomes
+join that order, so every stored rank moves to the new place of its outcome. The orders are
+written out here: a migration must keep meaning what it meant when it was written.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+NEW_COUNTS = ("error", "xfailed", "xpassed")
+OLD_ORDER = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
+NEW_ORDER = (
+    "failed",
+    "error",
+    "timedout",
+    "interrupted",
+    "flaky",
+    "xpassed",
+    "passed",
+    "xfailed",
+    "skipped",
+)
+# Going back: each new outcome becomes what the earlier code stored for it.
+DOWNGRADED_OUTCOMES = {"error": "failed", "xfailed": "passed", "xpassed": "passed"}
+DOWNGRADED_STATUSES = {"error": "failed", "xfailed": "failed", "xpassed": "passed"}
+
+
+def _rerank(order: Sequence[str]) -> None:
+    results = sa.table("results", sa.column("outcome", sa.String), sa.column("rank", sa.Integer))
+    op.execute(
+        results.update().values(
+            rank=sa.case(
+                {outcome: rank for rank, outcome in enumerate(order)},
+                value=results.c.outcome,
+                else_=results.c.rank,
+            )
+        )
+    )
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        for name in NEW_COUNTS:
+            batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+    _rerank(NEW_ORDER)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    results = sa.table("results", sa.column("outcome", sa.String))
+    attempts = sa.table("attempts", sa.column("status", sa.String))
+    for new, old in DOWNGRADED_OUTCOMES.items():
+        op.execute(results.update().where(results.c.outcome == new).values(outcome=old))
+    for new, old in DOWNGRADED_STATUSES.items():
+        op.execute(attempts.update().where(attempts.c.status == new).values(status=old))
+    runs = sa.table(
+        "runs", *(sa.column(name, sa.Integer) for name in ("passed", "failed", *NEW_COUNTS))
+    )
+    op.execute(
+        runs.update().values(
+            failed=runs.c.failed + runs.c.error,
+            passed=runs.c.passed + runs.c.xfailed + runs.c.xpassed,
+        )
+    )
+    _rerank(OLD_ORDER)
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        for name in reversed(NEW_COUNTS):
+            batch_op.drop_column(name)
