@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from playdeck.pytest_plugin.attempts import (
     MAX_OUTPUT_CHARS,
@@ -32,6 +33,7 @@ from playdeck.pytest_plugin.attempts import (
     RecordedTest,
     bounded,
 )
+from playdeck.pytest_plugin.playwright_artifacts import content_type
 
 # pytest-xdist reports a test whose worker died in this phase.
 _CRASH = "???"
@@ -112,8 +114,8 @@ def spec_of(test: RecordedTest) -> JSONObject:
                 "timeout": 0,
                 "annotations": annotations,
                 "expectedStatus": last.expected,
-                "projectId": "",
-                "projectName": "",
+                "projectId": test.project,
+                "projectName": test.project,
                 "results": [_result(a, v) for a, v in zip(attempts, verdicts, strict=True)],
                 "status": status,
             }
@@ -147,7 +149,14 @@ def _result(attempt: Attempt, verdict: Verdict) -> JSONObject:
         "errors": verdict.errors,
         "stdout": _output(attempt.stdout),
         "stderr": _output(attempt.stderr),
-        "attachments": [],
+        "attachments": [
+            {
+                "name": Path(artifact.path).name,
+                "contentType": content_type(artifact.path),
+                "path": artifact.upload_name,
+            }
+            for artifact in attempt.artifacts
+        ],
     }
     if verdict.errors:
         result["error"] = verdict.errors[0]
