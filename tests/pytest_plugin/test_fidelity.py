@@ -181,3 +181,14 @@ def test_both_pytest_paths_store_pytests_own_summary(
     assert junit_tests["test_flaky"][0] == "flaky"
     # One identity for a test, whichever path it came by.
     assert set(junit_tests) == set(plugin_tests)
+
+    # The API and the run page say the same words.
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        api = client.get(f"/api/test-runs/{plugin_run.id}").json()
+        page = client.get(f"/runs/{plugin_run.id}", headers={"accept": "text/html"}).text
+        errors = client.get(f"/api/test-runs/{plugin_run.id}/tests", params={"outcome": "error"})
+    assert {k: v for k, v in api["counts"].items() if k in expected} == expected
+    for label, count in (("Errors", 1), ("Xfailed", 1), ("Xpassed", 1)):
+        assert f"{label} <strong>{count}</strong>" in page
+    assert '<span class="badge o-xfailed">xfailed</span>' in page
+    assert [t["outcome"] for t in errors.json()["items"]] == ["error"]
