@@ -53,9 +53,10 @@ def _rerank(order: Sequence[str]) -> None:
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        for name in NEW_COUNTS:
-            batch_op.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+    # Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and recreates ``runs``,
+    # and with foreign keys on, dropping it cascades to every result (as in 0005).
+    for name in NEW_COUNTS:
+        op.add_column("runs", sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
     _rerank(NEW_ORDER)
 
 
@@ -77,6 +78,6 @@ def downgrade() -> None:
         )
     )
     _rerank(OLD_ORDER)
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        for name in reversed(NEW_COUNTS):
-            batch_op.drop_column(name)
+    # SQLite >= 3.35 drops a column in place (see upgrade: no batch copy of ``runs``).
+    for name in reversed(NEW_COUNTS):
+        op.execute(sa.text(f"ALTER TABLE runs DROP COLUMN {name}"))
