@@ -2,7 +2,6 @@
 
 Revision ID: 0008
 Revises: 0006
-Create Date: 2026-12-05
 
 ``results.rank`` is the outcome's place in ``outcomes.Outcome`` (worst first). Three outcomes
 join that order, so every stored rank moves to the new place of its outcome. The orders are
@@ -14,11 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision: str | None = "0006"
 
 NEW_COUNTS = ("error", "xfailed", "xpassed")
 OLD_ORDER = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
@@ -52,7 +48,6 @@ def _rerank(order: Sequence[str]) -> None:
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     # Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and recreates ``runs``,
     # and with foreign keys on, dropping it cascades to every result (as in 0005).
     for name in NEW_COUNTS:
@@ -61,7 +56,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     results = sa.table("results", sa.column("outcome", sa.String))
     attempts = sa.table("attempts", sa.column("status", sa.String))
     for new, old in DOWNGRADED_OUTCOMES.items():
