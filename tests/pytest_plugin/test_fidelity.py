@@ -110,7 +110,7 @@ def counts_of(run: Run) -> dict[str, int]:
 def test_both_pytest_paths_store_pytests_own_summary(
     pytester: pytest.Pytester, live_server: LiveServer, db: Session
 ) -> None:
-    pytester.makepyfile(test_outcomes=SUITE)
+    pytester.makepyfile(test_outcomes=SUITE, test_broken="import no_such_module\n")
 
     result = pytester.runpytest_subprocess(
         "-p",
@@ -119,6 +119,7 @@ def test_both_pytest_paths_store_pytests_own_summary(
         "2",
         "--reruns",
         "1",
+        "--continue-on-collection-errors",
         "--junitxml=junit.xml",
         f"--playdeck-url={live_server.url}",
         "--playdeck-project=fidelity",
@@ -133,7 +134,7 @@ def test_both_pytest_paths_store_pytests_own_summary(
         "skipped": 1,
         "xfailed": 1,
         "xpassed": 1,
-        "error": 1,  # test_fixture_error
+        "error": 2,  # test_fixture_error, test_broken.py's collection
         "rerun": 4,  # test_fails, test_xpass_strict, test_fixture_error, test_flaky
     }
 
@@ -158,7 +159,7 @@ def test_both_pytest_paths_store_pytests_own_summary(
         "xpassed": summary["xpassed"],
     }
     assert counts_of(plugin_run) == expected
-    assert plugin_run.total == 10
+    assert plugin_run.total == 11
     assert plugin_run.status == "failed"
     # pytest's JUnit XML writes a non-strict xpass as a plain pass: that one cannot be told.
     assert counts_of(junit_run) == {
@@ -173,6 +174,7 @@ def test_both_pytest_paths_store_pytests_own_summary(
     assert plugin_tests["test_xpass_strict"] == ("failed", ["failed", "failed"])
     assert plugin_tests["test_fixture_error"] == ("error", ["error", "error"])
     assert plugin_tests["test_flaky"] == ("flaky", ["failed", "passed"])
+    assert plugin_tests["test_broken"] == ("error", ["error"])
     assert sum(len(statuses) - 1 for _o, statuses in plugin_tests.values()) == summary["rerun"]
 
     junit_tests = stored(db, junit_run)
@@ -188,7 +190,7 @@ def test_both_pytest_paths_store_pytests_own_summary(
         page = client.get(f"/runs/{plugin_run.id}", headers={"accept": "text/html"}).text
         errors = client.get(f"/api/test-runs/{plugin_run.id}/tests", params={"outcome": "error"})
     assert {k: v for k, v in api["counts"].items() if k in expected} == expected
-    for label, count in (("Errors", 1), ("Xfailed", 1), ("Xpassed", 1)):
+    for label, count in (("Errors", 2), ("Xfailed", 1), ("Xpassed", 1)):
         assert f"{label} <strong>{count}</strong>" in page
     assert '<span class="badge o-xfailed">xfailed</span>' in page
-    assert [t["outcome"] for t in errors.json()["items"]] == ["error"]
+    assert [t["outcome"] for t in errors.json()["items"]] == ["error", "error"]

@@ -233,11 +233,17 @@ def test_failed_subtests_fail_the_test_with_their_own_errors(pytester: pytest.Py
     assert (test.error_message or "").startswith("[subtest case n=2] ")
 
 
-def test_collection_errors_are_run_errors(pytester: pytest.Pytester) -> None:
+def test_collection_errors_are_run_errors_and_error_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_ok="def test_ok():\n    pass\n", test_bad="import nowhere_at_all\n")
     run, tests = record(pytester, "--continue-on-collection-errors")
 
-    assert list(tests) == ["test_ok"]
+    # pytest says "1 passed, 1 error": the module that did not collect is an error.
+    assert sorted(tests) == ["test_bad", "test_ok"]
+    bad = tests["test_bad"]
+    assert (bad.file, bad.outcome) == ("test_bad.py", "error")
+    assert (bad.error_message or "").startswith(
+        "[collection error] ModuleNotFoundError: No module named 'nowhere_at_all'"
+    )
     assert len(run.metadata["errors"]) == 1
     assert run.metadata["errors"][0]["message"].startswith(
         "collecting test_bad.py: ModuleNotFoundError: No module named 'nowhere_at_all'"

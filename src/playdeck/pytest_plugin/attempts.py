@@ -12,6 +12,7 @@ from typing import Any
 MAX_OUTPUT_CHARS = 64 * 1024
 MAX_ERROR_CHARS = 64 * 1024
 PHASES = ("setup", "call", "teardown")
+COLLECT = "collect"  # the one phase of a test standing for a collection error
 
 JSONObject = dict[str, Any]
 

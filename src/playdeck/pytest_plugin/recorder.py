@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from playdeck.pytest_plugin.attempts import (
+    COLLECT,
     MAX_ERROR_CHARS,
     MAX_OUTPUT_CHARS,
     PHASES,
@@ -92,13 +93,19 @@ class Recorder:
         self.started_at = time.time()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if not report.failed or len(self._errors) >= MAX_RUN_ERRORS:
+        # Each xdist worker collects, and reports the same error.
+        if not report.failed or report.nodeid in self._errors:
+            return
+        if len(self._errors) >= MAX_RUN_ERRORS:
             return
         error = _error(report)
-        # Each xdist worker collects, and reports the same error.
-        self._errors.setdefault(
-            report.nodeid, Error(f"collecting {report.nodeid}: {error.message}", error.stack)
+        self._errors[report.nodeid] = Error(
+            f"collecting {report.nodeid}: {error.message}", error.stack
         )
+        # pytest counts a collection error as an error, and its JUnit XML writes it as a test
+        # case: so does the run, under the identity the JUnit path gives it.
+        if report.nodeid and report.nodeid not in self._tests:
+            self._tests[report.nodeid] = _collection_error(report.nodeid, error)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         test = self._tests.get(report.nodeid)
@@ -211,6 +218,22 @@ def _new_test(report: pytest.TestReport) -> RecordedTest:
         classes=classes,
         title=title,
         line=line + 1 if same_file and isinstance(line, int) else None,
+    )
+
+
+def _collection_error(nodeid: str, error: Error) -> RecordedTest:
+    """A test standing for a module (or class) that failed to collect: ``tests/test_x.py`` is
+    titled ``tests.test_x``, as pytest's JUnit XML names it."""
+    file, classes, title = split_nodeid(nodeid)
+    if "::" not in nodeid:
+        title = file.removesuffix(".py").replace("/", ".")
+    phase = Phase(outcome="failed", started=time.time(), duration=0.0, error=error)
+    return RecordedTest(
+        file=file,
+        classes=classes,
+        title=title,
+        line=None,
+        attempts=[Attempt(retry=0, phases={COLLECT: phase})],
     )
 
 

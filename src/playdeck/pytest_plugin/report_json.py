@@ -11,6 +11,8 @@ pytest's summary (``outcomes.Outcome`` has pytest's three words Playwright lacks
 - an error in setup or teardown: ``error``, the message prefixed with the phase
   (``[setup error] ...``); a call that failed stays ``failed``, its teardown error listed after.
   A failed subtest fails the attempt (``[subtest ...] ...``).
+- a module that fails to collect: a test of its own (``tests/test_x.py`` titled
+  ``tests.test_x``, as pytest's JUnit XML names it) in ``error``, ``[collection error] ...``.
 - pytest-rerunfailures: every run of a test is one attempt (``retry`` 0, 1, ...), so a test that
   passes on a rerun is flaky.
 
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from playdeck.pytest_plugin.attempts import (
+    COLLECT,
     MAX_OUTPUT_CHARS,
     PHASES,
     Attempt,
@@ -54,6 +57,9 @@ class Verdict:
 def _verdict(attempt: Attempt) -> Verdict:
     phases = attempt.phases
     setup, call = phases.get("setup"), phases.get("call")
+    collect = phases.get(COLLECT)
+    if collect is not None and collect.error is not None:
+        return Verdict("error", "passed", errors=[collect.error.as_json("[collection error] ")])
     errors = [
         phase.error.as_json(_ERROR_PREFIX.get(when, ""))
         for when in ("setup", "call", _CRASH, "teardown")
