@@ -329,3 +329,34 @@ def test_an_artifact_gone_before_the_upload_is_reported_not_fatal(
     assert (attachment.name, download(live_server, attachment)) == ("trace.zip", b"kept")
     [missing] = run.meta["config"]["pytest"]["missingArtifacts"]
     assert missing.endswith("video.webm")
+
+
+BIG_VIDEO_SUITE = """
+import os
+import pathlib
+
+def test_cart(browser_name, output_path):
+    folder = pathlib.Path(output_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "video.webm").write_bytes(os.urandom(3 * 1024 * 1024))
+"""
+
+
+def test_artifacts_over_the_servers_limit_leave_the_run_without_them(
+    pytester: pytest.Pytester, make_live_server: Callable[..., LiveServer], db: Session
+) -> None:
+    server = make_live_server(max_upload_mb=1)
+    pytester.makepyfile(test_big=BIG_VIDEO_SUITE)
+
+    result = run_inner(pytester, "--output", "out", f"--playdeck-url={server.url}")
+
+    assert result.ret == pytest.ExitCode.OK
+    lines = [line for line in result.outlines if "playdeck:" in line]
+    run = db.scalars(select(Run)).one()
+    assert lines == [
+        "playdeck: with its 1 artifact(s) the upload is over the server's size limit "
+        "(HTTP 413): sending the run without them",
+        f"playdeck: results sent: {server.url}/runs/{run.id}",
+    ]
+    assert (run.total, run.passed) == (1, 1)
+    assert stored_attachments(db, run) == {}

@@ -307,7 +307,11 @@ class PlaydeckReporter:
 
     def _say(self, line: str) -> None:
         """A note on screen while sending (a retry): the final message comes later."""
-        self.config.get_terminal_writer().line(self._redact(line), yellow=True)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # on a line of its own, after the progress line
+            reporter.write_line(self._redact(line), yellow=True)
+        else:
+            self.config.get_terminal_writer().line(self._redact(line), yellow=True)
 
     def _redact(self, text: str) -> str:
         for secret in self.options.secrets:

@@ -117,24 +117,35 @@ def send_run(
         with httpx.Client(headers=headers, timeout=client_timeout) as client:
             if username and password:
                 _login(client, server, username, password)
-            # One key for every attempt: a retry of an upload the server did store answers it.
-            key = {"Idempotency-Key": str(uuid.uuid4())}
-            try:
-                response = send_with_retries(
-                    lambda: client.post(
-                        server + UPLOAD_PATH,
-                        data=fields,
-                        files=[
-                            ("file", ("pytest-report.json", report, "application/json")),
-                            *parts,
-                        ],
-                        headers=key,
-                    ),
-                    policy=RetryPolicy(attempts=retries + 1),
-                    on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
+
+            def upload(parts: list[tuple[str, Any]]) -> httpx.Response:
+                # One key for every attempt: a retry of an upload the server did store answers.
+                key = {"Idempotency-Key": str(uuid.uuid4())}
+                try:
+                    return send_with_retries(
+                        lambda: client.post(
+                            server + UPLOAD_PATH,
+                            data=fields,
+                            files=[
+                                ("file", ("pytest-report.json", report, "application/json")),
+                                *parts,
+                            ],
+                            headers=key,
+                        ),
+                        policy=RetryPolicy(attempts=retries + 1),
+                        on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
+                    )
+                except httpx.TransportError as exc:
+                    raise SendError(_unreachable(server, exc)) from exc
+
+            response = upload(parts)
+            if response.status_code == httpx.codes.REQUEST_ENTITY_TOO_LARGE and parts:
+                # The results matter more than their artifacts: keep the run.
+                say(
+                    f"playdeck: with its {len(parts)} artifact(s) the upload is over the "
+                    "server's size limit (HTTP 413): sending the run without them"
                 )
-            except httpx.TransportError as exc:
-                raise SendError(_unreachable(server, exc)) from exc
+                response = upload([])
     finally:
         for stream in streams:
             stream.close()
