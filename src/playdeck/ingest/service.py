@@ -471,7 +471,7 @@ def _insert_run(
                     result_id,
                     a.retry,
                     a.status,
-                    max(0, int(a.duration_ms)),
+                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
                     bulk.adapt_datetime(a.started_at),
                     clean_text(a.error_message, limit=MAX_ERROR_CHARS),
                     clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
