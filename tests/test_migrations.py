@@ -47,7 +47,7 @@ def test_pytest_outcomes_migration_reranks_results_and_back(tmp_path: Path) -> N
     engine = make_engine(f"sqlite:///{tmp_path / 'rerank.db'}")
     now = "2026-12-01 00:00:00"
     try:
-        upgrade(engine, "0013")
+        upgrade(engine, "0011")
         with engine.begin() as connection:
             connection.execute(
                 text(
@@ -99,7 +99,7 @@ def test_pytest_outcomes_migration_reranks_results_and_back(tmp_path: Path) -> N
             )
             connection.execute(text("UPDATE runs SET skipped = 0, xfailed = 1"))
 
-        downgrade(alembic_config(engine), "0013")
+        downgrade(alembic_config(engine), "0011")
         # What the code before 0008 stored for an xfail: a pass.
         assert ranks() == {**{o: r for r, o in enumerate(old) if o != "skipped"}, "passed": 4}
         with engine.connect() as connection:

@@ -21,6 +21,7 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.ingest.worker import IngestPool
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -29,6 +30,7 @@ from playdeck.observability.endpoints import router as metrics_router
 from playdeck.observability.metrics import forget_this_process, instrument_engine
 from playdeck.observability.middleware import RequestObservabilityMiddleware
 from playdeck.projects.endpoints import router as projects_router
+from playdeck.quarantine.endpoints import router as quarantine_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
@@ -37,6 +39,7 @@ from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
+from playdeck.traces.endpoints import router as traces_router
 from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
 from playdeck.web.router import install_web
@@ -82,7 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_size=settings.retention_batch_size,
             )
             retention.start()
+        if settings.ingest_in_worker_process:
+            await app.state.ingest_pool.start()
         yield
+        app.state.ingest_pool.close()
         if retention is not None:
             retention.stop()
         if sweeper is not None:
@@ -109,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
     app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
+    app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
@@ -135,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
+    app.include_router(traces_router)
+    app.include_router(quarantine_router)
     install_web(app)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)

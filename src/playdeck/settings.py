@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="Separate origin (another host name) that serves uploaded HTML reports "
         "and attachments; needs PLAYDECK_PUBLIC_URL.",
     )
+    trace_viewer_dir: Path | None = Field(
+        default=None,
+        description="Playwright's Trace Viewer (a `traceViewer` folder of playwright-core); "
+        "default: the one the `playwright` package ships, if installed.",
+    )
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
     )
@@ -123,6 +128,12 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         description="Ingests parsed and stored at once per process; more wait their turn.",
+    )
+    ingest_in_worker_process: bool = Field(
+        default=True,
+        description="Parse and store reports in worker processes (at most "
+        "PLAYDECK_MAX_CONCURRENT_INGESTS per server process) instead of a thread of the "
+        "serving process, so a big ingest neither stalls other requests nor keeps its memory.",
     )
     max_compression_ratio: int = Field(
         default=200,

@@ -6,6 +6,7 @@ import io
 import posixpath
 import re
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import orjson
@@ -129,12 +130,14 @@ def submit_json(
     store: BlobStore,
     settings: Settings,
     principal: Principal,
-    body: bytes,
+    body: bytes | Path,
     project_name: str | None,
     idempotency_key: str | None = None,
 ) -> IngestResult:
-    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report."""
-    key = key_of(principal, idempotency_key, body_fingerprint(body))
+    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report.
+
+    ``body`` may be a file holding it (the ingest worker's spool), read only while it is
+    decoded: its bytes are not kept beside the decoded document."""
     with gc_paused():
         return _submit_json(
             session,
@@ -143,8 +146,17 @@ def submit_json(
             principal=principal,
             body=body,
             project_name=project_name,
-            idempotency=key,
+            idempotency_key=idempotency_key,
         )
+
+
+def _decode_body(
+    body: bytes | Path, principal: Principal, idempotency_key: str | None
+) -> tuple[Any, IdempotencyKey | None]:
+    """The decoded body, and the request's idempotency key (over the body's bytes)."""
+    raw = body.read_bytes() if isinstance(body, Path) else body
+    key = key_of(principal, idempotency_key, body_fingerprint(raw))
+    return _loads(raw, "Request body"), key
 
 
 def _submit_json(
@@ -153,11 +165,11 @@ def _submit_json(
     store: BlobStore,
     settings: Settings,
     principal: Principal,
-    body: bytes,
+    body: bytes | Path,
     project_name: str | None,
-    idempotency: IdempotencyKey | None,
+    idempotency_key: str | None,
 ) -> IngestResult:
-    data = _loads(body, "Request body")
+    data, idempotency = _decode_body(body, principal, idempotency_key)
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
     # The endpoint's own format is the PhenX reporter's body; another format is read when the
@@ -167,6 +179,9 @@ def _submit_json(
         record = report_format.parse(data, utcnow())
     except ReportFormatError as exc:
         raise _invalid(exc) from exc
+    # The decoded document is the largest thing an ingest holds (several times the body): free
+    # it before the rows are built.
+    del data
     if project_name:
         record.project_name = project_name
     return _store(

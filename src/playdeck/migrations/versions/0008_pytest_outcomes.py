@@ -1,7 +1,7 @@
 """pytest outcomes: error, xfailed and xpassed counts on runs; results re-ranked
 
 Revision ID: 0008
-Revises: 0013
+Revises: 0011
 
 ``results.rank`` is the outcome's place in ``outcomes.Outcome`` (worst first). Three outcomes
 join that order, so every stored rank moves to the new place of its outcome. The orders are
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision: str | None = "0013"
+down_revision: str | None = "0011"
 
 NEW_COUNTS = ("error", "xfailed", "xpassed")
 OLD_ORDER = ("failed", "timedout", "interrupted", "flaky", "passed", "skipped")
