@@ -165,11 +165,11 @@ def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Ma
             href=f"/runs/{p.run_id}",
             label=(
                 f"Run #{p.run_id} ({p.status}): {p.counts.passed} passed, "
-                f"{p.counts.failed + p.counts.timedout + p.counts.interrupted} failed, "
+                f"{p.counts.failing} failed, "
                 f"{p.counts.flaky} flaky, {p.counts.skipped} skipped"
             ),
             passed=p.counts.passed,
-            failed=p.counts.failed + p.counts.timedout + p.counts.interrupted,
+            failed=p.counts.failing,
             flaky=p.counts.flaky,
             skipped=p.counts.skipped,
         )
