@@ -21,6 +21,8 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.ingest.live.endpoints import router as live_router
+from playdeck.ingest.live.sweeper import PeriodicRunSweep
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -81,7 +83,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_size=settings.retention_batch_size,
             )
             retention.start()
+        runs_sweep = None
+        if settings.run_sweep_seconds > 0:
+            runs_sweep = PeriodicRunSweep(
+                engine,
+                interval_seconds=settings.run_sweep_seconds,
+                heartbeat_seconds=settings.live_heartbeat_seconds,
+                shard_wait_seconds=settings.shard_wait_seconds,
+            )
+            runs_sweep.start()
         yield
+        if runs_sweep is not None:
+            runs_sweep.stop()
         if retention is not None:
             retention.stop()
         if sweeper is not None:
@@ -125,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(retention_router)
     app.include_router(runs_router)
     app.include_router(ingest_router)
+    app.include_router(live_router)
     app.include_router(auth_router)
     app.include_router(auth_legacy_router)
     app.include_router(users_admin_router)

@@ -33,6 +33,25 @@ ProjectNameQuery = Annotated[
 ]
 
 
+RunKeyQuery = Annotated[
+    str | None,
+    Query(
+        alias="runKey",
+        max_length=200,
+        description="The CI build this upload belongs to: uploads of one project with the same "
+        "key are one run (shards, matrix jobs). The upload form may send it as a field.",
+    ),
+]
+ShardQuery = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="This upload's shard of the build, `current/total` from 1 (e.g. `2/8`); "
+        "needs `runKey`. The upload form may send it as a field.",
+    ),
+]
+
+
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
@@ -43,7 +62,7 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _ingest_slots(request: Request) -> CapacityLimiter:
+def ingest_slots(request: Request) -> CapacityLimiter:
     """At most ``PLAYDECK_MAX_CONCURRENT_INGESTS`` ingests parse and store at once; the others
     wait here holding no thread and no connection. Parsing is CPU-bound Python: more at once
     would not finish sooner, and would starve sign-ins and pages of the interpreter."""
@@ -54,7 +73,7 @@ def _ingest_slots(request: Request) -> CapacityLimiter:
     return slots
 
 
-def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
+def created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     body = IngestResponse(
         test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
@@ -73,6 +92,8 @@ async def submit_test_run(
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
+    run_key: RunKeyQuery = None,
+    shard: ShardQuery = None,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
@@ -86,9 +107,10 @@ async def submit_test_run(
         body=body,
         project_name=project_name,
         idempotency_key=idempotency_key,
+        target=use_cases.keyed_part(run_key, shard),
     )
-    result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
-    return _created(request, settings, result)
+    result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
+    return created(request, settings, result)
 
 
 @router.post("/upload", status_code=201, response_model=IngestResponse)
@@ -101,6 +123,8 @@ async def upload_test_run(
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
+    run_key: RunKeyQuery = None,
+    shard: ShardQuery = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
@@ -121,8 +145,9 @@ async def upload_test_run(
             form=form,
             project_name=project_name,
             idempotency_key=idempotency_key,
+            target=use_cases.keyed_part(run_key, shard),
         )
-        result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
+        result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
     finally:
         await form.close()
-    return _created(request, settings, result)
+    return created(request, settings, result)

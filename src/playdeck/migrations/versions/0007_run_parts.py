@@ -1,0 +1,70 @@
+"""run parts: sharded and live runs (run key, expected shards, the parts received)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# ``outcomes.PartState``, as of this revision (tests/test_domain_words.py checks the database).
+PART_STATES = ("open", "closed", "interrupted")
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("run_key", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("shard_total", sa.Integer(), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_runs_project_id_run_key"), ["project_id", "run_key"]
+        )
+        batch_op.create_index(batch_op.f("ix_runs_status"), ["status"], unique=False)
+    listed = ", ".join(f"'{state}'" for state in PART_STATES)
+    op.create_table(
+        "run_parts",
+        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("run_id", BIG_ID, nullable=False),
+        sa.Column("shard_index", sa.Integer(), nullable=True),
+        sa.Column("shard_total", sa.Integer(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("reported_status", sa.String(length=16), nullable=True),
+        sa.Column("tests", sa.Integer(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(f"state IN ({listed})", name=op.f("ck_run_parts_state")),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name=op.f("fk_run_parts_run_id_runs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_run_parts")),
+    )
+    with op.batch_alter_table("run_parts", schema=None) as batch_op:
+        batch_op.create_index("ix_run_parts_run_id", ["run_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_run_parts_state_last_seen_at", ["state", "last_seen_at"], unique=False
+        )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("run_parts", schema=None) as batch_op:
+        batch_op.drop_index("ix_run_parts_state_last_seen_at")
+        batch_op.drop_index("ix_run_parts_run_id")
+    op.drop_table("run_parts")
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_runs_status"))
+        batch_op.drop_constraint(batch_op.f("uq_runs_project_id_run_key"), type_="unique")
+        batch_op.drop_column("shard_total")
+        batch_op.drop_column("run_key")
