@@ -72,6 +72,8 @@ def test_stylesheet_colours_every_run_status() -> None:
     css = STYLESHEET.read_text()
     for status in RunStatus:
         assert f".badge.o-{status} " in css, status
+    for state in PartState:
+        assert f".badge.o-{state} " in css, state
 
 
 def test_run_page_filter_offers_every_outcome_on_its_own() -> None:

@@ -34,6 +34,8 @@ class RunPart(Base):
     # A cut-short status the client reported for this part (its report, or its close).
     reported_status: Mapped[str | None] = mapped_column(String(16))
     tests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # How many tests the client expects to send (a live part's progress), when it said.
+    expected_tests: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

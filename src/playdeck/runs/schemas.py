@@ -189,6 +189,7 @@ class RunPart(BaseModel):
     state: str  # an ``outcomes.PartState``
     reported_status: str | None
     tests: int
+    expected_tests: int | None
     opened_at: datetime
     last_seen_at: datetime
     closed_at: datetime | None
@@ -204,6 +205,7 @@ class RunPart(BaseModel):
             state=part.state,
             reported_status=part.reported_status,
             tests=part.tests,
+            expected_tests=part.expected_tests,
             opened_at=part.opened_at,
             last_seen_at=part.last_seen_at,
             closed_at=part.closed_at,

@@ -26,6 +26,13 @@ class LiveRunOpen(BaseModel):
     shard: str | None = Field(
         default=None, max_length=20, description="`current/total` from 1, e.g. `2/8`."
     )
+    expected_tests: int | None = Field(
+        default=None,
+        alias="expectedTests",
+        ge=0,
+        le=10_000_000,
+        description="How many tests this part will run, when known: the run page's progress.",
+    )
     run_name: str | None = Field(default=None, alias="runName", max_length=300)
     branch: str | None = Field(default=None, max_length=_TEXT)
     commit: str | None = Field(default=None, max_length=_TEXT)

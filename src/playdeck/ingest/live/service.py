@@ -119,12 +119,20 @@ class KeyedPart:
     """``RunTarget`` of an upload (or a live part's opening) that names a run key: its tests
     join the key's run as one new part. Without a key (a live run of its own) a new run."""
 
-    def __init__(self, *, key: str | None, shard: Shard | None, live: bool) -> None:
+    def __init__(
+        self,
+        *,
+        key: str | None,
+        shard: Shard | None,
+        live: bool,
+        expected_tests: int | None = None,
+    ) -> None:
         if shard is not None and key is None and not live:
             raise InvalidInput("shard needs a runKey naming the build", code="run_key_required")
         self.key = key
         self.shard = shard
         self.live = live
+        self.expected_tests = expected_tests
         self.part: RunPart | None = None
 
     def open(self, session: Session, project: Project, row: dict[str, Any]) -> Run:
@@ -142,6 +150,7 @@ class KeyedPart:
             shard_total=None if self.shard is None else self.shard.total,
             state=PartState.OPEN if self.live else PartState.CLOSED,
             tests=0,
+            expected_tests=self.expected_tests,
             opened_at=now,
             last_seen_at=now,
             closed_at=None if self.live else now,

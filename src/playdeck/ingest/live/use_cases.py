@@ -39,7 +39,12 @@ def open_live(
         metadata=request.metadata,
     )
     use_cases.overrides_from(request.fields()).apply(record)
-    target = service.KeyedPart(key=run_key(request.run_key), shard=found, live=True)
+    target = service.KeyedPart(
+        key=run_key(request.run_key),
+        shard=found,
+        live=True,
+        expected_tests=request.expected_tests,
+    )
     result = use_cases.store_record(
         session, store=store, settings=settings, principal=principal, record=record, target=target
     )

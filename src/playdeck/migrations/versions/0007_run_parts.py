@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reported_status", sa.String(length=16), nullable=True),
         sa.Column("tests", sa.Integer(), nullable=False),
+        sa.Column("expected_tests", sa.Integer(), nullable=True),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
