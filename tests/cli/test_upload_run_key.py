@@ -19,7 +19,8 @@ NO_CI: dict[str, str | None] = {
     for system in CI_SYSTEMS
     for name in (*system.detect, *system.build, system.shard_index, system.shard_total)
     if name is not None
-} | {"PLAYDECK_RUN_KEY": None, "PLAYDECK_SHARD": None, "PLAYDECK_API_KEY": None}
+}
+NO_CI.update(PLAYDECK_RUN_KEY=None, PLAYDECK_SHARD=None, PLAYDECK_API_KEY=None)
 
 
 def _upload(server: LiveServer, report: Path, *args: str, env: dict[str, str]) -> Result:
