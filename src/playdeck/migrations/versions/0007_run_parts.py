@@ -2,28 +2,21 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-05
-
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+revision = "0007"
+down_revision: str | None = "0006"
+
 # ``outcomes.PartState``, as of this revision (tests/test_domain_words.py checks the database).
 PART_STATES = ("open", "closed", "interrupted")
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     with op.batch_alter_table("runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("run_key", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("shard_total", sa.Integer(), nullable=True))
@@ -34,22 +27,20 @@ def upgrade() -> None:
     listed = ", ".join(f"'{state}'" for state in PART_STATES)
     op.create_table(
         "run_parts",
-        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
-        sa.Column("run_id", BIG_ID, nullable=False),
+        id_column(),
+        reference("run_id"),
         sa.Column("shard_index", sa.Integer(), nullable=True),
         sa.Column("shard_total", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reported_status", sa.String(length=16), nullable=True),
         sa.Column("tests", sa.Integer(), nullable=False),
         sa.Column("expected_tests", sa.Integer(), nullable=True),
-        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("opened_at"),
+        timestamp("last_seen_at"),
+        timestamp("closed_at", nullable=True),
         sa.CheckConstraint(f"state IN ({listed})", name=op.f("ck_run_parts_state")),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name=op.f("fk_run_parts_run_id_runs"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_run_parts")),
+        foreign_key("run_parts", "run_id", "runs", ondelete="CASCADE"),
+        primary_key("run_parts"),
     )
     with op.batch_alter_table("run_parts", schema=None) as batch_op:
         batch_op.create_index("ix_run_parts_run_id", ["run_id", "id"], unique=False)
@@ -59,7 +50,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table("run_parts", schema=None) as batch_op:
         batch_op.drop_index("ix_run_parts_state_last_seen_at")
         batch_op.drop_index("ix_run_parts_run_id")
