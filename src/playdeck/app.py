@@ -19,7 +19,7 @@ from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
-from playdeck.ingest.endpoints import REPORT_PATHS
+from playdeck.ingest.endpoints import is_report_path
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.ingest.live.endpoints import router as live_router
 from playdeck.ingest.live.sweeper import PeriodicRunSweep
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
     # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
-    app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
+    app.add_middleware(DuplicateJsonKeysMiddleware, skip_path=is_report_path)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(
         BodyReadTimeoutMiddleware,

@@ -168,3 +168,20 @@ def test_opening_refuses_a_bad_shard_and_unknown_fields(client: TestClient, db: 
     unknown = client.post("/api/test-runs/live", json={"projectName": "p", "colour": "red"})
     assert unknown.status_code == 422
     assert db.scalar(select(func.count()).select_from(Run)) == 0
+
+
+def test_a_batch_is_read_as_a_report_while_the_opening_refuses_duplicate_keys(
+    client: TestClient,
+) -> None:
+    duplicated = client.post(
+        "/api/test-runs/live",
+        content=b'{"projectName": "shop", "projectName": "other"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert (duplicated.status_code, duplicated.json()["code"]) == (422, "duplicate_json_key")
+    opened = _open(client)
+    body = PHENX_JSON.read_bytes().replace(b"{", b'{"branch": "a", "branch": "b", ', 1)
+    response = client.post(
+        f"{_parts(opened)}/results", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 201, response.text  # as /submit takes it: the last wins

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Annotated
 
@@ -26,6 +27,13 @@ router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
 # Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
 REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
+# A live run's batches (``ingest.live.endpoints``) are report uploads too.
+_LIVE_RESULTS_PATH = re.compile(r"^/api/test-runs/\d{1,19}/parts/\d{1,19}/results$")
+
+
+def is_report_path(path: str) -> bool:
+    return path in REPORT_PATHS or _LIVE_RESULTS_PATH.match(path) is not None
+
 
 ProjectNameQuery = Annotated[
     str | None,
