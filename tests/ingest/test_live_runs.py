@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
-from playdeck.models import Result, Run
+from playdeck.models import Result, Run, RunPart
 from tests.ingest.live_support import FAIL, PASS, junit
 
 HEARTBEAT = 120
@@ -165,6 +165,8 @@ def test_a_part_of_another_run_is_not_found(client: TestClient) -> None:
 def test_opening_refuses_a_bad_shard_and_unknown_fields(client: TestClient, db: Session) -> None:
     bad = client.post("/api/test-runs/live", json={"projectName": "p", "shard": "3/2"})
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_shard")
+    alone = client.post("/api/test-runs/live", json={"projectName": "p", "shard": "1/2"})
+    assert (alone.status_code, alone.json()["code"]) == (422, "run_key_required")
     unknown = client.post("/api/test-runs/live", json={"projectName": "p", "colour": "red"})
     assert unknown.status_code == 422
     assert db.scalar(select(func.count()).select_from(Run)) == 0
@@ -185,3 +187,15 @@ def test_a_batch_is_read_as_a_report_while_the_opening_refuses_duplicate_keys(
         f"{_parts(opened)}/results", content=body, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 201, response.text  # as /submit takes it: the last wins
+
+
+def test_a_retried_opening_answers_the_part_it_opened(client: TestClient, db: Session) -> None:
+    body = {"projectName": "shop", "runKey": "gh-2", "shard": "1/2"}
+    key = {"Idempotency-Key": "open-1"}
+    first = client.post("/api/test-runs/live", json=body, headers=key)
+    again = client.post("/api/test-runs/live", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert db.scalar(select(func.count()).select_from(RunPart)) == 1
+    other = client.post("/api/test-runs/live", json={**body, "shard": "2/2"}, headers=key)
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")

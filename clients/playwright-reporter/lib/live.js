@@ -93,6 +93,8 @@ class LiveStream {
       say: this.say,
       what: 'opening the live run',
       auth: this.auth,
+      // One key for every attempt: a retried opening answers the part the first one opened.
+      idempotencyKey: `playwright-open-${crypto.randomUUID()}`,
     });
     this.partPath = `/api/test-runs/${opened.testRunId}/parts/${opened.partId}`;
     this.url = opened.url;

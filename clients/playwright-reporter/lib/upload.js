@@ -182,8 +182,9 @@ async function uploadRun({
 }
 
 /** A JSON `POST` with the configured credential, retried like the upload. */
-async function postJson({ options, path, body, say = () => {}, what, auth }) {
+async function postJson({ options, path, body, say = () => {}, what, auth, idempotencyKey }) {
   const headers = { accept: 'application/json', 'content-type': 'application/json' };
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
   if (auth) headers.authorization = auth;
   const response = await withRetries(
     () =>

@@ -39,3 +39,6 @@ class RunPart(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The ``Idempotency-Key`` a live part's opening came with: a retried opening answers this
+    # part instead of opening a second one that nobody would ever close.
+    open_key: Mapped[str | None] = mapped_column(String(200))

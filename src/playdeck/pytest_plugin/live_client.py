@@ -69,7 +69,9 @@ class LiveClient:
         username, password = self._credentials
         if username and password:
             _login(self._client, self.server, username, password)
-        opened = _json(self._post("opening the live run", OPEN_PATH, json=body))
+        # One key for every attempt: a retried opening answers the part the first one opened.
+        key = {"Idempotency-Key": f"pytest-open-{uuid.uuid4()}"}
+        opened = _json(self._post("opening the live run", OPEN_PATH, json=body, headers=key))
         run_id, part_id = opened.get("testRunId"), opened.get("partId")
         if not isinstance(run_id, int) or not isinstance(part_id, int):
             raise SendError(f"unexpected answer from {self.server}: not a live run")

@@ -64,11 +64,12 @@ def open_live_run(
     settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
     body: LiveRunOpen,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
     """Open a client's part of a live run: the run of `runKey` in the project (created by the
     first part to arrive), or a run of its own. The run is `running` until every part is
     closed; a part whose client sends nothing for `PLAYDECK_LIVE_HEARTBEAT_SECONDS` is closed
-    as interrupted."""
+    as interrupted. Send it with an `Idempotency-Key`: a retried opening answers the same part."""
     part = live.open_live(
         session,
         store=store,
@@ -76,6 +77,7 @@ def open_live_run(
         principal=principal,
         request=body,
         base_url=_base_url(request, settings),
+        idempotency_key=idempotency_key,
     )
     return OrjsonResponse(part.model_dump(by_alias=True, mode="json"), status_code=201)
 

@@ -126,13 +126,15 @@ class KeyedPart:
         shard: Shard | None,
         live: bool,
         expected_tests: int | None = None,
+        open_key: str | None = None,
     ) -> None:
-        if shard is not None and key is None and not live:
+        if shard is not None and key is None:
             raise InvalidInput("shard needs a runKey naming the build", code="run_key_required")
         self.key = key
         self.shard = shard
         self.live = live
         self.expected_tests = expected_tests
+        self.open_key = open_key
         self.part: RunPart | None = None
 
     def open(self, session: Session, project: Project, row: dict[str, Any]) -> Run:
@@ -154,6 +156,7 @@ class KeyedPart:
             opened_at=now,
             last_seen_at=now,
             closed_at=None if self.live else now,
+            open_key=self.open_key,
         )
         session.add(self.part)
         session.flush()
@@ -190,6 +193,13 @@ class LivePart:
         self.part.last_seen_at = now
         _extend(run, max(now, _record_end(record)))
         settle_run(session, run)
+
+
+def opened_with(session: Session, run_id: int, open_key: str) -> RunPart | None:
+    """The live part of ``run_id`` whose opening came with ``open_key``."""
+    return session.scalar(
+        select(RunPart).where(RunPart.run_id == run_id, RunPart.open_key == open_key)
+    )
 
 
 def find_part(session: Session, run: Run, part_id: int) -> RunPart:

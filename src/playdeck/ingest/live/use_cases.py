@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.errors import InvalidInput
+from playdeck.errors import Conflict, InvalidInput
 from playdeck.ingest import use_cases
+from playdeck.ingest.idempotency import body_fingerprint, key_of
 from playdeck.ingest.live import service
 from playdeck.ingest.live.schemas import LivePart, LiveRunOpen
 from playdeck.ingest.live.shards import run_key, shard
@@ -27,10 +28,14 @@ def open_live(
     principal: Principal,
     request: LiveRunOpen,
     base_url: str,
+    idempotency_key: str | None = None,
 ) -> LivePart:
     """A new open part: of the run of ``runKey`` (created by the first part to arrive, in the
-    project named, created when allowed), or of a new run when no key is given."""
+    project named, created when allowed), or of a new run when no key is given. Sent again
+    with its ``Idempotency-Key``, the opening answers the part it opened."""
     found = shard(request.shard)
+    fingerprint = body_fingerprint(request.model_dump_json(by_alias=True).encode())
+    idempotency = key_of(principal, idempotency_key, fingerprint)
     record = RunRecord(
         source_format="live",
         started_at=utcnow(),
@@ -44,13 +49,24 @@ def open_live(
         shard=found,
         live=True,
         expected_tests=request.expected_tests,
+        open_key=idempotency_key,
     )
     result = use_cases.store_record(
-        session, store=store, settings=settings, principal=principal, record=record, target=target
+        session,
+        store=store,
+        settings=settings,
+        principal=principal,
+        record=record,
+        target=target,
+        idempotency=idempotency,
     )
-    assert target.part is not None
+    part = target.part
+    if result.replayed and idempotency_key is not None:
+        part = service.opened_with(session, result.run_id, idempotency_key)
+    if part is None:  # pragma: no cover - the key's run exists, so does its part
+        raise Conflict("This opening's part is gone", code="conflict")
     run = session.get_one(Run, result.run_id)
-    return part_of(run, target.part, base_url)
+    return part_of(run, part, base_url)
 
 
 def close_live(

@@ -38,6 +38,7 @@ def upgrade() -> None:
         timestamp("opened_at"),
         timestamp("last_seen_at"),
         timestamp("closed_at", nullable=True),
+        sa.Column("open_key", sa.String(length=200), nullable=True),
         sa.CheckConstraint(f"state IN ({listed})", name=op.f("ck_run_parts_state")),
         foreign_key("run_parts", "run_id", "runs", ondelete="CASCADE"),
         primary_key("run_parts"),
