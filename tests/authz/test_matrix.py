@@ -150,6 +150,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
     ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
     ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    ("GET", "/api/projects/{ref}/failure-groups"): Req("/api/projects/{alpha}/failure-groups", 200),
+    ("GET", "/api/test-runs/{run_id}/triage"): Req("/api/test-runs/{run}/triage", 200),
+    ("GET", "/api/test-runs/{run_id}/compare"): Req("/api/test-runs/{run}/compare?base={run}", 200),
     # retention, disk usage, pinned runs
     ("GET", "/api/projects/{ref}/retention"): Req(RETENTION, 200),
     ("PUT", "/api/projects/{ref}/retention"): Req(
@@ -214,7 +217,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/projects/{ref}"): Req("/projects/{alpha_slug}", 200),
     ("GET", "/projects/{ref}/tests"): Req("/projects/{alpha_slug}/tests", 200),
     ("GET", "/projects/{ref}/flaky"): Req("/projects/{alpha_slug}/flaky", 200),
+    ("GET", "/projects/{ref}/failures"): Req("/projects/{alpha_slug}/failures", 200),
     ("GET", "/runs/{run_id}"): Req("/runs/{run}", 200),
+    ("GET", "/runs/{run_id}/compare"): Req("/runs/{run}/compare", 200),
     ("GET", "/projects/{ref}/members"): Req(PAGE_MEMBERS, 200),
     ("POST", "/projects/{ref}/members/add"): Req(
         PAGE_MEMBERS + "/add", 303, form={"user": NEWCOMER, "role": "member"}

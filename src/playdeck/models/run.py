@@ -25,6 +25,8 @@ class Run(CreatedAtMixin, Base):
         Index("ix_runs_project_started", "project_id", "started_at", "id"),
         Index("ix_runs_started", "started_at", "id"),
         Index("ix_runs_project_branch_started", "project_id", "branch", "started_at", "id"),
+        # Finds a commit's other runs: "failed and passed on the same commit" is a flip.
+        Index("ix_runs_project_commit", "project_id", "commit_sha"),
         # Uploads naming the same CI build merge into one run: this makes that race-free.
         UniqueConstraint("project_id", "run_key"),
         # The sweeper's search for runs still waiting (``running``), few among many.

@@ -26,6 +26,7 @@ from playdeck.web import (
     run_actions,
     runs,
     tests,
+    triage,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -41,6 +42,7 @@ for page_group in (
     projects,
     runs,
     tests,
+    triage,
     identity,
     onboarding,
     account,
