@@ -23,6 +23,7 @@ from playdeck.ingest.endpoints import is_report_path
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.ingest.live.endpoints import router as live_router
 from playdeck.ingest.live.sweeper import PeriodicRunSweep
+from playdeck.ingest.worker import IngestPool
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -35,6 +36,7 @@ from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.settings import Settings, get_settings
+from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
@@ -92,7 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 shard_wait_seconds=settings.shard_wait_seconds,
             )
             runs_sweep.start()
+        if settings.ingest_in_worker_process:
+            await app.state.ingest_pool.start()
         yield
+        app.state.ingest_pool.close()
         if runs_sweep is not None:
             runs_sweep.stop()
         if retention is not None:
@@ -120,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
+    app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
+    app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -126,6 +126,11 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/auth/refresh"): Req(
         "/auth/refresh", 401, scoped=False, json=lambda v: {"refresh_token": "pdr_nope"}
     ),
+    # single sign-on (public; this app has no providers: 404 for everyone, see test_sso.py)
+    ("GET", "/auth/sso/{provider}"): Req("/auth/sso/test", 404, scoped=False),
+    ("GET", "/auth/sso/{provider}/callback"): Req(
+        "/auth/sso/test/callback", 404, scoped=False, params={"state": "s", "code": "c"}
+    ),
     # one's own account
     ("GET", "/api/auth/me"): Req("/api/auth/me", 200, scoped=False),
     ("GET", "/auth/me"): Req("/auth/me", 200, scoped=False),
@@ -210,6 +215,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
+    ("GET", "/admin/sso"): Req("/admin/sso", 200, scoped=False),
     # pages
     ("GET", "/"): Req("/", 200, scoped=False),
     ("GET", "/projects"): Req("/projects", 200, scoped=False),

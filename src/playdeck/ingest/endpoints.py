@@ -16,7 +16,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
-from playdeck.ingest import use_cases
+from playdeck.ingest import use_cases, worker
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
@@ -105,6 +105,11 @@ async def submit_test_run(
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
+    target = use_cases.keyed_part(run_key, shard)
+    if settings.ingest_in_worker_process:
+        sender = worker.Sender(principal, project_name, idempotency_key, target)
+        result = await worker.submit(request, ingest_slots(request), sender)
+        return created(request, settings, result)
     body = await request.body()
     ingest = partial(
         use_cases.submit_json,
@@ -115,7 +120,7 @@ async def submit_test_run(
         body=body,
         project_name=project_name,
         idempotency_key=idempotency_key,
-        target=use_cases.keyed_part(run_key, shard),
+        target=target,
     )
     result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
     return created(request, settings, result)
@@ -136,6 +141,7 @@ async def upload_test_run(
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
+    target = use_cases.keyed_part(run_key, shard)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
@@ -144,6 +150,10 @@ async def upload_test_run(
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:
+        if settings.ingest_in_worker_process:
+            sender = worker.Sender(principal, project_name, idempotency_key, target)
+            result = await worker.upload(request, ingest_slots(request), form, sender)
+            return created(request, settings, result)
         ingest = partial(
             use_cases.upload_form,
             session,
@@ -153,7 +163,7 @@ async def upload_test_run(
             form=form,
             project_name=project_name,
             idempotency_key=idempotency_key,
-            target=use_cases.keyed_part(run_key, shard),
+            target=target,
         )
         result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
     finally:

@@ -115,6 +115,7 @@ class IngestResult:
     project_id: int
     project_slug: str
     replayed: bool = False  # an earlier request with the same Idempotency-Key stored the run
+    tests: int = 0  # how many this request stored (none when replayed)
 
     @classmethod
     def replay(cls, found: Replay) -> IngestResult:
@@ -489,7 +490,7 @@ def _insert_run(
                     result_id,
                     a.retry,
                     a.status,
-                    max(0, int(a.duration_ms)),
+                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
                     bulk.adapt_datetime(a.started_at),
                     clean_text(a.error_message, limit=MAX_ERROR_CHARS),
                     clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
@@ -526,7 +527,9 @@ def _insert_run(
     if target is not None:
         target.settle(session, run, record)
     session.flush()
-    return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
+    return IngestResult(
+        run_id=run.id, project_id=project.id, project_slug=project.slug, tests=len(record.tests)
+    )
 
 
 def _store_report(

@@ -16,6 +16,7 @@ from playdeck.models.run import Run
 from playdeck.models.run_part import RunPart
 from playdeck.models.test import Test
 from playdeck.models.user import User
+from playdeck.models.user_identity import UserIdentity
 
 __all__ = [
     "ApiKey",
@@ -35,5 +36,6 @@ __all__ = [
     "RunPart",
     "Test",
     "User",
+    "UserIdentity",
     "UserSession",
 ]

@@ -15,7 +15,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize, check_delivery_by_name
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
-from playdeck.ingest import use_cases
+from playdeck.ingest import use_cases, worker
 from playdeck.ingest.endpoints import IdempotencyKeyHeader, created, ingest_slots
 from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
@@ -104,6 +104,8 @@ async def send_live_results(
         "idempotency_key": idempotency_key,
         "target": target,
     }
+    sender = worker.Sender(access.principal, access.project.name, idempotency_key, target)
+    in_worker = settings.ingest_in_worker_process
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         try:
             form = await read_form(request, max_part_size=settings.max_upload_bytes)
@@ -112,10 +114,15 @@ async def send_live_results(
                 f"Malformed multipart body: {exc.message}", code="malformed_form"
             ) from exc
         try:
-            ingest = partial(use_cases.upload_form, session, form=form, **common)  # type: ignore[arg-type]
-            result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
+            if in_worker:
+                result = await worker.upload(request, ingest_slots(request), form, sender)
+            else:
+                ingest = partial(use_cases.upload_form, session, form=form, **common)  # type: ignore[arg-type]
+                result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
         finally:
             await form.close()
+    elif in_worker:
+        result = await worker.submit(request, ingest_slots(request), sender)
     else:
         body = await request.body()
         ingest = partial(use_cases.submit_json, session, body=body, **common)  # type: ignore[arg-type]
