@@ -3,33 +3,12 @@
 // Streaming (`live: true`) and the CI build's key, against a small recording HTTP server.
 
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const { test } = require('node:test');
 
 const PlaydeckReporter = require('..');
 const ci = require('../lib/ci');
 const { config, project, result, root, suite, testCase } = require('./fakes');
-
-function serve(t, handler) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(request);
-      const [status, body] = handler(request);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      t.after(() => server.close());
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, requests });
-    });
-  });
-}
+const { serve } = require('./server');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,34 +5,13 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 
 const PlaydeckReporter = require('..');
 const { config, project, result, root, suite, testCase } = require('./fakes');
-
-function serve(t, handler) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(request);
-      const [status, body] = handler(request);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      t.after(() => server.close());
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, requests });
-    });
-  });
-}
+const { serve } = require('./server');
 
 /** Parts of a multipart/form-data body: [{name, filename, body}]. */
 function parseMultipart(request) {

@@ -20,23 +20,11 @@ from sqlalchemy.orm import Session
 
 from playdeck.errors import Conflict, InvalidInput, NotFound
 from playdeck.ingest.live.shards import PartView, Shard, run_status, test_outcome
+from playdeck.ingest.merge import RUN_FIELDS
 from playdeck.ingest.records import RunRecord
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project, Result, Run, RunPart
 from playdeck.outcomes import CUT_SHORT_STATUSES, Outcome, PartState, RunStatus
-
-# Run columns a later part fills when the first left them empty.
-_FILLED_COLUMNS = (
-    "name",
-    "branch",
-    "commit_sha",
-    "commit_message",
-    "author",
-    "ci_provider",
-    "ci_build_number",
-    "ci_build_url",
-    "environment",
-)
 
 
 def lock_run(session: Session, run_id: int) -> Run:
@@ -84,7 +72,7 @@ def _lock_or_create(session: Session, project_id: int, key: str, row: dict[str, 
 
 
 def _fill(run: Run, row: dict[str, Any]) -> None:
-    for column in _FILLED_COLUMNS:
+    for column in RUN_FIELDS:  # a later part fills what the first left empty
         if getattr(run, column) is None and row.get(column) is not None:
             setattr(run, column, row[column])
     new_tags = [t for t in row.get("tags") or [] if t not in run.tags]
