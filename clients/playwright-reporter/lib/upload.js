@@ -204,4 +204,14 @@ async function postJson({ options, path, body, say = () => {}, what, auth, idemp
   }
 }
 
-module.exports = { PlaydeckError, uploadRun, postJson, authorization, login, fileBlob, withRetries };
+module.exports = {
+  PlaydeckError,
+  authorization,
+  describeResponse,
+  fileBlob,
+  login,
+  postJson,
+  request,
+  uploadRun,
+  withRetries,
+};

@@ -8,7 +8,7 @@ const { test } = require('node:test');
 const PlaydeckReporter = require('..');
 const ci = require('../lib/ci');
 const { config, project, result, root, suite, testCase } = require('./fakes');
-const { serve } = require('./server');
+const { serve } = require('./support');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ const { test } = require('node:test');
 
 const PlaydeckReporter = require('..');
 const { config, project, result, root, suite, testCase } = require('./fakes');
-const { serve } = require('./server');
+const { capture, serve } = require('./support');
 
 /** Parts of a multipart/form-data body: [{name, filename, body}]. */
 function parseMultipart(request) {
@@ -32,20 +32,6 @@ function parseMultipart(request) {
     });
 }
 
-function capture(t) {
-  const lines = { stdout: '', stderr: '' };
-  // console, not process.stdout: the test runner talks to its parent over stdout.
-  const { log, error } = console;
-  console.log = (s) => (lines.stdout += `${s}\n`);
-  console.error = (s) => (lines.stderr += `${s}\n`);
-  const restore = () => {
-    console.log = log;
-    console.error = error;
-  };
-  t.after(restore);
-  return { lines, restore };
-}
-
 function failingRun(dir) {
   const shot = path.join(dir, 'test-failed-1.png');
   fs.writeFileSync(shot, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
@@ -61,7 +47,8 @@ function failingRun(dir) {
 }
 
 async function runReporter(t, options, rootSuite) {
-  const reporter = new PlaydeckReporter(options);
+  // The upload alone: test/quarantine.test.js covers the quarantine request of a failed run.
+  const reporter = new PlaydeckReporter({ quarantine: false, ...options });
   reporter.onBegin(config(), rootSuite);
   const { lines, restore } = capture(t);
   const returned = await reporter.onEnd({ status: 'failed', startTime: new Date(), duration: 10 });

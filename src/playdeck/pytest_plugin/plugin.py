@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from playdeck import __version__
-from playdeck.pytest_plugin import run_options
+from playdeck.pytest_plugin import quarantine, run_options
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.origin import RunOrigin, fill_from_git, from_ci
 from playdeck.pytest_plugin.recorder import TAGS_ATTRIBUTE, Recorder, marker_tags
@@ -101,6 +101,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "PLAYDECK_UPLOAD_RETRIES; 0: none).",
     )
     run_options.add_options(group)
+    quarantine.add_options(group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(LiveReporter(reporter, interval=interval), REPORTER_NAME)
     else:
         config.pluginmanager.register(reporter, REPORTER_NAME)
+    quarantine.register(config, options)
 
 
 class MarkerTagger:

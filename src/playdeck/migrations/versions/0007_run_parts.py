@@ -1,7 +1,7 @@
 """run parts: sharded and live runs (run key, expected shards, the parts received)
 
 Revision ID: 0007
-Revises: 0013
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
 revision = "0007"
-down_revision: str | None = "0013"
+down_revision: str | None = "0011"
 
 # ``outcomes.PartState``, as of this revision (tests/test_domain_words.py checks the database).
 PART_STATES = ("open", "closed", "interrupted")

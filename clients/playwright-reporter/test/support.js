@@ -1,7 +1,6 @@
 'use strict';
 
-// A small recording HTTP server (node:http) for the reporter's tests: every request kept, each
-// answered by \`handler(request)\` -> [status, body].
+// A recording HTTP server on a free loopback port, and the console lines a test printed.
 
 const http = require('node:http');
 
@@ -26,4 +25,18 @@ function serve(t, handler) {
   });
 }
 
-module.exports = { serve };
+function capture(t) {
+  const lines = { stdout: '', stderr: '' };
+  // console, not process.stdout: the test runner talks to its parent over stdout.
+  const { log, error } = console;
+  console.log = (s) => (lines.stdout += `${s}\n`);
+  console.error = (s) => (lines.stderr += `${s}\n`);
+  const restore = () => {
+    console.log = log;
+    console.error = error;
+  };
+  t.after(restore);
+  return { lines, restore };
+}
+
+module.exports = { capture, serve };
