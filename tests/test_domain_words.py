@@ -23,7 +23,7 @@ from playdeck.authz.permissions import ProjectRole
 from playdeck.ingest.parsers.phenx import parse_phenx_submit
 from playdeck.ingest.parsers.reading import attempt_status
 from playdeck.ingest.records import ReportFormatError
-from playdeck.outcomes import FAILING_OUTCOMES, AttemptStatus, Outcome, RunStatus
+from playdeck.outcomes import FAILING_OUTCOMES, AttemptStatus, Outcome, PartState, RunStatus
 from playdeck.web.runs import OUTCOME_CHOICES
 
 STYLESHEET = Path(__file__).parents[1] / "src/playdeck/web/static/playdeck.css"
@@ -49,6 +49,11 @@ def test_migrated_role_check_allows_exactly_the_enum(
     assert _quoted_values(checks[f"ck_{table}_role"]) == {r.value for r in roles}
 
 
+def test_migrated_part_state_check_allows_exactly_the_enum(engine: Engine) -> None:
+    checks = {c["name"]: c["sqltext"] for c in inspect(engine).get_check_constraints("run_parts")}
+    assert _quoted_values(checks["ck_run_parts_state"]) == {s.value for s in PartState}
+
+
 def test_migrated_runs_table_counts_every_outcome(engine: Engine) -> None:
     columns = {c["name"] for c in inspect(engine).get_columns("runs")}
     assert {o.value for o in Outcome} <= columns
@@ -69,6 +74,14 @@ def test_stylesheet_colours_every_outcome() -> None:
         assert f"svg .o-{outcome} " in css, outcome
 
 
+def test_stylesheet_colours_every_run_status() -> None:
+    css = STYLESHEET.read_text()
+    for status in RunStatus:
+        assert f".badge.o-{status} " in css, status
+    for state in PartState:
+        assert f".badge.o-{state} " in css, state
+
+
 def test_run_page_filter_offers_every_outcome_on_its_own() -> None:
     offered = {value for value, _label in OUTCOME_CHOICES}
     assert {o.value for o in Outcome} <= offered
@@ -78,6 +91,8 @@ def test_api_schema_lists_the_enums(app: FastAPI) -> None:
     schemas = app.openapi()["components"]["schemas"]
     assert schemas["GlobalRole"]["enum"] == [r.value for r in GlobalRole]
     assert schemas["ProjectRole"]["enum"] == [r.value for r in ProjectRole]
+    assert schemas["RunStatus"]["enum"] == [s.value for s in RunStatus]
+    assert schemas["PartState"]["enum"] == [s.value for s in PartState]
 
 
 def test_unknown_run_status_filter_names_every_status(client: TestClient) -> None:

@@ -107,3 +107,45 @@ def test_pytest_outcomes_migration_reranks_results_and_back(tmp_path: Path) -> N
         assert passed == 2
     finally:
         engine.dispose()
+
+
+def test_upgrading_a_populated_database_keeps_every_row(tmp_path: Path) -> None:
+    """From the last revision before run parts, pytest outcomes and unknown durations to the
+    head: nothing is lost. (On SQLite a batch copy of ``runs`` or ``attempts`` would drop the
+    table with foreign keys on, and its results or attachments would cascade away.)"""
+    engine = make_engine(f"sqlite:///{tmp_path / 'populated.db'}")
+    now = "2026-12-01 00:00:00"
+    rows = [
+        "INSERT INTO projects (id, name, slug, created_at) VALUES (1, 'p', 'p', :now)",
+        "INSERT INTO runs (id, project_id, started_at, duration_ms, status, total, passed, "
+        "failed, flaky, skipped, timedout, interrupted, tags, metadata, source_format, "
+        "created_at) VALUES (1, 1, :now, 5, 'passed', 1, 1, 0, 0, 0, 0, 0, '[]', '{}', "
+        "'playwright', :now)",
+        "INSERT INTO tests (id, project_id, key, file, title_path, title, full_title, "
+        "browser_project, created_at) VALUES (1, 1, 'k', 'f', '[]', 't', 't', '', :now)",
+        "INSERT INTO results (id, run_id, test_id, project_id, run_started_at, outcome, rank, "
+        "duration_ms, retry_count, tags, annotations) VALUES (1, 1, 1, 1, :now, 'passed', 4, "
+        "5, 0, '[]', '[]')",
+        "INSERT INTO attempts (id, result_id, retry, status, duration_ms, steps, extra) "
+        "VALUES (1, 1, 0, 'passed', 5, '[]', '{}')",
+        "INSERT INTO attachments (id, attempt_id, run_id, name, content_type, size, sha256, "
+        "created_at) VALUES (1, 1, 1, 'a.png', 'image/png', 1, 'x', :now)",
+    ]
+    tables = ("projects", "runs", "tests", "results", "attempts", "attachments")
+    try:
+        upgrade(engine, "0014")
+        with engine.begin() as connection:
+            for statement in rows:
+                connection.execute(text(statement), {"now": now})
+        upgrade(engine)
+        with engine.connect() as connection:
+            counts = {
+                t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables
+            }
+            duration = connection.execute(text("SELECT duration_ms FROM attempts")).scalar()
+        assert counts == dict.fromkeys(tables, 1)
+        assert duration == 5
+        with engine.begin() as connection:  # an unknown duration can be stored now
+            connection.execute(text("UPDATE attempts SET duration_ms = NULL"))
+    finally:
+        engine.dispose()

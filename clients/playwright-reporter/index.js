@@ -9,6 +9,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const ci = require('./lib/ci');
+const { LiveStream } = require('./lib/live');
 const { resolveOptions } = require('./lib/options');
 const { runMetadata } = require('./lib/metadata');
 const { AttachmentCollector, LIMITS, writeReport } = require('./lib/report');
@@ -26,6 +28,18 @@ function tagsField(tags) {
 function anyTestRan(rootSuite) {
   const tests = typeof rootSuite.allTests === 'function' ? rootSuite.allTests() : [];
   return tests.some((t) => t.results && t.results.length > 0);
+}
+
+/**
+ * `runKey` and `shard`: the options, else the CI system's build (lib/ci.js) and Playwright's own
+ * `--shard` (or the CI system's parallel job). A shard goes only with a key: a `--shard` run
+ * outside CI stays a run of its own.
+ */
+function runFields(options, config) {
+  const runKey = options.runKey || ci.runKey();
+  if (!runKey) return options.shard ? { shard: options.shard } : {};
+  const own = config && config.shard ? `${config.shard.current}/${config.shard.total}` : undefined;
+  return { runKey, shard: options.shard || own || ci.shard() };
 }
 
 class PlaydeckReporter {
@@ -47,6 +61,29 @@ class PlaydeckReporter {
   onBegin(config, suite) {
     this.config = config;
     this.rootSuite = suite;
+    if (this.options.live && !this.problems.length) {
+      this.live = new LiveStream(this.options, { say: (line) => console.error(`${PREFIX} ${line}`) });
+      const expected = typeof suite.allTests === 'function' ? suite.allTests().length : undefined;
+      this.live.start(config, suite, { ...this.runFields(), expectedTests: expected });
+    }
+  }
+
+  onTestEnd(test, result) {
+    if (this.live) this.live.testEnded(test, result);
+  }
+
+  /** The run's form fields: project, CI and git facts, options, the CI build and shard. */
+  runFields() {
+    const cwd = (this.config && this.config.rootDir) || process.cwd();
+    const meta = runMetadata(this.options, { cwd });
+    return {
+      projectName: this.options.projectName,
+      ...meta,
+      environment: this.options.environment,
+      runName: this.options.runName,
+      tags: tagsField(this.options.tags),
+      ...runFields(this.options, this.config),
+    };
   }
 
   onError(error) {
@@ -98,6 +135,11 @@ class PlaydeckReporter {
     if (this.problems.length) {
       throw new PlaydeckError(`nothing sent: ${this.problems.join('; ')}`);
     }
+    if (this.live) {
+      const url = await this.live.finish(fullResult);
+      if (url !== undefined) return url;
+      console.error(`${PREFIX} no live run (${this.live.problem || 'not opened'}); sending at the end`);
+    }
     if (!this.rootSuite || !anyTestRan(this.rootSuite)) {
       console.log(`${PREFIX} no test ran, nothing sent`);
       return undefined;
@@ -113,15 +155,7 @@ class PlaydeckReporter {
         errors: this.errors,
         attachments,
       });
-      const cwd = (this.config && this.config.rootDir) || process.cwd();
-      const meta = runMetadata(this.options, { cwd });
-      const fields = {
-        projectName: this.options.projectName,
-        ...meta,
-        environment: this.options.environment,
-        runName: this.options.runName,
-        tags: tagsField(this.options.tags),
-      };
+      const fields = this.runFields();
       const answer = await uploadRun({
         options: this.options,
         fields,

@@ -19,8 +19,10 @@ from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
-from playdeck.ingest.endpoints import REPORT_PATHS
+from playdeck.ingest.endpoints import is_report_path
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.ingest.live.endpoints import router as live_router
+from playdeck.ingest.live.sweeper import PeriodicRunSweep
 from playdeck.ingest.worker import IngestPool
 from playdeck.invitations.endpoints import router as invitations_router
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
@@ -88,10 +90,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_size=settings.retention_batch_size,
             )
             retention.start()
+        runs_sweep = None
+        if settings.run_sweep_seconds > 0:
+            runs_sweep = PeriodicRunSweep(
+                engine,
+                interval_seconds=settings.run_sweep_seconds,
+                heartbeat_seconds=settings.live_heartbeat_seconds,
+                shard_wait_seconds=settings.shard_wait_seconds,
+            )
+            runs_sweep.start()
         if settings.ingest_in_worker_process:
             await app.state.ingest_pool.start()
         yield
         app.state.ingest_pool.close()
+        if runs_sweep is not None:
+            runs_sweep.stop()
         if retention is not None:
             retention.stop()
         if sweeper is not None:
@@ -123,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)
     # Innermost first: the duplicate-key check reads bodies the size and time limits bound.
-    app.add_middleware(DuplicateJsonKeysMiddleware, skip_paths=REPORT_PATHS)
+    app.add_middleware(DuplicateJsonKeysMiddleware, skip_path=is_report_path)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(
         BodyReadTimeoutMiddleware,
@@ -137,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(retention_router)
     app.include_router(runs_router)
     app.include_router(ingest_router)
+    app.include_router(live_router)
     app.include_router(auth_router)
     app.include_router(auth_legacy_router)
     app.include_router(users_admin_router)

@@ -67,13 +67,39 @@ PYTEST_STATUS_OUTCOMES = {
 
 
 class RunStatus(StrEnum):
-    """How a whole run ended; derived from its tests unless the run was cut short."""
+    """How a whole run ended (or that it has not yet); derived from its tests unless the run
+    was cut short, is still receiving results, or gave up waiting for some of them.
+
+    ``running``: a live part is still open, or a sharded run still waits for shards.
+    ``interrupted``: cut short (the report says so, or a live part's client stopped sending).
+    ``incomplete``: a sharded run that did not receive every shard in time; never a pass.
+    """
 
     PASSED = "passed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     TIMEDOUT = "timedout"
+    RUNNING = "running"
+    INCOMPLETE = "incomplete"
 
 
 # A run the report says was cut short keeps that status, whatever its tests did.
 CUT_SHORT_STATUSES = frozenset({RunStatus.INTERRUPTED, RunStatus.TIMEDOUT})
+# What a client may say about its run (a report's status, a live part's close): the others are
+# the server's to decide.
+REPORTED_STATUSES = frozenset(
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.TIMEDOUT}
+)
+
+
+class PartState(StrEnum):
+    """One part of a run (an upload, or a live session of a client, of one shard or none).
+
+    ``open``: a live part still receiving batches; ``closed``: complete (an upload is closed
+    when stored); ``interrupted``: a live part whose client stopped sending, or closed it as
+    cut short. What the part received is kept in every state.
+    """
+
+    OPEN = "open"
+    CLOSED = "closed"
+    INTERRUPTED = "interrupted"

@@ -151,6 +151,26 @@ class Settings(BaseSettings):
         description="How often the server applies the projects' retention policies (0: never; "
         "`playdeck prune` still does).",
     )
+    live_heartbeat_seconds: int = Field(
+        default=300,
+        ge=5,
+        le=86_400,
+        description="A live run's part whose client sent nothing (no batch, no heartbeat) for "
+        "this long is closed as interrupted, with every result it sent kept.",
+    )
+    shard_wait_seconds: int = Field(
+        default=3600,
+        ge=5,
+        le=7 * 86_400,
+        description="A sharded run still missing shards this long after its last part arrived "
+        "is marked incomplete (a late shard still merges into it).",
+    )
+    run_sweep_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How often the server closes stale live parts and marks sharded runs "
+        "incomplete (0: never; `playdeck runs sweep` still does).",
+    )
     retention_batch_size: int = Field(
         default=50, ge=1, le=10_000, description="Runs deleted per transaction by retention."
     )

@@ -28,6 +28,7 @@ from playdeck.settings import Settings
 from .expectations import ALLOWED, USERS, denied_status, expected_status
 from .routes import AppRoute, app_routes
 from .support import (
+    ADMIN,
     ANONYMOUS,
     NEW_PASSWORD,
     NEWCOMER,
@@ -61,6 +62,8 @@ class Req:
     params: dict[str, str] | None = None
     # A list of what the caller may read: every user gets it, filtered (maybe empty).
     filtered: bool = False
+    # Reaches a live run's open part (``live_run``, ``part``), opened by the admin first.
+    live: bool = False
 
 
 def _login_body(_: Values) -> Any:
@@ -349,6 +352,19 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke"): Req(
         SETTINGS + "/service-accounts/999/keys/1/revoke", 404
     ),
+    # live runs (ingest/live)
+    ("POST", "/api/test-runs/live"): Req(
+        "/api/test-runs/live", 201, json=lambda v: {"projectName": "Alpha", "runKey": "ci-1"}
+    ),
+    ("POST", "/api/test-runs/{run_id}/parts/{part_id}/results"): Req(
+        "/api/test-runs/{live_run}/parts/{part}/results", 201, files=_junit, live=True
+    ),
+    ("POST", "/api/test-runs/{run_id}/parts/{part_id}/heartbeat"): Req(
+        "/api/test-runs/{live_run}/parts/{part}/heartbeat", 204, live=True
+    ),
+    ("POST", "/api/test-runs/{run_id}/parts/{part_id}/close"): Req(
+        "/api/test-runs/{live_run}/parts/{part}/close", 200, json=lambda v: {}, live=True
+    ),
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
     ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),
@@ -411,6 +427,16 @@ def _values(world: World) -> Values:
     return values
 
 
+def _open_live_part(client: TestClient) -> Values:
+    opened = client.post(
+        "/api/test-runs/live",
+        json={"projectName": "Alpha"},
+        headers=bearer(login(client, ADMIN)),
+    )
+    assert opened.status_code == 201, opened.text
+    return {"live_run": opened.json()["testRunId"], "part": opened.json()["partId"]}
+
+
 def _send(
     client: TestClient, method: str, req: Req, values: Values, token: str | None
 ) -> httpx.Response:
@@ -448,6 +474,8 @@ def test_matrix(
     known = REQUESTS.get(route.key)
     req = known or _fallback(route)
     values = _values(world)
+    if req.live:
+        values.update(_open_live_part(api))
     token = None if persona == ANONYMOUS else login(api, persona)
     allowed = permission is Permission.PUBLIC or persona in ALLOWED[permission]
     allowed = allowed or (req.filtered and persona in USERS)

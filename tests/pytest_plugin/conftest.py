@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from playdeck.kit.ci import CI_SYSTEMS
+
 PLUGIN_VARIABLES = (
     "PLAYDECK_URL",
     "PLAYDECK_SERVER_URL",
@@ -12,8 +14,12 @@ PLUGIN_VARIABLES = (
     "PLAYDECK_API_KEY",
     "PLAYDECK_USERNAME",
     "PLAYDECK_PASSWORD",
+    "PLAYDECK_RUN_KEY",
+    "PLAYDECK_SHARD",
+    "PLAYDECK_LIVE",
 )
-CI_VARIABLES = ("GITHUB_ACTIONS", "GITLAB_CI", "CIRCLECI", "JENKINS_URL", "JENKINS_HOME")
+# Every system's "this is a CI job" variables (kit/ci.py's table).
+CI_VARIABLES = tuple(name for system in CI_SYSTEMS for name in system.detect)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@
 const UPLOAD_POLICIES = ['failures', 'all', 'none'];
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_RETRIES = 4;
+const DEFAULT_LIVE_INTERVAL_MS = 5000;
 
 function text(value) {
   if (value === undefined || value === null) return undefined;
@@ -36,7 +37,17 @@ function resolveOptions(raw = {}, env = process.env) {
     timeoutMs: DEFAULT_TIMEOUT_MS,
     retries: DEFAULT_RETRIES,
     strict: raw.strict === true,
+    // Runs in parts (see lib/ci.js, lib/live.js): the CI build, this shard, streaming.
+    runKey: text(raw.runKey) || text(env.PLAYDECK_RUN_KEY),
+    shard: text(raw.shard) || text(env.PLAYDECK_SHARD),
+    live: raw.live === true || ['1', 'true', 'yes'].includes(text(env.PLAYDECK_LIVE)),
+    liveIntervalMs: DEFAULT_LIVE_INTERVAL_MS,
   };
+  if (raw.liveIntervalMs !== undefined) {
+    const ms = Number(raw.liveIntervalMs);
+    if (Number.isFinite(ms) && ms > 0) options.liveIntervalMs = ms;
+    else problems.push('liveIntervalMs must be a positive number');
+  }
 
   if (raw.tags !== undefined) {
     const list = typeof raw.tags === 'string' ? raw.tags.split(',') : raw.tags;

@@ -142,7 +142,15 @@ async function fileBlob(file, type) {
  * `POST /api/test-runs/upload`: form `fields`, the report as part `file`, and each attachment
  * as a part `attachment` whose file name is the path the report uses for it.
  */
-async function uploadRun({ options, fields, reportFile, parts, say = () => {} }) {
+async function uploadRun({
+  options,
+  fields,
+  reportFile,
+  parts,
+  say = () => {},
+  path = '/api/test-runs/upload',
+  idempotencyKey = crypto.randomUUID(),
+}) {
   const auth = await authorization(options);
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) {
@@ -153,12 +161,12 @@ async function uploadRun({ options, fields, reportFile, parts, say = () => {} })
     form.append('attachment', await fileBlob(part.file, part.contentType), part.name);
   }
   // One key for every attempt: a retry of an upload the server did store answers that run.
-  const headers = { accept: 'application/json', 'idempotency-key': crypto.randomUUID() };
+  const headers = { accept: 'application/json', 'idempotency-key': idempotencyKey };
   if (auth) headers.authorization = auth;
   const response = await withRetries(
     () =>
       request(
-        endpoint(options.serverUrl, '/api/test-runs/upload'),
+        endpoint(options.serverUrl, path),
         { method: 'POST', headers, body: form },
         options.timeoutMs,
         'upload',
@@ -173,12 +181,36 @@ async function uploadRun({ options, fields, reportFile, parts, say = () => {} })
   }
 }
 
+/** A JSON `POST` with the configured credential, retried like the upload. */
+async function postJson({ options, path, body, say = () => {}, what, auth, idempotencyKey }) {
+  const headers = { accept: 'application/json', 'content-type': 'application/json' };
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  if (auth) headers.authorization = auth;
+  const response = await withRetries(
+    () =>
+      request(
+        endpoint(options.serverUrl, path),
+        { method: 'POST', headers, body: JSON.stringify(body || {}) },
+        options.timeoutMs,
+        what,
+      ),
+    { retries: options.retries, say },
+  );
+  if (!response.ok) throw new PlaydeckError(`${what} failed: ${await describeResponse(response)}`);
+  try {
+    return await response.json();
+  } catch {
+    return {};
+  }
+}
+
 module.exports = {
   PlaydeckError,
   authorization,
   describeResponse,
   fileBlob,
   login,
+  postJson,
   request,
   uploadRun,
   withRetries,

@@ -14,6 +14,7 @@ from playdeck.cli.keys import keys_app
 from playdeck.cli.members import members_app
 from playdeck.cli.operations import check, db_create
 from playdeck.cli.prune import prune
+from playdeck.cli.runs import runs_app
 from playdeck.cli.serve import serve
 from playdeck.cli.storage import storage_app
 from playdeck.cli.upload import upload
@@ -35,6 +36,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(members_app, name="members")
 app.add_typer(storage_app, name="storage")
+app.add_typer(runs_app, name="runs")
 app.command("audit")(audit)
 app.command("serve")(serve)
 app.command("check")(check)

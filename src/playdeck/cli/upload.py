@@ -8,6 +8,7 @@ them in ``--help``.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from playdeck import __version__
 from playdeck.cli.bundle import no_report, output_dirs, write_bundle
 from playdeck.cli.multipart import FileChangedError, FilePart, MultipartBody
 from playdeck.cli.upload_inputs import Inputs, report_in, zips_in
+from playdeck.kit import ci
 from playdeck.kit.retry import RetryPolicy, send_with_retries
 
 UPLOAD_PATH = "/api/test-runs/upload"
@@ -354,6 +356,21 @@ def upload(
         str | None,
         typer.Option(envvar="PLAYDECK_PASSWORD", show_default=False, help="Password."),
     ] = None,
+    run_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PLAYDECK_RUN_KEY",
+            help="The CI build: uploads with the same key are one run (default: from the CI "
+            "system's variables).",
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PLAYDECK_SHARD",
+            help="This upload's shard of the build, current/total (default: from the CI system).",
+        ),
+    ] = None,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for the server's answer.")
     ] = 300.0,
@@ -382,6 +399,7 @@ def upload(
         run_name=run_name,
         tags=tag or [],
     )
+    fields.extend(ci.run_fields(os.environ, given_key=run_key, given_shard=shard).items())
     headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"

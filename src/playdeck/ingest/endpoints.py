@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Annotated
 
@@ -26,10 +27,36 @@ router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
 # Report uploads: their JSON is a report, parsed as one (kit.json_guard does not check them).
 REPORT_PATHS = frozenset({"/api/test-runs/submit", "/api/test-runs/upload"})
+# A live run's batches (``ingest.live.endpoints``) are report uploads too.
+_LIVE_RESULTS_PATH = re.compile(r"^/api/test-runs/\d{1,19}/parts/\d{1,19}/results$")
+
+
+def is_report_path(path: str) -> bool:
+    return path in REPORT_PATHS or _LIVE_RESULTS_PATH.match(path) is not None
+
 
 ProjectNameQuery = Annotated[
     str | None,
     Query(alias="projectName", max_length=200, description="Project to store the run in."),
+]
+
+
+RunKeyQuery = Annotated[
+    str | None,
+    Query(
+        alias="runKey",
+        max_length=200,
+        description="The CI build this upload belongs to: uploads of one project with the same "
+        "key are one run (shards, matrix jobs). The upload form may send it as a field.",
+    ),
+]
+ShardQuery = Annotated[
+    str | None,
+    Query(
+        max_length=20,
+        description="This upload's shard of the build, `current/total` from 1 (e.g. `2/8`); "
+        "needs `runKey`. The upload form may send it as a field.",
+    ),
 ]
 
 
@@ -43,7 +70,7 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def _ingest_slots(request: Request) -> CapacityLimiter:
+def ingest_slots(request: Request) -> CapacityLimiter:
     """At most ``PLAYDECK_MAX_CONCURRENT_INGESTS`` ingests parse and store at once; the others
     wait here holding no thread and no connection. Parsing is CPU-bound Python: more at once
     would not finish sooner, and would starve sign-ins and pages of the interpreter."""
@@ -54,7 +81,7 @@ def _ingest_slots(request: Request) -> CapacityLimiter:
     return slots
 
 
-def _created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
+def created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     body = IngestResponse(
         test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
@@ -73,13 +100,16 @@ async def submit_test_run(
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
+    run_key: RunKeyQuery = None,
+    shard: ShardQuery = None,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
+    target = use_cases.keyed_part(run_key, shard)
     if settings.ingest_in_worker_process:
-        sender = worker.Sender(principal, project_name, idempotency_key)
-        result = await worker.submit(request, _ingest_slots(request), sender)
-        return _created(request, settings, result)
+        sender = worker.Sender(principal, project_name, idempotency_key, target)
+        result = await worker.submit(request, ingest_slots(request), sender)
+        return created(request, settings, result)
     body = await request.body()
     ingest = partial(
         use_cases.submit_json,
@@ -90,9 +120,10 @@ async def submit_test_run(
         body=body,
         project_name=project_name,
         idempotency_key=idempotency_key,
+        target=target,
     )
-    result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
-    return _created(request, settings, result)
+    result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
+    return created(request, settings, result)
 
 
 @router.post("/upload", status_code=201, response_model=IngestResponse)
@@ -105,9 +136,12 @@ async def upload_test_run(
     session: UploadSessionDep,
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
+    run_key: RunKeyQuery = None,
+    shard: ShardQuery = None,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
+    target = use_cases.keyed_part(run_key, shard)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
@@ -117,9 +151,9 @@ async def upload_test_run(
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:
         if settings.ingest_in_worker_process:
-            sender = worker.Sender(principal, project_name, idempotency_key)
-            result = await worker.upload(request, _ingest_slots(request), form, sender)
-            return _created(request, settings, result)
+            sender = worker.Sender(principal, project_name, idempotency_key, target)
+            result = await worker.upload(request, ingest_slots(request), form, sender)
+            return created(request, settings, result)
         ingest = partial(
             use_cases.upload_form,
             session,
@@ -129,8 +163,9 @@ async def upload_test_run(
             form=form,
             project_name=project_name,
             idempotency_key=idempotency_key,
+            target=target,
         )
-        result = await to_thread.run_sync(ingest, limiter=_ingest_slots(request))
+        result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
     finally:
         await form.close()
-    return _created(request, settings, result)
+    return created(request, settings, result)

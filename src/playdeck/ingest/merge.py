@@ -5,6 +5,20 @@ from __future__ import annotations
 from playdeck.ingest.records import RunRecord
 from playdeck.outcomes import CUT_SHORT_STATUSES
 
+# A run's descriptive fields (``RunRecord`` attributes, ``Run`` columns of the same names): the
+# first report (or part of a run in parts, ``ingest.live``) that gives one fills it.
+RUN_FIELDS = (
+    "name",
+    "branch",
+    "commit_sha",
+    "commit_message",
+    "author",
+    "ci_provider",
+    "ci_build_number",
+    "ci_build_url",
+    "environment",
+)
+
 
 def merge_runs(records: list[RunRecord]) -> RunRecord:
     if len(records) == 1:
@@ -19,19 +33,7 @@ def merge_runs(records: list[RunRecord]) -> RunRecord:
         duration_ms=int(end - first.started_at.timestamp() * 1000),
     )
     for record in records:
-        for name in (
-            "project_name",
-            "project_description",
-            "name",
-            "branch",
-            "commit_sha",
-            "commit_message",
-            "author",
-            "ci_provider",
-            "ci_build_number",
-            "ci_build_url",
-            "environment",
-        ):
+        for name in ("project_name", "project_description", *RUN_FIELDS):
             if getattr(merged, name) is None and getattr(record, name) is not None:
                 setattr(merged, name, getattr(record, name))
         merged.tags.extend(t for t in record.tags if t not in merged.tags)

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -120,6 +120,17 @@ class IngestResult:
     @classmethod
     def replay(cls, found: Replay) -> IngestResult:
         return cls(found.run_id, found.project_id, found.project_slug, replayed=True)
+
+
+class RunTarget(Protocol):
+    """Where an ingest's tests go when not into a new run of their own: a run that several
+    uploads or live batches fill (``ingest.live.service``)."""
+
+    def open(self, session: Session, project: Project, row: dict[str, Any]) -> Run:
+        """The run to add to (``row``: the columns of a new run), locked until the commit."""
+
+    def settle(self, session: Session, run: Run, record: RunRecord) -> None:
+        """Once the tests are inserted: the run's counts and status over everything it has."""
 
 
 @dataclass(slots=True)
@@ -349,6 +360,7 @@ def ingest_run(
     source: FileSource | None = None,
     idempotency: IdempotencyKey | None = None,
     users_can_create_projects: bool = True,
+    target: RunTarget | None = None,
 ) -> IngestResult:
     """Store ``record`` as a new run of its project (created by name when allowed); with an
     ``idempotency`` key already used, answer the run stored then (see ``ingest.idempotency``).
@@ -393,6 +405,7 @@ def ingest_run(
         staged,
         auto_create=auto_create_project,
         users_can_create=users_can_create_projects,
+        target=target,
     )
     count_ingest_on_commit(session, tests=len(record.tests), started=started)
     if request_row is not None:
@@ -409,6 +422,7 @@ def _insert_run(
     *,
     auto_create: bool,
     users_can_create: bool,
+    target: RunTarget | None = None,
 ) -> IngestResult:
     assert record.project_name is not None
     project: Project = project_for_submit(
@@ -422,14 +436,18 @@ def _insert_run(
 
     now = utcnow()
     outcomes = [t.outcome for t in record.tests]
-    run = Run(**_run_row(project.id, record, outcomes))
-    session.add(run)
-    session.flush()
+    row = _run_row(project.id, record, outcomes)
+    if target is None:
+        run = Run(**row)
+        session.add(run)
+        session.flush()
+    else:
+        run = target.open(session, project, row)
 
     keys = [t.key for t in record.tests]
     test_ids = _upsert_tests(session, project.id, record.tests, keys)
     bulk = BulkWriter(session)
-    started_at = bulk.adapt_datetime(record.started_at)
+    started_at = bulk.adapt_datetime(run.started_at)  # a merged run's, not this part's
     json = bulk.adapt_json
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
     bulk.insert(
@@ -504,7 +522,10 @@ def _insert_run(
         _store_report(session, run.id, report, stored_report)
 
     if staged.missing:
-        run.meta = {**run.meta, "missing_attachments": staged.missing}
+        missing = staged.missing + int(run.meta.get("missing_attachments", 0))
+        run.meta = {**run.meta, "missing_attachments": missing}
+    if target is not None:
+        target.settle(session, run, record)
     session.flush()
     return IngestResult(
         run_id=run.id, project_id=project.id, project_slug=project.slug, tests=len(record.tests)

@@ -21,6 +21,8 @@ from playdeck.ingest.idempotency import (
     body_fingerprint,
     key_of,
 )
+from playdeck.ingest.live.service import KeyedPart
+from playdeck.ingest.live.shards import run_key, shard
 from playdeck.ingest.merge import merge_runs
 from playdeck.ingest.parsers import phenx, registry
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
@@ -34,7 +36,7 @@ from playdeck.ingest.records import (
     ReportRecord,
     RunRecord,
 )
-from playdeck.ingest.service import IngestResult, RunOverrides, ingest_run
+from playdeck.ingest.service import IngestResult, RunOverrides, RunTarget, ingest_run
 from playdeck.ingest.sources import FileSource, PathMapper
 from playdeck.kit.clock import utcnow
 from playdeck.kit.gc import gc_paused
@@ -100,7 +102,7 @@ def overrides_from(fields: dict[str, str]) -> RunOverrides:
     )
 
 
-def _store(
+def store_record(
     session: Session,
     *,
     store: BlobStore,
@@ -109,6 +111,7 @@ def _store(
     record: RunRecord,
     source: FileSource | None = None,
     idempotency: IdempotencyKey | None = None,
+    target: RunTarget | None = None,
 ) -> IngestResult:
     """Persist a parsed run under the server's settings (project creation, file sizes)."""
     return ingest_run(
@@ -121,7 +124,17 @@ def _store(
         max_file_bytes=settings.max_upload_bytes,
         source=source,
         idempotency=idempotency,
+        target=target,
     )
+
+
+def keyed_part(key: str | None, shard_spec: str | None) -> KeyedPart | None:
+    """The ``RunTarget`` of an upload that names its CI build (``runKey``, ``shard``)."""
+    key = run_key(key)
+    found = shard(shard_spec)
+    if key is None and found is None:
+        return None
+    return KeyedPart(key=key, shard=found, live=False)
 
 
 def submit_json(
@@ -133,6 +146,7 @@ def submit_json(
     body: bytes | Path,
     project_name: str | None,
     idempotency_key: str | None = None,
+    target: RunTarget | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report.
 
@@ -147,6 +161,7 @@ def submit_json(
             body=body,
             project_name=project_name,
             idempotency_key=idempotency_key,
+            target=target,
         )
 
 
@@ -168,6 +183,7 @@ def _submit_json(
     body: bytes | Path,
     project_name: str | None,
     idempotency_key: str | None,
+    target: RunTarget | None,
 ) -> IngestResult:
     data, idempotency = _decode_body(body, principal, idempotency_key)
     if not isinstance(data, dict):
@@ -184,13 +200,14 @@ def _submit_json(
     del data
     if project_name:
         record.project_name = project_name
-    return _store(
+    return store_record(
         session,
         store=store,
         settings=settings,
         principal=principal,
         record=record,
         idempotency=idempotency,
+        target=target,
     )
 
 
@@ -440,6 +457,7 @@ def upload_form(
     form: FormData,
     project_name: str | None,
     idempotency_key: str | None = None,
+    target: RunTarget | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
     key = None
@@ -454,6 +472,7 @@ def upload_form(
             form=form,
             project_name=project_name,
             idempotency=key,
+            target=target,
         )
 
 
@@ -477,8 +496,10 @@ def _upload_form(
     form: FormData,
     project_name: str | None,
     idempotency: IdempotencyKey | None,
+    target: RunTarget | None,
 ) -> IngestResult:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    target = target or keyed_part(fields.get("runKey"), fields.get("shard"))
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
     overrides = overrides_from(fields)
     project = fields.get("projectName") or fields.get("project") or project_name
@@ -509,7 +530,7 @@ def _upload_form(
         if project:
             record.project_name = project
         overrides.apply(record)
-        return _store(
+        return store_record(
             session,
             store=store,
             settings=settings,
@@ -517,6 +538,7 @@ def _upload_form(
             record=record,
             source=source,
             idempotency=idempotency,
+            target=target,
         )
 
 

@@ -48,7 +48,7 @@ from playdeck.auth.principal import Principal
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, unit_of_work, writer
 from playdeck.errors import RETRY_AFTER_SECONDS, AppError, ServiceUnavailable, outage_error
 from playdeck.ingest import use_cases
-from playdeck.ingest.service import IngestResult
+from playdeck.ingest.service import IngestResult, RunTarget
 from playdeck.kit.text import UnstorableText
 from playdeck.observability.logging import configure_logging
 from playdeck.observability.metrics import count_ingest, multiprocess_dir
@@ -84,6 +84,8 @@ class Sender:
     principal: Principal
     project_name: str | None
     idempotency_key: str | None
+    # Where the run goes when not into a new run (a run key's run, a live part): plain values.
+    target: RunTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +193,7 @@ def _ingest(session: Session, worker: _Worker, job: SubmitJob | UploadJob) -> In
             body=Path(job.body_path),
             project_name=sender.project_name,
             idempotency_key=sender.idempotency_key,
+            target=sender.target,
         )
     with ExitStack() as files:
         form = FormData(
@@ -216,6 +219,7 @@ def _ingest(session: Session, worker: _Worker, job: SubmitJob | UploadJob) -> In
             form=form,
             project_name=sender.project_name,
             idempotency_key=sender.idempotency_key,
+            target=sender.target,
         )
 
 

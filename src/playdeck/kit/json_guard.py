@@ -9,7 +9,7 @@ duplicate key are refused with a 422 before any route sees them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -52,18 +52,27 @@ def _is_json(scope: Scope) -> bool:
 
 class DuplicateJsonKeysMiddleware:
     """Buffers JSON bodies of unsafe requests (their size is already bounded) and refuses one
-    with a duplicate key; ``skip_paths`` are report uploads, parsed as reports (last value
-    wins, as in the JavaScript tools that write them), where no permission depends on a key."""
+    with a duplicate key; ``skip_paths`` (and paths ``skip_path`` says yes to) are report
+    uploads, parsed as reports (last value wins, as in the JavaScript tools that write them),
+    where no permission depends on a key."""
 
-    def __init__(self, app: ASGIApp, *, skip_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        skip_paths: Iterable[str] = (),
+        skip_path: Callable[[str], bool] = lambda _path: False,
+    ) -> None:
         self.app = app
         self.skip_paths = frozenset(skip_paths)
+        self.skip_path = skip_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
             or scope["method"] not in UNSAFE_METHODS
             or scope["path"] in self.skip_paths
+            or self.skip_path(scope["path"])
             or not _is_json(scope)
         ):
             await self.app(scope, receive, send)

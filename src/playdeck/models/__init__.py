@@ -15,6 +15,7 @@ from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
 from playdeck.models.retention_policy import RetentionPolicy
 from playdeck.models.run import Run
+from playdeck.models.run_part import RunPart
 from playdeck.models.service_account import ServiceAccount
 from playdeck.models.test import Test
 from playdeck.models.user import User
@@ -37,6 +38,7 @@ __all__ = [
     "Result",
     "RetentionPolicy",
     "Run",
+    "RunPart",
     "ServiceAccount",
     "Test",
     "User",

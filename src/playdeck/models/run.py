@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
@@ -17,6 +26,11 @@ class Run(CreatedAtMixin, Base):
         Index("ix_runs_project_branch_started", "project_id", "branch", "started_at", "id"),
         # Finds a commit's other runs: "failed and passed on the same commit" is a flip.
         Index("ix_runs_project_commit", "project_id", "commit_sha"),
+        # Uploads naming the same CI build merge into one run: this makes that race-free. A
+        # unique index, not a constraint: SQLite adds one without rebuilding ``runs``.
+        Index("uq_runs_project_id_run_key", "project_id", "run_key", unique=True),
+        # The sweeper's search for runs still waiting (``running``), few among many.
+        Index("ix_runs_status", "status"),
     )
 
     id: Mapped[int] = id_column()
@@ -53,6 +67,11 @@ class Run(CreatedAtMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, nullable=False, default=dict)
     source_format: Mapped[str] = mapped_column(String(32), nullable=False)
+
+    # Sharded and live runs (``ingest.live``): the CI build's key that merges its uploads, and
+    # how many shards the clients said there are; ``None`` for a run stored by one upload.
+    run_key: Mapped[str | None] = mapped_column(String(200))
+    shard_total: Mapped[int | None] = mapped_column(Integer)
 
     # Retention: a pinned run is never pruned; ``files_pruned_at`` says when retention removed
     # the run's attachments and report files (its results stay).

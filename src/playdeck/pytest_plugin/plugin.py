@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from playdeck import __version__
-from playdeck.pytest_plugin import quarantine
+from playdeck.pytest_plugin import quarantine, run_options
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.origin import RunOrigin, fill_from_git, from_ci
 from playdeck.pytest_plugin.playwright_artifacts import (
@@ -38,6 +38,7 @@ from playdeck.pytest_plugin.recorder import (
     Recorder,
     marker_tags,
 )
+from playdeck.pytest_plugin.streaming import LiveReporter
 
 URL_VARIABLES = ("PLAYDECK_URL", "PLAYDECK_SERVER_URL")
 REPORTER_NAME = "playdeck-reporter"
@@ -114,6 +115,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"Retries of a transient failure (default: {DEFAULT_RETRIES}, or "
         "PLAYDECK_UPLOAD_RETRIES; 0: none).",
     )
+    run_options.add_options(group)
     quarantine.add_options(group)
 
 
@@ -196,7 +198,12 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # a pytest-xdist worker: the controller sends the run
     recorder = Recorder()
     config.pluginmanager.register(recorder, RECORDER_NAME)
-    config.pluginmanager.register(PlaydeckReporter(config, options, recorder), REPORTER_NAME)
+    reporter = PlaydeckReporter(config, options, recorder)
+    if run_options.live_requested(config, os.environ):
+        interval = config.getoption("playdeck_live_interval")
+        config.pluginmanager.register(LiveReporter(reporter, interval=interval), REPORTER_NAME)
+    else:
+        config.pluginmanager.register(reporter, REPORTER_NAME)
     quarantine.register(config, options)
 
 
@@ -280,13 +287,9 @@ class PlaydeckReporter:
         options = self.options
         if options.problem is not None:
             raise SendError(options.problem)
-        origin = from_ci(os.environ)
-        origin.branch = options.branch or origin.branch
-        origin.commit = options.commit or origin.commit
-        fill_from_git(origin, self.config.rootpath)
+        fields, metadata = self.describe()
         # An artifact deleted since its test ran (a cleanup, a full disk) is left out and said.
         self.missing = self.recorder.drop_missing_artifacts()
-        metadata = _metadata(origin)
         if self.missing:
             metadata["pytest"]["missingArtifacts"] = self.missing[:MAX_MISSING_LISTED]
         report = self.recorder.report(root_dir=str(self.config.rootpath), metadata=metadata)
@@ -298,7 +301,7 @@ class PlaydeckReporter:
             username=options.username,
             password=options.password,
             report=body,
-            fields=_form_fields(options, origin),
+            fields=fields,
             timeout=options.timeout,
             say=self._say,
             retries=options.retries,
@@ -307,6 +310,19 @@ class PlaydeckReporter:
                 for a in self.recorder.artifacts()
             ],
         )
+
+    def describe(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """The run's form fields (the options, then CI, then git; the CI build and shard) and
+        its metadata."""
+        origin = from_ci(os.environ)
+        origin.branch = self.options.branch or origin.branch
+        origin.commit = self.options.commit or origin.commit
+        fill_from_git(origin, self.config.rootpath)
+        fields = {
+            **_form_fields(self.options, origin),
+            **run_options.run_fields(self.config, os.environ),
+        }
+        return fields, _metadata(origin)
 
     def _say(self, line: str) -> None:
         """A note on screen while sending (a retry): the final message comes later."""

@@ -77,9 +77,13 @@ def list_runs(
 def get_run(
     request: Request, session: SessionDep, settings: SettingsDep, access: ReadableRun
 ) -> RunDetail:
-    """A run with its counts, metadata and uploaded reports."""
+    """A run with its counts, metadata and uploaded reports; for a run in parts (`runKey`),
+    its parts and which shards arrived."""
     reports = service.list_reports(session, run=access.run)
-    return RunDetail.of_detail(access.run, access.project, reports, _base_url(request, settings))
+    parts = service.list_parts(session, run=access.run)
+    return RunDetail.of_detail(
+        access.run, access.project, reports, _base_url(request, settings), parts
+    )
 
 
 @runs_router.delete("/{run_id}", status_code=204)

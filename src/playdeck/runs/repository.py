@@ -13,7 +13,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
+from playdeck.models import (
+    Attachment,
+    Attempt,
+    Project,
+    Report,
+    ReportFile,
+    Result,
+    Run,
+    RunPart,
+    Test,
+)
 from playdeck.models.base import UTCDateTime
 from playdeck.outcomes import Outcome
 
@@ -93,6 +103,12 @@ def get_run(session: Session, run_id: int) -> tuple[Run, Project] | None:
 
 def list_reports(session: Session, run_id: int) -> list[Report]:
     return list(session.scalars(select(Report).where(Report.run_id == run_id).order_by(Report.id)))
+
+
+def list_parts(session: Session, run_id: int) -> list[RunPart]:
+    return list(
+        session.scalars(select(RunPart).where(RunPart.run_id == run_id).order_by(RunPart.id))
+    )
 
 
 def stored_hashes(session: Session, run_id: int) -> set[str]:

@@ -192,10 +192,59 @@ class ReportLink(BaseModel):
         return cls(id=report.id, type=report.type, label=report.label, url=report_url(report))
 
 
+class RunPart(BaseModel):
+    """One part of a run named by a run key: an upload, or a client's live session."""
+
+    id: int
+    shard: str | None  # "2/8"; None for a part of no shard (a CI matrix job)
+    state: str  # an ``outcomes.PartState``
+    reported_status: str | None
+    tests: int
+    expected_tests: int | None
+    opened_at: datetime
+    last_seen_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, part: models.RunPart) -> RunPart:
+        shard = None
+        if part.shard_index is not None:
+            shard = f"{part.shard_index}/{part.shard_total}"
+        return cls(
+            id=part.id,
+            shard=shard,
+            state=part.state,
+            reported_status=part.reported_status,
+            tests=part.tests,
+            expected_tests=part.expected_tests,
+            opened_at=part.opened_at,
+            last_seen_at=part.last_seen_at,
+            closed_at=part.closed_at,
+        )
+
+
+class Shards(BaseModel):
+    """Which shards of a sharded run arrived (numbered from 1)."""
+
+    total: int
+    arrived: list[int]
+    missing: list[int]
+
+    @classmethod
+    def of(cls, total: int, parts: Sequence[models.RunPart]) -> Shards:
+        arrived = sorted({p.shard_index for p in parts if p.shard_index is not None})
+        missing = [i for i in range(1, total + 1) if i not in arrived]
+        return cls(total=total, arrived=arrived, missing=missing)
+
+
 class RunDetail(Run):
     metadata: dict[str, Any]
     created_at: datetime
     reports: list[ReportLink]
+    # A run several uploads or live parts filled (``runKey``); ``None`` and ``[]`` otherwise.
+    run_key: str | None
+    shards: Shards | None
+    parts: list[RunPart]
 
     @classmethod
     def of_detail(
@@ -204,12 +253,16 @@ class RunDetail(Run):
         project: models.Project,
         reports: Sequence[models.Report],
         base_url: str,
+        parts: Sequence[models.RunPart] = (),
     ) -> RunDetail:
         return cls(
             **cls.fields_of(run, project, base_url),
             metadata=dict(run.meta),
             created_at=run.created_at,
             reports=[ReportLink.of(r) for r in reports],
+            run_key=run.run_key,
+            shards=Shards.of(run.shard_total, parts) if run.shard_total else None,
+            parts=[RunPart.of(p) for p in parts],
         )
 
 

@@ -17,7 +17,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project, visible_projects
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
-from playdeck.models import Project, Report, Run
+from playdeck.models import Project, Report, Run, RunPart
 from playdeck.outcomes import Outcome, RunStatus
 from playdeck.projects.service import get_project
 from playdeck.runs import repository, schemas
@@ -93,6 +93,11 @@ def get_run(
 
 def list_reports(session: Session, *, run: Run) -> list[Report]:
     return repository.list_reports(session, run.id)
+
+
+def list_parts(session: Session, *, run: Run) -> list[RunPart]:
+    """The parts of a run in parts (uploads of a run key, live sessions); none for others."""
+    return repository.list_parts(session, run.id)
 
 
 def delete_run(

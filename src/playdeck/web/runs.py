@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.outcomes import FAILING_OUTCOMES, Outcome
+from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
 from playdeck.runs import service as runs_service
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.schemas import RunDetail
@@ -40,6 +41,8 @@ OUTCOME_CHOICES: tuple[tuple[str, str], ...] = (
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
 MAX_METADATA_ROWS = 60
+# How often the page of a running run asks for itself again (web/static/playdeck.js).
+LIVE_POLL_SECONDS = 3
 MAX_METADATA_VALUE = 400
 
 
@@ -65,6 +68,34 @@ def metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What the page says about a run in parts, and whether its script keeps it current."""
+
+    running: bool
+    received: int  # tests the parts sent so far
+    expected: int | None  # tests the parts said they would send, when every part said
+    signature: str  # changes whenever the page would: the script swaps its regions then
+    poll_seconds: int = LIVE_POLL_SECONDS
+
+
+def live_state(run: RunDetail) -> LiveState:
+    received = sum(p.tests for p in run.parts)
+    promised = [p.expected_tests for p in run.parts]
+    expected = None
+    if promised and all(n is not None for n in promised):
+        expected = sum(n for n in promised if n is not None)
+    signature = ":".join(
+        str(v) for v in (run.status, run.counts.total, received, len(run.parts), run.duration_ms)
+    )
+    return LiveState(
+        running=run.status == RunStatus.RUNNING,
+        received=received,
+        expected=expected,
+        signature=signature,
+    )
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def show_run(
     request: Request,
@@ -76,7 +107,8 @@ def show_run(
 ) -> HTMLResponse:
     run, project, principal = access.run, access.project, access.principal
     reports = runs_service.list_reports(session, run=run)
-    detail = RunDetail.of_detail(run, project, reports, "")
+    parts = runs_service.list_parts(session, run=run)
+    detail = RunDetail.of_detail(run, project, reports, "", parts)
     outcome, q = text(outcome), text(q)
     tests, next_cursor = runs_service.list_run_tests(
         session, run=run, outcome=outcome, q=q, cursor=cursor, limit=RESULTS_PER_PAGE
@@ -119,6 +151,7 @@ def show_run(
             for value, css, label, count in chips
         ],
         tests=tests,
+        live=live_state(detail),
         failing=FAILING_OUTCOMES,
         inline_images=INLINE_IMAGES,
         inline_videos=INLINE_VIDEOS,

@@ -3,6 +3,8 @@
 // - command blocks: a copy button.
 // - the header's user menu (a <details>): closes on Escape and on a click elsewhere.
 // - a page that shows a secret once (a new API key): reloading it must not post its form again.
+// - the page of a running run (data-live-poll): asks for itself again every few seconds and,
+//   when it changed (data-live-signature), swaps its live regions in place; stops once done.
 (function () {
   "use strict";
 
@@ -97,11 +99,56 @@
     if (url && url.charAt(0) === "/" && url.charAt(1) !== "/") history.replaceState(null, "", url);
   }
 
+  function swapLiveRegions(fresh) {
+    var regions = fresh.querySelectorAll("[data-live-region][id]");
+    for (var i = 0; i < regions.length; i++) {
+      var current = document.getElementById(regions[i].id);
+      if (!current) continue;
+      var next = document.importNode(regions[i], true);
+      current.parentNode.replaceChild(next, current);
+      localiseTimes(next);
+    }
+  }
+
+  function followLiveRun() {
+    var head = document.querySelector("[data-live-poll]");
+    if (!head || !window.fetch || !window.DOMParser) return;
+    var seconds = parseFloat(head.getAttribute("data-live-poll")) || 5;
+    var signature = head.getAttribute("data-live-signature");
+
+    function schedule() { setTimeout(poll, seconds * 1000); }
+
+    function poll() {
+      if (document.hidden) return schedule();
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) return schedule();
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var freshHead = fresh.querySelector("[data-live-signature]");
+          if (!freshHead) return schedule();
+          if (freshHead.getAttribute("data-live-signature") !== signature) {
+            signature = freshHead.getAttribute("data-live-signature");
+            swapLiveRegions(fresh);
+            head.setAttribute("data-live-signature", signature);
+          }
+          if (freshHead.hasAttribute("data-live-poll")) {
+            schedule();
+          } else {
+            head.removeAttribute("data-live-poll");  // the run is done: nothing more will change
+          }
+        }, schedule);
+    }
+
+    schedule();
+  }
+
   function start() {
     localiseTimes(document);
     addCopyButtons(document);
     closeMenusOnEscapeAndOutsideClicks();
     forgetPostedSecrets();
+    followLiveRun();
   }
 
   if (document.readyState === "loading") {
