@@ -3,6 +3,8 @@
 // - command blocks: a copy button.
 // - the header's user menu (a <details>): closes on Escape and on a click elsewhere.
 // - a page that shows a secret once (a new API key): reloading it must not post its form again.
+// - screenshot thumbnails (a[data-lightbox]): open full size in a <dialog>; without the script
+//   the link opens the image itself.
 (function () {
   "use strict";
 
@@ -97,7 +99,36 @@
     if (url && url.charAt(0) === "/" && url.charAt(1) !== "/") history.replaceState(null, "", url);
   }
 
+  function lightbox() {
+    var dialog = document.getElementById("lightbox");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    var image = dialog.querySelector(".lightbox__image");
+    var caption = dialog.querySelector(".lightbox__caption");
+    var opener = null;
+    document.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      var link = event.target.closest ? event.target.closest("a[data-lightbox]") : null;
+      if (!link) return;
+      event.preventDefault();
+      var thumb = link.querySelector("img");
+      image.src = link.getAttribute("href");
+      image.alt = thumb ? thumb.alt : "";
+      caption.textContent = thumb ? thumb.alt : "";
+      opener = link;
+      dialog.showModal();
+    });
+    // A click on the backdrop (outside the dialog's box) closes it too.
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      image.removeAttribute("src");
+      if (opener) opener.focus();
+    });
+  }
+
   function start() {
+    lightbox();
     localiseTimes(document);
     addCopyButtons(document);
     closeMenusOnEscapeAndOutsideClicks();
