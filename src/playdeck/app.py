@@ -21,6 +21,7 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.kit.compression import CompressionMiddleware
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -32,6 +33,7 @@ from playdeck.projects.endpoints import router as projects_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
+from playdeck.runs.files.endpoints import STORED_FILE_PATHS
 from playdeck.settings import Settings, get_settings
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(api_keys_router)
     install_web(app)
+    app.add_middleware(CompressionMiddleware, skip_prefixes=STORED_FILE_PATHS)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

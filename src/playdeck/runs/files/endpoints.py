@@ -28,6 +28,11 @@ IfNoneMatch = Annotated[str | None, Header(max_length=2000)]
 FetchDest = Annotated[str | None, Header(alias="Sec-Fetch-Dest", max_length=50)]
 
 
+# The paths that answer with stored bytes (attachments, report files, the content origin's
+# copies): sent as stored, never re-encoded (kit/compression.py).
+STORED_FILE_PATHS = ("/api/attachments/", "/api/reports/", content_origin.CONTENT_PREFIX + "/")
+
+
 def _origin(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
