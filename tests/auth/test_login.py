@@ -66,7 +66,7 @@ def test_a_deactivated_account_is_named_only_to_whoever_has_its_password(
     status, _headers, body = _post_login(auth_client, "alice", PASSWORD)
     assert status == 403
     assert body["code"] == "account_deactivated"
-    assert "deactivated" in body["detail"]
+    assert "deactivated" in str(body["detail"])
     # A wrong password learns nothing: the same answer as for a name that does not exist.
     wrong = _post_login(auth_client, "alice", "not the password")
     unknown = _post_login(auth_client, "nobody-here", "not the password")

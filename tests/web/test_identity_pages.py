@@ -510,3 +510,13 @@ def test_with_auth_off_the_identity_pages_say_so_instead_of_showing_forms(
     assert response.status_code == 400
     assert "Authentication is turned off" in parse(response.text).text
     assert "playdeck_session" not in response.headers.get("set-cookie", "")
+
+
+def test_error_pages_keep_the_signed_in_user_menu(auth_client: TestClient, alice: User) -> None:
+    sign_in(auth_client)
+    for url, status in (("/runs/424242", 404), ("/no/such/page", 404), ("/admin/users", 403)):
+        response = auth_client.get(url, headers=HTML)
+        assert response.status_code == status, url
+        page = parse(response.text)
+        assert page.all("details", **{"class": "user-menu__panel"}), url
+        assert "alice" in page.text, url

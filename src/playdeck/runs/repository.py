@@ -72,14 +72,7 @@ def list_runs(
         query = query.where(Run.project_id == project_id)
     if visible is not None:
         query = query.where(visible)
-    if branch is not None:
-        query = query.where(Run.branch == branch)
-    if statuses:
-        query = query.where(Run.status.in_(statuses))
-    if since is not None:
-        query = query.where(Run.started_at >= since)
-    if until is not None:
-        query = query.where(Run.started_at < until)
+    query = query.where(*run_conditions(branch=branch, statuses=statuses, since=since, until=until))
     if after is not None:
         at, run_id = after
         # A typed bind: a bare datetime in a tuple would skip UTCDateTime's conversion.
@@ -216,6 +209,26 @@ def run_facets(
         decoded = orjson.loads(raw) if raw else []
         tags.update(t for t in decoded if isinstance(t, str))
     return list(browsers), list(files), sorted(tags)[:limit]
+
+
+def run_conditions(
+    *,
+    branch: str | None,
+    statuses: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    """The runs list's filters as conditions: a branch, some statuses, ``[since, until)``."""
+    conditions: list[ColumnElement[bool]] = []
+    if branch is not None:
+        conditions.append(Run.branch == branch)
+    if statuses:
+        conditions.append(Run.status.in_(statuses))
+    if since is not None:
+        conditions.append(Run.started_at >= since)
+    if until is not None:
+        conditions.append(Run.started_at < until)
+    return conditions
 
 
 def attempts_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
