@@ -136,6 +136,26 @@ def record(
     return repository.add(session, event)
 
 
+def record_refusal(
+    session: Session,
+    action: Action,
+    *,
+    target: User | None = None,
+    client: ClientInfo | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """A refused attempt by someone not (yet) signed in: a failed login, a blocked one."""
+    return record(
+        session,
+        action=action,
+        actor=ANONYMOUS,
+        outcome=Outcome.FAILURE,
+        target=target,
+        client=client,
+        details=details,
+    )
+
+
 def list_events(
     session: Session, *, where: AuditFilter, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:

@@ -47,6 +47,13 @@ def get_rate_limits(request: Request) -> RateLimits:
 
 
 RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
+
+
+def get_attempt(settings: SettingsDep, limits: RateLimitsDep, client: ClientDep) -> service.Attempt:
+    return service.Attempt(settings=settings, limits=limits, client=client)
+
+
+AttemptDep = Annotated[service.Attempt, Depends(get_attempt)]
 Authenticated = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 
 
@@ -64,9 +71,7 @@ def _tokens(tokens: IssuedTokens) -> dict[str, Any]:
     }
 
 
-def _signed_in(
-    issued: IssuedLogin, *, settings: Settings, client: ClientInfo, status: int
-) -> OrjsonResponse:
+def _signed_in(issued: IssuedLogin, attempt: service.Attempt, *, status: int) -> OrjsonResponse:
     body = LoginResponse(
         **_tokens(issued.tokens), user=User.of(issued.user), csrf_token=issued.csrf_token
     )
@@ -75,7 +80,7 @@ def _signed_in(
         response,
         issued.session_secret,
         max_age=issued.cookie_max_age,
-        secure=_secure(settings, client),
+        secure=_secure(attempt.settings, attempt.client),
     )
     return response
 
@@ -84,26 +89,12 @@ def _signed_in(
 @legacy_router.post(
     "/login", response_model=LoginResponse, dependencies=[authorize(Permission.PUBLIC)]
 )
-def login(
-    data: LoginRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-) -> Response:
+def login(data: LoginRequest, session: SessionDep, attempt: AttemptDep) -> Response:
     """Sign in with ``{username, password}`` or ``{email, password}``: returns a token pair and
     sets the session cookie. 401 for any wrong name or password, 423 while locked, 429 when
     rate-limited."""
-    issued = service.login(
-        session,
-        settings=settings,
-        limits=limits,
-        client=client,
-        identifier=data.identifier,
-        password=data.password,
-        by_email=data.username is None,
-    )
-    return _signed_in(issued, settings=settings, client=client, status=200)
+    issued = service.login(session, attempt=attempt, data=data)
+    return _signed_in(issued, attempt, status=200)
 
 
 @router.post(
@@ -113,28 +104,13 @@ def login(
     dependencies=[authorize(Permission.PUBLIC)],
 )
 def setup(
-    data: SetupRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-    first_allowed: SetupProofDep,
+    data: SetupRequest, session: SessionDep, attempt: AttemptDep, first_allowed: SetupProofDep
 ) -> Response:
     """Create the first administrator while no user exists (409 afterwards) and sign it in.
     From another machine than the server's, send the setup token from the server log in
     ``X-Setup-Token`` (403 ``setup_token_required`` without it)."""
-    issued = service.setup(
-        session,
-        settings=settings,
-        limits=limits,
-        client=client,
-        username=data.username,
-        password=data.password,
-        name=data.name,
-        email=data.email,
-        first_allowed=first_allowed,
-    )
-    return _signed_in(issued, settings=settings, client=client, status=201)
+    issued = service.setup(session, attempt=attempt, data=data, first_allowed=first_allowed)
+    return _signed_in(issued, attempt, status=201)
 
 
 @router.post(
@@ -144,26 +120,11 @@ def setup(
     "/register", response_model=User, status_code=201, dependencies=[authorize(Permission.PUBLIC)]
 )
 def register(
-    data: RegisterRequest,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-    first_allowed: SetupProofDep,
+    data: RegisterRequest, session: SessionDep, attempt: AttemptDep, first_allowed: SetupProofDep
 ) -> User:
     """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise). The
     first account of an empty instance becomes admin and needs what setup needs."""
-    user = service.register(
-        session,
-        settings=settings,
-        limits=limits,
-        client=client,
-        email=data.email,
-        password=data.password,
-        full_name=data.full_name,
-        username=data.username,
-        first_allowed=first_allowed,
-    )
+    user = service.register(session, attempt=attempt, data=data, first_allowed=first_allowed)
     return User.of(user)
 
 
@@ -240,22 +201,9 @@ def get_me(session: SessionDep, settings: SettingsDep, principal: Authenticated)
 
 @router.post("/password", response_model=LoginResponse)
 def change_password(
-    data: PasswordChange,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-    principal: Authenticated,
+    data: PasswordChange, session: SessionDep, attempt: AttemptDep, principal: Authenticated
 ) -> Response:
     """Change your password. Every other session ends; this one continues in a fresh session:
     the new cookie and token pair returned here (credentials issued before no longer work)."""
-    issued = service.change_password(
-        session,
-        settings=settings,
-        limits=limits,
-        client=client,
-        principal=principal,
-        current_password=data.current_password,
-        new_password=data.new_password,
-    )
-    return _signed_in(issued, settings=settings, client=client, status=200)
+    issued = service.change_password(session, attempt=attempt, principal=principal, data=data)
+    return _signed_in(issued, attempt, status=200)

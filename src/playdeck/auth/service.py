@@ -8,6 +8,7 @@ what they recorded before the error is rendered. Other errors roll everything ba
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -20,6 +21,7 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update, verify_dummy
 from playdeck.auth.principal import Principal
 from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
+from playdeck.auth.schemas import LoginRequest, PasswordChange, RegisterRequest, SetupRequest
 from playdeck.auth.sessions import IssuedLogin, TokenPair
 from playdeck.auth.tokens import hash_secret, successor_refresh_token
 from playdeck.authz.service import require_password_sign_in
@@ -52,15 +54,21 @@ def ensure_enabled(settings: Settings) -> None:
         raise BadRequest("authentication is disabled", code="auth_disabled")
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """Who is asking, from where, under which rules: what every sign-in, setup, registration
+    and password change is checked against (the settings, the rate limits, the client)."""
+
+    settings: Settings
+    limits: RateLimits
+    client: ClientInfo
+
+
 def login(
     session: Session,
     *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    identifier: str,
-    password: str,
-    by_email: bool,
+    attempt: Attempt,
+    data: LoginRequest,
 ) -> IssuedLogin:
     """Check a password login. Order matters: rate limits, then the lock, then the (slow) hash.
 
@@ -68,10 +76,12 @@ def login(
     unknown names); a locked name gives 423 whether or not it exists. A deactivated account
     with its right password gets 403 ``account_deactivated``, and only then.
     """
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
+    identifier, password = data.identifier, data.password
     ensure_enabled(settings)
     limits.check_login(ip=client.ip, identifier=identifier)
     users.claim_sqlite_write_lock(session)
-    user = users.find_by_login(session, identifier, email_first=by_email)
+    user = users.find_by_login(session, identifier, email_first=data.username is None)
     if user is None:
         _refuse_unknown(
             session, limits=limits, client=client, identifier=identifier, password=password
@@ -79,11 +89,9 @@ def login(
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         LOGIN_FAILURES.labels(reason="locked").inc()
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_BLOCKED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_BLOCKED,
             target=user,
             client=client,
         )
@@ -113,11 +121,9 @@ def _refuse_unknown(
     locked_until = limits.unknown_account_lock(identifier)
     if locked_until is not None:
         LOGIN_FAILURES.labels(reason="locked").inc()
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_BLOCKED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_BLOCKED,
             client=client,
             details={"unknown_name": fingerprint},
         )
@@ -125,20 +131,16 @@ def _refuse_unknown(
     verify_dummy(password)
     locked_now = limits.record_unknown_failure(identifier)
     LOGIN_FAILURES.labels(reason="unknown_user").inc()
-    audit.record(
+    audit.record_refusal(
         session,
-        action=Action.LOGIN_FAILED,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
+        Action.LOGIN_FAILED,
         client=client,
         details={"reason": "unknown_user", "unknown_name": fingerprint},
     )
     if locked_now:
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_LOCKED_OUT,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_LOCKED_OUT,
             client=client,
             details={"unknown_name": fingerprint},
         )
@@ -156,11 +158,9 @@ def _refuse_known(
 ) -> NoReturn:
     failures = users.record_failure(session, user.id)
     LOGIN_FAILURES.labels(reason="inactive" if valid else "wrong_password").inc()
-    audit.record(
+    audit.record_refusal(
         session,
-        action=Action.LOGIN_FAILED,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
+        Action.LOGIN_FAILED,
         target=user,
         client=client,
         details={"reason": "inactive" if valid else "wrong_password", "failures": failures},
@@ -168,11 +168,9 @@ def _refuse_known(
     if failures >= settings.lockout_attempts:
         until = now + timedelta(minutes=settings.lockout_minutes)
         users.lock(session, user.id, until=until)
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.LOGIN_LOCKED_OUT,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.LOGIN_LOCKED_OUT,
             target=user,
             client=client,
             details={"locked_until": until.isoformat(), "failures": failures},
@@ -189,26 +187,22 @@ def _refuse_known(
 def setup(
     session: Session,
     *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    username: str,
-    password: str,
-    name: str | None,
-    email: str | None,
+    attempt: Attempt,
+    data: SetupRequest,
     first_allowed: bool,
 ) -> IssuedLogin:
     """Create the first administrator and sign it in; 409 once any user exists, 403 for a
     remote caller without the setup token (``first_allowed``, see ``auth.setup_token``)."""
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
-    limits.check_sensitive("setup", ip=client.ip, account=username)
+    limits.check_sensitive("setup", ip=client.ip, account=data.username)
     user = users_service.create_user(
         session,
         settings=settings,
-        username=username,
-        password=password,
-        email=email,
-        display_name=name,
+        username=data.username,
+        password=data.password,
+        email=data.email,
+        display_name=data.name,
         role="admin",
         actor=Actor.system("setup"),
         client=client,
@@ -226,13 +220,8 @@ def setup(
 def register(
     session: Session,
     *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    email: str,
-    password: str,
-    full_name: str | None,
-    username: str | None,
+    attempt: Attempt,
+    data: RegisterRequest,
     first_allowed: bool,
 ) -> User:
     """Self-registration (role ``user``; the very first account of an empty instance is admin,
@@ -240,17 +229,18 @@ def register(
 
     A taken username or email answers 409 with one generic message for both.
     """
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
     if not settings.allow_registration:
         raise Forbidden("Registration is disabled", code="registration_disabled")
-    limits.check_register(ip=client.ip, email=email)
+    limits.check_register(ip=client.ip, email=data.email)
     user = users_service.create_user(
         session,
         settings=settings,
-        username=username or email.strip().lower(),
-        password=password,
-        email=email,
-        display_name=full_name,
+        username=data.username or data.email.strip().lower(),
+        password=data.password,
+        email=data.email,
+        display_name=data.full_name,
         role="user",
         actor=ANONYMOUS,
         client=client,
@@ -319,11 +309,9 @@ def refresh(
                 session, user=user, session_row=row, settings=settings, predecessor=refresh_token
             )
         sessions.end_session(session, row.id)
-        audit.record(
+        audit.record_refusal(
             session,
-            action=Action.REFRESH_REUSED,
-            actor=ANONYMOUS,
-            outcome=Outcome.FAILURE,
+            Action.REFRESH_REUSED,
             target=user,
             client=client,
             details={"session_id": row.id},
@@ -383,24 +371,22 @@ def logout_all(session: Session, *, principal: Principal, client: ClientInfo) ->
 def change_password(
     session: Session,
     *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
+    attempt: Attempt,
     principal: Principal,
-    current_password: str,
-    new_password: str,
+    data: PasswordChange,
 ) -> IssuedLogin:
     """Change one's own password. Every session of the user ends, this one included, and the
     caller gets a fresh session (new cookie, new token pair): nothing issued before the change,
     not even in the same second, keeps working, and the session id rotates."""
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
     require_password_sign_in(principal, to="change it")
     limits.check_sensitive("password", ip=client.ip, account=str(principal.user_id))
     user = users.get(session, principal.user_id) if principal.user_id is not None else None
     if user is None:
         raise NotFound("User not found")
-    users_service.check_new_password(user=user, password=new_password, settings=settings)
-    valid, _ = verify_and_update(current_password, user.password_hash)
+    users_service.check_new_password(user=user, password=data.new_password, settings=settings)
+    valid, _ = verify_and_update(data.current_password, user.password_hash)
     if not valid:
         audit.record(
             session,
@@ -413,7 +399,7 @@ def change_password(
         raise Forbidden(
             "Current password is incorrect", code="invalid_current_password", commit=True
         )
-    users_service.set_password(session, user=user, password=new_password, settings=settings)
+    users_service.set_password(session, user=user, password=data.new_password, settings=settings)
     ended = repository.delete_user_sessions(session, user.id)
     issued = sessions.start_session(session, user=user, settings=settings, client=client)
     audit.record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 import orjson
@@ -72,6 +73,30 @@ async def send_problem(send: Send, status: int, detail: str, code: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def call_or_answer(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    refusal: type[Exception],
+    answer: Callable[[Send], Awaitable[None]],
+) -> None:
+    """Run ``app``; when it fails with ``refusal`` before starting a response, ``answer``."""
+    response_started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal response_started
+        if message["type"] == "http.response.start":
+            response_started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, tracking_send)
+    except refusal:
+        if not response_started:
+            await answer(send)
+
+
 class BodySizeLimitMiddleware:
     """413 from ``Content-Length`` up front, or as soon as a chunked body passes the limit."""
 
@@ -93,7 +118,6 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
-        response_started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -104,17 +128,7 @@ class BodySizeLimitMiddleware:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
-                await self._reject(send)
+        await call_or_answer(self.app, scope, limited_receive, send, BodyTooLarge, self._reject)
 
     async def _reject(self, send: Send) -> None:
         limit = self.max_bytes // (1024 * 1024)
@@ -149,7 +163,6 @@ class BodyReadTimeoutMiddleware:
         started: float | None = None
         received = 0
         body_done = False
-        response_started = False
 
         async def timed_receive() -> Message:
             nonlocal started, received, body_done
@@ -179,15 +192,8 @@ class BodyReadTimeoutMiddleware:
                 body_done = True
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        async def answer(send: Send) -> None:
+            await send_problem(send, 408, self.detail, "body_timeout")
 
-        try:
-            await self.app(scope, timed_receive, tracking_send)
-        except BodyReadTimeout:
-            # Read outside the routes' error handling (by a middleware): answer here.
-            if not response_started:
-                await send_problem(send, 408, self.detail, "body_timeout")
+        # Read outside the routes' error handling (by a middleware): answered here.
+        await call_or_answer(self.app, scope, timed_receive, send, BodyReadTimeout, answer)

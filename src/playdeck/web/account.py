@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from playdeck.auth import service as auth_service
 from playdeck.auth import sessions as auth_sessions
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
 from playdeck.auth.transport import clear_session_cookie
@@ -174,7 +174,7 @@ def change_password(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     principal: SignedIn,
     current_password: Annotated[str, Form()] = "",
@@ -193,13 +193,7 @@ def change_password(
             text=lambda _exc: "Enter your current password and a new password (at most 1 KiB).",
         )
         issued = auth_service.change_password(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            principal=principal,
-            current_password=data.current_password,
-            new_password=data.new_password,
+            session, attempt=attempt, principal=principal, data=data
         )
     response = signed_in_redirect(issued, "/account", settings=settings, client=client)
     set_flash(response, "password-changed")

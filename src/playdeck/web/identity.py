@@ -22,7 +22,7 @@ from playdeck.auth import service as auth_service
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.credentials import resolve_credentials
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.schemas import LoginRequest
 from playdeck.auth.service import INVALID_CREDENTIALS
@@ -255,7 +255,7 @@ def sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     _public: Annotated[None, authorize(Permission.PUBLIC)],
     login: Annotated[str, Form()] = "",
@@ -270,15 +270,7 @@ def sign_in(
     with refusals_on(_login_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
         data = _login_request(form.login, password)
-        issued = auth_service.login(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            identifier=data.identifier,
-            password=data.password,
-            by_email=data.username is None,
-        )
+        issued = auth_service.login(session, attempt=attempt, data=data)
     return signed_in_redirect(
         issued, form.next or landing_page(issued), settings=settings, client=client
     )

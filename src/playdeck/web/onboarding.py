@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from playdeck.auth import service as auth_service
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
 from playdeck.auth.setup_token import (
@@ -57,6 +57,8 @@ FIELD_LABELS = {
     "email": "Email",
 }
 MISMATCH = "The two passwords do not match."
+SETUP_FORM = "identity/setup.html"
+REGISTER_FORM = "identity/register.html"
 SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
 
 
@@ -88,18 +90,22 @@ def _completed_redirect() -> RedirectResponse:
     return response
 
 
-def _setup_page(
+def _account_page(
     request: Request,
+    session: Session,
     settings: Settings,
     client: ClientInfo,
     form: AccountForm,
     *,
+    template: str,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The setup or register form; the setup token is asked for the first account off-host."""
+    first = setup_needed(session)
     return form_page(
         request,
-        "identity/setup.html",
+        template,
         settings=settings,
         client=client,
         principal=Principal.anonymous(),
@@ -107,27 +113,40 @@ def _setup_page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
-        ask_setup_token=not is_local(request),
+        first_account=first,
+        ask_setup_token=first and not is_local(request),
     )
 
 
-def _setup_page_on(
-    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
+def _account_page_on(
+    request: Request, settings: Settings, client: ClientInfo, form: AccountForm, template: str
 ) -> Page:
-    def page(_session: Session, refusal: AppError) -> Response:
+    """The form shown again with the refusal; a setup that someone else completed signs in."""
+
+    def page(session: Session, refusal: AppError) -> Response:
         if refusal.code == "setup_complete":
             return _completed_redirect()
         form.error = refusal_text(refusal)
-        return _setup_page(
+        return _account_page(
             request,
+            session,
             settings,
             client,
             form,
+            template=template,
             status_code=refusal.status,
             headers=refusal_headers(refusal),
         )
 
     return page
+
+
+def _check_form(
+    request: Request, settings: Settings, csrf_token: str, password: str, confirm: str
+) -> None:
+    form_csrf.check(request, settings, csrf_token)
+    if password != confirm:
+        raise InvalidInput(MISMATCH)
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
@@ -143,7 +162,7 @@ def show_setup(
         return disabled_page(request, principal, what="Setting up an administrator")
     if not setup_needed(session):
         return _completed_redirect()
-    return _setup_page(request, settings, client, AccountForm())
+    return _account_page(request, session, settings, client, AccountForm(), template=SETUP_FORM)
 
 
 @router.post("/setup", response_class=HTMLResponse, response_model=None)
@@ -151,7 +170,7 @@ def complete_setup(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
     username: Annotated[str, Form()] = "",
@@ -171,10 +190,8 @@ def complete_setup(
             status_code=400,
         )
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_setup_page_on(request, settings, client, form)):
-        form_csrf.check(request, settings, csrf_token)
-        if password != password_confirm:
-            raise InvalidInput(MISMATCH)
+    with refusals_on(_account_page_on(request, settings, client, form, SETUP_FORM)):
+        _check_form(request, settings, csrf_token, password, password_confirm)
         data = parse_form(
             SetupRequest,
             {
@@ -186,15 +203,7 @@ def complete_setup(
             text=validation_text,
         )
         issued = auth_service.setup(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            username=data.username,
-            password=data.password,
-            name=data.name,
-            email=data.email,
-            first_allowed=_first_allowed(request, setup_token),
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -204,50 +213,6 @@ def complete_setup(
 def _registration_open(settings: Settings) -> None:
     if not settings.allow_registration:
         raise NotFound("Registration is not enabled on this server")
-
-
-def _register_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
-    form: AccountForm,
-    *,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    first = setup_needed(session)
-    return form_page(
-        request,
-        "identity/register.html",
-        settings=settings,
-        client=client,
-        principal=Principal.anonymous(),
-        status_code=status_code,
-        headers=headers,
-        form=form,
-        min_length=settings.password_min_length,
-        first_account=first,
-        ask_setup_token=first and not is_local(request),
-    )
-
-
-def _register_page_on(
-    request: Request, settings: Settings, client: ClientInfo, form: AccountForm
-) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        form.error = refusal_text(refusal)
-        return _register_page(
-            request,
-            session,
-            settings,
-            client,
-            form,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
-        )
-
-    return page
 
 
 @router.get("/register", response_class=HTMLResponse, response_model=None)
@@ -264,7 +229,7 @@ def show_register(
     _registration_open(settings)
     if principal.is_authenticated:
         return RedirectResponse("/", status_code=303)
-    return _register_page(request, session, settings, client, AccountForm())
+    return _account_page(request, session, settings, client, AccountForm(), template=REGISTER_FORM)
 
 
 @router.post("/register", response_class=HTMLResponse, response_model=None)
@@ -272,7 +237,7 @@ def register(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    limits: RateLimitsDep,
+    attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
     email: Annotated[str, Form()] = "",
@@ -290,10 +255,8 @@ def register(
         )
     _registration_open(settings)
     form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_register_page_on(request, settings, client, form)):
-        form_csrf.check(request, settings, csrf_token)
-        if password != password_confirm:
-            raise InvalidInput(MISMATCH)
+    with refusals_on(_account_page_on(request, settings, client, form, REGISTER_FORM)):
+        _check_form(request, settings, csrf_token, password, password_confirm)
         data = parse_form(
             RegisterRequest,
             {
@@ -305,15 +268,7 @@ def register(
             text=validation_text,
         )
         auth_service.register(
-            session,
-            settings=settings,
-            limits=limits,
-            client=client,
-            email=data.email,
-            password=data.password,
-            full_name=data.full_name,
-            username=data.username,
-            first_allowed=_first_allowed(request, setup_token),
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

@@ -2,41 +2,28 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-05
-
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+revision = "0006"
+down_revision: str | None = "0005"
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "ingest_requests",
-        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        id_column(),
         sa.Column("caller", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("run_id", BIG_ID, nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"],
-            ["runs.id"],
-            name=op.f("fk_ingest_requests_run_id_runs"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_requests")),
+        reference("run_id", nullable=True),
+        timestamp("created_at"),
+        foreign_key("ingest_requests", "run_id", "runs", ondelete="CASCADE"),
+        primary_key("ingest_requests"),
         sa.UniqueConstraint("caller", "key", name=op.f("uq_ingest_requests_caller_key")),
     )
     with op.batch_alter_table("ingest_requests", schema=None) as batch_op:
@@ -44,7 +31,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table("ingest_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ingest_requests_run_id"))
     op.drop_table("ingest_requests")
