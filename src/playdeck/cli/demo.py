@@ -254,11 +254,18 @@ def _failure_details(message: str, duration: int) -> dict[str, Any]:
         line + _RESET if line.startswith(("Expected: \x1b", "Received: \x1b")) else line
         for line in coloured.splitlines()
     )
+    if "toBeVisible" in message:
+        failing = "await expect(page.getByRole('listbox', { name: 'Suggestions' })).toBeVisible();"
+    elif "toHaveText" in message:
+        failing = "await expect(page.getByTestId('order-total')).toHaveText('Total: $90.00');"
+    else:
+        failing = "await page.getByRole('button', { name: 'Continue' }).click();"
+    caret = " " * (3 + failing.rindex(".") + 1)  # under the call that failed
     snippet = (
-        f" {_GREY} 40 |{_RESET}   await page.getByRole('button', {{ name: 'Checkout' }}).click();\n"
-        f" {_GREY} 41 |{_RESET}   const total = page.getByTestId('order-total');\n"
-        f"{_RED}>{_RESET}{_GREY} 42 |{_RESET}   await expect(total).toHaveText('Total: $90.00');\n"
-        f" {_GREY}    |{_RESET}                               {_RED}^{_RESET}\n"
+        f" {_GREY} 40 |{_RESET}   await page.goto('/checkout');\n"
+        f" {_GREY} 41 |{_RESET}   await page.getByRole('button', {{ name: 'Checkout' }}).click();\n"
+        f"{_RED}>{_RESET}{_GREY} 42 |{_RESET}   {failing}\n"
+        f" {_GREY}    |{_RESET}{caret}{_RED}^{_RESET}\n"
         f" {_GREY} 43 |{_RESET} }});"
     )
     first_line = message.splitlines()[0]
@@ -279,9 +286,9 @@ def _failure_details(message: str, duration: int) -> dict[str, Any]:
             "depth": 1,
         },
         {
-            "title": "expect.toHaveText",
+            "title": failing.removeprefix("await ").rstrip(";"),
             "duration": duration // 3,
-            "category": "expect",
+            "category": "expect" if "expect(" in failing else "pw:api",
             "depth": 1,
             "error": first_line,
         },
