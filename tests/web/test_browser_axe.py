@@ -30,6 +30,7 @@ PHONE = {"width": 390, "height": 844}
 class Site:
     url: str
     pages: list[str]
+    alice: int
 
 
 def _sign_in(page: Page, url: str) -> None:
@@ -56,6 +57,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
         assert session.get(User, alice.id) is not None
     yield Site(
         url=server.url,
+        alice=alice.id,
         pages=[
             "/",
             "/projects",
@@ -110,3 +112,25 @@ def test_every_page_has_no_serious_axe_violation_and_no_sideways_scroll(
         problems["/login"] = found
     assert problems == {}
     assert [e for e in view.errors if "404" not in e] == []
+
+
+def test_the_users_table_shows_every_action_on_a_phone(
+    site: Site, make_page: Callable[..., BrowserPage]
+) -> None:
+    view = make_page(viewport=PHONE)
+    page = view.page
+    _sign_in(page, site.url)
+    page.goto(site.url + "/admin/users")
+    row = f"tr#user-{site.alice}"
+    actions = page.locator(f"{row} .row-actions a, {row} .row-actions button")
+    assert actions.count() >= 4  # keys, deactivate, make admin, reset password, delete
+    for index in range(actions.count()):
+        action = actions.nth(index)
+        box = action.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+            action.inner_text()
+        )
+        assert action.is_visible()
+    page.get_by_role("link", name="Make admin (alice)").click()
+    page.wait_for_url(f"{site.url}/admin/users/{site.alice}/role?role=admin&back=/admin/users")
+    assert page.get_by_role("button", name="Make administrator").is_visible()
