@@ -35,6 +35,7 @@ from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.runs.files.endpoints import STORED_FILE_PATHS
 from playdeck.settings import Settings, get_settings
+from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
+    app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
 
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)

@@ -16,10 +16,20 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import limits
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from playdeck.sso.config import SsoConfig, SsoConfigError
+from playdeck.sso.config import load as load_sso_config
 
 # Values people paste from guides and templates; refusing them is the point of requiring a secret.
 KNOWN_PLACEHOLDER_SECRETS = frozenset(
@@ -204,6 +214,22 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL for shared rate-limit counters (default: in-process)."
     )
+    # Single sign-on (docs/security.md, "Single sign-on")
+    oidc_config: Path | None = Field(
+        default=None,
+        description="TOML file of OpenID Connect providers and claim-to-role rules.",
+    )
+    password_sign_in: bool = Field(
+        default=True,
+        description="Allow password sign-in; off: only the break-glass admin signs in with one.",
+    )
+    break_glass_admin: str | None = Field(
+        default=None,
+        description="Username of the local admin who may sign in with a password while "
+        "PLAYDECK_PASSWORD_SIGN_IN is off.",
+    )
+    _sso: SsoConfig = PrivateAttr(default_factory=SsoConfig)
+
     # Bounded waits and storage upkeep (docs/operations.md, "Failure behaviour")
     redis_socket_timeout_seconds: float = Field(
         default=0.5, gt=0, le=30, description="Longest wait for one Redis reply."
@@ -359,6 +385,32 @@ class Settings(BaseSettings):
                 "PLAYDECK_SECRET_KEY is too predictable; generate one with: openssl rand -hex 32"
             )
         return self
+
+    @model_validator(mode="after")
+    def _load_sso(self) -> Settings:
+        if self.oidc_config is not None:
+            try:
+                self._sso = load_sso_config(self.oidc_config)
+            except SsoConfigError as exc:
+                raise UnsafeSettingsError(f"PLAYDECK_OIDC_CONFIG: {exc}") from None
+        if not self.password_sign_in and not self._sso.providers:
+            raise UnsafeSettingsError(
+                "PLAYDECK_PASSWORD_SIGN_IN=false needs single sign-on: set PLAYDECK_OIDC_CONFIG "
+                "to a file with at least one provider"
+            )
+        return self
+
+    @property
+    def sso(self) -> SsoConfig:
+        """The providers and claim rules of ``oidc_config`` (none when it is unset)."""
+        return self._sso
+
+    def password_sign_in_allowed(self, identifier: str) -> bool:
+        """Whether a password sign-in as ``identifier`` may be tried at all."""
+        if self.password_sign_in:
+            return True
+        admin = (self.break_glass_admin or "").strip().lower()
+        return bool(admin) and identifier.strip().lower() == admin
 
     @property
     def effective_database_url(self) -> str:

@@ -196,7 +196,7 @@ def test_bcrypt_hash_is_verified_and_upgraded_to_argon2id(
     assert _post_login(auth_client, "alice", "wrong guess")[0] == 401
     assert login(auth_client).response.status_code == 200
     stored = db.scalars(select(User.password_hash).where(User.id == user.id)).one()
-    assert stored.startswith("$argon2id$")
+    assert stored is not None and stored.startswith("$argon2id$")
     assert login(auth_client).response.status_code == 200
 
 
@@ -209,7 +209,7 @@ def test_phenx_scrypt_hash_is_verified_and_upgraded(
     signed_in = login(auth_client, password=NUXT_PASSWORD)
     assert signed_in.response.status_code == 200
     stored = db.scalars(select(User.password_hash).where(User.id == user.id)).one()
-    assert stored.startswith("$argon2id$")
+    assert stored is not None and stored.startswith("$argon2id$")
     login(auth_client, password=NUXT_PASSWORD)
 
 
@@ -219,7 +219,7 @@ def test_new_hashes_are_argon2id_with_owasp_parameters(
 ) -> None:
     user = make_user()
     stored = db.scalars(select(User.password_hash).where(User.id == user.id)).one()
-    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert stored is not None and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert PASSWORD not in stored
 
 

@@ -123,6 +123,11 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/auth/refresh"): Req(
         "/auth/refresh", 401, scoped=False, json=lambda v: {"refresh_token": "pdr_nope"}
     ),
+    # single sign-on (public; this app has no providers: 404 for everyone, see test_sso.py)
+    ("GET", "/auth/sso/{provider}"): Req("/auth/sso/test", 404, scoped=False),
+    ("GET", "/auth/sso/{provider}/callback"): Req(
+        "/auth/sso/test/callback", 404, scoped=False, params={"state": "s", "code": "c"}
+    ),
     # one's own account
     ("GET", "/api/auth/me"): Req("/api/auth/me", 200, scoped=False),
     ("GET", "/auth/me"): Req("/auth/me", 200, scoped=False),
@@ -147,6 +152,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/projects/{ref}/tests"): Req("/api/projects/{alpha_slug}/tests", 200),
     ("GET", "/api/projects/{ref}/flaky"): Req("/api/projects/{alpha}/flaky", 200),
     ("GET", "/api/projects/{ref}/trends"): Req("/api/projects/{alpha}/trends", 200),
+    ("GET", "/api/projects/{ref}/failure-groups"): Req("/api/projects/{alpha}/failure-groups", 200),
+    ("GET", "/api/test-runs/{run_id}/triage"): Req("/api/test-runs/{run}/triage", 200),
+    ("GET", "/api/test-runs/{run_id}/compare"): Req("/api/test-runs/{run}/compare?base={run}", 200),
     # retention, disk usage, pinned runs
     ("GET", "/api/projects/{ref}/retention"): Req(RETENTION, 200),
     ("PUT", "/api/projects/{ref}/retention"): Req(
@@ -204,6 +212,7 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
+    ("GET", "/admin/sso"): Req("/admin/sso", 200, scoped=False),
     # pages
     ("GET", "/"): Req("/", 200, scoped=False),
     ("GET", "/projects"): Req("/projects", 200, scoped=False),
@@ -211,7 +220,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/projects/{ref}"): Req("/projects/{alpha_slug}", 200),
     ("GET", "/projects/{ref}/tests"): Req("/projects/{alpha_slug}/tests", 200),
     ("GET", "/projects/{ref}/flaky"): Req("/projects/{alpha_slug}/flaky", 200),
+    ("GET", "/projects/{ref}/failures"): Req("/projects/{alpha_slug}/failures", 200),
     ("GET", "/runs/{run_id}"): Req("/runs/{run}", 200),
+    ("GET", "/runs/{run_id}/compare"): Req("/runs/{run}/compare", 200),
     ("GET", "/projects/{ref}/members"): Req(PAGE_MEMBERS, 200),
     ("POST", "/projects/{ref}/members/add"): Req(
         PAGE_MEMBERS + "/add", 303, form={"user": NEWCOMER, "role": "member"}

@@ -1,63 +1,94 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from playdeck.runs.analytics.repository import percentile
 
 from .conftest import MakeRun, case
 
-TITLES = ("steady", "retried", "flipping", "broken")
+TITLES = ("A", "B", "C", "D")
+# A hand-written history on two branches. Hours ago: (branch, commit, outcomes of A, B, C, D);
+# None: the test did not run.
+HISTORY: dict[int, tuple[str, str | None, tuple[str | None, ...]]] = {
+    60: ("main", "c1", ("passed", "passed", "failed", "passed")),
+    55: ("main", "c1", ("passed", "passed", "passed", "passed")),  # c1 again: C flipped
+    50: ("main", "c2", ("flaky", "passed", "passed", "passed")),  # A passed on retry
+    40: ("feat", "f1", ("passed", "failed", "passed", "timedout")),
+    35: ("feat", "f1", (None, "failed", None, "passed")),  # f1 again: D flipped, B still fails
+    30: ("feat", "f2", (None, "failed", None, "passed")),
+    20: ("main", "c3", ("passed", "passed", "passed", "passed")),
+    10: ("main", None, ("failed", None, None, None)),  # no commit: compared with nothing
+}
 
 
-def test_flaky_tests_are_ranked_by_flaky_results_and_flips(
-    client: TestClient, make_run: MakeRun
-) -> None:
-    history = {
-        # hours ago: outcomes of TITLES
-        50: ("passed", "flaky", "passed", "failed"),
-        40: ("passed", "passed", "passed", "failed"),
-        30: ("passed", "flaky", "failed", "failed"),
-        20: ("passed", "passed", "passed", "timedout"),
-        10: ("passed", "passed", "skipped", "failed"),
-    }
-    for hours, outcomes in history.items():
-        make_run(
-            [case(t, o) for t, o in zip(TITLES, outcomes, strict=True)],
-            started_at=hours,
-        )
-    make_run([case("retried", "flaky")], started_at=24 * 40)  # outside the 30-day window
+def _store_history(make_run: MakeRun) -> None:
+    for hours, (branch, commit, outcomes) in HISTORY.items():
+        tests = [case(t, o) for t, o in zip(TITLES, outcomes, strict=True) if o is not None]
+        make_run(tests, started_at=hours, branch=branch, commit_sha=commit)
+    # Outside the 30-day window.
+    make_run([case("B", "flaky")], started_at=24 * 40, branch="main", commit_sha="old")
 
-    body = client.get("/api/projects/demo/flaky", params={"days": 30}).json()
-    assert body["project"]["slug"] == "demo"
-    assert body["days"] == 30
-    items = body["items"]
-    # steady never flaked; broken always failed: neither is flaky. Equal rates (2 events in 5
-    # runs): the test whose last event is more recent comes first.
-    assert [i["test"]["title"] for i in items] == ["flipping", "retried"]
-    flipping, retried = items
-    assert (flipping["runs"], flipping["flaky"], flipping["flips"]) == (5, 0, 2)
-    assert flipping["flake_rate"] == 0.4
-    assert (retried["runs"], retried["flaky"], retried["flips"]) == (5, 2, 0)
-    assert retried["flake_rate"] == 0.4
-    assert flipping["last_flaky_at"] > retried["last_flaky_at"]  # the flip back, 20 hours ago
-    assert flipping["test"]["file"] == "tests/app.spec.ts"
+
+def _summary(items: list[dict[str, Any]]) -> list[tuple[str, int, int, int, int, float]]:
+    return [
+        (i["test"]["title"], i["runs"], i["flaky"], i["flips"], i["failed"], i["flake_rate"])
+        for i in items
+    ]
+
+
+def test_flakiness_is_per_branch_and_same_commit(client: TestClient, make_run: MakeRun) -> None:
+    _store_history(make_run)
+
+    # No branch asked and none set: the branch most runs were on (main, 5 of 8).
+    main = client.get("/api/projects/demo/flaky", params={"days": 30}).json()
+    assert (main["branch"], main["default_branch"], main["days"]) == ("main", "main", 30)
+    # C failed on c1 and passed on c1: one flip in 4 results. A passed on retry once; its
+    # failure without a commit is a failure, not a flip. B and D never failed on main.
+    assert _summary(main["items"]) == [("C", 4, 0, 1, 1, 0.25), ("A", 5, 1, 0, 1, 0.2)]
+    assert main["broken"] == []
+    assert main["items"][0]["test"]["file"] == "tests/app.spec.ts"
+
+    feat = client.get("/api/projects/demo/flaky", params={"branch": "feat"}).json()
+    # D timed out on f1 and passed on f1. B failed on every commit: broken on feat, not flaky.
+    assert _summary(feat["items"]) == [("D", 3, 0, 1, 1, 0.3333)]
+    assert _summary(feat["broken"]) == [("B", 3, 0, 0, 3, 0.0)]
+
+    every = client.get("/api/projects/demo/flaky", params={"all_branches": "true"}).json()
+    assert every["branch"] is None
+    assert _summary(every["items"]) == [
+        ("C", 5, 0, 1, 1, 0.2),
+        ("A", 6, 1, 0, 1, 0.1667),
+        ("D", 7, 0, 1, 1, 0.1429),
+    ]
+    assert _summary(every["broken"]) == [("B", 7, 0, 0, 3, 0.0)]
 
     narrow = client.get("/api/projects/demo/flaky", params={"days": 1}).json()
+    # The last day on main: A passed, then failed without a commit. Failing is not flaky.
     assert narrow["items"] == []
+    assert _summary(narrow["broken"]) == [("A", 2, 0, 0, 1, 0.0)]
 
 
-def test_flips_are_between_consecutive_runs_and_count_timeouts(
+def test_the_project_default_branch_is_the_default_view(
     client: TestClient, make_run: MakeRun
 ) -> None:
-    for hours, outcome in [(5, "passed"), (4, "timedout"), (3, "passed"), (2, "passed")]:
-        make_run([case("t", outcome)], started_at=hours)
-    # A skipped run sits between the pass and the failure: no consecutive flip.
-    for hours, outcome in [(5, "passed"), (4, "skipped"), (3, "failed")]:
-        make_run([case("u", outcome)], started_at=hours)
-    [item] = client.get("/api/projects/demo/flaky").json()["items"]
-    assert item["test"]["title"] == "t"
-    assert (item["runs"], item["flaky"], item["flips"]) == (4, 0, 2)
-    assert item["flake_rate"] == 0.5
+    _store_history(make_run)
+    project = client.patch("/api/projects/demo", json={"default_branch": "feat"})
+    assert project.status_code == 200, project.text
+    assert project.json()["default_branch"] == "feat"
+    body = client.get("/api/projects/demo/flaky").json()
+    assert (body["branch"], body["default_branch"]) == ("feat", "feat")
+    assert [i["test"]["title"] for i in body["items"]] == ["D"]
+    # The tests page's flakiness follows the default branch too.
+    tests = {i["title"]: i for i in client.get("/api/projects/demo/tests").json()["items"]}
+    assert tests["D"]["flakiness"]["flips"] == 1
+    assert tests["C"]["flakiness"]["runs"] == 1  # passed once on feat
+    assert tests["C"]["flakiness"]["flake_rate"] == 0
+    # Cleared: back to the busiest branch.
+    cleared = client.patch("/api/projects/demo", json={"default_branch": None}).json()
+    assert cleared["default_branch"] is None
+    assert client.get("/api/projects/demo/flaky").json()["branch"] == "main"
 
 
 def test_flaky_ranking_honours_the_limit(client: TestClient, make_run: MakeRun) -> None:
@@ -68,7 +99,8 @@ def test_flaky_ranking_honours_the_limit(client: TestClient, make_run: MakeRun) 
 
 def test_flaky_rejects_bad_windows(client: TestClient, make_run: MakeRun) -> None:
     make_run([case("a")])
-    for params in ({"days": 0}, {"days": 366}, {"limit": 0}, {"days": "x"}):
+    too_long = "b" * 301
+    for params in ({"days": 0}, {"days": 366}, {"limit": 0}, {"days": "x"}, {"branch": too_long}):
         assert client.get("/api/projects/demo/flaky", params=params).status_code == 422
     assert client.get("/api/projects/nope/flaky").status_code == 404
 

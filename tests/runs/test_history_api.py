@@ -80,8 +80,8 @@ def test_project_tests_are_searchable_with_last_outcome_and_flakiness(
     client: TestClient, make_run: MakeRun
 ) -> None:
     make_run([case("checkout"), case("login"), case("search_100%")], started_at=3)
-    make_run([case("checkout", "flaky"), case("login", "failed")], started_at=2)
-    make_run([case("checkout"), case("login")], started_at=1)
+    make_run([case("checkout", "flaky"), case("login", "failed")], started_at=2, commit_sha="c2")
+    make_run([case("checkout"), case("login")], started_at=1, commit_sha="c2")
     make_run([case("checkout")], project="Other", started_at=1)
 
     body = client.get("/api/projects/demo/tests").json()
@@ -92,8 +92,9 @@ def test_project_tests_are_searchable_with_last_outcome_and_flakiness(
     assert by_title["checkout"]["flakiness"]["runs"] == 3
     assert by_title["checkout"]["flakiness"]["flaky"] == 1
     assert by_title["checkout"]["flakiness"]["flake_rate"] == round(1 / 3, 4)
-    # passed -> failed -> passed: two flips.
-    assert by_title["login"]["flakiness"]["flips"] == 2
+    # Failed, then passed on the same commit: one flip.
+    assert by_title["login"]["flakiness"]["flips"] == 1
+    assert by_title["login"]["flakiness"]["failed"] == 1
     assert by_title["search_100%"]["last_outcome"] == "passed"
     assert by_title["search_100%"]["flakiness"]["flake_rate"] == 0
 

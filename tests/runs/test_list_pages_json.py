@@ -6,6 +6,9 @@ order, a number's or a timestamp's format is a failure.
 The data: the real Playwright JSON report and the PhenX reporter's report from ``tests/data``
 (each stored twice), plus runs built to cover what those lack (attachments, no-time attempts,
 tags, annotations, unicode). The clock is frozen, so the flake window is the same every day.
+
+The ``project-*-tests.json`` pages were recorded again when flakiness became per branch and
+"failed and passed on the same commit" (the ``flakiness`` objects changed, nothing else).
 """
 
 from __future__ import annotations

@@ -102,6 +102,8 @@ def test_every_page_has_the_csp_runs_its_script_and_logs_no_errors(
         f"/runs/{site.zip_run}",
         "/projects/web/tests",
         "/projects/web/flaky",
+        "/projects/web/failures",
+        f"/runs/{site.zip_run}/compare",
     ]
     page.goto(f"{site.url}/runs/{site.zip_run}")
     urls.append(
@@ -141,6 +143,8 @@ def test_pages_fit_a_phone_screen_without_horizontal_scrolling(
         f"/runs/{site.json_run}?q=bold",
         "/projects/web/tests",
         "/projects/web/flaky",
+        "/projects/web/failures",
+        f"/runs/{site.zip_run}/compare",
     ]:
         page.goto(site.url + url)
         overflow = page.evaluate(

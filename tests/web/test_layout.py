@@ -257,6 +257,8 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/projects/{ref}/tests"): Permission.PROJECT_READ,
         ("GET", "/tests/{test_id}"): Permission.PROJECT_READ,
         ("GET", "/projects/{ref}/flaky"): Permission.PROJECT_READ,
+        ("GET", "/projects/{ref}/failures"): Permission.PROJECT_READ,
+        ("GET", "/runs/{run_id}/compare"): Permission.PROJECT_READ,
         ("GET", "/reports/{report_id}/{path:path}"): Permission.PROJECT_READ,
         ("GET", "/attachments/{attachment_id}"): Permission.PROJECT_READ,
         ("GET", "/login"): Permission.PUBLIC,

@@ -120,6 +120,46 @@ def test_the_settings_page_shows_usage_pinned_runs_and_owner_only_deletion(world
     assert "/projects/shop/delete" not in parse(world.browser("paul").get(SETTINGS).text).links()
 
 
+# --- general form -------------------------------------------------------------------------------
+
+
+def test_the_default_branch_is_saved_and_leads_the_flaky_page(world: World, db: Session) -> None:
+    paul = world.browser("paul")
+
+    def save(branch: str) -> None:
+        response = paul.client.post(
+            f"{SETTINGS}/general",
+            data={"csrf_token": paul.token, "name": "Shop", "default_branch": branch},
+            headers={"accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+
+    def shown() -> str | None:
+        page = parse(paul.get("/projects/shop/flaky").text)
+        chosen = [o for o in page.all("option") if "selected" in o.attrs]
+        return chosen[0].attrs["value"] if chosen else None
+
+    assert shown() == "main"  # the branch most runs were on
+    save("  feature/x ")
+    assert fresh(db).get(Project, world.project.id).default_branch == "feature/x"  # type: ignore[union-attr]
+    assert 'value="feature/x"' in paul.get(SETTINGS).text
+    assert shown() == "feature/x"
+    save("")
+    assert fresh(db).get(Project, world.project.id).default_branch is None  # type: ignore[union-attr]
+    assert shown() == "main"
+    # A member cannot change it.
+    mia = world.browser("mia")
+    refused = mia.client.post(
+        f"{SETTINGS}/general",
+        data={"csrf_token": mia.token, "name": "Shop", "default_branch": "x"},
+        headers={"accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert fresh(db).get(Project, world.project.id).default_branch is None  # type: ignore[union-attr]
+
+
 # --- retention form ----------------------------------------------------------------------------
 
 

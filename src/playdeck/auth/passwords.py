@@ -146,9 +146,13 @@ def hash_password(password: str) -> str:
     return _active.all.hash(normalize(password))
 
 
-def verify_and_update(password: str, password_hash: str) -> tuple[bool, str | None]:
-    """Whether ``password`` matches, and a new argon2id hash when the stored one is outdated."""
+def verify_and_update(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """Whether ``password`` matches, and a new argon2id hash when the stored one is outdated.
+    An account without a password (single sign-on only) matches none, after the same work."""
     hashers = _active
+    if password_hash is None:
+        verify_dummy(password)
+        return False, None
     if hashers.argon2.identify(password_hash):
         return hashers.all.verify_and_update(normalize(password), password_hash)
     for legacy in hashers.all.hashers[1:]:

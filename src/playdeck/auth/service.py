@@ -79,6 +79,11 @@ def login(
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     identifier, password = data.identifier, data.password
     ensure_enabled(settings)
+    if not settings.password_sign_in_allowed(identifier):
+        raise Forbidden(
+            "Password sign-in is turned off: sign in through your organisation's provider",
+            code="password_sign_in_disabled",
+        )
     limits.check_login(ip=client.ip, identifier=identifier)
     users.claim_sqlite_write_lock(session)
     user = users.find_by_login(session, identifier, email_first=data.username is None)
@@ -231,7 +236,7 @@ def register(
     """
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
-    if not settings.allow_registration:
+    if not (settings.allow_registration and settings.password_sign_in):
         raise Forbidden("Registration is disabled", code="registration_disabled")
     limits.check_register(ip=client.ip, email=data.email)
     user = users_service.create_user(

@@ -130,7 +130,12 @@ def reissue_tokens(
 
 
 def start_session(
-    session: Session, *, user: User, settings: Settings, client: ClientInfo
+    session: Session,
+    *,
+    user: User,
+    settings: Settings,
+    client: ClientInfo,
+    sso_provider: str | None = None,
 ) -> IssuedLogin:
     now = utcnow()
     repository.delete_expired_sessions(session, user.id, now=now)
@@ -150,6 +155,7 @@ def start_session(
             expires_at=now + row_lifetime,
             user_agent=client.user_agent,
             ip=client.ip,
+            sso_provider=sso_provider,
         ),
     )
     tokens = issue_tokens(session, user=user, session_row=row, settings=settings)

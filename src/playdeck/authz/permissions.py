@@ -38,6 +38,15 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
 
 
+class RoleSource(StrEnum):
+    """Who gave a user a role: an administrator or owner (``manual``), or the sign-in
+    provider's claims (``provider``, re-applied at each single sign-on). Provider rules never
+    change a ``manual`` role."""
+
+    MANUAL = "manual"
+    PROVIDER = "provider"
+
+
 class ProjectRole(StrEnum):
     """A user's role in one project, strongest first."""
 

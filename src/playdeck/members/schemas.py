@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from playdeck.authz.permissions import ProjectRole
+from playdeck.authz.permissions import ProjectRole, RoleSource
 from playdeck.kit.pagination import MAX_ID
 from playdeck.models import ProjectMember, User
 
@@ -43,6 +43,10 @@ class Member(BaseModel):
     email: str | None
     is_active: bool
     role: ProjectRole
+    source: RoleSource = Field(
+        description="Who gave the role: `manual` (an owner or admin) or `provider` (single "
+        "sign-on claim rules, re-applied at each sign-on; never applied to `manual`)."
+    )
     created_at: datetime = Field(description="When the user joined the project.")
 
     @classmethod
@@ -54,5 +58,6 @@ class Member(BaseModel):
             email=user.email,
             is_active=user.is_active,
             role=ProjectRole(member.role),
+            source=RoleSource(member.source),
             created_at=member.created_at,
         )

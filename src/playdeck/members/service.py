@@ -14,7 +14,7 @@ from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
-from playdeck.authz.permissions import Permission, ProjectRole
+from playdeck.authz.permissions import Permission, ProjectRole, RoleSource
 from playdeck.authz.service import require_project
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.members import repository
@@ -161,6 +161,7 @@ def change_role(
     if old is ProjectRole.OWNER:
         _ensure_another_owner(session, project=project, user_id=user.id)
     member.role = role.value
+    member.source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     session.flush()
     _record(
         session,

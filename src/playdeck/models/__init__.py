@@ -15,6 +15,7 @@ from playdeck.models.retention_policy import RetentionPolicy
 from playdeck.models.run import Run
 from playdeck.models.test import Test
 from playdeck.models.user import User
+from playdeck.models.user_identity import UserIdentity
 
 __all__ = [
     "ApiKey",
@@ -33,5 +34,6 @@ __all__ = [
     "Run",
     "Test",
     "User",
+    "UserIdentity",
     "UserSession",
 ]

@@ -32,6 +32,8 @@ class UserSession(CreatedAtMixin, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # The single-sign-on provider this login came through (RP-initiated logout), if any.
+    sso_provider: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshToken(CreatedAtMixin, Base):

@@ -13,3 +13,6 @@ class Project(CreatedAtMixin, Base):
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     slug: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
+    # The branch flakiness, failure classification and comparisons are measured against;
+    # ``None``: the branch most recent runs were on (``runs.analytics.service.default_branch``).
+    default_branch: Mapped[str | None] = mapped_column(String(300))

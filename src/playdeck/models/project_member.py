@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.authz.permissions import ProjectRole
+from playdeck.authz.permissions import ProjectRole, RoleSource
 from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column, one_of
 
 
@@ -17,6 +17,7 @@ class ProjectMember(CreatedAtMixin, Base):
     __tablename__ = "project_members"
     __table_args__ = (
         one_of("role", ProjectRole, name="role"),
+        one_of("source", RoleSource, name="source"),
         UniqueConstraint("project_id", "user_id"),
         {"sqlite_autoincrement": True},
     )
@@ -29,3 +30,7 @@ class ProjectMember(CreatedAtMixin, Base):
         BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # a ``ProjectRole``
+    # A ``RoleSource``: sign-on rules update only the memberships they made.
+    source: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=RoleSource.MANUAL.value, server_default="manual"
+    )

@@ -15,6 +15,8 @@ class Run(CreatedAtMixin, Base):
         Index("ix_runs_project_started", "project_id", "started_at", "id"),
         Index("ix_runs_started", "started_at", "id"),
         Index("ix_runs_project_branch_started", "project_id", "branch", "started_at", "id"),
+        # Finds a commit's other runs: "failed and passed on the same commit" is a flip.
+        Index("ix_runs_project_commit", "project_id", "commit_sha"),
     )
 
     id: Mapped[int] = id_column()

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.auth.principal import GlobalRole
+from playdeck.authz.permissions import RoleSource
 from playdeck.kit.clock import utcnow
 from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, one_of
 
@@ -14,6 +15,7 @@ class User(CreatedAtMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         one_of("role", GlobalRole, name="role"),
+        one_of("role_source", RoleSource, name="role_source"),
         # A deleted user's id is never handed to a new account (the audit log names ids).
         {"sqlite_autoincrement": True},
     )
@@ -25,7 +27,12 @@ class User(CreatedAtMixin, Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=GlobalRole.USER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    # A ``RoleSource``: sign-on rules set the global role only of users whose role they set.
+    role_source: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=RoleSource.MANUAL.value, server_default="manual"
+    )
+    # NULL: a single-sign-on account, which no password signs in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

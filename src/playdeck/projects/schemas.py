@@ -28,6 +28,9 @@ class ProjectUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
+    # The branch flakiness and failure classification are measured on; null: the branch most
+    # recent runs were on.
+    default_branch: str | None = Field(default=None, min_length=1, max_length=300)
 
     @field_validator("name")
     @classmethod
@@ -42,6 +45,7 @@ class Project(BaseModel):
     name: str
     slug: str
     description: str | None
+    default_branch: str | None
     created_at: datetime
 
 

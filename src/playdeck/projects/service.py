@@ -114,6 +114,8 @@ def update_project(session: Session, *, project: Project, data: ProjectUpdate) -
         project.name = data.name
     if "description" in data.model_fields_set:
         project.description = data.description
+    if "default_branch" in data.model_fields_set:
+        project.default_branch = data.default_branch
     session.flush()
     return project
 

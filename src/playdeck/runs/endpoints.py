@@ -1,7 +1,7 @@
 """The read side of runs: ``/api/test-runs`` lists, a run's detail and tests, and deletion.
 
 This module's ``router`` is the one ``app.py`` includes; it also carries the routers of the
-sibling packages (tests and history, analytics, stored files).
+sibling packages (tests and history, analytics, stored files, triage).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
 from playdeck.runs.history.endpoints import router as history_router
 from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
+from playdeck.runs.triage.endpoints import projects_router as triage_projects_router
+from playdeck.runs.triage.endpoints import runs_router as triage_runs_router
 from playdeck.settings import Settings
 
 router = APIRouter()
@@ -129,3 +131,5 @@ router.include_router(runs_router)
 router.include_router(history_router)
 router.include_router(analytics_router)
 router.include_router(files_router)
+router.include_router(triage_projects_router)
+router.include_router(triage_runs_router)

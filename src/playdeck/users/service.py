@@ -16,6 +16,7 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole
+from playdeck.authz.permissions import RoleSource
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
@@ -220,6 +221,7 @@ def promote_to_admin(
         sessions.delete_user_sessions(session, user.id)
         api_keys.revoke_all_of_user(session, user.id, at=utcnow())
     user.role = GlobalRole.ADMIN
+    user.role_source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     user.is_active = True
     session.flush()
     repository.unlock(session, user.id)
@@ -326,6 +328,7 @@ def update_user(
     if role != user.role:
         changes["role"] = [user.role, role]
         user.role = role
+        user.role_source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     if data.is_active is True and not user.is_active:
         changes["is_active"] = [False, True]
         user.is_active = True

@@ -33,19 +33,30 @@ PAGE_HEADERS = {
 }
 
 
+def page_headers(form_targets: Iterable[str] = ()) -> dict[str, str]:
+    """``PAGE_HEADERS``, with ``form-action`` also allowing ``form_targets`` (origins): the
+    sign-out form's redirect to a single-sign-on provider's logout (RP-initiated logout), which
+    browsers check against ``form-action`` too."""
+    extra = "".join(f" {origin}" for origin in sorted(set(form_targets)))
+    if not extra:
+        return PAGE_HEADERS
+    policy = PAGE_CSP.replace("form-action 'self'", f"form-action 'self'{extra}")
+    return {**PAGE_HEADERS, "Content-Security-Policy": policy}
+
+
 # A year, the usual minimum for preload lists; not includeSubDomains: other services may share
 # the parent domain.
 HSTS = "max-age=31536000"
 NO_STORE_TYPES = ("text/html", "application/json", "application/problem+json")
 
 
-def add_page_headers(headers: MutableHeaders) -> None:
-    """Add the page headers a response does not set itself."""
+def add_page_headers(headers: MutableHeaders, defaults: dict[str, str] = PAGE_HEADERS) -> None:
+    """Add the page headers (``defaults``) a response does not set itself."""
     if "content-security-policy" in headers:
         # The response chose its own policy (a sandboxed report file): only add the safe extras.
         headers.setdefault("X-Content-Type-Options", "nosniff")
         return
-    for name, value in PAGE_HEADERS.items():
+    for name, value in defaults.items():
         headers.setdefault(name, value)
 
 
@@ -60,9 +71,15 @@ class SecurityHeadersMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, skip_paths: Iterable[str] = (), trusted_proxies: Iterable[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        skip_paths: Iterable[str] = (),
+        trusted_proxies: Iterable[str] = (),
+        form_targets: Iterable[str] = (),
     ) -> None:
         self.app = app
+        self.page_headers = page_headers(form_targets)
         self.skip_paths = frozenset(skip_paths)
         self.trusted_proxies = list(trusted_proxies)
 
@@ -78,7 +95,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 content_type = headers.get("content-type", "").lower()
                 if content_type.startswith("text/html"):
-                    add_page_headers(headers)
+                    add_page_headers(headers, self.page_headers)
                 else:
                     headers.setdefault("X-Content-Type-Options", "nosniff")
                 if content_type.startswith(NO_STORE_TYPES):

@@ -39,6 +39,7 @@ from playdeck.web.errors import Page
 from playdeck.web.forms import refusals_on
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
+from playdeck.web.sso_logout import after_logout
 
 router = APIRouter()
 
@@ -196,7 +197,9 @@ def _login_page(
         status_code=status_code,
         headers=headers,
         form=form,
-        registration=settings.allow_registration,
+        providers=settings.sso.providers,
+        password_sign_in=settings.password_sign_in,
+        registration=settings.allow_registration and settings.password_sign_in,
         setup_needed=setup_needed(session),
     )
 
@@ -278,16 +281,19 @@ def sign_in(
 
 @router.post("/logout", response_model=None)
 def sign_out(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     client: ClientDep,
     principal: Annotated[Principal, authorize(Permission.AUTHENTICATED)],
 ) -> Response:
-    """End this browser's session (the form carries the session's CSRF token)."""
+    """End this browser's session (the form carries the session's CSRF token); a session
+    that came through single sign-on then signs out at the provider too, where it can."""
     if not settings.require_auth:
         return RedirectResponse("/", status_code=303)
+    provider_logout = after_logout(request, session, settings, principal)
     auth_service.logout(session, principal=principal, refresh_token=None, client=client)
-    response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
+    response = RedirectResponse(provider_logout or "/login", status_code=303, headers=NO_STORE)
     clear_session_cookie(response, secure=cookie_secure(settings, client))
     set_flash(response, "signed-out")
     return response

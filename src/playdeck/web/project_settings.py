@@ -112,6 +112,7 @@ class RetentionForm:
 class GeneralForm:
     name: str
     description: str
+    default_branch: str = ""
     error: str | None = None
 
 
@@ -163,7 +164,8 @@ def _page(
         tab="settings",
         members_tab=may_read_members(session, principal, project),
         settings_tab=True,
-        general=general or GeneralForm(project.name, project.description or ""),
+        general=general
+        or GeneralForm(project.name, project.description or "", project.default_branch or ""),
         form=form,
         rule_rows=form.with_spare_rows(),
         policy=policy,
@@ -221,12 +223,19 @@ def update_project_settings(
     access: Editors,
     name: Annotated[str, Form(max_length=400)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
+    default_branch: Annotated[str, Form(max_length=600)] = "",
 ) -> Response:
-    """Rename the project or change its description (its address, the slug, stays)."""
+    """Rename the project, change its description or its default branch (its address, the
+    slug, stays)."""
     project = access.project
-    general = GeneralForm(name, description)
+    general = GeneralForm(name, description, default_branch)
     with refusals_on(_page_on(request, access.principal, ref, general=general)):
-        data = parse_form(ProjectUpdate, {"name": name, "description": description.strip() or None})
+        fields = {
+            "name": name,
+            "description": description.strip() or None,
+            "default_branch": default_branch.strip() or None,
+        }
+        data = parse_form(ProjectUpdate, fields)
         projects_service.update_project(session, project=project, data=data)
     return done(settings_url(project), "project-updated")
 

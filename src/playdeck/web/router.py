@@ -14,6 +14,7 @@ from playdeck.web import (
     account,
     admin_api_keys,
     admin_audit,
+    admin_sso,
     admin_user_actions,
     admin_users,
     identity,
@@ -25,7 +26,9 @@ from playdeck.web import (
     projects,
     run_actions,
     runs,
+    sso,
     tests,
+    triage,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -41,10 +44,13 @@ for page_group in (
     projects,
     runs,
     tests,
+    triage,
     identity,
+    sso,
     onboarding,
     account,
     admin_audit,
+    admin_sso,
     admin_users,
     admin_user_actions,
     own_api_keys,
@@ -64,4 +70,8 @@ def install_web(app: FastAPI) -> None:
     install_api_docs(app)
     install_sign_in_redirect(app)  # wraps the HTML error pages: install after them
     settings: Settings = app.state.settings
-    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        form_targets=settings.sso.origins(),
+    )

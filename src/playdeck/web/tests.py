@@ -172,12 +172,19 @@ def show_flaky_tests(
     access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
+    branch: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
     project, principal = access.project, access.principal
+    # ``branch=`` (the empty choice): every branch; no parameter: the default branch.
+    chosen = analytics_service.resolve_branch(
+        session, project, branch=branch or None, all_branches=branch == ""
+    )
     # One more than shown tells whether a "show more" link leads anywhere.
-    report = analytics_service.flaky_tests(session, project=project, days=days, limit=limit + 1)
-    more = len(report.items) > limit
+    window = analytics_service.BranchWindow(days=days, limit=limit + 1, branch=chosen)
+    report = analytics_service.flaky_tests(session, project=project, window=window)
+    more = len(report.items) > limit or len(report.broken) > limit
     report.items = report.items[:limit]
+    report.broken = report.broken[:limit]
     return render(
         request,
         "projects/flaky.html",
@@ -187,6 +194,7 @@ def show_flaky_tests(
         members_tab=may_read_members(session, principal, project),
         settings_tab=may_edit_project(session, principal, project),
         report=report,
+        branches=analytics_service.branches(session, project),
         windows=[(d, with_query(request, days=d, limit=None)) for d in FLAKY_WINDOWS],
         rate_bar=charts.rate_bar,
         more_url=with_query(request, limit=min(FLAKY_MAX, limit + FLAKY_STEP)) if more else None,

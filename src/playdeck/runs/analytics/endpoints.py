@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
@@ -20,16 +20,31 @@ MAX_DAYS = 365
 MAX_TREND_RUNS = 500
 
 
-@router.get("/{ref}/flaky", response_model=FlakyReport)
-def list_flaky_tests(
+def branch_window(
     session: SessionDep,
     access: Readable,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-) -> FlakyReport:
-    """Tests ranked by flake rate over the last ``days``: ``(flaky results + pass/fail flips
-    between consecutive runs) / runs of the test``. Tests with neither are not listed."""
-    return service.flaky_tests(session, project=access.project, days=days, limit=limit)
+    branch: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+    all_branches: bool = False,
+) -> service.BranchWindow:
+    """``branch`` defaults to the project's default branch; ``all_branches=true``: every one."""
+    chosen = service.resolve_branch(
+        session, access.project, branch=branch, all_branches=all_branches
+    )
+    return service.BranchWindow(days=days, limit=limit, branch=chosen)
+
+
+BranchWindowDep = Annotated[service.BranchWindow, Depends(branch_window)]
+
+
+@router.get("/{ref}/flaky", response_model=FlakyReport)
+def list_flaky_tests(session: SessionDep, access: Readable, window: BranchWindowDep) -> FlakyReport:
+    """Tests ranked by flake rate on ``branch`` (default: the project's default branch; every
+    branch with ``all_branches=true``) over the last ``days``: ``(results that passed only on
+    retry + failures on a commit on which the test also passed) / results``. ``broken`` lists
+    the tests that only failed there: broken on the branch, not flaky."""
+    return service.flaky_tests(session, project=access.project, window=window)
 
 
 @router.get("/{ref}/trends", response_model=Trends)

@@ -1,4 +1,4 @@
-"""SQL for analytics: flakiness over a time window and per-run duration percentiles.
+"""SQL for analytics: flakiness over a time window, per branch, and per-run duration percentiles.
 
 Both are set-based: one statement over the results in the window, never a query per test.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, or_, select, tuple_
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
@@ -19,10 +19,12 @@ from playdeck.runs.repository import run_conditions
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
-# The failing side of a flip. An interrupted test was stopped from outside (the run was cut
-# short): it says nothing about the test, so passing next to it is no flip.
+# A failing result: the test ran and did not pass. An interrupted test was stopped from outside
+# (the run was cut short): it says nothing about the test.
 _FAILING = (Outcome.FAILED, Outcome.TIMEDOUT)
-# Outcomes behind every flakiness event: flaky itself, or failing (one side of every flip).
+# A passing result, for the "passed and failed on the same commit" rule (flaky passed on retry).
+_PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value)
+# Outcomes behind every flakiness event: flaky itself, or failing (a flip's failing side).
 _SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 
 
@@ -32,30 +34,27 @@ class FlakeRow:
     runs: int
     flaky: int
     flips: int
+    failed: int
     last_flaky_at: datetime | None  # latest flaky result or flip
 
 
-def _neighbour(since: datetime, *, before: bool) -> Any:
-    """The id of the same test's previous (or next) result in the window: one index seek."""
-    other = aliased(Result)
-    here = tuple_(Result.run_started_at, Result.id)
-    there = tuple_(other.run_started_at, other.id)
-    order = (
-        (other.run_started_at.desc(), other.id.desc())
-        if before
-        else (other.run_started_at, other.id)
-    )
+def _passed_on_same_commit(project_id: int) -> Any:
+    """True for a (failing) result whose test passed in some run of the same commit.
+
+    Index seeks: the test's results (``ix_results_test_started``), each run by its key.
+    """
+    other, other_run = aliased(Result), aliased(Run)
     return (
         select(other.id)
+        .join(other_run, other_run.id == other.run_id)
         .where(
             other.test_id == Result.test_id,
-            other.run_started_at >= since,
-            there < here if before else there > here,
+            other.outcome.in_(_PASSING),
+            other_run.project_id == project_id,
+            other_run.commit_sha == Run.commit_sha,
         )
-        .order_by(*order)
-        .limit(1)
-        .correlate(Result)
-        .scalar_subquery()
+        .correlate(Result, Run)
+        .exists()
     )
 
 
@@ -64,111 +63,112 @@ def flake_stats(
     *,
     project_id: int,
     since: datetime,
+    branch: str | None,
     test_ids: Sequence[int] | None = None,
-    limit: int | None = None,
 ) -> list[FlakeRow]:
-    """Per-test runs, flaky results and pass/fail flips since ``since``, in one statement.
+    """Per-test results, flaky results, flips and failures since ``since`` on ``branch`` (every
+    branch when ``None``), in one statement.
+
+    Flaky means passed only on a retry, or failed on a commit on which the same test also
+    passed (a flip): the definition of Trunk and Datadog. A test that only ever fails on a
+    branch is broken there, not flaky. Runs without a commit are never compared.
 
     With ``test_ids``: those tests (the ones that ran in the window), in no particular order.
-    Otherwise the tests with a flaky result or a flip, most flaky first, at most ``limit``.
+    Otherwise every test with a flaky or failing result in the window, in no particular order.
 
-    The cost follows the failures, not the window. Every flaky result and every flip involves
-    a flaky or failing result, and those are few: they are found through the window's runs and
-    ``ix_results_run_rank`` (rank encodes the outcome). A flip is a failing result next to a
-    passing one, so for each failing result the previous and next result of its test are two
-    index seeks (``ix_results_test_started``). Runs per test are an index-only count over the
-    same index. The window's passing majority is never read row by row; the cost does grow
-    with the failures, so a window in which every test failed at least once reads every
-    test's neighbours (still index seeks, two per failing result).
+    The cost follows the failures, not the window: flaky and failing results are found through
+    the window's runs and ``ix_results_run_rank`` (rank encodes the outcome); each failing
+    result looks for a pass of its test on its commit through ``ix_results_test_started``.
+    Results per test are a correlated count over the same index.
     """
-    flaky_or_failing = Result.rank.in_(_SIGNAL_RANKS)
-    signal = select(
-        Result.test_id.label("test_id"),
-        Result.outcome.label("outcome"),
-        Result.run_started_at.label("at"),
-        case((Result.outcome.in_(_FAILING), _neighbour(since, before=True))).label("prev_id"),
-        case((Result.outcome.in_(_FAILING), _neighbour(since, before=False))).label("next_id"),
+    failing = Result.outcome.in_(_FAILING)
+    flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit(project_id))
+    signal = (
+        select(
+            Result.test_id.label("test_id"),
+            Result.outcome.label("outcome"),
+            Result.run_started_at.label("at"),
+            case((failing, 1), else_=0).label("failed"),
+            case((flip, 1), else_=0).label("flip"),
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(
+            Run.project_id == project_id,
+            Run.started_at >= since,
+            Result.rank.in_(_SIGNAL_RANKS),
+        )
     )
+    if branch is not None:
+        signal = signal.where(Run.branch == branch)
     if test_ids is not None:
-        signal = signal.where(
-            Result.test_id.in_(test_ids), Result.run_started_at >= since, flaky_or_failing
-        )
-    else:
-        signal = signal.join(Run, Run.id == Result.run_id).where(
-            Run.project_id == project_id, Run.started_at >= since, flaky_or_failing
-        )
+        signal = signal.where(Result.test_id.in_(test_ids))
     signals = signal.cte("signal")
 
-    prev, nxt = aliased(Result), aliased(Result)
     is_flaky = signals.c.outcome == Outcome.FLAKY.value
-    flip_before = prev.outcome == Outcome.PASSED.value
-    flip_after = nxt.outcome == Outcome.PASSED.value
     events = (
         select(
             signals.c.test_id,
             func.sum(case((is_flaky, 1), else_=0)).label("flaky"),
-            (
-                func.sum(case((flip_before, 1), else_=0)) + func.sum(case((flip_after, 1), else_=0))
-            ).label("flips"),
-            # A failing result's flip back to passing happens at the next run.
-            func.max(
-                case(
-                    (flip_after, nxt.run_started_at),
-                    (or_(is_flaky, flip_before), signals.c.at),
-                )
-            ).label("last_at"),
+            func.sum(signals.c.flip).label("flips"),
+            func.sum(signals.c.failed).label("failed"),
+            func.max(case((or_(is_flaky, signals.c.flip == 1), signals.c.at))).label("last_at"),
         )
-        .outerjoin(prev, prev.id == signals.c.prev_id)
-        .outerjoin(nxt, nxt.id == signals.c.next_id)
         .group_by(signals.c.test_id)
         .cte("events")
     )
-    # Runs per test: an index-only count per test, correlated so that no planner is tempted to
-    # scan the window instead (PostgreSQL did, for a grouped IN (...) form).
+    window_run = aliased(Run)
     runs = (
         select(func.count())
+        .select_from(Result)
         .where(Result.test_id == Test.id, Result.run_started_at >= since)
         .correlate(Test)
-        .scalar_subquery()
     )
-    flaky = func.coalesce(events.c.flaky, 0)
-    flips = func.coalesce(events.c.flips, 0)
-    scored = select(
-        Test.id.label("test_id"),
-        runs.label("runs"),
-        flaky.label("flaky"),
-        flips.label("flips"),
+    if branch is not None:
+        runs = runs.join(window_run, window_run.id == Result.run_id).where(
+            window_run.branch == branch
+        )
+    query = select(
+        Test,
+        runs.scalar_subquery(),
+        func.coalesce(events.c.flaky, 0),
+        func.coalesce(events.c.flips, 0),
+        func.coalesce(events.c.failed, 0),
         events.c.last_at,
-    )
+    ).where(Test.project_id == project_id)
     if test_ids is not None:
-        scored = scored.outerjoin(events, events.c.test_id == Test.id).where(
-            Test.id.in_(test_ids), Test.project_id == project_id
-        )
+        query = query.outerjoin(events, events.c.test_id == Test.id).where(Test.id.in_(test_ids))
     else:
-        scored = scored.join(events, events.c.test_id == Test.id).where(
-            Test.project_id == project_id, flaky + flips > 0
-        )
-    ranked = scored.subquery("scored")
-    query = select(Test, ranked.c.runs, ranked.c.flaky, ranked.c.flips, ranked.c.last_at).join(
-        ranked, ranked.c.test_id == Test.id
-    )
-    if test_ids is None:
-        events_n = ranked.c.flaky + ranked.c.flips
-        query = query.order_by(
-            (cast(events_n, Float) / ranked.c.runs).desc(),
-            events_n.desc(),
-            ranked.c.last_at.desc(),
-            Test.id,
-        )
-        if limit is not None:
-            query = query.limit(limit)
+        query = query.join(events, events.c.test_id == Test.id)
     return [
         FlakeRow(
-            test=test, runs=int(runs_n), flaky=int(flaky_n), flips=int(flips_n), last_flaky_at=at
+            test=test,
+            runs=int(runs_n),
+            flaky=int(flaky_n),
+            flips=int(flips_n),
+            failed=int(failed_n),
+            last_flaky_at=at,
         )
-        for test, runs_n, flaky_n, flips_n, at in session.execute(query).all()
+        for test, runs_n, flaky_n, flips_n, failed_n, at in session.execute(query).all()
         if runs_n
     ]
+
+
+def branch_counts(session: Session, *, project_id: int, limit: int) -> list[tuple[str, int]]:
+    """Branches of the project's latest ``limit`` runs, most runs first (ties: latest run)."""
+    latest = (
+        select(Run.branch, Run.started_at)
+        .where(Run.project_id == project_id)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(latest.c.branch, func.count())
+        .where(latest.c.branch.is_not(None))
+        .group_by(latest.c.branch)
+        .order_by(func.count().desc(), func.max(latest.c.started_at).desc())
+    ).all()
+    return [(str(name), int(count)) for name, count in rows]
 
 
 def recent_runs(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -25,34 +26,103 @@ def window_start(days: int) -> datetime:
     return utcnow() - timedelta(days=days)
 
 
+# How many of the latest runs tell the default branch when the project names none.
+BRANCH_SAMPLE = 200
+
+
 def _stats(row: FlakeRow) -> FlakeStats:
-    # At most 1: a flip needs two consecutive passing/failing results, and flaky ones are neither.
     rate = (row.flaky + row.flips) / row.runs if row.runs else 0.0
     return FlakeStats(
         runs=row.runs,
         flaky=row.flaky,
         flips=row.flips,
-        flake_rate=round(rate, 4),
+        failed=row.failed,
+        flake_rate=round(min(rate, 1.0), 4),
         last_flaky_at=row.last_flaky_at,
     )
 
 
-def flaky_tests(session: Session, *, project: Project, days: int, limit: int) -> FlakyReport:
-    """Tests ranked by flake rate over the last ``days`` (see ``FlakeStats``)."""
+def default_branch(session: Session, project: Project) -> str | None:
+    """The project's default branch: its setting, else the branch most of its latest runs
+    were on; ``None`` when no run names a branch (then every run counts)."""
+    if project.default_branch:
+        return project.default_branch
+    counts = repository.branch_counts(session, project_id=project.id, limit=BRANCH_SAMPLE)
+    return counts[0][0] if counts else None
+
+
+def branches(session: Session, project: Project) -> list[str]:
+    """Branches of the project's latest runs, busiest first: the choices of a branch filter."""
+    return [
+        name
+        for name, _ in repository.branch_counts(session, project_id=project.id, limit=BRANCH_SAMPLE)
+    ]
+
+
+def resolve_branch(
+    session: Session, project: Project, *, branch: str | None, all_branches: bool
+) -> str | None:
+    """The branch a flakiness view is about: the one asked for, else the default branch."""
+    if all_branches:
+        return None
+    return branch or default_branch(session, project)
+
+
+@dataclass(frozen=True, slots=True)
+class BranchWindow:
+    """What a per-branch view covers: ``days`` back, at most ``limit`` items, on ``branch``
+    (``None``: every branch)."""
+
+    days: int
+    limit: int
+    branch: str | None
+
+
+def flaky_tests(session: Session, *, project: Project, window: BranchWindow) -> FlakyReport:
+    """Tests ranked by flake rate on the window's branch over its days, and the tests broken on
+    it (see ``FlakeStats``)."""
+    days, limit, branch = window.days, window.limit, window.branch
     since = window_start(days)
-    rows = repository.flake_stats(session, project_id=project.id, since=since, limit=limit)
-    items = [FlakyTest(test=TestRef.of(row.test), **_stats(row).model_dump()) for row in rows]
-    return FlakyReport(project=ProjectRef.of(project), days=days, since=since, items=items)
+    rows = repository.flake_stats(session, project_id=project.id, since=since, branch=branch)
+    flaky = [row for row in rows if row.flaky + row.flips]
+    flaky.sort(
+        key=lambda r: (
+            -(r.flaky + r.flips) / r.runs,
+            -(r.flaky + r.flips),
+            -(r.last_flaky_at.timestamp() if r.last_flaky_at else 0.0),
+            r.test.id,
+        )
+    )
+    broken = [row for row in rows if row.failed and not row.flaky + row.flips]
+    broken.sort(key=lambda r: (-r.failed / r.runs, -r.failed, r.test.id))
+    return FlakyReport(
+        project=ProjectRef.of(project),
+        days=days,
+        since=since,
+        branch=branch,
+        default_branch=default_branch(session, project),
+        items=[_flaky_test(row) for row in flaky[:limit]],
+        broken=[_flaky_test(row) for row in broken[:limit]],
+    )
+
+
+def _flaky_test(row: FlakeRow) -> FlakyTest:
+    return FlakyTest(test=TestRef.of(row.test), **_stats(row).model_dump())
 
 
 def flake_stats_of(
-    session: Session, *, project_id: int, test_ids: Sequence[int], days: int
+    session: Session, *, project: Project, test_ids: Sequence[int], days: int
 ) -> dict[int, FlakeStats]:
-    """Flake statistics of the given tests; tests that did not run in the window are absent."""
+    """Flake statistics of the given tests on the project's default branch; tests that did not
+    run there in the window are absent."""
     if not test_ids:
         return {}
     rows = repository.flake_stats(
-        session, project_id=project_id, since=window_start(days), test_ids=test_ids
+        session,
+        project_id=project.id,
+        since=window_start(days),
+        branch=default_branch(session, project),
+        test_ids=test_ids,
     )
     return {row.test.id: _stats(row) for row in rows}
 

@@ -94,7 +94,7 @@ def list_project_tests(
         next_cursor = encode_cursor([tests[-1].full_title, tests[-1].id])
     ids = [t.id for t in tests]
     latest = repository.latest_results(session, ids)
-    stats = flake_stats_of(session, project_id=project.id, test_ids=ids, days=days)
+    stats = flake_stats_of(session, project=project, test_ids=ids, days=days)
     items = []
     for test in tests:
         outcome, at = latest.get(test.id, (None, None))

@@ -1,0 +1,133 @@
+"""Claim rules → roles, re-applied at each single sign-on.
+
+A rule that matches grants a global role or a role in a project (by name). Rules manage only
+what they made: a membership an owner or administrator set (``source = manual``) is left as it
+is, whatever the claims say, and a user's global role follows the rules only while it came from
+them (``role_source = provider``). A provider membership whose rule no longer matches is
+removed, one whose rule changed is updated. Every change is audited as the provider's doing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from playdeck.audit import service as audit
+from playdeck.audit.service import Action, Actor
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.principal import GlobalRole
+from playdeck.authz.permissions import ProjectRole, RoleSource
+from playdeck.members import repository as members
+from playdeck.models import ProjectMember, User
+from playdeck.sso import repository
+from playdeck.sso.config import RoleRule
+
+logger = logging.getLogger("playdeck.sso")
+
+# Strongest first, as the roles are declared.
+GLOBAL_ORDER = (GlobalRole.ADMIN, GlobalRole.USER, GlobalRole.REPORTER)
+
+
+def global_role(rules: list[RoleRule], claims: dict[str, Any], provider: str) -> GlobalRole | None:
+    """The strongest global role the matching rules grant (``None``: no rule speaks)."""
+    granted = {r.global_role for r in rules if r.global_role and r.matches(claims, provider)}
+    return next((role for role in GLOBAL_ORDER if role in granted), None)
+
+
+def project_roles(
+    rules: list[RoleRule], claims: dict[str, Any], provider: str
+) -> dict[str, ProjectRole]:
+    """Project name → the strongest role the matching rules grant there."""
+    wanted: dict[str, ProjectRole] = {}
+    for rule in rules:
+        if rule.project is None or rule.project_role is None or not rule.matches(claims, provider):
+            continue
+        held = wanted.get(rule.project)
+        if held is None or rule.project_role.rank > held.rank:
+            wanted[rule.project] = rule.project_role
+    return wanted
+
+
+def apply(
+    session: Session,
+    *,
+    user: User,
+    rules: list[RoleRule],
+    claims: dict[str, Any],
+    provider: str,
+    client: ClientInfo,
+) -> None:
+    actor = Actor.system(f"sso:{provider}")
+    role = global_role(rules, claims, provider)
+    if user.role_source == RoleSource.PROVIDER and role is not None and role != user.role:
+        audit.record(
+            session,
+            action=Action.USER_UPDATED,
+            actor=actor,
+            target=user,
+            client=client,
+            details={"role": [user.role, role.value], "source": RoleSource.PROVIDER.value},
+        )
+        user.role = role.value
+    if user.role != GlobalRole.USER:
+        return  # admins may do everything and reporters have no memberships
+    wanted = project_roles(rules, claims, provider)
+    projects = repository.projects_named(session, set(wanted))
+    for name in set(wanted) - set(projects):
+        logger.info("claim rule names project %r, which does not exist: skipped", name)
+    by_project = {m.project_id: m for m in repository.memberships(session, user.id)}
+    targets = {projects[name].id: wanted[name] for name in projects}
+    for project_id, member in by_project.items():
+        if member.source != RoleSource.PROVIDER:
+            continue  # manual: never overwritten
+        target = targets.get(project_id)
+        if target is None:
+            members.remove(session, member)
+            _audit(session, Action.MEMBER_REMOVED, actor, user, client, project_id, member.role)
+        elif target != member.role:
+            old = member.role
+            member.role = target.value
+            _audit(
+                session,
+                Action.MEMBER_ROLE_CHANGED,
+                actor,
+                user,
+                client,
+                project_id,
+                [old, target.value],
+            )
+    for project_id, target in targets.items():
+        if project_id in by_project:
+            continue
+        members.add(
+            session,
+            ProjectMember(
+                project_id=project_id,
+                user_id=user.id,
+                role=target.value,
+                source=RoleSource.PROVIDER.value,
+            ),
+        )
+        _audit(session, Action.MEMBER_ADDED, actor, user, client, project_id, target.value)
+    session.flush()
+
+
+def _audit(
+    session: Session,
+    action: Action,
+    actor: Actor,
+    user: User,
+    client: ClientInfo,
+    project_id: int,
+    role: str | list[str],
+) -> None:
+    audit.record(
+        session,
+        action=action,
+        actor=actor,
+        target=user,
+        client=client,
+        details={"project_id": project_id, "role": role, "source": RoleSource.PROVIDER.value},
+    )

@@ -1,0 +1,141 @@
+"""``/auth/sso/{provider}`` and its callback: signing in through an OpenID provider.
+
+The first sends the browser to the provider with a fresh ``state``, ``nonce`` and PKCE
+challenge (remembered in a signed cookie, ``sso.flow``); the callback checks them, exchanges the
+code, validates the ID token and signs the person in with the same session cookie a password
+sign-in sets. Refusals render as error pages (problem details for API clients).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import AttemptDep
+from playdeck.auth.principal import Principal
+from playdeck.auth.sessions import secret_of
+from playdeck.auth.transport import cookie_name
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import NotFound
+from playdeck.settings import Settings
+from playdeck.sso import client as oidc
+from playdeck.sso import flow
+from playdeck.sso import service as sso_service
+from playdeck.sso.client import SignOnRefused
+from playdeck.sso.config import Provider
+from playdeck.web.identity import (
+    NO_STORE,
+    ViewerDep,
+    cookie_secure,
+    disabled_page,
+    landing_page,
+    signed_in_redirect,
+)
+from playdeck.web.redirects import safe_next
+from playdeck.web.sso_logout import ClientsDep, public_base
+
+router = APIRouter()
+
+# What a provider's error code may look like before it is shown (RFC 6749: a token).
+MAX_PROVIDER_ERROR = 64
+
+
+def _provider(settings: Settings, name: str) -> Provider:
+    found = settings.sso.provider(name)
+    if found is None:
+        raise NotFound("No such sign-in provider", code="sso_unknown_provider")
+    return found
+
+
+def callback_uri(request: Request, settings: Settings, provider: Provider) -> str:
+    """The redirect URI to register at the provider: ``<public URL>/auth/sso/<name>/callback``."""
+    return f"{public_base(request, settings)}/auth/sso/{provider.name}/callback"
+
+
+def _flow_cookie(settings: Settings, client: ClientInfo) -> tuple[str, bool]:
+    secure = cookie_secure(settings, client)
+    return cookie_name(flow.FLOW_COOKIE, secure=secure), secure
+
+
+@router.get("/auth/sso/{provider}", response_model=None)
+def start_sso(
+    request: Request,
+    settings: SettingsDep,
+    client: ClientDep,
+    clients: ClientsDep,
+    principal: ViewerDep,
+    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    provider: str,
+    next_path: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
+) -> Response:
+    """Start signing in through ``provider``: a redirect to its authorization endpoint."""
+    if not settings.require_auth:
+        return disabled_page(request, principal, what="Signing in", status_code=404)
+    found = _provider(settings, provider)
+    url, pending = oidc.authorization_request(
+        clients, found, redirect_uri=callback_uri(request, settings, found)
+    )
+    response = RedirectResponse(url, status_code=303, headers=NO_STORE)
+    name, secure = _flow_cookie(settings, client)
+    response.set_cookie(
+        name,
+        flow.seal(pending, next_path=safe_next(next_path), secret_key=secret_of(settings)),
+        max_age=int(flow.FLOW_LIFETIME.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+@router.get("/auth/sso/{provider}/callback", response_model=None)
+def finish_sso(
+    request: Request,
+    session: SessionDep,
+    attempt: AttemptDep,
+    clients: ClientsDep,
+    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    provider: str,
+    state: Annotated[str, Query(max_length=512)] = "",
+    code: Annotated[str, Query(max_length=4096)] = "",
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response:
+    """The provider's redirect back: check it, sign the person in, go where they were going.
+
+    Nothing reads the database before the provider has answered: no transaction or pooled
+    connection is held across the calls to it."""
+    settings, client = attempt.settings, attempt.client
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=404)
+    found = _provider(settings, provider)
+    name, _secure = _flow_cookie(settings, client)
+    pending, next_path = flow.unseal(
+        request.cookies.get(name), provider=found.name, secret_key=secret_of(settings)
+    )
+    if error is not None:
+        shown = "".join(c for c in error if c.isalnum() or c == "_")[:MAX_PROVIDER_ERROR]
+        raise SignOnRefused(f"The provider did not sign you in ({shown}).", code="sso_denied")
+    if not code:
+        raise SignOnRefused("The provider sent no authorization code.", code="sso_no_code")
+    issued = sso_service.complete_sign_on(
+        session,
+        attempt=attempt,
+        clients=clients,
+        provider=found,
+        pending=pending,
+        redirect_uri=callback_uri(request, settings, found),
+        state=state,
+        code=code,
+    )
+    response = signed_in_redirect(
+        issued, next_path or landing_page(issued), settings=settings, client=client
+    )
+    response.delete_cookie(name, path="/", secure=_secure, httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,84 @@
+"""Triage pages: a project's failure groups (``/projects/{slug}/failures``) and a run against
+its base run or any other run (``/runs/{id}/compare``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from playdeck.authz.permissions import Permission
+from playdeck.deps import SessionDep
+from playdeck.kit.pagination import MAX_ID
+from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.runs.access import RunAccess, run_access
+from playdeck.runs.analytics import service as analytics_service
+from playdeck.runs.triage import service as triage_service
+from playdeck.web.params import may_edit_project, may_read_members, page_run_id
+from playdeck.web.rendering import render, with_query
+
+router = APIRouter()
+
+FAILURE_WINDOWS = (7, 14, 30, 90)
+GROUPS_SHOWN = 100
+MAX_DAYS = 365
+
+
+@router.get("/projects/{ref}/failures", response_class=HTMLResponse)
+def show_failure_groups(
+    request: Request,
+    session: SessionDep,
+    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
+    branch: Annotated[str | None, Query(max_length=300)] = None,
+) -> HTMLResponse:
+    """Failures grouped by error across tests and runs, most tests affected first."""
+    project, principal = access.project, access.principal
+    # ``branch=`` (the empty choice): every branch; no parameter: the default branch.
+    chosen = analytics_service.resolve_branch(
+        session, project, branch=branch or None, all_branches=branch == ""
+    )
+    window = analytics_service.BranchWindow(days=days, limit=GROUPS_SHOWN, branch=chosen)
+    report = triage_service.failure_groups(session, project=project, window=window)
+    return render(
+        request,
+        "projects/failures.html",
+        principal=principal,
+        project=project,
+        tab="failures",
+        members_tab=may_read_members(session, principal, project),
+        settings_tab=may_edit_project(session, principal, project),
+        report=report,
+        branches=analytics_service.branches(session, project),
+        default_branch=analytics_service.default_branch(session, project),
+        windows=[(d, with_query(request, days=d)) for d in FAILURE_WINDOWS],
+    )
+
+
+@router.get("/runs/{run_id}/compare", response_class=HTMLResponse)
+def show_comparison(
+    request: Request,
+    session: SessionDep,
+    access: Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)],
+    base: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """This run against its base run (the default branch's latest before it) or ``base``."""
+    run, project, principal = access.run, access.project, access.principal
+    # Against the base run: the failures classified too. Against a chosen run: the diff only.
+    triage = triage_service.run_triage(session, run=run, project=project) if base is None else None
+    comparison = None
+    if base is not None or (triage is not None and triage.base_run is not None):
+        other = triage_service.comparison_base(
+            session, principal=principal, head=run, project=project, base_id=base
+        )
+        comparison = triage_service.compare_runs(session, base=other, head=run)
+    return render(
+        request,
+        "runs/compare.html",
+        principal=principal,
+        project=project,
+        run=triage_service.brief(run),
+        triage=triage,
+        comparison=comparison,
+    )
