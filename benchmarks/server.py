@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,33 +49,94 @@ def postgres_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _stat_fields(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name (which may hold spaces) start at index 2.
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def _status_kib(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/{pid}/status")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if int(_stat_fields(int(entry))[1]) == pid:
+                    found.append(int(entry))
+    return found
+
+
 @dataclass(frozen=True)
 class Server:
-    """A running ``playdeck serve``: its base URL and process, for CPU and memory readings."""
+    """A running ``playdeck serve``: its base URL and process, for CPU and memory readings.
+
+    The server may run its ingests in worker processes: CPU and memory are those of the whole
+    process tree (the server, its live children, and the children it has waited for)."""
 
     url: str
     pid: int
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            # Fields after the command name (which may hold spaces) start at index 2.
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    def tree(self) -> list[int]:
+        """The server and its live descendants."""
+        pids, index = [self.pid], 0
+        while index < len(pids):
+            pids.extend(_children(pids[index]))
+            index += 1
+        return pids
 
-    def _status_kib(self, field: str) -> int:
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith(f"{field}:"):
-                    return int(line.split()[1])
-        raise RuntimeError(f"{field} not in /proc/{self.pid}/status")
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server and its worker processes have used so far."""
+        ticks = 0
+        for number, pid in enumerate(self.tree()):
+            with contextlib.suppress(OSError):
+                fields = _stat_fields(pid)
+                ticks += int(fields[11]) + int(fields[12])
+                if number == 0:  # children that exited and were waited for
+                    ticks += int(fields[13]) + int(fields[14])
+        return ticks / _CLOCK_TICKS
 
     def rss_mib(self) -> float:
-        return self._status_kib("VmRSS") / 1024
+        """Resident memory of the server and its worker processes now."""
+        total = 0
+        for pid in self.tree():
+            with contextlib.suppress(OSError, RuntimeError):
+                total += _status_kib(pid, "VmRSS")
+        return total / 1024
 
     def peak_rss_mib(self) -> float:
-        """The process's peak resident memory since it started (``VmHWM``)."""
-        return self._status_kib("VmHWM") / 1024
+        """The server process's own peak resident memory since it started (``VmHWM``)."""
+        return _status_kib(self.pid, "VmHWM") / 1024
+
+
+class PeakSampler:
+    """The highest total resident memory of a server's process tree, sampled every 20 ms
+    while in use (worker processes that exit take their own peak with them)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak_mib = max(self.peak_mib, self.server.rss_mib())
+
+    def __enter__(self) -> PeakSampler:
+        self.peak_mib = self.server.rss_mib()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ factories behind them live in ``tests/fixtures/``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.fixtures.passwords import CHEAP_ARGON2, PRODUCTION_ARGON2, argon2_par
 from tests.fixtures.servers import LiveServer, serve_in_thread
 
 ACCOUNT_PASSWORD = accounts.PASSWORD
+INGEST_IN_WORKER_ENV = "PLAYDECK_TEST_INGEST_IN_WORKER_PROCESS"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -75,6 +77,10 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
             # Suites probe many missing ids from one client on purpose (hidden == missing);
             # tests/security/test_anti_automation.py runs with the real limit.
             "not_found_rate_limit": "100000/minute",
+            # Ingests run in process: a worker pool per test app would spawn a process each
+            # time (tests/ingest/test_worker_pool.py covers the pool).
+            # PLAYDECK_TEST_INGEST_IN_WORKER_PROCESS=1 runs them through the pool instead.
+            "ingest_in_worker_process": os.environ.get(INGEST_IN_WORKER_ENV) == "1",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

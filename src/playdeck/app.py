@@ -21,6 +21,7 @@ from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
 from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
+from playdeck.ingest.worker import IngestPool
 from playdeck.kit.compression import CompressionMiddleware
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
@@ -84,7 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 batch_size=settings.retention_batch_size,
             )
             retention.start()
+        if settings.ingest_in_worker_process:
+            await app.state.ingest_pool.start()
         yield
+        app.state.ingest_pool.close()
         if retention is not None:
             retention.stop()
         if sweeper is not None:
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limits = RateLimits.from_settings(settings)
     app.state.setup_token = SetupToken()
     app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
+    app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 
     install_error_handlers(app)
     app.add_middleware(NotFoundProbeMiddleware, trusted_proxies=settings.trusted_proxies)

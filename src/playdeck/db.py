@@ -138,6 +138,15 @@ def get_session(request: Request) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     state = request.app.state
     bind = state.engine if request.method in SAFE_METHODS else state.write_engine
+    with unit_of_work(factory, bind) as session:
+        yield session
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], bind: Engine) -> Iterator[Session]:
+    """A session whose transaction ends with the block: committed when it completes, rolled
+    back on any exception except a refusal raised with ``commit=True`` (see ``get_session``;
+    also the ingest worker's, which serves a request from another process)."""
     with factory(bind=bind) as session:
         try:
             yield session

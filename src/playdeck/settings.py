@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Ingests parsed and stored at once per process; more wait their turn.",
     )
+    ingest_in_worker_process: bool = Field(
+        default=True,
+        description="Parse and store reports in worker processes (at most "
+        "PLAYDECK_MAX_CONCURRENT_INGESTS per server process) instead of a thread of the "
+        "serving process, so a big ingest neither stalls other requests nor keeps its memory.",
+    )
     max_compression_ratio: int = Field(
         default=200,
         ge=10,

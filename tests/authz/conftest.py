@@ -33,6 +33,7 @@ def authz_settings(database_url: str, data_dir: Path, **overrides: Any) -> Setti
         "login_account_rate_limit": GENEROUS,
         "sensitive_rate_limit": GENEROUS,
         "not_found_rate_limit": GENEROUS,
+        "ingest_in_worker_process": False,  # see tests/conftest.py
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

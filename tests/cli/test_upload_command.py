@@ -234,7 +234,7 @@ def test_upload_folder_without_report_is_a_usage_error(
     assert db.scalar(select(func.count()).select_from(Run)) == 0
 
 
-def test_upload_folder_with_other_paths_is_a_usage_error(tmp_path: Path) -> None:
+def test_upload_json_report_with_junit_files_is_a_usage_error(tmp_path: Path) -> None:
     folder = copy_playwright_output(tmp_path / "out")
 
     result = upload(
@@ -242,7 +242,7 @@ def test_upload_folder_with_other_paths_is_a_usage_error(tmp_path: Path) -> None
     )
 
     assert result.exit_code == 2
-    assert "on its own" in result.stderr
+    assert "one Playwright JSON report per upload" in result.stderr
 
 
 def test_upload_refused_by_server_exits_with_its_detail(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 import orjson
 import pytest
 from sqlalchemy import select
@@ -30,7 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
+from typer.testing import CliRunner
 
+from playdeck.cli.main import app
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.models import ApiKey, Attachment, Attempt, Project, Result, Run, Test, User
 from playdeck.settings import Settings
@@ -546,3 +549,82 @@ def test_unreachable_server_keeps_the_exit_code_unless_strict(
     assert "ECONNREFUSED" in line
     assert strict.returncode == 1
     assert _playdeck_lines(strict)[-1] == line
+
+
+# --- one suite, every client: one identity per test ---------------------------------------
+
+PHENX_FORMAT_REPORTER = ROOT / "scripts" / "fixtures" / "playwright" / "phenx-format-reporter.js"
+
+
+def _run_tests(db: Session, run_id: int) -> dict[str, tuple[int, str]]:
+    db.rollback()  # a fresh snapshot: the run was stored after this session's last read
+    rows = db.execute(
+        select(Test.key, Test.id, Result.outcome)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_id == run_id)
+    ).all()
+    return {key: (test_id, outcome) for key, test_id, outcome in rows}
+
+
+@pytest.mark.node
+@pytest.mark.browser
+def test_one_run_sent_by_every_client_lands_on_one_identity_per_test(
+    make_live_server: Callable[..., LiveServer],
+    db: Session,
+    playwright_env: dict[str, str],
+    chromium: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One real run of the two-project suite, reported at once by Playdeck's reporter (live),
+    the json, junit and blob reporters (sent by ``playdeck upload``) and the PhenX format's
+    reporter (submitted): the same 10 tests, whichever way they came, except where the PhenX
+    format cannot tell (no project, no describe path: docs/decisions.md)."""
+    del chromium
+    server = make_live_server()
+    env = {
+        **playwright_env,
+        "PLAYDECK_SERVER_URL": server.url,
+        "PLAYDECK_PROJECT": "shop",
+        "PLAYWRIGHT_JSON_OUTPUT_FILE": str(tmp_path / "report.json"),
+        "PLAYWRIGHT_JUNIT_OUTPUT_FILE": str(tmp_path / "junit.xml"),
+        "PLAYWRIGHT_BLOB_OUTPUT_DIR": str(tmp_path / "blob-report"),
+    }
+    phenx_body = PROJECT / "phenx-submit.json"  # that reporter writes into the working folder
+    phenx_body.unlink(missing_ok=True)
+    try:
+        completed = _playwright(
+            env, f"--reporter=json,junit,blob,{REPORTER},{PHENX_FORMAT_REPORTER}"
+        )
+        shutil.move(phenx_body, tmp_path / "phenx-submit.json")
+    finally:
+        phenx_body.unlink(missing_ok=True)
+    assert completed.returncode == 1, completed.stdout[-4000:] + completed.stderr[-4000:]
+    live = db.scalars(select(Run)).one()
+
+    monkeypatch.chdir(tmp_path)
+    uploads = {}
+    for name, paths in {
+        "json": ["report.json", "test-results/"],
+        "junit": ["junit.xml"],
+        "blob": ["blob-report/"],
+    }.items():
+        result = CliRunner().invoke(
+            app,
+            ["upload", *paths, "--server", server.url, "--project", "shop"],
+            env={"PLAYDECK_API_KEY": None, "PLAYDECK_USERNAME": None, "PLAYDECK_PASSWORD": None},
+        )
+        assert result.exit_code == 0, result.output
+        assert "warning" not in result.stderr, result.stderr
+        uploads[name] = int(result.stdout.strip().rsplit("/", 1)[1])
+    body = orjson.loads((tmp_path / "phenx-submit.json").read_bytes())
+    body["projectName"] = "shop"
+    submitted = httpx.post(f"{server.url}/api/test-runs/submit", json=body, timeout=60)
+    assert submitted.status_code == 201, submitted.text
+
+    expected = _run_tests(db, live.id)
+    assert len(expected) == 10
+    for name, run_id in uploads.items():
+        assert _run_tests(db, run_id) == expected, name
+    phenx = _run_tests(db, submitted.json()["testRunId"])
+    assert sorted(o for _, o in phenx.values()) == sorted(o for _, o in expected.values())

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from playdeck.ingest.parsers.phenx import parse_phenx_submit, parse_phenx_upload
-from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord
+from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord, attempts_duration
 
 SUBMIT = Path(__file__).parent.parent / "data" / "phenx" / "submit.json"
 
@@ -29,52 +29,55 @@ def run(body: dict[str, Any]) -> RunRecord:
     return parse_phenx_submit(body)
 
 
-def find(run: RunRecord, *title_path: str) -> TestRecord:
-    matches = [t for t in run.tests if t.title_path == list(title_path)]
-    assert len(matches) == 1, [t.title_path for t in run.tests]
+def find(run: RunRecord, *title_path: str, project: str = "project 1") -> TestRecord:
+    matches = [
+        t for t in run.tests if t.title_path == list(title_path) and t.browser_project == project
+    ]
+    assert len(matches) == 1, [(t.browser_project, t.title_path) for t in run.tests]
     return matches[0]
 
 
-def test_attempts_fold_back_into_tests(body: dict[str, Any], run: RunRecord) -> None:
+def test_attempts_fold_back_into_one_test_per_project(body: dict[str, Any], run: RunRecord) -> None:
     # 30 elements: 13 tests x 2 projects, plus a retry each for the 2 tests that failed first.
     assert len(body["testCases"]) == 30
-    assert len(run.tests) == 13
+    assert len(run.tests) == 26
     assert sum(len(t.attempts) for t in run.tests) == 30
     indexes = sorted(a.source_index or 0 for t in run.tests for a in t.attempts)
     assert indexes == list(range(30))  # trace_<N> parts can find their attempt
-    assert {t.browser_project for t in run.tests} == {""}
+    # The format does not name projects: the tests at one location are numbered.
+    assert Counter(t.browser_project for t in run.tests) == {"project 1": 13, "project 2": 13}
 
 
 def test_outcomes(run: RunRecord) -> None:
+    # Playwright's own count for the run: 16 passed, 2 failed, 2 flaky, 2 expected failures,
+    # 4 skipped.
     assert Counter(t.outcome for t in run.tests) == {
-        "passed": 8,
-        "failed": 2,
-        "flaky": 1,
-        "skipped": 2,
+        "passed": 16,
+        "failed": 4,
+        "flaky": 2,
+        "skipped": 4,
     }
     # The format does not carry test.fail(): an expected failure reads as a failure.
     assert find(run, "expected to fail and fails").outcome == "failed"
 
 
-def test_flaky_test_from_two_projects(run: RunRecord) -> None:
-    test = find(run, "flaky on first attempt")
-    assert test.outcome == "flaky"
-    assert [(a.retry, a.status, a.extra["repeat"]) for a in test.attempts] == [
-        (0, "failed", 0),
-        (1, "passed", 0),
-        (0, "failed", 1),
-        (1, "passed", 1),
-    ]
-    assert test.error_message is not None
-    assert test.error_message.startswith("Error: fails unless this is a retry")
-    assert "\x1b" not in test.error_message
+def test_flaky_test_of_two_projects_is_two_flaky_tests(run: RunRecord) -> None:
+    for project in ("project 1", "project 2"):
+        test = find(run, "flaky on first attempt", project=project)
+        assert test.outcome == "flaky"
+        assert [(a.retry, a.status) for a in test.attempts] == [(0, "failed"), (1, "passed")]
+        assert test.duration_ms == attempts_duration(test.attempts)
+        assert test.error_message is not None
+        assert test.error_message.startswith("Error: fails unless this is a retry")
+        assert "\x1b" not in test.error_message
 
 
 def test_failing_test_keeps_its_location_and_unansied_error(run: RunRecord) -> None:
     test = find(run, "failing expectation")
     assert test.outcome == "failed"
-    assert test.file == "tests/outcomes.spec.js"
-    assert test.location == "tests/outcomes.spec.js:20:1"
+    # Relative to the projects' testDir ("tests", from the metadata), as Playwright names it.
+    assert test.file == "outcomes.spec.js"
+    assert test.location == "outcomes.spec.js:20:1"
     assert test.error_message is not None
     assert 'Expected: "Something else"' in test.error_message
     assert all("\x1b" not in (a.error_message or "") for a in test.attempts)
@@ -89,6 +92,11 @@ def test_same_title_at_two_lines_gives_two_tests(run: RunRecord) -> None:
 
 def test_html_like_title_is_kept_as_text(run: RunRecord) -> None:
     assert find(run, '<b>bold</b> "quoted" & escaped').outcome == "passed"
+
+
+def test_tags_written_in_titles_are_extracted(run: RunRecord) -> None:
+    assert find(run, "login works @smoke @regression").tags == ["@smoke", "@regression"]
+    assert find(run, "shows total").tags == []
 
 
 def test_run_fields_from_metadata(run: RunRecord) -> None:
@@ -201,16 +209,21 @@ def test_interleaved_retries_of_two_projects() -> None:
             case(status="failed", retries=1, error="b1"),
         )
     )
-    (test,) = run.tests
-    assert test.outcome == "failed"  # one project flaky, the other failed: the worst wins
-    assert [(a.retry, a.status) for a in test.attempts] == [
-        (0, "failed"),
-        (1, "passed"),
-        (0, "failed"),
-        (1, "failed"),
+    first, second = run.tests
+    assert (first.browser_project, first.outcome) == ("project 1", "flaky")
+    assert [(a.retry, a.status, a.source_index) for a in first.attempts] == [
+        (0, "failed", 0),
+        (1, "passed", 2),
     ]
-    assert test.error_message == "b1"
-    assert [a.source_index for a in test.attempts] == [0, 2, 1, 3]
+    assert (second.browser_project, second.outcome, second.error_message) == (
+        "project 2",
+        "failed",
+        "b1",
+    )
+    assert [(a.retry, a.status, a.source_index) for a in second.attempts] == [
+        (0, "failed", 1),
+        (1, "failed", 3),
+    ]
 
 
 def test_network_requests_and_web_vitals_are_kept_bounded() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.ingest.parsers.reading import MAX_STEPS
-from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord
+from playdeck.ingest.records import ReportFormatError, RunRecord, TestRecord, attempts_duration
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
 
 REPORT = Path(__file__).parent.parent / "data" / "playwright" / "report.json"
@@ -66,7 +66,7 @@ def test_flaky_test_keeps_both_attempts_and_the_first_error(run: RunRecord) -> N
     assert [(a.retry, a.status) for a in test.attempts] == [(0, "failed"), (1, "passed")]
     assert test.error_message is not None
     assert test.error_message.startswith("Error: fails unless this is a retry")
-    assert test.duration_ms == sum(a.duration_ms for a in test.attempts)
+    assert test.duration_ms == attempts_duration(test.attempts)
 
 
 def test_failing_test_has_two_failed_attempts_with_ansi_stripped(run: RunRecord) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from playdeck.ingest.parsers import junit, phenx, playwright_json, registry
+from playdeck.ingest.parsers import blob, junit, phenx, playwright_json, registry
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole, read_whole
 from playdeck.ingest.records import ReportFormatError
 
@@ -101,7 +101,7 @@ def test_mochawesome_report_is_not_taken_for_playwright(head_size: int) -> None:
 
 
 def test_every_format_is_registered_once_with_its_own_name() -> None:
-    assert registry.FORMATS == (phenx.FORMAT, playwright_json.FORMAT, junit.FORMAT)
+    assert registry.FORMATS == (phenx.FORMAT, playwright_json.FORMAT, junit.FORMAT, blob.FORMAT)
     assert len(registry.BY_NAME) == len(registry.FORMATS)
     for report_format in registry.FORMATS:
         assert report_format.extensions, report_format.name

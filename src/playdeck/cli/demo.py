@@ -34,6 +34,7 @@ from playdeck.ingest.records import (
     ReportRecord,
     RunRecord,
     TestRecord,
+    attempts_duration,
 )
 from playdeck.ingest.service import ingest_run
 from playdeck.kit.clock import utcnow
@@ -380,7 +381,7 @@ def storefront_runs(rng: random.Random, count: int, now: datetime) -> Iterator[R
                             if outcome is Outcome.SKIPPED
                             else AttemptStatus.PASSED
                         ),
-                        duration_ms=sum(a.duration_ms for a in attempts),
+                        duration_ms=attempts_duration(attempts),
                         location=f"{file}:{12 + 9 * line}:5",
                         tags=list(tags),
                         annotations=annotations,
@@ -447,7 +448,7 @@ def billing_runs(rng: random.Random, count: int, now: datetime) -> Iterator[RunR
                     file=file,
                     title_path=[cls, name],
                     outcome=outcome,
-                    duration_ms=sum(a.duration_ms for a in attempts),
+                    duration_ms=attempts_duration(attempts),
                     error_message=error[0] if outcome is Outcome.FAILED else None,
                     error_stack=error[1] if outcome is Outcome.FAILED else None,
                     attempts=attempts,

@@ -1,4 +1,5 @@
-"""``playdeck upload``: send report files or a Playwright output folder to a Playdeck server.
+"""``playdeck upload``: send report files, zips and Playwright output folders to a Playdeck
+server.
 
 Secrets given to the command (API key, password) are never printed: every message that leaves
 the command goes through ``_Reporter.fail``, which redacts them, and Typer shows no defaults for
@@ -29,8 +30,9 @@ from rich.progress import (
 )
 
 from playdeck import __version__
-from playdeck.cli.bundle import BundleError, write_bundle
+from playdeck.cli.bundle import no_report, output_dirs, write_bundle
 from playdeck.cli.multipart import FileChangedError, FilePart, MultipartBody
+from playdeck.cli.upload_inputs import Inputs, report_in, zips_in
 from playdeck.kit.retry import RetryPolicy, send_with_retries
 
 UPLOAD_PATH = "/api/test-runs/upload"
@@ -48,6 +50,8 @@ RETRIED_ERRORS: tuple[type[httpx.TransportError], ...] = (
 MAX_MESSAGE_CHARS = 500
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+# Missing attachment paths named in the warning; the rest are counted.
+_MISSING_SHOWN = 5
 
 
 class _Reporter:
@@ -70,6 +74,13 @@ class _Reporter:
 
     def info(self, text: str) -> None:
         self.console.print(escape(self.one_line(text)), soft_wrap=True, highlight=False)
+
+    def warn(self, text: str) -> None:
+        self.console.print(
+            f"[yellow]playdeck: warning: {escape(self.one_line(text))}[/]",
+            soft_wrap=True,
+            highlight=False,
+        )
 
     def fail(self, text: str, code: int = EXIT_REFUSED) -> NoReturn:
         self.console.print(
@@ -175,29 +186,70 @@ def _form_fields(
 
 @contextmanager
 def _file_parts(paths: list[Path], out: _Reporter) -> Iterator[list[FilePart]]:
-    """``file`` parts for the paths; a folder is zipped into a temporary file first."""
-    folders = [p for p in paths if p.is_dir()]
-    zips = [p for p in paths if p.is_file() and p.suffix.lower() == ".zip"]
-    if (folders or zips) and len(paths) > 1:
-        out.fail("a folder or a .zip is uploaded on its own, not with other paths", EXIT_USAGE)
-    if not folders:
-        yield [FilePart.for_path(p) for p in paths]
+    """``file`` parts for any mix of paths.
+
+    Zips (blob reports of every shard, say) go as they are, several making one run. A
+    Playwright JSON report, given or found in a folder given (or beside it), is packed into a
+    zip with the attachment files it points to, looked for in the folders given (or the
+    report's own folder when none is). Other report files (JUnit XML) go as they are.
+    """
+    given = Inputs.of(paths)
+    if given.zips:
+        if given.folders or given.reports or given.others:
+            out.fail(
+                "zips are uploaded with other zips only, not with files or folders", EXIT_USAGE
+            )
+        yield [FilePart.for_path(p) for p in given.zips]
         return
-    folder = folders[0]
+    reports = given.reports
+    if not reports and given.folders:
+        found = report_in(given.folders, beside=False)
+        zips = zips_in(given.folders)
+        if found is None and zips and not given.others:
+            out.info(f"Sending {len(zips)} zip(s) found in {', '.join(map(str, given.folders))}")
+            yield [FilePart.for_path(p) for p in zips]
+            return
+        found = found or report_in(given.folders, beside=True)
+        if found is None:
+            out.fail(str(no_report(given.folders[0])), EXIT_USAGE)
+        reports = [found]
+    if not reports:
+        yield [FilePart.for_path(p) for p in given.others]
+        return
+    if len(reports) > 1 or given.others:
+        out.fail(
+            "one Playwright JSON report per upload, with the folders of its attachments "
+            "(send JUnit files in an upload of their own)",
+            EXIT_USAGE,
+        )
+    report_path, report = reports[0]
+    # Alone, a report's files are looked for beside it and in the run's output folders.
+    roots = given.folders or [
+        report_path.parent,
+        *output_dirs(report, report_path, Path.cwd()),
+    ]
     with tempfile.TemporaryDirectory(prefix="playdeck-upload-") as tmp:
-        archive = Path(tmp) / f"{folder.resolve().name or 'report'}.zip"
+        archive = Path(tmp) / f"{report_path.resolve().parent.name or 'report'}.zip"
         try:
-            bundle = write_bundle(folder, archive)
-        except BundleError as exc:
-            out.fail(str(exc), EXIT_USAGE)
+            bundle = write_bundle(report_path, report, roots, archive)
         except OSError as exc:
-            out.fail(f"cannot pack {folder}: {exc}", EXIT_USAGE)
-        note = f"Packed {bundle.report.name} with {len(bundle.attachments)} attachment file(s)"
-        if bundle.missing:
-            note += f"; {bundle.missing} referenced file(s) missing"
+            out.fail(f"cannot pack {report_path}: {exc}", EXIT_USAGE)
+        note = f"Packed {report_path.name} with {len(bundle.attachments)} attachment file(s)"
         if bundle.outside:
-            note += f"; {bundle.outside} outside {folder} left out"
-        out.info(note)
+            note += f"; {bundle.outside} outside {', '.join(map(str, roots))} left out"
+        if given.folders or bundle.outside:  # a report given alone is packed quietly
+            out.info(note)
+        if bundle.missing:
+            shown = ", ".join(bundle.missing[:_MISSING_SHOWN])
+            more = (
+                f" and {len(bundle.missing) - _MISSING_SHOWN} more"
+                if len(bundle.missing) > _MISSING_SHOWN
+                else ""
+            )
+            out.warn(
+                f"{len(bundle.missing)} attachment file(s) the report points to are missing "
+                f"and not uploaded (give the folder that holds them): {shown}{more}"
+            )
         yield [FilePart.for_path(archive, filename=archive.name)]
 
 
@@ -258,7 +310,8 @@ def upload(
             exists=True,
             readable=True,
             show_default=False,
-            help="Playwright JSON report, JUnit XML files, a .zip, or a Playwright output folder.",
+            help="Report files (Playwright JSON, JUnit XML), zips (blob reports of every shard), "
+            "and folders (Playwright output: the report and its attachment files).",
         ),
     ],
     server: Annotated[

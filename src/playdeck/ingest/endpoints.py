@@ -15,7 +15,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest, OrjsonResponse
-from playdeck.ingest import use_cases
+from playdeck.ingest import use_cases, worker
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
@@ -76,6 +76,10 @@ async def submit_test_run(
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
+    if settings.ingest_in_worker_process:
+        sender = worker.Sender(principal, project_name, idempotency_key)
+        result = await worker.submit(request, _ingest_slots(request), sender)
+        return _created(request, settings, result)
     body = await request.body()
     ingest = partial(
         use_cases.submit_json,
@@ -112,6 +116,10 @@ async def upload_test_run(
     except MultiPartException as exc:
         raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
     try:
+        if settings.ingest_in_worker_process:
+            sender = worker.Sender(principal, project_name, idempotency_key)
+            result = await worker.upload(request, _ingest_slots(request), form, sender)
+            return _created(request, settings, result)
         ingest = partial(
             use_cases.upload_form,
             session,

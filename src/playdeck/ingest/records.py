@@ -39,7 +39,7 @@ class AttachmentRecord:
 class AttemptRecord:
     retry: int
     status: AttemptStatus
-    duration_ms: int = 0
+    duration_ms: int | None = 0  # None: unknown
     started_at: datetime | None = None
     error_message: str | None = None
     error_stack: str | None = None
@@ -109,6 +109,11 @@ class RunRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     tests: list[TestRecord] = field(default_factory=list)
     reports: list[ReportRecord] = field(default_factory=list)
+
+
+def attempts_duration(attempts: list[AttemptRecord]) -> int:
+    """A test's time from its attempts' (unknown ones count for nothing)."""
+    return sum(a.duration_ms or 0 for a in attempts)
 
 
 def test_key(file: str, title_path: list[str], browser_project: str) -> str:

@@ -115,6 +115,7 @@ class IngestResult:
     project_id: int
     project_slug: str
     replayed: bool = False  # an earlier request with the same Idempotency-Key stored the run
+    tests: int = 0  # how many this request stored (none when replayed)
 
     @classmethod
     def replay(cls, found: Replay) -> IngestResult:
@@ -471,7 +472,7 @@ def _insert_run(
                     result_id,
                     a.retry,
                     a.status,
-                    max(0, int(a.duration_ms)),
+                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
                     bulk.adapt_datetime(a.started_at),
                     clean_text(a.error_message, limit=MAX_ERROR_CHARS),
                     clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
@@ -505,7 +506,9 @@ def _insert_run(
     if staged.missing:
         run.meta = {**run.meta, "missing_attachments": staged.missing}
     session.flush()
-    return IngestResult(run_id=run.id, project_id=project.id, project_slug=project.slug)
+    return IngestResult(
+        run_id=run.id, project_id=project.id, project_slug=project.slug, tests=len(record.tests)
+    )
 
 
 def _store_report(

@@ -6,6 +6,7 @@ import io
 import posixpath
 import re
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import orjson
@@ -129,12 +130,14 @@ def submit_json(
     store: BlobStore,
     settings: Settings,
     principal: Principal,
-    body: bytes,
+    body: bytes | Path,
     project_name: str | None,
     idempotency_key: str | None = None,
 ) -> IngestResult:
-    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report."""
-    key = key_of(principal, idempotency_key, body_fingerprint(body))
+    """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report.
+
+    ``body`` may be a file holding it (the ingest worker's spool), read only while it is
+    decoded: its bytes are not kept beside the decoded document."""
     with gc_paused():
         return _submit_json(
             session,
@@ -143,8 +146,17 @@ def submit_json(
             principal=principal,
             body=body,
             project_name=project_name,
-            idempotency=key,
+            idempotency_key=idempotency_key,
         )
+
+
+def _decode_body(
+    body: bytes | Path, principal: Principal, idempotency_key: str | None
+) -> tuple[Any, IdempotencyKey | None]:
+    """The decoded body, and the request's idempotency key (over the body's bytes)."""
+    raw = body.read_bytes() if isinstance(body, Path) else body
+    key = key_of(principal, idempotency_key, body_fingerprint(raw))
+    return _loads(raw, "Request body"), key
 
 
 def _submit_json(
@@ -153,11 +165,11 @@ def _submit_json(
     store: BlobStore,
     settings: Settings,
     principal: Principal,
-    body: bytes,
+    body: bytes | Path,
     project_name: str | None,
-    idempotency: IdempotencyKey | None,
+    idempotency_key: str | None,
 ) -> IngestResult:
-    data = _loads(body, "Request body")
+    data, idempotency = _decode_body(body, principal, idempotency_key)
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
     # The endpoint's own format is the PhenX reporter's body; another format is read when the
@@ -167,6 +179,9 @@ def _submit_json(
         record = report_format.parse(data, utcnow())
     except ReportFormatError as exc:
         raise _invalid(exc) from exc
+    # The decoded document is the largest thing an ingest holds (several times the body): free
+    # it before the rows are built.
+    del data
     if project_name:
         record.project_name = project_name
     return _store(
@@ -231,19 +246,66 @@ def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return data
 
 
+class _UnpackBudget:
+    """What every zip of one request may unpack to, together (``PLAYDECK_MAX_UNPACKED_MB``):
+    several shard zips, or the zips inside a zip, share one budget as one zip's entries do."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.max_unpacked_mb * 1024 * 1024
+        self.left = self.limit
+
+    def charge(self, archive: SafeZip, name: str) -> None:
+        self.left -= sum(archive.size(n) for n in archive.names())
+        if self.left < 0:
+            raise _too_large(
+                ArchiveTooLarge(f"{name}: the zips unpack to more than {self.limit} bytes together")
+            )
+
+
 def _parse_zip(
-    upload: UploadFile, settings: Settings, stack: ExitStack
+    upload: UploadFile, settings: Settings, stack: ExitStack, budget: _UnpackBudget
 ) -> tuple[RunRecord, FileSource]:
     try:
-        archive = SafeZip(
-            upload.file,
-            max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
-            max_entries=settings.max_archive_entries,
-            max_ratio=settings.max_compression_ratio,
-        )
+        archive = _open_zip(upload.file, settings)
     except ReportFormatError as exc:
         raise _archive_error(exc) from exc
     stack.enter_context(archive)
+    budget.charge(archive, upload.filename or "zip")
+    found = _zip_reports(archive, settings)
+    if found is not None:
+        return found
+    # A zip of report zips (the blob reports of every shard, say): each one read, one run.
+    records: list[RunRecord] = []
+    sources: list[FileSource] = []
+    for name in sorted(n for n in archive.names() if n.lower().endswith(".zip")):
+        data = archive.read(name, settings.max_upload_bytes)
+        try:
+            inner = _open_zip(io.BytesIO(data), settings)
+        except ArchiveTooLarge as exc:
+            raise _too_large(exc) from exc
+        except ReportFormatError:
+            continue  # not a zip after all: a file like any other
+        stack.enter_context(inner)
+        budget.charge(inner, name)
+        if (inner_found := _zip_reports(inner, settings)) is not None:
+            records.append(inner_found[0])
+            sources.append(inner_found[1])
+    if not records:
+        raise ReportFormatError(f"the zip holds no report: expected {_zip_labels()}")
+    return merge_runs(records), _FirstOf(sources)
+
+
+def _open_zip(file: BinaryIO, settings: Settings) -> SafeZip:
+    return SafeZip(
+        file,
+        max_total_bytes=settings.max_unpacked_mb * 1024 * 1024,
+        max_entries=settings.max_archive_entries,
+        max_ratio=settings.max_compression_ratio,
+    )
+
+
+def _zip_reports(archive: SafeZip, settings: Settings) -> tuple[RunRecord, FileSource] | None:
+    """The run in a zip's reports with its files, ``None`` when the zip holds no report."""
     names = archive.names()
     reports: list[RunRecord] = []
     report_dir = ""
@@ -256,15 +318,31 @@ def _parse_zip(
             report_dir = posixpath.dirname(name)
             break
     if not reports:
-        # Otherwise every shard (the JUnit files of parallel jobs), merged into one run.
+        # Otherwise every shard (the JUnit files of parallel jobs, blob reports' event logs),
+        # merged into one run.
         for name in sorted(n for n in names if registry.claims(n, ZipRole.SHARD)):
             found = _zip_report(archive, name, settings, ZipRole.SHARD)
             if found is not None:
                 reports.append(found)
     if not reports:
-        raise ReportFormatError(f"the zip holds no report: expected {_zip_labels()}")
-    record = merge_runs(reports)
-    return record, _ZipSource(archive, PathMapper(names, base_dir=report_dir))
+        return None
+    return merge_runs(reports), _ZipSource(archive, PathMapper(names, base_dir=report_dir))
+
+
+class _FirstOf:
+    """The files of several zips uploaded together: a path is looked up in each, in order.
+
+    Blob reports name their files ``resources/<sha1 of path and a per-run salt>``, so the zips
+    of different shards never share a name."""
+
+    def __init__(self, sources: list[FileSource]) -> None:
+        self._sources = sources
+
+    def open(self, path: str) -> BinaryIO | None:
+        for source in self._sources:
+            if (found := source.open(path)) is not None:
+                return found
+        return None
 
 
 def _zip_report(archive: SafeZip, name: str, settings: Settings, role: ZipRole) -> RunRecord | None:
@@ -320,21 +398,31 @@ def _parse_files(
     files: list[UploadFile], settings: Settings, stack: ExitStack
 ) -> tuple[RunRecord, FileSource | None]:
     records: list[RunRecord] = []
-    source: FileSource | None = None
+    sources: list[FileSource] = []
+    kinds = []
     for upload in files:
         head = upload.file.read(512)
         upload.file.seek(0)
-        kind = registry.detect(upload.filename, head)
+        kinds.append(registry.detect(upload.filename, head))
+    zips = kinds.count(registry.Container.ZIP)
+    if zips and zips != len(files):
+        raise InvalidInput(
+            "Send zips on their own (several zips make one run), not with report files",
+            code="invalid_report",
+        )
+    budget = _UnpackBudget(settings)
+    for upload, kind in zip(files, kinds, strict=True):
         if kind is registry.Container.ZIP:
-            if len(files) > 1:
-                raise InvalidInput("Send a zip on its own", code="invalid_report")
-            record, source = _parse_zip(upload, settings, stack)
+            record, zip_source = _parse_zip(upload, settings, stack, budget)
             records.append(record)
+            sources.append(zip_source)
         elif isinstance(kind, ReportFormat):
             records.append(_parse_upload(kind, upload, settings))
         else:
             raise ReportFormatError(f"{upload.filename}: a {kind} file is not a report")
-    return merge_runs(records), source
+    if not sources:
+        return merge_runs(records), None
+    return merge_runs(records), sources[0] if len(sources) == 1 else _FirstOf(sources)
 
 
 def _parse_upload(report_format: ReportFormat, upload: UploadFile, settings: Settings) -> RunRecord:

@@ -20,7 +20,11 @@ def clean_text(text: str | None, *, limit: int | None = None) -> str | None:
     """Strip ANSI codes and NUL bytes (PostgreSQL refuses them); cut to ``limit`` characters."""
     if text is None:
         return None
-    text = strip_ansi(text).replace("\x00", "")
+    # Most report text has neither (an ingest cleans ~100,000 strings): skip the scans then.
+    if "\x1b" in text:
+        text = strip_ansi(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     if limit is not None and len(text) > limit:
         return text[:limit] + f"\n… [truncated {len(text) - limit} characters]"
     return text

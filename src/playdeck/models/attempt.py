@@ -24,7 +24,8 @@ class Attempt(Base):
     )
     retry: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
-    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # NULL: unknown (a JUnit testcase's retries share one time; none is the attempt's own).
+    duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error_message: Mapped[str | None] = mapped_column(Text)
     error_stack: Mapped[str | None] = mapped_column(Text)

@@ -102,12 +102,14 @@ def instrument_engine(engine: Engine) -> None:
 def count_ingest_on_commit(session: Session, *, tests: int, started: float) -> None:
     """Count a run once its transaction commits (a rolled-back ingest stored nothing)."""
 
-    def counted() -> None:
-        INGESTS.inc()
-        INGESTED_TESTS.inc(tests)
-        INGEST_DURATION.observe(time.perf_counter() - started)
+    after_commit(session, lambda: count_ingest(tests=tests, seconds=time.perf_counter() - started))
 
-    after_commit(session, counted)
+
+def count_ingest(*, tests: int, seconds: float) -> None:
+    """Count a stored run (from the serving process, for a run an ingest worker stored)."""
+    INGESTS.inc()
+    INGESTED_TESTS.inc(tests)
+    INGEST_DURATION.observe(seconds)
 
 
 def multiprocess_dir() -> str | None:

@@ -262,7 +262,7 @@ def attachment_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
 class Attempt(BaseModel):
     retry: int
     status: str
-    duration_ms: int
+    duration_ms: int | None  # null: unknown (retries a JUnit testcase's time does not split)
     started_at: datetime | None
     error_message: str | None
     error_stack: str | None

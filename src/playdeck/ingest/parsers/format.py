@@ -20,6 +20,8 @@ from playdeck.ingest.records import RunRecord
 # Things that may come before an XML document's root element.
 _XML_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
 _XML_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+# How far into a document its first line is looked for when telling JSON lines from JSON.
+_MAX_FIRST_LINE = 64 * 1024
 _FIRST_JSON_KEY = re.compile(r'\s*\{\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -28,6 +30,9 @@ class Syntax(StrEnum):
 
     JSON = "json"  # ``parse`` gets the decoded value (the caller answers malformed JSON: 400)
     XML = "xml"  # ``parse`` gets the bytes (the parser answers malformed XML)
+    # One JSON object per line (Playwright's blob report): ``parse`` gets the bytes; the head's
+    # keys are those of the first line.
+    JSON_LINES = "json-lines"
 
 
 class ZipRole(StrEnum):
@@ -84,6 +89,9 @@ class Head:
                 xml_declared=text.startswith("<?xml"),
             )
         if text.startswith("{"):
+            lines = _json_lines_head(head)
+            if lines is not None:
+                return lines
             try:
                 value = orjson.loads(head)
             except orjson.JSONDecodeError:
@@ -93,10 +101,29 @@ class Head:
         return cls()
 
 
+def _json_lines_head(data: bytes) -> Head | None:
+    """The head of JSON lines: a first line that is a whole JSON object, and another line that
+    starts one. A pretty-printed document's first line is a lone ``{``, never a whole object."""
+    first, newline, rest = data.lstrip().partition(b"\n")
+    if not newline or not rest.lstrip().startswith(b"{"):
+        return None
+    try:
+        value = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    return Head(syntax=Syntax.JSON_LINES, json_keys=frozenset(value))
+
+
 def read_whole(data: bytes) -> tuple[Head, Any]:
     """A whole document's head and content: the decoded value of JSON (``None`` when it is
-    malformed), the bytes of anything else. JSON is decoded once, for both."""
+    malformed), the bytes of anything else (JSON lines included). JSON is decoded once, for
+    both."""
     if _decode(data[:64]).lstrip().startswith("{"):
+        lines = _json_lines_head(data[: data.find(b"\n", 0, _MAX_FIRST_LINE) + 2])
+        if lines is not None:
+            return lines, data
         try:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:

@@ -27,9 +27,11 @@ from playdeck.ingest.parsers.junit_playwright import (
     PLAYWRIGHT_PROJECT_PREFIX,
     PLAYWRIGHT_SEPARATOR,
     PLAYWRIGHT_TIMEOUT,
+    infer_attempts,
     is_playwright,
     place_attachments,
     split_playwright_retries,
+    strip_colour_remnants,
 )
 from playdeck.ingest.parsers.junit_xml import (
     local,
@@ -47,12 +49,14 @@ from playdeck.ingest.parsers.reading import (
     normalise_file,
     parse_timestamp,
     plain,
+    title_tags,
 )
 from playdeck.ingest.records import (
     AttemptRecord,
     ReportFormatError,
     RunRecord,
     TestRecord,
+    attempts_duration,
     fold_outcome,
     merge_repeats,
     test_key,
@@ -115,6 +119,9 @@ class _Case:
     annotations: list[JSONObject] = field(default_factory=list)
     passed_silently: bool = False  # no failure, error or skipped child: a pass, or a pytest rerun
     teardown_error: bool = False
+    tags: list[str] = field(default_factory=list)
+    # The testcase's time when it is not the sum of its attempts' (unknown one by one).
+    time_ms: int | None = None
 
     @property
     def key(self) -> str:
@@ -159,13 +166,41 @@ def _read_case(element: Element, suite: Element, flavor: str, path: str) -> _Cas
     final.duration_ms = duration_ms(seconds * 1000)
     final.stdout, attachments = _stdout(element, flavor)
     final.stderr = output([e.text for e in element if local(e.tag) == "system-err"])
-    if flavor == "playwright":
-        earlier.extend(split_playwright_retries(final))
     case.attempts = [*earlier, final]
+    if flavor != "pytest":
+        case.tags = title_tags(title_path)
+    if flavor == "playwright":
+        _playwright_attempts(case, final, earlier, attachments)
     for retry, attempt in enumerate(case.attempts):
         attempt.retry = retry
     place_attachments(case.attempts, attachments)
     return case
+
+
+def _playwright_attempts(
+    case: _Case, final: AttemptRecord, earlier: list[AttemptRecord], paths: list[str]
+) -> None:
+    """The attempts of a Playwright testcase, in order, with what is known of their durations.
+
+    With ``includeRetries`` the earlier attempts are elements with their own ``time``: a
+    flaky test's ``flakyFailure`` came before the passing attempt, a failed test's
+    ``rerunFailure`` after the first attempt, whose time the testcase has. Without it, the
+    testcase's time is the sum of every attempt's, which one by one are unknown.
+    """
+    final.stdout = strip_colour_remnants(final.stdout)
+    final.stderr = strip_colour_remnants(final.stderr)
+    if earlier:
+        reruns = final.status is not AttemptStatus.PASSED
+        case.attempts = [final, *earlier] if reruns else [*earlier, final]
+        return
+    retried = split_playwright_retries(final)
+    # An expected failure (``test.fail()``, a ``fail`` property) leaves failure files too.
+    expected_failure = any(a.get("type") == "fail" for a in case.annotations)
+    case.attempts = [*retried, final] if expected_failure else infer_attempts(final, retried, paths)
+    if len(case.attempts) > 1:
+        case.time_ms = final.duration_ms
+        for attempt in case.attempts:
+            attempt.duration_ms = None
 
 
 def _pytest_file(classname: str, file_attr: str | None, name: str) -> tuple[str, list[str]]:
@@ -279,7 +314,9 @@ def _fold(cases: list[_Case], *, pytest: bool) -> list[TestRecord]:
             continue
         if not reruns and len(group) == 2 and group[0].passed_silently:
             last = group[-1]
-            last.attempts[-1].duration_ms += sum(a.duration_ms for a in group[0].attempts)
+            last.attempts[-1].duration_ms = (
+                last.attempts[-1].duration_ms or 0
+            ) + attempts_duration(group[0].attempts)
             tests.append(_test(last, last.attempts))
             continue
         attempts: list[AttemptRecord] = []
@@ -304,8 +341,9 @@ def _test(case: _Case, attempts: list[AttemptRecord]) -> TestRecord:
         title_path=case.title_path,
         outcome=fold_outcome([a.status for a in attempts]),
         browser_project=case.project,
-        duration_ms=sum(a.duration_ms for a in attempts),
+        duration_ms=attempts_duration(attempts) if case.time_ms is None else case.time_ms,
         location=case.location,
+        tags=case.tags,
         annotations=unique_annotations(case.annotations),
         error_message=failed[-1].error_message if failed else None,
         error_stack=failed[-1].error_stack if failed else None,

@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element
 from playdeck.ingest.parsers.junit_xml import local
 from playdeck.ingest.parsers.reading import error_text
 from playdeck.ingest.records import AttachmentRecord, AttemptRecord
+from playdeck.outcomes import AttemptStatus
 
 _PLAYWRIGHT_FILE = re.compile(r"\.(?:spec|test)?\.?[cm]?[jt]sx?$")
 PLAYWRIGHT_SEPARATOR = " \u203a "
@@ -17,6 +18,12 @@ _PLAYWRIGHT_RETRY = re.compile(r"^[ \t]*Retry #(\d+) \u2500+[ \t]*$", re.MULTILI
 PLAYWRIGHT_TIMEOUT = re.compile(r"^Test timeout of \d+ms exceeded")
 ATTACHMENT_LINE = re.compile(r"^[ \t]*\[\[ATTACHMENT\|(.+?)\]\][ \t]*$\n?", re.MULTILINE)
 _RETRY_DIR = re.compile(r"-retry(\d+)/")
+# Files Playwright writes only for an attempt that failed: the ``only-on-failure`` screenshot and
+# the error context.
+_FAILURE_EVIDENCE = re.compile(r"(?:^|/)(?:test-failed-\d+\.png|error-context\.md)$")
+# What is left of a colour code once Playwright's XML escaping dropped its ESC character
+# (``attempt [33m0[39m``); its junit reporter strips the whole code only when told to.
+_COLOUR_REMNANT = re.compile(r"\[(?:\d{1,3}(?:;\d{1,3}){0,4})?m")
 # Attachment file names Playwright writes, to the names its JSON report gives them.
 _ATTACHMENT_NAMES = {"trace.zip": "trace", "error-context.md": "error-context"}
 _CONTENT_TYPES = {
@@ -60,6 +67,7 @@ def split_playwright_retries(final: AttemptRecord) -> list[AttemptRecord]:
         AttemptRecord(
             retry=0,
             status=final.status,
+            duration_ms=None,
             error_message=final.error_message,
             error_stack=error_text(text.strip("\n")),
         )
@@ -67,12 +75,47 @@ def split_playwright_retries(final: AttemptRecord) -> list[AttemptRecord]:
     ]
 
 
+def strip_colour_remnants(text: str | None) -> str | None:
+    return _COLOUR_REMNANT.sub("", text) if text else text
+
+
+def attempt_of(path: str) -> int:
+    """The attempt whose output folder holds ``path``: N for ``…-retryN/``, else 0."""
+    retry_dir = _RETRY_DIR.search(path.strip().replace("\\", "/"))
+    return int(retry_dir[1]) if retry_dir else 0
+
+
+def infer_attempts(
+    final: AttemptRecord, earlier: list[AttemptRecord], paths: list[str]
+) -> list[AttemptRecord]:
+    """Every attempt of a Playwright testcase written without ``includeRetries``, oldest first.
+
+    The failure text holds the failed retries (``Retry #N``). A passed testcase whose output
+    folders hold what Playwright writes only for a failed attempt (``test-failed-1.png``,
+    ``error-context.md``) was flaky: those attempts failed, and a later one passed.
+    """
+    attempts = [*earlier, final]
+    if final.status is not AttemptStatus.PASSED:
+        return attempts
+    failed = [attempt_of(p) for p in paths if _FAILURE_EVIDENCE.search(p.replace("\\", "/"))]
+    if not failed:
+        return attempts
+    folders = max((attempt_of(p) for p in paths), default=0)
+    count = max(max(failed) + 2, folders + 1)
+    inferred = [
+        AttemptRecord(
+            retry=0, status=AttemptStatus.FAILED, duration_ms=None, extra={"inferred": True}
+        )
+        for _ in range(count - len(attempts))
+    ]
+    return [*earlier, *inferred, final]
+
+
 def place_attachments(attempts: list[AttemptRecord], paths: list[str]) -> None:
     """Attachments to the attempt that wrote them: Playwright's ``-retryN`` output folders."""
     for raw in paths:
         path = raw.strip().replace("\\", "/")
-        retry_dir = _RETRY_DIR.search(path)
-        index = int(retry_dir[1]) if retry_dir else 0
+        index = attempt_of(path)
         target = attempts[index] if index < len(attempts) else attempts[-1]
         file_name = path.rsplit("/", 1)[-1]
         extension = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""

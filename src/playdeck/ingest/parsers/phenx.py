@@ -1,9 +1,10 @@
 """The PhenX reporter's format (``/api/test-runs/submit`` and ``/upload``).
 
 The reporter (``@phenx/playwright-dashboard-reporter``) sends one element per ATTEMPT, with the
-bare test title and a ``file:line:col`` location, and nothing that names the Playwright project or
-the describe blocks. We fold the attempts back into tests: same file, title and location, chained
-by ``retries``.
+bare test title and a ``file:line:col`` location (relative to the working directory), and nothing
+that names the Playwright project or the describe blocks. We fold the attempts back into tests:
+same file, title and location, chained by ``retries``; several chains at one location are the
+tests of several projects. What the format cannot tell is listed in ``docs/decisions.md``.
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ from playdeck.ingest.parsers.reading import (
     req_str,
     required,
     step_record,
+    title_tags,
 )
 from playdeck.ingest.records import (
     AttemptRecord,
     RunRecord,
     TestRecord,
+    attempts_duration,
     fold_outcome,
     merge_repeats,
 )
@@ -92,6 +95,7 @@ def _read_run(
     scm = loose_object(metadata, "scm")
     ci = loose_object(metadata, "ci")
     cases = [] if test_cases is None else as_list(test_cases, cases_path)
+    layout = _Layout.of(metadata)
     record = RunRecord(
         source_format=SOURCE_FORMAT,
         started_at=parse_timestamp(required(run, "startTime", path), at(path, "startTime")),
@@ -114,7 +118,9 @@ def _read_run(
         ci_build_url=loose_str(ci, "buildUrl") or loose_str(ci, "pipelineUrl"),
         tags=_run_tags(metadata.get("tags")),
         metadata=bounded_object(metadata),
-        tests=_fold_tests([_read_case(c, i, at(cases_path, i)) for i, c in enumerate(cases)]),
+        tests=_fold_tests(
+            [_read_case(c, i, at(cases_path, i), layout) for i, c in enumerate(cases)], layout
+        ),
     )
     # The reporter counts attempts, not tests: kept for reference, never used as our totals.
     totals = {
@@ -134,6 +140,37 @@ def _run_tags(value: object) -> list[str]:
     return list(dict.fromkeys(tags))[:_MAX_TAGS]
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What the run's metadata says of the Playwright config, when the reporter sends it
+    (``metadata.htmlReport.projects``: each project's ``name`` and ``testDir``)."""
+
+    projects: tuple[str, ...] = ()
+    test_dir: str = ""  # relative to the working directory, as the locations are
+
+    @classmethod
+    def of(cls, metadata: JSONObject) -> _Layout:
+        raw = loose_object(metadata, "htmlReport").get("projects")
+        projects = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else []
+        names = tuple(plain(n) for p in projects if isinstance(n := p.get("name"), str))
+        test_dirs = {
+            normalise_file(d).rstrip("/")
+            for p in projects
+            if isinstance(d := p.get("testDir"), str)
+        }
+        # Only one testDir shared by every project makes one rule for every file.
+        test_dir = test_dirs.pop() if len(test_dirs) == 1 else ""
+        if test_dir.startswith(("/", "../")) or test_dir == ".":
+            test_dir = ""
+        return cls(projects=names, test_dir=test_dir)
+
+    def file(self, location_file: str) -> str:
+        """The test file relative to the Playwright testDir, as the other clients name it."""
+        file = normalise_file(location_file)
+        prefix = f"{self.test_dir}/" if self.test_dir else ""
+        return file[len(prefix) :] if prefix and file.startswith(prefix) else file
+
+
 @dataclass(slots=True)
 class _Case:
     """One element of ``testCases``: one attempt of one test."""
@@ -145,10 +182,11 @@ class _Case:
     attempt: AttemptRecord
 
 
-def _read_case(value: object, index: int, path: str) -> _Case:
+def _read_case(value: object, index: int, path: str, layout: _Layout) -> _Case:
     case = as_object(value, path)
     title = plain(req_str(case, "title", path))
     file, line, column = _split_location(opt_str(case, "location", path) or "")
+    file = layout.file(file)
     attempt = AttemptRecord(
         retry=opt_int(case, "retries", path),
         status=attempt_status(required(case, "status", path), at(path, "status")),
@@ -216,14 +254,16 @@ def _read_performance(case: JSONObject, path: str, extra: JSONObject) -> None:
             extra["web_vitals"] = vitals
 
 
-def _fold_tests(cases: list[_Case]) -> list[TestRecord]:
+def _fold_tests(cases: list[_Case], layout: _Layout) -> list[TestRecord]:
     """Attempts back into tests.
 
-    Attempts of one test share file, title and location; the same location can still hold
-    several tests when the run had several Playwright projects, which this format does not
-    name. Each ``retries: 0`` starts a test; a retry joins the earliest test still waiting for
-    exactly that retry (its previous attempt failed). Tests of different projects at one
-    location cannot be told apart, so they are folded into one test, the worst outcome winning.
+    Attempts of one test share file, title and location, and come in order: each
+    ``retries: 0`` starts a test; a retry joins the earliest test still waiting for exactly that
+    retry (its previous attempt failed). Several tests at one location are the runs of several
+    Playwright projects (or, with one project, ``--repeat-each`` repeats). This format does not
+    name projects: with one project in the metadata, its name is every test's; with several,
+    the tests at a location are told apart by the order of their first attempt
+    (``project 1``, ``project 2``, ...), each with its own attempts, retries and duration.
     """
     locations: dict[tuple[str, str], set[tuple[int, int]]] = {}
     for case in cases:
@@ -248,18 +288,24 @@ def _fold_tests(cases: list[_Case]) -> list[TestRecord]:
         else:
             target.append(case)
 
+    single = layout.projects[0] if len(layout.projects) == 1 else ""
     tests: list[TestRecord] = []
     for (file, title, line, column), group in chains.items():
         # Same title at several places in one file: tests in different describe blocks,
         # which this format does not name. The line tells them apart.
         ambiguous = len(locations[(file, title)]) > 1
         title_path = [f"line {line}", title] if ambiguous else [title]
-        tests.extend(_test(chain, file, title_path, line, column) for chain in group)
+        # With one project, several chains are its repeats (merged below, as Playwright's JSON
+        # report's are); otherwise each chain is a project's test.
+        split = len(group) > 1 and len(layout.projects) != 1
+        for number, chain in enumerate(group, start=1):
+            project = f"project {number}" if split else single
+            tests.append(_test(chain, file, title_path, line, column, project))
     return merge_repeats(tests)
 
 
 def _test(
-    chain: list[_Case], file: str, title_path: list[str], line: int, column: int
+    chain: list[_Case], file: str, title_path: list[str], line: int, column: int, project: str
 ) -> TestRecord:
     attempts = sorted((c.attempt for c in chain), key=lambda a: a.retry)
     failed = [a for a in attempts if a.status in FAILING_STATUSES]
@@ -267,8 +313,10 @@ def _test(
         file=file,
         title_path=title_path,
         outcome=fold_outcome([a.status for a in attempts]),
-        duration_ms=sum(a.duration_ms for a in attempts),
+        browser_project=project,
+        duration_ms=attempts_duration(attempts),
         location=f"{file}:{line}:{column}" if line else (file or None),
+        tags=title_tags(title_path),
         error_message=failed[-1].error_message if failed else None,
         attempts=attempts,
     )

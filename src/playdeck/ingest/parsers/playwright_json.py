@@ -6,8 +6,6 @@ holds one test per project), ``errors`` (global), ``stats``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +32,7 @@ from playdeck.ingest.parsers.reading import (
     opt_str,
     opt_timestamp,
     plain,
+    read_base64,
     req_list,
     req_str,
     required,
@@ -44,6 +43,7 @@ from playdeck.ingest.records import (
     AttemptRecord,
     RunRecord,
     TestRecord,
+    attempts_duration,
     fold_outcome,
     merge_repeats,
     unique_annotations,
@@ -89,7 +89,7 @@ def parse_playwright_json(
     errors = _global_errors(opt_list(root, "errors", ""))
     if errors:
         run.metadata["errors"] = errors
-    _read_git_and_ci(loose_object(config, "metadata"), run)
+    read_git_and_ci(loose_object(config, "metadata"), run)
     return run
 
 
@@ -122,7 +122,7 @@ def _read_spec(
     file = normalise_file(opt_str(spec, "file", path) or suite_file)
     line = opt_int(spec, "line", path)
     column = opt_int(spec, "column", path)
-    tags = _tags(opt_list(spec, "tags", path), at(path, "tags"))
+    tags = normalise_tags(opt_list(spec, "tags", path), at(path, "tags"))
     for index, test in enumerate(req_list(spec, "tests", path)):
         out.append(
             _read_test(
@@ -148,8 +148,7 @@ def _read_test(
     test = as_object(value, path)
     expected = opt_str(test, "expectedStatus", path)
     expected_status = attempt_status(expected, at(path, "expectedStatus")) if expected else None
-    raw_annotations = opt_list(test, "annotations", path)
-    annotations = _annotations(raw_annotations, at(path, "annotations")) if raw_annotations else []
+    annotations = read_annotations(opt_list(test, "annotations", path), at(path, "annotations"))
     attempts: list[AttemptRecord] = []
     results_path = at(path, "results")
     for index, result in enumerate(req_list(test, "results", path)):
@@ -170,9 +169,9 @@ def _read_test(
         outcome=outcome,
         browser_project=plain(opt_str(test, "projectName", path) or ""),
         expected_status=expected_status,
-        duration_ms=sum(a.duration_ms for a in attempts),
+        duration_ms=attempts_duration(attempts),
         location=location,
-        tags=list(dict.fromkeys([*spec_tags, *_tags(opt_list(test, "tags", path), path)])),
+        tags=list(dict.fromkeys([*spec_tags, *normalise_tags(opt_list(test, "tags", path), path)])),
         annotations=unique_annotations(annotations),
         error_message=last_failed.error_message if last_failed else None,
         error_stack=last_failed.error_stack if last_failed else None,
@@ -245,8 +244,7 @@ def _read_result(value: object, path: str) -> tuple[AttemptRecord, list[JSONObje
             for i, raw in enumerate(raw_attachments)
             if (a := _attachment(raw, at(at(path, "attachments"), i))) is not None
         ]
-    raw_annotations = opt_list(result, "annotations", path)
-    annotations = _annotations(raw_annotations, at(path, "annotations")) if raw_annotations else []
+    annotations = read_annotations(opt_list(result, "annotations", path), at(path, "annotations"))
     return attempt, annotations
 
 
@@ -288,7 +286,7 @@ def _output(chunks: list[Any], path: str) -> str | None:
         if "text" in chunk:
             parts.append(as_str(chunk["text"], at(chunk_path, "text")))
         elif "buffer" in chunk:
-            raw = _base64(chunk["buffer"], at(chunk_path, "buffer"))
+            raw = read_base64(chunk["buffer"], at(chunk_path, "buffer"))
             parts.append(raw.decode("utf-8", "replace"))
     text = clean_text("".join(parts), limit=MAX_OUTPUT_CHARS)
     return text or None
@@ -303,19 +301,12 @@ def _attachment(value: object, path: str) -> AttachmentRecord | None:
     return AttachmentRecord(
         name=req_str(raw, "name", path),
         content_type=opt_str(raw, "contentType", path) or "application/octet-stream",
-        body=None if body is None else _base64(body, at(path, "body")),
+        body=None if body is None else read_base64(body, at(path, "body")),
         path=file_path,
     )
 
 
-def _base64(value: object, path: str) -> bytes:
-    try:
-        return base64.b64decode(as_str(value, path), validate=True)
-    except binascii.Error:
-        raise fail(path, "invalid base64") from None
-
-
-def _annotations(values: list[Any], path: str) -> list[JSONObject]:
+def read_annotations(values: list[Any], path: str) -> list[JSONObject]:
     annotations: list[JSONObject] = []
     for index, value in enumerate(values):
         annotation = as_object(value, at(path, index))
@@ -334,7 +325,7 @@ def _annotations(values: list[Any], path: str) -> list[JSONObject]:
     return annotations
 
 
-def _tags(values: list[Any], path: str) -> list[str]:
+def normalise_tags(values: list[Any], path: str) -> list[str]:
     # The JSON reporter strips the '@' that Playwright's API and users write; put it back so
     # tags read the same whatever the source format.
     tags = [as_str(v, at(path, i)).strip() for i, v in enumerate(values)]
@@ -384,7 +375,7 @@ def _playwright_summary(config: JSONObject, stats: JSONObject) -> JSONObject:
     return bounded_object(summary, 16 * 1024)
 
 
-def _read_git_and_ci(metadata: JSONObject, run: RunRecord) -> None:
+def read_git_and_ci(metadata: JSONObject, run: RunRecord) -> None:
     """Git and CI facts from ``config.metadata``.
 
     Playwright >= 1.51 (``captureGitInfo``) writes ``gitCommit`` and ``ci``; older versions'

@@ -6,7 +6,10 @@ statuses, bounds on free-form content).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -276,6 +279,23 @@ def plain(text: str) -> str:
     """A name that is part of a test's identity (title, file, project): no ANSI codes and no
     NUL bytes, which PostgreSQL refuses in text columns."""
     return clean_text(text) or ""
+
+
+# Playwright's rule for tags written in titles (``TestCase.tags``): "@" and what follows up to
+# whitespace, in the describe titles and the test's own.
+_TITLE_TAG = re.compile(r"@\S+")
+
+
+def title_tags(title_path: list[str]) -> list[str]:
+    """The tags written in a test's describe titles and title (``login @smoke``), in order."""
+    return list(dict.fromkeys(_TITLE_TAG.findall(" ".join(title_path))))
+
+
+def read_base64(value: object, path: str) -> bytes:
+    try:
+        return base64.b64decode(as_str(value, path), validate=True)
+    except binascii.Error:
+        raise fail(path, "invalid base64") from None
 
 
 def normalise_file(path: str) -> str:

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from playdeck.ingest.parsers import junit, phenx, playwright_json
+from playdeck.ingest.parsers import blob, junit, phenx, playwright_json
 from playdeck.ingest.parsers.archives import zip_bytes_is_zip
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.records import ReportFormatError
 
 # The PhenX reporter's keys are checked before Playwright's: its body may hold a "stats" key.
-FORMATS: tuple[ReportFormat, ...] = (phenx.FORMAT, playwright_json.FORMAT, junit.FORMAT)
+FORMATS: tuple[ReportFormat, ...] = (
+    phenx.FORMAT,
+    playwright_json.FORMAT,
+    junit.FORMAT,
+    blob.FORMAT,
+)
 BY_NAME = {f.name: f for f in FORMATS}
-_JSON = tuple(f for f in FORMATS if f.syntax is Syntax.JSON)
-_XML = tuple(f for f in FORMATS if f.syntax is Syntax.XML)
+_BY_SYNTAX = {s: tuple(f for f in FORMATS if f.syntax is s) for s in Syntax}
+_JSON = _BY_SYNTAX[Syntax.JSON]
+_XML = _BY_SYNTAX[Syntax.XML]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -55,6 +61,12 @@ def detect(filename: str | None, head: bytes) -> ReportFormat | Container:
         if found is None:
             raise ReportFormatError(f"unrecognised JSON report: expected {_labels(_JSON)}")
         return found
+    if seen.syntax is Syntax.JSON_LINES:
+        found = sniff(seen)
+        if found is None:
+            lines = _BY_SYNTAX[Syntax.JSON_LINES]
+            raise ReportFormatError(f"unrecognised JSON lines document: expected {_labels(lines)}")
+        return found
     raise ReportFormatError(
         f"unrecognised report format: expected {_labels(FORMATS)}, a zip or a .gz report archive"
     )
@@ -67,7 +79,7 @@ def sniff_json(head: Head) -> ReportFormat | None:
 
 def sniff(head: Head) -> ReportFormat | None:
     """The format whose sniff matches ``head``, if any."""
-    return _sniffed(head, _JSON if head.syntax is Syntax.JSON else _XML)
+    return _sniffed(head, _BY_SYNTAX[head.syntax] if head.syntax else ())
 
 
 def claims(name: str, role: ZipRole) -> bool:
