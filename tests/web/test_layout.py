@@ -272,6 +272,10 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/account/password"): Permission.AUTHENTICATED,
         ("POST", "/account/sign-out-everywhere"): Permission.AUTHENTICATED,
         ("GET", "/admin/audit"): Permission.AUDIT_READ,
+        # Single sign-on (web/sso.py, web/admin_sso.py).
+        ("GET", "/auth/sso/{provider}"): Permission.PUBLIC,
+        ("GET", "/auth/sso/{provider}/callback"): Permission.PUBLIC,
+        ("GET", "/admin/sso"): Permission.USERS_ADMIN,
         # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
         # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
         ("GET", "/admin/users"): Permission.USERS_ADMIN,
