@@ -12,6 +12,7 @@ const path = require('node:path');
 const { resolveOptions } = require('./lib/options');
 const { runMetadata } = require('./lib/metadata');
 const { AttachmentCollector, LIMITS, writeReport } = require('./lib/report');
+const { fetchQuarantine, quarantineEnabled, splitFailures } = require('./lib/quarantine');
 const { PlaydeckError, uploadRun } = require('./lib/upload');
 
 const PREFIX = 'Playdeck:';
@@ -35,6 +36,7 @@ class PlaydeckReporter {
     this.config = undefined;
     this.rootSuite = undefined;
     this.errors = [];
+    this.quarantine = quarantineEnabled(options) && !problems.length;
   }
 
   printsToStdio() {
@@ -55,13 +57,40 @@ class PlaydeckReporter {
     try {
       const url = await this.send(result);
       if (url) console.log(`${PREFIX} ${url}`);
-      return undefined;
     } catch (error) {
       const message =
         error instanceof PlaydeckError ? error.message : `reporter error: ${error && error.message}`;
       console.error(`${PREFIX} ${message.replace(/\s+/g, ' ')}`);
+      // Results that did not reach Playdeck are not excused by its quarantine either.
       return this.options.strict ? { status: 'failed' } : undefined;
     }
+    return this.quarantineVerdict(result);
+  }
+
+  /** `{status: 'passed'}` when the run failed only through quarantined tests; else nothing. */
+  async quarantineVerdict(result) {
+    if (!this.quarantine || !this.rootSuite || !result || result.status !== 'failed') {
+      return undefined;
+    }
+    // Read only for a failed run: a passing one costs the server nothing more.
+    let list;
+    try {
+      list = await fetchQuarantine(this.options);
+    } catch (error) {
+      const reason = error instanceof PlaydeckError ? error.message : String(error && error.message);
+      console.error(`${PREFIX} quarantine not applied: ${reason.replace(/\s+/g, ' ')}`);
+      return undefined;
+    }
+    const rootDir = this.config && this.config.rootDir;
+    const { counted, excused } = splitFailures(this.rootSuite, rootDir, list);
+    if (!excused.length) return undefined;
+    const names = excused.slice(0, 10).join(', ') + (excused.length > 10 ? ' …' : '');
+    if (counted.length || this.errors.length) {
+      console.log(`${PREFIX} quarantined failures (not counted): ${names}`);
+      return undefined;
+    }
+    console.log(`${PREFIX} only quarantined tests failed, the run passes: ${names}`);
+    return { status: 'passed' };
   }
 
   /** Uploads the run; the run's URL, or nothing when there was nothing to send. */

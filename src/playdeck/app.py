@@ -31,6 +31,7 @@ from playdeck.observability.endpoints import router as metrics_router
 from playdeck.observability.metrics import forget_this_process, instrument_engine
 from playdeck.observability.middleware import RequestObservabilityMiddleware
 from playdeck.projects.endpoints import router as projects_router
+from playdeck.quarantine.endpoints import router as quarantine_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
@@ -40,6 +41,7 @@ from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
+from playdeck.traces.endpoints import router as traces_router
 from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
 from playdeck.web.router import install_web
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
+    app.include_router(traces_router)
+    app.include_router(quarantine_router)
     install_web(app)
     app.add_middleware(CompressionMiddleware, skip_prefixes=STORED_FILE_PATHS)
     # Outermost of ours: every response, error pages included, carries the request id.

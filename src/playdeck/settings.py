@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         description="Separate origin (another host name) that serves uploaded HTML reports "
         "and attachments; needs PLAYDECK_PUBLIC_URL.",
     )
+    trace_viewer_dir: Path | None = Field(
+        default=None,
+        description="Playwright's Trace Viewer (a `traceViewer` folder of playwright-core); "
+        "default: the one the `playwright` package ships, if installed.",
+    )
     max_upload_mb: int = Field(
         default=200, ge=1, description="Largest accepted request body, in MiB."
     )

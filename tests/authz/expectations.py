@@ -26,6 +26,7 @@ ALLOWED: dict[Permission, frozenset[str]] = {
     Permission.RUNS_WRITE: CONTRIBUTORS,
     Permission.SPECS_WRITE: CONTRIBUTORS,
     Permission.RUNS_REQUEST: CONTRIBUTORS,
+    Permission.TESTS_QUARANTINE: CONTRIBUTORS,
     Permission.RUNS_DELETE: MANAGERS,
     Permission.PROJECT_EDIT: MANAGERS,
     Permission.MEMBERS_MANAGE: MANAGERS,

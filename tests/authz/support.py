@@ -59,6 +59,7 @@ class ProjectIds:
     test_id: int
     attachment_id: int
     report_id: int
+    trace_id: int
 
 
 @dataclass
@@ -99,7 +100,10 @@ def _ingest(engine: Engine, store: FilesystemBlobStore, project: str) -> Project
                 attachments=[
                     AttachmentRecord(
                         name="screenshot", content_type="image/png", body=b"png-" + tag
-                    )
+                    ),
+                    AttachmentRecord(
+                        name="trace", content_type="application/zip", body=b"zip-" + tag
+                    ),
                 ],
             )
         ],
@@ -126,7 +130,9 @@ def _ids(session: Session, run_id: int) -> ProjectIds:
     project_id, test_id = session.execute(
         select(Result.project_id, Result.test_id).where(Result.run_id == run_id)
     ).one()
-    attachment_id = session.scalars(select(Attachment.id).where(Attachment.run_id == run_id)).one()
+    attachment_id, trace_id = session.scalars(
+        select(Attachment.id).where(Attachment.run_id == run_id).order_by(Attachment.name)
+    ).all()
     report_id = session.scalars(select(Report.id).where(Report.run_id == run_id)).one()
     return ProjectIds(
         id=project_id,
@@ -134,6 +140,7 @@ def _ids(session: Session, run_id: int) -> ProjectIds:
         test_id=test_id,
         attachment_id=attachment_id,
         report_id=report_id,
+        trace_id=trace_id,
     )
 
 

@@ -34,6 +34,10 @@ def _probes(world: World, project: str, ids: dict[str, int]) -> list[tuple[str, 
         ("GET", f"/api/tests/{ids['test']}"),
         ("GET", f"/api/tests/{ids['test']}/history"),
         ("GET", f"/api/attachments/{ids['attachment']}"),
+        ("GET", f"/traces/{ids['trace']}"),
+        ("GET", f"/api/test-runs/{ids['run']}/gate"),
+        ("PUT", f"/api/tests/{ids['test']}/quarantine"),
+        ("DELETE", f"/api/tests/{ids['test']}/quarantine"),
         ("GET", f"/api/reports/{ids['report']}"),
         ("GET", f"/api/reports/{ids['report']}/index.html"),
         ("PATCH", f"/api/projects/{project}"),
@@ -46,6 +50,8 @@ def _probes(world: World, project: str, ids: dict[str, int]) -> list[tuple[str, 
 
 
 def _body(method: str, url: str, world: World) -> dict[str, object] | None:
+    if url.endswith("/quarantine"):
+        return {"reason": "mine now"} if method == "PUT" else None
     if method == "PATCH" and "/members/" in url:
         return {"role": "viewer"}
     if method == "PATCH":
@@ -65,6 +71,7 @@ def test_ids_of_another_project_answer_like_missing_ones(
         "run": world.b.run_id,
         "test": world.b.test_id,
         "attachment": world.b.attachment_id,
+        "trace": world.b.trace_id,
         "report": world.b.report_id,
     }
     missing = dict.fromkeys(beta, MISSING)
@@ -93,6 +100,7 @@ def test_the_same_probes_work_for_a_member_of_the_project(api: TestClient, world
         "run": world.a.run_id,
         "test": world.a.test_id,
         "attachment": world.a.attachment_id,
+        "trace": world.a.trace_id,
         "report": world.a.report_id,
     }
     headers = as_(api, OWNER)

@@ -256,6 +256,19 @@ REQUESTS: dict[tuple[str, str], Req] = {
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
     ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),
+    # quarantine: members mark tests; CI (whoever may deliver) reads the list and a run's verdict
+    ("PUT", "/api/tests/{test_id}/quarantine"): Req(
+        "/api/tests/{test}/quarantine", 200, json=lambda v: {"reason": "flaky on CI"}
+    ),
+    ("DELETE", "/api/tests/{test_id}/quarantine"): Req("/api/tests/{test}/quarantine", 204),
+    ("GET", "/api/quarantine"): Req("/api/quarantine", 200, params={"projectName": "Alpha"}),
+    ("GET", "/api/test-runs/{run_id}/gate"): Req("/api/test-runs/{run}/gate", 200),
+    ("POST", "/tests/{test_id}/quarantine"): Req(
+        "/tests/{test}/quarantine", 303, form={"reason": "flaky on CI", "expires_days": "14"}
+    ),
+    ("POST", "/tests/{test_id}/unquarantine"): Req("/tests/{test}/unquarantine", 303),
+    # A trace in Playwright's Trace Viewer (web/traces.py)
+    ("GET", "/traces/{attachment_id}"): Req("/traces/{trace}", 200),
 }
 
 # Path parameters of routes without a request above (any other parameter gets "1").
@@ -296,6 +309,7 @@ def _values(world: World) -> Values:
         run=world.a.run_id,
         test=world.a.test_id,
         attachment=world.a.attachment_id,
+        trace=world.a.trace_id,
         report=world.a.report_id,
     )
     return values

@@ -628,3 +628,47 @@ def test_one_run_sent_by_every_client_lands_on_one_identity_per_test(
         assert _run_tests(db, run_id) == expected, name
     phenx = _run_tests(db, submitted.json()["testRunId"])
     assert sorted(o for _, o in phenx.values()) == sorted(o for _, o in expected.values())
+
+
+# --- quarantine: a quarantined test's failure leaves Playwright's exit code at 0 ---------------
+
+
+@pytest.mark.node
+def test_a_quarantined_failure_leaves_the_playwright_run_green_and_another_fails_it(
+    make_live_server: Callable[..., LiveServer], db: Session, playwright_env: dict[str, str]
+) -> None:
+    server = make_live_server()
+    env = {
+        **playwright_env,
+        "PLAYDECK_SERVER_URL": server.url,
+        "PLAYDECK_PROJECT": "shop-quarantine",
+        "PLAYDECK_E2E_QUARANTINE": "1",
+    }
+    args = ("tests/quarantine.spec.js", "--project", "desktop", "--retries", "0")
+
+    first = _playwright(env, *args)
+    assert first.returncode == 1, first.stdout[-3000:] + first.stderr[-3000:]
+    (test_id,) = db.scalars(select(Test.id).where(Test.title == "payment sandbox answers")).all()
+    db.rollback()
+    response = httpx.put(
+        f"{server.url}/api/tests/{test_id}/quarantine", json={"reason": "sandbox down, INC-42"}
+    )
+    assert response.status_code == 200, response.text
+
+    green = _playwright(env, *args)
+    assert green.returncode == 0, green.stdout[-3000:] + green.stderr[-3000:]
+    assert (
+        "Playdeck: only quarantined tests failed, the run passes: "
+        "desktop › quarantine.spec.js › payment sandbox answers"
+    ) in _playdeck_lines(green)
+    # The failure is still recorded as one.
+    runs = db.scalars(select(Run).order_by(Run.id)).all()
+    db.rollback()
+    assert [r.failed for r in runs] == [1, 1]
+
+    red = _playwright({**env, "PLAYDECK_E2E_CART_BROKEN": "1"}, *args)
+    assert red.returncode == 1, red.stdout[-3000:] + red.stderr[-3000:]
+    assert any("quarantined failures (not counted)" in line for line in _playdeck_lines(red))
+
+    off = _playwright({**env, "PLAYDECK_QUARANTINE": "off"}, *args)
+    assert off.returncode == 1

@@ -261,6 +261,9 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/runs/{run_id}/compare"): Permission.PROJECT_READ,
         ("GET", "/reports/{report_id}/{path:path}"): Permission.PROJECT_READ,
         ("GET", "/attachments/{attachment_id}"): Permission.PROJECT_READ,
+        ("GET", "/traces/{attachment_id}"): Permission.PROJECT_READ,
+        ("POST", "/tests/{test_id}/quarantine"): Permission.TESTS_QUARANTINE,
+        ("POST", "/tests/{test_id}/unquarantine"): Permission.TESTS_QUARANTINE,
         ("GET", "/login"): Permission.PUBLIC,
         ("POST", "/login"): Permission.PUBLIC,
         ("POST", "/logout"): Permission.AUTHENTICATED,
@@ -273,9 +276,9 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/account/sign-out-everywhere"): Permission.AUTHENTICATED,
         ("GET", "/admin/audit"): Permission.AUDIT_READ,
         # Single sign-on (web/sso.py, web/admin_sso.py).
+        ("GET", "/admin/sso"): Permission.USERS_ADMIN,
         ("GET", "/auth/sso/{provider}"): Permission.PUBLIC,
         ("GET", "/auth/sso/{provider}/callback"): Permission.PUBLIC,
-        ("GET", "/admin/sso"): Permission.USERS_ADMIN,
         # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
         # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
         ("GET", "/admin/users"): Permission.USERS_ADMIN,

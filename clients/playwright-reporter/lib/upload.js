@@ -173,4 +173,13 @@ async function uploadRun({ options, fields, reportFile, parts, say = () => {} })
   }
 }
 
-module.exports = { PlaydeckError, uploadRun, login, fileBlob, withRetries };
+module.exports = {
+  PlaydeckError,
+  authorization,
+  describeResponse,
+  fileBlob,
+  login,
+  request,
+  uploadRun,
+  withRetries,
+};

@@ -5,34 +5,13 @@
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 
 const PlaydeckReporter = require('..');
 const { config, project, result, root, suite, testCase } = require('./fakes');
-
-function serve(t, handler) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const request = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(request);
-      const [status, body] = handler(request);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      t.after(() => server.close());
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, requests });
-    });
-  });
-}
+const { capture, serve } = require('./support');
 
 /** Parts of a multipart/form-data body: [{name, filename, body}]. */
 function parseMultipart(request) {
@@ -53,20 +32,6 @@ function parseMultipart(request) {
     });
 }
 
-function capture(t) {
-  const lines = { stdout: '', stderr: '' };
-  // console, not process.stdout: the test runner talks to its parent over stdout.
-  const { log, error } = console;
-  console.log = (s) => (lines.stdout += `${s}\n`);
-  console.error = (s) => (lines.stderr += `${s}\n`);
-  const restore = () => {
-    console.log = log;
-    console.error = error;
-  };
-  t.after(restore);
-  return { lines, restore };
-}
-
 function failingRun(dir) {
   const shot = path.join(dir, 'test-failed-1.png');
   fs.writeFileSync(shot, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
@@ -82,7 +47,8 @@ function failingRun(dir) {
 }
 
 async function runReporter(t, options, rootSuite) {
-  const reporter = new PlaydeckReporter(options);
+  // The upload alone: test/quarantine.test.js covers the quarantine request of a failed run.
+  const reporter = new PlaydeckReporter({ quarantine: false, ...options });
   reporter.onBegin(config(), rootSuite);
   const { lines, restore } = capture(t);
   const returned = await reporter.onEnd({ status: 'failed', startTime: new Date(), duration: 10 });

@@ -64,6 +64,8 @@ class Action(StrEnum):  # values name events; none is a secret
     RUN_UNPINNED = "run.unpinned"
     RUN_DELETED = "run.deleted"
     PROJECT_DELETED = "project.deleted"
+    TEST_QUARANTINED = "test.quarantined"
+    TEST_UNQUARANTINED = "test.unquarantined"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     RUNS_WRITE = "runs:write"
     SPECS_WRITE = "specs:write"
     RUNS_REQUEST = "runs:request"
+    # Quarantine a test (its failures stop failing CI) and lift it.
+    TESTS_QUARANTINE = "tests:quarantine"
     RUNS_DELETE = "runs:delete"
     PROJECT_EDIT = "project:edit"
     MEMBERS_MANAGE = "members:manage"
@@ -64,7 +66,12 @@ class ProjectRole(StrEnum):
 PROJECT_ROLES: tuple[ProjectRole, ...] = tuple(ProjectRole)
 
 _VIEWER = frozenset({Permission.PROJECT_READ, Permission.MEMBERS_READ})
-_MEMBER = _VIEWER | {Permission.RUNS_WRITE, Permission.SPECS_WRITE, Permission.RUNS_REQUEST}
+_MEMBER = _VIEWER | {
+    Permission.RUNS_WRITE,
+    Permission.SPECS_WRITE,
+    Permission.RUNS_REQUEST,
+    Permission.TESTS_QUARANTINE,
+}
 _ADMIN = _MEMBER | {Permission.RUNS_DELETE, Permission.PROJECT_EDIT, Permission.MEMBERS_MANAGE}
 _OWNER = _ADMIN | {Permission.OWNERS_MANAGE, Permission.PROJECT_DELETE}
 

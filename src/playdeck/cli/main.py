@@ -9,6 +9,7 @@ from playdeck.cli.audit import audit
 from playdeck.cli.backup import backup, restore
 from playdeck.cli.config import err, fail, load_settings
 from playdeck.cli.demo import make_demo_command
+from playdeck.cli.gate import gate
 from playdeck.cli.keys import keys_app
 from playdeck.cli.operations import check, db_create
 from playdeck.cli.prune import prune
@@ -28,6 +29,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database tasks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("upload")(upload)
+app.command("gate")(gate)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")

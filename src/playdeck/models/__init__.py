@@ -9,6 +9,7 @@ from playdeck.models.base import Base
 from playdeck.models.ingest_request import IngestRequest
 from playdeck.models.project import Project
 from playdeck.models.project_member import ProjectMember
+from playdeck.models.quarantine import Quarantine
 from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
 from playdeck.models.retention_policy import RetentionPolicy
@@ -26,6 +27,7 @@ __all__ = [
     "IngestRequest",
     "Project",
     "ProjectMember",
+    "Quarantine",
     "RefreshToken",
     "Report",
     "ReportFile",

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from playdeck import __version__
+from playdeck.pytest_plugin import quarantine
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.origin import RunOrigin, fill_from_git, from_ci
 from playdeck.pytest_plugin.recorder import TAGS_ATTRIBUTE, Recorder, marker_tags
@@ -98,6 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"Retries of a transient failure (default: {DEFAULT_RETRIES}, or "
         "PLAYDECK_UPLOAD_RETRIES; 0: none).",
     )
+    quarantine.add_options(group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = Recorder()
     config.pluginmanager.register(recorder, RECORDER_NAME)
     config.pluginmanager.register(PlaydeckReporter(config, options, recorder), REPORTER_NAME)
+    quarantine.register(config, options)
 
 
 class MarkerTagger:

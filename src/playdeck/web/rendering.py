@@ -24,6 +24,7 @@ from playdeck import __version__
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.kit.text import format_size
 from playdeck.settings import Settings
+from playdeck.traces.recorded import is_trace
 from playdeck.web.nav import ADMIN_LINKS
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -74,6 +75,8 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
         "Retention policy saved. It applies at the server's next prune (or run playdeck prune).",
     ),
     "run-pinned": ("success", "Run pinned: retention never deletes it."),
+    "test-quarantined": ("success", "Test quarantined: its failures no longer fail CI."),
+    "test-unquarantined": ("success", "Quarantine lifted: the test's failures fail CI again."),
     "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
     "run-deleted": ("success", "Run deleted, with its results and files."),
 }
@@ -216,6 +219,7 @@ def environment() -> Environment:
         # Commands people copy into a shell: report-supplied names must stay one argument.
         shell=shlex.quote,
     )
+    env.tests["trace_attachment"] = lambda file: is_trace(file.name, file.content_type)
     env.globals.update(static_url=static_url, version=__version__, admin_links=ADMIN_LINKS)
     return env
 

@@ -24,10 +24,12 @@ from playdeck.web import (
     own_api_keys,
     project_settings,
     projects,
+    quarantine,
     run_actions,
     runs,
     sso,
     tests,
+    traces,
     triage,
     user_content,
 )
@@ -57,8 +59,10 @@ for page_group in (
     admin_api_keys,
     members,
     user_content,
+    traces,
     project_settings,
     run_actions,
+    quarantine,
 ):
     router.include_router(page_group.router)
 

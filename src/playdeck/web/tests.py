@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
+from playdeck.authz.service import authorize, project_permissions
 from playdeck.deps import SessionDep
 from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.quarantine import service as quarantine_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
@@ -27,6 +28,7 @@ from playdeck.web.params import (
     page_id,
     text,
 )
+from playdeck.web.quarantine import EXPIRY_DAYS
 from playdeck.web.rendering import format_day, format_duration, format_utc, render, with_query
 
 router = APIRouter()
@@ -162,6 +164,10 @@ def show_test(
         history=page.items,
         next_url=with_query(request, cursor=page.next_cursor) if page.next_cursor else None,
         first_url=with_query(request, cursor=None) if cursor else None,
+        quarantine=quarantine_service.active(session, test=test),
+        may_quarantine=Permission.TESTS_QUARANTINE
+        in project_permissions(session, principal, project.id),
+        expiry_days=EXPIRY_DAYS,
     )
 
 

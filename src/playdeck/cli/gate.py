@@ -1,0 +1,101 @@
+"""``playdeck gate --run ID``: the exit status a CI job should end with for a run it uploaded.
+
+For pipelines that upload files (``playdeck upload``, curl) rather than use the pytest plugin or
+the Playwright reporter: the run fails the job only through failures of tests that are not
+quarantined. Exit status 0: pass; 1: failures that count; 2: usage; 3: no verdict (the server
+refused or could not be reached), so a job never passes by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx
+import orjson
+import typer
+from rich.console import Console
+
+from playdeck import __version__
+from playdeck.cli.upload import (
+    EXIT_USAGE,
+    _login,
+    _normalise_server,
+    _refusal,
+    _Reporter,
+    _unreachable,
+)
+
+GATE_PATH = "/api/test-runs/{run_id}/gate"
+EXIT_FAILED = 1
+EXIT_NO_VERDICT = 3
+MAX_LISTED = 50
+
+
+def gate(
+    run: Annotated[int, typer.Option("--run", min=1, help="The run's id (as upload printed it).")],
+    server: Annotated[
+        str,
+        typer.Option(
+            envvar="PLAYDECK_SERVER_URL",
+            show_default=False,
+            help="Playdeck server, e.g. http://127.0.0.1:8001.",
+        ),
+    ],
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PLAYDECK_API_KEY",
+            show_default=False,
+            show_envvar=True,
+            help="API key (the runs:write scope is enough).",
+        ),
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option(envvar="PLAYDECK_USERNAME", help="Log in as this user (with --password)."),
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="PLAYDECK_PASSWORD", show_default=False, help="Password."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the server.")] = 60.0,
+) -> None:
+    """Fail (exit 1) only if the run has failures of tests that are not quarantined."""
+    err = _Reporter(Console(stderr=True), [api_key or "", password or ""])
+    out = Console()
+    server = _normalise_server(server, err)
+    if api_key and (username or password):
+        err.fail("give either --api-key or --username/--password, not both", EXIT_USAGE)
+    if bool(username) != bool(password):
+        err.fail("--username and --password go together", EXIT_USAGE)
+    headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    with httpx.Client(headers=headers, timeout=timeout) as client:
+        if username and password:
+            _login(client, server, username, password, err)
+        try:
+            response = client.get(server + GATE_PATH.format(run_id=run))
+        except httpx.TransportError as exc:
+            err.fail(_unreachable(server, exc), EXIT_NO_VERDICT)
+    if not response.is_success:
+        err.fail(_refusal("gate", response), EXIT_NO_VERDICT)
+    verdict: Any = orjson.loads(response.content)
+    for failure in verdict["quarantined"][:MAX_LISTED]:
+        out.print(
+            f"quarantined  {_name(failure)} ({failure['quarantine_reason']})",
+            highlight=False,
+            markup=False,
+        )
+    for failure in verdict["failures"][:MAX_LISTED]:
+        out.print(f"FAILED       {_name(failure)}", highlight=False, markup=False)
+    counted, excused = len(verdict["failures"]), len(verdict["quarantined"])
+    summary = f"run {run}: {counted} failure(s) that count, {excused} of quarantined tests"
+    out.print(summary, highlight=False, markup=False)
+    if not verdict["passed"]:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _name(failure: dict[str, Any]) -> str:
+    project = f"[{failure['browser_project']}] " if failure["browser_project"] else ""
+    return f"{project}{failure['file']} › {failure['full_title']}"

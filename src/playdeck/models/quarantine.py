@@ -1,0 +1,34 @@
+"""A quarantined test: its failures are reported but do not fail the CI job (``quarantine/``).
+
+One row per quarantined test; un-quarantining deletes it (the audit log keeps the history). An
+``expires_at`` in the past means the quarantine has lapsed: the test counts again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+
+
+class Quarantine(CreatedAtMixin, Base):
+    __tablename__ = "quarantines"
+    __table_args__ = (Index("ix_quarantines_project", "project_id"),)
+
+    id: Mapped[int] = id_column()
+    project_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    )
+    test_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Kept beside the id: the user may be deleted, the name still says who decided.
+    created_by_name: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,156 @@
+"""Quarantined tests do not fail the session: the project's quarantine list, read from Playdeck
+when the session starts, turns a session whose only failures are quarantined tests' into a
+passing one (exit status 0). The failures are still recorded and sent as failures.
+
+On by default wherever the plugin sends results (quarantining is a deliberate, audited act in
+Playdeck, and it lapses when given an expiry); ``--playdeck-ignore-quarantine`` or
+``PLAYDECK_QUARANTINE=off`` turns it off. When the list cannot be read, one warning line says so
+and every failure fails the session, as without quarantine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from playdeck import __version__
+from playdeck.pytest_plugin.errors import SendError
+from playdeck.pytest_plugin.recorder import split_nodeid
+
+QUARANTINE_PATH = "/api/quarantine"
+PLUGIN_NAME = "playdeck-quarantine"
+OFF_VALUES = frozenset({"0", "off", "false", "no"})
+MAX_LISTED = 10
+Identity = tuple[str, tuple[str, ...]]
+
+
+def add_options(group: Any) -> None:
+    group.addoption(
+        "--playdeck-ignore-quarantine",
+        action="store_true",
+        default=False,
+        help="Let failures of tests quarantined in Playdeck fail the session too "
+        "(or PLAYDECK_QUARANTINE=off).",
+    )
+
+
+def enabled(config: pytest.Config, env: Mapping[str, str]) -> bool:
+    if config.getoption("playdeck_ignore_quarantine"):
+        return False
+    return env.get("PLAYDECK_QUARANTINE", "").strip().lower() not in OFF_VALUES
+
+
+def identity(nodeid: str) -> Identity:
+    """How Playdeck names a pytest test: its file and title path (classes, then the name)."""
+    file, classes, title = split_nodeid(nodeid)
+    return file, (*classes, title)
+
+
+def fetch(
+    *,
+    server: str,
+    project: str,
+    api_key: str | None,
+    username: str | None,
+    password: str | None,
+    timeout: float,
+) -> dict[Identity, str]:
+    """The project's quarantined tests (identity -> reason); a missing project has none."""
+    import httpx  # only sessions that talk to Playdeck pay for it
+
+    from playdeck.pytest_plugin.sender import _login, _refusal, _unreachable
+
+    headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    with httpx.Client(headers=headers, timeout=timeout) as client:
+        if username and password:
+            _login(client, server, username, password)
+        try:
+            response = client.get(server + QUARANTINE_PATH, params={"projectName": project})
+        except httpx.TransportError as exc:
+            raise SendError(_unreachable(server, exc)) from exc
+    if response.status_code == 404:
+        return {}  # the project does not exist yet: nothing is quarantined in it
+    if not response.is_success:
+        raise SendError(_refusal("reading the quarantine", response))
+    found: dict[Identity, str] = {}
+    for entry in response.json().get("tests", []):
+        if entry.get("browser_project", ""):
+            continue  # a Playwright project's test, never a pytest one
+        found[(entry["file"], tuple(entry["title_path"]))] = str(entry.get("reason", ""))
+    return found
+
+
+class QuarantineGate:
+    """Reads the list at session start, watches failures, and settles the exit status."""
+
+    def __init__(self, config: pytest.Config, options: Any) -> None:
+        self.config = config
+        self.options = options
+        self.quarantined: dict[Identity, str] = {}
+        self.failed: set[str] = set()
+        self.collect_failed = False
+        self.message: str | None = None
+        self.warning: str | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        options = self.options
+        if options.problem is not None or self.config.option.collectonly:
+            return  # the reporter says what is wrong with the configuration; nothing runs
+        try:
+            self.quarantined = fetch(
+                server=options.server,
+                project=options.project,
+                api_key=options.api_key,
+                username=options.username,
+                password=options.password,
+                timeout=options.timeout,
+            )
+        except Exception as exc:  # the quarantine must never break the session
+            reason = str(exc) if isinstance(exc, SendError) else type(exc).__name__
+            for secret in options.secrets:
+                reason = reason.replace(secret, "***")
+            self.warning = f"playdeck: quarantine not applied (could not read it): {reason}"
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_failed = True
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.failed.add(report.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        excused = sorted(n for n in self.failed if identity(n) in self.quarantined)
+        if not excused:
+            return
+        names = ", ".join(excused[:MAX_LISTED]) + (" …" if len(excused) > MAX_LISTED else "")
+        if (
+            session.exitstatus == pytest.ExitCode.TESTS_FAILED
+            and not self.collect_failed
+            and len(excused) == len(self.failed)
+        ):
+            session.exitstatus = pytest.ExitCode.OK
+            self.message = f"playdeck: only quarantined tests failed, the session passes: {names}"
+        else:
+            self.message = f"playdeck: quarantined failures (not counted): {names}"
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> Any:
+        yield
+        # Not being able to read the list matters only to a session that has failures.
+        warning = self.warning if self.failed else None
+        for line in (warning, self.message):
+            if line is not None:
+                terminalreporter.write_line(line, yellow=True, bold=line is warning)
+
+
+def register(config: pytest.Config, options: Any) -> None:
+    """Called by the plugin where the session's results are sent (not on xdist workers)."""
+    if enabled(config, os.environ):
+        config.pluginmanager.register(QuarantineGate(config, options), PLUGIN_NAME)

@@ -1,0 +1,79 @@
+"""``playdeck gate --run ID`` against a real server: a run with failures fails the job until every
+failing test is quarantined; refusals and an unreachable server give no verdict (exit 3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
+
+from playdeck.cli.main import app
+from playdeck.models import Project, Test
+from tests.fixtures.accounts import auth_overrides, create_account, create_api_key
+
+REPORT = Path(__file__).parents[1] / "data" / "playwright" / "report.json"
+
+
+def gate(*args: str) -> Result:
+    return CliRunner().invoke(app, ["gate", *args], env={"PLAYDECK_API_KEY": ""})
+
+
+def _submit(api: httpx.Client) -> int:
+    response = api.post(
+        "/api/test-runs/submit",
+        params={"projectName": "web"},
+        content=REPORT.read_bytes(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 201, response.text
+    run_id: int = response.json()["testRunId"]
+    return run_id
+
+
+def test_the_gate_fails_only_for_failures_of_tests_not_quarantined(
+    live_server: Any, db: Session
+) -> None:
+    with httpx.Client(base_url=live_server.url) as api:
+        run_id = _submit(api)
+        args = ("--run", str(run_id), "--server", live_server.url)
+        red = gate(*args)
+        assert red.exit_code == 1, red.output
+        assert "FAILED" in red.output and "failing expectation" in red.output
+
+        failing = db.scalars(select(Test.id).where(Test.title == "failing expectation")).all()
+        db.rollback()
+        assert len(failing) == 2  # chromium and chromium-mobile
+        for test_id in failing:
+            api.put(f"/api/tests/{test_id}/quarantine", json={"reason": "INC-7"})
+        green = gate(*args)
+    assert green.exit_code == 0, green.output
+    assert "quarantined  [chromium] outcomes.spec.js › failing expectation (INC-7)" in green.output
+    assert f"run {run_id}: 0 failure(s) that count, 2 of quarantined tests" in green.output
+
+
+def test_no_verdict_is_no_pass(
+    make_live_server: Any, engine: Engine, db: Session, unused_port: int
+) -> None:
+    server = make_live_server(**auth_overrides())
+    owner = create_account(engine, server.settings, "olive", role="admin")
+    admin_key = create_api_key(engine, owner)
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {admin_key}"}) as api:
+        run_id = _submit(api)
+    project_id = db.scalars(select(Project.id)).one()
+    db.rollback()
+    ci_key = create_api_key(engine, owner, scopes=["runs:write"], project=project_id)
+    args = ("--run", str(run_id), "--server", server.url)
+
+    assert gate(*args, "--api-key", ci_key).exit_code == 1  # an ingest key may ask
+    anonymous = gate(*args)
+    assert anonymous.exit_code == 3 and "HTTP 401" in anonymous.output
+    missing = gate("--run", "987654", "--server", server.url, "--api-key", ci_key)
+    assert missing.exit_code == 3 and "HTTP 404" in missing.output
+    down = gate("--run", "1", "--server", f"http://127.0.0.1:{unused_port}")
+    assert down.exit_code == 3 and "cannot reach" in down.output
+    assert gate("--run", "0", "--server", server.url).exit_code == 2
+    assert ci_key not in anonymous.output + missing.output
