@@ -54,6 +54,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
     with Session(engine) as session:
         test_id = session.scalar(select(Test.id).order_by(Test.id))
         shot = session.scalar(select(Attachment.id).where(Attachment.content_type == "image/png"))
+        trace = session.scalar(select(Attachment.id).where(Attachment.name == "trace"))
         assert session.get(User, alice.id) is not None
     yield Site(
         url=server.url,
@@ -74,6 +75,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             f"/runs/{zip_run}/compare",
             f"/tests/{test_id}",
             f"/attachments/{shot}",
+            f"/traces/{trace}",
             "/account",
             "/account/api-keys",
             "/admin/users",
