@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
+from typer.testing import CliRunner, Result
 
 from playdeck.app import create_app
 from playdeck.auth.setup_token import SETUP_TOKEN_HEADER
+from playdeck.cli.main import app as cli
 from playdeck.db import make_engine
 from playdeck.models import User
 from playdeck.settings import Settings
@@ -172,6 +174,25 @@ def make_api_key(engine: Engine) -> Callable[..., str]:
         return accounts.create_api_key(engine, owner, name=name, **restrictions)
 
     return factory
+
+
+@pytest.fixture
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+) -> Callable[..., Result]:
+    """``playdeck ARGS...`` in-process against the test database (authentication off)."""
+    monkeypatch.chdir(tmp_path)
+    env = {
+        "PLAYDECK_DATABASE_URL": database_url,
+        "PLAYDECK_DATA_DIR": str(tmp_path / "data"),
+        "PLAYDECK_REQUIRE_AUTH": "false",
+    }
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, input=input)
+
+    return invoke
 
 
 # --- a real server on a free loopback port, for clients that speak HTTP over a socket ---

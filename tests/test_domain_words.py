@@ -33,7 +33,8 @@ def _quoted_values(sql: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("table", "roles"), [("users", GlobalRole), ("project_members", ProjectRole)]
+    ("table", "roles"),
+    [("users", GlobalRole), ("project_members", ProjectRole), ("account_links", GlobalRole)],
 )
 def test_migrated_role_check_allows_exactly_the_enum(
     engine: Engine, table: str, roles: type[StrEnum]

@@ -22,6 +22,7 @@ from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import REPORT_PATHS
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.ingest.worker import IngestPool
+from playdeck.invitations.endpoints import router as invitations_router
 from playdeck.kit.compression import CompressionMiddleware
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
@@ -36,6 +37,8 @@ from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
 from playdeck.runs.files.endpoints import STORED_FILE_PATHS
+from playdeck.service_accounts.endpoints import global_router as global_service_accounts_router
+from playdeck.service_accounts.endpoints import project_router as service_accounts_router
 from playdeck.settings import Settings, get_settings
 from playdeck.sso.client import ProviderClients
 from playdeck.storage.filesystem import FilesystemBlobStore
@@ -144,6 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(members_legacy_router)
     app.include_router(audit_router)
     app.include_router(api_keys_router)
+    app.include_router(invitations_router)
+    app.include_router(service_accounts_router)
+    app.include_router(global_service_accounts_router)
     app.include_router(traces_router)
     app.include_router(quarantine_router)
     install_web(app)

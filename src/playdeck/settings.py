@@ -275,6 +275,34 @@ class Settings(BaseSettings):
     storage_sweep_seconds: int = Field(
         default=3600, ge=0, description="Seconds between storage sweeps (0: no periodic sweep)."
     )
+    # One-time account links and the optional mail server that sends them
+    invitation_days: int = Field(
+        default=7, ge=1, le=90, description="Days an invitation link stays valid."
+    )
+    password_reset_hours: int = Field(
+        default=24,
+        ge=1,
+        le=168,
+        description="Hours an administrator's password-reset link stays valid.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail server for invitations and reset links (default: none; the links are "
+        "shown to the administrator).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Mail server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How the mail connection is protected: starttls, tls (implicit) or none.",
+    )
+    smtp_username: str | None = Field(default=None, description="Mail server login name.")
+    smtp_password: SecretStr | None = Field(default=None, description="Mail server password.")
+    smtp_from: str = Field(
+        default="playdeck@localhost", description="Sender address of Playdeck's mail."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10, gt=0, le=120, description="Longest wait for the mail server."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Proxy addresses/networks whose X-Forwarded-For is honoured (comma-separated).",

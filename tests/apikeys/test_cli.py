@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from playdeck.cli.main import app as cli
 from playdeck.models import ApiKey, AuditEvent, Project, User
 
 from .support import INVALID_KEY, KEY_PATTERN, bearer
 
 
 @pytest.fixture
-def run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
-) -> Callable[..., Result]:
-    monkeypatch.chdir(tmp_path)
-    env = {
-        "PLAYDECK_DATABASE_URL": database_url,
-        "PLAYDECK_DATA_DIR": str(tmp_path / "data"),
-        "PLAYDECK_REQUIRE_AUTH": "false",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(cli, list(args), env=env)
-
-    return invoke
+def run(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return run_cli
 
 
 def test_create_prints_the_key_alone_and_it_works(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from playdeck.cli.main import app as cli
 from playdeck.kit.clock import utcnow
 from playdeck.models import AuditEvent, User, UserSession
 
@@ -22,21 +20,8 @@ NEW_PASSWORD = "the reset passphrase from the cli"
 
 
 @pytest.fixture
-def run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str
-) -> Callable[..., Result]:
-    monkeypatch.chdir(tmp_path)
-    env = {
-        "PLAYDECK_DATABASE_URL": database_url,
-        "PLAYDECK_DATA_DIR": str(tmp_path / "data"),
-        "PLAYDECK_REQUIRE_AUTH": "false",
-    }
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(cli, list(args), env=env, input=input)
-
-    return invoke
+def run(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return run_cli
 
 
 def _user(db: Session, username: str) -> User:

@@ -81,7 +81,7 @@ def test_rate_limit_is_checked_before_any_password_work(
         assert _login(client, "alice") == 429
     stored = db.get(User, user.id)
     assert stored is not None
-    assert stored.failed_login_count == 2
+    assert stored.failed_login_attempts == 2
     assert stored.locked_until is None
     failures = select(func.count()).where(AuditEvent.action == "login.failed")
     assert db.scalar(failures) == 2

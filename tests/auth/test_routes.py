@@ -14,11 +14,20 @@ PUBLIC_API = {
     "/api/auth/setup",
     "/api/auth/register",
     "/api/auth/refresh",
+    # A one-time link is the credential (tests/invitations/).
+    "/api/auth/invitations/accept",
+    "/api/auth/password-reset",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
 # Who is who stays private even in public-read mode: accounts, and a project's members.
 USER_DATA_PREFIXES = ("/api/admin", "/api/auth", "/api/users")
-USER_DATA_SUFFIXES = ("/members", "/members/{user_id}")
+USER_DATA_SUFFIXES = (
+    "/members",
+    "/members/{user_id}",
+    "/invitations",
+    "/service-accounts",
+    "/service-accounts/{account_id}/keys",
+)
 # A project's settings are not results: its retention policy and disk usage are for the people
 # who may change them (project:edit), never for public-read visitors.
 SETTINGS_SUFFIXES = ("/retention", "/retention/preview", "/usage")

@@ -91,6 +91,9 @@ PAGE_MEMBERS = "/projects/{alpha_slug}/members"
 ADMIN_USER = "/api/admin/users/{u_carol}"
 RETENTION = "/api/projects/{alpha}/retention"
 SETTINGS = "/projects/{alpha_slug}/settings"
+INVITATIONS = "/api/projects/{alpha}/invitations"
+ACCOUNTS = "/api/projects/{alpha}/service-accounts"
+GLOBAL_ACCOUNTS = "/api/admin/service-accounts"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -210,6 +213,68 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/api/users"): Req("/api/users", 200, scoped=False),
     ("POST", "/api/users"): Req("/api/users", 201, scoped=False, json=_new_user),
     ("DELETE", "/api/users/{user_id}"): Req("/api/users/{u_carol}", 204, scoped=False),
+    # invitations and reset links (an unknown token: the same 404 for everyone)
+    ("POST", "/api/admin/invitations"): Req(
+        "/api/admin/invitations",
+        201,
+        scoped=False,
+        json=lambda v: {"role": "user", "memberships": [{"project": "alpha", "role": "member"}]},
+    ),
+    ("GET", "/api/admin/invitations"): Req("/api/admin/invitations", 200, scoped=False),
+    ("DELETE", "/api/admin/invitations/{invitation_id}"): Req(
+        "/api/admin/invitations/999", 404, scoped=False
+    ),
+    ("POST", "/api/projects/{ref}/invitations"): Req(
+        INVITATIONS, 201, json=lambda v: {"role": "member"}
+    ),
+    ("GET", "/api/projects/{ref}/invitations"): Req(INVITATIONS, 200),
+    ("DELETE", "/api/projects/{ref}/invitations/{invitation_id}"): Req(INVITATIONS + "/999", 404),
+    ("POST", "/api/admin/users/{user_id}/password-reset-link"): Req(
+        ADMIN_USER + "/password-reset-link", 201, scoped=False
+    ),
+    ("POST", "/api/auth/invitations/accept"): Req(
+        "/api/auth/invitations/accept",
+        404,
+        scoped=False,
+        json=lambda v: {"token": "pdi_unknown", "username": "zed", "password": NEW_PASSWORD},
+    ),
+    ("POST", "/api/auth/password-reset"): Req(
+        "/api/auth/password-reset",
+        404,
+        scoped=False,
+        json=lambda v: {"token": "pdp_unknown", "password": NEW_PASSWORD},
+    ),
+    # service accounts (999: no such account, once the gate has let the caller through)
+    ("GET", "/api/projects/{ref}/service-accounts"): Req(ACCOUNTS, 200),
+    ("POST", "/api/projects/{ref}/service-accounts"): Req(
+        ACCOUNTS, 201, json=lambda v: {"name": "ci", "role": "member"}
+    ),
+    ("DELETE", "/api/projects/{ref}/service-accounts/{account_id}"): Req(ACCOUNTS + "/999", 404),
+    ("GET", "/api/projects/{ref}/service-accounts/{account_id}/keys"): Req(
+        ACCOUNTS + "/999/keys", 404
+    ),
+    ("POST", "/api/projects/{ref}/service-accounts/{account_id}/keys"): Req(
+        ACCOUNTS + "/999/keys", 404, json=lambda v: {"name": "k"}
+    ),
+    ("DELETE", "/api/projects/{ref}/service-accounts/{account_id}/keys/{key_id}"): Req(
+        ACCOUNTS + "/999/keys/1", 404
+    ),
+    ("GET", "/api/admin/service-accounts"): Req(GLOBAL_ACCOUNTS, 200, scoped=False),
+    ("POST", "/api/admin/service-accounts"): Req(
+        GLOBAL_ACCOUNTS, 201, scoped=False, json=lambda v: {"name": "ci"}
+    ),
+    ("DELETE", "/api/admin/service-accounts/{account_id}"): Req(
+        GLOBAL_ACCOUNTS + "/999", 404, scoped=False
+    ),
+    ("GET", "/api/admin/service-accounts/{account_id}/keys"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys", 404, scoped=False
+    ),
+    ("POST", "/api/admin/service-accounts/{account_id}/keys"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys", 404, scoped=False, json=lambda v: {"name": "k"}
+    ),
+    ("DELETE", "/api/admin/service-accounts/{account_id}/keys/{key_id}"): Req(
+        GLOBAL_ACCOUNTS + "/999/keys/1", 404, scoped=False
+    ),
     ("GET", "/api/admin/audit"): Req("/api/admin/audit", 200, scoped=False),
     ("GET", "/admin/audit"): Req("/admin/audit", 200, scoped=False),
     ("GET", "/admin/sso"): Req("/admin/sso", 200, scoped=False),
@@ -253,6 +318,37 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/runs/{run_id}/unpin"): Req("/runs/{run}/unpin", 303),
     ("GET", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 200),
     ("POST", "/runs/{run_id}/delete"): Req("/runs/{run}/delete", 303),
+    # one-time links: issuing them from the dashboard, and where they land (unknown: 404)
+    ("POST", "/admin/users/invite"): Req(
+        "/admin/users/invite", 200, scoped=False, form={"role": "user", "project": "alpha"}
+    ),
+    ("POST", "/projects/{ref}/members/invite"): Req(
+        PAGE_MEMBERS + "/invite", 200, form={"role": "member"}
+    ),
+    ("POST", "/admin/users/{user_id}/reset-link"): Req(
+        "/admin/users/{u_carol}/reset-link", 200, scoped=False
+    ),
+    ("GET", "/invite"): Req("/invite", 404, scoped=False, params={"token": "pdi_unknown"}),
+    ("POST", "/invite"): Req("/invite", 404, scoped=False, form={"token": "pdi_unknown"}),
+    ("GET", "/reset-password"): Req(
+        "/reset-password", 404, scoped=False, params={"token": "pdp_unknown"}
+    ),
+    ("POST", "/reset-password"): Req(
+        "/reset-password", 404, scoped=False, form={"token": "pdp_unknown"}
+    ),
+    # service accounts on the Settings tab (999: no such account)
+    ("POST", "/projects/{ref}/settings/service-accounts"): Req(
+        SETTINGS + "/service-accounts", 303, form={"name": "ci", "role": "member"}
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/delete"): Req(
+        SETTINGS + "/service-accounts/999/delete", 404
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/keys"): Req(
+        SETTINGS + "/service-accounts/999/keys", 404, form={"name": "k"}
+    ),
+    ("POST", "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke"): Req(
+        SETTINGS + "/service-accounts/999/keys/1/revoke", 404
+    ),
     # Uploaded HTML, framed under a banner (web/user_content.py)
     ("GET", "/reports/{report_id}/{path:path}"): Req("/reports/{report}/index.html", 200),
     ("GET", "/attachments/{attachment_id}"): Req("/attachments/{attachment}", 200),

@@ -149,7 +149,7 @@ def test_a_stopped_postgresql_gives_503_then_recovers_without_a_restart(
         with Session(engine) as session:
             admin = session.scalars(select(User).where(User.username == "boss")).one()
             # The refused attempt during the outage was not counted against the account.
-            assert admin.failed_login_count == 0
+            assert admin.failed_login_attempts == 0
     finally:
         engine.dispose()
 

@@ -305,6 +305,28 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/projects/{ref}/members/{user_id}/role"): Permission.MEMBERS_MANAGE,
         ("GET", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
         ("POST", "/projects/{ref}/members/{user_id}/remove"): Permission.MEMBERS_MANAGE,
+        # One-time links (web/link_issuing.py, web/account_links.py).
+        ("POST", "/admin/users/invite"): Permission.USERS_ADMIN,
+        ("POST", "/admin/users/{user_id}/reset-link"): Permission.USERS_ADMIN,
+        ("POST", "/projects/{ref}/members/invite"): Permission.OWNERS_MANAGE,
+        ("GET", "/invite"): Permission.PUBLIC,
+        ("POST", "/invite"): Permission.PUBLIC,
+        ("GET", "/reset-password"): Permission.PUBLIC,
+        ("POST", "/reset-password"): Permission.PUBLIC,
+        # Service accounts on the Settings tab (web/service_account_pages.py).
+        ("POST", "/projects/{ref}/settings/service-accounts"): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/delete",
+        ): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/keys",
+        ): Permission.MEMBERS_MANAGE,
+        (
+            "POST",
+            "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke",
+        ): Permission.MEMBERS_MANAGE,
         # Project settings and run actions (web/project_settings.py, web/run_actions.py).
         ("GET", "/projects/{ref}/settings"): Permission.PROJECT_EDIT,
         ("POST", "/projects/{ref}/settings/general"): Permission.PROJECT_EDIT,

@@ -90,4 +90,5 @@ def resolve_key(session: Session, presented: str) -> Principal | None:
         key_id=key.id,
         key_project_id=key.project_id,
         key_scopes=frozenset(key.scopes or ()),
+        service_account=owner.is_service,
     )

@@ -64,13 +64,20 @@ class Action(StrEnum):  # values name events; none is a secret
     RUN_UNPINNED = "run.unpinned"
     RUN_DELETED = "run.deleted"
     PROJECT_DELETED = "project.deleted"
+    SERVICE_ACCOUNT_CREATED = "service_account.created"
+    SERVICE_ACCOUNT_DELETED = "service_account.deleted"
+    INVITATION_CREATED = "invitation.created"
+    INVITATION_ACCEPTED = "invitation.accepted"
+    INVITATION_REVOKED = "invitation.revoked"
+    RESET_LINK_CREATED = "password_reset_link.created"
+    RESET_LINK_USED = "password_reset_link.used"
     TEST_QUARANTINED = "test.quarantined"
     TEST_UNQUARANTINED = "test.unquarantined"
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    type: str  # "user" | "api_key" | "system" | "anonymous"
+    type: str  # "user" | "api_key" | "service_account" | "system" | "anonymous"
     id: int | None = None
     name: str | None = None
 
@@ -81,6 +88,8 @@ class Actor:
         if principal.credential is CredentialKind.ANONYMOUS:
             return cls(type="anonymous")
         kind = "api_key" if principal.credential is CredentialKind.API_KEY else "user"
+        if principal.service_account:  # a key of nobody's: the audit log says so
+            kind = "service_account"
         return cls(type=kind, id=principal.user_id, name=principal.username)
 
     @classmethod

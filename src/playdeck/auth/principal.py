@@ -39,6 +39,8 @@ class Principal:
     # PLAYDECK_PUBLIC_READ is on: every project is readable by anyone, signed in or not (set by
     # ``authz.service.authorize``, so that signing in never shows less than signing out).
     public_read: bool = False
+    # The key belongs to a service account (``service_accounts``), not to a person.
+    service_account: bool = False
 
     @classmethod
     def builtin_admin(cls) -> Principal:

@@ -11,6 +11,7 @@ from playdeck.cli.config import err, fail, load_settings
 from playdeck.cli.demo import make_demo_command
 from playdeck.cli.gate import gate
 from playdeck.cli.keys import keys_app
+from playdeck.cli.members import members_app
 from playdeck.cli.operations import check, db_create
 from playdeck.cli.prune import prune
 from playdeck.cli.serve import serve
@@ -32,6 +33,7 @@ app.command("upload")(upload)
 app.command("gate")(gate)
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(members_app, name="members")
 app.add_typer(storage_app, name="storage")
 app.command("audit")(audit)
 app.command("serve")(serve)

@@ -1,6 +1,7 @@
 """Project membership use cases. Every change is audited; services flush, the caller commits.
 
-The caller's right to manage members was checked on the project already (``members:manage``);
+The caller's right to manage members was checked on the project already (``members:manage``;
+``playdeck members`` runs as the operator, an administrator, and names itself in ``actor``);
 here are the finer rules: only owners grant, change or remove ``owner`` (a project admin cannot
 touch owners), nobody raises their own role, and a project always keeps one owner.
 """
@@ -31,12 +32,13 @@ def _record(
     user: User,
     project: Project,
     client: ClientInfo | None,
+    actor: Actor | None = None,
     **details: object,
 ) -> None:
     audit.record(
         session,
         action=action,
-        actor=Actor.of(principal),
+        actor=actor or Actor.of(principal),
         target=user,
         client=client,
         details={"project_id": project.id, "project": project.name, **details},
@@ -82,6 +84,7 @@ def add_member(
     principal: Principal,
     data: MemberCreate,
     client: ClientInfo | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ProjectMember, User]:
     """Add a user with a role: 404 unknown user, 409 already a member, 403 granting owner
     without being one."""
@@ -92,6 +95,10 @@ def add_member(
         raise InvalidInput(
             "Reporter accounts only submit results; they take no project role",
             code="reporter_not_member",
+        )
+    if user.is_service:  # it belongs to its own project (service_accounts)
+        raise InvalidInput(
+            "A service account works in its own project only", code="service_account_not_member"
         )
     if repository.get(session, project_id=project.id, user_id=user.id) is not None:
         raise Conflict("This user is already a member of the project", code="member_exists")
@@ -110,6 +117,7 @@ def add_member(
         user=user,
         project=project,
         client=client,
+        actor=actor,
         role=member.role,
     )
     return member, user
@@ -149,6 +157,7 @@ def change_role(
     user_id: int,
     role: ProjectRole,
     client: ClientInfo | None = None,
+    actor: Actor | None = None,
 ) -> tuple[ProjectMember, User]:
     member, user = _member(session, project=project, user_id=user_id)
     old = ProjectRole(member.role)
@@ -170,6 +179,7 @@ def change_role(
         user=user,
         project=project,
         client=client,
+        actor=actor,
         role=[old.value, role.value],
     )
     return member, user
@@ -182,6 +192,7 @@ def remove_member(
     principal: Principal,
     user_id: int,
     client: ClientInfo | None = None,
+    actor: Actor | None = None,
 ) -> None:
     member, user = _member(session, project=project, user_id=user_id)
     if member.role == ProjectRole.OWNER:
@@ -196,5 +207,6 @@ def remove_member(
         user=user,
         project=project,
         client=client,
+        actor=actor,
         role=role,
     )

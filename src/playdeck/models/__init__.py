@@ -1,5 +1,6 @@
 """All tables; importing this package registers them on ``Base.metadata``."""
 
+from playdeck.models.account_link import AccountLink
 from playdeck.models.api_key import ApiKey
 from playdeck.models.attachment import Attachment
 from playdeck.models.attempt import Attempt
@@ -14,11 +15,13 @@ from playdeck.models.report import Report, ReportFile
 from playdeck.models.result import Result
 from playdeck.models.retention_policy import RetentionPolicy
 from playdeck.models.run import Run
+from playdeck.models.service_account import ServiceAccount
 from playdeck.models.test import Test
 from playdeck.models.user import User
 from playdeck.models.user_identity import UserIdentity
 
 __all__ = [
+    "AccountLink",
     "ApiKey",
     "Attachment",
     "Attempt",
@@ -34,6 +37,7 @@ __all__ = [
     "Result",
     "RetentionPolicy",
     "Run",
+    "ServiceAccount",
     "Test",
     "User",
     "UserIdentity",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, func
+from sqlalchemy import Boolean, Index, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.auth.principal import GlobalRole
@@ -33,13 +33,18 @@ class User(CreatedAtMixin, Base):
     )
     # NULL: a single-sign-on account, which no password signs in.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    failed_login_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed_login_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Whole seconds, so it compares exactly with a JWT's integer ``iat``.
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+    # A service account (its owner in ``service_accounts``): nobody's identity, it works only
+    # through its API keys and never signs in.
+    is_service: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
     )
 
 

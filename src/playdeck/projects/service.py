@@ -19,8 +19,10 @@ from playdeck.members import service as members
 from playdeck.models import Attachment, Project, Report, ReportFile, Run
 from playdeck.projects import repository
 from playdeck.projects.schemas import ProjectCreate, ProjectUpdate
+from playdeck.service_accounts import repository as service_accounts
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
+from playdeck.users import repository as users
 
 
 def _unique_slug(session: Session, name: str) -> str:
@@ -147,6 +149,9 @@ def delete_project(
             .where(Report.run_id.in_(run_ids))
         )
     )
+    # Its service accounts are its own: their identities go with it (keys, memberships).
+    for user_id in service_accounts.user_ids_of_project(session, project.id):
+        users.delete_user(session, user_id)
     session.delete(project)
     session.flush()
     cleanup_after_commit(session, store, shas)

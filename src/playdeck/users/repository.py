@@ -100,21 +100,21 @@ def record_failure(session: Session, user_id: int) -> int:
     count = session.scalar(
         update(User)
         .where(User.id == user_id)
-        .values(failed_login_count=User.failed_login_count + 1)
-        .returning(User.failed_login_count)
+        .values(failed_login_attempts=User.failed_login_attempts + 1)
+        .returning(User.failed_login_attempts)
     )
     return int(count or 0)
 
 
 def lock(session: Session, user_id: int, *, until: datetime) -> None:
     session.execute(
-        update(User).where(User.id == user_id).values(locked_until=until, failed_login_count=0)
+        update(User).where(User.id == user_id).values(locked_until=until, failed_login_attempts=0)
     )
 
 
 def unlock(session: Session, user_id: int) -> None:
     session.execute(
-        update(User).where(User.id == user_id).values(locked_until=None, failed_login_count=0)
+        update(User).where(User.id == user_id).values(locked_until=None, failed_login_attempts=0)
     )
 
 
@@ -122,7 +122,7 @@ def record_success(session: Session, user_id: int, *, at: datetime) -> None:
     session.execute(
         update(User)
         .where(User.id == user_id)
-        .values(failed_login_count=0, locked_until=None, last_login_at=at)
+        .values(failed_login_attempts=0, locked_until=None, last_login_at=at)
     )
 
 

@@ -102,7 +102,7 @@ def create_user(
             role=role,
             is_active=True,
             password_hash=hash_password(password),
-            failed_login_count=0,
+            failed_login_attempts=0,
             password_changed_at=password_epoch(now),
             created_at=now,
             updated_at=now,
@@ -126,7 +126,12 @@ def check_new_password(*, user: User, password: str, settings: Settings) -> None
 
 
 def set_password(session: Session, *, user: User, password: str, settings: Settings) -> None:
-    """Replace the password; every token issued before this second stops working."""
+    """Replace the password; every token issued before this second stops working. A service
+    account has none anyone knows, and never gets one: it would let it sign in."""
+    if user.is_service:
+        raise Conflict(
+            "A service account has no password; it uses its API keys", code="service_account"
+        )
     check_new_password(user=user, password=password, settings=settings)
     user.password_hash = hash_password(password)
     user.password_changed_at = password_epoch()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
-from playdeck.authz.permissions import Permission
+from playdeck.authz.permissions import PROJECT_ROLES, Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
@@ -153,6 +153,8 @@ def users_page(
         users=[UserRow.of(row, principal, now) for row in rows],
         filters=filters,
         roles=GLOBAL_ROLES,
+        project_roles=PROJECT_ROLES,  # the Invite panel's
+        mail_configured=bool(settings.smtp_host),
         statuses=STATUSES,
         form=form or UserForm(),
         auth_enabled=settings.require_auth,

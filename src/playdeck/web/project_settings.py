@@ -34,6 +34,7 @@ from playdeck.web.errors import Page
 from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
 from playdeck.web.params import CursorQuery, may_read_members
 from playdeck.web.rendering import Notice, render, with_query
+from playdeck.web.service_account_rows import service_account_rows
 
 router = APIRouter()
 
@@ -176,6 +177,7 @@ def _page(
         next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
         first_url=with_query(request, cursor=None) if cursor else None,
         may_delete_project=Permission.PROJECT_DELETE in granted,
+        service_accounts=service_account_rows(session, project),
         may_pin=Permission.RUNS_DELETE in granted,
     )
 

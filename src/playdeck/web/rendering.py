@@ -45,6 +45,8 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "setup-complete": ("info", "Setup is already complete. Sign in with your account."),
     "welcome-admin": ("success", "Welcome! Your administrator account is ready."),
     "registered": ("success", "Your account is ready. Sign in to continue."),
+    "invitation-accepted": ("success", "Your account is ready. Sign in to continue."),
+    "password-reset": ("success", "Your password is set. Sign in with it."),
     "password-changed": (
         "success",
         "Password changed. Every other device has been signed out.",
@@ -64,6 +66,11 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "user-deleted": ("success", "User deleted."),
     "api-key-revoked": ("success", "API key revoked. It stops working at once."),
+    "service-account-created": ("success", "Service account created. Give it a key below."),
+    "service-account-deleted": (
+        "success",
+        "Service account deleted. Its keys stopped working at once.",
+    ),
     "member-added": ("success", "Member added."),
     "member-role-changed": ("success", "Member role changed."),
     "member-removed": ("success", "Member removed."),

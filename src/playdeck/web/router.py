@@ -12,12 +12,14 @@ from fastapi.staticfiles import StaticFiles
 from playdeck.settings import Settings
 from playdeck.web import (
     account,
+    account_links,
     admin_api_keys,
     admin_audit,
     admin_sso,
     admin_user_actions,
     admin_users,
     identity,
+    link_issuing,
     members,
     onboarding,
     overview,
@@ -27,6 +29,7 @@ from playdeck.web import (
     quarantine,
     run_actions,
     runs,
+    service_account_pages,
     sso,
     tests,
     traces,
@@ -51,6 +54,7 @@ for page_group in (
     sso,
     onboarding,
     account,
+    account_links,
     admin_audit,
     admin_sso,
     admin_users,
@@ -62,6 +66,8 @@ for page_group in (
     traces,
     project_settings,
     run_actions,
+    link_issuing,
+    service_account_pages,
     quarantine,
 ):
     router.include_router(page_group.router)

@@ -1,0 +1,128 @@
+"""``playdeck members``: list, add, remove and re-role a project's members, on the database.
+
+The same service as ``/api/projects/{ref}/members`` and the project's members page, with the
+same rules (a project keeps one owner, reporters take no project role, one membership per user)
+and the same audit events, run with the operator's rights: an administrator, recorded as
+``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.orm import Session
+
+from playdeck.audit.service import Actor
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import ProjectRole
+from playdeck.cli.config import fail
+from playdeck.cli.users import database_session, find_user, out
+from playdeck.members import service
+from playdeck.members.schemas import MemberCreate
+from playdeck.models import Project
+from playdeck.projects import repository as projects
+
+members_app = typer.Typer(
+    help="Project members and their roles (works without a running server).",
+    no_args_is_help=True,
+)
+
+ROLES = ", ".join(role.value for role in ProjectRole)
+PROJECT_HELP = "The project: id or slug."
+USER_HELP = "The user: id, username or email."
+
+
+def _project(session: Session, ref: str) -> Project:
+    project = projects.get_by_ref(session, ref)
+    if project is None:
+        raise fail(f"no project {ref!r} (give an id or slug)")
+    return project
+
+
+def _role(value: str) -> ProjectRole:
+    try:
+        return ProjectRole(value.strip().lower())
+    except ValueError:
+        raise fail(f"no role {value!r} (one of: {ROLES})", code=2) from None
+
+
+@members_app.command("list")
+def list_members(project: str = typer.Argument(..., help=PROJECT_HELP)) -> None:
+    """The project's members, strongest role first."""
+    with database_session() as session:
+        found = _project(session, project)
+        table = Table("user id", "username", "email", "role", "active", "since")
+        for member, user in service.list_members(session, project=found):
+            cells = (
+                str(user.id),
+                user.username,
+                user.email or "",
+                member.role,
+                "yes" if user.is_active else "no",
+                member.created_at.isoformat(timespec="seconds"),
+            )
+            table.add_row(*(Text(cell) for cell in cells))
+        out.print(table)
+
+
+@members_app.command("add")
+def add_member(
+    project: str = typer.Argument(..., help=PROJECT_HELP),
+    user: str = typer.Argument(..., help=USER_HELP),
+    role: str = typer.Option("member", "--role", help=f"One of: {ROLES}."),
+) -> None:
+    """Give a user a role in the project."""
+    wanted = _role(role)
+    with database_session() as session:
+        found = _project(session, project)
+        account = find_user(session, user)
+        service.add_member(
+            session,
+            project=found,
+            principal=Principal.builtin_admin(),
+            data=MemberCreate(user_id=account.id, role=wanted),
+            actor=Actor.cli(),
+        )
+        out.print(f"Added {account.username!r} to {found.slug!r} as {wanted.value}.")
+
+
+@members_app.command("set-role")
+def set_role(
+    project: str = typer.Argument(..., help=PROJECT_HELP),
+    user: str = typer.Argument(..., help=USER_HELP),
+    role: str = typer.Argument(..., help=f"The new role, one of: {ROLES}."),
+) -> None:
+    """Change a member's role (the last owner stays an owner)."""
+    wanted = _role(role)
+    with database_session() as session:
+        found = _project(session, project)
+        account = find_user(session, user)
+        service.change_role(
+            session,
+            project=found,
+            principal=Principal.builtin_admin(),
+            user_id=account.id,
+            role=wanted,
+            actor=Actor.cli(),
+        )
+        out.print(f"{account.username!r} is now {wanted.value} of {found.slug!r}.")
+
+
+@members_app.command("remove")
+def remove_member(
+    project: str = typer.Argument(..., help=PROJECT_HELP),
+    user: str = typer.Argument(..., help=USER_HELP),
+) -> None:
+    """Remove a member from the project (never its last owner)."""
+    with database_session() as session:
+        found = _project(session, project)
+        account = find_user(session, user)
+        service.remove_member(
+            session,
+            project=found,
+            principal=Principal.builtin_admin(),
+            user_id=account.id,
+            actor=Actor.cli(),
+        )
+        out.print(f"Removed {account.username!r} from {found.slug!r}.")

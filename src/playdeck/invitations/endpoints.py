@@ -1,0 +1,216 @@
+"""Invitations (``/api/admin/invitations``, ``/api/projects/{ref}/invitations``), reset links
+(``/api/admin/users/{id}/password-reset-link``), and the two public routes that redeem them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.invitations import service
+from playdeck.invitations.schemas import (
+    Invitation,
+    InvitationAccept,
+    InvitationCreate,
+    IssuedLinkOut,
+    MembershipGrant,
+    PasswordResetWithLink,
+    ProjectInvitationCreate,
+)
+from playdeck.invitations.service import IssuedLink
+from playdeck.kit.pagination import MAX_ID
+from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.settings import Settings
+from playdeck.users import service as users_service
+from playdeck.users.schemas import User
+
+router = APIRouter(tags=["invitations"])
+
+Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
+Owners = Annotated[ProjectAccess, project_access(Permission.OWNERS_MANAGE)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """Where links point: ``PLAYDECK_PUBLIC_URL``, else the address this request came to."""
+    return settings.public_url or str(request.base_url)
+
+
+def _issued(issued: IssuedLink, response: Response) -> IssuedLinkOut:
+    response.headers.update(NO_STORE)  # the body holds a one-time secret
+    return IssuedLinkOut(
+        id=issued.row.id,
+        url=issued.url,
+        expires_at=issued.row.expires_at,
+        emailed_to=issued.emailed_to,
+    )
+
+
+@router.post("/api/admin/invitations", response_model=IssuedLinkOut, status_code=201)
+def create_invitation(
+    data: InvitationCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Admin,
+) -> IssuedLinkOut:
+    """Invite someone with a global role and project roles: a one-time link, valid
+    ``PLAYDECK_INVITATION_DAYS``, mailed to ``email`` when SMTP is configured. Shown once."""
+    issued = service.create_invitation(
+        session,
+        principal=principal,
+        settings=settings,
+        data=data,
+        base_url=base_url(request, settings),
+        client=client,
+    )
+    return _issued(issued, response)
+
+
+@router.get("/api/admin/invitations", response_model=list[Invitation])
+def list_invitations(session: SessionDep, principal: Admin) -> list[Invitation]:
+    """Pending invitations (not used, not expired), newest first; never their links."""
+    return [Invitation.of(row) for row in service.list_invitations(session)]
+
+
+@router.delete("/api/admin/invitations/{invitation_id}", status_code=204)
+def revoke_invitation(
+    invitation_id: Id, session: SessionDep, client: ClientDep, principal: Admin
+) -> Response:
+    """Withdraw an invitation: its link stops working."""
+    service.revoke_invitation(
+        session, principal=principal, invitation_id=invitation_id, client=client
+    )
+    return Response(status_code=204)
+
+
+@router.post("/api/projects/{ref}/invitations", response_model=IssuedLinkOut, status_code=201)
+def create_project_invitation(
+    data: ProjectInvitationCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    access: Owners,
+) -> IssuedLinkOut:
+    """A project owner invites someone into this project (a global ``user`` with ``role``
+    here). Shown once."""
+    invitation = InvitationCreate(
+        email=data.email,
+        role=GlobalRole.USER,
+        memberships=[MembershipGrant(project=str(access.project.id), role=data.role)],
+    )
+    issued = service.create_invitation(
+        session,
+        principal=access.principal,
+        settings=settings,
+        data=invitation,
+        base_url=base_url(request, settings),
+        project=access.project,
+        client=client,
+    )
+    return _issued(issued, response)
+
+
+@router.get("/api/projects/{ref}/invitations", response_model=list[Invitation])
+def list_project_invitations(session: SessionDep, access: Owners) -> list[Invitation]:
+    """This project's pending invitations."""
+    return [Invitation.of(r) for r in service.list_invitations(session, project=access.project)]
+
+
+@router.delete("/api/projects/{ref}/invitations/{invitation_id}", status_code=204)
+def revoke_project_invitation(
+    invitation_id: Id, session: SessionDep, client: ClientDep, access: Owners
+) -> Response:
+    """Withdraw one of this project's invitations."""
+    service.revoke_invitation(
+        session,
+        principal=access.principal,
+        invitation_id=invitation_id,
+        project=access.project,
+        client=client,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/api/admin/users/{user_id}/password-reset-link",
+    response_model=IssuedLinkOut,
+    status_code=201,
+)
+def issue_password_reset_link(
+    user_id: Id,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: Admin,
+) -> IssuedLinkOut:
+    """A one-time link with which the user sets a new password (valid
+    ``PLAYDECK_PASSWORD_RESET_HOURS``); an earlier unused link stops working."""
+    issued = service.issue_password_reset(
+        session,
+        principal=principal,
+        settings=settings,
+        user=users_service.get_user(session, user_id=user_id),
+        base_url=base_url(request, settings),
+        client=client,
+    )
+    return _issued(issued, response)
+
+
+@router.post(
+    "/api/auth/invitations/accept",
+    response_model=User,
+    status_code=201,
+    dependencies=[authorize(Permission.PUBLIC)],
+)
+def accept_invitation(
+    data: InvitationAccept,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> User:
+    """Create the invited account with a username and password (then sign in). 404
+    ``link_invalid`` for an unknown, used or expired token."""
+    user = service.accept_with_password(
+        session, settings=settings, limits=limits, client=client, data=data
+    )
+    return User.of(user)
+
+
+@router.post(
+    "/api/auth/password-reset",
+    status_code=204,
+    dependencies=[authorize(Permission.PUBLIC)],
+)
+def reset_password_with_link(
+    data: PasswordResetWithLink,
+    session: SessionDep,
+    settings: SettingsDep,
+    limits: RateLimitsDep,
+    client: ClientDep,
+) -> Response:
+    """Set a new password with an administrator's reset link. Every session of the account
+    ends and its API keys are revoked; sign in with the new password."""
+    service.reset_with_link(
+        session,
+        settings=settings,
+        limits=limits,
+        client=client,
+        token=data.token,
+        password=data.password,
+    )
+    return Response(status_code=204)
