@@ -8,6 +8,7 @@ reads — is checked here, so that adding or renaming a member without following
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -22,10 +23,13 @@ from playdeck.authz.permissions import ProjectRole
 from playdeck.ingest.parsers.phenx import parse_phenx_submit
 from playdeck.ingest.parsers.reading import attempt_status
 from playdeck.ingest.records import ReportFormatError
-from playdeck.outcomes import AttemptStatus, Outcome, RunStatus
+from playdeck.outcomes import FAILING_OUTCOMES, AttemptStatus, Outcome, RunStatus
 from playdeck.web.runs import OUTCOME_CHOICES
 
 STYLESHEET = Path(__file__).parents[1] / "src/playdeck/web/static/playdeck.css"
+RANK_MIGRATION = (
+    Path(__file__).parents[1] / "src/playdeck/migrations/versions/0008_pytest_outcomes.py"
+)
 
 
 def _quoted_values(sql: str) -> set[str]:
@@ -52,7 +56,8 @@ def test_migrated_runs_table_counts_every_outcome(engine: Engine) -> None:
 
 def test_outcome_rank_puts_failures_first() -> None:
     ranked = sorted(Outcome, key=lambda o: o.rank)
-    assert ranked[:3] == [Outcome.FAILED, Outcome.TIMEDOUT, Outcome.INTERRUPTED]
+    assert set(ranked[: len(FAILING_OUTCOMES)]) == FAILING_OUTCOMES
+    assert ranked[0] is Outcome.FAILED
     assert ranked[-1] is Outcome.SKIPPED
     assert [o.rank for o in ranked] == list(range(len(Outcome)))
 
@@ -94,3 +99,13 @@ def test_phenx_run_status_error_names_every_status() -> None:
     with pytest.raises(ReportFormatError) as raised:
         parse_phenx_submit({"projectName": "p", "status": "green", "startTime": 0})
     assert str(raised.value).endswith(f"expected one of {', '.join(RunStatus)}")
+
+
+def test_rank_migration_orders_outcomes_as_the_enum() -> None:
+    # 0008 re-ranked the stored results in the order the enum had then; a new outcome needs a
+    # migration of its own (and this test pointed at it).
+    spec = importlib.util.spec_from_file_location("rerank", RANK_MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert list(migration.NEW_ORDER) == [o.value for o in Outcome]

@@ -19,35 +19,51 @@ class Outcome(StrEnum):
     """
 
     FAILED = "failed"
+    ERROR = "error"  # pytest: a fixture (setup or teardown) failed, not the test itself
     TIMEDOUT = "timedout"
     INTERRUPTED = "interrupted"
     FLAKY = "flaky"
+    XPASSED = "xpassed"  # pytest: marked xfail (not strict), and passed
     PASSED = "passed"
+    XFAILED = "xfailed"  # pytest: marked xfail, and failed as expected (or was not run)
     SKIPPED = "skipped"
 
     @property
     def rank(self) -> int:
-        """0 for ``failed`` ... 5 for ``skipped``: the column runs sort their tests by."""
+        """0 for ``failed`` ... 8 for ``skipped``: the column runs sort their tests by."""
         return _OUTCOME_RANK[self]
 
 
 _OUTCOME_RANK = {outcome: rank for rank, outcome in enumerate(Outcome)}
-FAILING_OUTCOMES = frozenset({Outcome.FAILED, Outcome.TIMEDOUT, Outcome.INTERRUPTED})
+FAILING_OUTCOMES = frozenset({Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT, Outcome.INTERRUPTED})
+# Only pytest's tests end in these; Playwright has no word for them (see docs/decisions.md).
+PYTEST_OUTCOMES = frozenset({Outcome.ERROR, Outcome.XPASSED, Outcome.XFAILED})
 
 
 class AttemptStatus(StrEnum):
-    """How one attempt (one retry) of a test ended: Playwright's words, lower-cased."""
+    """How one attempt (one retry) of a test ended: Playwright's words, lower-cased, and the
+    three of pytest's that Playwright has none for (sent by the pytest plugin and read from
+    pytest's JUnit XML)."""
 
     PASSED = "passed"
     FAILED = "failed"
     TIMEDOUT = "timedout"
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
+    ERROR = "error"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
 
 
 FAILING_STATUSES = frozenset(
-    {AttemptStatus.FAILED, AttemptStatus.TIMEDOUT, AttemptStatus.INTERRUPTED}
+    {AttemptStatus.FAILED, AttemptStatus.ERROR, AttemptStatus.TIMEDOUT, AttemptStatus.INTERRUPTED}
 )
+# An attempt in one of pytest's own words ends the test with the outcome of the same name.
+PYTEST_STATUS_OUTCOMES = {
+    AttemptStatus.ERROR: Outcome.ERROR,
+    AttemptStatus.XFAILED: Outcome.XFAILED,
+    AttemptStatus.XPASSED: Outcome.XPASSED,
+}
 
 
 class RunStatus(StrEnum):

@@ -136,7 +136,8 @@ def test_a_session_becomes_one_run_with_every_outcome(
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # the failing tests', unchanged
     [run] = db.scalars(select(Run)).all()
     assert playdeck_lines(result) == [f"playdeck: results sent: {live_server.url}/runs/{run.id}"]
-    assert (run.total, run.passed, run.failed, run.skipped, run.flaky) == (8, 4, 3, 1, 0)
+    assert (run.total, run.passed, run.failed, run.skipped, run.flaky) == (8, 3, 2, 1, 0)
+    assert (run.error, run.xfailed, run.xpassed) == (1, 1, 0)
     assert run.status == "failed"
     assert (run.branch, run.commit_sha, run.environment, run.name) == (
         "feature/cart",
@@ -152,9 +153,9 @@ def test_a_session_becomes_one_run_with_every_outcome(
         "test_passes": "passed",
         "test_fails": "failed",
         "test_skipped": "skipped",
-        "test_expected_failure": "passed",
+        "test_expected_failure": "xfailed",
         "test_strict_unexpected_pass": "failed",
-        "test_setup_error": "failed",
+        "test_setup_error": "error",
         "TestMaths › test_positive[1]": "passed",
         "TestMaths › test_positive[2]": "passed",
     }

@@ -103,3 +103,38 @@ def test_an_unreadable_quarantine_is_announced_and_failures_fail(
     offline = run_inner(pytester, "--playdeck-url=http://127.0.0.1:9", "--playdeck-project=shop")
     assert offline.ret == pytest.ExitCode.TESTS_FAILED
     assert any("quarantine not applied" in line for line in playdeck_lines(offline))
+
+
+BROWSER_SUITE = """
+def test_checkout(browser_name):
+    assert browser_name != "webkit", "webkit rounds the total"
+"""
+
+
+def test_a_quarantine_is_per_browser_for_pytest_playwright_tests(
+    pytester: pytest.Pytester, live_server: LiveServer, db: Session
+) -> None:
+    # pytest-playwright's own parametrization (no browser launched): the browser is the
+    # test's project, so quarantining webkit's test excuses webkit's failure only.
+    pytester.makepyfile(test_shop=BROWSER_SUITE)
+    args = (
+        *("--browser", "chromium", "--browser", "webkit"),
+        f"--playdeck-url={live_server.url}",
+        "--playdeck-project=shop",
+    )
+    assert run_inner(pytester, *args).ret == pytest.ExitCode.TESTS_FAILED
+    db.rollback()
+    webkit = db.scalars(
+        select(Test.id).where(Test.title == "test_checkout", Test.browser_project == "webkit")
+    ).one()
+    db.rollback()
+    response = httpx.put(f"{live_server.url}/api/tests/{webkit}/quarantine", json={"reason": "x"})
+    assert response.status_code == 200, response.text
+
+    green = run_inner(pytester, *args)
+
+    assert green.ret == pytest.ExitCode.OK
+    assert any(
+        "the session passes: test_shop.py::test_checkout[webkit]" in line
+        for line in playdeck_lines(green)
+    )

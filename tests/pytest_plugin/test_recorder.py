@@ -110,12 +110,12 @@ def test_outcomes_read_as_the_server_stores_them(
         "test_passes": "passed",
         "test_fails": "failed",
         "test_skipped": "skipped",
-        "test_expected_failure": "passed",
-        "test_unexpected_pass": "passed",
+        "test_expected_failure": "xfailed",
+        "test_unexpected_pass": "xpassed",
         "test_strict_unexpected_pass": "failed",
-        "test_not_run": "skipped",
-        "test_setup_error": "failed",
-        "test_teardown_error": "failed",
+        "test_not_run": "xfailed",
+        "test_setup_error": "error",
+        "test_teardown_error": "error",
         "test_fails_and_teardown_error": "failed",
         "TestMaths › test_positive[1]": "passed",
         "TestMaths › test_positive[2]": "passed",
@@ -131,9 +131,9 @@ def test_xfail_is_an_expected_failure_that_keeps_its_error(
     xfail = tests["test_expected_failure"]
     assert xfail.expected_status == "failed"
     assert xfail.annotations == [{"type": "xfail", "description": "bug 12"}]
-    # Like Playwright's test.fail(): the test passed, the attempt keeps what failed.
+    # Not a failure of the test: the attempt keeps what failed, the test shows no error.
     assert xfail.error_message is None
-    assert [a.status for a in xfail.attempts] == ["failed"]
+    assert [a.status for a in xfail.attempts] == ["xfailed"]
     assert "still broken" in (xfail.attempts[0].error_message or "")
 
     xpass = tests["test_unexpected_pass"]
@@ -179,10 +179,10 @@ def test_run_counts_and_metadata(mixed: tuple[RunRecord, dict[str, TestRecord]])
     run, _tests = mixed
     assert run.source_format == "playwright-json"
     assert run.metadata["playwright"]["stats"] == {
-        "expected": 6,
+        "expected": 7,
         "unexpected": 5,
         "flaky": 0,
-        "skipped": 2,
+        "skipped": 1,
     }
     assert run.metadata["config"]["pytest"] == {"version": "x"}
 
@@ -233,11 +233,17 @@ def test_failed_subtests_fail_the_test_with_their_own_errors(pytester: pytest.Py
     assert (test.error_message or "").startswith("[subtest case n=2] ")
 
 
-def test_collection_errors_are_run_errors(pytester: pytest.Pytester) -> None:
+def test_collection_errors_are_run_errors_and_error_tests(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_ok="def test_ok():\n    pass\n", test_bad="import nowhere_at_all\n")
     run, tests = record(pytester, "--continue-on-collection-errors")
 
-    assert list(tests) == ["test_ok"]
+    # pytest says "1 passed, 1 error": the module that did not collect is an error.
+    assert sorted(tests) == ["test_bad", "test_ok"]
+    bad = tests["test_bad"]
+    assert (bad.file, bad.outcome) == ("test_bad.py", "error")
+    assert (bad.error_message or "").startswith(
+        "[collection error] ModuleNotFoundError: No module named 'nowhere_at_all'"
+    )
     assert len(run.metadata["errors"]) == 1
     assert run.metadata["errors"][0]["message"].startswith(
         "collecting test_bad.py: ModuleNotFoundError: No module named 'nowhere_at_all'"

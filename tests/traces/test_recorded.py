@@ -59,6 +59,8 @@ def test_junk_versions_are_dropped() -> None:
         ("trace", "application/zip", True),
         ("test-results/x/trace.zip", "application/zip", True),
         ("login.trace.zip", "Application/Zip; charset=binary", True),
+        ("trace-2.zip", "application/zip", True),  # pytest-playwright, a second context
+        ("trace-2.zip.bak", "application/zip", False),
         ("trace", "image/png", False),
         ("report.zip", "application/zip", False),
     ],

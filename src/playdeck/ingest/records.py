@@ -13,6 +13,7 @@ from typing import Any
 from playdeck.outcomes import (
     CUT_SHORT_STATUSES,
     FAILING_OUTCOMES,
+    PYTEST_STATUS_OUTCOMES,
     AttemptStatus,
     Outcome,
     RunStatus,
@@ -133,6 +134,8 @@ def fold_outcome(
 
     The last attempt decides; a pass after a failed attempt is flaky; a test expected to fail
     that fails is a pass (``test.fail()``), and one expected to fail that passes is a failure.
+    An attempt in one of pytest's words (``error``, ``xfailed``, ``xpassed``) gives the test
+    that outcome: pytest has already judged it against its expectation.
     """
     if not attempt_statuses:
         return Outcome.SKIPPED
@@ -141,14 +144,18 @@ def fold_outcome(
         return Outcome.SKIPPED
     if last == expected_status:
         earlier_failed = any(
-            s != expected_status and s != AttemptStatus.SKIPPED for s in attempt_statuses[:-1]
+            s != expected_status and s not in _NOT_A_FAILURE for s in attempt_statuses[:-1]
         )
         return Outcome.FLAKY if earlier_failed else Outcome.PASSED
     if last == AttemptStatus.TIMEDOUT:
         return Outcome.TIMEDOUT
     if last == AttemptStatus.INTERRUPTED:
         return Outcome.INTERRUPTED
-    return Outcome.FAILED
+    return PYTEST_STATUS_OUTCOMES.get(last, Outcome.FAILED)
+
+
+# Earlier attempts that end like these make no test flaky: they did not fail.
+_NOT_A_FAILURE = frozenset({AttemptStatus.SKIPPED, AttemptStatus.XFAILED, AttemptStatus.XPASSED})
 
 
 def derive_run_status(outcomes: list[Outcome], reported: RunStatus | None) -> RunStatus:

@@ -37,6 +37,10 @@ class Run(CreatedAtMixin, Base):
     skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     timedout: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     interrupted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # pytest's words; zero for runs of other clients.
+    error: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    xfailed: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    xpassed: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     branch: Mapped[str | None] = mapped_column(String(300))
     commit_sha: Mapped[str | None] = mapped_column(String(100))

@@ -12,6 +12,7 @@ from typing import Any
 MAX_OUTPUT_CHARS = 64 * 1024
 MAX_ERROR_CHARS = 64 * 1024
 PHASES = ("setup", "call", "teardown")
+COLLECT = "collect"  # the one phase of a test standing for a collection error
 
 JSONObject = dict[str, Any]
 
@@ -51,6 +52,14 @@ class Phase:
 
 
 @dataclass(slots=True)
+class Artifact:
+    """A file pytest-playwright kept for an attempt, sent as an attachment part ``upload_name``."""
+
+    path: str  # absolute, on this machine
+    upload_name: str = ""  # set when the report is built
+
+
+@dataclass(slots=True)
 class Attempt:
     retry: int
     phases: dict[str, Phase] = field(default_factory=dict)
@@ -58,6 +67,7 @@ class Attempt:
     stdout: dict[str, str] = field(default_factory=dict)  # phase -> captured text
     stderr: dict[str, str] = field(default_factory=dict)
     worker_index: int | None = None
+    artifacts: list[Artifact] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -66,5 +76,6 @@ class RecordedTest:
     classes: list[str]
     title: str
     line: int | None
+    project: str = ""  # the browser of a pytest-playwright test
     tags: list[str] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)

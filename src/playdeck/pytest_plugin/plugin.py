@@ -24,7 +24,20 @@ from playdeck import __version__
 from playdeck.pytest_plugin import quarantine
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.origin import RunOrigin, fill_from_git, from_ci
-from playdeck.pytest_plugin.recorder import TAGS_ATTRIBUTE, Recorder, marker_tags
+from playdeck.pytest_plugin.playwright_artifacts import (
+    artifacts_of,
+    browser_of,
+    content_type,
+    title_without_browser,
+)
+from playdeck.pytest_plugin.recorder import (
+    ARTIFACTS_ATTRIBUTE,
+    BROWSER_ATTRIBUTE,
+    TAGS_ATTRIBUTE,
+    TITLE_ATTRIBUTE,
+    Recorder,
+    marker_tags,
+)
 
 URL_VARIABLES = ("PLAYDECK_URL", "PLAYDECK_SERVER_URL")
 REPORTER_NAME = "playdeck-reporter"
@@ -37,6 +50,8 @@ DEFAULT_RETRIES = 4  # with backoff, within the sender's time budget
 # already failed keeps its status.
 STRICT_EXIT_STATUS = pytest.ExitCode.INTERNAL_ERROR
 MAX_MESSAGE_CHARS = 500
+MAX_MISSING_SHOWN = 3
+MAX_MISSING_LISTED = 100
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -186,15 +201,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class MarkerTagger:
-    """Puts the test's markers on its reports, where xdist's controller (which has no items)
-    finds them."""
+    """Puts what only the item knows on its reports, where xdist's controller (which has no
+    items) finds them: the test's markers, and for a pytest-playwright test its browser and,
+    on the teardown report, the files pytest-playwright kept for this attempt."""
 
+    # pytest-playwright's own wrapper is trylast, so inside this one: it has moved the files
+    # into place when the teardown report comes back here.
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         report.__dict__[TAGS_ATTRIBUTE] = marker_tags(item)
+        browser = browser_of(item)
+        if browser is not None:
+            report.__dict__[BROWSER_ATTRIBUTE] = browser
+            report.__dict__[TITLE_ATTRIBUTE] = title_without_browser(item, browser)
+        if report.when == "teardown":
+            artifacts = artifacts_of(item)
+            if artifacts:
+                report.__dict__[ARTIFACTS_ATTRIBUTE] = artifacts
         return report
 
 
@@ -207,6 +233,7 @@ class PlaydeckReporter:
         self.recorder = recorder
         self.message: str | None = None
         self.sent = False
+        self.missing: list[str] = []
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -225,6 +252,14 @@ class PlaydeckReporter:
         else:
             self.sent = True
             self.message = f"playdeck: results sent: {self._redact(url)}"
+            if self.missing:
+                gone = ", ".join(self.missing[:MAX_MISSING_SHOWN])
+                more = len(self.missing) - MAX_MISSING_SHOWN
+                self.message += (
+                    f" ({len(self.missing)} artifact(s) gone before the upload: {gone}"
+                    + (f" and {more} more" if more > 0 else "")
+                    + ")"
+                )
         if self.config.pluginmanager.get_plugin("terminalreporter") is None:
             print(self.message, file=sys.stderr)
 
@@ -240,7 +275,7 @@ class PlaydeckReporter:
 
     def _send(self) -> str:
         # httpx takes about as long to import as pytest itself: only sessions that send pay.
-        from playdeck.pytest_plugin.sender import send_run
+        from playdeck.pytest_plugin.sender import FilePart, send_run
 
         options = self.options
         if options.problem is not None:
@@ -249,9 +284,12 @@ class PlaydeckReporter:
         origin.branch = options.branch or origin.branch
         origin.commit = options.commit or origin.commit
         fill_from_git(origin, self.config.rootpath)
-        report = self.recorder.report(
-            root_dir=str(self.config.rootpath), metadata=_metadata(origin)
-        )
+        # An artifact deleted since its test ran (a cleanup, a full disk) is left out and said.
+        self.missing = self.recorder.drop_missing_artifacts()
+        metadata = _metadata(origin)
+        if self.missing:
+            metadata["pytest"]["missingArtifacts"] = self.missing[:MAX_MISSING_LISTED]
+        report = self.recorder.report(root_dir=str(self.config.rootpath), metadata=metadata)
         # Captured output may hold lone surrogates, which no UTF-8 JSON parser accepts.
         body = json.dumps(report, ensure_ascii=False).encode("utf-8", "replace")
         return send_run(
@@ -264,11 +302,19 @@ class PlaydeckReporter:
             timeout=options.timeout,
             say=self._say,
             retries=options.retries,
+            files=[
+                FilePart(a.upload_name, a.path, content_type(a.path))
+                for a in self.recorder.artifacts()
+            ],
         )
 
     def _say(self, line: str) -> None:
         """A note on screen while sending (a retry): the final message comes later."""
-        self.config.get_terminal_writer().line(self._redact(line), yellow=True)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # on a line of its own, after the progress line
+            reporter.write_line(self._redact(line), yellow=True)
+        else:
+            self.config.get_terminal_writer().line(self._redact(line), yellow=True)
 
     def _redact(self, text: str) -> str:
         for secret in self.options.secrets:

@@ -18,13 +18,13 @@ import pytest
 
 from playdeck import __version__
 from playdeck.pytest_plugin.errors import SendError
-from playdeck.pytest_plugin.recorder import split_nodeid
+from playdeck.pytest_plugin.recorder import BROWSER_ATTRIBUTE, TITLE_ATTRIBUTE, split_nodeid
 
 QUARANTINE_PATH = "/api/quarantine"
 PLUGIN_NAME = "playdeck-quarantine"
 OFF_VALUES = frozenset({"0", "off", "false", "no"})
 MAX_LISTED = 10
-Identity = tuple[str, tuple[str, ...]]
+Identity = tuple[str, str, tuple[str, ...]]  # file, browser project, title path
 
 
 def add_options(group: Any) -> None:
@@ -43,10 +43,19 @@ def enabled(config: pytest.Config, env: Mapping[str, str]) -> bool:
     return env.get("PLAYDECK_QUARANTINE", "").strip().lower() not in OFF_VALUES
 
 
-def identity(nodeid: str) -> Identity:
-    """How Playdeck names a pytest test: its file and title path (classes, then the name)."""
-    file, classes, title = split_nodeid(nodeid)
-    return file, (*classes, title)
+def identity(nodeid: str, browser: str = "", title: str | None = None) -> Identity:
+    """How Playdeck names a pytest test: its file, its project (a pytest-playwright test's
+    browser, whose id then leaves the title) and title path (classes, then the name)."""
+    file, classes, name = split_nodeid(nodeid)
+    return file, browser, (*classes, title or name)
+
+
+def report_identity(report: pytest.TestReport) -> Identity:
+    browser = report.__dict__.get(BROWSER_ATTRIBUTE)
+    title = report.__dict__.get(TITLE_ATTRIBUTE)
+    if isinstance(browser, str) and isinstance(title, str):
+        return identity(report.nodeid, browser, title)
+    return identity(report.nodeid)
 
 
 def fetch(
@@ -79,9 +88,8 @@ def fetch(
         raise SendError(_refusal("reading the quarantine", response))
     found: dict[Identity, str] = {}
     for entry in response.json().get("tests", []):
-        if entry.get("browser_project", ""):
-            continue  # a Playwright project's test, never a pytest one
-        found[(entry["file"], tuple(entry["title_path"]))] = str(entry.get("reason", ""))
+        key = (entry["file"], str(entry.get("browser_project", "")), tuple(entry["title_path"]))
+        found[key] = str(entry.get("reason", ""))
     return found
 
 
@@ -92,7 +100,7 @@ class QuarantineGate:
         self.config = config
         self.options = options
         self.quarantined: dict[Identity, str] = {}
-        self.failed: set[str] = set()
+        self.failed: dict[str, Identity] = {}
         self.collect_failed = False
         self.message: str | None = None
         self.warning: str | None = None
@@ -122,11 +130,11 @@ class QuarantineGate:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
-            self.failed.add(report.nodeid)
+            self.failed[report.nodeid] = report_identity(report)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        excused = sorted(n for n in self.failed if identity(n) in self.quarantined)
+        excused = sorted(n for n, i in self.failed.items() if i in self.quarantined)
         if not excused:
             return
         names = ", ".join(excused[:MAX_LISTED]) + (" …" if len(excused) > MAX_LISTED else "")

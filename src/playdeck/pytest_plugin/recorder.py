@@ -9,15 +9,19 @@ in ``report_json``.
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from playdeck.pytest_plugin.attempts import (
+    COLLECT,
     MAX_ERROR_CHARS,
     MAX_OUTPUT_CHARS,
     PHASES,
+    Artifact,
     Attempt,
     Error,
     JSONObject,
@@ -28,16 +32,23 @@ from playdeck.pytest_plugin.attempts import (
 from playdeck.pytest_plugin.report_json import child_suite, iso_time, new_suite, spec_of
 
 __all__ = [
+    "ARTIFACTS_ATTRIBUTE",
+    "BROWSER_ATTRIBUTE",
     "MAX_OUTPUT_CHARS",
     "TAGS_ATTRIBUTE",
+    "TITLE_ATTRIBUTE",
     "Recorder",
     "bounded",
     "marker_tags",
     "split_nodeid",
 ]
 
-# Set by MarkerTagger on each report (on the worker, under xdist); survives xdist's serialisation.
+# Set by MarkerTagger on each report (on the worker, under xdist); survive xdist's serialisation.
 TAGS_ATTRIBUTE = "playdeck_tags"
+BROWSER_ATTRIBUTE = "playdeck_browser"  # pytest-playwright's browser: the test's project
+TITLE_ATTRIBUTE = "playdeck_title"  # the test's name without the browser's parametrize id
+ARTIFACTS_ATTRIBUTE = "playdeck_artifacts"  # on teardown reports: pytest-playwright's files
+UPLOAD_FOLDER = "pytest-playwright"
 
 MAX_RUN_ERRORS = 50
 
@@ -82,13 +93,19 @@ class Recorder:
         self.started_at = time.time()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if not report.failed or len(self._errors) >= MAX_RUN_ERRORS:
+        # Each xdist worker collects, and reports the same error.
+        if not report.failed or report.nodeid in self._errors:
+            return
+        if len(self._errors) >= MAX_RUN_ERRORS:
             return
         error = _error(report)
-        # Each xdist worker collects, and reports the same error.
-        self._errors.setdefault(
-            report.nodeid, Error(f"collecting {report.nodeid}: {error.message}", error.stack)
+        self._errors[report.nodeid] = Error(
+            f"collecting {report.nodeid}: {error.message}", error.stack
         )
+        # pytest counts a collection error as an error, and its JUnit XML writes it as a test
+        # case: so does the run, under the identity the JUnit path gives it.
+        if report.nodeid and report.nodeid not in self._tests:
+            self._tests[report.nodeid] = _collection_error(report.nodeid, error)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         test = self._tests.get(report.nodeid)
@@ -97,7 +114,14 @@ class Recorder:
         tags = report.__dict__.get(TAGS_ATTRIBUTE)
         if isinstance(tags, list) and not test.tags:
             test.tags = [str(t) for t in tags]
+        browser = report.__dict__.get(BROWSER_ATTRIBUTE)
+        title = report.__dict__.get(TITLE_ATTRIBUTE)
+        if isinstance(browser, str) and isinstance(title, str) and not test.project:
+            test.project, test.title = browser, title
         attempt = _attempt_for(test, report)
+        artifacts = report.__dict__.get(ARTIFACTS_ATTRIBUTE)
+        if isinstance(artifacts, list):
+            attempt.artifacts.extend(Artifact(str(path)) for path in artifacts)
         worker = _WORKER_ID.match(str(getattr(report, "worker_id", "")))
         if worker is not None:
             attempt.worker_index = int(worker[1])
@@ -118,8 +142,39 @@ class Recorder:
                 elif words[1] == "stderr":
                     attempt.stderr[words[2]] = bounded(content, MAX_OUTPUT_CHARS)
 
+    def artifacts(self) -> list[Artifact]:
+        return [a for t in self._tests.values() for at in t.attempts for a in at.artifacts]
+
+    def drop_missing_artifacts(self) -> list[str]:
+        """Forget the artifacts whose file is gone (deleted since the test ran); their paths."""
+        missing = []
+        for test in self._tests.values():
+            for attempt in test.attempts:
+                kept = []
+                for artifact in attempt.artifacts:
+                    if os.path.isfile(artifact.path):
+                        kept.append(artifact)
+                    else:
+                        missing.append(artifact.path)
+                attempt.artifacts = kept
+        return missing
+
+    def _name_uploads(self) -> None:
+        """A unique part name for each artifact: ``pytest-playwright/<test folder>/<file>``."""
+        taken: set[str] = set()
+        for artifact in self.artifacts():
+            path = Path(artifact.path)
+            name = f"{UPLOAD_FOLDER}/{path.parent.name}/{path.name}"
+            n = 1
+            while name in taken:
+                n += 1
+                name = f"{UPLOAD_FOLDER}/{n}/{path.parent.name}/{path.name}"
+            taken.add(name)
+            artifact.upload_name = name
+
     def report(self, *, root_dir: str, metadata: JSONObject) -> JSONObject:
         """The session as Playwright's JSON reporter would have written it."""
+        self._name_uploads()
         files: dict[str, JSONObject] = {}
         stats = {"expected": 0, "unexpected": 0, "flaky": 0, "skipped": 0}
         for test in self._tests.values():
@@ -138,7 +193,10 @@ class Recorder:
                 "rootDir": root_dir,
                 "workers": workers,
                 "metadata": {**metadata, "actualWorkers": workers},
-                "projects": [{"name": "", "outputDir": None}],
+                "projects": [
+                    {"name": name, "outputDir": None}
+                    for name in sorted({t.project for t in self._tests.values()})
+                ],
             },
             "suites": list(files.values()),
             "errors": [e.as_json() for e in self._errors.values()],
@@ -160,6 +218,22 @@ def _new_test(report: pytest.TestReport) -> RecordedTest:
         classes=classes,
         title=title,
         line=line + 1 if same_file and isinstance(line, int) else None,
+    )
+
+
+def _collection_error(nodeid: str, error: Error) -> RecordedTest:
+    """A test standing for a module (or class) that failed to collect: ``tests/test_x.py`` is
+    titled ``tests.test_x``, as pytest's JUnit XML names it."""
+    file, classes, title = split_nodeid(nodeid)
+    if "::" not in nodeid:
+        title = file.removesuffix(".py").replace("/", ".")
+    phase = Phase(outcome="failed", started=time.time(), duration=0.0, error=error)
+    return RecordedTest(
+        file=file,
+        classes=classes,
+        title=title,
+        line=None,
+        attempts=[Attempt(retry=0, phases={COLLECT: phase})],
     )
 
 

@@ -1,16 +1,23 @@
 """Recorded tests in the shape of Playwright's JSON reporter: verdicts, specs, suites.
 
-pytest's outcomes in Playwright's words (and so as the server stores them):
+Each attempt's ``status`` is pytest's own word for it, so that a run's counts in Playdeck are
+pytest's summary (``outcomes.Outcome`` has pytest's three words Playwright lacks):
 
 - passed, failed: ``passed``, ``failed``; skipped: ``skipped`` with a ``skip`` annotation (reason).
-- xfail that failed as expected: Playwright's ``test.fail()``, i.e. ``expectedStatus: "failed"``
-  with a ``failed`` attempt, which the server counts as *passed*; the error stays on the attempt
-  and an ``xfail`` annotation carries the reason. ``xfail(run=False)`` never runs: skipped.
-- xpass: passed with an ``xpass`` annotation; a strict xpass is the failure pytest reports.
-- an error in setup or teardown fails the test's attempt, the message prefixed with the phase
-  (``[setup error] ...``); a failed subtest fails it too (``[subtest ...] ...``).
+- xfail that failed as expected, or was not run (``run=False``, ``pytest.xfail()``):
+  ``xfailed`` (expected status ``failed``); the error stays on the attempt and an ``xfail``
+  annotation carries the reason.
+- xpass: ``xpassed`` with an ``xpass`` annotation; a strict xpass is the failure pytest reports.
+- an error in setup or teardown: ``error``, the message prefixed with the phase
+  (``[setup error] ...``); a call that failed stays ``failed``, its teardown error listed after.
+  A failed subtest fails the attempt (``[subtest ...] ...``).
+- a module that fails to collect: a test of its own (``tests/test_x.py`` titled
+  ``tests.test_x``, as pytest's JUnit XML names it) in ``error``, ``[collection error] ...``.
 - pytest-rerunfailures: every run of a test is one attempt (``retry`` 0, 1, ...), so a test that
   passes on a rerun is flaky.
+
+The test's ``status`` is Playwright's verdict (expected, unexpected, flaky, skipped); the
+server keeps pytest's finer word where the attempts carry one.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from playdeck.pytest_plugin.attempts import (
+    COLLECT,
     MAX_OUTPUT_CHARS,
     PHASES,
     Attempt,
@@ -27,11 +36,14 @@ from playdeck.pytest_plugin.attempts import (
     RecordedTest,
     bounded,
 )
+from playdeck.pytest_plugin.playwright_artifacts import content_type
 
 # pytest-xdist reports a test whose worker died in this phase.
 _CRASH = "???"
 
 _ERROR_PREFIX = {"setup": "[setup error] ", "teardown": "[teardown error] "}
+# Attempt statuses that are no failure: an earlier attempt ending so does not make a test flaky.
+_NOT_FAILED = frozenset({"passed", "skipped", "xfailed", "xpassed"})
 
 
 @dataclass(slots=True)
@@ -45,6 +57,9 @@ class Verdict:
 def _verdict(attempt: Attempt) -> Verdict:
     phases = attempt.phases
     setup, call = phases.get("setup"), phases.get("call")
+    collect = phases.get(COLLECT)
+    if collect is not None and collect.error is not None:
+        return Verdict("error", "passed", errors=[collect.error.as_json("[collection error] ")])
     errors = [
         phase.error.as_json(_ERROR_PREFIX.get(when, ""))
         for when in ("setup", "call", _CRASH, "teardown")
@@ -56,10 +71,14 @@ def _verdict(attempt: Attempt) -> Verdict:
     else:
         errors.extend(attempt.subtest_errors)
     if errors:
+        # pytest's "error": a fixture failed (setup or teardown) and the test itself did not.
+        fixture_only = not (call is not None and call.failed) and not attempt.subtest_errors
+        if fixture_only and not (_CRASH in phases and phases[_CRASH].failed):
+            return Verdict("error", "passed", errors=errors)
         return Verdict("failed", "passed", errors=errors)
     if call is not None and call.outcome == "skipped" and call.xfail_reason is not None:
         return Verdict(
-            "failed",
+            "xfailed",
             "failed",
             errors=[call.error.as_json()] if call.error else [],
             annotations=[_annotation("xfail", call.xfail_reason)],
@@ -67,13 +86,13 @@ def _verdict(attempt: Attempt) -> Verdict:
     skipped = next((p for p in (setup, call) if p is not None and p.outcome == "skipped"), None)
     if skipped is not None:
         if skipped.xfail_reason is not None:  # xfail(run=False), or pytest.xfail() in a fixture
-            return Verdict("skipped", "skipped", [], [_annotation("xfail", skipped.xfail_reason)])
+            return Verdict("xfailed", "failed", [], [_annotation("xfail", skipped.xfail_reason)])
         return Verdict("skipped", "skipped", [], [_annotation("skip", skipped.skip_reason)])
     if call is None:
         # Set up but never called: the session stopped (Ctrl-C, a crash) in between.
         return Verdict("interrupted", "passed")
     if call.xfail_reason is not None:
-        return Verdict("passed", "passed", [], [_annotation("xpass", call.xfail_reason)])
+        return Verdict("xpassed", "failed", [], [_annotation("xpass", call.xfail_reason)])
     return Verdict("passed", "passed")
 
 
@@ -91,19 +110,20 @@ def spec_of(test: RecordedTest) -> JSONObject:
     annotations: list[JSONObject] = []
     for verdict in verdicts:
         annotations.extend(a for a in verdict.annotations if a not in annotations)
+    status = _test_status(verdicts)
     return {
         "title": test.title,
-        "ok": last.status in (last.expected, "skipped"),
+        "ok": status != "unexpected",
         "tags": test.tags,
         "tests": [
             {
                 "timeout": 0,
                 "annotations": annotations,
                 "expectedStatus": last.expected,
-                "projectId": "",
-                "projectName": "",
+                "projectId": test.project,
+                "projectName": test.project,
                 "results": [_result(a, v) for a, v in zip(attempts, verdicts, strict=True)],
-                "status": _test_status(verdicts),
+                "status": status,
             }
         ],
         "id": "",
@@ -118,9 +138,9 @@ def _test_status(verdicts: list[Verdict]) -> str:
     last = verdicts[-1]
     if last.status == "skipped":
         return "skipped"
-    if last.status != last.expected:
+    if last.status not in ("xfailed", "xpassed") and last.status != last.expected:
         return "unexpected"
-    earlier_failed = any(v.status not in (v.expected, "skipped") for v in verdicts[:-1])
+    earlier_failed = any(v.status not in _NOT_FAILED for v in verdicts[:-1])
     return "flaky" if earlier_failed else "expected"
 
 
@@ -135,7 +155,14 @@ def _result(attempt: Attempt, verdict: Verdict) -> JSONObject:
         "errors": verdict.errors,
         "stdout": _output(attempt.stdout),
         "stderr": _output(attempt.stderr),
-        "attachments": [],
+        "attachments": [
+            {
+                "name": Path(artifact.path).name,
+                "contentType": content_type(artifact.path),
+                "path": artifact.upload_name,
+            }
+            for artifact in attempt.artifacts
+        ],
     }
     if verdict.errors:
         result["error"] = verdict.errors[0]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, cast
 
 import httpx
 
@@ -18,6 +21,67 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_REASON_CHARS = 300
 
 
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """A file sent as an ``attachment`` part named ``name`` (the path the report gives it)."""
+
+    name: str
+    path: str
+    content_type: str
+
+
+class _FileStream(io.RawIOBase):
+    """A file read from disk only while its part is sent: one open file at a time, whatever
+    the number of artifacts, and never a whole file in memory. Its size is taken up front
+    (multipart needs it for ``Content-Length``)."""
+
+    def __init__(self, part: FilePart) -> None:
+        super().__init__()
+        self.part = part
+        self.size = os.stat(part.path).st_size
+        self._handle: io.BufferedReader | None = None
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        # httpx seeks to the start before each (re)send, and to the end to learn the size.
+        if whence == os.SEEK_END:
+            return self.size + offset
+        self._close_file()
+        self._position = offset
+        return offset
+
+    def read(self, size: int = -1) -> bytes:
+        if self._handle is None:
+            try:
+                self._handle = open(self.part.path, "rb")  # noqa: SIM115 - closed at the end
+            except OSError as exc:
+                raise SendError(f"artifact {self.part.path} vanished while uploading") from exc
+            self._handle.seek(self._position)
+        chunk = self._handle.read(size)
+        self._position += len(chunk)
+        if not chunk:
+            self._close_file()
+        return chunk
+
+    def close(self) -> None:
+        self._close_file()
+        super().close()
+
+    def _close_file(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
 def send_run(
     *,
     server: str,
@@ -29,31 +93,63 @@ def send_run(
     timeout: float,
     say: Callable[[str], None] = print,
     retries: int = 4,
+    files: Sequence[FilePart] = (),
 ) -> str:
-    """Upload ``report`` (Playwright JSON) with ``fields``; returns the run's URL. Transient
-    failures are retried ``retries`` times at most, each retry announced through ``say``."""
-    headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    client_timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
-    with httpx.Client(headers=headers, timeout=client_timeout) as client:
-        if username and password:
-            _login(client, server, username, password)
-        # One key for every attempt: a retry of an upload the server did store answers it.
-        key = {"Idempotency-Key": str(uuid.uuid4())}
+    """Upload ``report`` (Playwright JSON) with ``fields`` and ``files``; returns the run's URL.
+    Transient failures are retried ``retries`` times at most, each retry announced through
+    ``say``."""
+    streams = []
+    for part in files:
         try:
-            response = send_with_retries(
-                lambda: client.post(
-                    server + UPLOAD_PATH,
-                    data=fields,
-                    files={"file": ("pytest-report.json", report, "application/json")},
-                    headers=key,
-                ),
-                policy=RetryPolicy(attempts=retries + 1),
-                on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
-            )
-        except httpx.TransportError as exc:
-            raise SendError(_unreachable(server, exc)) from exc
+            streams.append(_FileStream(part))
+        except OSError:  # gone since it was listed: the server counts it as missing
+            say(f"playdeck: artifact {part.path} vanished before the upload")
+    # httpx reads any object with read/seek/tell; typeshed's IO is a wider protocol.
+    parts = [
+        ("attachment", (stream.part.name, cast(IO[bytes], stream), stream.part.content_type))
+        for stream in streams
+    ]
+    try:
+        headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        client_timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
+        with httpx.Client(headers=headers, timeout=client_timeout) as client:
+            if username and password:
+                _login(client, server, username, password)
+
+            def upload(parts: list[tuple[str, Any]]) -> httpx.Response:
+                # One key for every attempt: a retry of an upload the server did store answers.
+                key = {"Idempotency-Key": str(uuid.uuid4())}
+                try:
+                    return send_with_retries(
+                        lambda: client.post(
+                            server + UPLOAD_PATH,
+                            data=fields,
+                            files=[
+                                ("file", ("pytest-report.json", report, "application/json")),
+                                *parts,
+                            ],
+                            headers=key,
+                        ),
+                        policy=RetryPolicy(attempts=retries + 1),
+                        on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
+                    )
+                except httpx.TransportError as exc:
+                    raise SendError(_unreachable(server, exc)) from exc
+
+            response = upload(parts)
+            if response.status_code == httpx.codes.REQUEST_ENTITY_TOO_LARGE and parts:
+                # The results matter more than their artifacts: keep the run.
+                say(
+                    f"playdeck: with its {len(parts)} artifact(s) the upload is over the "
+                    "server's size limit (HTTP 413): sending the run without them"
+                )
+                response = upload([])
+    finally:
+        for stream in streams:
+            stream.close()
+
     if not response.is_success:
         raise SendError(_refusal("upload", response))
     url = _json(response).get("url")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.models.base import UTCDateTime
+from playdeck.outcomes import Outcome
 from playdeck.runs.filters import contains_pattern
 
 # A row of selected columns, read by attribute name.
@@ -30,12 +31,7 @@ RUN_SUMMARY = (
     Run.started_at,
     Run.duration_ms,
     Run.total,
-    Run.passed,
-    Run.failed,
-    Run.flaky,
-    Run.skipped,
-    Run.timedout,
-    Run.interrupted,
+    *(getattr(Run, outcome.value) for outcome in Outcome),
     Run.branch,
     Run.commit_sha,
     Run.commit_message,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from playdeck import models
 from playdeck.kit.filenames import download_name
+from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 
 # The run attributes a summary reads (``run_fields``).
 RUN_COLUMNS = (
@@ -20,12 +21,7 @@ RUN_COLUMNS = (
     "started_at",
     "duration_ms",
     "total",
-    "passed",
-    "failed",
-    "flaky",
-    "skipped",
-    "timedout",
-    "interrupted",
+    *(outcome.value for outcome in Outcome),
     "branch",
     "commit_sha",
     "commit_message",
@@ -41,15 +37,30 @@ RUN_COLUMNS = (
 )
 
 
-def pass_rate(*, total: int, passed: int, flaky: int, skipped: int) -> float | None:
-    """Share of executed tests that ended green (flaky counts: it passed in the end).
+def pass_rate(
+    *, total: int, passed: int, flaky: int, skipped: int, xfailed: int, xpassed: int
+) -> float | None:
+    """Share of executed tests that ended green (flaky counts: it passed in the end, and so
+    does pytest's xpassed).
 
-    Skipped tests did not run and are left out; ``None`` when nothing ran.
+    Skipped tests did not run and are left out, and so are xfailed ones: a known failure the
+    suite declared, neither green nor a new failure. ``None`` when nothing counts.
     """
-    executed = total - skipped
+    executed = total - skipped - xfailed
     if executed <= 0:
         return None
-    return round((passed + flaky) / executed, 4)
+    return round((passed + flaky + xpassed) / executed, 4)
+
+
+def run_pass_rate(run: models.Run) -> float | None:
+    return pass_rate(
+        total=run.total,
+        passed=run.passed,
+        flaky=run.flaky,
+        skipped=run.skipped,
+        xfailed=run.xfailed,
+        xpassed=run.xpassed,
+    )
 
 
 class ProjectRef(BaseModel):
@@ -63,6 +74,8 @@ class ProjectRef(BaseModel):
 
 
 class RunCounts(BaseModel):
+    """A run's tests by outcome (``outcomes.Outcome``, one field each) and in all."""
+
     total: int
     passed: int
     failed: int
@@ -70,18 +83,19 @@ class RunCounts(BaseModel):
     skipped: int
     timedout: int
     interrupted: int
+    # pytest's words (zero for other clients' runs).
+    error: int
+    xfailed: int
+    xpassed: int
 
     @classmethod
     def of(cls, run: models.Run) -> RunCounts:
-        return cls(
-            total=run.total,
-            passed=run.passed,
-            failed=run.failed,
-            flaky=run.flaky,
-            skipped=run.skipped,
-            timedout=run.timedout,
-            interrupted=run.interrupted,
-        )
+        return cls(total=run.total, **{o.value: getattr(run, o.value) for o in Outcome})
+
+    @property
+    def failing(self) -> int:
+        """Tests that ended in a failing outcome: failed, error, timed out or interrupted."""
+        return sum(getattr(self, outcome.value) for outcome in FAILING_OUTCOMES)
 
 
 class CiInfo(BaseModel):
@@ -136,17 +150,14 @@ def run_fields(run: Mapping[Any, Any], project: dict[str, Any], base_url: str) -
         "status": run["status"],
         "started_at": run["started_at"],
         "duration_ms": run["duration_ms"],
-        "counts": {
-            "total": run["total"],
-            "passed": run["passed"],
-            "failed": run["failed"],
-            "flaky": run["flaky"],
-            "skipped": run["skipped"],
-            "timedout": run["timedout"],
-            "interrupted": run["interrupted"],
-        },
+        "counts": {name: run[name] for name in RunCounts.model_fields},
         "pass_rate": pass_rate(
-            total=run["total"], passed=run["passed"], flaky=run["flaky"], skipped=run["skipped"]
+            total=run["total"],
+            passed=run["passed"],
+            flaky=run["flaky"],
+            skipped=run["skipped"],
+            xfailed=run["xfailed"],
+            xpassed=run["xpassed"],
         ),
         "branch": run["branch"],
         "commit": run["commit_sha"],

@@ -9,6 +9,7 @@ Playwright and is not supported by this version of the viewer").
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -17,6 +18,7 @@ import orjson
 
 MAX_FIRST_LINE = 64 * 1024
 TRACE_MEDIA_TYPE = "application/zip"
+_NUMBERED_TRACE = re.compile(r"trace-\d+\.zip")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +29,16 @@ class Recorded:
 
 def is_trace(name: str, content_type: str) -> bool:
     """A Playwright trace attachment: a zip named ``trace`` (Playwright's own name for it) or
-    ``….trace.zip`` / ``trace.zip`` (other runners' files)."""
+    ``….trace.zip`` / ``trace.zip`` (other runners' files), or ``trace-N.zip``
+    (pytest-playwright's name for a test's Nth browser context)."""
     if content_type.split(";")[0].strip().lower() != TRACE_MEDIA_TYPE:
         return False
     base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return base in ("trace", "trace.zip") or base.endswith((".trace.zip", "-trace.zip"))
+    return (
+        base in ("trace", "trace.zip")
+        or base.endswith((".trace.zip", "-trace.zip"))
+        or _NUMBERED_TRACE.fullmatch(base) is not None
+    )
 
 
 def read_recorded(handle: BinaryIO) -> Recorded | None:

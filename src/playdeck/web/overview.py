@@ -16,7 +16,7 @@ from playdeck.deps import SessionDep, SettingsDep
 from playdeck.models import Project, Run
 from playdeck.outcomes import RunStatus
 from playdeck.projects.service import list_projects
-from playdeck.runs.schemas import pass_rate
+from playdeck.runs.schemas import run_pass_rate
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.params import CursorQuery
@@ -31,10 +31,6 @@ SPARKLINE_RUNS = 20
 def server_url(request: Request, settings: Settings) -> str:
     """The base URL clients should send results to (for the commands of empty states)."""
     return (settings.public_url or str(request.base_url)).rstrip("/")
-
-
-def run_pass_rate(run: Run) -> float | None:
-    return pass_rate(total=run.total, passed=run.passed, flaky=run.flaky, skipped=run.skipped)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,11 +176,11 @@ def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tupl
             label=(
                 f"Run #{p.run_id}, {format_utc(p.started_at)} ({p.status}): "
                 f"{p.counts.passed} passed, "
-                f"{p.counts.failed + p.counts.timedout + p.counts.interrupted} failed, "
+                f"{p.counts.failing} failed, "
                 f"{p.counts.flaky} flaky, {p.counts.skipped} skipped"
             ),
             passed=p.counts.passed,
-            failed=p.counts.failed + p.counts.timedout + p.counts.interrupted,
+            failed=p.counts.failing,
             flaky=p.counts.flaky,
             skipped=p.counts.skipped,
         )
@@ -195,7 +195,7 @@ def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tupl
         for p in points
     ]
     span = f"from {bars[0].when} to {bars[-1].when}" if bars else "none yet"
-    failing = sum(1 for p in points if p.counts.failed + p.counts.timedout + p.counts.interrupted)
+    failing = sum(1 for p in points if p.counts.failing)
     longest = max((p.duration_ms for p in points), default=0)
     return (
         charts.run_bars(

@@ -45,6 +45,9 @@ OUTCOME_CHOICES: tuple[tuple[str, str], ...] = (
     (Outcome.FAILED, "Failed only"),
     (Outcome.TIMEDOUT, "Timed out"),
     (Outcome.INTERRUPTED, "Interrupted"),
+    (Outcome.ERROR, "Errors (pytest)"),
+    (Outcome.XFAILED, "Expected failures (xfailed)"),
+    (Outcome.XPASSED, "Unexpected passes (xpassed)"),
 )
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
@@ -128,11 +131,21 @@ def show_run(
     )
     c = detail.counts
     chips = [
-        (FAILURES, Outcome.FAILED, "Failed", c.failed + c.timedout + c.interrupted),
+        (FAILURES, Outcome.FAILED, "Failed", c.failing),
         (Outcome.FLAKY, Outcome.FLAKY, "Flaky", c.flaky),
         (Outcome.PASSED, Outcome.PASSED, "Passed", c.passed),
         (Outcome.SKIPPED, Outcome.SKIPPED, "Skipped", c.skipped),
     ]
+    # pytest's own words, for the runs that have them.
+    chips.extend(
+        (outcome, outcome, label, count)
+        for outcome, label, count in (
+            (Outcome.ERROR, "Errors", c.error),
+            (Outcome.XFAILED, "Xfailed", c.xfailed),
+            (Outcome.XPASSED, "Xpassed", c.xpassed),
+        )
+        if count
+    )
     return render(
         request,
         "runs/detail.html",
@@ -143,7 +156,7 @@ def show_run(
         metadata=metadata_rows(detail.metadata),
         counts_bar=charts.counts_bar(
             passed=c.passed,
-            failed=c.failed + c.timedout + c.interrupted,
+            failed=c.failing,
             flaky=c.flaky,
             skipped=c.skipped,
             width=240,

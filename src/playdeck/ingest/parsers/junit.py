@@ -5,9 +5,10 @@ What each producer puts where (from real reports in ``tests/data``):
 
 - pytest: ``classname`` is the dotted module plus classes (``tests.test_x.TestClass``), no file
   unless ``junit_family=xunit1`` (then ``file`` and a 0-based ``line``). Setup and teardown
-  failures are ``<error message="failed on setup with ...">``; ``xfail`` is
-  ``<skipped type="pytest.xfail">``. pytest-rerunfailures writes every rerun attempt as its own,
-  empty, ``<testcase>`` just before the final one.
+  failures are ``<error message="failed on setup with ...">`` (stored as pytest's ``error``);
+  ``xfail`` is ``<skipped type="pytest.xfail">`` (``xfailed``); a non-strict xpass is written
+  as a plain pass, so this path stores it as ``passed``. pytest-rerunfailures writes every
+  rerun attempt as its own, empty, ``<testcase>`` just before the final one.
 - Playwright: one ``<testsuite>`` per file and project (``name`` = file, ``hostname`` =
   project); ``name`` of a case is the describe path and title joined with U+203A; the failure
   text holds every retry after a ``Retry #N`` rule; attachments are ``[[ATTACHMENT|path]]``
@@ -240,6 +241,8 @@ def _final_attempt(element: Element, case: _Case, flavor: str) -> AttemptRecord:
                 case.teardown_error = phase == "teardown"
             # An error is not an assertion failure: say so where people read the message.
             message = f"[{phase} error] {message}" if phase else f"[error] {message or ''}"
+            if flavor == "pytest":  # pytest's own word for it (a call's exception is a failure)
+                attempt.status = AttemptStatus.ERROR
         elif flavor == "playwright" and PLAYWRIGHT_TIMEOUT.match(message or ""):
             attempt.status = AttemptStatus.TIMEDOUT
         if first.get("type"):
@@ -254,6 +257,8 @@ def _final_attempt(element: Element, case: _Case, flavor: str) -> AttemptRecord:
         attempt.status = AttemptStatus.SKIPPED
         reason = clean_text(skipped.get("message"), limit=2000) or None
         kind = "xfail" if skipped.get("type") == "pytest.xfail" else "skip"
+        if kind == "xfail":  # failed as expected, or not run: pytest counts it as xfailed
+            attempt.status = AttemptStatus.XFAILED
         if kind == "xfail" or reason:
             case.annotations.append({"type": kind, "description": reason})
     else:

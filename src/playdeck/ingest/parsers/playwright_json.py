@@ -50,7 +50,13 @@ from playdeck.ingest.records import (
 )
 from playdeck.kit.text import clean_text
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
-from playdeck.outcomes import FAILING_OUTCOMES, FAILING_STATUSES, AttemptStatus, Outcome
+from playdeck.outcomes import (
+    FAILING_OUTCOMES,
+    FAILING_STATUSES,
+    PYTEST_OUTCOMES,
+    AttemptStatus,
+    Outcome,
+)
 
 SOURCE_FORMAT = "playwright-json"
 _MAX_GLOBAL_ERRORS = 50
@@ -188,6 +194,8 @@ def _outcome(
     finer word only where it agrees with Playwright's (a timeout is an ``unexpected`` outcome).
     """
     folded = fold_outcome(statuses, expected_status or AttemptStatus.PASSED)
+    if folded in PYTEST_OUTCOMES:  # the pytest plugin's words: finer than any verdict
+        return folded
     if reported == "expected":
         return Outcome.SKIPPED if folded is Outcome.SKIPPED else Outcome.PASSED
     if reported == "unexpected":

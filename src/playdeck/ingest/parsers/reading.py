@@ -214,7 +214,11 @@ def attempt_status(value: object, path: str) -> AttemptStatus:
     """Playwright's attempt status, lower-cased (``timedOut`` -> ``timedout``)."""
     status = as_str(value, path).lower()
     if status not in _ATTEMPT_STATUSES:
-        raise fail(path, "expected one of passed, failed, timedOut, skipped, interrupted")
+        raise fail(
+            path,
+            "expected one of passed, failed, timedOut, skipped, interrupted "
+            "(or pytest's error, xfailed, xpassed)",
+        )
     return AttemptStatus(status)
 
 

@@ -19,9 +19,11 @@ from playdeck.runs.repository import run_conditions
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
-# A failing result: the test ran and did not pass. An interrupted test was stopped from outside
-# (the run was cut short): it says nothing about the test.
-_FAILING = (Outcome.FAILED, Outcome.TIMEDOUT)
+# A failing result: the test ran and did not pass (pytest's error included: a fixture of the
+# test failed). An interrupted test was stopped from outside (the run was cut short): it says
+# nothing about the test. pytest's xfailed and xpassed are no side of a flip either: the test is
+# marked as known to fail.
+_FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT)
 # A passing result, for the "passed and failed on the same commit" rule (flaky passed on retry).
 _PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value)
 # Outcomes behind every flakiness event: flaky itself, or failing (a flip's failing side).

@@ -19,7 +19,7 @@ from playdeck.runs.analytics.schemas import (
     TrendPoint,
     Trends,
 )
-from playdeck.runs.schemas import ProjectRef, RunCounts, TestRef, pass_rate
+from playdeck.runs.schemas import ProjectRef, RunCounts, TestRef, run_pass_rate
 
 
 def window_start(days: int) -> datetime:
@@ -159,9 +159,7 @@ def trends(
             branch=run.branch,
             commit=run.commit_sha,
             counts=RunCounts.of(run),
-            pass_rate=pass_rate(
-                total=run.total, passed=run.passed, flaky=run.flaky, skipped=run.skipped
-            ),
+            pass_rate=run_pass_rate(run),
             duration_ms=run.duration_ms,
             p90_test_duration_ms=round(p90[run.id], 1) if run.id in p90 else None,
         )

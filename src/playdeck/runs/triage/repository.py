@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from playdeck.models import Attempt, Result, Run, Test
 from playdeck.outcomes import Outcome
 
-# A failure for triage: the test ran and did not pass (interrupted tests were stopped from
-# outside and say nothing), or passed only on retry (its failed attempt's error is kept).
-FAILING = (Outcome.FAILED.value, Outcome.TIMEDOUT.value)
+# A failure for triage: the test ran and did not pass (pytest's error included: a fixture of
+# the test failed; interrupted tests were stopped from outside and say nothing), or passed only
+# on retry (its failed attempt's error is kept).
+FAILING = (Outcome.FAILED.value, Outcome.ERROR.value, Outcome.TIMEDOUT.value)
 PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value)
 _FAILURE_RANKS = tuple(Outcome(o).rank for o in (*FAILING, Outcome.FLAKY.value))
 
