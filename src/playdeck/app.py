@@ -25,6 +25,7 @@ from playdeck.ingest.live.endpoints import router as live_router
 from playdeck.ingest.live.sweeper import PeriodicRunSweep
 from playdeck.ingest.worker import IngestPool
 from playdeck.invitations.endpoints import router as invitations_router
+from playdeck.kit.compression import CompressionMiddleware
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
 from playdeck.kit.limits import BodyReadTimeoutMiddleware, BodySizeLimitMiddleware
 from playdeck.members.endpoints import legacy_router as members_legacy_router
@@ -37,6 +38,7 @@ from playdeck.quarantine.endpoints import router as quarantine_router
 from playdeck.retention.endpoints import router as retention_router
 from playdeck.retention.scheduler import RetentionScheduler
 from playdeck.runs.endpoints import router as runs_router
+from playdeck.runs.files.endpoints import STORED_FILE_PATHS
 from playdeck.service_accounts.endpoints import global_router as global_service_accounts_router
 from playdeck.service_accounts.endpoints import project_router as service_accounts_router
 from playdeck.settings import Settings, get_settings
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(traces_router)
     app.include_router(quarantine_router)
     install_web(app)
+    app.add_middleware(CompressionMiddleware, skip_prefixes=STORED_FILE_PATHS)
     # Outermost of ours: every response, error pages included, carries the request id.
     app.add_middleware(RequestObservabilityMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

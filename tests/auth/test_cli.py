@@ -130,7 +130,8 @@ def test_deactivate_stops_the_user_at_once(
     assert result.exit_code == 0, result.output
     assert auth_client.get("/api/auth/me", headers=bearer(signed_in.access)).status_code == 401
     failed = auth_client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    assert failed.status_code == 401
+    assert failed.status_code == 403  # the right password: told the account is deactivated
+    assert failed.json()["code"] == "account_deactivated"
 
 
 def test_unknown_user_is_a_clear_error(run: Callable[..., Result], engine: object) -> None:

@@ -56,7 +56,7 @@ def test_unknown_user_and_wrong_password_get_identical_answers(
         assert wrong_headers[name] == unknown_headers[name]
 
 
-def test_inactive_user_with_the_right_password_gets_the_same_401(
+def test_a_deactivated_account_is_named_only_to_whoever_has_its_password(
     auth_client: TestClient, make_user: Callable[..., User], engine: Engine
 ) -> None:
     user = make_user()
@@ -64,8 +64,14 @@ def test_inactive_user_with_the_right_password_gets_the_same_401(
         session.execute(update(User).where(User.id == user.id).values(is_active=False))
         session.commit()
     status, _headers, body = _post_login(auth_client, "alice", PASSWORD)
-    assert status == 401
-    assert body["code"] == "invalid_credentials"
+    assert status == 403
+    assert body["code"] == "account_deactivated"
+    assert "deactivated" in str(body["detail"])
+    # A wrong password learns nothing: the same answer as for a name that does not exist.
+    wrong = _post_login(auth_client, "alice", "not the password")
+    unknown = _post_login(auth_client, "nobody-here", "not the password")
+    assert wrong[0] == unknown[0] == 401
+    assert wrong[2] == unknown[2]
 
 
 def test_login_by_email_and_case_insensitive_username(

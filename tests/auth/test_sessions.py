@@ -50,8 +50,8 @@ def test_deactivated_users_token_session_and_refresh_stop_at_once(
     refreshed = auth_client.post("/api/auth/refresh", json={"refresh_token": signed_in.refresh})
     assert refreshed.status_code == 401
     again = auth_client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    assert again.status_code == 401
-    assert again.json()["code"] == "invalid_credentials"
+    assert again.status_code == 403
+    assert again.json()["code"] == "account_deactivated"
 
 
 def test_deactivate_service_ends_every_session(

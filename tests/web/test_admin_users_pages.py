@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -58,9 +59,13 @@ def admin(make_client: MakeClient, auth_settings: Settings, root: User) -> Brows
 
 
 def _row_buttons(html: str, user_id: int) -> list[str]:
+    """The accessible names of the row's buttons (their text, hidden parts included), then
+    its links."""
     row = html.split(f'id="user-{user_id}"', 1)[1].split("</tr>", 1)[0]
     page = parse("<tr " + row)
-    return [b.attrs.get("aria-label", "") for b in page.all("button")] + page.links()
+    buttons = re.findall(r"<button[^>]*>(.*?)</button>", row, flags=re.S)
+    names = [" ".join(re.sub(r"<[^>]+>", "", b).split()) for b in buttons]
+    return names + page.links()
 
 
 # --- one page, two paths, JSON for API callers -----------------------------------------------
@@ -179,7 +184,8 @@ def test_own_row_has_no_self_destructive_controls(admin: Browser, root: User, al
     assert not [link for link in own if "/delete" in link or "/password" in link]
     assert "/account#password" in own  # a reset would end this very session
     theirs = _row_buttons(html, alice.id)
-    assert "Deactivate alice" in theirs and "Make alice an administrator" in theirs
+    assert "Deactivate alice" in theirs
+    assert f"/admin/users/{alice.id}/role?role=admin&back=/admin/users" in theirs
     assert f"/admin/users/{alice.id}/keys" in theirs
     assert any(f"/admin/users/{alice.id}/delete" in link for link in theirs)
 
@@ -259,11 +265,24 @@ def test_promote_and_demote(admin: Browser, alice: User, db: Session) -> None:
     assert user_named(db, "alice").role == "admin"  # type: ignore[union-attr]
     html = admin.get("/admin/users").text
     assert "Role changed." in notices(html)
-    assert "Demote alice to user" in _row_buttons(html, alice.id)
+    assert "Demote to user (alice)" in _row_buttons(html, alice.id)
     assert admin.post(f"/admin/users/{alice.id}/role", role="user").status_code == 303
     assert user_named(db, "alice").role == "user"  # type: ignore[union-attr]
     assert len(events(db, "user.updated")) == 2
     assert admin.post(f"/admin/users/{alice.id}/role", role="wizard").status_code == 422
+
+
+def test_make_admin_asks_for_confirmation_first(admin: Browser, alice: User, db: Session) -> None:
+    page = admin.get(f"/admin/users/{alice.id}/role?role=admin&back=/admin/users")
+    assert page.status_code == 200
+    assert user_named(db, "alice").role == "user"  # type: ignore[union-attr]
+    form = parse(page.text)
+    assert "Make alice an administrator?" in form.text
+    assert form.all("input", name="role", value="admin")
+    assert [f.attrs["action"] for f in form.all("form", method="post")][-1] == (
+        f"/admin/users/{alice.id}/role"
+    )
+    assert admin.get(f"/admin/users/{alice.id}/role?role=wizard").status_code == 422
 
 
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(
@@ -382,6 +401,7 @@ def test_non_admins_get_403_and_change_nothing(
         "/settings/users",
         f"/admin/users/{root.id}/password",
         f"/admin/users/{root.id}/delete",
+        f"/admin/users/{alice.id}/role?role=admin",
     ):
         response = user.get(url)
         assert response.status_code == 403, url

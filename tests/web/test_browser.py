@@ -55,19 +55,19 @@ def test_browse_from_overview_to_a_failure_its_screenshot_and_history(
     first = page.locator("li.result").first
     assert "failed" in (first.get_attribute("class") or "")
     assert "failing expectation" in first.locator(".result__title").inner_text()
-    screenshot = first.locator("img").first
+    screenshot = first.locator("li.attempt > details[open] img").first  # the failed attempt's
     screenshot.scroll_into_view_if_needed()
     screenshot.wait_for(state="visible")
     loaded = page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=screenshot.element_handle()
     )
     assert loaded
-    assert first.locator("a[download]", has_text="trace").count() >= 1
+    assert first.locator("a[download]", has_text="trace.zip").count() >= 1
 
-    first.get_by_role("link", name="History of this test").click()
+    first.get_by_role("link", name="History of this test").first.click()
     page.wait_for_url(re.compile(r"/tests/\d+$"))
     assert "failing expectation" in page.locator("h1").inner_text()
-    cells = page.locator("svg.strip a")
+    cells = page.locator("ol.strip a")
     assert cells.count() == 2  # both runs of the fixture
     cells.last.click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))

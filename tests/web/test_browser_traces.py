@@ -105,7 +105,11 @@ def test_the_viewer_opens_a_real_trace_from_the_run_page_and_shows_its_actions(
     page = browser_page.page
     refused = _offline(page, [server.url, content])
     page.goto(f"{server.url}/runs/{run_id}")
-    page.locator(f'a[href="/traces/{trace_id}"]').click()
+    link = page.locator(f'a[href="/traces/{trace_id}"]')
+    # The run page folds every attempt but the failing one: open the trace's attempt first.
+    if not link.is_visible():
+        link.locator("xpath=ancestor::details[1]/summary").click()
+    link.click()
     page.wait_for_url(f"{server.url}/traces/{trace_id}")
     assert "Playwright trace" in page.locator("#user-content-banner").inner_text()
     assert "recorded by Playwright 1.65.1" in page.locator("#user-content-banner").inner_text()

@@ -1,4 +1,5 @@
-"""The SVG charts: geometry from numbers, text escaped, colours by class."""
+"""The charts: geometry from numbers, scales and dates beside them, text escaped, colours by
+class, no links inside an SVG."""
 
 from __future__ import annotations
 
@@ -40,19 +41,27 @@ def test_empty_and_single_value_charts_render() -> None:
         charts.history_strip([], label="no results"),
         charts.counts_bar(passed=0, failed=0, flaky=0, skipped=0),
     ):
-        assert str(svg).startswith("<svg") and str(svg).endswith("</svg>")
+        html = str(svg)
+        assert "<svg" in html or html.startswith('<ol class="strip"'), html
+        assert not parse(html).all("a")  # nothing to link to, nothing broken either
 
 
-def test_run_bars_stack_outcomes_with_failures_on_the_baseline_and_link_runs() -> None:
+def test_run_bars_stack_outcomes_with_failures_on_the_baseline_with_scale_and_dates() -> None:
     bars = [
-        charts.RunBar(href="/runs/1", label="one", passed=90, failed=10, flaky=0, skipped=0),
-        charts.RunBar(href="/runs/2", label="two", passed=100, failed=0, flaky=0, skipped=0),
+        charts.RunBar(when="2026-11-01", label="one", passed=90, failed=10, flaky=0, skipped=0),
+        charts.RunBar(when="2026-11-02", label="two", passed=100, failed=0, flaky=0, skipped=0),
     ]
-    svg = str(charts.run_bars(bars, label="trend", height=100))
-    page = parse(svg)
-    assert [a.attrs["href"] for a in page.all("a")] == ["/runs/1", "/runs/2"]
-    assert all(a.attrs["tabindex"] == "-1" for a in page.all("a"))  # the table has the links
-    first = svg.split("</a>")[0]
+    html = str(charts.run_bars(bars, label="trend", height=100))
+    page = parse(html)
+    assert not page.all("a")  # the runs table has the links; none inside the picture
+    assert page.all("svg")[0].attrs["role"] == "img"
+    assert page.all("svg")[0].attrs["aria-label"] == "trend"
+    scale = html.split('class="plot__y"', 1)[1].split("</div>", 1)[0]
+    assert "100 tests" in scale and ">0<" in scale
+    dates = html.split('class="plot__x"', 1)[1].split("</div>", 1)[0]
+    assert "2026-11-01" in dates and "2026-11-02" in dates
+    first = html.split("</g>")[0]
+    assert "<title>one</title>" in first  # each bar says what it is on hover
     failed = parse(first).all("rect", **{"class": "o-failed"})[0].attrs
     passed = parse(first).all("rect", **{"class": "o-passed"})[0].attrs
     assert float(failed["y"]) + float(failed["height"]) == 100  # on the baseline
@@ -60,32 +69,21 @@ def test_run_bars_stack_outcomes_with_failures_on_the_baseline_and_link_runs() -
 
 
 def test_a_single_failure_among_many_tests_stays_visible() -> None:
-    bar = charts.RunBar(href="/runs/1", label="x", passed=9999, failed=1, flaky=0, skipped=0)
+    bar = charts.RunBar(when="d", label="x", passed=9999, failed=1, flaky=0, skipped=0)
     failed = parse(str(charts.run_bars([bar], label="t"))).all("rect", **{"class": "o-failed"})
-    assert float(failed[0].attrs["height"]) >= charts.MIN_SEGMENT
+    assert float(failed[0].attrs["height"]) >= charts.MIN_FAILED >= 8  # of 140: not a sliver
 
 
 def test_report_text_in_tooltips_and_links_is_escaped() -> None:
     hostile = '<script>alert("x")</script> & "quotes"'
     svgs = [
         charts.run_bars(
-            [
-                charts.RunBar(
-                    href='/runs/1" onclick="x',
-                    label=hostile,
-                    passed=1,
-                    failed=0,
-                    flaky=0,
-                    skipped=0,
-                )
-            ],
+            [charts.RunBar(when=hostile, label=hostile, passed=1, failed=0, flaky=0, skipped=0)],
             label=hostile,
         ),
-        charts.line_chart(
-            [charts.Point(value=1, label=hostile, href="/runs/1?a=1&b=2")], label="d"
-        ),
+        charts.line_chart([charts.Point(value=1, label=hostile, when=hostile)], label="d"),
         charts.history_strip(
-            [charts.Cell(outcome='passed" onmouseover="x', label=hostile, href="/runs/1")],
+            [charts.Cell(outcome='passed" onmouseover="x', label=hostile, href="/runs/1?a=1&b=2")],
             label="s",
         ),
         charts.sparkline([1.0], label=hostile),
@@ -99,21 +97,28 @@ def test_report_text_in_tooltips_and_links_is_escaped() -> None:
         assert not [e for e in page.elements if any(a.startswith("on") for a in e.attrs)]
 
 
-def test_history_strip_has_one_focusable_link_per_result_oldest_first() -> None:
+def test_history_strip_is_a_list_of_links_one_per_result_oldest_first() -> None:
     cells = [
         charts.Cell(outcome=o, label=f"{o} in run {i}", href=f"/runs/{i}")
         for i, o in enumerate(["passed", "failed", "flaky"])
     ]
-    page = parse(str(charts.history_strip(cells, label="history", size=10, gap=2)))
+    html = str(charts.history_strip(cells, label="history"))
+    page = parse(html)
+    assert not page.all("svg")  # links inside SVG are what axe calls nested-interactive
+    assert page.all("ol", **{"class": "strip", "aria-label": "history"})
     links = page.all("a")
     assert [a.attrs["href"] for a in links] == ["/runs/0", "/runs/1", "/runs/2"]
     assert all("tabindex" not in a.attrs for a in links)
-    assert [a.attrs["aria-label"] for a in links][1] == "failed in run 1"
-    assert [r.attrs["class"] for r in page.all("rect")] == ["o-passed", "o-failed", "o-flaky"]
-    assert _floats(str(charts.history_strip(cells, label="h", size=10, gap=2)), "x") == [0, 12, 24]
-    svg = page.all("svg")[0].attrs
-    assert (svg["width"], svg["height"]) == ("34", "10")
-    assert svg["role"] == "group"  # not "img": that would hide the links from screen readers
+    assert [a.attrs["class"] for a in links] == ["cell o-passed", "cell o-failed", "cell o-flaky"]
+    # Each link's name is its text (hidden visually), the same words as its tooltip.
+    assert "failed in run 1" in page.text
+    assert links[1].attrs["title"] == "failed in run 1"
+
+
+def test_sparkline_writes_its_scale_beside_it() -> None:
+    html = str(charts.sparkline([1.0, 0.5], label="x"))
+    scale = html.split('class="spark__scale"', 1)[1].split("</div>", 1)[0]
+    assert "100%" in scale and "50%" in scale
 
 
 def test_counts_bar_segments_fill_the_width_in_proportion() -> None:
@@ -125,11 +130,15 @@ def test_counts_bar_segments_fill_the_width_in_proportion() -> None:
 
 
 def test_line_chart_scales_from_zero_to_the_largest_value() -> None:
-    points = [charts.Point(value=v, label=str(v), href=f"/runs/{v}") for v in (0, 50, 100)]
-    svg = str(charts.line_chart(points, label="durations", height=108))
-    ys = _floats(svg, "cy")
+    points = [charts.Point(value=v, label=str(v), when=f"day {v}") for v in (0, 50, 100)]
+    html = str(
+        charts.line_chart(points, label="durations", height=108, top_label=lambda v: f"{v:.0f} ms")
+    )
+    ys = _floats(html, "cy")
     assert ys == [104, 54, 4]
-    assert [a.attrs["href"] for a in parse(svg).all("a")] == ["/runs/0", "/runs/50", "/runs/100"]
+    assert not parse(html).all("a")
+    assert "100 ms" in html.split('class="plot__y"', 1)[1].split("</div>", 1)[0]
+    assert "day 0" in html and "day 100" in html
 
 
 def test_rate_bar_clamps_to_the_unit_interval() -> None:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from playdeck.models import AuditEvent, User, UserSession
@@ -153,6 +153,20 @@ def test_wrong_password_keeps_the_name_and_says_so(
     assert "not the password at all" not in response.text
     assert "playdeck_session" not in response.headers.get("set-cookie", "")
     assert _events(db, "login.failed") == 1
+
+
+def test_a_deactivated_user_with_the_right_password_is_told_so(
+    auth_client: TestClient, alice: User, db: Session
+) -> None:
+    db.execute(update(User).where(User.id == alice.id).values(is_active=False))
+    db.commit()
+    response = post_login(auth_client, "alice", PASSWORD)
+    assert response.status_code == 403
+    assert "This account has been deactivated" in parse(response.text).text
+    assert "playdeck_session" not in response.headers.get("set-cookie", "")
+    wrong = post_login(auth_client, "alice", "not the password at all")
+    assert wrong.status_code == 401
+    assert "Invalid username or password." in parse(wrong.text).text
 
 
 def test_unknown_name_gets_the_same_message(auth_client: TestClient, alice: User) -> None:
@@ -496,3 +510,13 @@ def test_with_auth_off_the_identity_pages_say_so_instead_of_showing_forms(
     assert response.status_code == 400
     assert "Authentication is turned off" in parse(response.text).text
     assert "playdeck_session" not in response.headers.get("set-cookie", "")
+
+
+def test_error_pages_keep_the_signed_in_user_menu(auth_client: TestClient, alice: User) -> None:
+    sign_in(auth_client)
+    for url, status in (("/runs/424242", 404), ("/no/such/page", 404), ("/admin/users", 403)):
+        response = auth_client.get(url, headers=HTML)
+        assert response.status_code == status, url
+        page = parse(response.text)
+        assert page.all("details", **{"class": "user-menu__panel"}), url
+        assert "alice" in page.text, url

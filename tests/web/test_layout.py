@@ -285,6 +285,7 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/settings/users"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/new"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/active"): Permission.USERS_ADMIN,
+        ("GET", "/admin/users/{user_id}/role"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/role"): Permission.USERS_ADMIN,
         ("POST", "/admin/users/{user_id}/unlock"): Permission.USERS_ADMIN,
         ("GET", "/admin/users/{user_id}/password"): Permission.USERS_ADMIN,

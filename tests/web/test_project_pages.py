@@ -274,3 +274,33 @@ def test_cursor_links_keep_the_filters(client: TestClient, many_runs: list[int])
     assert query["since"] == ["2025-03-01"]
     assert "status" not in query
     assert query["cursor"]
+
+
+def test_a_user_in_no_project_is_told_to_ask_an_admin(
+    outsider: TestClient, make_run: MakeRun
+) -> None:
+    make_run([case("a")])
+    _response, page = get_page(outsider, "/")
+    assert "You are not a member of any project yet" in page.text
+    assert "Ask an administrator" in page.text and "outsider" in page.text
+    assert "playdeck demo" not in page.text
+    _response, page = get_page(outsider, "/projects")
+    assert "You are not a member of any project yet" in page.text
+
+
+def test_project_charts_follow_the_page_filters_and_have_axes(
+    client: TestClient, make_run: MakeRun
+) -> None:
+    make_run([case("a", "failed")], started_at=30, branch="main")
+    make_run([case("a")], started_at=20, branch="main")
+    make_run([case("a")], started_at=10, branch="feat")
+    response, page = get_page(client, "/projects/demo?status=passed")
+    bars = response.text.split('class="chart bars"', 1)[1].split("</svg>", 1)[0]
+    assert bars.count("<title>Run #") == 2  # the failed run is filtered out, as in the table
+    assert not page.all("svg", role="group") and "<a " not in bars
+    assert "tests" in response.text.split('class="plot__y"', 1)[1].split("</div>", 1)[0]
+    label = [s.attrs["aria-label"] for s in page.all("svg") if "bars" in s.attrs.get("class", "")]
+    assert "(filtered)" in label[0] and "0 with failures" in label[0]
+    response, _page = get_page(client, "/projects/demo?branch=feat")
+    bars = response.text.split('class="chart bars"', 1)[1].split("</svg>", 1)[0]
+    assert bars.count("<title>Run #") == 1

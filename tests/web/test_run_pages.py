@@ -25,7 +25,9 @@ def test_run_page_shows_failures_first_with_error_attempts_screenshots_and_downl
     response, page = get_page(client, f"/runs/{run_id}")
     results = _results(response.text)
     outcomes = [r.split('"', 1)[0] for r in results]
-    assert outcomes[:2] == ["failed", "failed"]
+    # The same failure on chromium and chromium-mobile is one group.
+    assert outcomes[0] == "failed"
+    assert "same error on 2 projects" in results[0]
     assert outcomes == sorted(
         outcomes, key=["failed", "timedout", "interrupted", "flaky", "passed", "skipped"].index
     )
@@ -37,6 +39,11 @@ def test_run_page_shows_failures_first_with_error_attempts_screenshots_and_downl
     screenshots = [img.attrs["src"] for img in failed.all("img")]
     assert screenshots and all(src.startswith("/api/attachments/") for src in screenshots)
     downloads = {a.attrs["href"] for a in failed.all("a") if "download" in a.attrs}
+    assert {a.attrs["download"] for a in failed.all("a") if "download" in a.attrs} >= {
+        "trace.zip",
+        "screenshot.png",
+        "error-context.md",
+    }
     traces = {
         f"/api/attachments/{a.id}"
         for a in db.scalars(select(Attachment).where(Attachment.name == "trace"))

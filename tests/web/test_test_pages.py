@@ -70,10 +70,10 @@ def test_test_page_shows_history_strip_durations_and_recent_errors(
         for i, outcome in enumerate(outcomes)
     ]
     response, page = get_page(client, f"/tests/{_test_id(db, 'cart')}")
-    strip = parse(response.text.split('class="chart strip"')[1].split("</svg>")[0])
+    strip = parse(response.text.split('<ol class="strip"')[1].split("</ol>")[0])
     assert [a.attrs["href"] for a in strip.all("a")] == [f"/runs/{r}" for r in runs]  # oldest first
-    assert [r.attrs["class"] for r in strip.all("rect")] == [f"o-{o}" for o in outcomes]
-    assert "failed in run" in strip.all("a")[1].attrs["aria-label"]
+    assert [a.attrs["class"] for a in strip.all("a")] == [f"cell o-{o}" for o in outcomes]
+    assert "failed in run" in strip.all("a")[1].attrs["title"]
     assert 'class="chart line-chart"' in response.text
     errors = response.text.split("Most recent errors")[1].split("</section>")[0]
     # Newest first, each distinct message once, escaped.
@@ -87,12 +87,12 @@ def test_test_history_table_pages_beyond_the_strip(
 ) -> None:
     runs = [make_run([case("t")], started_at=200 - i) for i in range(STRIP_RESULTS + 3)]
     response, page = get_page(client, f"/tests/{_test_id(db, 't')}")
-    strip = response.text.split('class="chart strip"')[1].split("</svg>")[0]
+    strip = response.text.split('<ol class="strip"')[1].split("</ol>")[0]
     assert strip.count("<a ") == STRIP_RESULTS
     next_url = next(link for link in page.links() if "cursor=" in link)
     response, page = get_page(client, next_url)
     assert table_links(response.text) == [f"/runs/{r}" for r in reversed(runs[:3])]
-    strip = response.text.split('class="chart strip"')[1].split("</svg>")[0]
+    strip = response.text.split('<ol class="strip"')[1].split("</ol>")[0]
     assert strip.count("<a ") == STRIP_RESULTS  # the strip stays on the latest results
 
 

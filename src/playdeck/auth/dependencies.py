@@ -23,8 +23,14 @@ def get_principal(
         # page on the web could otherwise post as the built-in administrator).
         check_origin(request, public_url=settings.public_url)
     if not settings.require_auth:
-        return Principal.builtin_admin()
-    return resolve_credentials(request, session, settings, submitted_csrf) or Principal.anonymous()
+        principal = Principal.builtin_admin()
+    else:
+        principal = (
+            resolve_credentials(request, session, settings, submitted_csrf) or Principal.anonymous()
+        )
+    # The HTML error pages (403, 404 after the route's checks) keep the viewer's user menu.
+    request.state.principal = principal
+    return principal
 
 
 def get_client(request: Request, settings: SettingsDep) -> ClientInfo:

@@ -38,6 +38,9 @@ logger = logging.getLogger("playdeck.auth")
 INVALID_CREDENTIALS = "Invalid username or password"
 
 
+DEACTIVATED = "This account has been deactivated. Ask an administrator to reactivate it."
+
+
 def _invalid_credentials() -> Unauthorized:
     return Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
 
@@ -69,8 +72,9 @@ def login(
 ) -> IssuedLogin:
     """Check a password login. Order matters: rate limits, then the lock, then the (slow) hash.
 
-    Unknown names, wrong passwords and inactive accounts give the same 401 after the same work
-    (a dummy hash for unknown names); a locked name gives 423 whether or not it exists.
+    Unknown names and wrong passwords give the same 401 after the same work (a dummy hash for
+    unknown names); a locked name gives 423 whether or not it exists. A deactivated account
+    with its right password gets 403 ``account_deactivated``, and only then.
     """
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     identifier, password = data.identifier, data.password
@@ -177,6 +181,11 @@ def _refuse_known(
             details={"locked_until": until.isoformat(), "failures": failures},
         )
         logger.warning("account %s locked after %s failed logins", user.id, failures)
+    if valid:
+        # Said only to whoever typed the right password: for them the account's existence is
+        # no secret, and an active account's right password tells as much by signing in.
+        # Everyone else gets the same 401 as for a wrong password or an unknown name.
+        raise Forbidden(DEACTIVATED, code="account_deactivated").recorded()
     raise _invalid_credentials().recorded()
 
 

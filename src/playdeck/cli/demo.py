@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -241,6 +242,62 @@ def _storefront_outcome(
     return Outcome.FAILED if roll < 0.002 else Outcome.PASSED
 
 
+_RED, _GREEN, _GREY, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[90m", "\x1b[0m"
+
+
+def _failure_details(message: str, duration: int) -> dict[str, Any]:
+    """What Playwright's JSON report adds to a failed attempt, as the parser keeps it: the
+    message in colour, the code frame, and the steps down to the one that failed."""
+    coloured = message.replace('Expected: "', f'Expected: {_GREEN}"').replace(
+        'Received: "', f'Received: {_RED}"'
+    )
+    coloured = "\n".join(
+        line + _RESET if line.startswith(("Expected: \x1b", "Received: \x1b")) else line
+        for line in coloured.splitlines()
+    )
+    if "toBeVisible" in message:
+        failing = "await expect(page.getByRole('listbox', { name: 'Suggestions' })).toBeVisible();"
+    elif "toHaveText" in message:
+        failing = "await expect(page.getByTestId('order-total')).toHaveText('Total: $90.00');"
+    else:
+        failing = "await page.getByRole('button', { name: 'Continue' }).click();"
+    caret = " " * (3 + failing.rindex(".") + 1)  # under the call that failed
+    snippet = (
+        f" {_GREY} 40 |{_RESET}   await page.goto('/checkout');\n"
+        f" {_GREY} 41 |{_RESET}   await page.getByRole('button', {{ name: 'Checkout' }}).click();\n"
+        f"{_RED}>{_RESET}{_GREY} 42 |{_RESET}   {failing}\n"
+        f" {_GREY}    |{_RESET}{caret}{_RED}^{_RESET}\n"
+        f" {_GREY} 43 |{_RESET} }});"
+    )
+    first_line = message.splitlines()[0]
+    steps = [
+        {"title": "Before Hooks", "duration": duration // 10, "category": "hook", "depth": 0},
+        {"title": "page.goto(/cart)", "duration": duration // 5, "category": "pw:api", "depth": 1},
+        {
+            "title": "Checkout",
+            "duration": duration // 2,
+            "category": "test.step",
+            "depth": 0,
+            "error": first_line,
+        },
+        {
+            "title": "click getByRole('button', { name: 'Checkout' })",
+            "duration": duration // 8,
+            "category": "pw:api",
+            "depth": 1,
+        },
+        {
+            "title": failing.removeprefix("await ").rstrip(";"),
+            "duration": duration // 3,
+            "category": "expect" if "expect(" in failing else "pw:api",
+            "depth": 1,
+            "error": first_line,
+        },
+        {"title": "After Hooks", "duration": duration // 20, "category": "hook", "depth": 0},
+    ]
+    return {"extra": {"error_ansi": coloured, "snippet": snippet}, "steps": steps}
+
+
 def _attempts(
     outcome: Outcome,
     duration: int,
@@ -249,6 +306,7 @@ def _attempts(
     stdout: str,
 ) -> list[AttemptRecord]:
     message, stack = error or (None, None)
+    details = _failure_details(message, duration) if message else {}
     if outcome is Outcome.SKIPPED:
         return [AttemptRecord(retry=0, status=AttemptStatus.SKIPPED)]
     if outcome is Outcome.PASSED:
@@ -266,6 +324,7 @@ def _attempts(
             error_stack=stack if status is not AttemptStatus.PASSED else None,
             stdout=stdout,
             attachments=list(files) if status is not AttemptStatus.PASSED else [],
+            **(details if status is not AttemptStatus.PASSED else {}),
         )
         for retry, status in enumerate((first_status, last_status))
     ]

@@ -108,12 +108,25 @@ def list_run_tests(
         str | None, Query(max_length=200, description="Comma list: failed,flaky,...")
     ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    browser: Annotated[
+        str | None, Query(max_length=200, description="Browser project, exactly.")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=200, description="One tag, e.g. @smoke.")] = None,
+    file: Annotated[str | None, Query(max_length=1000, description="Test file, exactly.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> RunTestPage:
     """The run's test results, failures first (then by id), with attempts and attachments."""
     items, next_cursor = service.list_run_tests(
-        session, run=access.run, outcome=outcome, q=q, cursor=cursor, limit=limit
+        session,
+        run=access.run,
+        outcome=outcome,
+        q=q,
+        browser=browser,
+        tag=tag,
+        file=file,
+        cursor=cursor,
+        limit=limit,
     )
     return RunTestPage(items=items, next_cursor=next_cursor)
 

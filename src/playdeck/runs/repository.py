@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, literal, or_, select, tuple_
+import orjson
+from sqlalchemy import ColumnElement, Row, Text, cast, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from playdeck.models import (
@@ -26,6 +27,7 @@ from playdeck.models import (
 )
 from playdeck.models.base import UTCDateTime
 from playdeck.outcomes import Outcome
+from playdeck.runs.filters import contains_pattern
 
 # A row of selected columns, read by attribute name.
 AnyRow = Row[*tuple[Any, ...]]
@@ -76,14 +78,7 @@ def list_runs(
         query = query.where(Run.project_id == project_id)
     if visible is not None:
         query = query.where(visible)
-    if branch is not None:
-        query = query.where(Run.branch == branch)
-    if statuses:
-        query = query.where(Run.status.in_(statuses))
-    if since is not None:
-        query = query.where(Run.started_at >= since)
-    if until is not None:
-        query = query.where(Run.started_at < until)
+    query = query.where(*run_conditions(branch=branch, statuses=statuses, since=since, until=until))
     if after is not None:
         at, run_id = after
         # A typed bind: a bare datetime in a tuple would skip UTCDateTime's conversion.
@@ -138,9 +133,16 @@ def list_results(
     pattern: str | None,
     after: tuple[int, int] | None,
     limit: int,
+    browser: str | None = None,
+    tag: str | None = None,
+    file: str | None = None,
+    result_id: int | None = None,
 ) -> list[AnyRow]:
     """A run's results failures first, by ``(rank, id)`` (index ``ix_results_run_rank``), with
-    their tests' identity columns (``test_id``, ``file``, ``title``, ...)."""
+    their tests' identity columns (``test_id``, ``file``, ``title``, ...).
+
+    ``browser`` and ``file`` match exactly; ``tag`` is one element of the results' tag list.
+    """
     query = (
         select(
             Result.id,
@@ -173,11 +175,72 @@ def list_results(
                 Test.file.ilike(pattern, escape="\\"),
             )
         )
+    if browser is not None:
+        query = query.where(Test.browser_project == browser)
+    if file is not None:
+        query = query.where(Test.file == file)
+    if tag is not None:
+        # The JSON text holds the tag as a quoted string on SQLite and PostgreSQL alike.
+        quoted = contains_pattern(orjson.dumps(tag).decode())
+        query = query.where(cast(Result.tags, Text).like(quoted, escape="\\"))
+    if result_id is not None:
+        query = query.where(Result.id == result_id)
     if after is not None:
-        rank, result_id = after
-        query = query.where(tuple_(Result.rank, Result.id) > tuple_(rank, result_id))
+        rank, last_id = after
+        query = query.where(tuple_(Result.rank, Result.id) > tuple_(rank, last_id))
     query = query.order_by(Result.rank, Result.id).limit(limit + 1)
     return list(session.execute(query).all())
+
+
+def run_facets(
+    session: Session, run_id: int, *, limit: int
+) -> tuple[list[str], list[str], list[str]]:
+    """The browser projects, files and tags of a run's results (each sorted, at most
+    ``limit``): the choices of the run page's filters."""
+    base = select(Test.browser_project).join(Result, Result.test_id == Test.id)
+    browsers = session.scalars(
+        base.where(Result.run_id == run_id, Test.browser_project != "")
+        .distinct()
+        .order_by(Test.browser_project)
+        .limit(limit)
+    ).all()
+    files = session.scalars(
+        select(Test.file)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_id == run_id)
+        .distinct()
+        .order_by(Test.file)
+        .limit(limit)
+    ).all()
+    # JSON has no equality on PostgreSQL: distinct over its text.
+    tag_lists = session.scalars(
+        select(cast(Result.tags, Text)).where(Result.run_id == run_id).distinct().limit(limit)
+    ).all()
+    tags: set[str] = set()
+    for raw in tag_lists:
+        decoded = orjson.loads(raw) if raw else []
+        tags.update(t for t in decoded if isinstance(t, str))
+    return list(browsers), list(files), sorted(tags)[:limit]
+
+
+def run_conditions(
+    *,
+    branch: str | None,
+    statuses: Sequence[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    """The runs list's filters as conditions: a branch, some statuses, ``[since, until)``."""
+    conditions: list[ColumnElement[bool]] = []
+    if branch is not None:
+        conditions.append(Run.branch == branch)
+    if statuses:
+        conditions.append(Run.status.in_(statuses))
+    if since is not None:
+        conditions.append(Run.started_at >= since)
+    if until is not None:
+        conditions.append(Run.started_at < until)
+    return conditions
 
 
 def attempts_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
@@ -197,6 +260,7 @@ def attempts_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
             Attempt.stdout,
             Attempt.stderr,
             Attempt.steps,
+            Attempt.extra,
         )
         .where(Attempt.result_id.in_(result_ids))
         .order_by(Attempt.result_id, Attempt.retry, Attempt.id)

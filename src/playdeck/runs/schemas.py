@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, TypeAdapter
 
 from playdeck import models
+from playdeck.kit.filenames import download_name
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 
 # The run attributes a summary reads (``run_fields``).
@@ -305,6 +306,9 @@ class Attachment(BaseModel):
     content_type: str
     size: int
     url: str
+    # ``name`` with the extension its type calls for: Playwright names files "trace" and
+    # "screenshot", which a download folder cannot open.
+    download_name: str
 
 
 def attachment_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -315,6 +319,7 @@ def attachment_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
         "content_type": row["content_type"],
         "size": row["size"],
         "url": f"/api/attachments/{row['id']}",
+        "download_name": download_name(row["name"], row["content_type"]),
     }
 
 
@@ -329,11 +334,18 @@ class Attempt(BaseModel):
     stderr: str | None
     steps: list[dict[str, Any]]
     attachments: list[Attachment]
+    # Playwright's code frame and the error message with its terminal colours (ANSI SGR codes
+    # kept), when the report had them; ``error_message`` is the same message without colours.
+    error_snippet: str | None = None
+    error_ansi: str | None = None
 
 
 def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) -> dict[str, Any]:
     """An ``Attempt``'s fields from an attempt row's mapping and its attachments' fields."""
+    extra = row["extra"] or {}
     return {
+        "error_snippet": extra.get("snippet"),
+        "error_ansi": extra.get("error_ansi"),
         "retry": row["retry"],
         "status": row["status"],
         "duration_ms": row["duration_ms"],

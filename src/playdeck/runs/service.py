@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +123,20 @@ def delete_run(
     cleanup_after_commit(session, store, hashes)
 
 
+@dataclass(frozen=True, slots=True)
+class RunFacets:
+    """What a run's results can be filtered by."""
+
+    browsers: list[str]
+    files: list[str]
+    tags: list[str]
+
+
+def run_facets(session: Session, *, run: Run, limit: int = 200) -> RunFacets:
+    browsers, files, tags = repository.run_facets(session, run.id, limit=limit)
+    return RunFacets(browsers=browsers, files=files, tags=tags)
+
+
 def list_run_tests(
     session: Session,
     *,
@@ -130,8 +145,13 @@ def list_run_tests(
     q: str | None,
     cursor: str | None,
     limit: int,
+    browser: str | None = None,
+    tag: str | None = None,
+    file: str | None = None,
+    result_id: int | None = None,
 ) -> tuple[list[schemas.RunTest], str | None]:
-    """A page of the run's results, failures first, each with attempts and attachments.
+    """A page of the run's results, failures first, each with attempts and attachments;
+    ``browser`` (project), ``tag`` and ``file`` narrow it, ``result_id`` picks one result.
 
     Three queries whatever the page size: results with their tests, the attempts of the page,
     the attachments of those attempts; rows become plain values, validated once as a page.
@@ -141,7 +161,16 @@ def list_run_tests(
     after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
     pattern = contains_pattern(q) if q else None
     rows = repository.list_results(
-        session, run_id=run.id, outcomes=outcomes, pattern=pattern, after=after, limit=limit
+        session,
+        run_id=run.id,
+        outcomes=outcomes,
+        pattern=pattern,
+        after=after,
+        limit=limit,
+        browser=browser,
+        tag=tag,
+        file=file,
+        result_id=result_id,
     )
     next_cursor = None
     if len(rows) > limit:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import GLOBAL_ROLES, Principal
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.models import User
@@ -77,6 +77,42 @@ def set_user_active(
     with refusals_on(list_on(request, principal, target)):
         _update(session, settings, client, principal, user, {"is_active": active == "true"})
     return done(target, "user-activated" if active == "true" else "user-deactivated")
+
+
+@router.get("/admin/users/{user_id}/role", response_class=HTMLResponse)
+def confirm_user_role(
+    user_id: str,
+    request: Request,
+    session: SessionDep,
+    principal: Admin,
+    role: Annotated[str, Query(max_length=20)] = "admin",
+    back: BackQuery = None,
+) -> HTMLResponse:
+    """The confirmation step of a role change: making someone an administrator gives them
+    every permission on every project, so it takes a second, deliberate click."""
+    user = _user(session, user_id)
+    if role not in GLOBAL_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(GLOBAL_ROLES)}", code="invalid_role")
+    promote = role == GlobalRole.ADMIN
+    target = back_to_users(back)
+    return confirm_page(
+        request,
+        principal,
+        title=f"Make {user.username} an administrator"
+        if promote
+        else f"Change {user.username}'s role",
+        message=(
+            f"Make {user.username} an administrator? They will be able to see and change every "
+            "project, user, API key and setting, and to make others administrators."
+            if promote
+            else f"Change {user.username}'s role to {role}?"
+        ),
+        action=f"/admin/users/{user.id}/role",
+        button="Make administrator" if promote else f"Change to {role}",
+        back=target,
+        crumbs=[("Administration", ""), ("Users", target)],
+        fields={"role": role},
+    )
 
 
 @router.post("/admin/users/{user_id}/role", response_class=HTMLResponse, response_model=None)

@@ -19,10 +19,14 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from playdeck.auth.credentials import resolve_credentials
+from playdeck.auth.principal import Principal
 from playdeck.db import reading_session
 from playdeck.errors import OUTAGE_EXCEPTIONS, AppError, outage_error
+from playdeck.kit.http import SAFE_METHODS
 from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
 from playdeck.observability.request_id import current_request_id
+from playdeck.settings import Settings
 from playdeck.web.headers import add_page_headers
 from playdeck.web.rendering import render
 
@@ -107,12 +111,33 @@ def prefers_html(request: Request) -> bool:
     return html > 0 and html >= _quality(accept, JSON_TYPES)
 
 
-def error_page(request: Request, status: int, detail: str | None) -> Response:
+def _known_viewer(request: Request) -> Principal | None:
+    """Who the request's own credential check found, if it got that far."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else None
+
+
+def _resolve_viewer(request: Request) -> Principal | None:
+    """The viewer of a page whose route never checked a credential (an unknown address): the
+    cookie or token read in a read-only session; nobody when that fails in any way."""
+    settings: Settings = request.app.state.settings
+    if not settings.require_auth:
+        return Principal.builtin_admin()
+    try:
+        with reading_session(request) as session:
+            return resolve_credentials(request, session, settings)
+    except AppError:
+        return None
+
+
+def error_page(
+    request: Request, status: int, detail: str | None, *, principal: Principal | None = None
+) -> Response:
     title = TITLES.get(status) or HTTPStatus(status).phrase
     response = render(
         request,
         "errors/error.html",
-        principal=None,
+        principal=principal or _known_viewer(request),
         status_code=status,
         status=status,
         title=title,
@@ -156,7 +181,10 @@ def _negotiating(json_handler: Handler) -> Handler:
             return await answer if inspect.isawaitable(answer) else answer
         if isinstance(exc, (AppError, RequestValidationError, StarletteHTTPException)):
             status = _status_of(exc)
-            response = error_page(request, status, _page_detail(exc, status))
+            viewer = _known_viewer(request)
+            if viewer is None and status == 404 and request.method in SAFE_METHODS:
+                viewer = await run_in_threadpool(_resolve_viewer, request)
+            response = error_page(request, status, _page_detail(exc, status), principal=viewer)
         else:
             logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
             response = error_page(request, 500, "The error was logged. Try again in a moment.")

@@ -93,9 +93,11 @@ def confirm_page(
     warning: str | None = None,
     error: str | None = None,
     status_code: int = 200,
+    fields: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The confirmation step of a destructive action: a page whose one form posts to
-    ``action``; ``Cancel`` goes ``back``. Works without JavaScript."""
+    ``action`` (with ``fields`` as hidden inputs); ``Cancel`` goes ``back``. Works without
+    JavaScript."""
     return render(
         request,
         "confirm.html",
@@ -110,4 +112,5 @@ def confirm_page(
         crumbs=crumbs or [],
         warning=warning,
         error=error,
+        fields=fields or {},
     )

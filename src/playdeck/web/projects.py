@@ -24,6 +24,7 @@ from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.analytics.schemas import TrendPoint
+from playdeck.runs.filters import choices
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.errors import Page
@@ -40,7 +41,14 @@ from playdeck.web.params import (
     may_read_members,
     text,
 )
-from playdeck.web.rendering import format_duration, render, set_flash, with_query
+from playdeck.web.rendering import (
+    format_day,
+    format_duration,
+    format_utc,
+    render,
+    set_flash,
+    with_query,
+)
 
 router = APIRouter()
 
@@ -159,12 +167,15 @@ class RunFilters:
         return any((self.branch, self.status, self.since, self.until))
 
 
-def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Markup]:
+def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tuple[Markup, Markup]:
+    """The outcome bars and the duration line of ``points``; ``where`` says which runs they
+    are (" on main", say) in the charts' names."""
     bars = [
         charts.RunBar(
-            href=f"/runs/{p.run_id}",
+            when=format_day(p.started_at),
             label=(
-                f"Run #{p.run_id} ({p.status}): {p.counts.passed} passed, "
+                f"Run #{p.run_id}, {format_utc(p.started_at)} ({p.status}): "
+                f"{p.counts.passed} passed, "
                 f"{p.counts.failing} failed, "
                 f"{p.counts.flaky} flaky, {p.counts.skipped} skipped"
             ),
@@ -178,15 +189,29 @@ def trend_charts(project: Project, points: list[TrendPoint]) -> tuple[Markup, Ma
     durations = [
         charts.Point(
             value=p.duration_ms,
-            label=f"Run #{p.run_id}: {format_duration(p.duration_ms)}",
-            href=f"/runs/{p.run_id}",
+            label=f"Run #{p.run_id}, {format_utc(p.started_at)}: {format_duration(p.duration_ms)}",
+            when=format_day(p.started_at),
         )
         for p in points
     ]
+    span = f"from {bars[0].when} to {bars[-1].when}" if bars else "none yet"
+    failing = sum(1 for p in points if p.counts.failing)
+    longest = max((p.duration_ms for p in points), default=0)
     return (
-        charts.run_bars(bars, label=f"Outcomes of the last {len(points)} runs of {project.name}"),
+        charts.run_bars(
+            bars,
+            label=(
+                f"Outcomes of the last {len(points)} runs of {project.name}{where}, {span}: "
+                f"{failing} with failures"
+            ),
+        ),
         charts.line_chart(
-            durations, label=f"Duration of the last {len(points)} runs of {project.name}"
+            durations,
+            label=(
+                f"Duration of the last {len(points)} runs of {project.name}{where}, {span}: "
+                f"longest {format_duration(longest)}"
+            ),
+            top_label=format_duration,
         ),
     )
 
@@ -219,10 +244,20 @@ def show_project(
         limit=RUNS_PER_PAGE,
         base_url="",
     )
+    # The charts show the runs the filters select, as the table does.
     trend = analytics_service.trends(
-        session, project=project, runs=TREND_RUNS, branch=filters.branch
+        session,
+        project=project,
+        runs=TREND_RUNS,
+        branch=filters.branch,
+        statuses=choices(filters.status, RunStatus, name="status"),
+        since=day_start(day(filters.since, name="From")),
+        until=day_after(day(filters.until, name="To")),
     )
-    bars, durations = trend_charts(project, trend.items)
+    where = f" on {filters.branch}" if filters.branch else ""
+    if filters.status or filters.since or filters.until:
+        where += " (filtered)"
+    bars, durations = trend_charts(project, trend.items, where)
     longest = max((p.duration_ms for p in trend.items), default=0)
     return render(
         request,

@@ -148,6 +148,11 @@ def format_utc(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def format_day(value: datetime) -> str:
+    """A chart axis's date: the UTC day, unambiguous in every locale."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d")
+
+
 def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 

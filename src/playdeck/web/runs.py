@@ -6,18 +6,30 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
+from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.kit.ansi import ansi_to_html
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
 from playdeck.runs import service as runs_service
 from playdeck.runs.access import RunAccess, run_access
-from playdeck.runs.schemas import RunDetail
+from playdeck.runs.files import service as files_service
+from playdeck.runs.schemas import RunDetail, RunTest
+from playdeck.storage.base import BlobStore
 from playdeck.web import charts
-from playdeck.web.params import CursorQuery, TextQuery, may_delete_runs, page_run_id, text
+from playdeck.web.params import (
+    CursorQuery,
+    TextQuery,
+    may_delete_runs,
+    page_id,
+    page_run_id,
+    text,
+)
 from playdeck.web.rendering import render, with_query
+from playdeck.web.run_results import failing_attempt, group_results, step_tree
 
 router = APIRouter()
 
@@ -40,6 +52,9 @@ OUTCOME_CHOICES: tuple[tuple[str, str], ...] = (
 )
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
+# Text attachments up to this size are shown on the page; larger ones are downloads only.
+MAX_INLINE_TEXT = 32 * 1024
+FileQuery = Annotated[str | None, Query(max_length=1000)]
 MAX_METADATA_ROWS = 60
 # How often the page of a running run asks for itself again (web/static/playdeck.js).
 LIVE_POLL_SECONDS = 3
@@ -96,22 +111,55 @@ def live_state(run: RunDetail) -> LiveState:
     )
 
 
+def _inline_texts(
+    session: Session, store: BlobStore, run_id: int, tests: list[RunTest]
+) -> dict[int, str]:
+    wanted = [
+        file.id
+        for t in tests
+        for a in t.attempts
+        for file in a.attachments
+        if files_service.is_text(file.content_type) and file.size <= MAX_INLINE_TEXT
+    ]
+    return files_service.read_texts(
+        session, store, run_id=run_id, attachment_ids=wanted, limit=MAX_INLINE_TEXT
+    )
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def show_run(
     request: Request,
     session: SessionDep,
+    store: BlobStoreDep,
     access: Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)],
     outcome: TextQuery = None,
     q: TextQuery = None,
+    browser: TextQuery = None,
+    tag: TextQuery = None,
+    file: FileQuery = None,
+    group: TextQuery = None,
+    result: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
     run, project, principal = access.run, access.project, access.principal
     reports = runs_service.list_reports(session, run=run)
     parts = runs_service.list_parts(session, run=run)
     detail = RunDetail.of_detail(run, project, reports, "", parts)
-    outcome, q = text(outcome), text(q)
+    outcome, q, browser, tag, file = text(outcome), text(q), text(browser), text(tag), text(file)
+    by_file = text(group) == "file"
+    result = text(result)
+    result_id = page_id(result, what="Result") if result else None
     tests, next_cursor = runs_service.list_run_tests(
-        session, run=run, outcome=outcome, q=q, cursor=cursor, limit=RESULTS_PER_PAGE
+        session,
+        run=run,
+        outcome=outcome,
+        q=q,
+        browser=browser,
+        tag=tag,
+        file=file,
+        result_id=result_id,
+        cursor=cursor,
+        limit=RESULTS_PER_PAGE,
     )
     c = detail.counts
     chips = [
@@ -152,13 +200,24 @@ def show_run(
         ],
         tests=tests,
         live=live_state(detail),
+        sections=group_results(tests, by_file=by_file),
+        failing_attempt=failing_attempt,
+        step_tree=step_tree,
+        ansi=ansi_to_html,
+        texts=_inline_texts(session, store, run.id, tests),
         failing=FAILING_OUTCOMES,
         inline_images=INLINE_IMAGES,
         inline_videos=INLINE_VIDEOS,
         outcome=outcome or "",
         outcome_choices=OUTCOME_CHOICES,
         q=q or "",
-        filtered=bool(outcome or q),
+        browser=browser or "",
+        tag=tag or "",
+        file=file or "",
+        by_file=by_file,
+        single=result_id is not None,
+        facets=runs_service.run_facets(session, run=run),
+        filtered=bool(outcome or q or browser or tag or file or result_id),
         next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
         first_url=with_query(request, cursor=None) if cursor else None,
     )

@@ -29,7 +29,7 @@ from playdeck.web.params import (
     text,
 )
 from playdeck.web.quarantine import EXPIRY_DAYS
-from playdeck.web.rendering import format_duration, format_utc, render, with_query
+from playdeck.web.rendering import format_day, format_duration, format_utc, render, with_query
 
 router = APIRouter()
 
@@ -100,6 +100,18 @@ def _entry_label(entry: HistoryEntry) -> str:
     )
 
 
+def _duration_label(oldest_first: list[HistoryEntry]) -> str:
+    """The duration chart's name: what it shows, over which days, and its largest value."""
+    if not oldest_first:
+        return "Duration: no results yet"
+    longest = max(e.duration_ms for e in oldest_first)
+    return (
+        f"Duration of the last {len(oldest_first)} results, from "
+        f"{format_day(oldest_first[0].started_at)} to {format_day(oldest_first[-1].started_at)}: "
+        f"longest {format_duration(longest)}"
+    )
+
+
 @router.get("/tests/{test_id}", response_class=HTMLResponse)
 def show_test(
     test_id: str,
@@ -136,12 +148,14 @@ def show_test(
             [
                 charts.Point(
                     value=e.duration_ms,
-                    label=f"Run #{e.run_id}: {format_duration(e.duration_ms)}",
-                    href=f"/runs/{e.run_id}",
+                    label=f"Run #{e.run_id}, {format_utc(e.started_at)}: "
+                    f"{format_duration(e.duration_ms)}",
+                    when=format_day(e.started_at),
                 )
                 for e in oldest_first
             ],
-            label=f"Duration of the last {len(oldest_first)} results",
+            label=_duration_label(oldest_first),
+            top_label=format_duration,
         ),
         longest=max((e.duration_ms for e in latest.items), default=0),
         strip_count=len(latest.items),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from playdeck.ingest.parsers.error_colours import keep_error_colours
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
@@ -227,6 +228,7 @@ def _read_result(value: object, path: str) -> tuple[AttemptRecord, list[JSONObje
     error = opt_object(result, "error", path) or (errors[0] if errors else {})
     attempt.error_message = error_text(loose_str(error, "message"))
     attempt.error_stack = error_text(loose_str(error, "stack"))
+    keep_error_colours(error, attempt.extra)
     if len(errors) > 1:
         # Soft assertions: every error, the first of which is also the attempt's error.
         attempt.extra["errors"] = [error_text(loose_str(e, "message")) for e in errors]

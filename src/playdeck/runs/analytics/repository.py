@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
 from playdeck.outcomes import Outcome
+from playdeck.runs.repository import run_conditions
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
@@ -172,11 +173,22 @@ def branch_counts(session: Session, *, project_id: int, limit: int) -> list[tupl
     return [(str(name), int(count)) for name, count in rows]
 
 
-def recent_runs(session: Session, *, project_id: int, branch: str | None, limit: int) -> list[Run]:
-    """The project's latest ``limit`` runs, newest first (index ``ix_runs_project_started``)."""
-    query = select(Run).where(Run.project_id == project_id)
-    if branch is not None:
-        query = query.where(Run.branch == branch)
+def recent_runs(
+    session: Session,
+    *,
+    project_id: int,
+    branch: str | None,
+    limit: int,
+    statuses: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Run]:
+    """The project's latest ``limit`` runs, newest first (index ``ix_runs_project_started``),
+    of a branch, of some statuses, started in ``[since, until)`` when given."""
+    query = select(Run).where(
+        Run.project_id == project_id,
+        *run_conditions(branch=branch, statuses=statuses, since=since, until=until),
+    )
     query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
     return list(session.scalars(query))
 

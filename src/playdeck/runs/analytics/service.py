@@ -127,9 +127,27 @@ def flake_stats_of(
     return {row.test.id: _stats(row) for row in rows}
 
 
-def trends(session: Session, *, project: Project, runs: int, branch: str | None) -> Trends:
-    """The latest ``runs`` runs, oldest first for charting, with their p90 test duration."""
-    recent = repository.recent_runs(session, project_id=project.id, branch=branch, limit=runs)
+def trends(
+    session: Session,
+    *,
+    project: Project,
+    runs: int,
+    branch: str | None,
+    statuses: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Trends:
+    """The latest ``runs`` runs (narrowed like the runs list), oldest first for charting, with
+    their p90 test duration."""
+    recent = repository.recent_runs(
+        session,
+        project_id=project.id,
+        branch=branch,
+        limit=runs,
+        statuses=statuses,
+        since=since,
+        until=until,
+    )
     recent.reverse()
     p90 = repository.duration_percentiles(session, [run.id for run in recent])
     items = [

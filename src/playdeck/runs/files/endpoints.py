@@ -12,6 +12,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
 from playdeck.errors import NotFound
+from playdeck.kit.filenames import download_name
 from playdeck.runs.files import content_origin, service
 from playdeck.runs.files.delivery import file_response
 from playdeck.runs.filters import IdPath
@@ -25,6 +26,11 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 IfNoneMatch = Annotated[str | None, Header(max_length=2000)]
 FetchDest = Annotated[str | None, Header(alias="Sec-Fetch-Dest", max_length=50)]
+
+
+# The paths that answer with stored bytes (attachments, report files, the content origin's
+# copies): sent as stored, never re-encoded (kit/compression.py).
+STORED_FILE_PATHS = ("/api/attachments/", "/api/reports/", content_origin.CONTENT_PREFIX + "/")
 
 
 def _origin(request: Request) -> str:
@@ -53,7 +59,7 @@ def get_attachment(
         sha256=attachment.sha256,
         size=attachment.size,
         content_type=attachment.content_type,
-        filename=attachment.name,
+        filename=download_name(attachment.name, attachment.content_type),
         if_none_match=if_none_match,
         content_base=f"{_origin(request)}/api/attachments/{attachment_id}",
         viewer=f"/attachments/{attachment_id}",

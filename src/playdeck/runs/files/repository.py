@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,3 +33,13 @@ def get_report_file(session: Session, report_id: int, path: str) -> ReportFile |
     return session.scalars(
         select(ReportFile).where(ReportFile.report_id == report_id, ReportFile.path == path)
     ).first()
+
+
+def attachment_hashes(session: Session, run_id: int, attachment_ids: Sequence[int]) -> list[Any]:
+    """``(id, sha256)`` of the given attachments of one run (others are ignored)."""
+    if not attachment_ids:
+        return []
+    query = select(Attachment.id, Attachment.sha256).where(
+        Attachment.run_id == run_id, Attachment.id.in_(attachment_ids)
+    )
+    return list(session.execute(query).all())

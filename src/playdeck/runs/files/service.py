@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from playdeck.authz.service import require_project
 from playdeck.errors import NotFound
 from playdeck.models import Attachment, Report, ReportFile
 from playdeck.runs.files import repository
+from playdeck.storage.base import BlobStore
 
 
 def get_attachment(session: Session, *, principal: Principal, attachment_id: int) -> Attachment:
@@ -68,3 +70,30 @@ def file_by_grant(session: Session, *, kind: str, object_id: int, path: str) -> 
         return None
     attachment = found[0]
     return StoredFile(attachment.name, attachment.sha256, attachment.size, attachment.content_type)
+
+
+# Types shown as text on the run page (``error-context.md``, logs, JSON), when small enough.
+TEXT_TYPES = frozenset(
+    {"text/plain", "text/markdown", "text/x-markdown", "text/csv", "application/json"}
+)
+
+
+def is_text(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in TEXT_TYPES
+
+
+def read_texts(
+    session: Session, store: BlobStore, *, run_id: int, attachment_ids: Sequence[int], limit: int
+) -> dict[int, str]:
+    """The first ``limit`` bytes of each attachment, decoded as UTF-8 (bad bytes replaced);
+    a file that retention or a sweep removed is left out. The caller checked the run."""
+    texts: dict[int, str] = {}
+    for attachment_id, sha256 in repository.attachment_hashes(session, run_id, attachment_ids):
+        try:
+            with store.open(sha256) as handle:
+                raw = handle.read(limit + 1)
+        except FileNotFoundError:
+            continue
+        text = raw[:limit].decode("utf-8", "replace").replace("\x00", "")
+        texts[attachment_id] = text + ("\n… [cut]" if len(raw) > limit else "")
+    return texts

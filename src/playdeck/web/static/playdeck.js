@@ -5,6 +5,8 @@
 // - a page that shows a secret once (a new API key): reloading it must not post its form again.
 // - the page of a running run (data-live-poll): asks for itself again every few seconds and,
 //   when it changed (data-live-signature), swaps its live regions in place; stops once done.
+// - screenshot thumbnails (a[data-lightbox]): open full size in a <dialog>; without the script
+//   the link opens the image itself.
 (function () {
   "use strict";
 
@@ -143,7 +145,36 @@
     schedule();
   }
 
+  function lightbox() {
+    var dialog = document.getElementById("lightbox");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    var image = dialog.querySelector(".lightbox__image");
+    var caption = dialog.querySelector(".lightbox__caption");
+    var opener = null;
+    document.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      var link = event.target.closest ? event.target.closest("a[data-lightbox]") : null;
+      if (!link) return;
+      event.preventDefault();
+      var thumb = link.querySelector("img");
+      image.src = link.getAttribute("href");
+      image.alt = thumb ? thumb.alt : "";
+      caption.textContent = thumb ? thumb.alt : "";
+      opener = link;
+      dialog.showModal();
+    });
+    // A click on the backdrop (outside the dialog's box) closes it too.
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      image.removeAttribute("src");
+      if (opener) opener.focus();
+    });
+  }
+
   function start() {
+    lightbox();
     localiseTimes(document);
     addCopyButtons(document);
     closeMenusOnEscapeAndOutsideClicks();
