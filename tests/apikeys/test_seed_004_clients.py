@@ -146,16 +146,17 @@ def assert_folded_run(db: Session, created: dict[str, Any]) -> Run:
         .where(Result.run_id == run.id)
     ).all()
     results = {title: result for title, result in rows if title != "adds item"}
-    # 30 attempts arrive (two Playwright projects, retries as their own elements); the format
-    # cannot tell the projects apart, so each title and location is one test.
+    # 30 attempts arrive: 13 tests (title and location) run by two Playwright projects, retries
+    # as their own elements. Each project's retry chain is a test of its own (the format names
+    # no project: "project 1", "project 2"), so 26 tests are stored.
     assert (len(cases), len(tests)) == (30, 13)
-    assert run.total == len(rows) == len(tests)
+    assert run.total == len(rows) == 2 * len(tests)
     flaky = results["flaky on first attempt"]
-    # Failed, then passed on retry: one flaky test, not a failed test and a passed one.
+    # Failed, then passed on retry: one flaky test per project, not a failed and a passed one.
     assert flaky.outcome == "flaky"
-    assert [title for title, _result in rows].count("flaky on first attempt") == 1
+    assert [title for title, _result in rows].count("flaky on first attempt") == 2
     assert results["failing expectation"].outcome == "failed"
-    assert (run.flaky, run.failed) == (1, Counter(r.outcome for _title, r in rows)["failed"])
+    assert (run.flaky, run.failed) == (2, Counter(r.outcome for _title, r in rows)["failed"])
     attempts = db.scalars(
         select(Attempt).join(Result, Result.id == Attempt.result_id).where(Result.run_id == run.id)
     ).all()
@@ -283,5 +284,5 @@ def test_phenx_curl_examples_submit_with_a_key(
 
     assert status == 201, created
     run = db.get(Run, created["testRunId"])
-    assert run is not None and (run.total, run.flaky) == (13, 1)
+    assert run is not None and (run.total, run.flaky) == (26, 2)  # 13 tests on two projects
     assert (refused, problem["detail"]) == (401, INVALID_KEY)
