@@ -212,6 +212,31 @@ def test_traces_screenshots_and_videos_arrive_on_their_attempt(
             assert download(live_server, attachment) == written.read_bytes()
     assert not (output / "test-shop-py-test-adds-to-cart-chromium").exists()
 
+    # The Python trace opens in Playdeck's Trace Viewer like a JavaScript one, with its actions.
+    [trace] = [a for a in stored["chromium", "test_checkout", 0] if a.name == "trace.zip"]
+    actions = trace_actions(live_server, trace.id)
+    assert any(a.startswith("Navigate") for a in actions), actions
+    assert any(a.startswith('Expect "to_have_text"') for a in actions), actions
+
+
+def trace_actions(server: LiveServer, trace_id: int) -> set[str]:
+    """The action titles Playwright's Trace Viewer, served by ``server``, lists for a trace."""
+    from playwright.sync_api import sync_playwright
+
+    port = server.url.rsplit(":", 1)[1]
+    server.settings.public_url = server.url
+    server.settings.content_url = f"http://localhost:{port}"  # another origin, a secure one
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{server.url}/traces/{trace_id}")
+            page.locator("#trace-open").click()
+            page.locator(".action-title").first.wait_for(timeout=30_000)
+            return {" ".join(t.split()) for t in page.locator(".action-title").all_inner_texts()}
+        finally:
+            browser.close()
+
 
 LAYOUT_SUITE = """
 import pathlib
