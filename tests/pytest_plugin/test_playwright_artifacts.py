@@ -20,7 +20,6 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 import playwright
@@ -32,6 +31,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from playdeck.models import Attachment, Attempt, Result, Run, Test
+from tests.fixtures.servers import LiveServer
 
 pytest_plugins = ["pytester"]
 
@@ -50,10 +50,6 @@ def debian_ffmpeg_for_playwright(folder: Path) -> Path:
     (folder / f"ffmpeg-{revision}").mkdir(parents=True)
     (folder / f"ffmpeg-{revision}" / "ffmpeg-linux").symlink_to(ffmpeg)
     return folder
-
-
-class LiveServer(Protocol):
-    url: str
 
 
 SHOP = """<!doctype html>
