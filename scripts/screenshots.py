@@ -62,7 +62,17 @@ OTHER_DEVICES = (
     "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
     "python-httpx/0.28.1",
 )
-DESKTOP_SHOTS = ("overview", "project", "run", "test-history", "tests", "flaky", "projects")
+DESKTOP_SHOTS = (
+    "overview",
+    "project",
+    "run",
+    "test-history",
+    "tests",
+    "flaky",
+    "failures",
+    "triage",
+    "projects",
+)
 PHONE_SHOTS = ("run-phone", "overview-phone")
 IDENTITY_SHOTS = ("login", "account")
 ADMIN_SHOTS = ("users", "members", "account-keys")
@@ -152,6 +162,8 @@ def shoot_results(browser: Browser, url: str, out: Path, wanted: set[str]) -> No
         ("test-history", f"/tests/{test_id}"),
         ("tests", f"/projects/{slug}/tests"),
         ("flaky", f"/projects/{slug}/flaky?days=30"),
+        ("failures", f"/projects/{slug}/failures?days=30"),
+        ("triage", f"/runs/{run_id}/compare"),
         ("projects", "/projects"),
     ]
     desktop = browser.new_page(
