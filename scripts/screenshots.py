@@ -30,6 +30,7 @@ import httpx
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+REPORT_ZIP = ROOT / "tests" / "data" / "playwright" / "report.zip"
 PLAYDECK = Path(sys.executable).parent / "playdeck"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -100,7 +101,11 @@ def auth_env() -> dict[str, str]:
 
 @contextmanager
 def demo_server(
-    data_dir: Path, extra_env: dict[str, str] | None = None, *, demo: bool = True
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    demo: bool = True,
+    port: int | None = None,
 ) -> Iterator[str]:
     env = {
         **os.environ,
@@ -111,7 +116,7 @@ def demo_server(
     if demo:
         # Our own venv's `playdeck` executable, with fixed arguments.
         subprocess.run([str(PLAYDECK), "demo"], env=env, check=True)  # noqa: S603
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(  # noqa: S603
         [str(PLAYDECK), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
     )
@@ -266,13 +271,47 @@ def shoot_admin(browser: Browser, url: str, out: Path, wanted: set[str]) -> None
         shoot_element(page, f"{url}/account", "#api-keys", out / "account-keys.png")
 
 
+def shoot_trace(browser: Browser, out: Path) -> None:
+    """Playwright's Trace Viewer on a real trace (the test data's report), from the content
+    origin (``localhost``) while Playdeck is at ``127.0.0.1``."""
+    port = free_port()
+    env = {
+        "PLAYDECK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "PLAYDECK_CONTENT_URL": f"http://localhost:{port}",
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="playdeck-shots-") as tmp,
+        demo_server(Path(tmp), env, demo=False, port=port) as url,
+    ):
+        api = httpx.Client(base_url=url)
+        with REPORT_ZIP.open("rb") as handle:
+            files = {"file": ("report.zip", handle, "application/zip")}
+            run_id = api.post("/api/test-runs/upload", data={"projectName": "web"}, files=files)
+        tests = api.get(f"/api/test-runs/{run_id.json()['testRunId']}/tests?limit=500")
+        trace_id = next(
+            file["id"]
+            for t in tests.json()["items"]
+            if t["test"]["title"] == "failing expectation"
+            for attempt in t["attempts"]
+            for file in attempt["attachments"]
+            if file["name"] == "trace"
+        )
+        page = browser.new_page(viewport=DESKTOP, color_scheme="light")
+        page.goto(f"{url}/traces/{trace_id}")
+        page.locator("#trace-open").click()
+        page.locator(".action-title", has_text="toHaveText").first.click()
+        page.wait_for_timeout(1500)  # the snapshot frame paints
+        page.screenshot(path=out / "trace.png")
+        print(f"{out / 'trace.png'}: {(out / 'trace.png').stat().st_size // 1024} KiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument(
         "--chromium", default=os.environ.get("PLAYDECK_CHROMIUM", "/usr/bin/chromium")
     )
-    every = (*DESKTOP_SHOTS, *PHONE_SHOTS, *IDENTITY_SHOTS, *ADMIN_SHOTS)
+    every = (*DESKTOP_SHOTS, *PHONE_SHOTS, *IDENTITY_SHOTS, *ADMIN_SHOTS, "trace")
     parser.add_argument(
         "--only",
         type=lambda value: {name.strip() for name in value.split(",") if name.strip()},
@@ -307,6 +346,8 @@ def main() -> None:
                 demo_server(Path(tmp), auth_env()) as url,
             ):
                 shoot_admin(browser, url, args.out, args.only)
+        if "trace" in args.only:
+            shoot_trace(browser, args.out)
         browser.close()
 
 
