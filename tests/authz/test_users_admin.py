@@ -232,7 +232,9 @@ def test_deactivation_ends_sessions_refresh_tokens_and_api_keys_and_reactivation
         .where(UserSession.user_id != victim)
     )
     login = api.post("/api/auth/login", json={"username": OWNER, "password": PASSWORD})
-    assert login.status_code == 401
+    # The right password of a deactivated account is told so (docs/decisions.md); it signs in
+    # nothing.
+    assert (login.status_code, login.json()["code"]) == (403, "account_deactivated")
 
     on = api.patch(f"{USERS}/{victim}", json={"is_active": True}, headers=admin)
     assert on.json()["is_active"] is True
