@@ -18,6 +18,8 @@ from rich.console import Console
 from playdeck import __version__
 from playdeck.cli.upload import (
     EXIT_USAGE,
+    PasswordOption,
+    UsernameOption,
     _login,
     _normalise_server,
     _refusal,
@@ -50,14 +52,8 @@ def gate(
             help="API key (the runs:write scope is enough).",
         ),
     ] = None,
-    username: Annotated[
-        str | None,
-        typer.Option(envvar="PLAYDECK_USERNAME", help="Log in as this user (with --password)."),
-    ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(envvar="PLAYDECK_PASSWORD", show_default=False, help="Password."),
-    ] = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the server.")] = 60.0,
 ) -> None:
     """Fail (exit 1) only if the run has failures of tests that are not quarantined."""

@@ -91,6 +91,17 @@ class _Reporter:
         raise typer.Exit(code)
 
 
+# Signing in by name, for the commands that talk to a server (upload, gate).
+UsernameOption = Annotated[
+    str | None,
+    typer.Option(envvar="PLAYDECK_USERNAME", help="Log in as this user (with --password)."),
+]
+PasswordOption = Annotated[
+    str | None,
+    typer.Option(envvar="PLAYDECK_PASSWORD", show_default=False, help="Password."),
+]
+
+
 def _problem_detail(response: httpx.Response) -> str:
     """The server's reason: problem+json ``detail`` (with field errors), else the status phrase."""
     try:
@@ -348,14 +359,8 @@ def upload(
             help="API key, sent as Authorization: Bearer.",
         ),
     ] = None,
-    username: Annotated[
-        str | None,
-        typer.Option(envvar="PLAYDECK_USERNAME", help="Log in as this user (with --password)."),
-    ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(envvar="PLAYDECK_PASSWORD", show_default=False, help="Password."),
-    ] = None,
+    username: UsernameOption = None,
+    password: PasswordOption = None,
     run_key: Annotated[
         str | None,
         typer.Option(
