@@ -25,7 +25,7 @@ PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
 # marked as known to fail.
 _FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT)
 # A passing result, for the "passed and failed on the same commit" rule (flaky passed on retry).
-_PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value)
+_PASSING_RANKS = tuple(o.rank for o in (Outcome.PASSED, Outcome.FLAKY))
 # Outcomes behind every flakiness event: flaky itself, or failing (a flip's failing side).
 _SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 
@@ -43,17 +43,30 @@ class FlakeRow:
 def _passed_on_same_commit(project_id: int) -> Any:
     """True for a (failing) result whose test passed in some run of the same commit.
 
-    Index seeks: the test's results (``ix_results_test_started``), each run by its key.
+    Driven by the commit's runs (``ix_runs_project_commit``: one run, or a few re-runs), then
+    one seek per run for the test's result in it: ``ix_results_test_started`` holds
+    (test_id, run_started_at, id, run_id, rank), and a result's ``run_started_at`` is its run's
+    ``started_at``. Searching the test's results for the commit instead reads every result the
+    test ever had, for each failure.
     """
-    other, other_run = aliased(Result), aliased(Run)
-    return (
+    other_run, other = aliased(Run), aliased(Result)
+    passed_in_run = (
         select(other.id)
-        .join(other_run, other_run.id == other.run_id)
         .where(
             other.test_id == Result.test_id,
-            other.outcome.in_(_PASSING),
+            other.run_started_at == other_run.started_at,
+            other.run_id == other_run.id,
+            other.rank.in_(_PASSING_RANKS),
+        )
+        .correlate(Result, other_run)
+        .exists()
+    )
+    return (
+        select(other_run.id)
+        .where(
             other_run.project_id == project_id,
             other_run.commit_sha == Run.commit_sha,
+            passed_in_run,
         )
         .correlate(Result, Run)
         .exists()
