@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project, Result, Run, Test
 from playdeck.outcomes import Outcome
-from playdeck.runs.analytics.repository import flake_stats
+from playdeck.runs.analytics.repository import FlakeCounts, flake_counts, flake_stats
 
 from .conftest import MakeRun, case
 
@@ -75,15 +75,21 @@ def _test_ids(session: Session) -> list[int]:
 def _query(
     engine: Engine, *, now: datetime, branch: str | None, test_ids: list[int] | None
 ) -> dict[int, Stats]:
+    """``flake_counts`` of ``test_ids``, else ``flake_stats`` (the flaky ranking's form)."""
     with Session(engine) as session:
-        rows = flake_stats(
-            session,
-            project_id=_project_id(session),
-            since=now - timedelta(days=DAYS),
-            branch=branch,
-            test_ids=test_ids,
-        )
-        return {r.test.id: (r.runs, r.flaky, r.flips, r.failed, r.last_flaky_at) for r in rows}
+        project_id, since = _project_id(session), now - timedelta(days=DAYS)
+        found: dict[int, FlakeCounts]
+        if test_ids is None:
+            rows = flake_stats(session, project_id=project_id, since=since, branch=branch)
+            found = {r.test.id: r.counts for r in rows}
+        else:
+            found = flake_counts(
+                session, project_id=project_id, since=since, branch=branch, test_ids=test_ids
+            )
+        return {
+            test_id: (c.runs, c.flaky, c.flips, c.failed, c.last_flaky_at)
+            for test_id, c in found.items()
+        }
 
 
 def test_hand_written_history_on_main_and_feat(engine: Engine, make_run: MakeRun) -> None:
