@@ -141,7 +141,10 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
     failing = Result.outcome.in_(_FAILING)
     flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit())
     project_id: BindParameter[int] = bindparam("project_id")
-    since: BindParameter[datetime] = bindparam("since")
+    # The window's start is written into the statement, so its text changes with every call:
+    # psycopg prepares a statement it has run five times, and PostgreSQL's generic plan for
+    # it, not knowing how much of the history the window holds, took 10-30x longer.
+    since: BindParameter[datetime] = bindparam("since", literal_execute=True)
     signal = (
         select(
             Result.test_id.label("test_id"),
