@@ -26,9 +26,16 @@ from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminUpdate
 from playdeck.web.admin_users import Admin, BackField, back_to_users, list_on
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
+from playdeck.web.forms import (
+    Confirmation,
+    confirm_page,
+    confirmation_on,
+    done,
+    form_page,
+    parse_form,
+    refusals_on,
+)
 from playdeck.web.params import page_id
-from playdeck.web.rendering import render
 
 router = APIRouter()
 
@@ -98,20 +105,22 @@ def confirm_user_role(
     return confirm_page(
         request,
         principal,
-        title=f"Make {user.username} an administrator"
-        if promote
-        else f"Change {user.username}'s role",
-        message=(
-            f"Make {user.username} an administrator? They will be able to see and change every "
-            "project, user, API key and setting, and to make others administrators."
+        Confirmation(
+            title=f"Make {user.username} an administrator"
             if promote
-            else f"Change {user.username}'s role to {role}?"
+            else f"Change {user.username}'s role",
+            message=(
+                f"Make {user.username} an administrator? They will be able to see and change "
+                "every project, user, API key and setting, and to make others administrators."
+                if promote
+                else f"Change {user.username}'s role to {role}?"
+            ),
+            action=f"/admin/users/{user.id}/role",
+            button="Make administrator" if promote else f"Change to {role}",
+            back=target,
+            crumbs=(("Administration", ""), ("Users", target)),
+            fields={"role": role},
         ),
-        action=f"/admin/users/{user.id}/role",
-        button="Make administrator" if promote else f"Change to {role}",
-        back=target,
-        crumbs=[("Administration", ""), ("Users", target)],
-        fields={"role": role},
     )
 
 
@@ -161,18 +170,15 @@ def _password_page(
     user: User,
     back: str,
     *,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
-    return render(
+    return form_page(
         request,
+        principal,
         "admin/user_password.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
+        refusal=refusal,
         user=user,
         back=back,
-        error=error,
         min_length=settings.password_min_length,
     )
 
@@ -182,15 +188,7 @@ def _password_page_on(
 ) -> Page:
     def page(session: Session, refusal: AppError) -> Response:
         user = _user(session, user_id)
-        return _password_page(
-            request,
-            principal,
-            settings,
-            user,
-            back,
-            error=refusal.detail,
-            status_code=refusal.status,
-        )
+        return _password_page(request, principal, settings, user, back, refusal=refusal)
 
     return page
 
@@ -230,18 +228,8 @@ def reset_password(
     return done(target, "user-password-reset")
 
 
-def _delete_page(
-    request: Request,
-    principal: Principal,
-    user: User,
-    back: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return confirm_page(
-        request,
-        principal,
+def _deletion(principal: Principal, user: User, back: str) -> Confirmation:
+    return Confirmation(
         title=f"Delete {user.username}",
         message=(
             f"Delete the account {user.username}? Their sessions, API keys and project "
@@ -251,20 +239,8 @@ def _delete_page(
         action=f"/admin/users/{user.id}/delete",
         button="Delete user",
         back=back,
-        crumbs=[("Administration", ""), ("Users", back)],
-        error=error,
-        status_code=status_code,
+        crumbs=(("Administration", ""), ("Users", back)),
     )
-
-
-def _delete_page_on(request: Request, principal: Principal, user_id: str, back: str) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        user = _user(session, user_id)
-        return _delete_page(
-            request, principal, user, back, error=refusal.detail, status_code=refusal.status
-        )
-
-    return page
 
 
 @router.get("/admin/users/{user_id}/delete", response_class=HTMLResponse)
@@ -276,7 +252,7 @@ def confirm_delete_user(
     back: BackQuery = None,
 ) -> HTMLResponse:
     user = _user(session, user_id)
-    return _delete_page(request, principal, user, back_to_users(back))
+    return confirm_page(request, principal, _deletion(principal, user, back_to_users(back)))
 
 
 @router.post("/admin/users/{user_id}/delete", response_class=HTMLResponse, response_model=None)
@@ -292,6 +268,9 @@ def delete_user(
     owner of a project: the confirmation page shows why."""
     target = back_to_users(back)
     user = _user(session, user_id)
-    with refusals_on(_delete_page_on(request, principal, user_id, target)):
+    page = confirmation_on(
+        request, principal, lambda reading: _deletion(principal, _user(reading, user_id), target)
+    )
+    with refusals_on(page):
         users_service.delete_user(session, user=user, actor=Actor.of(principal), client=client)
     return done(target, "user-deleted")

@@ -32,9 +32,18 @@ from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
 from playdeck.projects import service as projects_service
 from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.web.context import project_crumbs, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
-from playdeck.web.params import may_edit_project, page_id, text
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    confirm_page,
+    confirmation_on,
+    done,
+    parse_form,
+    refusals_on,
+)
+from playdeck.web.params import page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
@@ -131,10 +140,7 @@ def _members_page(
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", error)] if error else None,
-        project=project,
-        tab="members",
-        members_tab=True,
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="members"),
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),
@@ -264,20 +270,10 @@ def change_member_role(
     return done(_members_url(project), "member-role-changed")
 
 
-def _remove_page(
-    request: Request,
-    principal: Principal,
-    project: Project,
-    user: User,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
+def _removal(principal: Principal, project: Project, user: User) -> Confirmation:
     back = _members_url(project)
     yourself = user.id == principal.user_id
-    return confirm_page(
-        request,
-        principal,
+    return Confirmation(
         title=f"Remove {user.username} from {project.name}",
         message=(
             f"Remove {user.username} from {project.name}? They lose access to its runs and "
@@ -287,25 +283,14 @@ def _remove_page(
         action=f"{back}/{user.id}/remove",
         button="Remove member",
         back=back,
-        crumbs=[
-            ("Projects", "/projects"),
-            (project.name, f"/projects/{project.slug}"),
-            ("Members", back),
-        ],
-        error=error,
-        status_code=status_code,
+        crumbs=project_crumbs(project, ("Members", back)),
     )
 
 
-def _remove_page_on(request: Request, principal: Principal, ref: str, user_id: str) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-        user = _member(session, project, user_id)
-        return _remove_page(
-            request, principal, project, user, error=refusal.detail, status_code=refusal.status
-        )
-
-    return page
+def _removal_of(session: Session, principal: Principal, ref: str, user_id: str) -> Confirmation:
+    """``_removal`` of the project and the member the request names, loaded from ``session``."""
+    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    return _removal(principal, project, _member(session, project, user_id))
 
 
 def _member(session: Session, project: Project, user_id: str) -> User:
@@ -320,8 +305,10 @@ def _member(session: Session, project: Project, user_id: str) -> User:
 def confirm_remove_member(
     user_id: str, request: Request, session: SessionDep, access: Managers
 ) -> HTMLResponse:
-    project = access.project
-    return _remove_page(request, access.principal, project, _member(session, project, user_id))
+    project, principal = access.project, access.principal
+    return confirm_page(
+        request, principal, _removal(principal, project, _member(session, project, user_id))
+    )
 
 
 @router.post(
@@ -338,7 +325,10 @@ def remove_member(
     """Remove a member. Owners are removed only by owners, and never the last one."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    with refusals_on(_remove_page_on(request, principal, ref, user_id), unless=(NotFound,)):
+    page = confirmation_on(
+        request, principal, lambda reading: _removal_of(reading, principal, ref, user_id)
+    )
+    with refusals_on(page, unless=(NotFound,)):
         members_service.remove_member(
             session, project=project, principal=principal, user_id=member_id, client=client
         )

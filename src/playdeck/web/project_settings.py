@@ -30,10 +30,11 @@ from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
+from playdeck.web.context import pager, project_crumbs, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
-from playdeck.web.params import CursorQuery, may_read_members
-from playdeck.web.rendering import Notice, render, with_query
+from playdeck.web.forms import NO_STORE, Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.params import CursorQuery
+from playdeck.web.rendering import Notice, render
 from playdeck.web.service_account_rows import service_account_rows
 
 router = APIRouter()
@@ -161,10 +162,7 @@ def _page(
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", e) for e in errors] or None,
-        project=project,
-        tab="settings",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=True,
+        **project_tabs(session, principal, project, tab="settings"),
         general=general
         or GeneralForm(project.name, project.description or "", project.default_branch or ""),
         form=form,
@@ -174,8 +172,7 @@ def _page(
         usage=retention.disk_usage(session, project=project),
         pinned=retention.pinned_runs(session, project=project),
         runs=runs,
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
         may_delete_project=Permission.PROJECT_DELETE in granted,
         service_accounts=service_account_rows(session, project),
         may_pin=Permission.RUNS_DELETE in granted,
@@ -275,12 +272,8 @@ def update_retention_settings(
     return done(settings_url(project), "retention-saved")
 
 
-def _delete_page(
-    request: Request, principal: Principal, project: Project, *, error: str | None = None
-) -> HTMLResponse:
-    return confirm_page(
-        request,
-        principal,
+def _deletion(project: Project) -> Confirmation:
+    return Confirmation(
         title=f"Delete {project.name}",
         message=(
             f"Delete the project {project.name} with all its runs, results, attachments and "
@@ -290,18 +283,13 @@ def _delete_page(
         action=f"/projects/{project.slug}/delete",
         button="Delete project",
         back=settings_url(project),
-        crumbs=[
-            ("Projects", "/projects"),
-            (project.name, f"/projects/{project.slug}"),
-            ("Settings", settings_url(project)),
-        ],
-        error=error,
+        crumbs=project_crumbs(project, ("Settings", settings_url(project))),
     )
 
 
 @router.get("/projects/{ref}/delete", response_class=HTMLResponse)
 def confirm_delete_project(request: Request, access: Deleters) -> HTMLResponse:
-    return _delete_page(request, access.principal, access.project)
+    return confirm_page(request, access.principal, _deletion(access.project))
 
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)

@@ -27,6 +27,7 @@ from playdeck.runs.analytics.schemas import TrendPoint
 from playdeck.runs.filters import choices
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
+from playdeck.web.context import pager, project_tabs
 from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.overview import server_url
@@ -37,8 +38,6 @@ from playdeck.web.params import (
     day_after,
     day_start,
     may,
-    may_edit_project,
-    may_read_members,
     text,
 )
 from playdeck.web.rendering import (
@@ -47,7 +46,6 @@ from playdeck.web.rendering import (
     format_utc,
     render,
     set_flash,
-    with_query,
 )
 
 router = APIRouter()
@@ -88,8 +86,7 @@ def _projects_page(
         q=q or "",
         form=form,
         can_create=may(principal, Permission.PROJECT_CREATE, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
     )
 
 
@@ -263,10 +260,7 @@ def show_project(
         request,
         "projects/runs.html",
         principal=principal,
-        project=project,
-        tab="runs",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="runs"),
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,
@@ -278,7 +272,6 @@ def show_project(
         longest=longest,
         empty_project=not runs and not filters.active and not cursor,
         server=server_url(request, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

@@ -11,70 +11,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.service_accounts import service
 from playdeck.service_accounts.schemas import ProjectServiceAccountCreate
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, done, parse_form, refusals_on
+from playdeck.web.forms import done, form_page, form_page_on, parse_form, refusals_on
 from playdeck.web.params import page_id
-from playdeck.web.rendering import render
 
 router = APIRouter()
 
 Managers = Annotated[ProjectAccess, project_access(Permission.MEMBERS_MANAGE)]
 SECTION = "#service-accounts"
+KEY_PAGE = "projects/service_account_key.html"
 
 
 def _back(access: ProjectAccess) -> str:
     return f"/projects/{access.project.slug}/settings{SECTION}"
 
 
-def _result_page(
-    request: Request,
-    principal: Principal,
-    *,
-    back: str,
-    key: str | None = None,
-    shown: ApiKey | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "projects/service_account_key.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
-        back=back,
-        key=key,
-        shown=shown,
-        error=error,
-    )
-
-
 def _refused_on(request: Request, access: ProjectAccess) -> Page:
-    # Read now: the refusal is rendered after the request's session has ended.
-    back, principal = _back(access), access.principal
-
-    def page(session: Session, refusal: AppError) -> Response:
-        return _result_page(
-            request,
-            principal,
-            back=back,
-            error=refusal.detail,
-            status_code=refusal.status,
-        )
-
-    return page
+    """The key page showing only why the post was refused, and the way back."""
+    return form_page_on(request, access.principal, KEY_PAGE, back=_back(access))
 
 
 @router.post(
@@ -158,7 +121,9 @@ def create_service_account_key(
             client=client,
         )
     shown = ApiKey.of(created.row, created.project)
-    return _result_page(request, access.principal, back=_back(access), key=created.key, shown=shown)
+    return form_page(
+        request, access.principal, KEY_PAGE, back=_back(access), key=created.key, shown=shown
+    )
 
 
 def _expiry(days: str) -> str | None:

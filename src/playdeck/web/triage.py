@@ -15,7 +15,8 @@ from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service
-from playdeck.web.params import may_edit_project, may_read_members, page_run_id
+from playdeck.web.context import project_tabs
+from playdeck.web.params import page_run_id
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
@@ -45,10 +46,7 @@ def show_failure_groups(
         request,
         "projects/failures.html",
         principal=principal,
-        project=project,
-        tab="failures",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="failures"),
         report=report,
         branches=analytics_service.branches(session, project),
         default_branch=analytics_service.default_branch(session, project),
