@@ -13,16 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
+from playdeck.settings import Settings
 from playdeck.web.errors import FormRefused, Page
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
@@ -31,6 +35,27 @@ M = TypeVar("M", bound=BaseModel)
 # Pages with a form token, personal data or a key on them are never stored by a cache.
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BACK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class FormPost:
+    """What a form's handler works with besides its fields and who posts it (the route's access
+    dependency): the request, its session (committed once, by the session dependency), the
+    server's settings and the client the audit log records."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    client: ClientInfo
+
+
+def form_post(
+    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep
+) -> FormPost:
+    return FormPost(request=request, session=session, settings=settings, client=client)
+
+
+PostDep = Annotated[FormPost, Depends(form_post)]
 
 
 def back_to(value: str | None, *, allowed: frozenset[str], default: str) -> str:

@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import PROJECT_ROLES, Permission, ProjectRole
 from playdeck.authz.service import project_permissions
@@ -37,6 +36,7 @@ from playdeck.web.errors import Page
 from playdeck.web.forms import (
     NO_STORE,
     Confirmation,
+    PostDep,
     confirm_page,
     confirmation_on,
     done,
@@ -225,20 +225,18 @@ def _add(
 @router.post("/projects/{ref}/members/add", response_class=HTMLResponse, response_model=None)
 def add_member(
     ref: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     user: Annotated[str, Form(max_length=254)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a user (by username or email) with a role; ``owner`` only by an owner."""
     project, principal = access.project, access.principal
-    with refusals_on(_members_page_on(request, principal, ref, AddForm(user=user, role=role))):
+    with refusals_on(_members_page_on(post.request, principal, ref, AddForm(user=user, role=role))):
         who = text(user)
         if who is None:
             raise InvalidInput("Enter the username or email of the person to add.")
-        _add(session, principal, project, who, role, client)
+        _add(post.session, principal, project, who, role, post.client)
     return done(_members_url(project), "member-added")
 
 
@@ -248,24 +246,22 @@ def add_member(
 def change_member_role(
     ref: str,
     user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Change a member's role. Owners are changed only by owners; the last owner stays."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    with refusals_on(_members_page_on(request, principal, ref)):
+    with refusals_on(_members_page_on(post.request, principal, ref)):
         data = parse_form(MemberUpdate, {"role": role})
         members_service.change_role(
-            session,
+            post.session,
             project=project,
             principal=principal,
             user_id=member_id,
             role=data.role,
-            client=client,
+            client=post.client,
         )
     return done(_members_url(project), "member-role-changed")
 
@@ -317,20 +313,22 @@ def confirm_remove_member(
 def remove_member(
     ref: str,
     user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
 ) -> Response:
     """Remove a member. Owners are removed only by owners, and never the last one."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
     page = confirmation_on(
-        request, principal, lambda reading: _removal_of(reading, principal, ref, user_id)
+        post.request, principal, lambda reading: _removal_of(reading, principal, ref, user_id)
     )
     with refusals_on(page, unless=(NotFound,)):
         members_service.remove_member(
-            session, project=project, principal=principal, user_id=member_id, client=client
+            post.session,
+            project=project,
+            principal=principal,
+            user_id=member_id,
+            client=post.client,
         )
     if member_id == principal.user_id and not principal.is_admin:
         return done("/projects", "member-removed")  # they may not read the project any more

@@ -32,7 +32,15 @@ from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
 from playdeck.web.context import pager, project_crumbs, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    PostDep,
+    confirm_page,
+    done,
+    parse_form,
+    refusals_on,
+)
 from playdeck.web.params import CursorQuery
 from playdeck.web.rendering import Notice, render
 from playdeck.web.service_account_rows import service_account_rows
@@ -217,8 +225,7 @@ def _page_on(
 @router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
 def update_project_settings(
     ref: str,
-    request: Request,
-    session: SessionDep,
+    post: PostDep,
     access: Editors,
     name: Annotated[str, Form(max_length=400)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
@@ -228,23 +235,21 @@ def update_project_settings(
     slug, stays)."""
     project = access.project
     general = GeneralForm(name, description, default_branch)
-    with refusals_on(_page_on(request, access.principal, ref, general=general)):
+    with refusals_on(_page_on(post.request, access.principal, ref, general=general)):
         fields = {
             "name": name,
             "description": description.strip() or None,
             "default_branch": default_branch.strip() or None,
         }
         data = parse_form(ProjectUpdate, fields)
-        projects_service.update_project(session, project=project, data=data)
+        projects_service.update_project(post.session, project=project, data=data)
     return done(settings_url(project), "project-updated")
 
 
 @router.post("/projects/{ref}/settings/retention", response_class=HTMLResponse, response_model=None)
 def update_retention_settings(
     ref: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Editors,
     keep_days: Annotated[str, Form(max_length=20)] = "",
     keep_last: Annotated[str, Form(max_length=20)] = "",
@@ -265,9 +270,13 @@ def update_retention_settings(
         files_days=files_days,
         rules=[RuleRow(*row) for row in zip(*padded, strict=True)],
     )
-    with refusals_on(_page_on(request, principal, ref, form=form)):
+    with refusals_on(_page_on(post.request, principal, ref, form=form)):
         retention.set_policy(
-            session, project=project, data=form.data(), actor=Actor.of(principal), client=client
+            post.session,
+            project=project,
+            data=form.data(),
+            actor=Actor.of(principal),
+            client=post.client,
         )
     return done(settings_url(project), "retention-saved")
 

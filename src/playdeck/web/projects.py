@@ -29,7 +29,7 @@ from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.context import pager, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import PostDep, parse_form, refusals_on
 from playdeck.web.overview import server_url
 from playdeck.web.params import (
     CursorQuery,
@@ -132,9 +132,7 @@ def _projects_page_on(
 
 @router.post("/projects", response_class=HTMLResponse, response_model=None)
 def create_project(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -142,11 +140,11 @@ def create_project(
     """Create a project from the form. The form carries ``csrf_token``: with authentication on,
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
-    with refusals_on(_projects_page_on(request, settings, principal, form)):
+    with refusals_on(_projects_page_on(post.request, post.settings, principal, form)):
         data = parse_form(
             ProjectCreate, {"name": name, "description": text(description)}, text=_form_error
         )
-        project = projects_service.create_project(session, data=data, principal=principal)
+        project = projects_service.create_project(post.session, data=data, principal=principal)
     response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
     set_flash(response, "project-created")
     return response

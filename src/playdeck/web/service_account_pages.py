@@ -13,15 +13,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
-from playdeck.auth.dependencies import ClientDep
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.clock import utcnow
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.service_accounts import service
 from playdeck.service_accounts.schemas import ProjectServiceAccountCreate
 from playdeck.web.errors import Page
-from playdeck.web.forms import done, form_page, form_page_on, parse_form, refusals_on
+from playdeck.web.forms import PostDep, done, form_page, form_page_on, parse_form, refusals_on
 from playdeck.web.params import page_id
 
 router = APIRouter()
@@ -46,28 +44,25 @@ def _refused_on(request: Request, access: ProjectAccess) -> Page:
     response_model=None,
 )
 def create_service_account(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     name: Annotated[str, Form(max_length=40)] = "",
     role: Annotated[str, Form(max_length=16)] = "member",
     description: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Create a service account of the project."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         data = parse_form(
             ProjectServiceAccountCreate,
             {"name": name, "role": role, "description": description.strip() or None},
         )
         service.create(
-            session,
+            post.session,
             principal=access.principal,
-            settings=settings,
+            settings=post.settings,
             data=data,
             project=access.project,
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "service-account-created")
 
@@ -77,17 +72,15 @@ def create_service_account(
     response_class=HTMLResponse,
     response_model=None,
 )
-def delete_service_account(
-    account_id: str, request: Request, session: SessionDep, client: ClientDep, access: Managers
-) -> Response:
+def delete_service_account(account_id: str, post: PostDep, access: Managers) -> Response:
     """Delete a service account: its keys stop working at once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         service.delete(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "service-account-deleted")
 
@@ -99,30 +92,28 @@ def delete_service_account(
 )
 def create_service_account_key(
     account_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     name: Annotated[str, Form(max_length=100)] = "",
     expires_in_days: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Make a key for the account, restricted to the project; shown once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         data = parse_form(
             ApiKeyCreate,
             {"name": name, "expires_at": _expiry(expires_in_days)},
         )
         created = service.create_key(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
             data=data,
-            client=client,
+            client=post.client,
         )
     shown = ApiKey.of(created.row, created.project)
     return form_page(
-        request, access.principal, KEY_PAGE, back=_back(access), key=created.key, shown=shown
+        post.request, access.principal, KEY_PAGE, back=_back(access), key=created.key, shown=shown
     )
 
 
@@ -144,19 +135,17 @@ def _expiry(days: str) -> str | None:
 def revoke_service_account_key(
     account_id: str,
     key_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
 ) -> Response:
     """Revoke one of the account's keys at once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         service.revoke_key(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
             key_id=page_id(key_id, what="API key"),
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "api-key-revoked")
