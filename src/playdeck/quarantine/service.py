@@ -25,6 +25,7 @@ from playdeck.models import Project, Test
 from playdeck.models import Quarantine as QuarantineRow
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.projects import repository as projects
+from playdeck.projects.access import found_in_project
 from playdeck.quarantine import repository
 from playdeck.quarantine.schemas import (
     GateFailure,
@@ -35,7 +36,7 @@ from playdeck.quarantine.schemas import (
     TestIdentity,
 )
 from playdeck.runs import service as runs
-from playdeck.runs.history import service as history_service
+from playdeck.runs.history import repository as history
 
 
 def active(session: Session, *, test: Test, now: datetime | None = None) -> Quarantine | None:
@@ -57,8 +58,13 @@ class _Subject:
 
     @classmethod
     def load(cls, session: Session, *, principal: Principal, test_id: int) -> _Subject:
-        test, project = history_service.get_test(
-            session, principal=principal, test_id=test_id, permission=Permission.TESTS_QUARANTINE
+        found = history.get_test(session, test_id)
+        test, project = found_in_project(
+            session,
+            principal,
+            found,
+            permission=Permission.TESTS_QUARANTINE,
+            missing="Test not found",
         )
         return cls(test=test, project=project, row=repository.get(session, test.id))
 

@@ -25,21 +25,11 @@ from playdeck.runs.schemas import ProjectRef, TestRef
 _HISTORY = TypeAdapter(list[HistoryEntry])
 
 
-def get_test(
-    session: Session,
-    *,
-    principal: Principal,
-    test_id: int,
-    permission: Permission = Permission.PROJECT_READ,
-) -> tuple[Test, Project]:
-    """The test and its project; 404 when missing or in a project hidden from ``principal``,
-    403 when readable only."""
+def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[Test, Project]:
+    """The test and its project; 404 when missing or in a project hidden from ``principal``."""
+    found = repository.get_test(session, test_id)
     return found_in_project(
-        session,
-        principal,
-        repository.get_test(session, test_id),
-        permission=permission,
-        missing="Test not found",
+        session, principal, found, permission=Permission.PROJECT_READ, missing="Test not found"
     )
 
 
