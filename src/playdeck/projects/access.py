@@ -9,7 +9,7 @@ when it is missing *or* hidden from the caller), then the caller's right in it (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -64,6 +64,10 @@ def found_in_project(
         raise NotFound(missing)
     require_project(session, principal, permission, found[1].id, missing=missing)
     return found
+
+
+# A route that reads one project (its runs, tests, failures): the commonest access.
+ProjectReader = Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)]
 
 
 def may_auto_create(principal: Principal, *, auto_create: bool, users_can_create: bool) -> bool:

@@ -19,7 +19,7 @@ from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
@@ -216,7 +216,7 @@ def show_project(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     branch: TextQuery = None,
     status: TextQuery = None,
     since: TextQuery = None,

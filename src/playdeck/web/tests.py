@@ -14,7 +14,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize, project_permissions
 from playdeck.deps import SessionDep
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.quarantine import service as quarantine_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
@@ -47,7 +47,7 @@ MAX_DAYS = 365
 def list_project_tests(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     q: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
@@ -169,7 +169,7 @@ def show_test(
 def show_flaky_tests(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
     branch: Annotated[str | None, Query(max_length=300)] = None,

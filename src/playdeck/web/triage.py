@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service
@@ -30,7 +30,7 @@ MAX_DAYS = 365
 def show_failure_groups(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
     branch: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
