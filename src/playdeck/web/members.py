@@ -29,8 +29,8 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.members import service as members_service
 from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
-from playdeck.projects import service as projects_service
 from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.service import get_project
 from playdeck.web.context import project_crumbs, project_tabs
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
@@ -148,12 +148,6 @@ def _members_page(
     )
 
 
-def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
-    return projects_service.get_project(
-        session, principal=principal, ref=ref, permission=permission
-    )
-
-
 def _members_url(project: Project) -> str:
     return f"/projects/{project.slug}/members"
 
@@ -170,7 +164,9 @@ def _members_page_on(
     page's notice."""
 
     def page(session: Session, refusal: AppError) -> Response:
-        project = _project(session, principal, ref, Permission.MEMBERS_READ)
+        project = get_project(
+            session, principal=principal, ref=ref, permission=Permission.MEMBERS_READ
+        )
         if form is None:
             return _members_page(
                 request,
@@ -285,7 +281,9 @@ def _removal(principal: Principal, project: Project, user: User) -> Confirmation
 
 def _removal_of(session: Session, principal: Principal, ref: str, user_id: str) -> Confirmation:
     """``_removal`` of the project and the member the request names, loaded from ``session``."""
-    project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
+    project = get_project(
+        session, principal=principal, ref=ref, permission=Permission.MEMBERS_MANAGE
+    )
     return _removal(principal, project, _member(session, project, user_id))
 
 

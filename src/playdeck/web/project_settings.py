@@ -126,12 +126,6 @@ class GeneralForm:
     error: str | None = None
 
 
-def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
-    return projects_service.get_project(
-        session, principal=principal, ref=ref, permission=permission
-    )
-
-
 def settings_url(project: Project) -> str:
     return f"/projects/{project.slug}/settings"
 
@@ -208,7 +202,9 @@ def _page_on(
         for refused in (general, form):
             if refused is not None:
                 refused.error = refusal.detail
-        project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+        project = projects_service.get_project(
+            session, principal=principal, ref=ref, permission=Permission.PROJECT_EDIT
+        )
         return _page(
             request,
             session,
