@@ -4,10 +4,16 @@ Public pages: the token is the credential. The form carries it back in a hidden 
 services behind ``POST /api/auth/invitations/accept`` and ``/api/auth/password-reset`` do the
 rest, so rate limits, the password policy and the audit log are the API's. A refusal shows the
 form again with the message, and leaves the link usable.
+
+The invitation page also offers each single-sign-on provider: ``POST
+/auth/sso/{provider}/invitation`` checks the link and goes to the provider with the invitation
+bound to that sign-in (``web.sso.redirect_to_provider``); the callback makes the account.
+While password sign-in is off, the provider is the only way in and the password form is gone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,7 +28,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError, InvalidInput
+from playdeck.errors import AppError
 from playdeck.invitations import service
 from playdeck.invitations.purpose import LinkPurpose
 from playdeck.invitations.schemas import InvitationAccept, PasswordResetWithLink
@@ -31,8 +37,10 @@ from playdeck.web import form_csrf
 from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
-from playdeck.web.onboarding import MISMATCH, validation_text
+from playdeck.web.onboarding import check_password_form, validation_text
 from playdeck.web.rendering import set_flash
+from playdeck.web.sso import redirect_to_provider, sso_provider
+from playdeck.web.sso_logout import ClientsDep
 
 router = APIRouter()
 
@@ -77,6 +85,8 @@ def _page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
+        providers=settings.sso.providers,
+        password_sign_in=settings.password_sign_in,
     )
 
 
@@ -116,24 +126,27 @@ def _show(
     return _page(request, settings, client, purpose, form)
 
 
-def _check_form(
+def _submit(
     request: Request,
     session: Session,
     settings: Settings,
+    client: ClientInfo,
     purpose: LinkPurpose,
     form: LinkForm,
     *,
     csrf_token: str,
     passwords: tuple[str, str],
-) -> None:
-    """What both forms check before their service: the link, the form token, the repeat."""
-    form.email = service.check_link(session, token=form.token, purpose=purpose).email
-    form_csrf.check(request, settings, csrf_token)
-    if passwords[0] != passwords[1]:
-        raise InvalidInput(MISMATCH)
-
-
-def _to_login(flash: str) -> RedirectResponse:
+    redeem: Callable[[], object],
+    flash: str,
+) -> Response:
+    """What both forms do: check the link, the form token and the repeated password, then
+    ``redeem`` (which parses the form and calls the service); on to ``/login`` with ``flash``."""
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
+    with refusals_on(_page_on(request, settings, client, purpose, form)):
+        form.email = service.check_link(session, token=form.token, purpose=purpose).email
+        check_password_form(request, settings, csrf_token, *passwords)
+        redeem()
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, flash)
     return response
@@ -169,34 +182,53 @@ def accept_invitation(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Create the invited account, then sign in on ``/login``."""
-    if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
     form = LinkForm(token=token, username=username.strip(), name=name.strip())
-    purpose = LinkPurpose.INVITATION
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
-        _check_form(
-            request,
-            session,
-            settings,
-            purpose,
-            form,
-            csrf_token=csrf_token,
-            passwords=(password, password_confirm),
-        )
+
+    def redeem() -> None:
+        fields = {"token": token, "username": form.username, "password": password}
         data = parse_form(
-            InvitationAccept,
-            {
-                "token": token,
-                "username": form.username,
-                "password": password,
-                "name": form.name or None,
-            },
-            text=validation_text,
+            InvitationAccept, {**fields, "name": form.name or None}, text=validation_text
         )
         service.accept_with_password(
             session, settings=settings, limits=limits, client=client, data=data
         )
-    return _to_login("invitation-accepted")
+
+    return _submit(
+        request,
+        session,
+        settings,
+        client,
+        LinkPurpose.INVITATION,
+        form,
+        csrf_token=csrf_token,
+        passwords=(password, password_confirm),
+        redeem=redeem,
+        flash="invitation-accepted",
+    )
+
+
+@router.post("/auth/sso/{provider}/invitation", response_class=HTMLResponse, response_model=None)
+def accept_invitation_through_provider(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    clients: ClientsDep,
+    _public: Public,
+    provider: str,
+    token: TokenField = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept an invitation through ``provider``: a redirect to it, the invitation bound to
+    that sign-in; the provider's callback makes the account and signs the invitee in."""
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=404)
+    found = sso_provider(settings, provider)
+    form = LinkForm(token=token)
+    with refusals_on(_page_on(request, settings, client, LinkPurpose.INVITATION, form)):
+        key = service.invitation_key(session, token=token)
+        form_csrf.check(request, settings, csrf_token)
+    return redirect_to_provider(request, settings, client, clients, found, invitation=key)
 
 
 @router.get("/reset-password", response_class=HTMLResponse, response_model=None)
@@ -227,20 +259,8 @@ def reset_password(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Set the new password, then sign in on ``/login``."""
-    if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
-    form = LinkForm(token=token)
-    purpose = LinkPurpose.PASSWORD_RESET
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
-        _check_form(
-            request,
-            session,
-            settings,
-            purpose,
-            form,
-            csrf_token=csrf_token,
-            passwords=(password, password_confirm),
-        )
+
+    def redeem() -> None:
         data = parse_form(
             PasswordResetWithLink, {"token": token, "password": password}, text=validation_text
         )
@@ -252,4 +272,16 @@ def reset_password(
             token=data.token,
             password=data.password,
         )
-    return _to_login("password-reset")
+
+    return _submit(
+        request,
+        session,
+        settings,
+        client,
+        LinkPurpose.PASSWORD_RESET,
+        LinkForm(token=token),
+        csrf_token=csrf_token,
+        passwords=(password, password_confirm),
+        redeem=redeem,
+        flash="password-reset",
+    )

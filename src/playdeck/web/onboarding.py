@@ -7,6 +7,8 @@ policy, the rate limits, the "only while empty" serialisation and the audit log 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -141,12 +143,35 @@ def _account_page_on(
     return page
 
 
-def _check_form(
+def check_password_form(
     request: Request, settings: Settings, csrf_token: str, password: str, confirm: str
 ) -> None:
+    """What every form that chooses a password checks first: its form token, the repeat."""
     form_csrf.check(request, settings, csrf_token)
     if password != confirm:
         raise InvalidInput(MISMATCH)
+
+
+@contextmanager
+def _account_form(
+    request: Request,
+    settings: Settings,
+    client: ClientInfo,
+    form: AccountForm,
+    template: str,
+    *,
+    csrf_token: str,
+    passwords: tuple[str, str],
+) -> Iterator[None]:
+    """Around the setup or register service: the form's checks first, and a refusal shows
+    ``template`` again with the message."""
+    with refusals_on(_account_page_on(request, settings, client, form, template)):
+        check_password_form(request, settings, csrf_token, *passwords)
+        yield
+
+
+def _form(username: str, name: str, email: str) -> AccountForm:
+    return AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
@@ -189,9 +214,11 @@ def complete_setup(
             what="Setting up an administrator",
             status_code=400,
         )
-    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_account_page_on(request, settings, client, form, SETUP_FORM)):
-        _check_form(request, settings, csrf_token, password, password_confirm)
+    form = _form(username, name, email)
+    passwords = (password, password_confirm)
+    with _account_form(
+        request, settings, client, form, SETUP_FORM, csrf_token=csrf_token, passwords=passwords
+    ):
         data = parse_form(
             SetupRequest,
             {
@@ -254,9 +281,11 @@ def register(
             request, Principal.builtin_admin(), what="Creating an account", status_code=400
         )
     _registration_open(settings)
-    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_account_page_on(request, settings, client, form, REGISTER_FORM)):
-        _check_form(request, settings, csrf_token, password, password_confirm)
+    form = _form(username, name, email)
+    passwords = (password, password_confirm)
+    with _account_form(
+        request, settings, client, form, REGISTER_FORM, csrf_token=csrf_token, passwords=passwords
+    ):
         data = parse_form(
             RegisterRequest,
             {
