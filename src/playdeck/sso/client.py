@@ -277,7 +277,10 @@ def complete(
         # OpenID Connect Core 5.3.2: userinfo about another subject must not be used.
         if info.get("sub") != claims["sub"]:
             raise SignOnRefused("Userinfo names another subject.", code="sso_userinfo_mismatch")
-        claims = {**info, **{k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}}
+        # Userinfo completes the ID token, it does not replace it: Entra ID's userinfo, for
+        # one, never carries the ``groups`` or ``roles`` its ID tokens do.
+        registered = {k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}
+        claims = {**claims, **info, **registered}
     return SignedOn(provider=provider.name, subject=str(claims["sub"]), claims=claims)
 
 

@@ -23,6 +23,8 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   pkce: { required: () => true },
+  // Scope claims in the ID token too, not only from userinfo (as Entra ID and Keycloak do).
+  conformIdTokenClaims: false,
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
@@ -30,7 +32,16 @@ const provider = new Provider(issuer, {
   async findAccount(ctx, id) {
     const user = config.users[id];
     if (!user) return undefined;
-    return { accountId: id, async claims() { return { sub: id, ...user }; } };
+    // "userinfo_omits": claims only the ID token carries (as Entra ID's groups and roles).
+    const { userinfo_omits: omits = [], ...claims } = user;
+    return {
+      accountId: id,
+      async claims(use) {
+        const all = { sub: id, ...claims };
+        if (use === 'userinfo') for (const name of omits) delete all[name];
+        return all;
+      },
+    };
   },
 });
 provider.proxy = false;
