@@ -10,7 +10,13 @@ import Provider from 'oidc-provider';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const issuer = `http://127.0.0.1:${config.port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', use: 'sig', alg: 'RS256' };
+// A fresh key per start; "kid" lets a test restart the provider with a rotated key.
+const jwk = {
+  ...privateKey.export({ format: 'jwk' }),
+  kid: config.kid ?? 'test-key-1',
+  use: 'sig',
+  alg: 'RS256',
+};
 
 const provider = new Provider(issuer, {
   clients: config.clients,
