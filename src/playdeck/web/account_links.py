@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
@@ -37,7 +38,7 @@ from playdeck.web import form_csrf
 from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
-from playdeck.web.onboarding import check_password_form, validation_text
+from playdeck.web.onboarding import PasswordFields, check_password_form, validation_text
 from playdeck.web.rendering import set_flash
 from playdeck.web.sso import redirect_to_provider, sso_provider
 from playdeck.web.sso_logout import ClientsDep
@@ -47,6 +48,21 @@ router = APIRouter()
 Public = Annotated[None, authorize(Permission.PUBLIC)]
 TokenQuery = Annotated[str, Query(max_length=100)]
 TokenField = Annotated[str, Form(max_length=100)]
+
+
+class LinkFields(PasswordFields):
+    """What the reset form posts (the token comes back in a hidden field)."""
+
+    token: Annotated[str, Field(max_length=100)] = ""
+
+
+class InvitationFields(LinkFields):
+    """What the invitation's password form posts."""
+
+    username: str = ""
+    name: str = ""
+
+
 TEMPLATES = {
     LinkPurpose.INVITATION: "identity/invite.html",
     LinkPurpose.PASSWORD_RESET: "identity/reset_password.html",
@@ -133,9 +149,8 @@ def _submit(
     client: ClientInfo,
     purpose: LinkPurpose,
     form: LinkForm,
+    fields: LinkFields,
     *,
-    csrf_token: str,
-    passwords: tuple[str, str],
     redeem: Callable[[], object],
     flash: str,
 ) -> Response:
@@ -145,7 +160,7 @@ def _submit(
         return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
     with refusals_on(_page_on(request, settings, client, purpose, form)):
         form.email = service.check_link(session, token=form.token, purpose=purpose).email
-        check_password_form(request, settings, csrf_token, *passwords)
+        check_password_form(request, settings, fields)
         redeem()
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, flash)
@@ -174,20 +189,21 @@ def accept_invitation(
     limits: RateLimitsDep,
     client: ClientDep,
     _public: Public,
-    token: TokenField = "",
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    fields: Annotated[InvitationFields, Form()],
 ) -> Response:
     """Create the invited account, then sign in on ``/login``."""
-    form = LinkForm(token=token, username=username.strip(), name=name.strip())
+    form = LinkForm(token=fields.token, username=fields.username.strip(), name=fields.name.strip())
 
     def redeem() -> None:
-        fields = {"token": token, "username": form.username, "password": password}
         data = parse_form(
-            InvitationAccept, {**fields, "name": form.name or None}, text=validation_text
+            InvitationAccept,
+            {
+                "token": fields.token,
+                "username": form.username,
+                "password": fields.password,
+                "name": form.name or None,
+            },
+            text=validation_text,
         )
         service.accept_with_password(
             session, settings=settings, limits=limits, client=client, data=data
@@ -200,8 +216,7 @@ def accept_invitation(
         client,
         LinkPurpose.INVITATION,
         form,
-        csrf_token=csrf_token,
-        passwords=(password, password_confirm),
+        fields,
         redeem=redeem,
         flash="invitation-accepted",
     )
@@ -253,16 +268,15 @@ def reset_password(
     limits: RateLimitsDep,
     client: ClientDep,
     _public: Public,
-    token: TokenField = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    fields: Annotated[LinkFields, Form()],
 ) -> Response:
     """Set the new password, then sign in on ``/login``."""
 
     def redeem() -> None:
         data = parse_form(
-            PasswordResetWithLink, {"token": token, "password": password}, text=validation_text
+            PasswordResetWithLink,
+            {"token": fields.token, "password": fields.password},
+            text=validation_text,
         )
         service.reset_with_link(
             session,
@@ -279,9 +293,8 @@ def reset_password(
         settings,
         client,
         LinkPurpose.PASSWORD_RESET,
-        LinkForm(token=token),
-        csrf_token=csrf_token,
-        passwords=(password, password_confirm),
+        LinkForm(token=fields.token),
+        fields,
         redeem=redeem,
         flash="password-reset",
     )

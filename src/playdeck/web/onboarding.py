@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth import service as auth_service
@@ -61,7 +61,23 @@ FIELD_LABELS = {
 MISMATCH = "The two passwords do not match."
 SETUP_FORM = "identity/setup.html"
 REGISTER_FORM = "identity/register.html"
-SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
+
+
+class PasswordFields(BaseModel):
+    """The fields of every form that chooses a password (never shown again)."""
+
+    password: str = ""
+    password_confirm: str = ""
+    csrf_token: str = ""
+
+
+class AccountFields(PasswordFields):
+    """What the setup and register forms post."""
+
+    username: str = ""
+    name: str = ""
+    email: str = ""
+    setup_token: Annotated[str, Field(alias=SETUP_TOKEN_FIELD, max_length=200)] = ""
 
 
 @dataclass(slots=True)
@@ -81,9 +97,10 @@ def validation_text(exc: ValidationError) -> str:
     return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
 
 
-def _first_allowed(request: Request, field: str) -> bool:
+def _first_allowed(request: Request, fields: AccountFields) -> bool:
     """The setup token may come as the form field or, like the API's, as the header."""
-    return may_create_first_user(request, field or request.headers.get(SETUP_TOKEN_HEADER))
+    token = fields.setup_token or request.headers.get(SETUP_TOKEN_HEADER)
+    return may_create_first_user(request, token)
 
 
 def _completed_redirect() -> RedirectResponse:
@@ -143,12 +160,10 @@ def _account_page_on(
     return page
 
 
-def check_password_form(
-    request: Request, settings: Settings, csrf_token: str, password: str, confirm: str
-) -> None:
+def check_password_form(request: Request, settings: Settings, fields: PasswordFields) -> None:
     """What every form that chooses a password checks first: its form token, the repeat."""
-    form_csrf.check(request, settings, csrf_token)
-    if password != confirm:
+    form_csrf.check(request, settings, fields.csrf_token)
+    if fields.password != fields.password_confirm:
         raise InvalidInput(MISMATCH)
 
 
@@ -157,21 +172,17 @@ def _account_form(
     request: Request,
     settings: Settings,
     client: ClientInfo,
-    form: AccountForm,
     template: str,
-    *,
-    csrf_token: str,
-    passwords: tuple[str, str],
-) -> Iterator[None]:
+    fields: AccountFields,
+) -> Iterator[AccountForm]:
     """Around the setup or register service: the form's checks first, and a refusal shows
-    ``template`` again with the message."""
+    ``template`` again with the message and what was typed (never the passwords)."""
+    form = AccountForm(
+        username=fields.username.strip(), name=fields.name.strip(), email=fields.email.strip()
+    )
     with refusals_on(_account_page_on(request, settings, client, form, template)):
-        check_password_form(request, settings, csrf_token, *passwords)
-        yield
-
-
-def _form(username: str, name: str, email: str) -> AccountForm:
-    return AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
+        check_password_form(request, settings, fields)
+        yield form
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
@@ -198,13 +209,7 @@ def complete_setup(
     attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    setup_token: SetupTokenField = "",
+    fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
     if not settings.require_auth:
@@ -214,23 +219,19 @@ def complete_setup(
             what="Setting up an administrator",
             status_code=400,
         )
-    form = _form(username, name, email)
-    passwords = (password, password_confirm)
-    with _account_form(
-        request, settings, client, form, SETUP_FORM, csrf_token=csrf_token, passwords=passwords
-    ):
+    with _account_form(request, settings, client, SETUP_FORM, fields) as form:
         data = parse_form(
             SetupRequest,
             {
                 "username": form.username,
-                "password": password,
+                "password": fields.password,
                 "name": form.name or None,
                 "email": form.email or None,
             },
             text=validation_text,
         )
         issued = auth_service.setup(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -267,13 +268,7 @@ def register(
     attempt: AttemptDep,
     client: ClientDep,
     _public: Public,
-    email: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    setup_token: SetupTokenField = "",
+    fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
     if not settings.require_auth:
@@ -281,23 +276,19 @@ def register(
             request, Principal.builtin_admin(), what="Creating an account", status_code=400
         )
     _registration_open(settings)
-    form = _form(username, name, email)
-    passwords = (password, password_confirm)
-    with _account_form(
-        request, settings, client, form, REGISTER_FORM, csrf_token=csrf_token, passwords=passwords
-    ):
+    with _account_form(request, settings, client, REGISTER_FORM, fields) as form:
         data = parse_form(
             RegisterRequest,
             {
                 "email": form.email,
-                "password": password,
+                "password": fields.password,
                 "full_name": form.name or None,
                 "username": form.username or None,
             },
             text=validation_text,
         )
         auth_service.register(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")
