@@ -160,7 +160,7 @@ def create_invitation(
         to=data.email,
         subject="You are invited to Playdeck",
         body=(
-            f"{principal.username} invited you to Playdeck.\n\nSet your password here "
+            f"{principal.username} invited you to Playdeck.\n\nAccept the invitation here "
             f"(the link works once, until {row.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n"
         ),
     )
