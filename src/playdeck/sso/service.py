@@ -39,7 +39,7 @@ from playdeck.observability.metrics import LOGIN_FAILURES
 from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import repository, roles
-from playdeck.sso.client import Pending, ProviderClients, SignedOn, SignOnRefused
+from playdeck.sso.client import Callback, ProviderClients, SignedOn, SignOnRefused
 from playdeck.sso.config import Provider
 from playdeck.users import repository as users
 from playdeck.users import service as users_service
@@ -310,10 +310,7 @@ def complete_sign_on(
     attempt: Attempt,
     clients: ProviderClients,
     provider: Provider,
-    pending: Pending,
-    redirect_uri: str,
-    state: str,
-    code: str,
+    callback: Callback,
     invitation: str | None = None,
 ) -> IssuedLogin:
     """The callback's work: check the provider's answer (``client.complete``), then sign in
@@ -325,9 +322,7 @@ def complete_sign_on(
     """
     attempt.limits.check_sensitive("sso", ip=attempt.client.ip)
     try:
-        signed_on = oidc.complete(
-            clients, provider, pending, redirect_uri=redirect_uri, state=state, code=code
-        )
+        signed_on = oidc.complete(clients, provider, callback)
     except SignOnRefused as refused:
         if refused.status >= 500:
             raise  # the provider is unreachable: nobody's attempt failed

@@ -148,10 +148,12 @@ def finish_sso(
         attempt=attempt,
         clients=clients,
         provider=found,
-        pending=started.pending,
-        redirect_uri=callback_uri(request, settings, found),
-        state=state,
-        code=code,
+        callback=oidc.Callback(
+            pending=started.pending,
+            redirect_uri=callback_uri(request, settings, found),
+            state=state,
+            code=code,
+        ),
         invitation=started.invitation,
     )
     response = signed_in_redirect(
