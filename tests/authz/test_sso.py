@@ -65,3 +65,23 @@ def test_a_callback_this_browser_did_not_start_is_refused_for_everyone(
     assert response.status_code == 400
     assert response.json()["code"] == "sso_state_mismatch"
     assert snapshot(engine, shared_settings.files_dir) == before
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_accepting_an_unknown_invitation_through_the_provider_is_refused_for_everyone(
+    persona: str, api: TestClient, world: World, engine: Engine, shared_settings: Settings
+) -> None:
+    del world
+    token = None if persona == ANONYMOUS else login(api, persona)
+    api.cookies.clear()
+    before = snapshot(engine, shared_settings.files_dir)
+    response = api.post(
+        "/auth/sso/test/invitation",
+        data={"token": "pdi_unknown"},
+        headers=bearer(token),
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert "invalid, already used or expired" in response.text  # the invitation page, again
+    assert "location" not in response.headers  # never on to the provider
+    assert snapshot(engine, shared_settings.files_dir) == before
