@@ -36,7 +36,7 @@ from playdeck.invitations.schemas import InvitationAccept, PasswordResetWithLink
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import FormPost, PostDep, parse_form, refusals_on
 from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
 from playdeck.web.onboarding import PasswordFields, check_password_form, validation_text
 from playdeck.web.rendering import set_flash
@@ -143,10 +143,7 @@ def _show(
 
 
 def _submit(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
+    post: FormPost,
     purpose: LinkPurpose,
     form: LinkForm,
     fields: LinkFields,
@@ -156,6 +153,7 @@ def _submit(
 ) -> Response:
     """What both forms do: check the link, the form token and the repeated password, then
     ``redeem`` (which parses the form and calls the service); on to ``/login`` with ``flash``."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
     with refusals_on(_page_on(request, settings, client, purpose, form)):
@@ -183,11 +181,8 @@ def show_invitation(
 
 @router.post("/invite", response_class=HTMLResponse, response_model=None)
 def accept_invitation(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     limits: RateLimitsDep,
-    client: ClientDep,
     _public: Public,
     fields: Annotated[InvitationFields, Form()],
 ) -> Response:
@@ -206,14 +201,11 @@ def accept_invitation(
             text=validation_text,
         )
         service.accept_with_password(
-            session, settings=settings, limits=limits, client=client, data=data
+            post.session, settings=post.settings, limits=limits, client=post.client, data=data
         )
 
     return _submit(
-        request,
-        session,
-        settings,
-        client,
+        post,
         LinkPurpose.INVITATION,
         form,
         fields,
@@ -262,11 +254,8 @@ def show_password_reset(
 
 @router.post("/reset-password", response_class=HTMLResponse, response_model=None)
 def reset_password(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     limits: RateLimitsDep,
-    client: ClientDep,
     _public: Public,
     fields: Annotated[LinkFields, Form()],
 ) -> Response:
@@ -279,19 +268,16 @@ def reset_password(
             text=validation_text,
         )
         service.reset_with_link(
-            session,
-            settings=settings,
+            post.session,
+            settings=post.settings,
             limits=limits,
-            client=client,
+            client=post.client,
             token=data.token,
             password=data.password,
         )
 
     return _submit(
-        request,
-        session,
-        settings,
-        client,
+        post,
         LinkPurpose.PASSWORD_RESET,
         LinkForm(token=fields.token),
         fields,

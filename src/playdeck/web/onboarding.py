@@ -36,7 +36,7 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import PostDep, parse_form, refusals_on
 from playdeck.web.identity import (
     ViewerDep,
     disabled_page,
@@ -203,15 +203,13 @@ def show_setup(
 
 @router.post("/setup", response_class=HTMLResponse, response_model=None)
 def complete_setup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     attempt: AttemptDep,
-    client: ClientDep,
     _public: Public,
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(
             request,
@@ -262,15 +260,13 @@ def show_register(
 
 @router.post("/register", response_class=HTMLResponse, response_model=None)
 def register(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     attempt: AttemptDep,
-    client: ClientDep,
     _public: Public,
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(
             request, Principal.builtin_admin(), what="Creating an account", status_code=400
