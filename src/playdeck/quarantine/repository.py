@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, or_, select
@@ -56,3 +57,37 @@ def active_test_ids(session: Session, project_id: int, now: datetime) -> dict[in
         select(Quarantine).where(Quarantine.project_id == project_id, _active(now))
     ).all()
     return {row.test_id: row for row in rows}
+
+
+def active_of_tests(
+    session: Session, project_id: int, test_ids: Sequence[int], now: datetime
+) -> dict[int, Quarantine]:
+    """The quarantines in force among ``test_ids`` (of ``project_id``), by test id."""
+    if not test_ids:
+        return {}
+    rows = session.scalars(
+        select(Quarantine).where(
+            Quarantine.project_id == project_id, Quarantine.test_id.in_(test_ids), _active(now)
+        )
+    ).all()
+    return {row.test_id: row for row in rows}
+
+
+def active_in_run(
+    session: Session, project_id: int, run_id: int, now: datetime
+) -> list[tuple[Quarantine, str]]:
+    """The quarantines in force on the run's tests, each with its result's outcome: one
+    statement, driven by the project's (few) quarantines."""
+    rows = session.execute(
+        select(Quarantine, Result.outcome)
+        .join(Result, Result.test_id == Quarantine.test_id)
+        .where(Quarantine.project_id == project_id, Result.run_id == run_id, _active(now))
+    ).all()
+    return [(q, outcome) for q, outcome in rows]
+
+
+def active_filter(project_id: int, now: datetime) -> ColumnElement[bool]:
+    """A condition on ``Test`` that holds for the project's tests quarantined now."""
+    return Test.id.in_(
+        select(Quarantine.test_id).where(Quarantine.project_id == project_id, _active(now))
+    )

@@ -100,3 +100,30 @@ class GateVerdict(BaseModel):
     passed: bool
     failures: list[GateFailure] = Field(description="Failures that fail the job.")
     quarantined: list[GateFailure] = Field(description="Failures of quarantined tests.")
+
+
+class QuarantineNote(BaseModel):
+    reason: str
+    expires_at: datetime | None = Field(description="When it lapses (null: until lifted).")
+
+
+class QuarantineMarks(BaseModel):
+    """How a test listed elsewhere (a run's results, a project's tests) shows its quarantine."""
+
+    quarantined: bool = Field(
+        default=False,
+        description="The test is quarantined now (not lapsed): its failures do not fail CI.",
+    )
+    quarantine: QuarantineNote | None = Field(
+        default=None, description="The quarantine's reason and expiry, when `quarantined`."
+    )
+
+
+def marks_of(row: QuarantineRow | None) -> dict[str, object]:
+    """``QuarantineMarks`` fields for a test with the quarantine ``row`` in force (or none)."""
+    if row is None:
+        return {"quarantined": False, "quarantine": None}
+    return {
+        "quarantined": True,
+        "quarantine": {"reason": row.reason, "expires_at": row.expires_at},
+    }

@@ -116,7 +116,9 @@ def list_run_tests(
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> RunTestPage:
-    """The run's test results, failures first (then by id), with attempts and attachments."""
+    """The run's test results, failures first (then by id), with attempts and attachments,
+    and whether each test is quarantined now (`quarantined`, with the reason and expiry in
+    `quarantine`: its failure does not fail CI)."""
     items, next_cursor = service.list_run_tests(
         session,
         run=access.run,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 from playdeck import models
 from playdeck.kit.filenames import download_name
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
+from playdeck.quarantine.schemas import QuarantineMarks
 
 # The run attributes a summary reads (``run_fields``).
 RUN_COLUMNS = (
@@ -359,8 +360,9 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
     }
 
 
-class RunTest(BaseModel):
-    """One test's result in a run, with every attempt and its attachments."""
+class RunTest(QuarantineMarks):
+    """One test's result in a run, with every attempt and its attachments, and whether the
+    test is quarantined now."""
 
     __test__ = False  # not a pytest test class
 

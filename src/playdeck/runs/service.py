@@ -17,11 +17,14 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import visible_projects
 from playdeck.errors import InvalidInput
+from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
-from playdeck.models import Project, Report, Run, RunPart
-from playdeck.outcomes import Outcome, RunStatus
+from playdeck.models import Project, Quarantine, Report, Run, RunPart
+from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
 from playdeck.projects.access import found_in_project
 from playdeck.projects.service import get_project
+from playdeck.quarantine import repository as quarantines
+from playdeck.quarantine.schemas import marks_of
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
 from playdeck.storage.base import BlobStore
@@ -152,12 +155,15 @@ def list_run_tests(
     tag: str | None = None,
     file: str | None = None,
     result_id: int | None = None,
+    quarantine: RunQuarantine | None = None,
 ) -> tuple[list[schemas.RunTest], str | None]:
-    """A page of the run's results, failures first, each with attempts and attachments;
-    ``browser`` (project), ``tag`` and ``file`` narrow it, ``result_id`` picks one result.
+    """A page of the run's results, failures first, each with attempts and attachments and
+    its test's quarantine; ``browser`` (project), ``tag`` and ``file`` narrow it, ``result_id``
+    picks one result. ``quarantine``: the run's, when the caller has already loaded it.
 
-    Three queries whatever the page size: results with their tests, the attempts of the page,
-    the attachments of those attempts; rows become plain values, validated once as a page.
+    Four queries whatever the page size: results with their tests, the attempts of the page,
+    the attachments of those attempts, the run's quarantines; rows become plain values,
+    validated once as a page.
     """
     outcomes = choices(outcome, Outcome, name="outcome")
     raw = decode_cursor(cursor, arity=2)
@@ -189,7 +195,29 @@ def list_run_tests(
         attempts[attempt.result_id].append(
             schemas.attempt_fields(attempt._mapping, files[attempt.id])
         )
+    marks = (quarantine or run_quarantine(session, run=run)).by_test
     items = schemas.RUN_TESTS.validate_python(
-        [schemas.run_test_fields(row._mapping, attempts[row.id]) for row in rows]
+        [
+            schemas.run_test_fields(row._mapping, attempts[row.id])
+            | marks_of(marks.get(row.test_id))
+            for row in rows
+        ]
     )
     return items, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuarantine:
+    """The quarantines in force on a run's tests, and how many of its failures they excuse."""
+
+    by_test: Mapping[int, Quarantine]
+    failures: int
+
+
+def run_quarantine(session: Session, *, run: Run) -> RunQuarantine:
+    """The run's quarantined tests, in one query (quarantines lapsed by now do not count)."""
+    rows = quarantines.active_in_run(session, run.project_id, run.id, utcnow())
+    return RunQuarantine(
+        by_test={row.test_id: row for row, _ in rows},
+        failures=sum(1 for _, outcome in rows if Outcome(outcome) in FAILING_OUTCOMES),
+    )

@@ -150,6 +150,7 @@ def show_run(
     by_file = text(group) == "file"
     result = text(result)
     result_id = page_id(result, what="Result") if result else None
+    quarantine = runs_service.run_quarantine(session, run=run)
     tests, next_cursor = runs_service.list_run_tests(
         session,
         run=run,
@@ -161,6 +162,7 @@ def show_run(
         result_id=result_id,
         cursor=cursor,
         limit=RESULTS_PER_PAGE,
+        quarantine=quarantine,
     )
     c = detail.counts
     chips = [
@@ -200,6 +202,7 @@ def show_run(
             for value, css, label, count in chips
         ],
         tests=tests,
+        quarantined_failures=quarantine.failures,
         live=live_state(detail),
         sections=group_results(tests, by_file=by_file),
         failing_attempt=failing_attempt,

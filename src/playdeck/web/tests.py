@@ -49,12 +49,19 @@ def list_project_tests(
     session: SessionDep,
     access: ProjectReader,
     q: TextQuery = None,
+    quarantined: Annotated[bool, Query()] = False,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
     project, principal = access.project, access.principal
     q = text(q)
     page = history_service.list_project_tests(
-        session, project=project, q=q, days=FLAKE_DAYS, cursor=cursor, limit=TESTS_PER_PAGE
+        session,
+        project=project,
+        q=q,
+        days=FLAKE_DAYS,
+        cursor=cursor,
+        limit=TESTS_PER_PAGE,
+        quarantined=quarantined,
     )
     return render(
         request,
@@ -64,6 +71,7 @@ def list_project_tests(
         tests=page.items,
         days=page.days,
         q=q or "",
+        quarantined=quarantined,
         rate_bar=charts.rate_bar,
         **pager(request, cursor=cursor, next_cursor=page.next_cursor),
     )

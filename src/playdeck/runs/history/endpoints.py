@@ -52,10 +52,21 @@ def list_project_tests(
     access: ProjectReader,
     q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
     days: Annotated[int, Query(ge=1, le=365, description="Window of the flake rate.")] = 30,
+    quarantined: Annotated[
+        bool, Query(description="Only the tests quarantined now (not lapsed).")
+    ] = False,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> ProjectTestPage:
-    """The project's tests by full title, with the latest outcome and flakiness of each."""
+    """The project's tests by full title, with the latest outcome and flakiness of each, and
+    whether it is quarantined now (`quarantined`, with the reason and expiry in
+    `quarantine`)."""
     return service.list_project_tests(
-        session, project=access.project, q=q, days=days, cursor=cursor, limit=limit
+        session,
+        project=access.project,
+        q=q,
+        days=days,
+        cursor=cursor,
+        limit=limit,
+        quarantined=quarantined,
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from playdeck.models import Project, Result, Run, Test
@@ -55,9 +55,11 @@ def list_tests(
     pattern: str | None,
     after: tuple[str, int] | None,
     limit: int,
+    only: ColumnElement[bool] | None = None,
 ) -> list[Any]:
     """The project's tests by full title, then id (index ``ix_tests_project_title``): the
-    columns of a ``TestRef``, as rows (an ORM object per test costs more than the query)."""
+    columns of a ``TestRef``, as rows (an ORM object per test costs more than the query);
+    ``only`` narrows them (e.g. to the quarantined ones)."""
     query = select(
         Test.id, Test.file, Test.title, Test.title_path, Test.full_title, Test.browser_project
     ).where(Test.project_id == project_id)
@@ -65,6 +67,8 @@ def list_tests(
         query = query.where(
             or_(Test.full_title.ilike(pattern, escape="\\"), Test.file.ilike(pattern, escape="\\"))
         )
+    if only is not None:
+        query = query.where(only)
     if after is not None:
         title, test_id = after
         query = query.where(tuple_(Test.full_title, Test.id) > tuple_(title, test_id))

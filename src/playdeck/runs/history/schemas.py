@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from playdeck.quarantine.schemas import QuarantineMarks
 from playdeck.runs.analytics.schemas import FlakeStats
 from playdeck.runs.schemas import ProjectRef, TestRef
 
@@ -35,8 +36,9 @@ class HistoryPage(BaseModel):
     next_cursor: str | None
 
 
-class ProjectTest(TestRef):
-    """A test of the project with its latest outcome and its flakiness over ``days``."""
+class ProjectTest(TestRef, QuarantineMarks):
+    """A test of the project with its latest outcome, its flakiness over ``days`` and whether
+    it is quarantined now."""
 
     __test__ = False  # not a pytest test class
 

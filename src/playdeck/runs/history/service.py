@@ -7,9 +7,12 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
+from playdeck.kit.clock import utcnow
 from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.models import Project, Test
 from playdeck.projects.access import found_in_project
+from playdeck.quarantine import repository as quarantines
+from playdeck.quarantine.schemas import marks_of
 from playdeck.runs.analytics.service import flake_stats_of
 from playdeck.runs.filters import contains_pattern, encode_time_id, time_id_cursor
 from playdeck.runs.history import repository
@@ -72,18 +75,33 @@ def list_history(session: Session, *, test: Test, cursor: str | None, limit: int
 
 
 def list_project_tests(
-    session: Session, *, project: Project, q: str | None, days: int, cursor: str | None, limit: int
+    session: Session,
+    *,
+    project: Project,
+    q: str | None,
+    days: int,
+    cursor: str | None,
+    limit: int,
+    quarantined: bool = False,
 ) -> ProjectTestPage:
-    """A page of the project's tests by title, each with its latest outcome and flakiness.
+    """A page of the project's tests by title, each with its latest outcome, flakiness and
+    quarantine; with ``quarantined``, only the tests quarantined now.
 
-    Three statements whatever the page size: the page, the latest result of each test (an
-    index seek per test) and the flake statistics of the page's tests over ``days``.
+    Four statements whatever the page size: the page, the latest result of each test (an
+    index seek per test), the flake statistics of the page's tests over ``days`` and the
+    quarantines of the page's tests.
     """
     raw = decode_cursor(cursor, arity=2)
     after = (cursor_str(raw[0]), cursor_int(raw[1])) if raw else None
     pattern = contains_pattern(q) if q else None
+    now = utcnow()
     tests = repository.list_tests(
-        session, project_id=project.id, pattern=pattern, after=after, limit=limit
+        session,
+        project_id=project.id,
+        pattern=pattern,
+        after=after,
+        limit=limit,
+        only=quarantines.active_filter(project.id, now) if quarantined else None,
     )
     next_cursor = None
     if len(tests) > limit:
@@ -92,6 +110,7 @@ def list_project_tests(
     ids = [t.id for t in tests]
     latest = repository.latest_results(session, ids)
     stats = flake_stats_of(session, project=project, test_ids=ids, days=days)
+    marks = quarantines.active_of_tests(session, project.id, ids, now)
     no_result = (None, None)
     # Validated once as a list, like the history (a constructor per test costs more than the
     # three statements).
@@ -102,6 +121,7 @@ def list_project_tests(
                 "last_outcome": latest.get(row["id"], no_result)[0],
                 "last_run_at": latest.get(row["id"], no_result)[1],
                 "flakiness": stats.get(row["id"]),
+                **marks_of(marks.get(row["id"])),
             }
             for row in (t._mapping for t in tests)
         ]
