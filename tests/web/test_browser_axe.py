@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from playdeck.models import Attachment, Test, User
+from playdeck.models import Attachment, Result, Test, User
 from tests.fixtures.servers import LiveServer
 
 from .axe import axe_source, blocking_violations
@@ -51,6 +51,18 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
         api.headers["authorization"] = f"Bearer {token.json()['access_token']}"
         zip_run = upload_zip(api, branch="main")
         submit_report(api)
+        with Session(engine) as session:
+            failing = session.scalars(
+                select(Result.test_id).where(Result.run_id == zip_run, Result.outcome == "failed")
+            ).all()
+        assert failing  # the zip run has failures to quarantine
+        # The quarantine badges (one lapsing, one until lifted) and the run's count of them.
+        for failed_id, until in zip(failing[:2], ("2999-01-01T00:00:00Z", None), strict=False):
+            put = api.put(
+                f"/api/tests/{failed_id}/quarantine",
+                json={"reason": "Known <flaky> sandbox", "expires_at": until},
+            )
+            assert put.status_code == 200, put.text
     with Session(engine) as session:
         test_id = session.scalar(select(Test.id).order_by(Test.id))
         shot = session.scalar(select(Attachment.id).where(Attachment.content_type == "image/png"))
@@ -65,6 +77,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             "/projects/web",
             "/projects/web?status=failed",
             "/projects/web/tests",
+            "/projects/web/tests?quarantined=1",
             "/projects/web/flaky",
             "/projects/web/failures",
             "/projects/web/members",
