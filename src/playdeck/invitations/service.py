@@ -270,6 +270,8 @@ def accept_with_password(
         actor=Actor.system("invitation"),
         client=client,
         via="invitation",
+        # An administrator vouches for the address; a project owner's invitation does not.
+        email_verified=link.project_id is None,
     )
     grant_invitation(session, link=link, user=user, client=client)
     return user
