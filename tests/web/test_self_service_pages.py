@@ -204,3 +204,24 @@ def test_a_mailed_link_opens_a_confirmation_that_verifies_the_email(
     _response, used = get_page(elsewhere, url, status=404)
     assert "invalid, already used or expired" in used.text
     assert not used.all("form", action="/verify-email")
+
+
+def test_an_unverified_email_asks_for_a_link_only_with_the_password_typed(
+    make_client: MakeClient, make_settings: Callable[..., Settings], engine: Engine, db: Session
+) -> None:
+    settings = _settings(make_settings)
+    alice = create_user(engine, settings, "alice", email="alice@example.com")
+    db.get(User, alice.id).email_verified_at = None  # type: ignore[union-attr]
+    db.commit()
+    client = make_client(settings)
+    token = sign_in(client)
+    _response, page = get_page(client, "/account")
+    assert "unverified" in page.text
+    fields = {"csrf_token": token, "name": "Alice", "email": "alice@example.com"}
+    assert _post(client, "/account/profile", fields).status_code == 303  # the name alone
+    _response, page = get_page(client, "/account")
+    assert "Profile saved." in page.text and "Waiting for verification" not in page.text
+    asked = _post(client, "/account/profile", {**fields, "current_password": PASSWORD})
+    assert asked.status_code == 303
+    _response, page = get_page(client, "/account")
+    assert "Waiting for verification" in page.text

@@ -21,6 +21,7 @@ from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.transport import clear_session_cookie
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations.endpoints import base_url
+from playdeck.models import User
 from playdeck.web.account import SessionRow, SignedIn, profile_form_on
 from playdeck.web.forms import confirm_page, done, parse_form, refusals_on
 from playdeck.web.identity import NO_STORE, cookie_secure
@@ -30,6 +31,15 @@ router = APIRouter()
 
 PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 SESSIONS = "/account#sessions"
+
+
+def _asks_for_link(user: User, email: str, current_password: str) -> bool:
+    """Whether the form asks for an email link: a new address, or (with the password typed) the
+    current one while it is unverified. Saving only the name never asks."""
+    typed = email.strip().lower()
+    if not typed:
+        return False
+    return typed != user.email or (user.email_verified_at is None and bool(current_password))
 
 
 @router.post("/account/profile", response_class=HTMLResponse, response_model=None)
@@ -49,7 +59,8 @@ def update_profile(
         return RedirectResponse("/account", status_code=303)
     with refusals_on(profile_form_on(request, settings, principal)):
         fields: dict[str, str | None] = {"name": name.strip() or None}
-        if email.strip():
+        user = account_service.current_account(session, principal)
+        if _asks_for_link(user, email, current_password):
             fields["email"] = email.strip()
         if current_password:
             fields["current_password"] = current_password
