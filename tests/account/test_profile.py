@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -26,12 +28,24 @@ VERIFY = "/api/auth/verify-email"
 LINK = re.compile(r"https://playdeck\.example\.com/verify-email\?token=(pde_[\w-]+)")
 
 
-def _client(
+@dataclass
+class Mailing:
+    """An auth-on app that mails through the test's SMTP server, and that server's inbox."""
+
+    client: TestClient
+    inbox: Inbox
+
+
+@pytest.fixture
+def mailing(
+    smtp_server: tuple[Inbox, int],
     make_client: Callable[[Settings], TestClient],
     auth_settings: Callable[..., Settings],
-    smtp: tuple[Inbox, int],
-) -> TestClient:
-    return _mailing(make_client, auth_settings, smtp[1], public_url="https://playdeck.example.com")
+) -> Mailing:
+    client = _mailing(
+        make_client, auth_settings, smtp_server[1], public_url="https://playdeck.example.com"
+    )
+    return Mailing(client=client, inbox=smtp_server[0])
 
 
 def _token(client: TestClient, username: str = "alice") -> dict[str, str]:
@@ -80,14 +94,9 @@ def test_a_display_name_changes_at_once_and_is_audited(
 
 
 def test_a_new_email_is_pending_until_the_mailed_link_is_used(
-    smtp_server: tuple[Inbox, int],
-    make_client: Callable[[Settings], TestClient],
-    auth_settings: Callable[..., Settings],
-    make_user: Callable[..., User],
-    db: Session,
+    mailing: Mailing, make_user: Callable[..., User], db: Session
 ) -> None:
-    inbox = smtp_server[0]
-    client = _client(make_client, auth_settings, smtp_server)
+    client, inbox = mailing.client, mailing.inbox
     make_user("alice", email="alice@example.com")
     headers = _token(client)
 
@@ -126,14 +135,9 @@ def test_a_new_email_is_pending_until_the_mailed_link_is_used(
 
 
 def test_changing_the_email_needs_the_current_password(
-    smtp_server: tuple[Inbox, int],
-    make_client: Callable[[Settings], TestClient],
-    auth_settings: Callable[..., Settings],
-    make_user: Callable[..., User],
-    db: Session,
+    mailing: Mailing, make_user: Callable[..., User], db: Session
 ) -> None:
-    inbox = smtp_server[0]
-    client = _client(make_client, auth_settings, smtp_server)
+    client, inbox = mailing.client, mailing.inbox
     make_user("alice", email="alice@example.com", name="Alice")
     headers = _token(client)
     missing = _patch(client, headers, email="new@example.org", name="Mallory")
@@ -230,14 +234,9 @@ def test_a_registered_email_is_unverified_and_its_owner_can_prove_it(
 
 
 def test_only_the_newest_link_works_and_none_after_it_expires(
-    smtp_server: tuple[Inbox, int],
-    make_client: Callable[[Settings], TestClient],
-    auth_settings: Callable[..., Settings],
-    make_user: Callable[..., User],
-    db: Session,
+    mailing: Mailing, make_user: Callable[..., User], db: Session
 ) -> None:
-    inbox = smtp_server[0]
-    client = _client(make_client, auth_settings, smtp_server)
+    client, inbox = mailing.client, mailing.inbox
     make_user("alice", email="alice@example.com")
     headers = _token(client)
     _patch(client, headers, email="first@example.org", current_password=PASSWORD)
@@ -253,18 +252,14 @@ def test_only_the_newest_link_works_and_none_after_it_expires(
 
 
 def test_a_link_whose_address_was_taken_meanwhile_is_refused_and_still_works_later(
-    smtp_server: tuple[Inbox, int],
-    make_client: Callable[[Settings], TestClient],
-    auth_settings: Callable[..., Settings],
-    make_user: Callable[..., User],
-    db: Session,
+    mailing: Mailing, make_user: Callable[..., User], db: Session
 ) -> None:
-    client = _client(make_client, auth_settings, smtp_server)
+    client, inbox = mailing.client, mailing.inbox
     make_user("alice", email="alice@example.com")
     bob = make_user("bob", email="bob@example.com")
     headers = _token(client)
     _patch(client, headers, email="shared@example.org", current_password=PASSWORD)
-    token = _link_token(smtp_server[0])
+    token = _link_token(inbox)
     db.get(User, bob.id).email = "shared@example.org"  # type: ignore[union-attr]
     db.commit()
     refused = client.post(VERIFY, json={"token": token})
