@@ -385,10 +385,7 @@ def check_current_password(
 ) -> None:
     """403 ``invalid_current_password`` unless ``password`` is the user's; the refusal commits
     its audit event ``failed``."""
-    valid = password is not None and user.password_hash is not None
-    if valid:
-        valid, _ = verify_and_update(password or "", user.password_hash or "")
-    if not valid:
+    if password is None or not verify_and_update(password, user.password_hash)[0]:
         audit.record(
             session,
             action=failed,
