@@ -23,7 +23,7 @@ from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations.endpoints import base_url
 from playdeck.models import User
 from playdeck.web.account import SessionRow, SignedIn, profile_form_on
-from playdeck.web.forms import confirm_page, done, parse_form, refusals_on
+from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
 from playdeck.web.identity import NO_STORE, cookie_secure
 from playdeck.web.rendering import set_flash
 
@@ -88,16 +88,18 @@ def confirm_end_session(
     return confirm_page(
         request,
         principal,
-        title="End this session?",
-        message=f"{row.device}{where}, signed in {row.created_at:%Y-%m-%d %H:%M} UTC. "
-        "Its browser or API client is signed out at once.",
-        warning="This is the session you are using: you will be signed out here."
-        if row.current
-        else None,
-        action=f"/account/sessions/{row.public_id}/end",
-        button="End session",
-        back=SESSIONS,
-        crumbs=[("Account", "/account"), ("Sessions", SESSIONS)],
+        Confirmation(
+            title="End this session?",
+            message=f"{row.device}{where}, signed in {row.created_at:%Y-%m-%d %H:%M} UTC. "
+            "Its browser or API client is signed out at once.",
+            warning="This is the session you are using: you will be signed out here."
+            if row.current
+            else None,
+            action=f"/account/sessions/{row.public_id}/end",
+            button="End session",
+            back=SESSIONS,
+            crumbs=(("Account", "/account"), ("Sessions", SESSIONS)),
+        ),
     )
 
 
