@@ -23,7 +23,7 @@ from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations.endpoints import base_url
 from playdeck.models import User
 from playdeck.web.account import SessionRow, SignedIn, profile_form_on
-from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
 from playdeck.web.identity import NO_STORE, cookie_secure
 from playdeck.web.rendering import set_flash
 
@@ -44,9 +44,7 @@ def _asks_for_link(user: User, email: str, current_password: str) -> bool:
 
 @router.post("/account/profile", response_class=HTMLResponse, response_model=None)
 def update_profile(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     attempt: AttemptDep,
     principal: SignedIn,
     name: Annotated[str, Form(max_length=1000)] = "",
@@ -55,6 +53,7 @@ def update_profile(
 ) -> Response:
     """Save your display name; a new email gets a verification link (the old one stays until
     the link is used)."""
+    request, session, settings = post.request, post.session, post.settings
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
     with refusals_on(profile_form_on(request, settings, principal)):
