@@ -139,3 +139,27 @@ def test_another_projects_quarantine_does_not_mark_this_project(
     assert MARK not in response.text and "theirs" not in response.text
     response, _page = get_page(client, "/projects/demo/tests?quarantined=1")
     assert _rows(response.text) == {}
+
+
+def test_a_failure_on_several_browsers_marks_only_the_quarantined_browser(
+    client: TestClient, make_run: MakeRun, db: Session
+) -> None:
+    run_id = make_run(
+        [
+            case("checkout", "failed", error="boom", browser="chromium"),
+            case("checkout", "failed", error="boom", browser="firefox"),
+        ]
+    )
+    chromium = db.scalar(select(Test.id).where(Test.browser_project == "chromium"))
+    assert chromium is not None
+    _quarantine(client, chromium, "chromium only")
+    response, page = get_page(client, f"/runs/{run_id}")
+    assert "same error on 2 projects" in page.text
+    group = response.text.split('<li class="result ', 1)[1]
+    summary = group.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert "checkout" in summary
+    assert MARK not in summary  # not every browser's test is quarantined
+    heads = response.text.split('<h3 class="instance__head">')[1:]
+    marked = [head.split("</h3>", 1)[0] for head in heads]
+    assert [MARK in head for head in marked] == ["chromium" in head for head in marked]
+    assert "2 failed, 1 of them quarantined" in page.text
