@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project
-from playdeck.errors import NotFound
 from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.models import Project, Test
+from playdeck.projects.access import found_in_project
 from playdeck.runs.analytics.service import flake_stats_of
 from playdeck.runs.filters import contains_pattern, encode_time_id, time_id_cursor
 from playdeck.runs.history import repository
@@ -29,12 +28,9 @@ _HISTORY = TypeAdapter(list[HistoryEntry])
 def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[Test, Project]:
     """The test and its project; 404 when missing or in a project hidden from ``principal``."""
     found = repository.get_test(session, test_id)
-    if found is None:
-        raise NotFound("Test not found")
-    require_project(
-        session, principal, Permission.PROJECT_READ, found[1].id, missing="Test not found"
+    return found_in_project(
+        session, principal, found, permission=Permission.PROJECT_READ, missing="Test not found"
     )
-    return found
 
 
 def describe_test(test: Test, project: Project) -> TestDetail:
