@@ -186,7 +186,7 @@ def deactivate(user: UserArgument) -> None:
 
 @users_app.command("set-email")
 def set_email(
-    user: str = typer.Argument(..., help="Id, username or email."),
+    user: UserArgument,
     email: str = typer.Argument(..., help="The address (the current one, to verify it)."),
 ) -> None:
     """Set a user's email as verified: what an administrator does for a user whose new email
