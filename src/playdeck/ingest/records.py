@@ -24,6 +24,10 @@ class ReportFormatError(ValueError):
     """The input is not a valid report; the message says where it failed."""
 
 
+class MalformedJSON(ReportFormatError):
+    """The input is not well-formed JSON (400, where a wrong value is 422)."""
+
+
 class ArchiveTooLarge(ReportFormatError):
     """An archive that unpacks far beyond its size (compression ratio): a bomb (413)."""
 
