@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -414,6 +414,106 @@ def ingest_run(
     return result
 
 
+# Most text fields are empty: ``None`` and empty lists skip the cleaning and the JSON encoder.
+_EMPTY_JSON_LIST = "[]"
+_EMPTY_JSON_OBJECT = "{}"
+_RANKS = {outcome: outcome.rank for outcome in Outcome}
+
+
+class _Rows:
+    """The rows of a run's results, attempts and attachments, generated as they are inserted
+    (``BulkWriter.insert`` takes them a batch at a time), in the drivers' own value forms.
+
+    Text is cleaned again here whatever the parser did (a record may come from any parser);
+    only values that are there are passed to ``clean_text`` and the JSON encoder.
+    """
+
+    def __init__(self, bulk: BulkWriter, run_id: int, *, created_at: Any) -> None:
+        self._bulk = bulk
+        self._run_id = run_id
+        self._created_at = created_at
+        self.attachments: list[tuple[Any, ...]] = []  # filled by ``attempts``
+
+    def _json(self, value: Any, empty: str) -> Any:
+        return self._bulk.adapt_json(value) if value else empty
+
+    def results(
+        self,
+        tests: list[TestRecord],
+        test_ids: list[int],
+        result_ids: list[int],
+        project_id: int,
+        started_at: Any,
+    ) -> Iterator[tuple[Any, ...]]:
+        for t, test_id, result_id in zip(tests, test_ids, result_ids, strict=True):
+            yield (
+                result_id,
+                self._run_id,
+                test_id,
+                project_id,
+                started_at,
+                t.outcome,
+                _RANKS[t.outcome],
+                t.expected_status,
+                max(0, int(t.duration_ms)),
+                max(0, len(t.attempts) - 1),
+                _clean(t.error_message, MAX_ERROR_CHARS),
+                _clean(t.error_stack, MAX_ERROR_CHARS),
+                t.location,
+                self._json(t.tags, _EMPTY_JSON_LIST),
+                self._json(t.annotations, _EMPTY_JSON_LIST),
+            )
+
+    def attempts(
+        self,
+        tests: list[TestRecord],
+        result_ids: list[int],
+        attempt_ids: list[int],
+        stored_files: Iterator[tuple[str, int] | None],
+    ) -> Iterator[tuple[Any, ...]]:
+        """Attempt rows; each attempt's stored attachments go to ``self.attachments``."""
+        ids = iter(attempt_ids)
+        for t, result_id in zip(tests, result_ids, strict=True):
+            for a in t.attempts:
+                attempt_id = next(ids)
+                yield (
+                    attempt_id,
+                    result_id,
+                    a.retry,
+                    a.status,
+                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
+                    self._bulk.adapt_datetime(a.started_at),
+                    _clean(a.error_message, MAX_ERROR_CHARS),
+                    _clean(a.error_stack, MAX_ERROR_CHARS),
+                    _clean(a.stdout, MAX_OUTPUT_CHARS),
+                    _clean(a.stderr, MAX_OUTPUT_CHARS),
+                    self._json(a.steps, _EMPTY_JSON_LIST),
+                    self._json(a.extra, _EMPTY_JSON_OBJECT),
+                )
+                for attachment in a.attachments:
+                    stored = next(stored_files)
+                    if stored is not None:
+                        self.attachments.append(self._attachment(attempt_id, attachment, stored))
+
+    def _attachment(
+        self, attempt_id: int, attachment: AttachmentRecord, stored: tuple[str, int]
+    ) -> tuple[Any, ...]:
+        sha, size = stored
+        return (
+            attempt_id,
+            self._run_id,
+            attachment.name[:500] or "attachment",
+            _content_type(attachment),
+            size,
+            sha,
+            self._created_at,
+        )
+
+
+def _clean(text: str | None, limit: int) -> str | None:
+    return None if text is None else clean_text(text, limit=limit)
+
+
 def _insert_run(
     session: Session,
     principal: Principal,
@@ -447,76 +547,23 @@ def _insert_run(
     keys = [t.key for t in record.tests]
     test_ids = _upsert_tests(session, project.id, record.tests, keys)
     bulk = BulkWriter(session)
-    started_at = bulk.adapt_datetime(run.started_at)  # a merged run's, not this part's
-    json = bulk.adapt_json
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
+    rows = _Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
+    # A merged run's start, not this part's.
+    started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(
         _RESULTS,
         _RESULT_COLUMNS,
-        [
-            (
-                result_id,
-                run.id,
-                test_id,
-                project.id,
-                started_at,
-                t.outcome,
-                Outcome(t.outcome).rank,
-                t.expected_status,
-                max(0, int(t.duration_ms)),
-                max(0, len(t.attempts) - 1),
-                clean_text(t.error_message, limit=MAX_ERROR_CHARS),
-                clean_text(t.error_stack, limit=MAX_ERROR_CHARS),
-                t.location,
-                json(t.tags),
-                json(t.annotations),
-            )
-            for t, test_id, result_id in zip(record.tests, test_ids, result_ids, strict=True)
-        ],
+        rows.results(record.tests, test_ids, result_ids, project.id, started_at),
     )
-
     attempt_count = sum(len(t.attempts) for t in record.tests)
-    attempt_ids = iter(bulk.reserve_ids(_ATTEMPTS, attempt_count))
-    stored_files = iter(staged.attachments)
-    created_at = bulk.adapt_datetime(now)
-    attempt_rows: list[tuple[Any, ...]] = []
-    attachment_rows: list[tuple[Any, ...]] = []
-    for t, result_id in zip(record.tests, result_ids, strict=True):
-        for a in t.attempts:
-            attempt_id = next(attempt_ids)
-            attempt_rows.append(
-                (
-                    attempt_id,
-                    result_id,
-                    a.retry,
-                    a.status,
-                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
-                    bulk.adapt_datetime(a.started_at),
-                    clean_text(a.error_message, limit=MAX_ERROR_CHARS),
-                    clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
-                    clean_text(a.stdout, limit=MAX_OUTPUT_CHARS),
-                    clean_text(a.stderr, limit=MAX_OUTPUT_CHARS),
-                    json(a.steps),
-                    json(a.extra),
-                )
-            )
-            for attachment in a.attachments:
-                stored = next(stored_files)
-                if stored is not None:
-                    sha, size = stored
-                    attachment_rows.append(
-                        (
-                            attempt_id,
-                            run.id,
-                            attachment.name[:500] or "attachment",
-                            _content_type(attachment),
-                            size,
-                            sha,
-                            created_at,
-                        )
-                    )
-    bulk.insert(_ATTEMPTS, _ATTEMPT_COLUMNS, attempt_rows)
-    bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, attachment_rows)
+    attempt_ids = bulk.reserve_ids(_ATTEMPTS, attempt_count)
+    bulk.insert(
+        _ATTEMPTS,
+        _ATTEMPT_COLUMNS,
+        rows.attempts(record.tests, result_ids, attempt_ids, iter(staged.attachments)),
+    )
+    bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, rows.attachments)
 
     for report, stored_report in zip(record.reports, staged.reports, strict=True):
         _store_report(session, run.id, report, stored_report)
