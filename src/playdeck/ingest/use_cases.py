@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import posixpath
 import re
 from contextlib import ExitStack
@@ -171,10 +173,24 @@ def submit_json(
 
 def _read_body(
     body: bytes | Path, principal: Principal, idempotency_key: str | None
-) -> tuple[bytes, IdempotencyKey | None]:
-    """The body's bytes, and the request's idempotency key (over them)."""
-    raw = body.read_bytes() if isinstance(body, Path) else body
-    return raw, key_of(principal, idempotency_key, body_fingerprint(raw))
+) -> tuple[bytes | mmap.mmap, IdempotencyKey | None]:
+    """The body, and the request's idempotency key (over its bytes).
+
+    A spooled body is mapped rather than read: the parser gives the pages of what it has read
+    back to the page cache (``playwright_json``), so a big report is never resident whole beside
+    its records. The pages hashed here are given back at once."""
+    raw = _mapped(body) if isinstance(body, Path) else body
+    key = key_of(principal, idempotency_key, body_fingerprint(raw))
+    if isinstance(raw, mmap.mmap):
+        raw.madvise(mmap.MADV_DONTNEED)
+    return raw, key
+
+
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""  # an empty file cannot be mapped
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _submit_json(

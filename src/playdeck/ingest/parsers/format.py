@@ -6,6 +6,7 @@ Each format module (``playwright_json``, ``junit``, ``phenx``) declares one ``Re
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,10 +138,10 @@ def read_whole(data: bytes) -> tuple[Head, Any]:
 
 def decoded(document: Any) -> Any:
     """The decoded value of a JSON document given as bytes (or already decoded)."""
-    if not isinstance(document, bytes):
+    if not isinstance(document, bytes | mmap.mmap):
         return document
     try:
-        return orjson.loads(document)
+        return orjson.loads(document if isinstance(document, bytes) else memoryview(document))
     except orjson.JSONDecodeError as exc:
         raise MalformedJSON(str(exc)) from None
 

@@ -14,6 +14,7 @@ Names that recur (files, project names, titles) are cleaned once each.
 
 from __future__ import annotations
 
+import mmap
 from datetime import datetime
 from typing import Any
 
@@ -142,19 +143,22 @@ _STATUSES = {**{s.value: s for s in AttemptStatus}, "timedOut": AttemptStatus.TI
 def parse_playwright_json(
     data: bytes | object, *, fallback_started_at: datetime | None = None
 ) -> RunRecord:
-    """The run in a Playwright JSON report: its bytes, or its decoded value (encoded again).
+    """The run in a Playwright JSON report: its bytes (or a read-only map of its file), or its
+    decoded value (encoded again).
 
     ``fallback_started_at`` (the time of upload, say) is used only when neither ``stats`` nor
     any attempt says when the run started (very old Playwright versions).
     """
-    document = data if isinstance(data, bytes) else orjson.dumps(data)
+    document = data if isinstance(data, bytes | mmap.mmap) else orjson.dumps(data)
     report = decode(_REPORT, document)
+    _release(document)
     config = report.config or {}
     stats = report.stats or {}
     walk = _Walk()
     for index, raw in enumerate(report.suites):
         path = f"suites[{index}]"
         walk.suite(decode(_SUITE, raw, path), path, [], "", file_level=True)
+        _release(document)
 
     started_at = opt_timestamp(stats, "startTime", "stats")
     if started_at is None:
@@ -175,6 +179,14 @@ def parse_playwright_json(
         run.metadata["errors"] = errors
     read_git_and_ci(loose_object(config, "metadata"), run)
     return run
+
+
+def _release(document: bytes | mmap.mmap) -> None:
+    """A mapped file's pages out of this process's memory once read: the suites still to come
+    are read back from the page cache, so the document is never resident whole beside the
+    records."""
+    if isinstance(document, mmap.mmap):
+        document.madvise(mmap.MADV_DONTNEED)
 
 
 class _Walk:

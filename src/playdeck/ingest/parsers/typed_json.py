@@ -9,6 +9,7 @@ dict-reading parsers say.
 
 from __future__ import annotations
 
+import mmap
 import re
 from typing import TypeVar
 
@@ -36,7 +37,9 @@ _WORDS = {
 _TOP_LEVEL = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def decode(decoder: msgspec.json.Decoder[T], data: bytes | msgspec.Raw, prefix: str = "") -> T:
+def decode(
+    decoder: msgspec.json.Decoder[T], data: bytes | mmap.mmap | msgspec.Raw, prefix: str = ""
+) -> T:
     """``data`` decoded by ``decoder``; a wrong value is a ``ReportFormatError`` that names its
     field (under ``prefix``, the path of ``data`` in its document), malformed JSON a
     ``MalformedJSON``."""
@@ -48,7 +51,7 @@ def decode(decoder: msgspec.json.Decoder[T], data: bytes | msgspec.Raw, prefix: 
         raise MalformedJSON(str(exc)) from None
 
 
-def top_level_keys(data: bytes) -> frozenset[str] | None:
+def top_level_keys(data: bytes | mmap.mmap) -> frozenset[str] | None:
     """The keys of a JSON document's top-level object, ``None`` when it is another value;
     ``MalformedJSON`` when it is not JSON. The values are checked but not built."""
     try:
