@@ -35,6 +35,8 @@ _WORDS = {
     "null": "null",
 }
 _TOP_LEVEL = msgspec.json.Decoder(dict[str, msgspec.Raw])
+# msgspec recurses into nested values, up to Python's recursion limit.
+_TOO_DEEP = "JSON nested too deeply"
 
 
 def decode(
@@ -49,6 +51,8 @@ def decode(
         raise invalid(exc, prefix) from None
     except msgspec.DecodeError as exc:
         raise MalformedJSON(str(exc)) from None
+    except RecursionError:
+        raise MalformedJSON(_TOO_DEEP) from None
 
 
 def top_level_keys(data: bytes | mmap.mmap) -> frozenset[str] | None:
@@ -60,6 +64,8 @@ def top_level_keys(data: bytes | mmap.mmap) -> frozenset[str] | None:
         return None
     except msgspec.DecodeError as exc:
         raise MalformedJSON(str(exc)) from None
+    except RecursionError:
+        raise MalformedJSON(_TOO_DEEP) from None
 
 
 def invalid(exc: msgspec.ValidationError, prefix: str = "") -> ReportFormatError:
