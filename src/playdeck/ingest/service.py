@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
@@ -181,18 +182,6 @@ def _upsert_tests(
         if key not in known:
             missing.setdefault(key, record)
     if missing:
-        rows = [
-            {
-                "project_id": project_id,
-                "key": key,
-                "file": r.file,
-                "title_path": r.title_path,
-                "title": r.title_path[-1] if r.title_path else "",
-                "full_title": " › ".join(r.title_path),
-                "browser_project": r.browser_project[:200],
-            }
-            for key, r in missing.items()
-        ]
         dialect = session.get_bind().dialect.name
         # A concurrent ingest may create the same identity: skip it here, read its id below.
         statement: Any
@@ -206,11 +195,25 @@ def _upsert_tests(
             )
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             statement = insert(_TESTS)
-        for chunk_rows in _batches(rows):
-            session.execute(statement, list(chunk_rows))
-        analyze_if_grown(session.connection(), _TESTS, len(rows))
+        # Rows made a batch at a time: a first report of 100,000 tests would hold them all.
+        pending = iter(missing.items())
+        while chunk := list(islice(pending, BATCH)):
+            session.execute(statement, [_test_row(project_id, key, r) for key, r in chunk])
+        analyze_if_grown(session.connection(), _TESTS, len(missing))
         known.update(find_test_ids(session, project_id, list(missing)))
     return [known[k] for k in keys]
+
+
+def _test_row(project_id: int, key: str, record: TestRecord) -> dict[str, Any]:
+    return {
+        "project_id": project_id,
+        "key": key,
+        "file": record.file,
+        "title_path": record.title_path,
+        "title": record.title_path[-1] if record.title_path else "",
+        "full_title": " › ".join(record.title_path),
+        "browser_project": record.browser_project[:200],
+    }
 
 
 def _content_type(attachment: AttachmentRecord) -> str:
