@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from playdeck import __version__
+from playdeck.account.endpoints import router as account_router
 from playdeck.apikeys.endpoints import router as api_keys_router
 from playdeck.audit.endpoints import router as audit_router
 from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
@@ -131,7 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
-    app.state.setup_token = SetupToken()
+    app.state.setup_token = SetupToken(
+        settings.secret_key.get_secret_value() if settings.secret_key else None
+    )
     app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
     app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(auth_router)
     app.include_router(auth_legacy_router)
+    app.include_router(account_router)
     app.include_router(users_admin_router)
     app.include_router(users_legacy_router)
     app.include_router(members_router)

@@ -17,6 +17,7 @@ PUBLIC_API = {
     # A one-time link is the credential (tests/invitations/).
     "/api/auth/invitations/accept",
     "/api/auth/password-reset",
+    "/api/auth/verify-email",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
 # Who is who stays private even in public-read mode: accounts, and a project's members.

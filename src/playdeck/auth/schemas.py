@@ -87,3 +87,6 @@ class Me(BaseModel):
     is_superuser: bool
     user: User | None
     csrf_token: str | None = None
+    pending_email: str | None = Field(
+        default=None, description="A new email waiting for its verification link."
+    )

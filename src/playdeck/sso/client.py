@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,9 @@ logger = logging.getLogger("playdeck.sso")
 
 HTTP_TIMEOUT = httpx.Timeout(5.0)
 METADATA_TTL = 3600.0
+# The keys are fetched again at least this often, so that a key the provider withdrew (say,
+# after a compromise) stops being accepted without waiting for a token with a new key id.
+KEYS_TTL = 3600.0
 # An unknown ``kid`` refetches the JWKS (the provider rotated its keys), at most this often, so
 # tokens naming made-up key ids cannot make Playdeck hammer the provider.
 JWKS_REFETCH_INTERVAL = 10.0
@@ -73,6 +76,17 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Callback:
+    """The provider's redirect back: this sign-in's ``pending`` (from its cookie), the
+    redirect URI it was sent to, and the ``state`` and ``code`` the provider added."""
+
+    pending: Pending
+    redirect_uri: str
+    state: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignedOn:
     """A validated sign-on: the ID token's claims, completed by userinfo."""
 
@@ -95,22 +109,24 @@ class ProviderClients:
     _keys: dict[str, _Cached] = field(default_factory=dict)
     _refetched: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.monotonic
 
     def metadata(self, provider: Provider) -> Metadata:
         with self._lock:
             cached = self._metadata.get(provider.name)
-        if cached is not None and time.monotonic() - cached.at < METADATA_TTL:
+        if cached is not None and self.clock() - cached.at < METADATA_TTL:
             value: Metadata = cached.value
             return value
         found = _discover(provider)
         with self._lock:
-            self._metadata[provider.name] = _Cached(time.monotonic(), found)
+            self._metadata[provider.name] = _Cached(self.clock(), found)
         return found
 
     def keys(self, provider: Provider, *, refetch: bool = False) -> KeySet:
         """The provider's signing keys. ``refetch``: a token named a key id the cached set
-        lacks, so fetch the set again, unless an unknown id already did so very recently."""
-        now = time.monotonic()
+        lacks, so fetch the set again, unless an unknown id already did so very recently. A
+        set older than ``KEYS_TTL`` is fetched again in any case."""
+        now = self.clock()
         with self._lock:
             cached = self._keys.get(provider.name)
             if refetch:
@@ -118,7 +134,7 @@ class ProviderClients:
                 refetch = last is None or now - last >= JWKS_REFETCH_INTERVAL
                 if refetch:
                     self._refetched[provider.name] = now
-        if cached is not None and not refetch:
+        if cached is not None and not refetch and now - cached.at < KEYS_TTL:
             value: KeySet = cached.value
             return value
         document = _get_json(self.metadata(provider).jwks_uri, what="the provider's keys")
@@ -225,30 +241,22 @@ def authorization_request(
     return str(url), pending
 
 
-def complete(
-    clients: ProviderClients,
-    provider: Provider,
-    pending: Pending,
-    *,
-    redirect_uri: str,
-    state: str,
-    code: str,
-) -> SignedOn:
+def complete(clients: ProviderClients, provider: Provider, callback: Callback) -> SignedOn:
     """Check ``state``, exchange ``code`` (with the PKCE verifier), validate the ID token, read
     userinfo. Any mismatch is a refusal; a code is exchanged at most once by the provider."""
-    if not hmac.compare_digest(state.encode(), pending.state.encode()):
+    if not hmac.compare_digest(callback.state.encode(), callback.pending.state.encode()):
         raise SignOnRefused(
             "This sign-in was not started here (state mismatch); start again.",
             code="sso_state_mismatch",
         )
     metadata = clients.metadata(provider)
-    with _oauth(provider, redirect_uri) as oauth:
+    with _oauth(provider, callback.redirect_uri) as oauth:
         try:
             token = oauth.fetch_token(
                 metadata.token_endpoint,
-                code=code,
-                code_verifier=pending.code_verifier,
-                redirect_uri=redirect_uri,
+                code=callback.code,
+                code_verifier=callback.pending.code_verifier,
+                redirect_uri=callback.redirect_uri,
                 auth=_client_secret_basic(provider),
             )
         except OAuth2Error as exc:
@@ -269,7 +277,7 @@ def complete(
         clients,
         provider,
         id_token,
-        nonce=pending.nonce,
+        nonce=callback.pending.nonce,
         access_token=access_token,
     )
     if metadata.userinfo_endpoint:
@@ -277,7 +285,10 @@ def complete(
         # OpenID Connect Core 5.3.2: userinfo about another subject must not be used.
         if info.get("sub") != claims["sub"]:
             raise SignOnRefused("Userinfo names another subject.", code="sso_userinfo_mismatch")
-        claims = {**info, **{k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}}
+        # Userinfo completes the ID token, it does not replace it: Entra ID's userinfo, for
+        # one, never carries the ``groups`` or ``roles`` its ID tokens do.
+        registered = {k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}
+        claims = {**claims, **info, **registered}
     return SignedOn(provider=provider.name, subject=str(claims["sub"]), claims=claims)
 
 

@@ -51,16 +51,18 @@ def create_user(
     *,
     settings: Settings,
     username: str,
-    password: str,
+    password: str | None,
     actor: Actor,
     email: str | None = None,
     display_name: str | None = None,
     role: str = GlobalRole.USER,
+    role_source: RoleSource = RoleSource.MANUAL,
     client: ClientInfo | None = None,
     via: str,
     only_if_first: bool = False,
     first_becomes_admin: bool = False,
     first_allowed: bool = True,
+    email_verified: bool = True,
 ) -> User:
     """Create a user, serialised against concurrent creations.
 
@@ -68,6 +70,11 @@ def create_user(
     ``first_becomes_admin`` gives the first account of an empty instance the admin role:
     registration is one of the ways to get the first administrator. ``first_allowed=False``
     refuses (403) to create that first account: a remote caller without the setup token.
+    ``password=None``: an account that signs in only through a single-sign-on provider (no
+    password signs it in). ``role_source``: ``provider`` when sign-on rules chose the role and
+    keep it up to date.
+    ``email_verified``: whoever creates the account vouches for its email (an administrator,
+    setup, the CLI); self-registration and a project owner's invitation do not (``False``).
     """
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
@@ -85,9 +92,10 @@ def create_user(
             "own machine",
             code="setup_token_required",
         )
-    check_password_policy(
-        password, min_length=settings.password_min_length, username=username, email=email
-    )
+    if password is not None:
+        check_password_policy(
+            password, min_length=settings.password_min_length, username=username, email=email
+        )
     if first_becomes_admin and is_first:
         role = GlobalRole.ADMIN
     if repository.username_or_email_taken(session, username=username, email=email):
@@ -98,10 +106,12 @@ def create_user(
         User(
             username=username,
             email=email,
+            email_verified_at=now if email and email_verified else None,
             display_name=display_name,
             role=role,
+            role_source=role_source.value,
             is_active=True,
-            password_hash=hash_password(password),
+            password_hash=None if password is None else hash_password(password),
             failed_login_attempts=0,
             password_changed_at=password_epoch(now),
             created_at=now,
@@ -175,8 +185,9 @@ def reset_password(
 
 def ensure_another_active_admin(session: Session, *, user: User) -> None:
     """409 when ``user`` is the last active administrator: nobody could administer the
-    instance after they are demoted, deactivated or deleted (themselves included)."""
-    if user.role != GlobalRole.ADMIN or not user.is_active:
+    instance after they are demoted, deactivated or deleted (themselves included). Service
+    accounts neither count nor are guarded: nobody signs in as one."""
+    if user.role != GlobalRole.ADMIN or not user.is_active or user.is_service:
         return
     if not [other for other in repository.lock_active_admin_ids(session) if other != user.id]:
         raise Conflict(
@@ -310,7 +321,9 @@ def update_user(
     """An administrator's change to an account; only the fields ``data`` carries change.
 
     Role and activity changes are audited with their old and new values; a new password is a
-    reset (every session ends); deactivation ends every session too.
+    reset (every session ends); deactivation ends every session too. An email an
+    administrator sets counts as verified: sending the account's current, unverified email
+    verifies it (what a user without mail can ask an administrator for).
     """
     sent = data.model_fields_set
     changes: dict[str, list[Any]] = {}
@@ -321,6 +334,10 @@ def update_user(
                 raise Conflict(TAKEN_MESSAGE, code="user_exists")
             changes["email"] = [user.email, email]
             user.email = email
+            user.email_verified_at = utcnow() if email else None
+        elif email and user.email_verified_at is None:
+            changes["email_verified"] = [False, True]
+            user.email_verified_at = utcnow()
     if "name" in sent:
         name = _clean(data.name, clean_display_name, "name") if data.name else None
         if name != user.display_name:

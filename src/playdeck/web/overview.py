@@ -19,8 +19,9 @@ from playdeck.projects.service import list_projects
 from playdeck.runs.schemas import run_pass_rate
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
+from playdeck.web.context import pager
 from playdeck.web.params import CursorQuery
-from playdeck.web.rendering import render, with_query
+from playdeck.web.rendering import render
 
 router = APIRouter()
 
@@ -40,7 +41,8 @@ class ProjectCard:
     pass_rate: float | None
     sparkline: Markup | None
     recent: int = 0
-    recent_failed: int = 0
+    recent_failed: int = 0  # ended without passing (failed, cut short, incomplete)
+    recent_running: int = 0
 
     @classmethod
     def of(cls, project: Project, runs: list[Run]) -> ProjectCard:
@@ -56,7 +58,10 @@ class ProjectCard:
             pass_rate=rates[-1],
             sparkline=spark,
             recent=len(runs),
-            recent_failed=sum(1 for run in runs if run.status != RunStatus.PASSED),
+            recent_failed=sum(
+                1 for run in runs if run.status not in (RunStatus.PASSED, RunStatus.RUNNING)
+            ),
+            recent_running=sum(1 for run in runs if run.status == RunStatus.RUNNING),
         )
 
 
@@ -79,6 +84,5 @@ def show_overview(
         principal=principal,
         cards=cards,
         server=server_url(request, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
     )
