@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
@@ -36,11 +36,10 @@ from playdeck.ingest.records import (
     TestRecord,
     derive_run_status,
 )
+from playdeck.ingest.rows import Rows
 from playdeck.ingest.sources import FileSource, NoFiles
 from playdeck.kit.clock import utcnow
-from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
-from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
 from playdeck.projects.access import project_for_submit
@@ -48,7 +47,6 @@ from playdeck.projects.repository import get_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
 from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
-MAX_ERROR_CHARS = 32 * 1024
 # Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
 # cut title would merge two tests into one.
 MAX_TITLE_CHARS = 4096
@@ -214,13 +212,6 @@ def _test_row(project_id: int, key: str, record: TestRecord) -> dict[str, Any]:
         "full_title": " › ".join(record.title_path),
         "browser_project": record.browser_project[:200],
     }
-
-
-def _content_type(attachment: AttachmentRecord) -> str:
-    if attachment.content_type:
-        return attachment.content_type[:200]
-    guessed, _ = mimetypes.guess_type(attachment.path or attachment.name)
-    return guessed or "application/octet-stream"
 
 
 @dataclass(slots=True)
@@ -417,106 +408,6 @@ def ingest_run(
     return result
 
 
-# Most text fields are empty: ``None`` and empty lists skip the cleaning and the JSON encoder.
-_EMPTY_JSON_LIST = "[]"
-_EMPTY_JSON_OBJECT = "{}"
-_RANKS = {outcome: outcome.rank for outcome in Outcome}
-
-
-class _Rows:
-    """The rows of a run's results, attempts and attachments, generated as they are inserted
-    (``BulkWriter.insert`` takes them a batch at a time), in the drivers' own value forms.
-
-    Text is cleaned again here whatever the parser did (a record may come from any parser);
-    only values that are there are passed to ``clean_text`` and the JSON encoder.
-    """
-
-    def __init__(self, bulk: BulkWriter, run_id: int, *, created_at: Any) -> None:
-        self._bulk = bulk
-        self._run_id = run_id
-        self._created_at = created_at
-        self.attachments: list[tuple[Any, ...]] = []  # filled by ``attempts``
-
-    def _json(self, value: Any, empty: str) -> Any:
-        return self._bulk.adapt_json(value) if value else empty
-
-    def results(
-        self,
-        tests: list[TestRecord],
-        test_ids: list[int],
-        result_ids: list[int],
-        project_id: int,
-        started_at: Any,
-    ) -> Iterator[tuple[Any, ...]]:
-        for t, test_id, result_id in zip(tests, test_ids, result_ids, strict=True):
-            yield (
-                result_id,
-                self._run_id,
-                test_id,
-                project_id,
-                started_at,
-                t.outcome,
-                _RANKS[t.outcome],
-                t.expected_status,
-                max(0, int(t.duration_ms)),
-                max(0, len(t.attempts) - 1),
-                _clean(t.error_message, MAX_ERROR_CHARS),
-                _clean(t.error_stack, MAX_ERROR_CHARS),
-                t.location,
-                self._json(t.tags, _EMPTY_JSON_LIST),
-                self._json(t.annotations, _EMPTY_JSON_LIST),
-            )
-
-    def attempts(
-        self,
-        tests: list[TestRecord],
-        result_ids: list[int],
-        attempt_ids: list[int],
-        stored_files: Iterator[tuple[str, int] | None],
-    ) -> Iterator[tuple[Any, ...]]:
-        """Attempt rows; each attempt's stored attachments go to ``self.attachments``."""
-        ids = iter(attempt_ids)
-        for t, result_id in zip(tests, result_ids, strict=True):
-            for a in t.attempts:
-                attempt_id = next(ids)
-                yield (
-                    attempt_id,
-                    result_id,
-                    a.retry,
-                    a.status,
-                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
-                    self._bulk.adapt_datetime(a.started_at),
-                    _clean(a.error_message, MAX_ERROR_CHARS),
-                    _clean(a.error_stack, MAX_ERROR_CHARS),
-                    _clean(a.stdout, MAX_OUTPUT_CHARS),
-                    _clean(a.stderr, MAX_OUTPUT_CHARS),
-                    self._json(a.steps, _EMPTY_JSON_LIST),
-                    self._json(a.extra, _EMPTY_JSON_OBJECT),
-                )
-                for attachment in a.attachments:
-                    stored = next(stored_files)
-                    if stored is not None:
-                        self.attachments.append(self._attachment(attempt_id, attachment, stored))
-
-    def _attachment(
-        self, attempt_id: int, attachment: AttachmentRecord, stored: tuple[str, int]
-    ) -> tuple[Any, ...]:
-        sha, size = stored
-        return (
-            attempt_id,
-            self._run_id,
-            attachment.name[:500] or "attachment",
-            _content_type(attachment),
-            size,
-            sha,
-            self._created_at,
-        )
-
-
-def _clean(text: str | None, limit: int) -> str | None:
-    return None if text is None else clean_text(text, limit=limit)
-
-
 def _insert_run(
     session: Session,
     principal: Principal,
@@ -551,7 +442,7 @@ def _insert_run(
     test_ids = _upsert_tests(session, project.id, record.tests, keys)
     bulk = BulkWriter(session)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
-    rows = _Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
+    rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
     # A merged run's start, not this part's.
     started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(
