@@ -17,6 +17,8 @@ PUBLIC_API = {
     # A one-time link is the credential (tests/invitations/).
     "/api/auth/invitations/accept",
     "/api/auth/password-reset",
+    # The challenge a right password earned is the credential (tests/twofactor/).
+    "/api/auth/login/two-factor",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
 # Who is who stays private even in public-read mode: accounts, and a project's members.

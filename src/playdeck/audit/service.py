@@ -73,6 +73,11 @@ class Action(StrEnum):  # values name events; none is a secret
     RESET_LINK_USED = "password_reset_link.used"
     TEST_QUARANTINED = "test.quarantined"
     TEST_UNQUARANTINED = "test.unquarantined"
+    TWO_FACTOR_ENABLED = "two_factor.enabled"
+    TWO_FACTOR_DISABLED = "two_factor.disabled"
+    TWO_FACTOR_RESET = "two_factor.reset"  # by an administrator
+    TWO_FACTOR_RECOVERY_CODE_USED = "two_factor.recovery_code_used"
+    TWO_FACTOR_RECOVERY_CODES_REGENERATED = "two_factor.recovery_codes_regenerated"
 
 
 @dataclass(frozen=True, slots=True)

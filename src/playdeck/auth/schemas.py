@@ -87,3 +87,8 @@ class Me(BaseModel):
     is_superuser: bool
     user: User | None
     csrf_token: str | None = None
+    two_factor_enrolment_required: bool = Field(
+        default=False,
+        description="True while PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS holds this administrator "
+        "to enrolling a second factor: every other route answers 403 until they have.",
+    )

@@ -1,4 +1,5 @@
-"""``playdeck users``: create or promote an administrator, list, unlock, reset, deactivate.
+"""``playdeck users``: create or promote an administrator, list, unlock, reset a password or
+a second factor, deactivate.
 
 The recovery path when nobody can sign in: it talks to the database directly, through the same
 services (password policy, audit log) as the API. Passwords are prompted with hidden input when
@@ -25,6 +26,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.migrations import upgrade
 from playdeck.models import User
 from playdeck.settings import Settings
+from playdeck.twofactor import service as two_factor
 from playdeck.users import repository
 from playdeck.users import service as users_service
 
@@ -176,3 +178,16 @@ def deactivate(user: str = typer.Argument(..., help="Id, username or email.")) -
         found = find_user(session, user)
         users_service.deactivate(session, user=found, actor=Actor.cli())
         out.print(f"Deactivated {found.username!r}.")
+
+
+@users_app.command("reset-two-factor")
+def reset_two_factor(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+    """Remove a user's second factor and recovery codes (a lost phone): they sign in with
+    their password alone and may set it up again. Audited."""
+    with database_session() as session:
+        found = find_user(session, user)
+        had = two_factor.reset(session, user=found, actor=Actor.cli())
+        if had:
+            out.print(f"Two-factor authentication of {found.username!r} removed.")
+        else:
+            out.print(f"{found.username!r} had no two-factor authentication on; nothing to remove.")

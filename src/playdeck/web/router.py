@@ -34,6 +34,8 @@ from playdeck.web import (
     tests,
     traces,
     triage,
+    two_factor,
+    two_factor_sign_in,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -69,6 +71,8 @@ for page_group in (
     link_issuing,
     service_account_pages,
     quarantine,
+    two_factor_sign_in,
+    two_factor,
 ):
     router.include_router(page_group.router)
 
