@@ -90,6 +90,25 @@ def _check_password(attempt: Attempt, user: User, password: str) -> None:
         raise Forbidden("Current password is incorrect", code="invalid_current_password")
 
 
+def _audit(
+    session: Session,
+    action: Action,
+    attempt: Attempt,
+    principal: Principal,
+    user: User,
+    **details: object,
+) -> None:
+    """A change to one's own second factor, made by oneself."""
+    audit.record(
+        session,
+        action=action,
+        actor=Actor.of(principal),
+        target=user,
+        client=attempt.client,
+        details=details,
+    )
+
+
 def _require_enabled(session: Session, user: User) -> None:
     if not repository.is_enabled(session, user.id):
         raise Conflict(
@@ -156,14 +175,7 @@ def confirm_enrolment(
     row.last_used_step = step  # the confirming code cannot sign anyone in afterwards
     codes = _new_recovery_codes(session, user)
     session.flush()
-    audit.record(
-        session,
-        action=Action.TWO_FACTOR_ENABLED,
-        actor=Actor.of(principal),
-        target=user,
-        client=attempt.client,
-        details={"recovery_codes": len(codes)},
-    )
+    _audit(session, Action.TWO_FACTOR_ENABLED, attempt, principal, user, recovery_codes=len(codes))
     return codes
 
 
@@ -183,13 +195,13 @@ def regenerate_recovery_codes(
     _require_enabled(session, user)
     _check_password(attempt, user, password)
     codes = _new_recovery_codes(session, user)
-    audit.record(
+    _audit(
         session,
-        action=Action.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
-        actor=Actor.of(principal),
-        target=user,
-        client=attempt.client,
-        details={"recovery_codes": len(codes)},
+        Action.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
+        attempt,
+        principal,
+        user,
+        recovery_codes=len(codes),
     )
     return codes
 
@@ -206,13 +218,7 @@ def disable(session: Session, *, attempt: Attempt, principal: Principal, passwor
         )
     _check_password(attempt, user, password)
     _remove(session, user.id)
-    audit.record(
-        session,
-        action=Action.TWO_FACTOR_DISABLED,
-        actor=Actor.of(principal),
-        target=user,
-        client=attempt.client,
-    )
+    _audit(session, Action.TWO_FACTOR_DISABLED, attempt, principal, user)
 
 
 def _remove(session: Session, user_id: int) -> bool:
