@@ -132,7 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.blob_store = store
     app.state.rate_limits = RateLimits.from_settings(settings)
-    app.state.setup_token = SetupToken()
+    app.state.setup_token = SetupToken(
+        settings.secret_key.get_secret_value() if settings.secret_key else None
+    )
     app.state.sso_clients = ProviderClients()  # OpenID providers' metadata and keys
     app.state.ingest_pool = IngestPool(settings)  # no process until started or used
 

@@ -85,6 +85,9 @@ class RunStatus(StrEnum):
 
 # A run the report says was cut short keeps that status, whatever its tests did.
 CUT_SHORT_STATUSES = frozenset({RunStatus.INTERRUPTED, RunStatus.TIMEDOUT})
+# A run that ran all it was going to: the one a later run's failures are measured against. A
+# running, incomplete or cut-short run lacks some tests' results, which would read as new failures.
+COMPLETE_STATUSES = frozenset({RunStatus.PASSED, RunStatus.FAILED})
 # What a client may say about its run (a report's status, a live part's close): the others are
 # the server's to decide.
 REPORTED_STATUSES = frozenset(

@@ -119,3 +119,37 @@ def test_missing_postgres_database_says_how_to_create_it(
     checked = run_playdeck("check", env=env, cwd=workdir)
     assert checked.returncode == 0, checked.stdout
     assert "answers; empty" in checked.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["users", "list"], ["members", "list", "web"], ["keys", "list"], ["audit"]],
+    ids=" ".join,
+)
+def test_commands_on_the_database_fail_in_one_line(
+    workdir: Path, missing_postgres_database: str, command: list[str]
+) -> None:
+    """The recovery commands (users, members, keys, audit) talk to the database directly: an
+    unreachable or missing database is one line saying why, as for ``serve``."""
+    env = clean_env(
+        PLAYDECK_DATA_DIR=str(workdir / "data"), PLAYDECK_DATABASE_URL=missing_postgres_database
+    )
+    result = run_playdeck(*command, env=env, cwd=workdir)
+    assert result.returncode == 1
+    name = missing_postgres_database.rsplit("/", 1)[1]
+    assert_one_line_failure(result.stdout + result.stderr, f'database "{name}" does not exist')
+
+
+@pytest.mark.parametrize("command", [["users", "list"], ["members", "list", "web"]], ids=" ".join)
+def test_commands_on_an_unwritable_data_dir_fail_in_one_line(
+    workdir: Path, command: list[str]
+) -> None:
+    blocker = workdir / "a-file"
+    blocker.write_text("not a directory")
+    result = run_playdeck(
+        *command, env=clean_env(PLAYDECK_DATA_DIR=str(blocker / "data")), cwd=workdir
+    )
+    assert result.returncode == 1
+    assert_one_line_failure(
+        result.stdout + result.stderr, f"data directory {blocker / 'data'} is not writable"
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from playdeck.ingest.records import TestRecord
+from playdeck.outcomes import RunStatus
 
 from .conftest import MakeRun, case
 
@@ -121,6 +122,29 @@ def test_a_run_s_failures_are_new_still_failing_or_flaky_and_fixed_tests_listed(
     first = client.get(f"/api/test-runs/{runs['r1']}/triage").json()
     assert first["base_run"] is None and first["fixed"] == []
     assert [f["classification"] for f in first["failures"]] == ["new"]
+
+
+def test_a_run_that_did_not_run_everything_is_never_the_base(
+    client: TestClient, make_run: MakeRun
+) -> None:
+    """An interrupted main run between r2 and r4 ran only ``search``: measured against it, r4's
+    ``pay`` would read as a new failure. The base stays the last complete run, r2."""
+    runs = _history(make_run)
+    cut_short = make_run(
+        [case("search")],
+        started_at=25,
+        branch="main",
+        commit_sha="c2b",
+        status=RunStatus.INTERRUPTED,
+    )
+    assert client.get(f"/api/test-runs/{cut_short}").json()["status"] == "interrupted"
+    r4 = client.get(f"/api/test-runs/{runs['r4']}/triage").json()
+    assert r4["base_run"]["id"] == runs["r2"]
+    assert [(f["test"]["title"], f["classification"]) for f in r4["failures"]] == [
+        ("search", "new"),
+        ("pay", "still_failing"),
+        ("login", "flaky"),
+    ]
 
 
 def test_two_runs_are_compared_test_by_test(client: TestClient, make_run: MakeRun) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 PLAYDECK = Path(sys.executable).with_name("playdeck")
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)

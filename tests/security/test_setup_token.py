@@ -147,3 +147,36 @@ def test_playdeck_serve_prints_the_token_that_opens_setup(
             )
             assert done.status_code == 201, done.text
     assert db.scalars(select(User.username)).all() == ["admin"]
+
+
+def test_every_instance_accepts_the_token_another_one_printed(
+    tmp_path: Path, database_url: str, db: Session
+) -> None:
+    """Several processes behind one proxy: the token is the instance's (derived from the shared
+    secret), so whichever process the proxy picks accepts the token any of them printed."""
+    env = {
+        "PLAYDECK_DATABASE_URL": database_url,
+        "PLAYDECK_DATA_DIR": str(tmp_path / "data"),
+        "PLAYDECK_REQUIRE_AUTH": "true",
+        "PLAYDECK_SECRET_KEY": SECRET,
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with playdeck_serve(tmp_path / "a", env) as first, playdeck_serve(tmp_path / "b", env) as other:
+        printed = TOKEN_IN_LOG.search(first.log.read_text())
+        assert printed is not None, first.log.read_text()
+        relayed = {"X-Forwarded-For": "198.51.100.9", "X-Setup-Token": printed.group(1)}
+        with httpx.Client(base_url=other.url) as http:
+            done = http.post("/api/auth/setup", json=SETUP, headers=relayed)
+            assert done.status_code == 201, done.text
+    assert db.scalars(select(User.username)).all() == ["admin"]
+
+
+def test_the_token_follows_the_secret(make_settings: Callable[..., Settings]) -> None:
+    """Another secret makes another token; a token is not the secret itself, nor guessable."""
+    tokens = {
+        create_app(make_settings(require_auth=True, secret_key=secret)).state.setup_token.value
+        for secret in (SECRET, SECRET + "-rotated")
+    }
+    assert len(tokens) == 2
+    assert all(len(token) >= 32 and SECRET not in token for token in tokens)

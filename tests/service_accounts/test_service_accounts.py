@@ -213,3 +213,22 @@ def test_no_one_can_give_a_service_account_a_password(
     link = auth_client.post(f"/api/admin/users/{user_id}/password-reset-link", headers=admin)
     assert (typed.status_code, typed.json()["code"]) == (409, "service_account")
     assert (link.status_code, link.json()["code"]) == (409, "service_account")
+
+
+def test_an_administrator_service_account_never_stands_in_for_the_last_administrator(
+    auth_client: TestClient, make_user: Callable[..., User], db: Session
+) -> None:
+    """Nobody can sign in as a service account, so it cannot administer the users: the last
+    person who is an administrator stays one, and the account itself can always be deleted."""
+    root = make_user("root", role="admin")
+    admin = bearer(login(auth_client, "root").access)
+    auth_client.cookies.clear()
+    url = "/api/admin/service-accounts"
+    created = auth_client.post(url, json={"name": "ops", "role": "admin"}, headers=admin)
+    assert created.status_code == 201, created.text
+    demoted = auth_client.patch(f"/api/admin/users/{root.id}", json={"role": "user"}, headers=admin)
+    assert (demoted.status_code, demoted.json()["code"]) == (409, "last_admin")
+    deleted = auth_client.delete(f"{url}/{created.json()['id']}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    db.rollback()
+    assert db.scalars(select(User.role).where(User.id == root.id)).one() == "admin"

@@ -18,7 +18,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from playdeck.sso.client import ProviderClients, SignOnRefused, validate_id_token
+from playdeck.sso.client import KEYS_TTL, ProviderClients, SignOnRefused, validate_id_token
 from playdeck.sso.config import Provider
 
 NONCE = "n-0123456789"
@@ -189,3 +189,24 @@ def test_an_unsigned_token_is_refused(key_server: KeyServer) -> None:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
     assert _refusal(key_server, f"{part(header)}.{part(payload)}.").startswith("sso_bad_signature")
+
+
+def test_a_withdrawn_key_is_refused_once_the_cached_keys_expire(key_server: KeyServer) -> None:
+    """A provider that withdraws a key without introducing a new one (a compromise): tokens
+    signed with it stop being accepted within ``KEYS_TTL``, with no restart."""
+    now = [1000.0]
+    clients = ProviderClients(clock=lambda: now[0])
+    provider = _provider(key_server.issuer)
+    old = key_server.keys[0]
+    validate_id_token(clients, provider, _token(old, key_server.issuer), nonce=NONCE)
+    key_server.keys = [_key("key-2")]  # key-1 withdrawn
+
+    now[0] += KEYS_TTL - 1
+    validate_id_token(clients, provider, _token(old, key_server.issuer), nonce=NONCE)
+    assert key_server.jwks_fetches == 1  # still within the cache's lifetime
+
+    now[0] += 2
+    assert _refusal(key_server, _token(old, key_server.issuer), clients).startswith(
+        "sso_unknown_key"
+    )
+    assert key_server.jwks_fetches == 3  # the expired set, then once more for the unknown kid

@@ -268,3 +268,30 @@ def test_the_admin_page_shows_providers_and_rules_without_secrets(
     assert "break-glass administrator <code>root</code>" in page.text
     assert "<td>1</td>" in page.text
     assert "client-secret" not in page.text
+
+
+def test_a_rule_that_stops_matching_never_removes_a_project_s_last_owner(
+    sso_client: AppFactory, engine: Engine, db: Session
+) -> None:
+    """The rules made Lead the owner of web; when they stop saying so, Lead stays owner while
+    nobody else is one (a project keeps an owner, as everywhere else), and goes once there is."""
+    web = _project(engine)
+    assert sign_on(sso_client(), "lead").status_code == 303
+    lead = _user(db, "lead")
+    assert _memberships(db, lead.id) == {web: ("owner", "provider")}
+
+    demoting = [
+        {"claim": "groups", "value": "qa-leads", "project": "web", "project_role": "viewer"}
+    ]
+    for rules in ([], demoting):
+        assert sign_on(sso_client(rules=rules), "lead").status_code == 303
+        db.rollback()
+        assert _memberships(db, lead.id) == {web: ("owner", "provider")}
+
+    other = create_account(engine, _settings(sso_client()), "olga")
+    with Session(engine) as session:
+        session.add(ProjectMember(project_id=web, user_id=other.id, role="owner"))
+        session.commit()
+    assert sign_on(sso_client(rules=[]), "lead").status_code == 303
+    db.rollback()
+    assert _memberships(db, lead.id) == {}

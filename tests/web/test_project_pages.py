@@ -8,12 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from playdeck.auth.dependencies import get_principal
 from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
-from playdeck.models import Project, Test
+from playdeck.models import Project, Run, Test
+from playdeck.outcomes import RunStatus
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.projects.service import create_project
 from playdeck.web.overview import PROJECTS_PER_PAGE as OVERVIEW_PAGE
@@ -73,6 +74,25 @@ def test_overview_shows_each_project_with_its_latest_run_and_sparkline(
     assert "Pass rate, last 2 runs" in parse(shop).text
     assert "No runs yet" in parse(cards[1]).text
     assert "<time datetime=" in shop
+
+
+def test_overview_counts_a_running_run_as_running_not_failed(
+    client: TestClient, make_run: MakeRun, db: Session
+) -> None:
+    make_run([case("a", "failed")], project="Shop", started_at=3)
+    make_run([case("a")], project="Shop", started_at=2)
+    running = make_run([case("a")], project="Shop", started_at=1)
+    make_run([case("a")], project="Api", started_at=1)
+    db.execute(update(Run).where(Run.id == running).values(status=RunStatus.RUNNING.value))
+    db.commit()
+
+    response, _page = get_page(client, "/")
+    captions = {
+        parse(card).all("a")[0].attrs["href"]: parse(card).text
+        for card in response.text.split('class="card project-card')[1:]
+    }
+    assert "1 failed · 1 running" in captions["/projects/shop"]
+    assert "all passed" in captions["/projects/api"]
 
 
 def test_overview_pages_through_many_projects(client: TestClient, db: Session) -> None:

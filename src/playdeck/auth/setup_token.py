@@ -14,6 +14,8 @@ a reverse proxy on the same machine forwards strangers, and its ``X-Forwarded-Fo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import ipaddress
 import logging
@@ -30,10 +32,16 @@ FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
 class SetupToken:
-    """This process's token: random, made when the app is created, never stored."""
+    """The instance's token, never stored. It is derived from the signing secret, so that every
+    worker process and every instance behind a proxy prints and accepts the same one; without a
+    secret (authentication off, where no setup is needed) it is random."""
 
-    def __init__(self) -> None:
-        self.value = secrets.token_urlsafe(24)
+    def __init__(self, secret: str | None) -> None:
+        if secret:
+            digest = hmac.new(secret.encode(), b"playdeck setup token", hashlib.sha256).digest()
+            self.value = base64.urlsafe_b64encode(digest[:24]).decode()
+        else:
+            self.value = secrets.token_urlsafe(24)
 
     def matches(self, presented: str | None) -> bool:
         return bool(presented) and hmac.compare_digest(

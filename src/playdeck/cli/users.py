@@ -19,13 +19,13 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
-from playdeck.cli.config import load_settings
-from playdeck.db import make_engine, make_sessionmaker, timeouts_of
+from playdeck.cli.config import fail, load_settings
+from playdeck.db import make_sessionmaker
 from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
-from playdeck.migrations import upgrade
 from playdeck.models import User
 from playdeck.settings import Settings
+from playdeck.system.startup import StartupError, connect, ensure_data_dir, migrate
 from playdeck.twofactor import service as two_factor
 from playdeck.users import repository
 from playdeck.users import service as users_service
@@ -48,10 +48,13 @@ def cli_settings() -> Settings:
 def database_session() -> Iterator[Session]:
     """One session for the whole command, committed once at the end (migrations applied first)."""
     settings = cli_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url, timeouts_of(settings))
     try:
-        upgrade(engine)
+        ensure_data_dir(settings.data_dir)
+        engine = connect(settings)
+        migrate(engine)
+    except StartupError as exc:
+        raise fail(str(exc)) from None
+    try:
         with make_sessionmaker(engine)() as session:
             try:
                 yield session

@@ -127,8 +127,6 @@ def delete(
 ) -> None:
     """Delete the account: its keys and membership go with it at once."""
     account, user, role = get(session, project=project, account_id=account_id)
-    if user.role == GlobalRole.ADMIN:
-        users_service.ensure_another_active_admin(session, user=user)
     audit.record(
         session,
         action=Action.SERVICE_ACCOUNT_DELETED,

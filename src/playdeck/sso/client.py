@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,9 @@ logger = logging.getLogger("playdeck.sso")
 
 HTTP_TIMEOUT = httpx.Timeout(5.0)
 METADATA_TTL = 3600.0
+# The keys are fetched again at least this often, so that a key the provider withdrew (say,
+# after a compromise) stops being accepted without waiting for a token with a new key id.
+KEYS_TTL = 3600.0
 # An unknown ``kid`` refetches the JWKS (the provider rotated its keys), at most this often, so
 # tokens naming made-up key ids cannot make Playdeck hammer the provider.
 JWKS_REFETCH_INTERVAL = 10.0
@@ -95,22 +98,24 @@ class ProviderClients:
     _keys: dict[str, _Cached] = field(default_factory=dict)
     _refetched: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.monotonic
 
     def metadata(self, provider: Provider) -> Metadata:
         with self._lock:
             cached = self._metadata.get(provider.name)
-        if cached is not None and time.monotonic() - cached.at < METADATA_TTL:
+        if cached is not None and self.clock() - cached.at < METADATA_TTL:
             value: Metadata = cached.value
             return value
         found = _discover(provider)
         with self._lock:
-            self._metadata[provider.name] = _Cached(time.monotonic(), found)
+            self._metadata[provider.name] = _Cached(self.clock(), found)
         return found
 
     def keys(self, provider: Provider, *, refetch: bool = False) -> KeySet:
         """The provider's signing keys. ``refetch``: a token named a key id the cached set
-        lacks, so fetch the set again, unless an unknown id already did so very recently."""
-        now = time.monotonic()
+        lacks, so fetch the set again, unless an unknown id already did so very recently. A
+        set older than ``KEYS_TTL`` is fetched again in any case."""
+        now = self.clock()
         with self._lock:
             cached = self._keys.get(provider.name)
             if refetch:
@@ -118,7 +123,7 @@ class ProviderClients:
                 refetch = last is None or now - last >= JWKS_REFETCH_INTERVAL
                 if refetch:
                     self._refetched[provider.name] = now
-        if cached is not None and not refetch:
+        if cached is not None and not refetch and now - cached.at < KEYS_TTL:
             value: KeySet = cached.value
             return value
         document = _get_json(self.metadata(provider).jwks_uri, what="the provider's keys")

@@ -4,7 +4,9 @@ A rule that matches grants a global role or a role in a project (by name). Rules
 what they made: a membership an owner or administrator set (``source = manual``) is left as it
 is, whatever the claims say, and a user's global role follows the rules only while it came from
 them (``role_source = provider``). A provider membership whose rule no longer matches is
-removed, one whose rule changed is updated. Every change is audited as the provider's doing.
+removed, one whose rule changed is updated, except that a project's last owner stays its owner
+(as everywhere else) until someone else is made owner. Every change is audited as the
+provider's doing.
 """
 
 from __future__ import annotations
@@ -83,6 +85,14 @@ def apply(
         if member.source != RoleSource.PROVIDER:
             continue  # manual: never overwritten
         target = targets.get(project_id)
+        if target != ProjectRole.OWNER and _last_owner(session, member):
+            logger.warning(
+                "claim rules no longer make user %s an owner of project %s, but they are its "
+                "last owner: kept until someone else is made owner",
+                user.id,
+                project_id,
+            )
+            continue
         if target is None:
             members.remove(session, member)
             _audit(session, Action.MEMBER_REMOVED, actor, user, client, project_id, member.role)
@@ -112,6 +122,15 @@ def apply(
         )
         _audit(session, Action.MEMBER_ADDED, actor, user, client, project_id, target.value)
     session.flush()
+
+
+def _last_owner(session: Session, member: ProjectMember) -> bool:
+    """Whether ``member`` is its project's only owner (who must stay, as ``members`` rules)."""
+    if member.role != ProjectRole.OWNER:
+        return False
+    return not [
+        o for o in members.lock_owner_ids(session, member.project_id) if o != member.user_id
+    ]
 
 
 def _audit(

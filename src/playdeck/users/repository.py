@@ -160,12 +160,17 @@ def list_page(
 
 
 def lock_active_admin_ids(session: Session) -> list[int]:
-    """The active administrators, their rows locked until commit (PostgreSQL), so two
-    concurrent demotions cannot each see "another admin remains" and leave none."""
+    """The active administrators who are people (a service account cannot sign in to
+    administer anything), their rows locked until commit (PostgreSQL), so two concurrent
+    demotions cannot each see "another admin remains" and leave none."""
     return list(
         session.scalars(
             select(User.id)
-            .where(User.role == GlobalRole.ADMIN.value, User.is_active.is_(True))
+            .where(
+                User.role == GlobalRole.ADMIN.value,
+                User.is_active.is_(True),
+                User.is_service.is_(False),
+            )
             .order_by(User.id)
             .with_for_update()
         )

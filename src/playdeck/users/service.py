@@ -175,8 +175,9 @@ def reset_password(
 
 def ensure_another_active_admin(session: Session, *, user: User) -> None:
     """409 when ``user`` is the last active administrator: nobody could administer the
-    instance after they are demoted, deactivated or deleted (themselves included)."""
-    if user.role != GlobalRole.ADMIN or not user.is_active:
+    instance after they are demoted, deactivated or deleted (themselves included). Service
+    accounts neither count nor are guarded: nobody signs in as one."""
+    if user.role != GlobalRole.ADMIN or not user.is_active or user.is_service:
         return
     if not [other for other in repository.lock_active_admin_ids(session) if other != user.id]:
         raise Conflict(

@@ -40,7 +40,8 @@ class ProjectCard:
     pass_rate: float | None
     sparkline: Markup | None
     recent: int = 0
-    recent_failed: int = 0
+    recent_failed: int = 0  # ended without passing (failed, cut short, incomplete)
+    recent_running: int = 0
 
     @classmethod
     def of(cls, project: Project, runs: list[Run]) -> ProjectCard:
@@ -56,7 +57,10 @@ class ProjectCard:
             pass_rate=rates[-1],
             sparkline=spark,
             recent=len(runs),
-            recent_failed=sum(1 for run in runs if run.status != RunStatus.PASSED),
+            recent_failed=sum(
+                1 for run in runs if run.status not in (RunStatus.PASSED, RunStatus.RUNNING)
+            ),
+            recent_running=sum(1 for run in runs if run.status == RunStatus.RUNNING),
         )
 
 

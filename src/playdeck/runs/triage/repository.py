@@ -11,7 +11,7 @@ from sqlalchemy import case, select, tuple_
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attempt, Result, Run, Test
-from playdeck.outcomes import Outcome
+from playdeck.outcomes import COMPLETE_STATUSES, Outcome
 
 # A failure for triage: the test ran and did not pass (pytest's error included: a fixture of
 # the test failed; interrupted tests were stopped from outside and say nothing), or passed only
@@ -99,11 +99,12 @@ def run_outcomes(
 
 
 def base_run(session: Session, run: Run, *, branch: str | None) -> Run | None:
-    """The latest run of ``run``'s project on ``branch`` (any branch: ``None``) that started
-    before it (index ``ix_runs_project_branch_started``)."""
+    """The latest complete run (``COMPLETE_STATUSES``) of ``run``'s project on ``branch`` (any
+    branch: ``None``) that started before it (index ``ix_runs_project_branch_started``)."""
     query = select(Run).where(
         Run.project_id == run.project_id,
         tuple_(Run.started_at, Run.id) < tuple_(run.started_at, run.id),
+        Run.status.in_(COMPLETE_STATUSES),
     )
     if branch is not None:
         query = query.where(Run.branch == branch)
