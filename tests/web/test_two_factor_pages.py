@@ -176,3 +176,19 @@ def test_an_administrator_resets_a_second_factor_from_the_users_list(
             select(AuditEvent).where(AuditEvent.action == "two_factor.reset")
         ).one()
     assert event.actor_name == "root" and event.target_id == alice.id
+
+
+def test_a_held_administrator_signing_in_lands_on_enrolment_whatever_next_says(
+    make_client: Callable[[Settings], TestClient],
+    make_settings: Callable[..., Settings],
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    client = make_client(make_settings(**auth_overrides(require_two_factor_for_admins=True)))
+    create_user(engine, settings, "root", role="admin")
+    create_user(engine, settings, "alice")
+    held = post_login(client, "root", next_path="/projects")
+    assert held.status_code == 303 and held.headers["location"] == "/account/two-factor"
+    client.cookies.clear()
+    free = post_login(client, "alice", next_path="/projects")
+    assert free.status_code == 303 and free.headers["location"] == "/projects"
