@@ -78,6 +78,8 @@ def test_nothing_stored_can_be_used_as_it_is(
     assert stored == {recovery.hash_code(code) for code in codes}
     assert not stored & {recovery.normalize(code) for code in codes}
     assert _actions(db)[-1] == Action.TWO_FACTOR_ENABLED
+    logged = " ".join(str(details) for details in db.scalars(select(AuditEvent.details)))
+    assert secret not in logged and not any(code in logged for code in codes)
 
 
 def test_enrolment_needs_the_password_and_a_right_first_code(
