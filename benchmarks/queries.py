@@ -18,6 +18,7 @@ times (after a few warm-up calls), cycling through different runs and tests:
 
     python benchmarks/queries.py                                   # SQLite in a temp dir
     python benchmarks/queries.py --runs 100 --tests 500            # quick
+    python benchmarks/queries.py --only "project tests, 500"       # one endpoint
     python benchmarks/queries.py --database-url postgresql+psycopg://postgres@127.0.0.1/postgres
 
 With a PostgreSQL URL, a throwaway database is created on that server and dropped afterwards.
@@ -342,8 +343,11 @@ class Timing:
     body_bytes: int
 
 
-def measure(server: Server, *, runs: int, tests: int, calls: int, seed: int) -> list[Timing]:
-    """Milliseconds per call for each endpoint, the server's CPU per call, the body size."""
+def measure(
+    server: Server, *, runs: int, tests: int, calls: int, seed: int, only: list[str] | None = None
+) -> list[Timing]:
+    """Milliseconds per call for each endpoint (those named in ``only``, else all), the
+    server's CPU per call, the body size."""
     rng = random.Random(seed)
     # Recent runs and tests a user would open; each call picks another one.
     run_ids = [runs - i for i in range(min(runs, 100))]
@@ -364,6 +368,8 @@ def measure(server: Server, *, runs: int, tests: int, calls: int, seed: int) -> 
         (f"test history, {PAGE_ROWS}", lambda i: f"/api/tests/{test_ids[i]}/history?{page}"),
         (f"project tests, {PAGE_ROWS}", lambda i: f"/api/projects/bench/tests?{page}"),
     ]
+    if only:
+        cases = [(name, path) for name, path in cases if name in only]
     out = []
     with httpx.Client(base_url=server.url, timeout=120) as client:
         for name, path in cases:
@@ -429,7 +435,12 @@ def run(database_url: str, data_dir: Path, args: argparse.Namespace, *, reuse: b
     with playdeck_server(database_url, data_dir, port=args.port) as server:
         before = load_average()
         results = measure(
-            server, runs=args.runs, tests=args.tests, calls=args.calls, seed=args.seed
+            server,
+            runs=args.runs,
+            tests=args.tests,
+            calls=args.calls,
+            seed=args.seed,
+            only=args.only,
         )
     print(f"\nmachine: {machine(database_url)}")
     print(f"before measuring: {before}; after: {load_average()}")
@@ -445,6 +456,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="ENDPOINT",
+        help='measure only this endpoint (its printed name, e.g. "project tests, 500"); repeatable',
+    )
     parser.add_argument(
         "--sqlite-file",
         help="seed this SQLite file if it does not exist, else measure its history again "

@@ -136,6 +136,9 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("GET", "/auth/sso/{provider}/callback"): Req(
         "/auth/sso/test/callback", 404, scoped=False, params={"state": "s", "code": "c"}
     ),
+    ("POST", "/auth/sso/{provider}/invitation"): Req(
+        "/auth/sso/test/invitation", 404, scoped=False, form={"token": "pdi_unknown"}
+    ),
     # one's own account
     ("GET", "/api/auth/me"): Req("/api/auth/me", 200, scoped=False),
     ("GET", "/auth/me"): Req("/auth/me", 200, scoped=False),

@@ -1,11 +1,13 @@
 """The single-sign-on routes are public and answer every persona alike: the start redirects to
-the provider, and a callback this browser did not start is refused (400) and changes nothing,
-whoever sends it. (The matrix in test_matrix.py covers them on an app without providers: 404.)"""
+the provider, and a callback this browser did not start (400), or "Accept with" on an unknown
+invitation (404), is refused and changes nothing, whoever sends it. (The matrix in
+test_matrix.py covers them on an app without providers: 404.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,20 +50,43 @@ def test_sso_start_is_the_same_redirect_for_everyone(
     assert api.get("/auth/sso/nope", headers=bearer(token)).status_code == 404
 
 
+# Requests no sign-on in this browser led to: (method, path, options, status, what it says).
+UNSTARTED: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
+    "callback": (
+        "GET",
+        "/auth/sso/test/callback",
+        {"params": {"state": "forged", "code": "stolen"}},
+        400,
+        "sso_state_mismatch",
+    ),
+    # "Accept with" on an unknown invitation: its page again, never the provider.
+    "invitation": (
+        "POST",
+        "/auth/sso/test/invitation",
+        {"data": {"token": "pdi_unknown"}},
+        404,
+        "invalid, already used or expired",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNSTARTED))
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_a_callback_this_browser_did_not_start_is_refused_for_everyone(
-    persona: str, api: TestClient, world: World, engine: Engine, shared_settings: Settings
+def test_a_sign_on_this_browser_did_not_start_is_refused_for_everyone(
+    persona: str,
+    case: str,
+    api: TestClient,
+    world: World,
+    engine: Engine,
+    shared_settings: Settings,
 ) -> None:
     del world
+    method, path, options, status, says = UNSTARTED[case]
     token = None if persona == ANONYMOUS else login(api, persona)
     api.cookies.clear()
     before = snapshot(engine, shared_settings.files_dir)
-    response = api.get(
-        "/auth/sso/test/callback",
-        params={"state": "forged", "code": "stolen"},
-        headers=bearer(token),
-        follow_redirects=False,
-    )
-    assert response.status_code == 400
-    assert response.json()["code"] == "sso_state_mismatch"
+    response = api.request(method, path, headers=bearer(token), follow_redirects=False, **options)
+    assert response.status_code == status
+    assert says in response.text
+    assert "location" not in response.headers
     assert snapshot(engine, shared_settings.files_dir) == before

@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from playdeck.auth.client import ClientInfo
 from playdeck.models import AuditEvent, Project, ProjectMember, User, UserIdentity
 from playdeck.settings import Settings
+from playdeck.sso import roles
 from tests.fixtures.accounts import PASSWORD, create_account
 
 from .support import HTML, callback_url, finish, sign_on
@@ -268,6 +270,40 @@ def test_the_admin_page_shows_providers_and_rules_without_secrets(
     assert "break-glass administrator <code>root</code>" in page.text
     assert "<td>1</td>" in page.text
     assert "client-secret" not in page.text
+
+
+def test_claims_only_the_id_token_carries_still_count(
+    sso_client: AppFactory, engine: Engine, db: Session
+) -> None:
+    # Erin's groups are in the ID token, not in userinfo (as Entra ID sends groups and roles):
+    # userinfo completes the ID token's claims, it does not replace them.
+    web = _project(engine)
+    assert sign_on(sso_client(), "erin").status_code == 303
+    erin = _user(db, "erin")
+    assert _memberships(db, erin.id) == {web: ("owner", "provider")}
+
+
+def test_a_withheld_groups_claim_changes_nothing_the_rules_manage(
+    sso_client: AppFactory, engine: Engine, db: Session
+) -> None:
+    # Entra ID's group overage: no "groups", a pointer to Graph instead. Unknown is not empty:
+    # the membership the rules gave stays rather than going.
+    web = _project(engine)
+    app = sso_client()
+    assert sign_on(app, "ada").status_code == 303  # qa-team: member of web
+    ada = _user(db, "ada")
+    overage = {"sub": "ada", "_claim_names": {"groups": "src1"}, "_claim_sources": {}}
+    client = ClientInfo(ip="127.0.0.1", user_agent=None, is_https=False)
+    with Session(engine) as session:
+        user = session.get(User, ada.id)
+        assert user is not None
+        rules = _settings(app).sso.rules
+        roles.apply(session, user=user, rules=rules, claims=overage, provider="test", client=client)
+        assert _memberships(session, ada.id) == {web: ("member", "provider")}
+        roles.apply(
+            session, user=user, rules=rules, claims={"sub": "ada"}, provider="test", client=client
+        )
+        assert _memberships(session, ada.id) == {}  # known to be in no group: it goes
 
 
 def test_a_rule_that_stops_matching_never_removes_a_project_s_last_owner(

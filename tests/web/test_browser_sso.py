@@ -1,6 +1,7 @@
 """Single sign-on in a real browser: headless Chromium, a live Playdeck and a real OpenID
 provider (oidc-provider): sign in through the provider's pages with PKCE, land where you were
-going with the roles your groups give, then sign out of both."""
+going with the roles your groups give, then sign out of both; accept an invitation through the
+provider."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from playdeck.auth.principal import Principal
+from playdeck.invitations import service as invitations
+from playdeck.invitations.schemas import InvitationCreate
 from playdeck.models import Project
 from tests.fixtures.accounts import auth_overrides
 from tests.fixtures.oidc_provider import OidcProvider, run_provider
@@ -70,3 +74,37 @@ def test_sign_in_through_the_provider_then_sign_out_of_both(
     page.goto(server.url + "/projects")
     page.wait_for_url(re.compile(r"/login\?next=%2Fprojects$"))  # signed out here too
     assert [e for e in view.errors if "Content Security Policy" in e] == []
+
+
+def test_an_invitee_accepts_through_the_provider_in_a_real_browser(
+    server: LiveServer,
+    provider: OidcProvider,
+    make_page: Callable[..., BrowserPage],
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        issued = invitations.create_invitation(
+            session,
+            principal=Principal.builtin_admin(),
+            settings=server.settings,
+            data=InvitationCreate(email="ada@example.com"),
+            base_url=server.url,
+        )
+        session.commit()
+    view = make_page()
+    page = view.page
+    page.goto(issued.url)
+    assert page.get_by_text("ada@example.com").first.is_visible()
+    page.get_by_role("button", name="Accept with Test ID").click()
+    page.wait_for_url(re.compile(re.escape(provider.issuer) + r"/interaction/"))
+    page.locator("input[name=login]").fill("ada")
+    page.locator("input[name=password]").fill("anything")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(server.url + "/")
+    assert "Your account is ready" in page.locator("main").inner_text()
+    page.locator(".user-menu summary").click()
+    assert "ada" in page.locator(".user-menu").inner_text()
+    assert [e for e in view.errors if "Content Security Policy" in e] == []
+    page.goto(issued.url)  # used: the page says so and offers nothing
+    assert "already used" in page.locator("main").inner_text()

@@ -279,6 +279,7 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("GET", "/admin/sso"): Permission.USERS_ADMIN,
         ("GET", "/auth/sso/{provider}"): Permission.PUBLIC,
         ("GET", "/auth/sso/{provider}/callback"): Permission.PUBLIC,
+        ("POST", "/auth/sso/{provider}/invitation"): Permission.PUBLIC,
         # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py); the
         # browser's GET /admin/users is users.endpoints' route, which hands over to the page.
         ("GET", "/admin/users"): Permission.USERS_ADMIN,

@@ -22,11 +22,11 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_own_or_admin, require_password_sign_in, require_project
+from playdeck.authz.service import require_own_or_admin, require_password_sign_in
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.models import ApiKey, Project, User
-from playdeck.projects import repository as projects
+from playdeck.projects.service import get_project
 from playdeck.users import repository as users
 
 
@@ -47,15 +47,6 @@ def owner_for(session: Session, *, principal: Principal, user_id: int) -> User:
     return user
 
 
-def _project(session: Session, *, principal: Principal, ref: int | str) -> Project:
-    project = projects.get_by_ref(session, str(ref))
-    if project is None:
-        raise NotFound("Project not found")
-    # A project the creator cannot see answers exactly like one that does not exist.
-    require_project(session, principal, Permission.PROJECT_READ, project.id)
-    return project
-
-
 def create_key(
     session: Session,
     *,
@@ -70,7 +61,10 @@ def create_key(
         raise InvalidInput("expires_at must be in the future", code="invalid_expiry")
     project = None
     if data.project is not None:
-        project = _project(session, principal=principal, ref=data.project)
+        # A project the creator cannot see answers exactly like one that does not exist.
+        project = get_project(
+            session, principal=principal, ref=str(data.project), permission=Permission.PROJECT_READ
+        )
     key = new_key()
     row = repository.add(
         session,

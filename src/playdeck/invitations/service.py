@@ -6,14 +6,16 @@ its SHA-256 is stored. A link that is unknown, used or expired is refused with o
 same transaction as what it grants: when anything after it is refused (a taken username, a
 weak password) the whole request rolls back and the link still works.
 
-Single sign-on accepts an invitation through the same seam as a password:
-``redeem_invitation`` (claims the link) then ``grant_invitation`` (role, memberships, audit)
-once the account exists; ``accept_with_password`` is those two around ``create_user``.
+An invitation is accepted in one place, ``redeem_invitation``: it claims the link, has the
+caller make the account (with a password, ``accept_with_password``; through a single-sign-on
+provider, ``sso.service``) with the invitation's email and role, then grants its memberships
+and records the acceptance.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,7 +29,7 @@ from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.permissions import ProjectRole
-from playdeck.errors import Conflict, InvalidInput, NotFound
+from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.invitations import mail, repository
 from playdeck.invitations.purpose import LinkPurpose
 from playdeck.invitations.schemas import InvitationAccept, InvitationCreate
@@ -84,16 +86,20 @@ def _issue(
     return row, token
 
 
-def check_link(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
-    """The link, if it may still be used (the page that asks for a password looks first)."""
-    link = repository.find(session, token_hash=hash_secret(token), purpose=purpose)
+def _usable(session: Session, *, token_hash: str, purpose: LinkPurpose) -> AccountLink:
+    link = repository.find(session, token_hash=token_hash, purpose=purpose)
     if link is None or link.used_at is not None or link.expires_at <= utcnow():
         raise NotFound(INVALID_LINK, code="link_invalid")
     return link
 
 
-def _redeem(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
-    link = check_link(session, token=token, purpose=purpose)
+def check_link(session: Session, *, token: str, purpose: LinkPurpose) -> AccountLink:
+    """The link, if it may still be used (the page that asks for a password looks first)."""
+    return _usable(session, token_hash=hash_secret(token), purpose=purpose)
+
+
+def _redeem(session: Session, *, token_hash: str, purpose: LinkPurpose) -> AccountLink:
+    link = _usable(session, token_hash=token_hash, purpose=purpose)
     if not repository.claim(session, link.id, at=utcnow()):
         raise NotFound(INVALID_LINK, code="link_invalid")
     return link
@@ -154,7 +160,7 @@ def create_invitation(
         to=data.email,
         subject="You are invited to Playdeck",
         body=(
-            f"{principal.username} invited you to Playdeck.\n\nSet your password here "
+            f"{principal.username} invited you to Playdeck.\n\nAccept the invitation here "
             f"(the link works once, until {row.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n"
         ),
     )
@@ -203,26 +209,54 @@ def revoke_invitation(
     )
 
 
-def redeem_invitation(session: Session, *, token: str) -> AccountLink:
-    """Claim an invitation (single use); the account is made by the caller, then
-    ``grant_invitation``. The SSO sign-in's seam: it provisions its own account in between."""
-    return _redeem(session, token=token, purpose=LinkPurpose.INVITATION)
+def invitation_key(session: Session, *, token: str) -> str:
+    """What a single sign-on in flight keeps of an invitation (in its signed cookie, never in
+    a URL): the SHA-256 of its token, once the invitation is known to be usable."""
+    return check_link(session, token=token, purpose=LinkPurpose.INVITATION).token_hash
 
 
-def grant_invitation(
-    session: Session, *, link: AccountLink, user: User, client: ClientInfo | None = None
-) -> None:
-    """Give ``user`` what the invitation grants: its memberships (projects deleted since are
-    skipped), and record who accepted it."""
+def pending_invitation(session: Session, *, key: str) -> AccountLink:
+    """The invitation ``invitation_key`` named, if it may still be used (read, not claimed)."""
+    return _usable(session, token_hash=key, purpose=LinkPurpose.INVITATION)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitee:
+    """What the account made for an invitation must have: its email (``None``: the caller's
+    own, if any) and its global role."""
+
+    email: str | None
+    role: GlobalRole
+
+
+def redeem_invitation(
+    session: Session,
+    *,
+    key: str,
+    make_account: Callable[[Invitee], User],
+    client: ClientInfo | None = None,
+) -> User:
+    """Accept an invitation: claim it (single use, unexpired: else ``404 link_invalid``), make
+    the account with ``make_account`` (a password, or a provider's identity), give it the
+    invitation's memberships (projects deleted since are skipped) and record the acceptance.
+
+    Everything happens in the caller's transaction: a refusal after the claim rolls it back,
+    and the link still works.
+    """
+    link = _redeem(session, token_hash=key, purpose=LinkPurpose.INVITATION)
+    role = GlobalRole(link.role or GlobalRole.USER)
+    user = make_account(Invitee(email=link.email, role=role))
     link.user_id = user.id
     granted = []
     for grant in link.memberships:
         project = session.get(Project, grant["project_id"])
         if project is None or user.role == GlobalRole.REPORTER:
             continue
-        role = ProjectRole(grant["role"]).value
-        members.add(session, ProjectMember(project_id=project.id, user_id=user.id, role=role))
-        granted.append({"project_id": project.id, "role": role})
+        project_role = ProjectRole(grant["role"]).value
+        members.add(
+            session, ProjectMember(project_id=project.id, user_id=user.id, role=project_role)
+        )
+        granted.append({"project_id": project.id, "role": project_role})
         audit.record(
             session,
             action=Action.MEMBER_ADDED,
@@ -232,7 +266,7 @@ def grant_invitation(
             details={
                 "project_id": project.id,
                 "project": project.name,
-                "role": role,
+                "role": project_role,
                 "via": "invitation",
             },
         )
@@ -245,6 +279,7 @@ def grant_invitation(
         client=client,
         details={"invitation_id": link.id, "memberships": granted},
     )
+    return user
 
 
 def accept_with_password(
@@ -256,23 +291,32 @@ def accept_with_password(
     data: InvitationAccept,
 ) -> User:
     """Accept an invitation by choosing a username and password; the invitee then signs in
-    like anyone else (the same lockout, rate limits and, later, second factor)."""
+    like anyone else (the same lockout, rate limits and, later, second factor). Refused while
+    password sign-in is off: the password could not be used (the provider's button accepts)."""
+    if not settings.password_sign_in:
+        raise Forbidden(
+            "Password sign-in is turned off on this server; accept with single sign-on",
+            code="password_sign_in_disabled",
+        )
     limits.check_sensitive("link", ip=client.ip)
-    link = redeem_invitation(session, token=data.token)
-    user = users_service.create_user(
-        session,
-        settings=settings,
-        username=data.username,
-        password=data.password,
-        email=link.email,
-        display_name=data.name or None,
-        role=link.role or GlobalRole.USER.value,
-        actor=Actor.system("invitation"),
-        client=client,
-        via="invitation",
+
+    def with_password(invitee: Invitee) -> User:
+        return users_service.create_user(
+            session,
+            settings=settings,
+            username=data.username,
+            password=data.password,
+            email=invitee.email,
+            display_name=data.name or None,
+            role=invitee.role,
+            actor=Actor.system("invitation"),
+            client=client,
+            via="invitation",
+        )
+
+    return redeem_invitation(
+        session, key=hash_secret(data.token), make_account=with_password, client=client
     )
-    grant_invitation(session, link=link, user=user, client=client)
-    return user
 
 
 # --- password reset links ---
@@ -339,7 +383,7 @@ def reset_with_link(
     reset's (``users.service.reset_password``): lock cleared, every session ended, every API
     key revoked. The user signs in afresh."""
     limits.check_sensitive("link", ip=client.ip)
-    link = _redeem(session, token=token, purpose=LinkPurpose.PASSWORD_RESET)
+    link = _redeem(session, token_hash=hash_secret(token), purpose=LinkPurpose.PASSWORD_RESET)
     user = users.get(session, link.user_id) if link.user_id is not None else None
     if user is None or not user.is_active:
         raise NotFound(INVALID_LINK, code="link_invalid")

@@ -8,6 +8,8 @@ touch owners), nobody raises their own role, and a project always keeps one owne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,25 +26,37 @@ from playdeck.models import Project, ProjectMember, User
 from playdeck.users import repository as users
 
 
-def _record(
-    session: Session,
-    action: Action,
-    *,
-    principal: Principal,
-    user: User,
-    project: Project,
-    client: ClientInfo | None,
-    actor: Actor | None = None,
-    **details: object,
-) -> None:
-    audit.record(
-        session,
-        action=action,
-        actor=actor or Actor.of(principal),
-        target=user,
-        client=client,
-        details={"project_id": project.id, "project": project.name, **details},
-    )
+@dataclass(frozen=True, slots=True)
+class _Trail:
+    """The audit trail of one change to a project's members: who (``actor``, else the
+    principal), from where, in which project."""
+
+    session: Session
+    project: Project
+    actor: Actor
+    client: ClientInfo | None
+
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        *,
+        project: Project,
+        principal: Principal,
+        client: ClientInfo | None,
+        actor: Actor | None = None,
+    ) -> _Trail:
+        return cls(session, project, actor or Actor.of(principal), client)
+
+    def record(self, action: Action, user: User, **details: object) -> None:
+        audit.record(
+            self.session,
+            action=action,
+            actor=self.actor,
+            target=user,
+            client=self.client,
+            details={"project_id": self.project.id, "project": self.project.name, **details},
+        )
 
 
 def _find_user(session: Session, data: MemberCreate) -> User:
@@ -73,6 +87,23 @@ def _ensure_another_owner(session: Session, *, project: Project, user_id: int) -
         )
 
 
+def _already_member() -> Conflict:
+    return Conflict("This user is already a member of the project", code="member_exists")
+
+
+def _join(trail: _Trail, user: User, role: ProjectRole, **details: object) -> ProjectMember:
+    """Make ``user`` a member of ``project`` with ``role``, audited; 409 when a concurrent add
+    of the same user won the race."""
+    member = ProjectMember(project_id=trail.project.id, user_id=user.id, role=role.value)
+    try:
+        with trail.session.begin_nested():
+            repository.add(trail.session, member)
+    except IntegrityError as exc:
+        raise _already_member() from exc
+    trail.record(Action.MEMBER_ADDED, user, role=member.role, **details)
+    return member
+
+
 def list_members(session: Session, *, project: Project) -> list[tuple[ProjectMember, User]]:
     return repository.list_members(session, project.id)
 
@@ -101,26 +132,9 @@ def add_member(
             "A service account works in its own project only", code="service_account_not_member"
         )
     if repository.get(session, project_id=project.id, user_id=user.id) is not None:
-        raise Conflict("This user is already a member of the project", code="member_exists")
-    member = ProjectMember(project_id=project.id, user_id=user.id, role=data.role.value)
-    try:
-        with session.begin_nested():
-            repository.add(session, member)
-    except IntegrityError as exc:  # a concurrent add won the race
-        raise Conflict(
-            "This user is already a member of the project", code="member_exists"
-        ) from exc
-    _record(
-        session,
-        Action.MEMBER_ADDED,
-        principal=principal,
-        user=user,
-        project=project,
-        client=client,
-        actor=actor,
-        role=member.role,
-    )
-    return member, user
+        raise _already_member()
+    trail = _Trail.of(session, project=project, principal=principal, client=client, actor=actor)
+    return _join(trail, user, data.role), user
 
 
 def add_creator_as_owner(
@@ -133,20 +147,8 @@ def add_creator_as_owner(
     user = users.get(session, principal.user_id)
     if user is None:
         return
-    repository.add(
-        session,
-        ProjectMember(project_id=project.id, user_id=user.id, role=ProjectRole.OWNER.value),
-    )
-    _record(
-        session,
-        Action.MEMBER_ADDED,
-        principal=principal,
-        user=user,
-        project=project,
-        client=client,
-        role=ProjectRole.OWNER.value,
-        via="project_created",
-    )
+    trail = _Trail.of(session, project=project, principal=principal, client=client)
+    _join(trail, user, ProjectRole.OWNER, via="project_created")
 
 
 def change_role(
@@ -172,16 +174,8 @@ def change_role(
     member.role = role.value
     member.source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     session.flush()
-    _record(
-        session,
-        Action.MEMBER_ROLE_CHANGED,
-        principal=principal,
-        user=user,
-        project=project,
-        client=client,
-        actor=actor,
-        role=[old.value, role.value],
-    )
+    trail = _Trail.of(session, project=project, principal=principal, client=client, actor=actor)
+    trail.record(Action.MEMBER_ROLE_CHANGED, user, role=[old.value, role.value])
     return member, user
 
 
@@ -200,13 +194,5 @@ def remove_member(
         _ensure_another_owner(session, project=project, user_id=user.id)
     role = member.role
     repository.remove(session, member)
-    _record(
-        session,
-        Action.MEMBER_REMOVED,
-        principal=principal,
-        user=user,
-        project=project,
-        client=client,
-        actor=actor,
-        role=role,
-    )
+    trail = _Trail.of(session, project=project, principal=principal, client=client, actor=actor)
+    trail.record(Action.MEMBER_REMOVED, user, role=role)

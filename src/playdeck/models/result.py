@@ -15,7 +15,9 @@ class Result(Base):
     __tablename__ = "results"
     __table_args__ = (
         Index("ix_results_run_rank", "run_id", "rank", "id"),
-        Index("ix_results_test_started", "test_id", "run_started_at", "id"),
+        # run_id and rank make a test's results in a window an index-only read: counted per
+        # branch, and a failure's pass on the same commit found (``runs.analytics``).
+        Index("ix_results_test_started", "test_id", "run_started_at", "id", "run_id", "rank"),
         Index("ix_results_project_started", "project_id", "run_started_at"),
     )
 
@@ -26,7 +28,9 @@ class Result(Base):
     test_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False
     )
-    # Denormalised from the run so history and flakiness read one index, not a join.
+    # Denormalised from the run so history and flakiness read one index, not a join. Always the
+    # run's ``started_at`` (written with the result, never changed): flakiness finds a test's
+    # result in a given run by (test_id, run_started_at).
     project_id: Mapped[int] = mapped_column(BigId, nullable=False)
     run_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     # An ``outcomes.Outcome``; ``rank`` is its ``Outcome.rank``, failures first: the default

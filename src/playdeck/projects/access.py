@@ -9,7 +9,7 @@ when it is missing *or* hidden from the caller), then the caller's right in it (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlalchemy.orm import Session
@@ -18,8 +18,11 @@ from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize, check_delivery_by_name, require_project
 from playdeck.deps import SessionDep
+from playdeck.errors import NotFound
 from playdeck.models import Project
 from playdeck.projects.service import get_or_create_by_name, get_project
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,27 @@ def project_access(permission: Permission) -> Any:
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def found_in_project(
+    session: Session,
+    principal: Principal,
+    found: tuple[T, Project] | None,
+    *,
+    permission: Permission,
+    missing: str,
+) -> tuple[T, Project]:
+    """An object looked up by its own id, with its project, when ``principal`` may use it for
+    ``permission``. A missing object and one in a project hidden from the caller are the same
+    404 ``missing``; an object the caller may read but not act on is a 403."""
+    if found is None:
+        raise NotFound(missing)
+    require_project(session, principal, permission, found[1].id, missing=missing)
+    return found
+
+
+# A route that reads one project (its runs, tests, failures): the commonest access.
+ProjectReader = Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)]
 
 
 def may_auto_create(principal: Principal, *, auto_create: bool, users_can_create: bool) -> bool:

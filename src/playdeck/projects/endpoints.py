@@ -12,7 +12,7 @@ from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from playdeck.projects import service
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess, ProjectReader, project_access
 from playdeck.projects.schemas import Project, ProjectCreate, ProjectPage, ProjectUpdate
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
@@ -45,7 +45,7 @@ def create_project(
 
 @router.get("/{ref}", response_model=Project)
 def get_project(
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
 ) -> Project:
     """A project by id or slug."""
     return Project.model_validate(access.project)

@@ -8,6 +8,7 @@ list and the verdict of its runs, because that list decides how those results co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from playdeck.models import Project, Test
 from playdeck.models import Quarantine as QuarantineRow
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.projects import repository as projects
+from playdeck.projects.access import found_in_project
 from playdeck.quarantine import repository
 from playdeck.quarantine.schemas import (
     GateFailure,
@@ -37,17 +39,6 @@ from playdeck.runs import service as runs
 from playdeck.runs.history import repository as history
 
 
-def get_test(
-    session: Session, *, principal: Principal, test_id: int, permission: Permission
-) -> tuple[Test, Project]:
-    """The test and its project; 404 when missing or hidden, 403 when readable only."""
-    found = history.get_test(session, test_id)
-    if found is None:
-        raise NotFound("Test not found")
-    require_project(session, principal, permission, found[1].id, missing="Test not found")
-    return found
-
-
 def active(session: Session, *, test: Test, now: datetime | None = None) -> Quarantine | None:
     """The test's quarantine if it is in force (not lapsed)."""
     row = repository.get(session, test.id)
@@ -56,29 +47,49 @@ def active(session: Session, *, test: Test, now: datetime | None = None) -> Quar
     return Quarantine.of_row(row, test)
 
 
-def _audit(
-    session: Session,
-    action: Action,
-    *,
-    test: Test,
-    project: Project,
-    actor: Actor,
-    client: ClientInfo | None,
-    **details: object,
-) -> None:
-    audit.record(
-        session,
-        action=action,
-        actor=actor,
-        client=client,
-        details={
-            "project_id": project.id,
-            "project": project.name,
-            "test_id": test.id,
-            "test": test.full_title,
-            **details,
-        },
-    )
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The test a quarantine action names (when the caller may quarantine in its project), its
+    project, and its quarantine row if it has one."""
+
+    test: Test
+    project: Project
+    row: QuarantineRow | None
+
+    @classmethod
+    def load(cls, session: Session, *, principal: Principal, test_id: int) -> _Subject:
+        found = history.get_test(session, test_id)
+        test, project = found_in_project(
+            session,
+            principal,
+            found,
+            permission=Permission.TESTS_QUARANTINE,
+            missing="Test not found",
+        )
+        return cls(test=test, project=project, row=repository.get(session, test.id))
+
+    def audit(
+        self,
+        session: Session,
+        action: Action,
+        *,
+        actor: Actor,
+        client: ClientInfo | None,
+        **details: object,
+    ) -> None:
+        audit.record(
+            session,
+            action=action,
+            actor=actor,
+            client=client,
+            details={
+                "project_id": self.project.id,
+                "project": self.project.name,
+                "test_id": self.test.id,
+                "test": self.test.full_title,
+                **details,
+            },
+        )
 
 
 def quarantine_test(
@@ -91,30 +102,21 @@ def quarantine_test(
     client: ClientInfo | None = None,
 ) -> Quarantine:
     """Quarantine the test, or change the reason or expiry of its quarantine."""
-    test, project = get_test(
-        session, principal=principal, test_id=test_id, permission=Permission.TESTS_QUARANTINE
-    )
-    row = repository.get(session, test.id)
+    subject = _Subject.load(session, principal=principal, test_id=test_id)
+    row = subject.row
     before = None if row is None else {"reason": row.reason, "expires_at": _iso(row.expires_at)}
     if row is None:
-        row = QuarantineRow(project_id=project.id, test_id=test.id)
+        row = QuarantineRow(project_id=subject.project.id, test_id=subject.test.id)
     row.reason = data.reason
     row.expires_at = data.expires_at
     row.created_by_id = principal.user_id
     row.created_by_name = actor.name
     repository.save(session, row)
     after = {"reason": row.reason, "expires_at": _iso(row.expires_at)}
-    _audit(
-        session,
-        Action.TEST_QUARANTINED,
-        test=test,
-        project=project,
-        actor=actor,
-        client=client,
-        before=before,
-        after=after,
+    subject.audit(
+        session, Action.TEST_QUARANTINED, actor=actor, client=client, before=before, after=after
     )
-    return Quarantine.of_row(row, test)
+    return Quarantine.of_row(row, subject.test)
 
 
 def lift(
@@ -126,23 +128,12 @@ def lift(
     client: ClientInfo | None = None,
 ) -> None:
     """Un-quarantine the test (nothing to do, nothing audited, when it is not quarantined)."""
-    test, project = get_test(
-        session, principal=principal, test_id=test_id, permission=Permission.TESTS_QUARANTINE
-    )
-    row = repository.get(session, test.id)
-    if row is None:
+    subject = _Subject.load(session, principal=principal, test_id=test_id)
+    if subject.row is None:
         return
-    reason = row.reason
-    repository.remove(session, test.id)
-    _audit(
-        session,
-        Action.TEST_UNQUARANTINED,
-        test=test,
-        project=project,
-        actor=actor,
-        client=client,
-        reason=reason,
-    )
+    reason = subject.row.reason  # read before the row is deleted
+    repository.remove(session, subject.test.id)
+    subject.audit(session, Action.TEST_UNQUARANTINED, actor=actor, client=client, reason=reason)
 
 
 def list_for_delivery(

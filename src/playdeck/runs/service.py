@@ -15,11 +15,12 @@ from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project, visible_projects
-from playdeck.errors import InvalidInput, NotFound
+from playdeck.authz.service import visible_projects
+from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
 from playdeck.models import Project, Report, Run, RunPart
 from playdeck.outcomes import Outcome, RunStatus
+from playdeck.projects.access import found_in_project
 from playdeck.projects.service import get_project
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
@@ -85,11 +86,13 @@ def get_run(
     permission: Permission = Permission.PROJECT_READ,
 ) -> tuple[Run, Project]:
     """The run and its project; 404 when missing or in a project hidden from ``principal``."""
-    found = repository.get_run(session, run_id)
-    if found is None:
-        raise NotFound("Run not found")
-    require_project(session, principal, permission, found[1].id, missing="Run not found")
-    return found
+    return found_in_project(
+        session,
+        principal,
+        repository.get_run(session, run_id),
+        permission=permission,
+        missing="Run not found",
+    )
 
 
 def list_reports(session: Session, *, run: Run) -> list[Report]:

@@ -76,6 +76,17 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Callback:
+    """The provider's redirect back: this sign-in's ``pending`` (from its cookie), the
+    redirect URI it was sent to, and the ``state`` and ``code`` the provider added."""
+
+    pending: Pending
+    redirect_uri: str
+    state: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignedOn:
     """A validated sign-on: the ID token's claims, completed by userinfo."""
 
@@ -230,30 +241,22 @@ def authorization_request(
     return str(url), pending
 
 
-def complete(
-    clients: ProviderClients,
-    provider: Provider,
-    pending: Pending,
-    *,
-    redirect_uri: str,
-    state: str,
-    code: str,
-) -> SignedOn:
+def complete(clients: ProviderClients, provider: Provider, callback: Callback) -> SignedOn:
     """Check ``state``, exchange ``code`` (with the PKCE verifier), validate the ID token, read
     userinfo. Any mismatch is a refusal; a code is exchanged at most once by the provider."""
-    if not hmac.compare_digest(state.encode(), pending.state.encode()):
+    if not hmac.compare_digest(callback.state.encode(), callback.pending.state.encode()):
         raise SignOnRefused(
             "This sign-in was not started here (state mismatch); start again.",
             code="sso_state_mismatch",
         )
     metadata = clients.metadata(provider)
-    with _oauth(provider, redirect_uri) as oauth:
+    with _oauth(provider, callback.redirect_uri) as oauth:
         try:
             token = oauth.fetch_token(
                 metadata.token_endpoint,
-                code=code,
-                code_verifier=pending.code_verifier,
-                redirect_uri=redirect_uri,
+                code=callback.code,
+                code_verifier=callback.pending.code_verifier,
+                redirect_uri=callback.redirect_uri,
                 auth=_client_secret_basic(provider),
             )
         except OAuth2Error as exc:
@@ -274,7 +277,7 @@ def complete(
         clients,
         provider,
         id_token,
-        nonce=pending.nonce,
+        nonce=callback.pending.nonce,
         access_token=access_token,
     )
     if metadata.userinfo_endpoint:
@@ -282,7 +285,10 @@ def complete(
         # OpenID Connect Core 5.3.2: userinfo about another subject must not be used.
         if info.get("sub") != claims["sub"]:
             raise SignOnRefused("Userinfo names another subject.", code="sso_userinfo_mismatch")
-        claims = {**info, **{k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}}
+        # Userinfo completes the ID token, it does not replace it: Entra ID's userinfo, for
+        # one, never carries the ``groups`` or ``roles`` its ID tokens do.
+        registered = {k: claims[k] for k in CodeIDToken.REGISTERED_CLAIMS if k in claims}
+        claims = {**claims, **info, **registered}
     return SignedOn(provider=provider.name, subject=str(claims["sub"]), claims=claims)
 
 

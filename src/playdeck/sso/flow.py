@@ -7,12 +7,17 @@ The cookie is ``HttpOnly`` and ``SameSite=Lax`` (the provider's redirect back is
 GET, which Lax lets through). It holds the verifier in the clear for the browser that started
 the sign-in, as Authlib's own web integrations keep it in a signed session cookie: PKCE guards
 the code against whoever intercepts the redirect, not against the browser that made it.
+
+A sign-in that accepts an invitation carries the invitation's key (the SHA-256 of its token,
+``invitations.service.invitation_key``) in the same signed cookie, bound to this ``state``: the
+provider's redirect back carries only ``state`` and ``code``, never the invitation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
@@ -30,7 +35,17 @@ def _key(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"playdeck sso flow cookie", hashlib.sha256).digest()
 
 
-def seal(pending: Pending, *, next_path: str | None, secret_key: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A sign-in in flight, as its cookie keeps it."""
+
+    pending: Pending
+    next_path: str | None = None
+    invitation: str | None = None  # the key of the invitation this sign-in accepts
+
+
+def seal(flow: Flow, *, secret_key: str) -> str:
+    pending = flow.pending
     now = utcnow()
     claims = {
         "aud": AUDIENCE,
@@ -40,7 +55,8 @@ def seal(pending: Pending, *, next_path: str | None, secret_key: str) -> str:
         "st": pending.state,
         "nc": pending.nonce,
         "cv": pending.code_verifier,
-        "nx": next_path,
+        "nx": flow.next_path,
+        "iv": flow.invitation,
     }
     return jwt.encode(claims, _key(secret_key), algorithm="HS256")
 
@@ -52,9 +68,9 @@ def _started_elsewhere() -> SignOnRefused:
     )
 
 
-def unseal(value: str | None, *, provider: str, secret_key: str) -> tuple[Pending, str | None]:
-    """The pending sign-in for ``provider`` and its ``next`` path; refused when the cookie is
-    missing, expired, forged, or belongs to a sign-in through another provider."""
+def unseal(value: str | None, *, provider: str, secret_key: str) -> Flow:
+    """The sign-in in flight through ``provider``; refused when the cookie is missing,
+    expired, forged, or belongs to a sign-in through another provider."""
     if not value or len(value) > 4096:
         raise _started_elsewhere()
     try:
@@ -72,5 +88,9 @@ def unseal(value: str | None, *, provider: str, secret_key: str) -> tuple[Pendin
         raise _started_elsewhere() from None
     if pending.provider != provider:
         raise _started_elsewhere()
-    next_path = claims.get("nx")
-    return pending, next_path if isinstance(next_path, str) else None
+    next_path, invitation = claims.get("nx"), claims.get("iv")
+    return Flow(
+        pending=pending,
+        next_path=next_path if isinstance(next_path, str) else None,
+        invitation=invitation if isinstance(invitation, str) else None,
+    )

@@ -7,6 +7,10 @@ them (``role_source = provider``). A provider membership whose rule no longer ma
 removed, one whose rule changed is updated, except that a project's last owner stays its owner
 (as everywhere else) until someone else is made owner. Every change is audited as the
 provider's doing.
+
+A provider may withhold a claim and point elsewhere for it (OpenID Connect's distributed
+claims: Entra ID's group overage, ``_claim_names``): the rules cannot tell what it holds, so
+nothing they manage changes at that sign-on rather than everything they granted going.
 """
 
 from __future__ import annotations
@@ -38,6 +42,16 @@ def global_role(rules: list[RoleRule], claims: dict[str, Any], provider: str) ->
     return next((role for role in GLOBAL_ORDER if role in granted), None)
 
 
+def withheld(claims: dict[str, Any]) -> set[str]:
+    """Claims the provider left out and points to instead (``_claim_names``; Entra ID's
+    ``hasgroups``): their values are unknown, not empty."""
+    names = claims.get("_claim_names")
+    found = {str(name) for name in names} if isinstance(names, dict) else set()
+    if claims.get("hasgroups") is True:
+        found.add("groups")
+    return found
+
+
 def project_roles(
     rules: list[RoleRule], claims: dict[str, Any], provider: str
 ) -> dict[str, ProjectRole]:
@@ -62,6 +76,16 @@ def apply(
     client: ClientInfo,
 ) -> None:
     actor = Actor.system(f"sso:{provider}")
+    unknown = withheld(claims) & {r.claim for r in rules if r.provider in (None, provider)}
+    if unknown:
+        logger.warning(
+            "sign-on of user %s via %s withholds the claim(s) %s (distributed claims, such as "
+            "Entra ID's group overage): roles and memberships from the rules left as they were",
+            user.id,
+            provider,
+            ", ".join(sorted(unknown)),
+        )
+        return
     role = global_role(rules, claims, provider)
     if user.role_source == RoleSource.PROVIDER and role is not None and role != user.role:
         audit.record(

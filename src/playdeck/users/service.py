@@ -51,11 +51,12 @@ def create_user(
     *,
     settings: Settings,
     username: str,
-    password: str,
+    password: str | None,
     actor: Actor,
     email: str | None = None,
     display_name: str | None = None,
     role: str = GlobalRole.USER,
+    role_source: RoleSource = RoleSource.MANUAL,
     client: ClientInfo | None = None,
     via: str,
     only_if_first: bool = False,
@@ -68,6 +69,9 @@ def create_user(
     ``first_becomes_admin`` gives the first account of an empty instance the admin role:
     registration is one of the ways to get the first administrator. ``first_allowed=False``
     refuses (403) to create that first account: a remote caller without the setup token.
+    ``password=None``: an account that signs in only through a single-sign-on provider (no
+    password signs it in). ``role_source``: ``provider`` when sign-on rules chose the role and
+    keep it up to date.
     """
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
@@ -85,9 +89,10 @@ def create_user(
             "own machine",
             code="setup_token_required",
         )
-    check_password_policy(
-        password, min_length=settings.password_min_length, username=username, email=email
-    )
+    if password is not None:
+        check_password_policy(
+            password, min_length=settings.password_min_length, username=username, email=email
+        )
     if first_becomes_admin and is_first:
         role = GlobalRole.ADMIN
     if repository.username_or_email_taken(session, username=username, email=email):
@@ -100,8 +105,9 @@ def create_user(
             email=email,
             display_name=display_name,
             role=role,
+            role_source=role_source.value,
             is_active=True,
-            password_hash=hash_password(password),
+            password_hash=None if password is None else hash_password(password),
             failed_login_attempts=0,
             password_changed_at=password_epoch(now),
             created_at=now,

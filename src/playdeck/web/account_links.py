@@ -4,15 +4,22 @@ Public pages: the token is the credential. The form carries it back in a hidden 
 services behind ``POST /api/auth/invitations/accept`` and ``/api/auth/password-reset`` do the
 rest, so rate limits, the password policy and the audit log are the API's. A refusal shows the
 form again with the message, and leaves the link usable.
+
+The invitation page also offers each single-sign-on provider: ``POST
+/auth/sso/{provider}/invitation`` checks the link and goes to the provider with the invitation
+bound to that sign-in (``web.sso.redirect_to_provider``); the callback makes the account.
+While password sign-in is off, the provider is the only way in and the password form is gone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
@@ -22,23 +29,40 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError, InvalidInput
+from playdeck.errors import AppError
 from playdeck.invitations import service
 from playdeck.invitations.purpose import LinkPurpose
 from playdeck.invitations.schemas import InvitationAccept, PasswordResetWithLink
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import FormPost, PostDep, parse_form, refusals_on
 from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
-from playdeck.web.onboarding import MISMATCH, validation_text
+from playdeck.web.onboarding import PasswordFields, check_password_form, validation_text
 from playdeck.web.rendering import set_flash
+from playdeck.web.sso import redirect_to_provider, sso_provider
+from playdeck.web.sso_logout import ClientsDep
 
 router = APIRouter()
 
 Public = Annotated[None, authorize(Permission.PUBLIC)]
 TokenQuery = Annotated[str, Query(max_length=100)]
 TokenField = Annotated[str, Form(max_length=100)]
+
+
+class LinkFields(PasswordFields):
+    """What the reset form posts (the token comes back in a hidden field)."""
+
+    token: Annotated[str, Field(max_length=100)] = ""
+
+
+class InvitationFields(LinkFields):
+    """What the invitation's password form posts."""
+
+    username: str = ""
+    name: str = ""
+
+
 TEMPLATES = {
     LinkPurpose.INVITATION: "identity/invite.html",
     LinkPurpose.PASSWORD_RESET: "identity/reset_password.html",
@@ -77,6 +101,8 @@ def _page(
         headers=headers,
         form=form,
         min_length=settings.password_min_length,
+        providers=settings.sso.providers,
+        password_sign_in=settings.password_sign_in,
     )
 
 
@@ -116,24 +142,24 @@ def _show(
     return _page(request, settings, client, purpose, form)
 
 
-def _check_form(
-    request: Request,
-    session: Session,
-    settings: Settings,
+def _submit(
+    post: FormPost,
     purpose: LinkPurpose,
     form: LinkForm,
+    fields: LinkFields,
     *,
-    csrf_token: str,
-    passwords: tuple[str, str],
-) -> None:
-    """What both forms check before their service: the link, the form token, the repeat."""
-    form.email = service.check_link(session, token=form.token, purpose=purpose).email
-    form_csrf.check(request, settings, csrf_token)
-    if passwords[0] != passwords[1]:
-        raise InvalidInput(MISMATCH)
-
-
-def _to_login(flash: str) -> RedirectResponse:
+    redeem: Callable[[], object],
+    flash: str,
+) -> Response:
+    """What both forms do: check the link, the form token and the repeated password, then
+    ``redeem`` (which parses the form and calls the service); on to ``/login`` with ``flash``."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
+    with refusals_on(_page_on(request, settings, client, purpose, form)):
+        form.email = service.check_link(session, token=form.token, purpose=purpose).email
+        check_password_form(request, settings, fields)
+        redeem()
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, flash)
     return response
@@ -155,48 +181,61 @@ def show_invitation(
 
 @router.post("/invite", response_class=HTMLResponse, response_model=None)
 def accept_invitation(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     limits: RateLimitsDep,
-    client: ClientDep,
     _public: Public,
-    token: TokenField = "",
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    fields: Annotated[InvitationFields, Form()],
 ) -> Response:
     """Create the invited account, then sign in on ``/login``."""
-    if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
-    form = LinkForm(token=token, username=username.strip(), name=name.strip())
-    purpose = LinkPurpose.INVITATION
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
-        _check_form(
-            request,
-            session,
-            settings,
-            purpose,
-            form,
-            csrf_token=csrf_token,
-            passwords=(password, password_confirm),
-        )
+    form = LinkForm(token=fields.token, username=fields.username.strip(), name=fields.name.strip())
+
+    def redeem() -> None:
         data = parse_form(
             InvitationAccept,
             {
-                "token": token,
+                "token": fields.token,
                 "username": form.username,
-                "password": password,
+                "password": fields.password,
                 "name": form.name or None,
             },
             text=validation_text,
         )
         service.accept_with_password(
-            session, settings=settings, limits=limits, client=client, data=data
+            post.session, settings=post.settings, limits=limits, client=post.client, data=data
         )
-    return _to_login("invitation-accepted")
+
+    return _submit(
+        post,
+        LinkPurpose.INVITATION,
+        form,
+        fields,
+        redeem=redeem,
+        flash="invitation-accepted",
+    )
+
+
+@router.post("/auth/sso/{provider}/invitation", response_class=HTMLResponse, response_model=None)
+def accept_invitation_through_provider(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    clients: ClientsDep,
+    _public: Public,
+    provider: str,
+    token: TokenField = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept an invitation through ``provider``: a redirect to it, the invitation bound to
+    that sign-in; the provider's callback makes the account and signs the invitee in."""
+    if not settings.require_auth:
+        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=404)
+    found = sso_provider(settings, provider)
+    form = LinkForm(token=token)
+    with refusals_on(_page_on(request, settings, client, LinkPurpose.INVITATION, form)):
+        key = service.invitation_key(session, token=token)
+        form_csrf.check(request, settings, csrf_token)
+    return redirect_to_provider(request, settings, client, clients, found, invitation=key)
 
 
 @router.get("/reset-password", response_class=HTMLResponse, response_model=None)
@@ -215,41 +254,33 @@ def show_password_reset(
 
 @router.post("/reset-password", response_class=HTMLResponse, response_model=None)
 def reset_password(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     limits: RateLimitsDep,
-    client: ClientDep,
     _public: Public,
-    token: TokenField = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    fields: Annotated[LinkFields, Form()],
 ) -> Response:
     """Set the new password, then sign in on ``/login``."""
-    if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
-    form = LinkForm(token=token)
-    purpose = LinkPurpose.PASSWORD_RESET
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
-        _check_form(
-            request,
-            session,
-            settings,
-            purpose,
-            form,
-            csrf_token=csrf_token,
-            passwords=(password, password_confirm),
-        )
+
+    def redeem() -> None:
         data = parse_form(
-            PasswordResetWithLink, {"token": token, "password": password}, text=validation_text
+            PasswordResetWithLink,
+            {"token": fields.token, "password": fields.password},
+            text=validation_text,
         )
         service.reset_with_link(
-            session,
-            settings=settings,
+            post.session,
+            settings=post.settings,
             limits=limits,
-            client=client,
+            client=post.client,
             token=data.token,
             password=data.password,
         )
-    return _to_login("password-reset")
+
+    return _submit(
+        post,
+        LinkPurpose.PASSWORD_RESET,
+        LinkForm(token=fields.token),
+        fields,
+        redeem=redeem,
+        flash="password-reset",
+    )

@@ -4,18 +4,13 @@ users list). A key created here acts with its owner's rights, never the administ
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from playdeck.apikeys import service as keys_service
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.users import service as users_service
+from playdeck.web.admin_users import Admin, TargetUser
 from playdeck.web.api_keys import (
     KeyFormDep,
     create_key,
@@ -24,12 +19,10 @@ from playdeck.web.api_keys import (
     keys_view,
     revoke_page,
 )
-from playdeck.web.forms import done
+from playdeck.web.forms import PostDep, done
 from playdeck.web.params import page_id
 
 router = APIRouter()
-
-Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 
 
 def _user_keys_base(user_id: int) -> str:
@@ -38,13 +31,12 @@ def _user_keys_base(user_id: int) -> str:
 
 @router.get("/admin/users/{user_id}/keys", response_class=HTMLResponse)
 def show_user_keys(
-    user_id: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     principal: Admin,
+    owner: TargetUser,
 ) -> HTMLResponse:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
     base = _user_keys_base(owner.id)
     view = keys_view(session, principal, user_id=owner.id, base=base, back=base)
     return keys_page(request, settings, principal, owner=owner, view=view)
@@ -52,22 +44,15 @@ def show_user_keys(
 
 @router.post("/admin/users/{user_id}/keys", response_class=HTMLResponse, response_model=None)
 def create_user_key(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-    form: KeyFormDep,
+    post: PostDep, principal: Admin, owner: TargetUser, form: KeyFormDep
 ) -> Response:
     """Create a key for this user (it acts with their rights); the answer shows it once."""
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
     base = _user_keys_base(owner.id)
     return create_key(
-        request,
-        session,
-        settings,
-        client,
+        post.request,
+        post.session,
+        post.settings,
+        post.client,
         principal,
         user_id=owner.id,
         base=base,
@@ -78,13 +63,8 @@ def create_user_key(
 
 @router.get("/admin/users/{user_id}/keys/{key_id}/revoke", response_class=HTMLResponse)
 def confirm_revoke_user_key(
-    user_id: str,
-    key_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: Admin,
+    key_id: str, request: Request, session: SessionDep, principal: Admin, owner: TargetUser
 ) -> HTMLResponse:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
     key = key_of(session, principal, owner_id=owner.id, key_id=key_id)
     base = _user_keys_base(owner.id)
     return revoke_page(
@@ -100,13 +80,8 @@ def confirm_revoke_user_key(
 
 @router.post("/admin/users/{user_id}/keys/{key_id}/revoke", response_model=None)
 def revoke_user_key(
-    user_id: str,
-    key_id: str,
-    session: SessionDep,
-    client: ClientDep,
-    principal: Admin,
+    key_id: str, session: SessionDep, client: ClientDep, principal: Admin, owner: TargetUser
 ) -> Response:
-    owner = users_service.get_user(session, user_id=page_id(user_id, what="User"))
     keys_service.revoke_user_key(
         session,
         principal=principal,

@@ -24,8 +24,9 @@ from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import MAX_ID
 from playdeck.models import AuditEvent
 from playdeck.users import repository as users_repository
+from playdeck.web.context import pager
 from playdeck.web.params import CursorQuery, TextQuery, day, day_after, day_start, text
-from playdeck.web.rendering import render, with_query
+from playdeck.web.rendering import render
 
 router = APIRouter()
 
@@ -138,7 +139,6 @@ def show_audit_log(
         actions=action_choices(),
         outcomes=OUTCOMES,
         unknown_users=unknown_users,
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

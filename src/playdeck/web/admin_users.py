@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -34,13 +34,22 @@ from playdeck.users.schemas import User as UserOut
 from playdeck.users.schemas import UserAdminCreate
 from playdeck.web.errors import Page, prefers_html
 from playdeck.web.forms import NO_STORE, back_to, done, parse_form, refusals_on
-from playdeck.web.params import text
+from playdeck.web.params import page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
 
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 BackField = Annotated[str, Form(max_length=2000)]
+
+
+def target_user(user_id: str, session: SessionDep) -> User:
+    """The user a page's ``{user_id}`` names, or 404. Declared after ``Admin``: whoever may not
+    administer users is refused before anything tells them who exists."""
+    return users_service.get_user(session, user_id=page_id(user_id, what="User"))
+
+
+TargetUser = Annotated[User, Depends(target_user)]
 
 USERS_PER_PAGE = 50
 MAX_CURSOR = 1000

@@ -32,7 +32,7 @@ from playdeck.projects import service as projects_service
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, parse_form, refusals_on
+from playdeck.web.forms import NO_STORE, Confirmation, confirm_page, parse_form, refusals_on
 from playdeck.web.overview import server_url
 from playdeck.web.params import day, day_after, page_id, text
 from playdeck.web.rendering import render
@@ -232,15 +232,17 @@ def revoke_page(
     return confirm_page(
         request,
         principal,
-        title=f"Revoke the key “{key.name}”",
-        message=(
-            f"Revoke {whose} API key “{key.name}” ({display(key.prefix)})? Every client using "
-            "it is refused from its next request. This cannot be undone."
+        Confirmation(
+            title=f"Revoke the key “{key.name}”",
+            message=(
+                f"Revoke {whose} API key “{key.name}” ({display(key.prefix)})? Every client "
+                "using it is refused from its next request. This cannot be undone."
+            ),
+            action=action,
+            button="Revoke key",
+            back=back,
+            crumbs=tuple(crumbs),
         ),
-        action=action,
-        button="Revoke key",
-        back=back,
-        crumbs=crumbs,
     )
 
 

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
+from playdeck.settings import Settings
 from playdeck.web.errors import FormRefused, Page
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
@@ -29,6 +35,27 @@ M = TypeVar("M", bound=BaseModel)
 # Pages with a form token, personal data or a key on them are never stored by a cache.
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BACK = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class FormPost:
+    """What a form's handler works with besides its fields and who posts it (the route's access
+    dependency): the request, its session (committed once, by the session dependency), the
+    server's settings and the client the audit log records."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    client: ClientInfo
+
+
+def form_post(
+    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep
+) -> FormPost:
+    return FormPost(request=request, session=session, settings=settings, client=client)
+
+
+PostDep = Annotated[FormPost, Depends(form_post)]
 
 
 def back_to(value: str | None, *, allowed: frozenset[str], default: str) -> str:
@@ -80,37 +107,72 @@ def done(target: str, flash: str) -> RedirectResponse:
     return response
 
 
-def confirm_page(
+def form_page(
     request: Request,
     principal: Principal,
+    template: str,
     *,
-    title: str,
-    message: str,
-    action: str,
-    button: str,
-    back: str,
-    crumbs: list[tuple[str, str]] | None = None,
-    warning: str | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-    fields: dict[str, str] | None = None,
+    refusal: AppError | None = None,
+    **context: Any,
 ) -> HTMLResponse:
+    """A page with a form on it (never stored by a cache): as first shown, or showing why its
+    last post was refused (the refusal's message as the page's ``error``, with its status)."""
+    return render(
+        request,
+        template,
+        principal=principal,
+        status_code=refusal.status if refusal else 200,
+        headers=dict(NO_STORE),
+        error=refusal.detail if refusal else None,
+        **context,
+    )
+
+
+def form_page_on(request: Request, principal: Principal, template: str, **context: Any) -> Page:
+    """``form_page`` as the page a refusal is shown on, for a page that loads nothing from the
+    database (its ``context`` is read now, before the request's session ends)."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        return form_page(request, principal, template, refusal=refusal, **context)
+
+    return page
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
     """The confirmation step of a destructive action: a page whose one form posts to
     ``action`` (with ``fields`` as hidden inputs); ``Cancel`` goes ``back``. Works without
     JavaScript."""
-    return render(
-        request,
-        "confirm.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
-        title=title,
-        message=message,
-        action=action,
-        button=button,
-        back=back,
-        crumbs=crumbs or [],
-        warning=warning,
-        error=error,
-        fields=fields or {},
-    )
+
+    title: str
+    message: str
+    action: str
+    button: str
+    back: str
+    crumbs: tuple[tuple[str, str], ...] = ()
+    warning: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def confirm_page(
+    request: Request,
+    principal: Principal,
+    confirmation: Confirmation,
+    *,
+    refusal: AppError | None = None,
+) -> HTMLResponse:
+    """The ``confirmation`` page, or (``refusal``) the same page saying why its action was
+    refused."""
+    return form_page(request, principal, "confirm.html", refusal=refusal, **asdict(confirmation))
+
+
+def confirmation_on(
+    request: Request, principal: Principal, confirmation: Callable[[Session], Confirmation]
+) -> Page:
+    """The confirmation page as the page a refusal of its action is shown on; ``confirmation``
+    loads what it names from the session the error layer gives it."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        return confirm_page(request, principal, confirmation(session), refusal=refusal)
+
+    return page

@@ -10,68 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.auth.principal import GlobalRole
 from playdeck.authz.permissions import Permission, ProjectRole
-from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError
 from playdeck.invitations import service
 from playdeck.invitations.endpoints import base_url
 from playdeck.invitations.schemas import InvitationCreate
-from playdeck.invitations.service import IssuedLink
 from playdeck.projects.access import ProjectAccess, project_access
-from playdeck.users import service as users_service
-from playdeck.web.admin_users import Admin
-from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, parse_form, refusals_on
-from playdeck.web.params import page_id
-from playdeck.web.rendering import render
+from playdeck.web.admin_users import Admin, TargetUser
+from playdeck.web.forms import PostDep, form_page, form_page_on, parse_form, refusals_on
 
 router = APIRouter()
 
 Owners = Annotated[ProjectAccess, project_access(Permission.OWNERS_MANAGE)]
 Text = Annotated[str, Form(max_length=254)]
-
-
-def _link_page(
-    request: Request,
-    principal: Principal,
-    *,
-    title: str,
-    back: str,
-    issued: IssuedLink | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "admin/link_issued.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
-        title=title,
-        back=back,
-        issued=issued,
-        error=error,
-    )
-
-
-def _refused_on(request: Request, principal: Principal, *, title: str, back: str) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        return _link_page(
-            request,
-            principal,
-            title=title,
-            back=back,
-            error=refusal.detail,
-            status_code=refusal.status,
-        )
-
-    return page
+LINK_PAGE = "admin/link_issued.html"
 
 
 def _invitation(email: str, role: str, memberships: list[dict[str, str]]) -> InvitationCreate:
@@ -83,10 +38,7 @@ def _invitation(email: str, role: str, memberships: list[dict[str, str]]) -> Inv
 
 @router.post("/admin/users/invite", response_class=HTMLResponse, response_model=None)
 def invite(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     principal: Admin,
     email: Text = "",
     role: Annotated[str, Form(max_length=16)] = GlobalRole.USER.value,
@@ -95,25 +47,22 @@ def invite(
 ) -> Response:
     """Invite someone with a global role and, optionally, a role in one project."""
     title, back = "Invitation", "/admin/users"
-    with refusals_on(_refused_on(request, principal, title=title, back=back)):
+    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
         grants = [{"project": project.strip(), "role": project_role}] if project.strip() else []
         issued = service.create_invitation(
-            session,
+            post.session,
             principal=principal,
-            settings=settings,
+            settings=post.settings,
             data=_invitation(email, role, grants),
-            base_url=base_url(request, settings),
-            client=client,
+            base_url=base_url(post.request, post.settings),
+            client=post.client,
         )
-    return _link_page(request, principal, title=title, back=back, issued=issued)
+    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
 
 
 @router.post("/projects/{ref}/members/invite", response_class=HTMLResponse, response_model=None)
 def invite_to_project(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     access: Owners,
     email: Text = "",
     role: Annotated[str, Form(max_length=16)] = ProjectRole.MEMBER.value,
@@ -121,40 +70,32 @@ def invite_to_project(
     """A project owner invites someone into this project."""
     project, principal = access.project, access.principal
     title, back = f"Invitation to {project.name}", f"/projects/{project.slug}/members"
-    with refusals_on(_refused_on(request, principal, title=title, back=back)):
+    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
         issued = service.create_invitation(
-            session,
+            post.session,
             principal=principal,
-            settings=settings,
+            settings=post.settings,
             data=_invitation(
                 email, GlobalRole.USER.value, [{"project": str(project.id), "role": role}]
             ),
-            base_url=base_url(request, settings),
+            base_url=base_url(post.request, post.settings),
             project=project,
-            client=client,
+            client=post.client,
         )
-    return _link_page(request, principal, title=title, back=back, issued=issued)
+    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
 
 
 @router.post("/admin/users/{user_id}/reset-link", response_class=HTMLResponse, response_model=None)
-def issue_reset_link(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
-) -> Response:
+def issue_reset_link(post: PostDep, principal: Admin, user: TargetUser) -> Response:
     """A one-time link with which the user sets their own new password."""
-    user = users_service.get_user(session, user_id=page_id(user_id, what="User"))
     title, back = f"Password reset for {user.username}", "/admin/users"
-    with refusals_on(_refused_on(request, principal, title=title, back=back)):
+    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
         issued = service.issue_password_reset(
-            session,
+            post.session,
             principal=principal,
-            settings=settings,
+            settings=post.settings,
             user=user,
-            base_url=base_url(request, settings),
-            client=client,
+            base_url=base_url(post.request, post.settings),
+            client=post.client,
         )
-    return _link_page(request, principal, title=title, back=back, issued=issued)
+    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)

@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import PROJECT_ROLES, Permission, ProjectRole
 from playdeck.authz.service import project_permissions
@@ -30,11 +29,21 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.members import service as members_service
 from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
-from playdeck.projects import service as projects_service
 from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.service import get_project
+from playdeck.web.context import project_crumbs, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
-from playdeck.web.params import may_edit_project, page_id, text
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    PostDep,
+    confirm_page,
+    confirmation_on,
+    done,
+    parse_form,
+    refusals_on,
+)
+from playdeck.web.params import page_id, text
 from playdeck.web.rendering import Notice, render
 
 router = APIRouter()
@@ -131,20 +140,11 @@ def _members_page(
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", error)] if error else None,
-        project=project,
-        tab="members",
-        members_tab=True,
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="members"),
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),
         form=form or AddForm(),
-    )
-
-
-def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
-    return projects_service.get_project(
-        session, principal=principal, ref=ref, permission=permission
     )
 
 
@@ -164,7 +164,9 @@ def _members_page_on(
     page's notice."""
 
     def page(session: Session, refusal: AppError) -> Response:
-        project = _project(session, principal, ref, Permission.MEMBERS_READ)
+        project = get_project(
+            session, principal=principal, ref=ref, permission=Permission.MEMBERS_READ
+        )
         if form is None:
             return _members_page(
                 request,
@@ -219,20 +221,18 @@ def _add(
 @router.post("/projects/{ref}/members/add", response_class=HTMLResponse, response_model=None)
 def add_member(
     ref: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     user: Annotated[str, Form(max_length=254)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Add a user (by username or email) with a role; ``owner`` only by an owner."""
     project, principal = access.project, access.principal
-    with refusals_on(_members_page_on(request, principal, ref, AddForm(user=user, role=role))):
+    with refusals_on(_members_page_on(post.request, principal, ref, AddForm(user=user, role=role))):
         who = text(user)
         if who is None:
             raise InvalidInput("Enter the username or email of the person to add.")
-        _add(session, principal, project, who, role, client)
+        _add(post.session, principal, project, who, role, post.client)
     return done(_members_url(project), "member-added")
 
 
@@ -242,42 +242,30 @@ def add_member(
 def change_member_role(
     ref: str,
     user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Change a member's role. Owners are changed only by owners; the last owner stays."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    with refusals_on(_members_page_on(request, principal, ref)):
+    with refusals_on(_members_page_on(post.request, principal, ref)):
         data = parse_form(MemberUpdate, {"role": role})
         members_service.change_role(
-            session,
+            post.session,
             project=project,
             principal=principal,
             user_id=member_id,
             role=data.role,
-            client=client,
+            client=post.client,
         )
     return done(_members_url(project), "member-role-changed")
 
 
-def _remove_page(
-    request: Request,
-    principal: Principal,
-    project: Project,
-    user: User,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
+def _removal(principal: Principal, project: Project, user: User) -> Confirmation:
     back = _members_url(project)
     yourself = user.id == principal.user_id
-    return confirm_page(
-        request,
-        principal,
+    return Confirmation(
         title=f"Remove {user.username} from {project.name}",
         message=(
             f"Remove {user.username} from {project.name}? They lose access to its runs and "
@@ -287,25 +275,16 @@ def _remove_page(
         action=f"{back}/{user.id}/remove",
         button="Remove member",
         back=back,
-        crumbs=[
-            ("Projects", "/projects"),
-            (project.name, f"/projects/{project.slug}"),
-            ("Members", back),
-        ],
-        error=error,
-        status_code=status_code,
+        crumbs=project_crumbs(project, ("Members", back)),
     )
 
 
-def _remove_page_on(request: Request, principal: Principal, ref: str, user_id: str) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        project = _project(session, principal, ref, Permission.MEMBERS_MANAGE)
-        user = _member(session, project, user_id)
-        return _remove_page(
-            request, principal, project, user, error=refusal.detail, status_code=refusal.status
-        )
-
-    return page
+def _removal_of(session: Session, principal: Principal, ref: str, user_id: str) -> Confirmation:
+    """``_removal`` of the project and the member the request names, loaded from ``session``."""
+    project = get_project(
+        session, principal=principal, ref=ref, permission=Permission.MEMBERS_MANAGE
+    )
+    return _removal(principal, project, _member(session, project, user_id))
 
 
 def _member(session: Session, project: Project, user_id: str) -> User:
@@ -320,8 +299,10 @@ def _member(session: Session, project: Project, user_id: str) -> User:
 def confirm_remove_member(
     user_id: str, request: Request, session: SessionDep, access: Managers
 ) -> HTMLResponse:
-    project = access.project
-    return _remove_page(request, access.principal, project, _member(session, project, user_id))
+    project, principal = access.project, access.principal
+    return confirm_page(
+        request, principal, _removal(principal, project, _member(session, project, user_id))
+    )
 
 
 @router.post(
@@ -330,17 +311,22 @@ def confirm_remove_member(
 def remove_member(
     ref: str,
     user_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
 ) -> Response:
     """Remove a member. Owners are removed only by owners, and never the last one."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    with refusals_on(_remove_page_on(request, principal, ref, user_id), unless=(NotFound,)):
+    page = confirmation_on(
+        post.request, principal, lambda reading: _removal_of(reading, principal, ref, user_id)
+    )
+    with refusals_on(page, unless=(NotFound,)):
         members_service.remove_member(
-            session, project=project, principal=principal, user_id=member_id, client=client
+            post.session,
+            project=project,
+            principal=principal,
+            user_id=member_id,
+            client=post.client,
         )
     if member_id == principal.user_id and not principal.is_admin:
         return done("/projects", "member-removed")  # they may not read the project any more

@@ -7,12 +7,14 @@ policy, the rate limits, the "only while empty" serialisation and the audit log 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth import service as auth_service
@@ -34,7 +36,7 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import PostDep, parse_form, refusals_on
 from playdeck.web.identity import (
     ViewerDep,
     disabled_page,
@@ -59,7 +61,23 @@ FIELD_LABELS = {
 MISMATCH = "The two passwords do not match."
 SETUP_FORM = "identity/setup.html"
 REGISTER_FORM = "identity/register.html"
-SetupTokenField = Annotated[str, Form(alias=SETUP_TOKEN_FIELD, max_length=200)]
+
+
+class PasswordFields(BaseModel):
+    """The fields of every form that chooses a password (never shown again)."""
+
+    password: str = ""
+    password_confirm: str = ""
+    csrf_token: str = ""
+
+
+class AccountFields(PasswordFields):
+    """What the setup and register forms post."""
+
+    username: str = ""
+    name: str = ""
+    email: str = ""
+    setup_token: Annotated[str, Field(alias=SETUP_TOKEN_FIELD, max_length=200)] = ""
 
 
 @dataclass(slots=True)
@@ -79,9 +97,10 @@ def validation_text(exc: ValidationError) -> str:
     return f"{FIELD_LABELS.get(field, field.capitalize())}: {message}"
 
 
-def _first_allowed(request: Request, field: str) -> bool:
+def _first_allowed(request: Request, fields: AccountFields) -> bool:
     """The setup token may come as the form field or, like the API's, as the header."""
-    return may_create_first_user(request, field or request.headers.get(SETUP_TOKEN_HEADER))
+    token = fields.setup_token or request.headers.get(SETUP_TOKEN_HEADER)
+    return may_create_first_user(request, token)
 
 
 def _completed_redirect() -> RedirectResponse:
@@ -141,12 +160,29 @@ def _account_page_on(
     return page
 
 
-def _check_form(
-    request: Request, settings: Settings, csrf_token: str, password: str, confirm: str
-) -> None:
-    form_csrf.check(request, settings, csrf_token)
-    if password != confirm:
+def check_password_form(request: Request, settings: Settings, fields: PasswordFields) -> None:
+    """What every form that chooses a password checks first: its form token, the repeat."""
+    form_csrf.check(request, settings, fields.csrf_token)
+    if fields.password != fields.password_confirm:
         raise InvalidInput(MISMATCH)
+
+
+@contextmanager
+def _account_form(
+    request: Request,
+    settings: Settings,
+    client: ClientInfo,
+    template: str,
+    fields: AccountFields,
+) -> Iterator[AccountForm]:
+    """Around the setup or register service: the form's checks first, and a refusal shows
+    ``template`` again with the message and what was typed (never the passwords)."""
+    form = AccountForm(
+        username=fields.username.strip(), name=fields.name.strip(), email=fields.email.strip()
+    )
+    with refusals_on(_account_page_on(request, settings, client, form, template)):
+        check_password_form(request, settings, fields)
+        yield form
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
@@ -167,21 +203,13 @@ def show_setup(
 
 @router.post("/setup", response_class=HTMLResponse, response_model=None)
 def complete_setup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     attempt: AttemptDep,
-    client: ClientDep,
     _public: Public,
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    setup_token: SetupTokenField = "",
+    fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(
             request,
@@ -189,21 +217,19 @@ def complete_setup(
             what="Setting up an administrator",
             status_code=400,
         )
-    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_account_page_on(request, settings, client, form, SETUP_FORM)):
-        _check_form(request, settings, csrf_token, password, password_confirm)
+    with _account_form(request, settings, client, SETUP_FORM, fields) as form:
         data = parse_form(
             SetupRequest,
             {
                 "username": form.username,
-                "password": password,
+                "password": fields.password,
                 "name": form.name or None,
                 "email": form.email or None,
             },
             text=validation_text,
         )
         issued = auth_service.setup(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -234,41 +260,31 @@ def show_register(
 
 @router.post("/register", response_class=HTMLResponse, response_model=None)
 def register(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     attempt: AttemptDep,
-    client: ClientDep,
     _public: Public,
-    email: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    password_confirm: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    setup_token: SetupTokenField = "",
+    fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(
             request, Principal.builtin_admin(), what="Creating an account", status_code=400
         )
     _registration_open(settings)
-    form = AccountForm(username=username.strip(), name=name.strip(), email=email.strip())
-    with refusals_on(_account_page_on(request, settings, client, form, REGISTER_FORM)):
-        _check_form(request, settings, csrf_token, password, password_confirm)
+    with _account_form(request, settings, client, REGISTER_FORM, fields) as form:
         data = parse_form(
             RegisterRequest,
             {
                 "email": form.email,
-                "password": password,
+                "password": fields.password,
                 "full_name": form.name or None,
                 "username": form.username or None,
             },
             text=validation_text,
         )
         auth_service.register(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, setup_token)
+            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

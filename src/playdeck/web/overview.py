@@ -19,8 +19,9 @@ from playdeck.projects.service import list_projects
 from playdeck.runs.schemas import run_pass_rate
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
+from playdeck.web.context import pager
 from playdeck.web.params import CursorQuery
-from playdeck.web.rendering import render, with_query
+from playdeck.web.rendering import render
 
 router = APIRouter()
 
@@ -83,6 +84,5 @@ def show_overview(
         principal=principal,
         cards=cards,
         server=server_url(request, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

@@ -30,10 +30,19 @@ from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
+from playdeck.web.context import pager, project_crumbs, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, parse_form, refusals_on
-from playdeck.web.params import CursorQuery, may_read_members
-from playdeck.web.rendering import Notice, render, with_query
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    PostDep,
+    confirm_page,
+    done,
+    parse_form,
+    refusals_on,
+)
+from playdeck.web.params import CursorQuery
+from playdeck.web.rendering import Notice, render
 from playdeck.web.service_account_rows import service_account_rows
 
 router = APIRouter()
@@ -117,12 +126,6 @@ class GeneralForm:
     error: str | None = None
 
 
-def _project(session: Session, principal: Principal, ref: str, permission: Permission) -> Project:
-    return projects_service.get_project(
-        session, principal=principal, ref=ref, permission=permission
-    )
-
-
 def settings_url(project: Project) -> str:
     return f"/projects/{project.slug}/settings"
 
@@ -161,10 +164,7 @@ def _page(
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", e) for e in errors] or None,
-        project=project,
-        tab="settings",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=True,
+        **project_tabs(session, principal, project, tab="settings"),
         general=general
         or GeneralForm(project.name, project.description or "", project.default_branch or ""),
         form=form,
@@ -174,8 +174,7 @@ def _page(
         usage=retention.disk_usage(session, project=project),
         pinned=retention.pinned_runs(session, project=project),
         runs=runs,
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
         may_delete_project=Permission.PROJECT_DELETE in granted,
         service_accounts=service_account_rows(session, project),
         may_pin=Permission.RUNS_DELETE in granted,
@@ -203,7 +202,9 @@ def _page_on(
         for refused in (general, form):
             if refused is not None:
                 refused.error = refusal.detail
-        project = _project(session, principal, ref, Permission.PROJECT_EDIT)
+        project = projects_service.get_project(
+            session, principal=principal, ref=ref, permission=Permission.PROJECT_EDIT
+        )
         return _page(
             request,
             session,
@@ -220,8 +221,7 @@ def _page_on(
 @router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
 def update_project_settings(
     ref: str,
-    request: Request,
-    session: SessionDep,
+    post: PostDep,
     access: Editors,
     name: Annotated[str, Form(max_length=400)] = "",
     description: Annotated[str, Form(max_length=10_000)] = "",
@@ -231,23 +231,21 @@ def update_project_settings(
     slug, stays)."""
     project = access.project
     general = GeneralForm(name, description, default_branch)
-    with refusals_on(_page_on(request, access.principal, ref, general=general)):
+    with refusals_on(_page_on(post.request, access.principal, ref, general=general)):
         fields = {
             "name": name,
             "description": description.strip() or None,
             "default_branch": default_branch.strip() or None,
         }
         data = parse_form(ProjectUpdate, fields)
-        projects_service.update_project(session, project=project, data=data)
+        projects_service.update_project(post.session, project=project, data=data)
     return done(settings_url(project), "project-updated")
 
 
 @router.post("/projects/{ref}/settings/retention", response_class=HTMLResponse, response_model=None)
 def update_retention_settings(
     ref: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Editors,
     keep_days: Annotated[str, Form(max_length=20)] = "",
     keep_last: Annotated[str, Form(max_length=20)] = "",
@@ -268,19 +266,19 @@ def update_retention_settings(
         files_days=files_days,
         rules=[RuleRow(*row) for row in zip(*padded, strict=True)],
     )
-    with refusals_on(_page_on(request, principal, ref, form=form)):
+    with refusals_on(_page_on(post.request, principal, ref, form=form)):
         retention.set_policy(
-            session, project=project, data=form.data(), actor=Actor.of(principal), client=client
+            post.session,
+            project=project,
+            data=form.data(),
+            actor=Actor.of(principal),
+            client=post.client,
         )
     return done(settings_url(project), "retention-saved")
 
 
-def _delete_page(
-    request: Request, principal: Principal, project: Project, *, error: str | None = None
-) -> HTMLResponse:
-    return confirm_page(
-        request,
-        principal,
+def _deletion(project: Project) -> Confirmation:
+    return Confirmation(
         title=f"Delete {project.name}",
         message=(
             f"Delete the project {project.name} with all its runs, results, attachments and "
@@ -290,18 +288,13 @@ def _delete_page(
         action=f"/projects/{project.slug}/delete",
         button="Delete project",
         back=settings_url(project),
-        crumbs=[
-            ("Projects", "/projects"),
-            (project.name, f"/projects/{project.slug}"),
-            ("Settings", settings_url(project)),
-        ],
-        error=error,
+        crumbs=project_crumbs(project, ("Settings", settings_url(project))),
     )
 
 
 @router.get("/projects/{ref}/delete", response_class=HTMLResponse)
 def confirm_delete_project(request: Request, access: Deleters) -> HTMLResponse:
-    return _delete_page(request, access.principal, access.project)
+    return confirm_page(request, access.principal, _deletion(access.project))
 
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)

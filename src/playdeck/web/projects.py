@@ -19,7 +19,7 @@ from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
@@ -27,8 +27,9 @@ from playdeck.runs.analytics.schemas import TrendPoint
 from playdeck.runs.filters import choices
 from playdeck.settings import Settings
 from playdeck.web import charts, queries
+from playdeck.web.context import pager, project_tabs
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import PostDep, parse_form, refusals_on
 from playdeck.web.overview import server_url
 from playdeck.web.params import (
     CursorQuery,
@@ -37,8 +38,6 @@ from playdeck.web.params import (
     day_after,
     day_start,
     may,
-    may_edit_project,
-    may_read_members,
     text,
 )
 from playdeck.web.rendering import (
@@ -47,7 +46,6 @@ from playdeck.web.rendering import (
     format_utc,
     render,
     set_flash,
-    with_query,
 )
 
 router = APIRouter()
@@ -88,8 +86,7 @@ def _projects_page(
         q=q or "",
         form=form,
         can_create=may(principal, Permission.PROJECT_CREATE, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
     )
 
 
@@ -135,9 +132,7 @@ def _projects_page_on(
 
 @router.post("/projects", response_class=HTMLResponse, response_model=None)
 def create_project(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    post: PostDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_CREATE)],
     name: Annotated[str, Form()] = "",
     description: Annotated[str, Form()] = "",
@@ -145,11 +140,11 @@ def create_project(
     """Create a project from the form. The form carries ``csrf_token``: with authentication on,
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
-    with refusals_on(_projects_page_on(request, settings, principal, form)):
+    with refusals_on(_projects_page_on(post.request, post.settings, principal, form)):
         data = parse_form(
             ProjectCreate, {"name": name, "description": text(description)}, text=_form_error
         )
-        project = projects_service.create_project(session, data=data, principal=principal)
+        project = projects_service.create_project(post.session, data=data, principal=principal)
     response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
     set_flash(response, "project-created")
     return response
@@ -221,7 +216,7 @@ def show_project(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     branch: TextQuery = None,
     status: TextQuery = None,
     since: TextQuery = None,
@@ -263,10 +258,7 @@ def show_project(
         request,
         "projects/runs.html",
         principal=principal,
-        project=project,
-        tab="runs",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="runs"),
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,
@@ -278,7 +270,6 @@ def show_project(
         longest=longest,
         empty_project=not runs and not filters.active and not cursor,
         server=server_url(request, settings),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

@@ -46,6 +46,7 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "welcome-admin": ("success", "Welcome! Your administrator account is ready."),
     "registered": ("success", "Your account is ready. Sign in to continue."),
     "invitation-accepted": ("success", "Your account is ready. Sign in to continue."),
+    "invitation-accepted-sso": ("success", "Welcome! Your account is ready."),
     "password-reset": ("success", "Your password is set. Sign in with it."),
     "password-changed": (
         "success",

@@ -17,7 +17,8 @@ from playdeck.models import Project, Run
 from playdeck.retention import service as retention
 from playdeck.runs import service as runs_service
 from playdeck.runs.access import RunAccess, run_access
-from playdeck.web.forms import MAX_BACK, back_to, confirm_page, done
+from playdeck.web.context import project_crumbs
+from playdeck.web.forms import MAX_BACK, Confirmation, back_to, confirm_page, done
 from playdeck.web.params import page_run_id
 
 router = APIRouter()
@@ -69,20 +70,18 @@ def confirm_delete_run(request: Request, access: RunDeleters) -> HTMLResponse:
     return confirm_page(
         request,
         access.principal,
-        title=f"Delete {name}",
-        message=(
-            f"Delete {name} of {project.name} with its results, attachments and reports? "
-            "This cannot be undone."
+        Confirmation(
+            title=f"Delete {name}",
+            message=(
+                f"Delete {name} of {project.name} with its results, attachments and reports? "
+                "This cannot be undone."
+            ),
+            warning="This run is pinned: retention would have kept it." if run.pinned else None,
+            action=f"/runs/{run.id}/delete",
+            button="Delete run",
+            back=f"/runs/{run.id}",
+            crumbs=project_crumbs(project, (name, f"/runs/{run.id}")),
         ),
-        warning="This run is pinned: retention would have kept it." if run.pinned else None,
-        action=f"/runs/{run.id}/delete",
-        button="Delete run",
-        back=f"/runs/{run.id}",
-        crumbs=[
-            ("Projects", "/projects"),
-            (project.name, f"/projects/{project.slug}"),
-            (name, f"/runs/{run.id}"),
-        ],
     )
 
 

@@ -20,6 +20,7 @@ from playdeck.runs.files import service as files_service
 from playdeck.runs.schemas import RunDetail, RunTest
 from playdeck.storage.base import BlobStore
 from playdeck.web import charts
+from playdeck.web.context import pager
 from playdeck.web.params import (
     CursorQuery,
     TextQuery,
@@ -218,6 +219,5 @@ def show_run(
         single=result_id is not None,
         facets=runs_service.run_facets(session, run=run),
         filtered=bool(outcome or q or browser or tag or file or result_id),
-        next_url=with_query(request, cursor=next_cursor) if next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

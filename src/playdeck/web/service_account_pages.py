@@ -11,70 +11,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
-from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.service_accounts import service
 from playdeck.service_accounts.schemas import ProjectServiceAccountCreate
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, done, parse_form, refusals_on
+from playdeck.web.forms import PostDep, done, form_page, form_page_on, parse_form, refusals_on
 from playdeck.web.params import page_id
-from playdeck.web.rendering import render
 
 router = APIRouter()
 
 Managers = Annotated[ProjectAccess, project_access(Permission.MEMBERS_MANAGE)]
 SECTION = "#service-accounts"
+KEY_PAGE = "projects/service_account_key.html"
 
 
 def _back(access: ProjectAccess) -> str:
     return f"/projects/{access.project.slug}/settings{SECTION}"
 
 
-def _result_page(
-    request: Request,
-    principal: Principal,
-    *,
-    back: str,
-    key: str | None = None,
-    shown: ApiKey | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    return render(
-        request,
-        "projects/service_account_key.html",
-        principal=principal,
-        status_code=status_code,
-        headers=dict(NO_STORE),
-        back=back,
-        key=key,
-        shown=shown,
-        error=error,
-    )
-
-
 def _refused_on(request: Request, access: ProjectAccess) -> Page:
-    # Read now: the refusal is rendered after the request's session has ended.
-    back, principal = _back(access), access.principal
-
-    def page(session: Session, refusal: AppError) -> Response:
-        return _result_page(
-            request,
-            principal,
-            back=back,
-            error=refusal.detail,
-            status_code=refusal.status,
-        )
-
-    return page
+    """The key page showing only why the post was refused, and the way back."""
+    return form_page_on(request, access.principal, KEY_PAGE, back=_back(access))
 
 
 @router.post(
@@ -83,28 +44,25 @@ def _refused_on(request: Request, access: ProjectAccess) -> Page:
     response_model=None,
 )
 def create_service_account(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     name: Annotated[str, Form(max_length=40)] = "",
     role: Annotated[str, Form(max_length=16)] = "member",
     description: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Create a service account of the project."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         data = parse_form(
             ProjectServiceAccountCreate,
             {"name": name, "role": role, "description": description.strip() or None},
         )
         service.create(
-            session,
+            post.session,
             principal=access.principal,
-            settings=settings,
+            settings=post.settings,
             data=data,
             project=access.project,
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "service-account-created")
 
@@ -114,17 +72,15 @@ def create_service_account(
     response_class=HTMLResponse,
     response_model=None,
 )
-def delete_service_account(
-    account_id: str, request: Request, session: SessionDep, client: ClientDep, access: Managers
-) -> Response:
+def delete_service_account(account_id: str, post: PostDep, access: Managers) -> Response:
     """Delete a service account: its keys stop working at once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         service.delete(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "service-account-deleted")
 
@@ -136,29 +92,29 @@ def delete_service_account(
 )
 def create_service_account_key(
     account_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
     name: Annotated[str, Form(max_length=100)] = "",
     expires_in_days: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     """Make a key for the account, restricted to the project; shown once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         data = parse_form(
             ApiKeyCreate,
             {"name": name, "expires_at": _expiry(expires_in_days)},
         )
         created = service.create_key(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
             data=data,
-            client=client,
+            client=post.client,
         )
     shown = ApiKey.of(created.row, created.project)
-    return _result_page(request, access.principal, back=_back(access), key=created.key, shown=shown)
+    return form_page(
+        post.request, access.principal, KEY_PAGE, back=_back(access), key=created.key, shown=shown
+    )
 
 
 def _expiry(days: str) -> str | None:
@@ -179,19 +135,17 @@ def _expiry(days: str) -> str | None:
 def revoke_service_account_key(
     account_id: str,
     key_id: str,
-    request: Request,
-    session: SessionDep,
-    client: ClientDep,
+    post: PostDep,
     access: Managers,
 ) -> Response:
     """Revoke one of the account's keys at once."""
-    with refusals_on(_refused_on(request, access)):
+    with refusals_on(_refused_on(post.request, access)):
         service.revoke_key(
-            session,
+            post.session,
             principal=access.principal,
             project=access.project,
             account_id=page_id(account_id, what="Service account"),
             key_id=page_id(key_id, what="API key"),
-            client=client,
+            client=post.client,
         )
     return done(_back(access), "api-key-revoked")

@@ -27,7 +27,7 @@ from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import flow
 from playdeck.sso import service as sso_service
-from playdeck.sso.client import SignOnRefused
+from playdeck.sso.client import ProviderClients, SignOnRefused
 from playdeck.sso.config import Provider
 from playdeck.web.identity import (
     NO_STORE,
@@ -38,6 +38,7 @@ from playdeck.web.identity import (
     signed_in_redirect,
 )
 from playdeck.web.redirects import safe_next
+from playdeck.web.rendering import set_flash
 from playdeck.web.sso_logout import ClientsDep, public_base
 
 router = APIRouter()
@@ -46,7 +47,7 @@ router = APIRouter()
 MAX_PROVIDER_ERROR = 64
 
 
-def _provider(settings: Settings, name: str) -> Provider:
+def sso_provider(settings: Settings, name: str) -> Provider:
     found = settings.sso.provider(name)
     if found is None:
         raise NotFound("No such sign-in provider", code="sso_unknown_provider")
@@ -63,6 +64,36 @@ def _flow_cookie(settings: Settings, client: ClientInfo) -> tuple[str, bool]:
     return cookie_name(flow.FLOW_COOKIE, secure=secure), secure
 
 
+def redirect_to_provider(
+    request: Request,
+    settings: Settings,
+    client: ClientInfo,
+    clients: ProviderClients,
+    provider: Provider,
+    *,
+    next_path: str | None = None,
+    invitation: str | None = None,
+) -> RedirectResponse:
+    """The redirect to ``provider``'s authorization endpoint, with the cookie that remembers
+    this sign-in (and the invitation it accepts, if any) until the callback."""
+    url, pending = oidc.authorization_request(
+        clients, provider, redirect_uri=callback_uri(request, settings, provider)
+    )
+    response = RedirectResponse(url, status_code=303, headers=NO_STORE)
+    name, secure = _flow_cookie(settings, client)
+    started = flow.Flow(pending=pending, next_path=next_path, invitation=invitation)
+    response.set_cookie(
+        name,
+        flow.seal(started, secret_key=secret_of(settings)),
+        max_age=int(flow.FLOW_LIFETIME.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
 @router.get("/auth/sso/{provider}", response_model=None)
 def start_sso(
     request: Request,
@@ -77,22 +108,10 @@ def start_sso(
     """Start signing in through ``provider``: a redirect to its authorization endpoint."""
     if not settings.require_auth:
         return disabled_page(request, principal, what="Signing in", status_code=404)
-    found = _provider(settings, provider)
-    url, pending = oidc.authorization_request(
-        clients, found, redirect_uri=callback_uri(request, settings, found)
+    found = sso_provider(settings, provider)
+    return redirect_to_provider(
+        request, settings, client, clients, found, next_path=safe_next(next_path)
     )
-    response = RedirectResponse(url, status_code=303, headers=NO_STORE)
-    name, secure = _flow_cookie(settings, client)
-    response.set_cookie(
-        name,
-        flow.seal(pending, next_path=safe_next(next_path), secret_key=secret_of(settings)),
-        max_age=int(flow.FLOW_LIFETIME.total_seconds()),
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="lax",
-    )
-    return response
 
 
 @router.get("/auth/sso/{provider}/callback", response_model=None)
@@ -114,9 +133,9 @@ def finish_sso(
     settings, client = attempt.settings, attempt.client
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=404)
-    found = _provider(settings, provider)
+    found = sso_provider(settings, provider)
     name, _secure = _flow_cookie(settings, client)
-    pending, next_path = flow.unseal(
+    started = flow.unseal(
         request.cookies.get(name), provider=found.name, secret_key=secret_of(settings)
     )
     if error is not None:
@@ -129,13 +148,18 @@ def finish_sso(
         attempt=attempt,
         clients=clients,
         provider=found,
-        pending=pending,
-        redirect_uri=callback_uri(request, settings, found),
-        state=state,
-        code=code,
+        callback=oidc.Callback(
+            pending=started.pending,
+            redirect_uri=callback_uri(request, settings, found),
+            state=state,
+            code=code,
+        ),
+        invitation=started.invitation,
     )
     response = signed_in_redirect(
-        issued, next_path or landing_page(issued), settings=settings, client=client
+        issued, started.next_path or landing_page(issued), settings=settings, client=client
     )
+    if started.invitation is not None:
+        set_flash(response, "invitation-accepted-sso")
     response.delete_cookie(name, path="/", secure=_secure, httponly=True, samesite="lax")
     return response

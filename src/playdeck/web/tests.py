@@ -14,17 +14,16 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize, project_permissions
 from playdeck.deps import SessionDep
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.quarantine import service as quarantine_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
 from playdeck.web import charts
+from playdeck.web.context import pager, project_tabs
 from playdeck.web.params import (
     CursorQuery,
     TextQuery,
-    may_edit_project,
-    may_read_members,
     page_id,
     text,
 )
@@ -48,7 +47,7 @@ MAX_DAYS = 365
 def list_project_tests(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     q: TextQuery = None,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
@@ -61,16 +60,12 @@ def list_project_tests(
         request,
         "projects/tests.html",
         principal=principal,
-        project=project,
-        tab="tests",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="tests"),
         tests=page.items,
         days=page.days,
         q=q or "",
         rate_bar=charts.rate_bar,
-        next_url=with_query(request, cursor=page.next_cursor) if page.next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=page.next_cursor),
     )
 
 
@@ -162,8 +157,7 @@ def show_test(
         outcomes=sorted(outcomes.items(), key=lambda kv: -kv[1]),
         errors=recent_errors(latest.items, limit=RECENT_ERRORS),
         history=page.items,
-        next_url=with_query(request, cursor=page.next_cursor) if page.next_cursor else None,
-        first_url=with_query(request, cursor=None) if cursor else None,
+        **pager(request, cursor=cursor, next_cursor=page.next_cursor),
         quarantine=quarantine_service.active(session, test=test),
         may_quarantine=Permission.TESTS_QUARANTINE
         in project_permissions(session, principal, project.id),
@@ -175,7 +169,7 @@ def show_test(
 def show_flaky_tests(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
     branch: Annotated[str | None, Query(max_length=300)] = None,
@@ -195,10 +189,7 @@ def show_flaky_tests(
         request,
         "projects/flaky.html",
         principal=principal,
-        project=project,
-        tab="flaky",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="flaky"),
         report=report,
         branches=analytics_service.branches(session, project),
         windows=[(d, with_query(request, days=d, limit=None)) for d in FLAKY_WINDOWS],

@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service
-from playdeck.web.params import may_edit_project, may_read_members, page_run_id
+from playdeck.web.context import project_tabs
+from playdeck.web.params import page_run_id
 from playdeck.web.rendering import render, with_query
 
 router = APIRouter()
@@ -29,7 +30,7 @@ MAX_DAYS = 365
 def show_failure_groups(
     request: Request,
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
     branch: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
@@ -45,10 +46,7 @@ def show_failure_groups(
         request,
         "projects/failures.html",
         principal=principal,
-        project=project,
-        tab="failures",
-        members_tab=may_read_members(session, principal, project),
-        settings_tab=may_edit_project(session, principal, project),
+        **project_tabs(session, principal, project, tab="failures"),
         report=report,
         branches=analytics_service.branches(session, project),
         default_branch=analytics_service.default_branch(session, project),

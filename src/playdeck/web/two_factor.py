@@ -16,21 +16,19 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth import service as auth_service
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
+from playdeck.models import User
 from playdeck.settings import Settings
 from playdeck.twofactor import service
-from playdeck.users import service as users_service
-from playdeck.web.admin_users import Admin, BackField, back_to_users, list_on
+from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, confirm_page, done, refusals_on
+from playdeck.web.forms import NO_STORE, Confirmation, PostDep, confirm_page, done, refusals_on
 from playdeck.web.identity import refusal_headers
-from playdeck.web.params import page_id
 from playdeck.web.rendering import render
 
 router = APIRouter()
@@ -163,21 +161,8 @@ def disable(
     return done(PAGE, "two-factor-disabled")
 
 
-@router.get("/admin/users/{user_id}/two-factor/reset", response_class=HTMLResponse)
-def confirm_reset(
-    user_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Admin,
-    back: Annotated[str | None, Query(max_length=2000)] = None,
-) -> HTMLResponse:
-    """The confirmation step of an administrator's reset of someone's second factor."""
-    user = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    enabled = service.status(session, settings=settings, user=user).enabled
-    return confirm_page(
-        request,
-        principal,
+def _reset_confirmation(enabled: bool, user: User, back: str) -> Confirmation:
+    return Confirmation(
         title=f"Reset two-factor authentication of {user.username}",
         message=(
             f"Remove {user.username}'s authenticator app and recovery codes? They then sign in "
@@ -188,23 +173,29 @@ def confirm_reset(
         ),
         action=f"/admin/users/{user.id}/two-factor/reset",
         button="Reset two-factor authentication",
-        back=back_to_users(back),
-        crumbs=[("Administration", ""), ("Users", back_to_users(back))],
+        back=back,
+        crumbs=(("Administration", ""), ("Users", back)),
     )
 
 
-@router.post("/admin/users/{user_id}/two-factor/reset", response_model=None)
-def reset(
-    user_id: str,
+@router.get("/admin/users/{user_id}/two-factor/reset", response_class=HTMLResponse)
+def confirm_reset(
     request: Request,
     session: SessionDep,
-    client: ClientDep,
+    settings: SettingsDep,
     principal: Admin,
-    back: BackField = "",
-) -> Response:
+    user: TargetUser,
+    back: Annotated[str | None, Query(max_length=2000)] = None,
+) -> HTMLResponse:
+    """The confirmation step of an administrator's reset of someone's second factor."""
+    enabled = service.status(session, settings=settings, user=user).enabled
+    return confirm_page(request, principal, _reset_confirmation(enabled, user, back_to_users(back)))
+
+
+@router.post("/admin/users/{user_id}/two-factor/reset", response_model=None)
+def reset(post: PostDep, principal: Admin, user: TargetUser, back: BackField = "") -> Response:
     """Remove a user's second factor (audited as ``two_factor.reset``)."""
     target = back_to_users(back)
-    user = users_service.get_user(session, user_id=page_id(user_id, what="User"))
-    with refusals_on(list_on(request, principal, target)):
-        service.reset(session, user=user, actor=Actor.of(principal), client=client)
+    with refusals_on(list_on(post.request, principal, target)):
+        service.reset(post.session, user=user, actor=Actor.of(principal), client=post.client)
     return done(target, "two-factor-reset")

@@ -10,7 +10,13 @@ import Provider from 'oidc-provider';
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const issuer = `http://127.0.0.1:${config.port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', use: 'sig', alg: 'RS256' };
+// A fresh key per start; "kid" lets a test restart the provider with a rotated key.
+const jwk = {
+  ...privateKey.export({ format: 'jwk' }),
+  kid: config.kid ?? 'test-key-1',
+  use: 'sig',
+  alg: 'RS256',
+};
 
 const provider = new Provider(issuer, {
   clients: config.clients,
@@ -23,6 +29,8 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   pkce: { required: () => true },
+  // Scope claims in the ID token too, not only from userinfo (as Entra ID and Keycloak do).
+  conformIdTokenClaims: false,
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
@@ -30,7 +38,16 @@ const provider = new Provider(issuer, {
   async findAccount(ctx, id) {
     const user = config.users[id];
     if (!user) return undefined;
-    return { accountId: id, async claims() { return { sub: id, ...user }; } };
+    // "userinfo_omits": claims only the ID token carries (as Entra ID's groups and roles).
+    const { userinfo_omits: omits = [], ...claims } = user;
+    return {
+      accountId: id,
+      async claims(use) {
+        const all = { sub: id, ...claims };
+        if (use === 'userinfo') for (const name of omits) delete all[name];
+        return all;
+      },
+    };
   },
 });
 provider.proxy = false;

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
@@ -25,35 +26,57 @@ PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
 # marked as known to fail.
 _FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT)
 # A passing result, for the "passed and failed on the same commit" rule (flaky passed on retry).
-_PASSING = (Outcome.PASSED.value, Outcome.FLAKY.value)
+_PASSING_RANKS = tuple(o.rank for o in (Outcome.PASSED, Outcome.FLAKY))
 # Outcomes behind every flakiness event: flaky itself, or failing (a flip's failing side).
 _SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 
 
 @dataclass(frozen=True, slots=True)
-class FlakeRow:
-    test: Test
+class FlakeCounts:
     runs: int
     flaky: int
     flips: int
     failed: int
     last_flaky_at: datetime | None  # latest flaky result or flip
 
+    @classmethod
+    def of(cls, runs: int, flaky: int, flips: int, failed: int, at: datetime | None) -> FlakeCounts:
+        return cls(int(runs), int(flaky), int(flips), int(failed), at)
 
-def _passed_on_same_commit(project_id: int) -> Any:
+
+@dataclass(frozen=True, slots=True)
+class FlakeRow:
+    test: Test
+    counts: FlakeCounts
+
+
+def _passed_on_same_commit() -> Any:
     """True for a (failing) result whose test passed in some run of the same commit.
 
-    Index seeks: the test's results (``ix_results_test_started``), each run by its key.
+    Driven by the commit's runs (``ix_runs_project_commit``: one run, or a few re-runs), then
+    one seek per run for the test's result in it: ``ix_results_test_started`` holds
+    (test_id, run_started_at, id, run_id, rank), and a result's ``run_started_at`` is its run's
+    ``started_at``. Searching the test's results for the commit instead reads every result the
+    test ever had, for each failure.
     """
-    other, other_run = aliased(Result), aliased(Run)
-    return (
+    other_run, other = aliased(Run), aliased(Result)
+    passed_in_run = (
         select(other.id)
-        .join(other_run, other_run.id == other.run_id)
         .where(
             other.test_id == Result.test_id,
-            other.outcome.in_(_PASSING),
-            other_run.project_id == project_id,
+            other.run_started_at == other_run.started_at,
+            other.run_id == other_run.id,
+            other.rank.in_(_PASSING_RANKS),
+        )
+        .correlate(Result, other_run)
+        .exists()
+    )
+    return (
+        select(other_run.id)
+        .where(
+            other_run.project_id == bindparam("project_id"),
             other_run.commit_sha == Run.commit_sha,
+            passed_in_run,
         )
         .correlate(Result, Run)
         .exists()
@@ -61,30 +84,67 @@ def _passed_on_same_commit(project_id: int) -> Any:
 
 
 def flake_stats(
+    session: Session, *, project_id: int, since: datetime, branch: str | None
+) -> list[FlakeRow]:
+    """Every test with a flaky or failing result since ``since`` on ``branch`` (every branch
+    when ``None``), with its counts (see ``flake_counts``), in no particular order."""
+    query = _flake_query(with_test=True, on_branch=branch is not None, of_tests=False)
+    params = {"project_id": project_id, "since": since, "branch": branch}
+    return [
+        FlakeRow(test, FlakeCounts.of(*counts))
+        for test, *counts in session.execute(query, params).all()
+        if counts[0]
+    ]
+
+
+def flake_counts(
     session: Session,
     *,
     project_id: int,
     since: datetime,
     branch: str | None,
-    test_ids: Sequence[int] | None = None,
-) -> list[FlakeRow]:
+    test_ids: Sequence[int],
+) -> dict[int, FlakeCounts]:
     """Per-test results, flaky results, flips and failures since ``since`` on ``branch`` (every
-    branch when ``None``), in one statement.
+    branch when ``None``) of the given tests, by test id; tests that did not run there in the
+    window are absent. One statement.
 
     Flaky means passed only on a retry, or failed on a commit on which the same test also
     passed (a flip): the definition of Trunk and Datadog. A test that only ever fails on a
     branch is broken there, not flaky. Runs without a commit are never compared.
+    """
+    query = _flake_query(with_test=False, on_branch=branch is not None, of_tests=True)
+    params = {"project_id": project_id, "since": since, "branch": branch, "test_ids": test_ids}
+    return {
+        test_id: FlakeCounts.of(*counts)
+        for test_id, *counts in session.execute(query, params).all()
+        if counts[0]
+    }
 
-    With ``test_ids``: those tests (the ones that ran in the window), in no particular order.
-    Otherwise every test with a flaky or failing result in the window, in no particular order.
+
+@cache
+def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[Any]:
+    """The test (``with_test``) or its id, its results, flaky results, flips, failures and
+    latest flaky event: of the tests ``:test_ids`` (``of_tests``), else of the tests with a
+    flaky or failing result; in project ``:project_id`` since ``:since``, on ``:branch``
+    (``on_branch``) or every branch.
+
+    Built once per shape with bound parameters: building this statement costs more Python
+    time than running it.
 
     The cost follows the failures, not the window: flaky and failing results are found through
     the window's runs and ``ix_results_run_rank`` (rank encodes the outcome); each failing
-    result looks for a pass of its test on its commit through ``ix_results_test_started``.
-    Results per test are a correlated count over the same index.
+    result looks for a pass of its test on its commit through the commit's runs. Results per
+    test are a correlated count over ``ix_results_test_started``, which holds each result's run
+    so the branch is read from ``runs`` by key, never from the result's row.
     """
     failing = Result.outcome.in_(_FAILING)
-    flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit(project_id))
+    flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit())
+    project_id: BindParameter[int] = bindparam("project_id")
+    # The window's start is written into the statement, so its text changes with every call:
+    # psycopg prepares a statement it has run five times, and PostgreSQL's generic plan for
+    # it, not knowing how much of the history the window holds, took 10-30x longer.
+    since: BindParameter[datetime] = bindparam("since", literal_execute=True)
     signal = (
         select(
             Result.test_id.label("test_id"),
@@ -100,10 +160,10 @@ def flake_stats(
             Result.rank.in_(_SIGNAL_RANKS),
         )
     )
-    if branch is not None:
-        signal = signal.where(Run.branch == branch)
-    if test_ids is not None:
-        signal = signal.where(Result.test_id.in_(test_ids))
+    if on_branch:
+        signal = signal.where(Run.branch == bindparam("branch"))
+    if of_tests:
+        signal = signal.where(Result.test_id.in_(bindparam("test_ids", expanding=True)))
     signals = signal.cte("signal")
 
     is_flaky = signals.c.outcome == Outcome.FLAKY.value
@@ -125,34 +185,25 @@ def flake_stats(
         .where(Result.test_id == Test.id, Result.run_started_at >= since)
         .correlate(Test)
     )
-    if branch is not None:
+    if on_branch:
         runs = runs.join(window_run, window_run.id == Result.run_id).where(
-            window_run.branch == branch
+            window_run.branch == bindparam("branch")
         )
     query = select(
-        Test,
+        Test if with_test else Test.id,
         runs.scalar_subquery(),
         func.coalesce(events.c.flaky, 0),
         func.coalesce(events.c.flips, 0),
         func.coalesce(events.c.failed, 0),
         events.c.last_at,
     ).where(Test.project_id == project_id)
-    if test_ids is not None:
-        query = query.outerjoin(events, events.c.test_id == Test.id).where(Test.id.in_(test_ids))
+    if of_tests:
+        query = query.outerjoin(events, events.c.test_id == Test.id).where(
+            Test.id.in_(bindparam("test_ids", expanding=True))
+        )
     else:
         query = query.join(events, events.c.test_id == Test.id)
-    return [
-        FlakeRow(
-            test=test,
-            runs=int(runs_n),
-            flaky=int(flaky_n),
-            flips=int(flips_n),
-            failed=int(failed_n),
-            last_flaky_at=at,
-        )
-        for test, runs_n, flaky_n, flips_n, failed_n, at in session.execute(query).all()
-        if runs_n
-    ]
+    return query
 
 
 def branch_counts(session: Session, *, project_id: int, limit: int) -> list[tuple[str, int]]:

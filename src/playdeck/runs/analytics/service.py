@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project
 from playdeck.runs.analytics import repository
-from playdeck.runs.analytics.repository import FlakeRow
+from playdeck.runs.analytics.repository import FlakeCounts, FlakeRow
 from playdeck.runs.analytics.schemas import (
     FlakeStats,
     FlakyReport,
@@ -30,7 +30,7 @@ def window_start(days: int) -> datetime:
 BRANCH_SAMPLE = 200
 
 
-def _stats(row: FlakeRow) -> FlakeStats:
+def _stats(row: FlakeCounts) -> FlakeStats:
     rate = (row.flaky + row.flips) / row.runs if row.runs else 0.0
     return FlakeStats(
         runs=row.runs,
@@ -84,17 +84,17 @@ def flaky_tests(session: Session, *, project: Project, window: BranchWindow) -> 
     days, limit, branch = window.days, window.limit, window.branch
     since = window_start(days)
     rows = repository.flake_stats(session, project_id=project.id, since=since, branch=branch)
-    flaky = [row for row in rows if row.flaky + row.flips]
+    flaky = [row for row in rows if row.counts.flaky + row.counts.flips]
     flaky.sort(
         key=lambda r: (
-            -(r.flaky + r.flips) / r.runs,
-            -(r.flaky + r.flips),
-            -(r.last_flaky_at.timestamp() if r.last_flaky_at else 0.0),
+            -(r.counts.flaky + r.counts.flips) / r.counts.runs,
+            -(r.counts.flaky + r.counts.flips),
+            -(r.counts.last_flaky_at.timestamp() if r.counts.last_flaky_at else 0.0),
             r.test.id,
         )
     )
-    broken = [row for row in rows if row.failed and not row.flaky + row.flips]
-    broken.sort(key=lambda r: (-r.failed / r.runs, -r.failed, r.test.id))
+    broken = [row for row in rows if row.counts.failed and not row.counts.flaky + row.counts.flips]
+    broken.sort(key=lambda r: (-r.counts.failed / r.counts.runs, -r.counts.failed, r.test.id))
     return FlakyReport(
         project=ProjectRef.of(project),
         days=days,
@@ -107,7 +107,7 @@ def flaky_tests(session: Session, *, project: Project, window: BranchWindow) -> 
 
 
 def _flaky_test(row: FlakeRow) -> FlakyTest:
-    return FlakyTest(test=TestRef.of(row.test), **_stats(row).model_dump())
+    return FlakyTest(test=TestRef.of(row.test), **_stats(row.counts).model_dump())
 
 
 def flake_stats_of(
@@ -117,14 +117,14 @@ def flake_stats_of(
     run there in the window are absent."""
     if not test_ids:
         return {}
-    rows = repository.flake_stats(
+    counts = repository.flake_counts(
         session,
         project_id=project.id,
         since=window_start(days),
         branch=default_branch(session, project),
         test_ids=test_ids,
     )
-    return {row.test.id: _stats(row) for row in rows}
+    return {test_id: _stats(row) for test_id, row in counts.items()}
 
 
 def trends(

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Report, ReportFile, Run
 
+# The stored objects that belong to a run, and through it to a project.
+InRun = TypeVar("InRun", Attachment, Report)
 
-def get_attachment(session: Session, attachment_id: int) -> tuple[Attachment, int] | None:
+
+def _with_project(session: Session, model: type[InRun], object_id: int) -> tuple[InRun, int] | None:
+    """The row and the id of its run's project."""
     row = session.execute(
-        select(Attachment, Run.project_id)
-        .join(Run, Run.id == Attachment.run_id)
-        .where(Attachment.id == attachment_id)
+        select(model, Run.project_id).join(Run, Run.id == model.run_id).where(model.id == object_id)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def get_attachment(session: Session, attachment_id: int) -> tuple[Attachment, int] | None:
+    return _with_project(session, Attachment, attachment_id)
 
 
 def get_report(session: Session, report_id: int) -> tuple[Report, int] | None:
-    row = session.execute(
-        select(Report, Run.project_id)
-        .join(Run, Run.id == Report.run_id)
-        .where(Report.id == report_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
+    return _with_project(session, Report, report_id)
 
 
 def get_report_file(session: Session, report_id: int, path: str) -> ReportFile | None:

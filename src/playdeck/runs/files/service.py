@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -15,27 +16,29 @@ from playdeck.models import Attachment, Report, ReportFile
 from playdeck.runs.files import repository
 from playdeck.storage.base import BlobStore
 
+T = TypeVar("T")
+
+
+def _readable(
+    session: Session, principal: Principal, found: tuple[T, int] | None, *, missing: str
+) -> T:
+    """The row of a ``(row, project id)`` lookup when the caller may read its project; a
+    missing row and one in a hidden project are the same 404 ``missing``."""
+    if found is None:
+        raise NotFound(missing)
+    row, project_id = found
+    require_project(session, principal, Permission.PROJECT_READ, project_id, missing=missing)
+    return row
+
 
 def get_attachment(session: Session, *, principal: Principal, attachment_id: int) -> Attachment:
     found = repository.get_attachment(session, attachment_id)
-    if found is None:
-        raise NotFound("Attachment not found")
-    attachment, project_id = found
-    require_project(
-        session, principal, Permission.PROJECT_READ, project_id, missing="Attachment not found"
-    )
-    return attachment
+    return _readable(session, principal, found, missing="Attachment not found")
 
 
 def get_report(session: Session, *, principal: Principal, report_id: int) -> Report:
     found = repository.get_report(session, report_id)
-    if found is None:
-        raise NotFound("Report not found")
-    report, project_id = found
-    require_project(
-        session, principal, Permission.PROJECT_READ, project_id, missing="Report not found"
-    )
-    return report
+    return _readable(session, principal, found, missing="Report not found")
 
 
 def get_report_file(

@@ -11,7 +11,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.runs.filters import IdPath
 from playdeck.runs.history import service
 from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail
@@ -49,7 +49,7 @@ def get_test_history(
 @router.get("/api/projects/{ref}/tests", response_model=ProjectTestPage)
 def list_project_tests(
     session: SessionDep,
-    access: Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)],
+    access: ProjectReader,
     q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
     days: Annotated[int, Query(ge=1, le=365, description="Window of the flake rate.")] = 30,
     cursor: CursorQuery = None,

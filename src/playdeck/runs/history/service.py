@@ -7,10 +7,9 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import require_project
-from playdeck.errors import NotFound
 from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.models import Project, Test
+from playdeck.projects.access import found_in_project
 from playdeck.runs.analytics.service import flake_stats_of
 from playdeck.runs.filters import contains_pattern, encode_time_id, time_id_cursor
 from playdeck.runs.history import repository
@@ -24,17 +23,15 @@ from playdeck.runs.history.schemas import (
 from playdeck.runs.schemas import ProjectRef, TestRef
 
 _HISTORY = TypeAdapter(list[HistoryEntry])
+_PROJECT_TESTS = TypeAdapter(list[ProjectTest])
 
 
 def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[Test, Project]:
     """The test and its project; 404 when missing or in a project hidden from ``principal``."""
     found = repository.get_test(session, test_id)
-    if found is None:
-        raise NotFound("Test not found")
-    require_project(
-        session, principal, Permission.PROJECT_READ, found[1].id, missing="Test not found"
+    return found_in_project(
+        session, principal, found, permission=Permission.PROJECT_READ, missing="Test not found"
     )
-    return found
 
 
 def describe_test(test: Test, project: Project) -> TestDetail:
@@ -95,15 +92,18 @@ def list_project_tests(
     ids = [t.id for t in tests]
     latest = repository.latest_results(session, ids)
     stats = flake_stats_of(session, project=project, test_ids=ids, days=days)
-    items = []
-    for test in tests:
-        outcome, at = latest.get(test.id, (None, None))
-        items.append(
-            ProjectTest(
-                **TestRef.of(test).model_dump(),
-                last_outcome=outcome,
-                last_run_at=at,
-                flakiness=stats.get(test.id),
-            )
-        )
+    no_result = (None, None)
+    # Validated once as a list, like the history (a constructor per test costs more than the
+    # three statements).
+    items = _PROJECT_TESTS.validate_python(
+        [
+            {
+                **row,
+                "last_outcome": latest.get(row["id"], no_result)[0],
+                "last_run_at": latest.get(row["id"], no_result)[1],
+                "flakiness": stats.get(row["id"]),
+            }
+            for row in (t._mapping for t in tests)
+        ]
+    )
     return ProjectTestPage(days=days, items=items, next_cursor=next_cursor)

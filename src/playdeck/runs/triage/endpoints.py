@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import BranchWindowDep
 from playdeck.runs.triage import service
@@ -19,13 +19,12 @@ from playdeck.runs.triage.schemas import FailureGroupReport, RunComparison, RunT
 projects_router = APIRouter(prefix="/api/projects", tags=["triage"])
 runs_router = APIRouter(prefix="/api/test-runs", tags=["triage"])
 
-Readable = Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)]
 ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
 
 
 @projects_router.get("/{ref}/failure-groups", response_model=FailureGroupReport)
 def list_failure_groups(
-    session: SessionDep, access: Readable, window: BranchWindowDep
+    session: SessionDep, access: ProjectReader, window: BranchWindowDep
 ) -> FailureGroupReport:
     """The project's failures (failed, timed out, and the failed attempts of flaky tests) over
     ``days`` on ``branch`` (default: the project's default branch; every branch with
