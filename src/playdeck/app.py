@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from playdeck import __version__
+from playdeck.account.endpoints import router as account_router
 from playdeck.apikeys.endpoints import router as api_keys_router
 from playdeck.audit.endpoints import router as audit_router
 from playdeck.auth.bootstrap import ensure_initial_admin, no_users_yet
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(auth_router)
     app.include_router(auth_legacy_router)
+    app.include_router(account_router)
     app.include_router(users_admin_router)
     app.include_router(users_legacy_router)
     app.include_router(members_router)

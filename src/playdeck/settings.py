@@ -311,6 +311,12 @@ class Settings(BaseSettings):
         le=168,
         description="Hours an administrator's password-reset link stays valid.",
     )
+    email_verification_hours: int = Field(
+        default=24,
+        ge=1,
+        le=168,
+        description="Hours the link that verifies a user's new email stays valid.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="Mail server for invitations and reset links (default: none; the links are "

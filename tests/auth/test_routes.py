@@ -17,6 +17,7 @@ PUBLIC_API = {
     # A one-time link is the credential (tests/invitations/).
     "/api/auth/invitations/accept",
     "/api/auth/password-reset",
+    "/api/auth/verify-email",
     # The challenge a right password earned is the credential (tests/twofactor/).
     "/api/auth/login/two-factor",
 }

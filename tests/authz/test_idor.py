@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from playdeck.settings import Settings
 
-from .support import MEMBER, OWNER, PROJECT_ADMIN, World, as_, snapshot
+from .support import ADMIN, MEMBER, OWNER, PROJECT_ADMIN, World, as_, snapshot
 
 MISSING = 987654321
 PLAYWRIGHT_JSON = Path(__file__).parents[1] / "data" / "playwright" / "report.json"
@@ -108,3 +108,27 @@ def test_the_same_probes_work_for_a_member_of_the_project(api: TestClient, world
         if method == "GET":
             response = api.get(url, headers=headers, follow_redirects=False)
             assert response.status_code in (200, 307), url
+
+
+@pytest.mark.parametrize("persona", [MEMBER, OWNER])
+def test_another_users_session_id_answers_like_a_missing_one(
+    persona: str, api: TestClient, world: World, engine: Engine, shared_settings: Settings
+) -> None:
+    """Self-service: the administrator's live session, named by its id, is nobody else's to see
+    or end (the API and the page's confirmation step and form)."""
+    admin = as_(api, ADMIN)
+    sessions = api.get("/api/auth/sessions", headers=admin).json()
+    theirs = next(s["id"] for s in sessions if s["current"])
+    headers = as_(api, persona)
+    before = snapshot(engine, shared_settings.files_dir)
+    for method, url in [
+        ("DELETE", "/api/auth/sessions/{}"),
+        ("GET", "/account/sessions/{}/end"),
+        ("POST", "/account/sessions/{}/end"),
+    ]:
+        response = api.request(method, url.format(theirs), headers=headers)
+        absent = api.request(method, url.format("nosuchsession"), headers=headers)
+        assert response.status_code == absent.status_code == 404, (method, url)
+        assert response.json() == absent.json()
+    assert snapshot(engine, shared_settings.files_dir) == before
+    assert api.get("/api/auth/me", headers=admin).status_code == 200

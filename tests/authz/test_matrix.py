@@ -386,6 +386,33 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ("POST", "/tests/{test_id}/unquarantine"): Req("/tests/{test}/unquarantine", 303),
     # A trace in Playwright's Trace Viewer (web/traces.py)
     ("GET", "/traces/{attachment_id}"): Req("/traces/{trace}", 200),
+    # Self-service (account/): your profile and sessions; another user's session id or an
+    # unknown one is the same 404 (tests/authz/test_idor.py), a verification link's token too
+    ("PATCH", "/api/auth/me"): Req(
+        "/api/auth/me", 200, scoped=False, json=lambda v: {"name": "Renamed"}
+    ),
+    ("GET", "/api/auth/sessions"): Req("/api/auth/sessions", 200, scoped=False),
+    ("DELETE", "/api/auth/sessions/{public_id}"): Req(
+        "/api/auth/sessions/nosuchsession", 404, scoped=False
+    ),
+    ("POST", "/api/auth/verify-email"): Req(
+        "/api/auth/verify-email", 404, scoped=False, json=lambda v: {"token": "pde_unknown"}
+    ),
+    ("POST", "/account/profile"): Req(
+        "/account/profile", 303, scoped=False, form={"name": "Renamed"}
+    ),
+    ("GET", "/account/sessions/{public_id}/end"): Req(
+        "/account/sessions/nosuchsession/end", 404, scoped=False
+    ),
+    ("POST", "/account/sessions/{public_id}/end"): Req(
+        "/account/sessions/nosuchsession/end", 404, scoped=False
+    ),
+    ("GET", "/verify-email"): Req(
+        "/verify-email", 404, scoped=False, params={"token": "pde_unknown"}
+    ),
+    ("POST", "/verify-email"): Req(
+        "/verify-email", 404, scoped=False, form={"token": "pde_unknown"}
+    ),
     # Two-factor authentication (twofactor/endpoints.py, web/two_factor*.py). The second step
     # of a sign-in is public (an unknown challenge: the same 401 for everyone); one's own
     # second factor is any signed-in password user's (nothing on yet: 409 to turn off); a

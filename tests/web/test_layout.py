@@ -347,6 +347,12 @@ def test_every_page_route_declares_exactly_one_permission() -> None:
         ("POST", "/runs/{run_id}/unpin"): Permission.RUNS_DELETE,
         ("GET", "/runs/{run_id}/delete"): Permission.RUNS_DELETE,
         ("POST", "/runs/{run_id}/delete"): Permission.RUNS_DELETE,
+        # Self-service (web/account_self_service.py, web/email_verification.py).
+        ("POST", "/account/profile"): Permission.AUTHENTICATED,
+        ("GET", "/account/sessions/{public_id}/end"): Permission.AUTHENTICATED,
+        ("POST", "/account/sessions/{public_id}/end"): Permission.AUTHENTICATED,
+        ("GET", "/verify-email"): Permission.PUBLIC,
+        ("POST", "/verify-email"): Permission.PUBLIC,
     }
     seen = {}
     for route in _api_routes(web_router.routes):

@@ -73,6 +73,11 @@ class Action(StrEnum):  # values name events; none is a secret
     RESET_LINK_USED = "password_reset_link.used"
     TEST_QUARANTINED = "test.quarantined"
     TEST_UNQUARANTINED = "test.unquarantined"
+    # Self-service (profile/, auth/own_sessions.py)
+    SESSION_ENDED = "session.ended"
+    EMAIL_CHANGE_REQUESTED = "email.change_requested"
+    EMAIL_CHANGE_FAILED = "email.change_failed"
+    EMAIL_VERIFIED = "email.verified"
     TWO_FACTOR_ENABLED = "two_factor.enabled"
     TWO_FACTOR_DISABLED = "two_factor.disabled"
     TWO_FACTOR_RESET = "two_factor.reset"  # by an administrator

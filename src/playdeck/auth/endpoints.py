@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from playdeck.account.service import pending_email
 from playdeck.auth import service
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
@@ -219,6 +220,7 @@ def get_me(session: SessionDep, settings: SettingsDep, principal: BeforeTwoFacto
         is_superuser=principal.is_admin,
         user=User.of(user) if user else None,
         csrf_token=principal.csrf_token,
+        pending_email=pending_email(session, user) if user else None,
         two_factor_enrolment_required=principal.must_enrol_two_factor,
     )
 

@@ -87,6 +87,9 @@ class Me(BaseModel):
     is_superuser: bool
     user: User | None
     csrf_token: str | None = None
+    pending_email: str | None = Field(
+        default=None, description="A new email waiting for its verification link."
+    )
     two_factor_enrolment_required: bool = Field(
         default=False,
         description="True while PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS holds this administrator "

@@ -292,6 +292,7 @@ def register(
         via="registration",
         first_becomes_admin=True,
         first_allowed=first_allowed,
+        email_verified=False,  # anyone may type any address here
     )
     audit.record(
         session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client
@@ -413,6 +414,31 @@ def logout_all(session: Session, *, principal: Principal, client: ClientInfo) ->
     return ended
 
 
+def check_current_password(
+    session: Session,
+    *,
+    principal: Principal,
+    user: User,
+    password: str | None,
+    client: ClientInfo,
+    failed: Action,
+) -> None:
+    """403 ``invalid_current_password`` unless ``password`` is the user's; the refusal commits
+    its audit event ``failed``."""
+    if password is None or not verify_and_update(password, user.password_hash)[0]:
+        audit.record(
+            session,
+            action=failed,
+            actor=Actor.of(principal),
+            outcome=Outcome.FAILURE,
+            target=user,
+            client=client,
+        )
+        raise Forbidden(
+            "Current password is incorrect", code="invalid_current_password", commit=True
+        )
+
+
 def change_password(
     session: Session,
     *,
@@ -431,19 +457,14 @@ def change_password(
     if user is None:
         raise NotFound("User not found")
     users_service.check_new_password(user=user, password=data.new_password, settings=settings)
-    valid, _ = verify_and_update(data.current_password, user.password_hash)
-    if not valid:
-        audit.record(
-            session,
-            action=Action.PASSWORD_CHANGE_FAILED,
-            actor=Actor.of(principal),
-            outcome=Outcome.FAILURE,
-            target=user,
-            client=client,
-        )
-        raise Forbidden(
-            "Current password is incorrect", code="invalid_current_password", commit=True
-        )
+    check_current_password(
+        session,
+        principal=principal,
+        user=user,
+        password=data.current_password,
+        client=client,
+        failed=Action.PASSWORD_CHANGE_FAILED,
+    )
     users_service.set_password(session, user=user, password=data.new_password, settings=settings)
     ended = repository.delete_user_sessions(session, user.id)
     issued = sessions.start_session(session, user=user, settings=settings, client=client)

@@ -1,5 +1,5 @@
 """``playdeck users``: create or promote an administrator, list, unlock, reset a password or
-a second factor, deactivate.
+a second factor, deactivate, set a verified email.
 
 The recovery path when nobody can sign in: it talks to the database directly, through the same
 services (password policy, audit log) as the API. Passwords are prompted with hidden input when
@@ -29,6 +29,7 @@ from playdeck.system.startup import StartupError, connect, ensure_data_dir, migr
 from playdeck.twofactor import service as two_factor
 from playdeck.users import repository
 from playdeck.users import service as users_service
+from playdeck.users.schemas import UserAdminUpdate
 
 users_app = typer.Typer(
     help="User accounts (works without a running server).", no_args_is_help=True
@@ -181,6 +182,25 @@ def deactivate(user: str = typer.Argument(..., help="Id, username or email.")) -
         found = find_user(session, user)
         users_service.deactivate(session, user=found, actor=Actor.cli())
         out.print(f"Deactivated {found.username!r}.")
+
+
+@users_app.command("set-email")
+def set_email(
+    user: str = typer.Argument(..., help="Id, username or email."),
+    email: str = typer.Argument(..., help="The address (the current one, to verify it)."),
+) -> None:
+    """Set a user's email as verified: what an administrator does for a user whose new email
+    cannot be mailed a link (no mail server). Single sign-on may then link by it."""
+    with database_session() as session:
+        found = find_user(session, user)
+        users_service.update_user(
+            session,
+            user=found,
+            data=UserAdminUpdate(email=email),
+            actor=Actor.cli(),
+            settings=cli_settings(),
+        )
+        out.print(f"Email of {found.username!r} set to {found.email!r}, verified.")
 
 
 @users_app.command("reset-two-factor")

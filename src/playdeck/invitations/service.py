@@ -223,10 +223,12 @@ def pending_invitation(session: Session, *, key: str) -> AccountLink:
 @dataclass(frozen=True, slots=True)
 class Invitee:
     """What the account made for an invitation must have: its email (``None``: the caller's
-    own, if any) and its global role."""
+    own, if any) and its global role. ``vouched``: an administrator's invitation vouches for
+    the email; a project owner's does not."""
 
     email: str | None
     role: GlobalRole
+    vouched: bool
 
 
 def redeem_invitation(
@@ -245,7 +247,7 @@ def redeem_invitation(
     """
     link = _redeem(session, token_hash=key, purpose=LinkPurpose.INVITATION)
     role = GlobalRole(link.role or GlobalRole.USER)
-    user = make_account(Invitee(email=link.email, role=role))
+    user = make_account(Invitee(email=link.email, role=role, vouched=link.project_id is None))
     link.user_id = user.id
     granted = []
     for grant in link.memberships:
@@ -312,6 +314,7 @@ def accept_with_password(
             actor=Actor.system("invitation"),
             client=client,
             via="invitation",
+            email_verified=invitee.vouched,
         )
 
     return redeem_invitation(

@@ -7,6 +7,7 @@ from playdeck.models.attempt import Attempt
 from playdeck.models.audit_event import AuditEvent
 from playdeck.models.auth_session import RefreshToken, UserSession
 from playdeck.models.base import Base
+from playdeck.models.email_verification import EmailVerification
 from playdeck.models.ingest_request import IngestRequest
 from playdeck.models.project import Project
 from playdeck.models.project_member import ProjectMember
@@ -33,6 +34,7 @@ __all__ = [
     "Attempt",
     "AuditEvent",
     "Base",
+    "EmailVerification",
     "IngestRequest",
     "Project",
     "ProjectMember",

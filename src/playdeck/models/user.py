@@ -25,6 +25,9 @@ class User(CreatedAtMixin, Base):
     # Stored lower-case; NULLs do not collide in a unique constraint on either backend.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # When ``email`` was proven (a verification link) or vouched for (an administrator, the
+    # provider of a single sign-on); NULL: unverified, so it links no single-sign-on identity.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=GlobalRole.USER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # A ``RoleSource``: sign-on rules set the global role only of users whose role they set.

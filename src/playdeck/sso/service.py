@@ -2,8 +2,9 @@
 rules, start the same login session a password sign-in starts.
 
 Who a sign-on is: the provider's ``(provider, sub)`` pair, never an email. A first sign-on may
-take over an existing local account only through an email the provider marks verified, and only
-where the administrator allowed it for that provider (``link_existing_accounts``). Refusals
+take over an existing local account only through an email the provider marks verified, that the
+account itself has verified (``users.email_verified_at``), and only where the administrator
+allowed it for that provider (``link_existing_accounts``). Refusals
 that matter for an investigation are audited and committed (``.recorded()``).
 
 A sign-on may also accept an invitation (``accept_invitation``): the account is the
@@ -192,6 +193,17 @@ def _first_sign_on(session: Session, at: _SignOn) -> User:
                 reason="account_exists",
                 detail="A Playdeck account already uses this email; an administrator must "
                 "allow linking it to this provider.",
+                status=409,
+                target=existing,
+            )
+        if existing.email_verified_at is None:
+            # The account's own email was never proven: whoever typed it may not own it.
+            _refuse(
+                session,
+                at,
+                reason="local_email_unverified",
+                detail="A Playdeck account uses this email but has not verified it, so it "
+                "cannot be linked: verify it on that account's page, or ask an administrator.",
                 status=409,
                 target=existing,
             )

@@ -63,6 +63,11 @@ class User(BaseModel):
     id: int
     username: str
     email: str | None
+    email_verified_at: datetime | None = Field(
+        default=None,
+        description="When the email was proven or vouched for; null: unverified (it links "
+        "no single-sign-on identity).",
+    )
     display_name: str | None
     role: GlobalRole
     is_active: bool

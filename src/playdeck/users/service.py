@@ -62,6 +62,7 @@ def create_user(
     only_if_first: bool = False,
     first_becomes_admin: bool = False,
     first_allowed: bool = True,
+    email_verified: bool = True,
 ) -> User:
     """Create a user, serialised against concurrent creations.
 
@@ -72,6 +73,8 @@ def create_user(
     ``password=None``: an account that signs in only through a single-sign-on provider (no
     password signs it in). ``role_source``: ``provider`` when sign-on rules chose the role and
     keep it up to date.
+    ``email_verified``: whoever creates the account vouches for its email (an administrator,
+    setup, the CLI); self-registration and a project owner's invitation do not (``False``).
     """
     username = _clean(username, clean_username, "username")
     email = _clean(email, clean_email, "email") if email else None
@@ -103,6 +106,7 @@ def create_user(
         User(
             username=username,
             email=email,
+            email_verified_at=now if email and email_verified else None,
             display_name=display_name,
             role=role,
             role_source=role_source.value,
@@ -317,7 +321,9 @@ def update_user(
     """An administrator's change to an account; only the fields ``data`` carries change.
 
     Role and activity changes are audited with their old and new values; a new password is a
-    reset (every session ends); deactivation ends every session too.
+    reset (every session ends); deactivation ends every session too. An email an
+    administrator sets counts as verified: sending the account's current, unverified email
+    verifies it (what a user without mail can ask an administrator for).
     """
     sent = data.model_fields_set
     changes: dict[str, list[Any]] = {}
@@ -328,6 +334,10 @@ def update_user(
                 raise Conflict(TAKEN_MESSAGE, code="user_exists")
             changes["email"] = [user.email, email]
             user.email = email
+            user.email_verified_at = utcnow() if email else None
+        elif email and user.email_verified_at is None:
+            changes["email_verified"] = [False, True]
+            user.email_verified_at = utcnow()
     if "name" in sent:
         name = _clean(data.name, clean_display_name, "name") if data.name else None
         if name != user.display_name:

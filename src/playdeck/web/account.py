@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from playdeck.account import service as account_service
 from playdeck.auth import service as auth_service
 from playdeck.auth import sessions as auth_sessions
 from playdeck.auth.dependencies import ClientDep
@@ -27,7 +28,8 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import PASSWORD_SIGN_IN, authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
-from playdeck.models import UserSession
+from playdeck.invitations.mail import mail_configured
+from playdeck.models import User, UserSession
 from playdeck.settings import Settings
 from playdeck.web.api_keys import own_keys_view
 from playdeck.web.errors import Page
@@ -87,6 +89,7 @@ def describe_agent(user_agent: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:
+    public_id: str
     device: str
     user_agent: str | None
     ip: str | None
@@ -98,6 +101,7 @@ class SessionRow:
     @classmethod
     def of(cls, row: UserSession, principal: Principal) -> SessionRow:
         return cls(
+            public_id=row.public_id,
             device=describe_agent(row.user_agent),
             user_agent=row.user_agent,
             ip=row.ip,
@@ -114,6 +118,19 @@ def api_keys_context(session: Session, principal: Principal) -> dict[str, Any]:
     return {"view": own_keys_view(session, principal)}
 
 
+def profile_context(
+    session: Session, settings: Settings, user: User | None, *, error: str | None
+) -> dict[str, Any]:
+    """What the profile form needs: the pending address, whether mail can prove one, whether
+    the account has a password to ask for, and a refused form's message."""
+    return {
+        "pending_email": account_service.pending_email(session, user) if user else None,
+        "can_mail": mail_configured(settings),
+        "has_password": user is not None and user.password_hash is not None,
+        "error": error,
+    }
+
+
 def _account_page(
     request: Request,
     session: Session,
@@ -123,6 +140,7 @@ def _account_page(
     form_error: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    profile_error: str | None = None,
 ) -> HTMLResponse:
     user = auth_service.current_user(session, principal)
     rows = (
@@ -144,22 +162,34 @@ def _account_page(
         min_length=settings.password_min_length,
         form_error=form_error,
         api_keys=api_keys_context(session, principal),
+        profile=profile_context(session, settings, user, error=profile_error),
     )
 
 
-def _account_page_on(request: Request, settings: Settings, principal: Principal) -> Page:
+def _account_page_on(
+    request: Request, settings: Settings, principal: Principal, *, form: str = "password"
+) -> Page:
+    """The account page with ``form``'s refusal shown by that form."""
+
     def page(session: Session, refusal: AppError) -> Response:
+        message = refusal_text(refusal)
         return _account_page(
             request,
             session,
             settings,
             principal,
-            form_error=refusal_text(refusal),
+            form_error=message if form == "password" else None,
+            profile_error=message if form == "profile" else None,
             status_code=refusal.status,
             headers=refusal_headers(refusal),
         )
 
     return page
+
+
+def profile_form_on(request: Request, settings: Settings, principal: Principal) -> Page:
+    """The account page with a refusal of its profile form (``web.account_self_service``)."""
+    return _account_page_on(request, settings, principal, form="profile")
 
 
 @router.get("/account", response_class=HTMLResponse)

@@ -52,6 +52,19 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
         "success",
         "Password changed. Every other device has been signed out.",
     ),
+    # Self-service (web/account_self_service.py, web/email_verification.py).
+    "profile-saved": ("success", "Profile saved."),
+    "email-link-sent": (
+        "success",
+        "We sent a link to your new email. Your email changes once you open it.",
+    ),
+    "email-link-not-mailed": (
+        "warning",
+        "This server sends no mail, so your new email cannot be verified here: ask an "
+        "administrator to set it for you.",
+    ),
+    "email-verified": ("success", "Email verified."),
+    "session-ended": ("success", "Session ended. That device is signed out."),
     # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py).
     "user-created": ("success", "User created."),
     "user-activated": ("success", "User activated. They can sign in again."),

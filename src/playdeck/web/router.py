@@ -13,11 +13,13 @@ from playdeck.settings import Settings
 from playdeck.web import (
     account,
     account_links,
+    account_self_service,
     admin_api_keys,
     admin_audit,
     admin_sso,
     admin_user_actions,
     admin_users,
+    email_verification,
     identity,
     link_issuing,
     members,
@@ -71,6 +73,8 @@ for page_group in (
     link_issuing,
     service_account_pages,
     quarantine,
+    account_self_service,
+    email_verification,
     two_factor_sign_in,
     two_factor,
 ):

@@ -2,7 +2,7 @@
 (both stored as SHA-256 hashes)
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0016
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
 
 revision = "0015"
-down_revision: str | None = "0017"
+down_revision: str | None = "0016"
 
 
 def upgrade() -> None:

@@ -1,0 +1,30 @@
+"""One-time links that prove a user controls an email address (self-service email changes).
+
+Only the SHA-256 of the token is stored; the plaintext exists once, in the mail sent to the
+address. A link is used at most once (``used_at`` is set by a conditional update) and never
+after ``expires_at``. The newest unused, unexpired row of a user is their pending address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+
+
+class EmailVerification(CreatedAtMixin, Base):
+    __tablename__ = "email_verifications"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = id_column()
+    user_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # The address the link proves (lower-case): the account's email once the link is used.
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,122 @@
+"""The account page's self-service forms: your profile (display name, email) and ending one
+of your sessions (``/account/sessions/{id}/end``, a confirmation step then the POST).
+
+They call the services behind ``PATCH /api/auth/me`` and ``DELETE /api/auth/sessions/{id}``
+(``account``), so the password check, rate limits, verification links and audit events are
+the API's. Forms carry the session's CSRF token, checked before these handlers run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from playdeck.account import service as account_service
+from playdeck.account import sessions as own_sessions
+from playdeck.account.schemas import ProfileUpdate
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import AttemptDep
+from playdeck.auth.transport import clear_session_cookie
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.invitations.endpoints import base_url
+from playdeck.models import User
+from playdeck.web.account import SessionRow, SignedIn, profile_form_on
+from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
+from playdeck.web.identity import NO_STORE, cookie_secure
+from playdeck.web.rendering import set_flash
+
+router = APIRouter()
+
+PublicId = Annotated[str, Path(min_length=1, max_length=64)]
+SESSIONS = "/account#sessions"
+
+
+def _asks_for_link(user: User, email: str, current_password: str) -> bool:
+    """Whether the form asks for an email link: a new address, or (with the password typed) the
+    current one while it is unverified. Saving only the name never asks."""
+    typed = email.strip().lower()
+    if not typed:
+        return False
+    return typed != user.email or (user.email_verified_at is None and bool(current_password))
+
+
+@router.post("/account/profile", response_class=HTMLResponse, response_model=None)
+def update_profile(
+    post: PostDep,
+    attempt: AttemptDep,
+    principal: SignedIn,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    email: Annotated[str, Form(max_length=1000)] = "",
+    current_password: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    """Save your display name; a new email gets a verification link (the old one stays until
+    the link is used)."""
+    request, session, settings = post.request, post.session, post.settings
+    if not settings.require_auth:
+        return RedirectResponse("/account", status_code=303)
+    with refusals_on(profile_form_on(request, settings, principal)):
+        fields: dict[str, str | None] = {"name": name.strip() or None}
+        user = account_service.current_account(session, principal)
+        if _asks_for_link(user, email, current_password):
+            fields["email"] = email.strip()
+        if current_password:
+            fields["current_password"] = current_password
+        data = parse_form(ProfileUpdate, fields)
+        changed = account_service.update_profile(
+            session,
+            attempt=attempt,
+            principal=principal,
+            data=data,
+            base_url=base_url(request, settings),
+        )
+    if changed.pending_email is None:
+        return done("/account", "profile-saved")
+    return done("/account", "email-link-sent" if changed.mailed else "email-link-not-mailed")
+
+
+@router.get("/account/sessions/{public_id}/end", response_class=HTMLResponse, response_model=None)
+def confirm_end_session(
+    public_id: PublicId, request: Request, session: SessionDep, principal: SignedIn
+) -> Response:
+    row = SessionRow.of(
+        own_sessions.find_session(session, principal=principal, public_id=public_id), principal
+    )
+    where = f" from {row.ip}" if row.ip else ""
+    return confirm_page(
+        request,
+        principal,
+        Confirmation(
+            title="End this session?",
+            message=f"{row.device}{where}, signed in {row.created_at:%Y-%m-%d %H:%M} UTC. "
+            "Its browser or API client is signed out at once.",
+            warning="This is the session you are using: you will be signed out here."
+            if row.current
+            else None,
+            action=f"/account/sessions/{row.public_id}/end",
+            button="End session",
+            back=SESSIONS,
+            crumbs=(("Account", "/account"), ("Sessions", SESSIONS)),
+        ),
+    )
+
+
+@router.post("/account/sessions/{public_id}/end", response_model=None)
+def end_session(
+    public_id: PublicId,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    principal: SignedIn,
+) -> Response:
+    """End one of your sessions; ending this one signs this browser out."""
+    current = own_sessions.end_session(
+        session, principal=principal, public_id=public_id, client=client
+    )
+    if not current:
+        return done(SESSIONS, "session-ended")
+    response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
+    clear_session_cookie(response, secure=cookie_secure(settings, client))
+    set_flash(response, "signed-out")
+    return response
