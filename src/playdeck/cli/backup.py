@@ -3,6 +3,8 @@ together, safe to run while the server serves (see ``backup.service`` for the or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -13,16 +15,23 @@ from playdeck.cli.users import cli_settings, err, out
 from playdeck.kit.text import format_size
 
 
+@contextmanager
+def _failing_as(action: str) -> Iterator[None]:
+    """A ``BackupError`` ends the command: one line saying why, exit status 1."""
+    try:
+        yield
+    except BackupError as exc:
+        err.print(f"[red]playdeck: {action} failed:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
 def backup(
     dest: Path = typer.Argument(..., help="A new (or empty) directory to write the backup to."),
 ) -> None:
     """Back up the database, then every stored file it references, into DEST."""
     settings = cli_settings()
-    try:
+    with _failing_as("backup"):
         manifest = create_backup(settings, dest)
-    except BackupError as exc:
-        err.print(f"[red]playdeck: backup failed:[/] {exc}")
-        raise typer.Exit(1) from None
     out.print(
         f"Backed up the {manifest.database} database (revision {manifest.schema_revision}) "
         f"and {manifest.files} files ({format_size(manifest.bytes)}) to {dest}"
@@ -42,11 +51,8 @@ def restore(
 ) -> None:
     """Restore a backup into the configured database and data directory (stop the server)."""
     settings = cli_settings()
-    try:
+    with _failing_as("restore"):
         restored = restore_backup(settings, source, force=force)
-    except BackupError as exc:
-        err.print(f"[red]playdeck: restore failed:[/] {exc}")
-        raise typer.Exit(1) from None
     out.print(
         f"Restored the {restored.database} database and {restored.files} files "
         f"({format_size(restored.bytes)}) into {settings.data_dir}"

@@ -18,7 +18,9 @@ from rich.console import Console
 from playdeck import __version__
 from playdeck.cli.upload import (
     EXIT_USAGE,
+    ApiKeyOption,
     PasswordOption,
+    ServerOption,
     UsernameOption,
     _login,
     _normalise_server,
@@ -35,23 +37,8 @@ MAX_LISTED = 50
 
 def gate(
     run: Annotated[int, typer.Option("--run", min=1, help="The run's id (as upload printed it).")],
-    server: Annotated[
-        str,
-        typer.Option(
-            envvar="PLAYDECK_SERVER_URL",
-            show_default=False,
-            help="Playdeck server, e.g. http://127.0.0.1:8001.",
-        ),
-    ],
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PLAYDECK_API_KEY",
-            show_default=False,
-            show_envvar=True,
-            help="API key (the runs:write scope is enough).",
-        ),
-    ] = None,
+    server: ServerOption,
+    api_key: ApiKeyOption = None,
     username: UsernameOption = None,
     password: PasswordOption = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the server.")] = 60.0,

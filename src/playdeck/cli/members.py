@@ -8,6 +8,8 @@ and the same audit events, run with the operator's rights: an administrator, rec
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -17,10 +19,10 @@ from playdeck.audit.service import Actor
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import ProjectRole
 from playdeck.cli.config import fail
-from playdeck.cli.users import database_session, find_user, out
+from playdeck.cli.users import UserArgument, database_session, find_user, out
 from playdeck.members import service
 from playdeck.members.schemas import MemberCreate
-from playdeck.models import Project
+from playdeck.models import Project, User
 from playdeck.projects import repository as projects
 
 members_app = typer.Typer(
@@ -29,8 +31,7 @@ members_app = typer.Typer(
 )
 
 ROLES = ", ".join(role.value for role in ProjectRole)
-PROJECT_HELP = "The project: id or slug."
-USER_HELP = "The user: id, username or email."
+ProjectArgument = Annotated[str, typer.Argument(help="The project: id or slug.")]
 
 
 def _project(session: Session, ref: str) -> Project:
@@ -38,6 +39,11 @@ def _project(session: Session, ref: str) -> Project:
     if project is None:
         raise fail(f"no project {ref!r} (give an id or slug)")
     return project
+
+
+def _project_and_user(session: Session, project: str, user: str) -> tuple[Project, User]:
+    """The project and the user a command names (exits when either is unknown)."""
+    return _project(session, project), find_user(session, user)
 
 
 def _role(value: str) -> ProjectRole:
@@ -48,7 +54,7 @@ def _role(value: str) -> ProjectRole:
 
 
 @members_app.command("list")
-def list_members(project: str = typer.Argument(..., help=PROJECT_HELP)) -> None:
+def list_members(project: ProjectArgument) -> None:
     """The project's members, strongest role first."""
     with database_session() as session:
         found = _project(session, project)
@@ -68,15 +74,14 @@ def list_members(project: str = typer.Argument(..., help=PROJECT_HELP)) -> None:
 
 @members_app.command("add")
 def add_member(
-    project: str = typer.Argument(..., help=PROJECT_HELP),
-    user: str = typer.Argument(..., help=USER_HELP),
+    project: ProjectArgument,
+    user: UserArgument,
     role: str = typer.Option("member", "--role", help=f"One of: {ROLES}."),
 ) -> None:
     """Give a user a role in the project."""
     wanted = _role(role)
     with database_session() as session:
-        found = _project(session, project)
-        account = find_user(session, user)
+        found, account = _project_and_user(session, project, user)
         service.add_member(
             session,
             project=found,
@@ -89,15 +94,14 @@ def add_member(
 
 @members_app.command("set-role")
 def set_role(
-    project: str = typer.Argument(..., help=PROJECT_HELP),
-    user: str = typer.Argument(..., help=USER_HELP),
+    project: ProjectArgument,
+    user: UserArgument,
     role: str = typer.Argument(..., help=f"The new role, one of: {ROLES}."),
 ) -> None:
     """Change a member's role (the last owner stays an owner)."""
     wanted = _role(role)
     with database_session() as session:
-        found = _project(session, project)
-        account = find_user(session, user)
+        found, account = _project_and_user(session, project, user)
         service.change_role(
             session,
             project=found,
@@ -111,13 +115,12 @@ def set_role(
 
 @members_app.command("remove")
 def remove_member(
-    project: str = typer.Argument(..., help=PROJECT_HELP),
-    user: str = typer.Argument(..., help=USER_HELP),
+    project: ProjectArgument,
+    user: UserArgument,
 ) -> None:
     """Remove a member from the project (never its last owner)."""
     with database_session() as session:
-        found = _project(session, project)
-        account = find_user(session, user)
+        found, account = _project_and_user(session, project, user)
         service.remove_member(
             session,
             project=found,

@@ -91,7 +91,24 @@ class _Reporter:
         raise typer.Exit(code)
 
 
-# Signing in by name, for the commands that talk to a server (upload, gate).
+# The server and the credentials, for the commands that talk to a server (upload, gate).
+ServerOption = Annotated[
+    str,
+    typer.Option(
+        envvar="PLAYDECK_SERVER_URL",
+        show_default=False,
+        help="Playdeck server, e.g. http://127.0.0.1:8001.",
+    ),
+]
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="PLAYDECK_API_KEY",
+        show_default=False,
+        show_envvar=True,
+        help="API key, sent as Authorization: Bearer (the runs:write scope is enough).",
+    ),
+]
 UsernameOption = Annotated[
     str | None,
     typer.Option(envvar="PLAYDECK_USERNAME", help="Log in as this user (with --password)."),
@@ -102,13 +119,19 @@ PasswordOption = Annotated[
 ]
 
 
-def _problem_detail(response: httpx.Response) -> str:
-    """The server's reason: problem+json ``detail`` (with field errors), else the status phrase."""
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object; ``None`` for anything else (a proxy's HTML error page)."""
     try:
         body: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _problem_detail(response: httpx.Response) -> str:
+    """The server's reason: problem+json ``detail`` (with field errors), else the status phrase."""
+    body = _json_object(response)
+    if body is not None:
         detail = body.get("detail") or body.get("title") or body.get("message")
         errors = body.get("errors")
         if isinstance(errors, list) and errors:
@@ -158,11 +181,8 @@ def _login(client: httpx.Client, server: str, username: str, password: str, out:
         out.fail(_unreachable(server, exc))
     if not response.is_success:
         out.fail(_refusal("login", response))
-    try:
-        body: Any = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
-    token = body.get("access_token") if isinstance(body, dict) else None
+    body = _json_object(response)
+    token = body.get("access_token") if body is not None else None
     if isinstance(token, str) and token:
         out.secrets.append(token)
         client.headers["Authorization"] = f"Bearer {token}"
@@ -327,14 +347,7 @@ def upload(
             "and folders (Playwright output: the report and its attachment files).",
         ),
     ],
-    server: Annotated[
-        str,
-        typer.Option(
-            envvar="PLAYDECK_SERVER_URL",
-            show_default=False,
-            help="Playdeck server, e.g. http://127.0.0.1:8001.",
-        ),
-    ],
+    server: ServerOption,
     project: Annotated[
         str,
         typer.Option(
@@ -350,15 +363,7 @@ def upload(
         list[str] | None,
         typer.Option("--tag", "-t", help="Tag for the run (repeat, or comma-separate)."),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PLAYDECK_API_KEY",
-            show_default=False,
-            show_envvar=True,
-            help="API key, sent as Authorization: Bearer.",
-        ),
-    ] = None,
+    api_key: ApiKeyOption = None,
     username: UsernameOption = None,
     password: PasswordOption = None,
     run_key: Annotated[
@@ -418,11 +423,8 @@ def upload(
         response = _send(client, server, MultipartBody(fields, parts), out, retries)
     if not response.is_success:
         out.fail(_refusal("upload", response))
-    try:
-        created: Any = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        created = None
-    if not isinstance(created, dict) or "url" not in created:
+    created = _json_object(response)
+    if created is None or "url" not in created:
         out.fail(f"unexpected answer from {server} (HTTP {response.status_code}): not a run")
     out.info(
         f"Stored run {created.get('testRunId')} in project {project!r} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -40,6 +41,10 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True)
 
 
+# Every command about one user names it the same way (users and members).
+UserArgument = Annotated[str, typer.Argument(help="The user: id, username or email.")]
+
+
 def cli_settings() -> Settings:
     """Settings from the environment, or exit with one line per invalid setting."""
     return load_settings()
@@ -56,13 +61,9 @@ def database_session() -> Iterator[Session]:
     except StartupError as exc:
         raise fail(str(exc)) from None
     try:
-        with make_sessionmaker(engine)() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        # Commits when the command ends normally, rolls back when it raises (or exits).
+        with make_sessionmaker(engine).begin() as session:
+            yield session
     except AppError as exc:
         err.print(f"[red]playdeck:[/] {exc.detail}")
         raise typer.Exit(1) from None
@@ -148,7 +149,7 @@ def list_users() -> None:
 
 
 @users_app.command("unlock")
-def unlock(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+def unlock(user: UserArgument) -> None:
     """Clear a login lockout now."""
     with database_session() as session:
         found = find_user(session, user)
@@ -158,7 +159,7 @@ def unlock(user: str = typer.Argument(..., help="Id, username or email.")) -> No
 
 @users_app.command("reset-password")
 def reset_password(
-    user: str = typer.Argument(..., help="Id, username or email."),
+    user: UserArgument,
     password: str | None = typer.Option(None, help="New password (prompted when omitted)."),
 ) -> None:
     """Set a new password, clear any lockout and end every session of the user."""
@@ -176,7 +177,7 @@ def reset_password(
 
 
 @users_app.command("deactivate")
-def deactivate(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+def deactivate(user: UserArgument) -> None:
     """Deactivate a user: its sessions, tokens and logins stop working at once."""
     with database_session() as session:
         found = find_user(session, user)
@@ -186,7 +187,7 @@ def deactivate(user: str = typer.Argument(..., help="Id, username or email.")) -
 
 @users_app.command("set-email")
 def set_email(
-    user: str = typer.Argument(..., help="Id, username or email."),
+    user: UserArgument,
     email: str = typer.Argument(..., help="The address (the current one, to verify it)."),
 ) -> None:
     """Set a user's email as verified: what an administrator does for a user whose new email

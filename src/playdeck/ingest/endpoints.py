@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from contextlib import AsyncExitStack
 from functools import partial
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Header, Query, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException
 
 from playdeck.auth.csrf import accepts_reporter_cookie
@@ -22,6 +25,7 @@ from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
 from playdeck.kit.limits import read_form
 from playdeck.settings import Settings
+from playdeck.storage.base import BlobStore
 
 router = APIRouter(prefix="/api/test-runs", tags=["ingest"])
 
@@ -90,6 +94,39 @@ def created(request: Request, settings: Settings, result: IngestResult) -> Orjso
     return OrjsonResponse(body.model_dump(by_alias=True), status_code=201, headers=headers)
 
 
+async def _read_report_form(request: Request, settings: Settings) -> FormData:
+    try:
+        return await read_form(request, max_part_size=settings.max_upload_bytes)
+    except MultiPartException as exc:
+        raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
+
+
+async def run_ingest(
+    request: Request,
+    session: Session,
+    *,
+    store: BlobStore,
+    settings: Settings,
+    sender: worker.Sender,
+    multipart: bool,
+) -> IngestResult:
+    """Store one upload, a multipart form or a JSON body: in the ingest worker process when it
+    is on, else in a thread of this one; either way at most ``ingest_slots`` at once."""
+    slots = ingest_slots(request)
+    async with AsyncExitStack() as stack:
+        form = None
+        if multipart:
+            form = await _read_report_form(request, settings)
+            stack.push_async_callback(form.close)
+        if settings.ingest_in_worker_process:
+            if form is None:
+                return await worker.submit(request, slots, sender)
+            return await worker.upload(request, slots, form, sender)
+        source = await request.body() if form is None else form
+        ingest = partial(sender.ingest, session, source, store=store, settings=settings)
+        return await to_thread.run_sync(ingest, limiter=slots)
+
+
 @router.post("/submit", status_code=201, response_model=IngestResponse)
 @accepts_reporter_cookie
 async def submit_test_run(
@@ -106,23 +143,10 @@ async def submit_test_run(
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
     target = use_cases.keyed_part(run_key, shard)
-    if settings.ingest_in_worker_process:
-        sender = worker.Sender(principal, project_name, idempotency_key, target)
-        result = await worker.submit(request, ingest_slots(request), sender)
-        return created(request, settings, result)
-    body = await request.body()
-    ingest = partial(
-        use_cases.submit_json,
-        session,
-        store=store,
-        settings=settings,
-        principal=principal,
-        body=body,
-        project_name=project_name,
-        idempotency_key=idempotency_key,
-        target=target,
+    sender = worker.Sender(principal, project_name, idempotency_key, target)
+    result = await run_ingest(
+        request, session, store=store, settings=settings, sender=sender, multipart=False
     )
-    result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
     return created(request, settings, result)
 
 
@@ -145,27 +169,8 @@ async def upload_test_run(
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
-    try:
-        form = await read_form(request, max_part_size=settings.max_upload_bytes)
-    except MultiPartException as exc:
-        raise BadRequest(f"Malformed multipart body: {exc.message}", code="malformed_form") from exc
-    try:
-        if settings.ingest_in_worker_process:
-            sender = worker.Sender(principal, project_name, idempotency_key, target)
-            result = await worker.upload(request, ingest_slots(request), form, sender)
-            return created(request, settings, result)
-        ingest = partial(
-            use_cases.upload_form,
-            session,
-            store=store,
-            settings=settings,
-            principal=principal,
-            form=form,
-            project_name=project_name,
-            idempotency_key=idempotency_key,
-            target=target,
-        )
-        result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
-    finally:
-        await form.close()
+    sender = worker.Sender(principal, project_name, idempotency_key, target)
+    result = await run_ingest(
+        request, session, store=store, settings=settings, sender=sender, multipart=True
+    )
     return created(request, settings, result)

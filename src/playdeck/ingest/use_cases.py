@@ -137,6 +137,16 @@ def keyed_part(key: str | None, shard_spec: str | None) -> KeyedPart | None:
     return KeyedPart(key=key, shard=found, live=False)
 
 
+def _decode_body(
+    body: bytes | Path, principal: Principal, idempotency_key: str | None
+) -> tuple[Any, IdempotencyKey | None]:
+    """The decoded body, and the request's idempotency key (over the body's bytes)."""
+    raw = body.read_bytes() if isinstance(body, Path) else body
+    key = key_of(principal, idempotency_key, body_fingerprint(raw))
+    return _loads(raw, "Request body"), key
+
+
+@gc_paused()
 def submit_json(
     session: Session,
     *,
@@ -152,39 +162,6 @@ def submit_json(
 
     ``body`` may be a file holding it (the ingest worker's spool), read only while it is
     decoded: its bytes are not kept beside the decoded document."""
-    with gc_paused():
-        return _submit_json(
-            session,
-            store=store,
-            settings=settings,
-            principal=principal,
-            body=body,
-            project_name=project_name,
-            idempotency_key=idempotency_key,
-            target=target,
-        )
-
-
-def _decode_body(
-    body: bytes | Path, principal: Principal, idempotency_key: str | None
-) -> tuple[Any, IdempotencyKey | None]:
-    """The decoded body, and the request's idempotency key (over the body's bytes)."""
-    raw = body.read_bytes() if isinstance(body, Path) else body
-    key = key_of(principal, idempotency_key, body_fingerprint(raw))
-    return _loads(raw, "Request body"), key
-
-
-def _submit_json(
-    session: Session,
-    *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
-    body: bytes | Path,
-    project_name: str | None,
-    idempotency_key: str | None,
-    target: RunTarget | None,
-) -> IngestResult:
     data, idempotency = _decode_body(body, principal, idempotency_key)
     if not isinstance(data, dict):
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
@@ -448,6 +425,18 @@ def _parse_upload(report_format: ReportFormat, upload: UploadFile, settings: Set
     return report_format.parse(content, utcnow())
 
 
+def _form_fingerprint(form: FormData, project_name: str | None) -> str:
+    fingerprint = Fingerprint()
+    fingerprint.field("?projectName", project_name or "")
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            fingerprint.field(name, value)
+        else:
+            fingerprint.file(name, value.filename, value.file)
+    return fingerprint.hexdigest()
+
+
+@gc_paused()
 def upload_form(
     session: Session,
     *,
@@ -460,44 +449,9 @@ def upload_form(
     target: RunTarget | None = None,
 ) -> IngestResult:
     """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
-    key = None
+    idempotency = None
     if idempotency_key is not None:
-        key = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))
-    with gc_paused():
-        return _upload_form(
-            session,
-            store=store,
-            settings=settings,
-            principal=principal,
-            form=form,
-            project_name=project_name,
-            idempotency=key,
-            target=target,
-        )
-
-
-def _form_fingerprint(form: FormData, project_name: str | None) -> str:
-    fingerprint = Fingerprint()
-    fingerprint.field("?projectName", project_name or "")
-    for name, value in form.multi_items():
-        if isinstance(value, str):
-            fingerprint.field(name, value)
-        else:
-            fingerprint.file(name, value.filename, value.file)
-    return fingerprint.hexdigest()
-
-
-def _upload_form(
-    session: Session,
-    *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
-    form: FormData,
-    project_name: str | None,
-    idempotency: IdempotencyKey | None,
-    target: RunTarget | None,
-) -> IngestResult:
+        idempotency = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     target = target or keyed_part(fields.get("runKey"), fields.get("shard"))
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]

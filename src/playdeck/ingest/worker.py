@@ -35,6 +35,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from anyio import CapacityLimiter, open_file, to_thread
@@ -86,6 +87,29 @@ class Sender:
     idempotency_key: str | None
     # Where the run goes when not into a new run (a run key's run, a live part): plain values.
     target: RunTarget | None = None
+
+    def ingest(
+        self,
+        session: Session,
+        source: bytes | Path | FormData,
+        *,
+        store: BlobStore,
+        settings: Settings,
+    ) -> IngestResult:
+        """Store ``source`` as this sender's: a JSON body (or the file holding it), or a form."""
+        if isinstance(source, FormData):
+            use_case = partial(use_cases.upload_form, form=source)
+        else:
+            use_case = partial(use_cases.submit_json, body=source)
+        return use_case(
+            session,
+            store=store,
+            settings=settings,
+            principal=self.principal,
+            project_name=self.project_name,
+            idempotency_key=self.idempotency_key,
+            target=self.target,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,18 +207,9 @@ def run_job(job: SubmitJob | UploadJob) -> Done:
 
 
 def _ingest(session: Session, worker: _Worker, job: SubmitJob | UploadJob) -> IngestResult:
-    sender = job.sender
     if isinstance(job, SubmitJob):
-        return use_cases.submit_json(
-            session,
-            store=worker.store,
-            settings=worker.settings,
-            principal=sender.principal,
-            body=Path(job.body_path),
-            project_name=sender.project_name,
-            idempotency_key=sender.idempotency_key,
-            target=sender.target,
-        )
+        source = Path(job.body_path)
+        return job.sender.ingest(session, source, store=worker.store, settings=worker.settings)
     with ExitStack() as files:
         form = FormData(
             [
@@ -211,16 +226,7 @@ def _ingest(session: Session, worker: _Worker, job: SubmitJob | UploadJob) -> In
                 for part in job.parts
             ]
         )
-        return use_cases.upload_form(
-            session,
-            store=worker.store,
-            settings=worker.settings,
-            principal=sender.principal,
-            form=form,
-            project_name=sender.project_name,
-            idempotency_key=sender.idempotency_key,
-            target=sender.target,
-        )
+        return job.sender.ingest(session, form, store=worker.store, settings=worker.settings)
 
 
 def _portable(exc: Exception) -> Exception | None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class ApiKey(CreatedAtMixin, Base):
@@ -20,9 +20,7 @@ class ApiKey(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     prefix: Mapped[str] = mapped_column(String(8), nullable=False)
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

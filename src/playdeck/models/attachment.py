@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
 
 
 class Attachment(CreatedAtMixin, Base):
@@ -17,12 +17,8 @@ class Attachment(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = id_column()
-    attempt_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("attempts.id", ondelete="CASCADE"), nullable=False
-    )
-    run_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-    )
+    attempt_id: Mapped[int] = parent_id("attempts")
+    run_id: Mapped[int] = parent_id("runs")
     name: Mapped[str] = mapped_column(Text, nullable=False)
     content_type: Mapped[str] = mapped_column(String(200), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, UTCDateTime, id_column
+from playdeck.models.base import Base, UTCDateTime, id_column, parent_id
 
 # stdout/stderr are kept for diagnosis, not archival: each is cut to this many characters.
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -19,9 +19,7 @@ class Attempt(Base):
     __table_args__ = (Index("ix_attempts_result", "result_id", "retry"),)
 
     id: Mapped[int] = id_column()
-    result_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("results.id", ondelete="CASCADE"), nullable=False
-    )
+    result_id: Mapped[int] = parent_id("results")
     retry: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     # NULL: unknown (a JUnit testcase's retries share one time; none is the attempt's own).

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class UserSession(CreatedAtMixin, Base):
@@ -23,9 +23,7 @@ class UserSession(CreatedAtMixin, Base):
     id: Mapped[int] = id_column()
     # What access tokens name (``sid``): random, so a token can never match a later session.
     public_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     # SHA-256 of the cookie value; the value itself exists only in the browser.
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
@@ -41,9 +39,7 @@ class RefreshToken(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    session_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("user_sessions.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    session_id: Mapped[int] = parent_id("user_sessions", index=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     # Set exactly once, by a conditional UPDATE: the database decides which refresh wins.

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -66,3 +74,14 @@ class CreatedAtMixin:
 
 def id_column() -> Mapped[int]:
     return mapped_column(BigId, primary_key=True, autoincrement=True)
+
+
+def parent_id(table: str, *, index: bool | None = None, unique: bool | None = None) -> Mapped[int]:
+    """A required reference to a row of ``table``, deleted with it (``ON DELETE CASCADE``)."""
+    return mapped_column(
+        BigId,
+        ForeignKey(f"{table}.id", ondelete="CASCADE"),
+        nullable=False,
+        index=index,
+        unique=unique,
+    )

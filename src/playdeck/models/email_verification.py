@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class EmailVerification(CreatedAtMixin, Base):
@@ -20,9 +20,7 @@ class EmailVerification(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     # The address the link proves (lower-case): the account's email once the link is used.
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)

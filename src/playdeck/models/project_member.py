@@ -6,11 +6,11 @@ one: they may only submit, to any project.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.authz.permissions import ProjectRole, RoleSource
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column, one_of
+from playdeck.models.base import Base, CreatedAtMixin, id_column, one_of, parent_id
 
 
 class ProjectMember(CreatedAtMixin, Base):
@@ -23,12 +23,8 @@ class ProjectMember(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = id_column()
-    project_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    project_id: Mapped[int] = parent_id("projects")
+    user_id: Mapped[int] = parent_id("users", index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # a ``ProjectRole``
     # A ``RoleSource``: sign-on rules update only the memberships they made.
     source: Mapped[str] = mapped_column(

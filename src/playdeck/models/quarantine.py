@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class Quarantine(CreatedAtMixin, Base):
@@ -19,12 +19,8 @@ class Quarantine(CreatedAtMixin, Base):
     __table_args__ = (Index("ix_quarantines_project", "project_id"),)
 
     id: Mapped[int] = id_column()
-    project_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
-    test_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False, unique=True
-    )
+    project_id: Mapped[int] = parent_id("projects")
+    test_id: Mapped[int] = parent_id("tests", unique=True)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(

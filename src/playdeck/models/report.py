@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
 
 
 class Report(CreatedAtMixin, Base):
@@ -13,9 +13,7 @@ class Report(CreatedAtMixin, Base):
     __table_args__ = (UniqueConstraint("run_id", "type"),)
 
     id: Mapped[int] = id_column()
-    run_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[int] = parent_id("runs")
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     label: Mapped[str | None] = mapped_column(String(200))
     entry: Mapped[str] = mapped_column(Text, nullable=False)
@@ -31,9 +29,7 @@ class ReportFile(Base):
     )
 
     id: Mapped[int] = id_column()
-    report_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False
-    )
+    report_id: Mapped[int] = parent_id("reports")
     path: Mapped[str] = mapped_column(Text, nullable=False)
     content_type: Mapped[str] = mapped_column(String(200), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)

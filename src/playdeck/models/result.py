@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import JSON, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, UTCDateTime, id_column
+from playdeck.models.base import Base, BigId, UTCDateTime, id_column, parent_id
 
 
 class Result(Base):
@@ -22,12 +22,8 @@ class Result(Base):
     )
 
     id: Mapped[int] = id_column()
-    run_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-    )
-    test_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("tests.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[int] = parent_id("runs")
+    test_id: Mapped[int] = parent_id("tests")
     # Denormalised from the run so history and flakiness read one index, not a join. Always the
     # run's ``started_at`` (written with the result, never changed): flakiness finds a test's
     # result in a given run by (test_id, run_started_at).

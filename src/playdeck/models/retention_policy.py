@@ -10,20 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer
+from sqlalchemy import JSON, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.kit.clock import utcnow
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class RetentionPolicy(CreatedAtMixin, Base):
     __tablename__ = "retention_policies"
 
     id: Mapped[int] = id_column()
-    project_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, unique=True
-    )
+    project_id: Mapped[int] = parent_id("projects", unique=True)
     keep_days: Mapped[int | None] = mapped_column(Integer)
     keep_last: Mapped[int | None] = mapped_column(Integer)
     # Attachments (traces, videos, screenshots) and report files: usually shorter than results.

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class Run(CreatedAtMixin, Base):
@@ -34,9 +33,7 @@ class Run(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = id_column()
-    project_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
+    project_id: Mapped[int] = parent_id("projects")
     name: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

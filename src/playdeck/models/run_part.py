@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, UTCDateTime, id_column, one_of
+from playdeck.models.base import Base, UTCDateTime, id_column, one_of, parent_id
 from playdeck.outcomes import PartState
 
 
@@ -25,9 +25,7 @@ class RunPart(Base):
     )
 
     id: Mapped[int] = id_column()
-    run_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[int] = parent_id("runs")
     shard_index: Mapped[int | None] = mapped_column(Integer)
     shard_total: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), nullable=False)  # a ``PartState``

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column, parent_id
 
 
 class ServiceAccount(CreatedAtMixin, Base):
@@ -15,9 +15,7 @@ class ServiceAccount(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True
-    )
+    user_id: Mapped[int] = parent_id("users", unique=True)
     # Deleting the project deletes the account's user row too (projects.service).
     project_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True

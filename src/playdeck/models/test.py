@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
 
 
 class Test(CreatedAtMixin, Base):
@@ -17,9 +17,7 @@ class Test(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = id_column()
-    project_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
-    )
+    project_id: Mapped[int] = parent_id("projects")
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     file: Mapped[str] = mapped_column(Text, nullable=False)
     title_path: Mapped[list[str]] = mapped_column(JSON, nullable=False)

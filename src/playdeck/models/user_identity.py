@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class UserIdentity(CreatedAtMixin, Base):
@@ -22,9 +22,7 @@ class UserIdentity(CreatedAtMixin, Base):
     )
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     provider: Mapped[str] = mapped_column(String(64), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
     # The email the provider last vouched for (for the admin's eyes; never used to match).

@@ -9,15 +9,15 @@ from typing import Any
 
 import httpx
 
-from playdeck import __version__
 from playdeck.kit.retry import RetryPolicy, send_with_retries
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.sender import (
-    CONNECT_TIMEOUT_SECONDS,
     _json,
     _login,
     _refusal,
     _unreachable,
+    client_headers,
+    client_timeout,
 )
 
 OPEN_PATH = "/api/test-runs/live"
@@ -35,14 +35,10 @@ class LiveClient:
         retries: int,
         say: Callable[[str], None],
     ) -> None:
-        headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
         self.server = server
         self._credentials = (username, password)
         self._client = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS)),
+            headers=client_headers(api_key), timeout=client_timeout(timeout)
         )
         self._policy = RetryPolicy(attempts=retries + 1)
         self._say = say

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from playdeck import __version__
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.recorder import BROWSER_ATTRIBUTE, TITLE_ATTRIBUTE, split_nodeid
 
@@ -70,12 +69,9 @@ def fetch(
     """The project's quarantined tests (identity -> reason); a missing project has none."""
     import httpx  # only sessions that talk to Playdeck pay for it
 
-    from playdeck.pytest_plugin.sender import _login, _refusal, _unreachable
+    from playdeck.pytest_plugin.sender import _login, _refusal, _unreachable, client_headers
 
-    headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    with httpx.Client(headers=headers, timeout=timeout) as client:
+    with httpx.Client(headers=client_headers(api_key), timeout=timeout) as client:
         if username and password:
             _login(client, server, username, password)
         try:

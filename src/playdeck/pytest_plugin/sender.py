@@ -21,6 +21,19 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 MAX_REASON_CHARS = 300
 
 
+def client_headers(api_key: str | None) -> dict[str, str]:
+    """The headers of every request the plugin sends: who it is, and the API key if given."""
+    headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+def client_timeout(timeout: float) -> httpx.Timeout:
+    """``timeout`` for each wait, but at most ``CONNECT_TIMEOUT_SECONDS`` to connect."""
+    return httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
+
+
 @dataclass(frozen=True, slots=True)
 class FilePart:
     """A file sent as an ``attachment`` part named ``name`` (the path the report gives it)."""
@@ -110,11 +123,9 @@ def send_run(
         for stream in streams
     ]
     try:
-        headers = {"User-Agent": f"playdeck-pytest/{__version__}", "Accept": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        client_timeout = httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
-        with httpx.Client(headers=headers, timeout=client_timeout) as client:
+        with httpx.Client(
+            headers=client_headers(api_key), timeout=client_timeout(timeout)
+        ) as client:
             if username and password:
                 _login(client, server, username, password)
 

@@ -3,25 +3,25 @@ heartbeats and the close go to ``/api/test-runs/{run_id}/parts/{part_id}/...``."
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Request, Response
-from starlette.formparsers import MultiPartException
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize, check_delivery_by_name
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
-from playdeck.errors import BadRequest, OrjsonResponse
-from playdeck.ingest import use_cases, worker
-from playdeck.ingest.endpoints import IdempotencyKeyHeader, created, ingest_slots
+from playdeck.errors import OrjsonResponse
+from playdeck.ingest import worker
+from playdeck.ingest.endpoints import (
+    IdempotencyKeyHeader,
+    created,
+    run_ingest,
+)
 from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
 from playdeck.ingest.live.schemas import LivePart, LivePartClose, LiveRunOpen
 from playdeck.ingest.schemas import IngestResponse
-from playdeck.kit.limits import read_form
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.filters import IdPath
 from playdeck.settings import Settings
@@ -96,37 +96,11 @@ async def send_live_results(
     `/upload` takes (report `file`, `attachment` parts). Send each batch with its own
     `Idempotency-Key`: a retried batch is stored once."""
     target = service.LivePart(run_id=access.run.id, part_id=part_id)
-    common = {
-        "store": store,
-        "settings": settings,
-        "principal": access.principal,
-        "project_name": access.project.name,
-        "idempotency_key": idempotency_key,
-        "target": target,
-    }
     sender = worker.Sender(access.principal, access.project.name, idempotency_key, target)
-    in_worker = settings.ingest_in_worker_process
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        try:
-            form = await read_form(request, max_part_size=settings.max_upload_bytes)
-        except MultiPartException as exc:
-            raise BadRequest(
-                f"Malformed multipart body: {exc.message}", code="malformed_form"
-            ) from exc
-        try:
-            if in_worker:
-                result = await worker.upload(request, ingest_slots(request), form, sender)
-            else:
-                ingest = partial(use_cases.upload_form, session, form=form, **common)  # type: ignore[arg-type]
-                result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
-        finally:
-            await form.close()
-    elif in_worker:
-        result = await worker.submit(request, ingest_slots(request), sender)
-    else:
-        body = await request.body()
-        ingest = partial(use_cases.submit_json, session, body=body, **common)  # type: ignore[arg-type]
-        result = await to_thread.run_sync(ingest, limiter=ingest_slots(request))
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    result = await run_ingest(
+        request, session, store=store, settings=settings, sender=sender, multipart=multipart
+    )
     return created(request, settings, result)
 
 
