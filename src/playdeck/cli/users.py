@@ -205,7 +205,7 @@ def set_email(
 
 
 @users_app.command("reset-two-factor")
-def reset_two_factor(user: str = typer.Argument(..., help="Id, username or email.")) -> None:
+def reset_two_factor(user: UserArgument) -> None:
     """Remove a user's second factor and recovery codes (a lost phone): they sign in with
     their password alone and may set it up again. Audited."""
     with database_session() as session:

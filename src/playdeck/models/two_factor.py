@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column
+from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
 
 
 class TwoFactorAuthenticator(CreatedAtMixin, Base):
@@ -20,9 +20,7 @@ class TwoFactorAuthenticator(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True
-    )
+    user_id: Mapped[int] = parent_id("users", unique=True)
     # The base32 secret, encrypted under a key derived from PLAYDECK_SECRET_KEY.
     secret_ciphertext: Mapped[str] = mapped_column(String(255), nullable=False)
     # NULL while enrolment waits for its first code: not yet a second factor.
@@ -36,9 +34,7 @@ class TwoFactorRecoveryCode(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     # Set once, by a conditional UPDATE: a code signs in at most once.
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -51,9 +47,7 @@ class TwoFactorChallenge(CreatedAtMixin, Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = id_column()
-    user_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[int] = parent_id("users", index=True)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
