@@ -547,11 +547,11 @@ def profile_ingest(
     # The phases are the ingest code's own functions, wrapped for the duration of the profile.
     # A function that has been renamed or moved is reported and left out, not a crash.
     instrumented: list[tuple[object, str, str | Callable[..., str]]] = [
-        (use_cases, "_loads", "JSON parse (orjson)"),
-        (playwright_json, "parse_playwright_json", "Playwright parser"),
+        (use_cases, "top_level_keys", "JSON head (top-level keys)"),
+        (playwright_json, "parse_playwright_json", "Playwright parser (msgspec)"),
         (service, "_upsert_tests", "test upsert"),
         (bulk.BulkWriter, "insert", lambda _self, table, _c, _r: f"{table.name} insert"),
-        (service._Files, "put_attachment", "attachment files"),
+        (service, "stage_files", "attachment files"),
     ]
     originals = []
     for owner, name, label in instrumented:

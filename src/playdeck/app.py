@@ -48,6 +48,7 @@ from playdeck.storage.filesystem import FilesystemBlobStore
 from playdeck.storage.sweeper import PeriodicSweep
 from playdeck.system.endpoints import router as system_router
 from playdeck.traces.endpoints import router as traces_router
+from playdeck.twofactor.endpoints import router as two_factor_router
 from playdeck.users.endpoints import legacy_router as users_legacy_router
 from playdeck.users.endpoints import router as users_admin_router
 from playdeck.web.router import install_web
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(global_service_accounts_router)
     app.include_router(traces_router)
     app.include_router(quarantine_router)
+    app.include_router(two_factor_router)
     install_web(app)
     app.add_middleware(CompressionMiddleware, skip_prefixes=STORED_FILE_PATHS)
     # Outermost of ours: every response, error pages included, carries the request id.

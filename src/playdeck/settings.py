@@ -260,6 +260,12 @@ class Settings(BaseSettings):
         "PLAYDECK_PASSWORD_SIGN_IN is off.",
     )
     _sso: SsoConfig = PrivateAttr(default_factory=SsoConfig)
+    # Two-factor authentication (docs/security.md, "Two-factor authentication")
+    require_two_factor_for_admins: bool = Field(
+        default=False,
+        description="Administrators who sign in with a password must use two-factor "
+        "authentication; one without it may only enrol until they have.",
+    )
 
     # Bounded waits and storage upkeep (docs/operations.md, "Failure behaviour")
     redis_socket_timeout_seconds: float = Field(

@@ -18,6 +18,8 @@ PUBLIC_API = {
     "/api/auth/invitations/accept",
     "/api/auth/password-reset",
     "/api/auth/verify-email",
+    # The challenge a right password earned is the credential (tests/twofactor/).
+    "/api/auth/login/two-factor",
 }
 PUBLIC_READ_PREFIXES = ("/api/projects", "/api/runs", "/api/tests", "/api/files")
 # Who is who stays private even in public-read mode: accounts, and a project's members.

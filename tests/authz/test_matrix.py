@@ -97,6 +97,8 @@ SETTINGS = "/projects/{alpha_slug}/settings"
 INVITATIONS = "/api/projects/{alpha}/invitations"
 ACCOUNTS = "/api/projects/{alpha}/service-accounts"
 GLOBAL_ACCOUNTS = "/api/admin/service-accounts"
+TWO_FACTOR = "/api/auth/two-factor"
+PAGE_TWO_FACTOR = "/account/two-factor"
 
 REQUESTS: dict[tuple[str, str], Req] = {
     # health
@@ -410,6 +412,54 @@ REQUESTS: dict[tuple[str, str], Req] = {
     ),
     ("POST", "/verify-email"): Req(
         "/verify-email", 404, scoped=False, form={"token": "pde_unknown"}
+    ),
+    # Two-factor authentication (twofactor/endpoints.py, web/two_factor*.py). The second step
+    # of a sign-in is public (an unknown challenge: the same 401 for everyone); one's own
+    # second factor is any signed-in password user's (nothing on yet: 409 to turn off); a
+    # reset is an administrator's.
+    ("POST", "/api/auth/login/two-factor"): Req(
+        "/api/auth/login/two-factor",
+        401,
+        scoped=False,
+        json=lambda v: {"challenge": "pdc_unknown", "code": "123456"},
+    ),
+    ("GET", "/api/auth/two-factor"): Req(TWO_FACTOR, 200, scoped=False),
+    ("POST", "/api/auth/two-factor/enrol"): Req(
+        TWO_FACTOR + "/enrol", 200, scoped=False, json=lambda v: {"password": PASSWORD}
+    ),
+    ("POST", "/api/auth/two-factor/confirm"): Req(
+        TWO_FACTOR + "/confirm", 409, scoped=False, json=lambda v: {"code": "123456"}
+    ),
+    ("POST", "/api/auth/two-factor/recovery-codes"): Req(
+        TWO_FACTOR + "/recovery-codes", 409, scoped=False, json=lambda v: {"password": PASSWORD}
+    ),
+    ("POST", "/api/auth/two-factor/disable"): Req(
+        TWO_FACTOR + "/disable", 409, scoped=False, json=lambda v: {"password": PASSWORD}
+    ),
+    ("DELETE", "/api/admin/users/{user_id}/two-factor"): Req(
+        ADMIN_USER + "/two-factor", 204, scoped=False
+    ),
+    ("POST", "/login/two-factor"): Req(
+        "/login/two-factor", 403, scoped=False, form={"challenge": "pdc_unknown", "code": "1"}
+    ),
+    ("GET", "/account/two-factor"): Req(PAGE_TWO_FACTOR, 200, scoped=False),
+    ("POST", "/account/two-factor/enrol"): Req(
+        PAGE_TWO_FACTOR + "/enrol", 303, scoped=False, form={"password": PASSWORD}
+    ),
+    ("POST", "/account/two-factor/confirm"): Req(
+        PAGE_TWO_FACTOR + "/confirm", 409, scoped=False, form={"code": "123456"}
+    ),
+    ("POST", "/account/two-factor/recovery-codes"): Req(
+        PAGE_TWO_FACTOR + "/recovery-codes", 409, scoped=False, form={"password": PASSWORD}
+    ),
+    ("POST", "/account/two-factor/disable"): Req(
+        PAGE_TWO_FACTOR + "/disable", 409, scoped=False, form={"password": PASSWORD}
+    ),
+    ("GET", "/admin/users/{user_id}/two-factor/reset"): Req(
+        "/admin/users/{u_carol}/two-factor/reset", 200, scoped=False
+    ),
+    ("POST", "/admin/users/{user_id}/two-factor/reset"): Req(
+        "/admin/users/{u_carol}/two-factor/reset", 303, scoped=False
     ),
 }
 

@@ -38,6 +38,7 @@ from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.models import ApiKey, Attachment, Attempt, Project, Result, Run, Test, User
 from playdeck.settings import Settings
 from playdeck.storage.filesystem import FilesystemBlobStore
+from tests.ingest.reference_playwright_json import parse_playwright_json_dicts
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTER = ROOT / "clients" / "playwright-reporter"
@@ -448,7 +449,9 @@ def test_api_key_travels_as_a_bearer_header_and_is_never_printed(
     [(part, filename, body)] = upload["files"]
     assert (part, filename) == ("file", "report.json")
     # What the reporter wrote is what the server's parser reads.
-    record = parse_playwright_json(orjson.loads(body))
+    record = parse_playwright_json(body)
+    # The typed parser and the dict parser it replaced read the reporter's report alike.
+    assert record == parse_playwright_json_dicts(orjson.loads(body))
     [test] = record.tests
     assert (test.file, test.title_path, test.browser_project) == (
         "plain.spec.js",

@@ -207,6 +207,7 @@ def test_upload_phenx_reporter_form_with_gz_report_and_trace(
             "invalid_report",
         ),
         (b"\xff\xfe\x00garbage", 400, "malformed_json"),
+        (b'{"suites": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "malformed_json"),
     ],
 )
 def test_bad_submit_bodies_are_refused_and_store_nothing(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from playdeck.app import create_app
 from playdeck.errors import AppError
 from playdeck.ingest import worker
+from playdeck.ingest.parsers.phenx import parse_phenx_submit
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.kit.text import UnstorableText
 from playdeck.models import Attachment, Project, Result, Run
@@ -92,6 +93,19 @@ def test_submit_is_stored_by_a_worker_and_counted(
     assert not any((pool_settings.data_dir / "spool").iterdir())  # the body is removed
 
 
+def test_phenx_body_is_read_from_the_mapped_spool_file(
+    pool_client: TestClient, db: Session
+) -> None:
+    body = (DATA / "phenx" / "submit.json").read_bytes()
+
+    response = pool_client.post("/api/test-runs/submit?projectName=pool-phenx", content=body)
+
+    assert response.status_code == 201, response.text
+    run = db.get(Run, response.json()["testRunId"])
+    assert run is not None and run.source_format == "phenx"
+    assert run.total == len(parse_phenx_submit(orjson.loads(body)).tests) > 0
+
+
 def test_upload_with_attachments_is_stored_by_a_worker(
     pool_client: TestClient, db: Session
 ) -> None:
@@ -131,7 +145,9 @@ def test_idempotency_key_replays_the_run_a_worker_stored(
     ("body", "status", "code"),
     [
         (b"{not json", 400, "malformed_json"),
+        (b"", 400, "malformed_json"),  # an empty spool file cannot be mapped
         (b'{"suites": "nope", "config": {}}', 422, "invalid_report"),
+        (b'{"suites": [{"specs": [{"tests": []}]}]}', 422, "invalid_report"),
     ],
 )
 def test_refusals_from_a_worker_are_problem_details(

@@ -91,6 +91,8 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             f"/traces/{trace}",
             "/account",
             "/account/api-keys",
+            "/account/two-factor",
+            f"/admin/users/{alice.id}/two-factor/reset",
             "/admin/users",
             f"/admin/users/{alice.id}/password",
             f"/admin/users/{alice.id}/role?role=admin",

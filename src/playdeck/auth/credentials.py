@@ -39,6 +39,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.kit.http import SAFE_METHODS
 from playdeck.models import User, UserSession
 from playdeck.settings import Settings
+from playdeck.twofactor.enforcement import must_enrol
 
 logger = logging.getLogger("playdeck.auth")
 
@@ -53,7 +54,14 @@ def _invalid(detail: str) -> Unauthorized:
     return Unauthorized(detail, code="invalid_token", headers={"WWW-Authenticate": INVALID_TOKEN})
 
 
-def _principal(user: User, kind: CredentialKind, row: UserSession, csrf: str | None) -> Principal:
+def _principal(
+    session: Session,
+    settings: Settings,
+    found: tuple[UserSession, User],
+    kind: CredentialKind,
+    csrf: str | None,
+) -> Principal:
+    row, user = found
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -61,6 +69,7 @@ def _principal(user: User, kind: CredentialKind, row: UserSession, csrf: str | N
         credential=kind,
         session_id=row.id,
         csrf_token=csrf,
+        must_enrol_two_factor=must_enrol(session, settings, user, sso_provider=row.sso_provider),
     )
 
 
@@ -99,9 +108,8 @@ def _from_access_token(session: Session, token: str, settings: Settings) -> Prin
     found = sessions.token_session(session, claims=claims)
     if found is None:
         raise _invalid("Access token is no longer valid")
-    row, user = found
-    _touch_later(session, row, utcnow())
-    return _principal(user, CredentialKind.ACCESS_TOKEN, row, None)
+    _touch_later(session, found[0], utcnow())
+    return _principal(session, settings, found, CredentialKind.ACCESS_TOKEN, None)
 
 
 def _from_cookie(
@@ -112,14 +120,13 @@ def _from_cookie(
     found = sessions.cookie_session(session, secret=secret, settings=settings)
     if found is None:
         return None
-    row, user = found
     expected = csrf_token(secret_key=sessions.secret_of(settings), session_secret=secret)
     if request.method not in SAFE_METHODS:
         check_origin(request, public_url=settings.public_url)
         if needs_token(request):
             check_token(expected=expected, submitted=submitted)
-    _touch_later(session, row, utcnow())
-    return _principal(user, CredentialKind.SESSION, row, expected)
+    _touch_later(session, found[0], utcnow())
+    return _principal(session, settings, found, CredentialKind.SESSION, expected)
 
 
 def resolve_credentials(

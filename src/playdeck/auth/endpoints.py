@@ -31,8 +31,9 @@ from playdeck.auth.transport import clear_session_cookie, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import OrjsonResponse
+from playdeck.errors import OrjsonResponse, problem
 from playdeck.settings import Settings
+from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users.schemas import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -56,6 +57,9 @@ def get_attempt(settings: SettingsDep, limits: RateLimitsDep, client: ClientDep)
 
 AttemptDep = Annotated[service.Attempt, Depends(get_attempt)]
 Authenticated = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
+# Also open to an administrator who must enrol a second factor first (signing out, ``me``).
+BeforeTwoFactor = Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)]
+SECOND_FACTOR_PATH = "/api/auth/login/two-factor"
 
 
 def _secure(settings: Settings, client: ClientInfo) -> bool:
@@ -93,9 +97,28 @@ def _signed_in(issued: IssuedLogin, attempt: service.Attempt, *, status: int) ->
 def login(data: LoginRequest, session: SessionDep, attempt: AttemptDep) -> Response:
     """Sign in with ``{username, password}`` or ``{email, password}``: returns a token pair and
     sets the session cookie. 401 for any wrong name or password, 423 while locked, 429 when
-    rate-limited."""
+    rate-limited. An account with two-factor authentication gets 401 ``two_factor_required``
+    with a ``challenge`` to send to ``POST /api/auth/login/two-factor`` with a code."""
     issued = service.login(session, attempt=attempt, data=data)
+    if isinstance(issued, SecondFactorChallenge):
+        return second_factor_required(issued)
     return _signed_in(issued, attempt, status=200)
+
+
+def second_factor_required(challenge: SecondFactorChallenge) -> Response:
+    """The password was right; the session waits for a code (docs/security.md)."""
+    return problem(
+        401,
+        "Two-factor authentication is on for this account: send the challenge and a code "
+        f"from the authenticator app (or a recovery code) to {SECOND_FACTOR_PATH}",
+        code="two_factor_required",
+        headers={**NO_STORE, "WWW-Authenticate": 'Bearer error="two_factor_required"'},
+        extra={
+            "challenge": challenge.token,
+            "challenge_expires_in": challenge.expires_in,
+            "two_factor_path": SECOND_FACTOR_PATH,
+        },
+    )
 
 
 @router.post(
@@ -157,7 +180,7 @@ def logout(
     session: SessionDep,
     settings: SettingsDep,
     client: ClientDep,
-    principal: Authenticated,
+    principal: BeforeTwoFactor,
     data: LogoutRequest | None = None,
 ) -> Response:
     """End this session (cookie or token) and, if given, the refresh token's session."""
@@ -185,7 +208,7 @@ def logout_all(
 
 @router.get("/me", response_model=Me)
 @legacy_router.get("/me", response_model=Me)
-def get_me(session: SessionDep, settings: SettingsDep, principal: Authenticated) -> Me:
+def get_me(session: SessionDep, settings: SettingsDep, principal: BeforeTwoFactor) -> Me:
     """Who the caller is. With authentication off: ``authenticated: false``."""
     user = service.current_user(session, principal)
     return Me(
@@ -198,6 +221,7 @@ def get_me(session: SessionDep, settings: SettingsDep, principal: Authenticated)
         user=User.of(user) if user else None,
         csrf_token=principal.csrf_token,
         pending_email=pending_email(session, user) if user else None,
+        two_factor_enrolment_required=principal.must_enrol_two_factor,
     )
 
 

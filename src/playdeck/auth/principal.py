@@ -41,6 +41,9 @@ class Principal:
     public_read: bool = False
     # The key belongs to a service account (``service_accounts``), not to a person.
     service_account: bool = False
+    # PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS holds this administrator's password session to
+    # enrolling a second factor (``twofactor.enforcement``; ``authz.service.authorize``).
+    must_enrol_two_factor: bool = False
 
     @classmethod
     def builtin_admin(cls) -> Principal:

@@ -90,3 +90,8 @@ class Me(BaseModel):
     pending_email: str | None = Field(
         default=None, description="A new email waiting for its verification link."
     )
+    two_factor_enrolment_required: bool = Field(
+        default=False,
+        description="True while PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS holds this administrator "
+        "to enrolling a second factor: every other route answers 403 until they have.",
+    )

@@ -30,6 +30,8 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import RefreshToken, User, UserSession
 from playdeck.observability.metrics import LOGIN_FAILURES
 from playdeck.settings import Settings
+from playdeck.twofactor import challenges
+from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users import repository as users
 from playdeck.users import service as users_service
 
@@ -69,12 +71,17 @@ def login(
     *,
     attempt: Attempt,
     data: LoginRequest,
-) -> IssuedLogin:
+) -> IssuedLogin | SecondFactorChallenge:
     """Check a password login. Order matters: rate limits, then the lock, then the (slow) hash.
 
     Unknown names and wrong passwords give the same 401 after the same work (a dummy hash for
     unknown names); a locked name gives 423 whether or not it exists. A deactivated account
     with its right password gets 403 ``account_deactivated``, and only then.
+
+    An account with two-factor authentication gets a challenge instead of a session
+    (``twofactor.signin.complete`` answers it). Its failure count is not reset by the right
+    password: only a right second factor resets it, so wrong codes add up to the lockout
+    however often the password is typed again.
     """
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     identifier, password = data.identifier, data.password
@@ -106,15 +113,27 @@ def login(
         _refuse_known(session, settings=settings, client=client, user=user, now=now, valid=valid)
     if new_hash is not None:
         user.password_hash = new_hash  # transparently upgraded to argon2id
+    if challenges.required(session, user):
+        return challenges.begin(session, user=user)
+    return signed_in(session, attempt=attempt, user=user, now=now, rehashed=new_hash is not None)
+
+
+def signed_in(
+    session: Session, *, attempt: Attempt, user: User, now: datetime, **details: object
+) -> IssuedLogin:
+    """A sign-in that passed every check: the failure count starts over, a session starts, and
+    the audit log says so (``details``: how it was proved)."""
     users.record_success(session, user.id, at=now)
-    issued = sessions.start_session(session, user=user, settings=settings, client=client)
+    issued = sessions.start_session(
+        session, user=user, settings=attempt.settings, client=attempt.client
+    )
     audit.record(
         session,
         action=Action.LOGIN_SUCCEEDED,
         actor=Actor.user(user),
         target=user,
-        client=client,
-        details={"session_id": issued.session_id, "rehashed": new_hash is not None},
+        client=attempt.client,
+        details={"session_id": issued.session_id, **details},
     )
     return issued
 
@@ -161,14 +180,41 @@ def _refuse_known(
     now: datetime,
     valid: bool,
 ) -> NoReturn:
+    record_failed_login(
+        session,
+        settings=settings,
+        client=client,
+        user=user,
+        now=now,
+        reason="inactive" if valid else "wrong_password",
+    )
+    if valid:
+        # Said only to whoever typed the right password: for them the account's existence is
+        # no secret, and an active account's right password tells as much by signing in.
+        # Everyone else gets the same 401 as for a wrong password or an unknown name.
+        raise Forbidden(DEACTIVATED, code="account_deactivated").recorded()
+    raise _invalid_credentials().recorded()
+
+
+def record_failed_login(
+    session: Session,
+    *,
+    settings: Settings,
+    client: ClientInfo,
+    user: User,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Count one failed sign-in of a known account (a wrong password or second factor), and
+    lock it at ``lockout_attempts``; audited. The caller raises its refusal ``.recorded()``."""
     failures = users.record_failure(session, user.id)
-    LOGIN_FAILURES.labels(reason="inactive" if valid else "wrong_password").inc()
+    LOGIN_FAILURES.labels(reason=reason).inc()
     audit.record_refusal(
         session,
         Action.LOGIN_FAILED,
         target=user,
         client=client,
-        details={"reason": "inactive" if valid else "wrong_password", "failures": failures},
+        details={"reason": reason, "failures": failures},
     )
     if failures >= settings.lockout_attempts:
         until = now + timedelta(minutes=settings.lockout_minutes)
@@ -181,12 +227,6 @@ def _refuse_known(
             details={"locked_until": until.isoformat(), "failures": failures},
         )
         logger.warning("account %s locked after %s failed logins", user.id, failures)
-    if valid:
-        # Said only to whoever typed the right password: for them the account's existence is
-        # no secret, and an active account's right password tells as much by signing in.
-        # Everyone else gets the same 401 as for a wrong password or an unknown name.
-        raise Forbidden(DEACTIVATED, code="account_deactivated").recorded()
-    raise _invalid_credentials().recorded()
 
 
 def setup(

@@ -36,6 +36,7 @@ from playdeck.deps import SettingsDep
 from playdeck.errors import Forbidden, NotFound, Unauthorized
 from playdeck.members import repository as members
 from playdeck.models import Project
+from playdeck.twofactor.enforcement import ENROLMENT_REQUIRED, ENROLMENT_REQUIRED_CODE
 
 ADMIN_ONLY = frozenset({Permission.USERS_ADMIN, Permission.AUDIT_READ})
 
@@ -129,16 +130,22 @@ def _public() -> None:
     """Public routes resolve no credential at all: a stale cookie must not break /healthz."""
 
 
-def authorize(permission: Permission) -> Any:
+def authorize(permission: Permission, *, before_two_factor: bool = False) -> Any:
     """Dependency that gates the route on ``permission`` and yields the principal. A route on
     one project uses ``projects.access.project_access`` instead (a run: ``runs.access``), which
-    also loads the object."""
+    also loads the object.
+
+    ``before_two_factor``: the route stays open to an administrator held to enrolling a second
+    factor (``PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS``): enrolment itself, signing out, ``me``.
+    Every other route answers them 403 ``two_factor_enrolment_required``."""
     if permission is Permission.PUBLIC:
         public = _public
         public.permission = permission  # type: ignore[attr-defined]
         return Depends(public)
 
     def dependency(principal: PrincipalDep, settings: SettingsDep) -> Principal:
+        if principal.must_enrol_two_factor and not before_two_factor:
+            raise Forbidden(ENROLMENT_REQUIRED, code=ENROLMENT_REQUIRED_CODE)
         if settings.public_read:
             principal = replace(principal, public_read=True)
         check_route(

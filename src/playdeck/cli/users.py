@@ -1,5 +1,5 @@
-"""``playdeck users``: create or promote an administrator, list, unlock, reset, deactivate,
-set a verified email.
+"""``playdeck users``: create or promote an administrator, list, unlock, reset a password or
+a second factor, deactivate, set a verified email.
 
 The recovery path when nobody can sign in: it talks to the database directly, through the same
 services (password policy, audit log) as the API. Passwords are prompted with hidden input when
@@ -27,6 +27,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import User
 from playdeck.settings import Settings
 from playdeck.system.startup import StartupError, connect, ensure_data_dir, migrate
+from playdeck.twofactor import service as two_factor
 from playdeck.users import repository
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminUpdate
@@ -201,3 +202,16 @@ def set_email(
             settings=cli_settings(),
         )
         out.print(f"Email of {found.username!r} set to {found.email!r}, verified.")
+
+
+@users_app.command("reset-two-factor")
+def reset_two_factor(user: UserArgument) -> None:
+    """Remove a user's second factor and recovery codes (a lost phone): they sign in with
+    their password alone and may set it up again. Audited."""
+    with database_session() as session:
+        found = find_user(session, user)
+        had = two_factor.reset(session, user=found, actor=Actor.cli())
+        if had:
+            out.print(f"Two-factor authentication of {found.username!r} removed.")
+        else:
+            out.print(f"{found.username!r} had no two-factor authentication on; nothing to remove.")

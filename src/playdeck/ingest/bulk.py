@@ -18,9 +18,10 @@ few times in a database's life, and costs one ``pg_class`` read per bulk insert 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Table, Text, any_, bindparam, func, select, text
@@ -34,6 +35,8 @@ from playdeck.models import Test
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 # Keys per SQLite lookup: one bind parameter each, well under SQLite's 32,766 limit.
 SQLITE_LOOKUP_BATCH = 2000
+# Rows per executemany (SQLite) or per storability check (PostgreSQL's COPY).
+BATCH = 2000
 # Below this many new rows an ANALYZE would cost more than a blind plan can.
 ANALYZE_MIN_ROWS = 1000
 
@@ -140,20 +143,31 @@ class BulkWriter:
         )
         return [int(value) for value in rows.scalars()]
 
-    def insert(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
+    def insert(self, table: Table, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+        """Insert ``rows``, taken ``BATCH`` at a time: a generator's rows are never all alive
+        (a 100,000-test report's rows are larger than its records)."""
         names = ", ".join(columns)
+        batches = _batches(rows)
         if self.dialect == "sqlite":
             marks = ", ".join("?" * len(columns))
-            self._connection.exec_driver_sql(
-                f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - our names
-                list(rows),
-            )
+            for batch in batches:
+                self._connection.exec_driver_sql(
+                    f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+                    batch,
+                )
             return
-        check_storable(rows)  # COPY bypasses the engine's check (db.py)
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        count = 0
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        analyze_if_grown(self._connection, table, len(rows))
+            for batch in batches:
+                check_storable(batch)  # COPY bypasses the engine's check (db.py)
+                for row in batch:
+                    copy.write_row(row)
+                count += len(batch)
+        analyze_if_grown(self._connection, table, count)
+
+
+def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, BATCH)):
+        yield batch

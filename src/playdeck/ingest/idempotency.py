@@ -10,6 +10,7 @@ kept as long as their run. Requests without the header are stored every time, as
 from __future__ import annotations
 
 import hashlib
+import mmap
 import re
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -79,7 +80,7 @@ class Fingerprint:
         return self._digest.hexdigest()
 
 
-def body_fingerprint(body: bytes) -> str:
+def body_fingerprint(body: bytes | mmap.mmap) -> str:
     return hashlib.sha256(body).hexdigest()
 
 

@@ -24,6 +24,10 @@ class ReportFormatError(ValueError):
     """The input is not a valid report; the message says where it failed."""
 
 
+class MalformedJSON(ReportFormatError):
+    """The input is not well-formed JSON (400, where a wrong value is 422)."""
+
+
 class ArchiveTooLarge(ReportFormatError):
     """An archive that unpacks far beyond its size (compression ratio): a bomb (413)."""
 
@@ -119,8 +123,13 @@ def attempts_duration(attempts: list[AttemptRecord]) -> int:
 
 def test_key(file: str, title_path: list[str], browser_project: str) -> str:
     """Stable identity of a test inside a project (unit separator cannot occur in titles)."""
-    raw = "\x1f".join([file, browser_project, *title_path])
+    raw = _identity(file, title_path, browser_project)
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity(file: str, title_path: list[str], browser_project: str) -> str:
+    """What ``test_key`` hashes: equal exactly when the keys are."""
+    return "\x1f".join([file, browser_project, *title_path])
 
 
 test_key.__test__ = False  # type: ignore[attr-defined]
@@ -181,39 +190,45 @@ def merge_repeats(tests: list[TestRecord]) -> list[TestRecord]:
     Attempts are concatenated (each marked with ``extra["repeat"]``), durations added, and the
     error shown is that of the repeat whose outcome became the test's outcome.
     """
-    by_key: dict[str, list[TestRecord]] = {}
+    first: dict[str, TestRecord] = {}
+    repeated: dict[str, list[TestRecord]] = {}
     for test in tests:
-        by_key.setdefault(test.key, []).append(test)
-    merged: list[TestRecord] = []
-    for group in by_key.values():
-        if len(group) == 1:
-            merged.append(group[0])
-            continue
-        first = group[0]
-        outcome = merge_outcomes([t.outcome for t in group])
-        worst = next(t for t in group if t.outcome == outcome)
-        attempts: list[AttemptRecord] = []
-        for index, test in enumerate(group):
-            for attempt in test.attempts:
-                attempt.extra["repeat"] = index
-                attempts.append(attempt)
-        merged.append(
-            TestRecord(
-                file=first.file,
-                title_path=first.title_path,
-                outcome=outcome,
-                browser_project=first.browser_project,
-                expected_status=first.expected_status,
-                duration_ms=sum(t.duration_ms for t in group),
-                location=first.location,
-                tags=list(dict.fromkeys(tag for t in group for tag in t.tags)),
-                annotations=unique_annotations([a for t in group for a in t.annotations]),
-                error_message=worst.error_message,
-                error_stack=worst.error_stack,
-                attempts=attempts,
-            )
-        )
-    return merged
+        identity = _identity(test.file, test.title_path, test.browser_project)
+        if identity in first:
+            repeated.setdefault(identity, [first[identity]]).append(test)
+        else:
+            first[identity] = test
+    if not repeated:
+        return tests  # the common case: no test ran twice
+    return [
+        _merged(repeated[identity]) if identity in repeated else test
+        for identity, test in first.items()
+    ]
+
+
+def _merged(group: list[TestRecord]) -> TestRecord:
+    first = group[0]
+    outcome = merge_outcomes([t.outcome for t in group])
+    worst = next(t for t in group if t.outcome == outcome)
+    attempts: list[AttemptRecord] = []
+    for index, test in enumerate(group):
+        for attempt in test.attempts:
+            attempt.extra["repeat"] = index
+            attempts.append(attempt)
+    return TestRecord(
+        file=first.file,
+        title_path=first.title_path,
+        outcome=outcome,
+        browser_project=first.browser_project,
+        expected_status=first.expected_status,
+        duration_ms=sum(t.duration_ms for t in group),
+        location=first.location,
+        tags=list(dict.fromkeys(tag for t in group for tag in t.tags)),
+        annotations=unique_annotations([a for t in group for a in t.annotations]),
+        error_message=worst.error_message,
+        error_stack=worst.error_stack,
+        attempts=attempts,
+    )
 
 
 def unique_annotations(annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
@@ -35,11 +36,10 @@ from playdeck.ingest.records import (
     TestRecord,
     derive_run_status,
 )
+from playdeck.ingest.rows import Rows
 from playdeck.ingest.sources import FileSource, NoFiles
 from playdeck.kit.clock import utcnow
-from playdeck.kit.text import clean_text
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
-from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
 from playdeck.projects.access import project_for_submit
@@ -47,7 +47,6 @@ from playdeck.projects.repository import get_by_name
 from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
 from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
-MAX_ERROR_CHARS = 32 * 1024
 # Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
 # cut title would merge two tests into one.
 MAX_TITLE_CHARS = 4096
@@ -181,18 +180,6 @@ def _upsert_tests(
         if key not in known:
             missing.setdefault(key, record)
     if missing:
-        rows = [
-            {
-                "project_id": project_id,
-                "key": key,
-                "file": r.file,
-                "title_path": r.title_path,
-                "title": r.title_path[-1] if r.title_path else "",
-                "full_title": " › ".join(r.title_path),
-                "browser_project": r.browser_project[:200],
-            }
-            for key, r in missing.items()
-        ]
         dialect = session.get_bind().dialect.name
         # A concurrent ingest may create the same identity: skip it here, read its id below.
         statement: Any
@@ -206,18 +193,25 @@ def _upsert_tests(
             )
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             statement = insert(_TESTS)
-        for chunk_rows in _batches(rows):
-            session.execute(statement, list(chunk_rows))
-        analyze_if_grown(session.connection(), _TESTS, len(rows))
+        # Rows made a batch at a time: a first report of 100,000 tests would hold them all.
+        pending = iter(missing.items())
+        while chunk := list(islice(pending, BATCH)):
+            session.execute(statement, [_test_row(project_id, key, r) for key, r in chunk])
+        analyze_if_grown(session.connection(), _TESTS, len(missing))
         known.update(find_test_ids(session, project_id, list(missing)))
     return [known[k] for k in keys]
 
 
-def _content_type(attachment: AttachmentRecord) -> str:
-    if attachment.content_type:
-        return attachment.content_type[:200]
-    guessed, _ = mimetypes.guess_type(attachment.path or attachment.name)
-    return guessed or "application/octet-stream"
+def _test_row(project_id: int, key: str, record: TestRecord) -> dict[str, Any]:
+    return {
+        "project_id": project_id,
+        "key": key,
+        "file": record.file,
+        "title_path": record.title_path,
+        "title": record.title_path[-1] if record.title_path else "",
+        "full_title": " › ".join(record.title_path),
+        "browser_project": record.browser_project[:200],
+    }
 
 
 @dataclass(slots=True)
@@ -447,76 +441,23 @@ def _insert_run(
     keys = [t.key for t in record.tests]
     test_ids = _upsert_tests(session, project.id, record.tests, keys)
     bulk = BulkWriter(session)
-    started_at = bulk.adapt_datetime(run.started_at)  # a merged run's, not this part's
-    json = bulk.adapt_json
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
+    rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
+    # A merged run's start, not this part's.
+    started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(
         _RESULTS,
         _RESULT_COLUMNS,
-        [
-            (
-                result_id,
-                run.id,
-                test_id,
-                project.id,
-                started_at,
-                t.outcome,
-                Outcome(t.outcome).rank,
-                t.expected_status,
-                max(0, int(t.duration_ms)),
-                max(0, len(t.attempts) - 1),
-                clean_text(t.error_message, limit=MAX_ERROR_CHARS),
-                clean_text(t.error_stack, limit=MAX_ERROR_CHARS),
-                t.location,
-                json(t.tags),
-                json(t.annotations),
-            )
-            for t, test_id, result_id in zip(record.tests, test_ids, result_ids, strict=True)
-        ],
+        rows.results(record.tests, test_ids, result_ids, project.id, started_at),
     )
-
     attempt_count = sum(len(t.attempts) for t in record.tests)
-    attempt_ids = iter(bulk.reserve_ids(_ATTEMPTS, attempt_count))
-    stored_files = iter(staged.attachments)
-    created_at = bulk.adapt_datetime(now)
-    attempt_rows: list[tuple[Any, ...]] = []
-    attachment_rows: list[tuple[Any, ...]] = []
-    for t, result_id in zip(record.tests, result_ids, strict=True):
-        for a in t.attempts:
-            attempt_id = next(attempt_ids)
-            attempt_rows.append(
-                (
-                    attempt_id,
-                    result_id,
-                    a.retry,
-                    a.status,
-                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
-                    bulk.adapt_datetime(a.started_at),
-                    clean_text(a.error_message, limit=MAX_ERROR_CHARS),
-                    clean_text(a.error_stack, limit=MAX_ERROR_CHARS),
-                    clean_text(a.stdout, limit=MAX_OUTPUT_CHARS),
-                    clean_text(a.stderr, limit=MAX_OUTPUT_CHARS),
-                    json(a.steps),
-                    json(a.extra),
-                )
-            )
-            for attachment in a.attachments:
-                stored = next(stored_files)
-                if stored is not None:
-                    sha, size = stored
-                    attachment_rows.append(
-                        (
-                            attempt_id,
-                            run.id,
-                            attachment.name[:500] or "attachment",
-                            _content_type(attachment),
-                            size,
-                            sha,
-                            created_at,
-                        )
-                    )
-    bulk.insert(_ATTEMPTS, _ATTEMPT_COLUMNS, attempt_rows)
-    bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, attachment_rows)
+    attempt_ids = bulk.reserve_ids(_ATTEMPTS, attempt_count)
+    bulk.insert(
+        _ATTEMPTS,
+        _ATTEMPT_COLUMNS,
+        rows.attempts(record.tests, result_ids, attempt_ids, iter(staged.attachments)),
+    )
+    bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, rows.attachments)
 
     for report, stored_report in zip(record.reports, staged.reports, strict=True):
         _store_report(session, run.id, report, stored_report)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import mmap
+import os
 import posixpath
 import re
 from contextlib import ExitStack
@@ -28,9 +30,11 @@ from playdeck.ingest.parsers import phenx, registry
 from playdeck.ingest.parsers.archives import SafeZip, read_report_archive, safe_relative_path
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole, read_whole
 from playdeck.ingest.parsers.phenx import parse_phenx_upload
+from playdeck.ingest.parsers.typed_json import top_level_keys
 from playdeck.ingest.records import (
     ArchiveTooLarge,
     AttachmentRecord,
+    MalformedJSON,
     ReportFileRecord,
     ReportFormatError,
     ReportRecord,
@@ -71,6 +75,8 @@ def _loads(data: bytes | str, what: str) -> Any:
 def _invalid(exc: ReportFormatError) -> AppError:
     if isinstance(exc, ArchiveTooLarge):
         return _too_large(exc)
+    if isinstance(exc, MalformedJSON):
+        return BadRequest(f"The report is not valid JSON: {exc}", code="malformed_json")
     return InvalidInput(f"Invalid report: {exc}", code="invalid_report")
 
 
@@ -137,13 +143,26 @@ def keyed_part(key: str | None, shard_spec: str | None) -> KeyedPart | None:
     return KeyedPart(key=key, shard=found, live=False)
 
 
-def _decode_body(
+def _read_body(
     body: bytes | Path, principal: Principal, idempotency_key: str | None
-) -> tuple[Any, IdempotencyKey | None]:
-    """The decoded body, and the request's idempotency key (over the body's bytes)."""
-    raw = body.read_bytes() if isinstance(body, Path) else body
+) -> tuple[bytes | mmap.mmap, IdempotencyKey | None]:
+    """The body, and the request's idempotency key (over its bytes).
+
+    A spooled body is mapped rather than read: the parser gives the pages of what it has read
+    back to the page cache (``playwright_json``), so a big report is never resident whole beside
+    its records. The pages hashed here are given back at once."""
+    raw = _mapped(body) if isinstance(body, Path) else body
     key = key_of(principal, idempotency_key, body_fingerprint(raw))
-    return _loads(raw, "Request body"), key
+    if isinstance(raw, mmap.mmap):
+        raw.madvise(mmap.MADV_DONTNEED)
+    return raw, key
+
+
+def _mapped(path: Path) -> bytes | mmap.mmap:
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return b""  # an empty file cannot be mapped
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 @gc_paused()
@@ -160,21 +179,24 @@ def submit_json(
 ) -> IngestResult:
     """``POST /api/test-runs/submit``: the PhenX reporter's JSON or a Playwright JSON report.
 
-    ``body`` may be a file holding it (the ingest worker's spool), read only while it is
-    decoded: its bytes are not kept beside the decoded document."""
-    data, idempotency = _decode_body(body, principal, idempotency_key)
-    if not isinstance(data, dict):
+    ``body`` may be a file holding it (the ingest worker's spool): it is mapped, not read, and
+    the parser gives back its pages as it goes (``_read_body``)."""
+    raw, idempotency = _read_body(body, principal, idempotency_key)
+    try:
+        keys = top_level_keys(raw)
+    except MalformedJSON as exc:
+        raise BadRequest(f"Request body is not valid JSON: {exc}", code="malformed_json") from exc
+    if keys is None:
         raise InvalidInput("Request body must be a JSON object", code="invalid_report")
     # The endpoint's own format is the PhenX reporter's body; another format is read when the
     # body is recognisably that format.
-    report_format = registry.sniff_json(Head.of_value(data)) or phenx.FORMAT
+    report_format = registry.sniff_json(Head(syntax=Syntax.JSON, json_keys=keys)) or phenx.FORMAT
     try:
-        record = report_format.parse(data, utcnow())
+        record = report_format.parse(raw, utcnow())
     except ReportFormatError as exc:
         raise _invalid(exc) from exc
-    # The decoded document is the largest thing an ingest holds (several times the body): free
-    # it before the rows are built.
-    del data
+    # The body is the largest thing left once it is parsed: free it before the rows are built.
+    del raw
     if project_name:
         record.project_name = project_name
     return store_record(
@@ -420,9 +442,8 @@ def _parse_files(
 
 
 def _parse_upload(report_format: ReportFormat, upload: UploadFile, settings: Settings) -> RunRecord:
-    data = _read_limited(upload, settings.max_upload_bytes)
-    content = _loads(data, "file") if report_format.syntax is Syntax.JSON else data
-    return report_format.parse(content, utcnow())
+    # JSON too goes to the parser as bytes: a typed parser decodes them without a dict between.
+    return report_format.parse(_read_limited(upload, settings.max_upload_bytes), utcnow())
 
 
 def _form_fingerprint(form: FormData, project_name: str | None) -> str:

@@ -19,6 +19,11 @@ from playdeck.models.run import Run
 from playdeck.models.run_part import RunPart
 from playdeck.models.service_account import ServiceAccount
 from playdeck.models.test import Test
+from playdeck.models.two_factor import (
+    TwoFactorAuthenticator,
+    TwoFactorChallenge,
+    TwoFactorRecoveryCode,
+)
 from playdeck.models.user import User
 from playdeck.models.user_identity import UserIdentity
 
@@ -43,6 +48,9 @@ __all__ = [
     "RunPart",
     "ServiceAccount",
     "Test",
+    "TwoFactorAuthenticator",
+    "TwoFactorChallenge",
+    "TwoFactorRecoveryCode",
     "User",
     "UserIdentity",
     "UserSession",

@@ -33,6 +33,8 @@ from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.settings import Settings
+from playdeck.twofactor import enforcement
+from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users import repository as users_repository
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
@@ -170,6 +172,42 @@ def landing_page(issued: IssuedLogin) -> str:
     return "/account" if issued.user.role == GlobalRole.REPORTER else "/"
 
 
+def after_sign_in(
+    session: Session, settings: Settings, issued: IssuedLogin, next_path: str | None
+) -> str:
+    """Where a password sign-in goes: ``next``, or the landing page; an administrator held to
+    enrolling a second factor goes to enrolment whatever ``next`` says."""
+    if enforcement.must_enrol(session, settings, issued.user, sso_provider=None):
+        return enforcement.ENROLMENT_PAGE
+    return next_path or landing_page(issued)
+
+
+def second_factor_page(
+    request: Request,
+    *,
+    settings: Settings,
+    client: ClientInfo,
+    challenge: str,
+    next_path: str | None,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The sign-in form's second step: the password was right, a code is asked for."""
+    return form_page(
+        request,
+        "identity/two_factor.html",
+        settings=settings,
+        client=client,
+        principal=Principal.anonymous(),
+        status_code=status_code,
+        headers=headers,
+        challenge=challenge,
+        next=next_path,
+        error=error,
+    )
+
+
 @dataclass(slots=True)
 class LoginForm:
     login: str = ""
@@ -274,8 +312,15 @@ def sign_in(
         form_csrf.check(request, settings, csrf_token)
         data = _login_request(form.login, password)
         issued = auth_service.login(session, attempt=attempt, data=data)
+    if isinstance(issued, SecondFactorChallenge):
+        return second_factor_page(
+            request, settings=settings, client=client, challenge=issued.token, next_path=form.next
+        )
     return signed_in_redirect(
-        issued, form.next or landing_page(issued), settings=settings, client=client
+        issued,
+        after_sign_in(session, settings, issued, form.next),
+        settings=settings,
+        client=client,
     )
 
 
@@ -285,7 +330,7 @@ def sign_out(
     session: SessionDep,
     settings: SettingsDep,
     client: ClientDep,
-    principal: Annotated[Principal, authorize(Permission.AUTHENTICATED)],
+    principal: Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)],
 ) -> Response:
     """End this browser's session (the form carries the session's CSRF token); a session
     that came through single sign-on then signs out at the provider too, where it can."""

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playdeck.errors import AppError, Unauthorized
+from playdeck.twofactor.enforcement import ENROLMENT_PAGE, ENROLMENT_REQUIRED_CODE
 from playdeck.web.errors import Handler, prefers_html
 
 LOGIN_PATH = "/login"
@@ -59,12 +60,12 @@ def requested_path(request: Request) -> str:
 
 def _redirect_to_login(json_or_page: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
-        if (
-            isinstance(exc, Unauthorized)
-            and request.method in ("GET", "HEAD")
-            and prefers_html(request)
-        ):
-            return RedirectResponse(login_url(requested_path(request)), status_code=303)
+        if request.method in ("GET", "HEAD") and prefers_html(request):
+            if isinstance(exc, Unauthorized):
+                return RedirectResponse(login_url(requested_path(request)), status_code=303)
+            if isinstance(exc, AppError) and exc.code == ENROLMENT_REQUIRED_CODE:
+                # PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS: nothing but enrolment until enrolled.
+                return RedirectResponse(ENROLMENT_PAGE, status_code=303)
         answer = json_or_page(request, exc)
         return await answer if inspect.isawaitable(answer) else answer
 

@@ -100,6 +100,16 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "test-unquarantined": ("success", "Quarantine lifted: the test's failures fail CI again."),
     "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
     "run-deleted": ("success", "Run deleted, with its results and files."),
+    # Two-factor authentication (web/two_factor.py).
+    "two-factor-enrolment-started": (
+        "info",
+        "Add the key below to your authenticator app, then enter the code it shows.",
+    ),
+    "two-factor-disabled": ("success", "Two-factor authentication is off."),
+    "two-factor-reset": (
+        "success",
+        "Two-factor authentication reset: that user signs in with their password alone.",
+    ),
 }
 
 

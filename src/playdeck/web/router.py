@@ -36,6 +36,8 @@ from playdeck.web import (
     tests,
     traces,
     triage,
+    two_factor,
+    two_factor_sign_in,
     user_content,
 )
 from playdeck.web.api_docs import install_api_docs
@@ -73,6 +75,8 @@ for page_group in (
     quarantine,
     account_self_service,
     email_verification,
+    two_factor_sign_in,
+    two_factor,
 ):
     router.include_router(page_group.router)
 

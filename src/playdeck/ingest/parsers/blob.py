@@ -26,7 +26,7 @@ from datetime import datetime
 
 import orjson
 
-from playdeck.ingest.parsers import playwright_json
+from playdeck.ingest.parsers import playwright_fields
 from playdeck.ingest.parsers.blob_events import BlobTest, EventReader
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
 from playdeck.ingest.parsers.reading import (
@@ -133,7 +133,7 @@ def _run(reader: EventReader, metadata: JSONObject, name: str) -> RunRecord:
     )
     if reader.errors:
         run.metadata["errors"] = reader.errors
-    playwright_json.read_git_and_ci(loose_object(config, "metadata"), run)
+    playwright_fields.read_git_and_ci(loose_object(config, "metadata"), run)
     return run
 
 

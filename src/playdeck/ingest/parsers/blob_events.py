@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from playdeck.ingest.parsers import playwright_json
+from playdeck.ingest.parsers import playwright_fields
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -136,8 +136,8 @@ class EventReader:
             file=file,
             title_path=[*titles, plain(req_str(test, "title", path))],
             location=f"{file}:{line}:{column}" if line else file,
-            tags=playwright_json.normalise_tags(opt_list(test, "tags", path), at(path, "tags")),
-            annotations=playwright_json.read_annotations(
+            tags=playwright_fields.normalise_tags(opt_list(test, "tags", path), at(path, "tags")),
+            annotations=playwright_fields.read_annotations(
                 opt_list(test, "annotations", path), at(path, "annotations")
             ),
         )
@@ -182,7 +182,7 @@ class EventReader:
                     k: location[k] for k in ("file", "line", "column") if k in location
                 }
         test.annotations.extend(
-            playwright_json.read_annotations(
+            playwright_fields.read_annotations(
                 opt_list(result, "annotations", result_path), at(result_path, "annotations")
             )
         )

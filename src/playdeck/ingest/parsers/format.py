@@ -6,6 +6,7 @@ Each format module (``playwright_json``, ``junit``, ``phenx``) declares one ``Re
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from playdeck.ingest.records import RunRecord
+from playdeck.ingest.parsers.typed_json import top_level_keys
+from playdeck.ingest.records import MalformedJSON, RunRecord
 
 # Things that may come before an XML document's root element.
 _XML_PROLOG = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
@@ -28,7 +30,9 @@ _FIRST_JSON_KEY = re.compile(r'\s*\{\s*"((?:[^"\\]|\\.)*)"')
 class Syntax(StrEnum):
     """How a document is written, and so how ``parse`` receives it."""
 
-    JSON = "json"  # ``parse`` gets the decoded value (the caller answers malformed JSON: 400)
+    # ``parse`` gets the document's bytes, found well-formed by the sniffing (``read_whole``,
+    # ``typed_json.top_level_keys``), or an already decoded value (``decoded`` reads both).
+    JSON = "json"
     XML = "xml"  # ``parse`` gets the bytes (the parser answers malformed XML)
     # One JSON object per line (Playwright's blob report): ``parse`` gets the bytes; the head's
     # keys are those of the first line.
@@ -117,19 +121,29 @@ def _json_lines_head(data: bytes) -> Head | None:
 
 
 def read_whole(data: bytes) -> tuple[Head, Any]:
-    """A whole document's head and content: the decoded value of JSON (``None`` when it is
-    malformed), the bytes of anything else (JSON lines included). JSON is decoded once, for
-    both."""
+    """A whole document's head and content: ``None`` for malformed JSON, else the bytes (JSON
+    lines included). The head of JSON has its top-level keys, read without building the
+    values."""
     if _decode(data[:64]).lstrip().startswith("{"):
         lines = _json_lines_head(data[: data.find(b"\n", 0, _MAX_FIRST_LINE) + 2])
         if lines is not None:
             return lines, data
         try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:
+            keys = top_level_keys(data)
+        except MalformedJSON:
             return Head(syntax=Syntax.JSON), None
-        return Head.of_value(value), value
+        return Head(syntax=Syntax.JSON, json_keys=keys or frozenset()), data
     return Head.of_bytes(data), data
+
+
+def decoded(document: Any) -> Any:
+    """The decoded value of a JSON document given as bytes (or already decoded)."""
+    if not isinstance(document, bytes | mmap.mmap):
+        return document
+    try:
+        return orjson.loads(document if isinstance(document, bytes) else memoryview(document))
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJSON(str(exc)) from None
 
 
 def _decode(head: bytes) -> str:
@@ -143,7 +157,7 @@ class ReportFormat:
     """One format the ingest reads.
 
     ``label`` names it in error messages, with the keys or element that tell it apart.
-    ``parse`` gets the decoded JSON value or the XML bytes (see ``Syntax``) and the time the
+    ``parse`` gets the JSON document or the XML bytes (see ``Syntax``) and the time the
     report was received, for formats that may not say when their run started.
     """
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax
+from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, decoded
 from playdeck.ingest.parsers.reading import (
     MAX_STEPS,
     JSONObject,
@@ -335,6 +335,6 @@ FORMAT = ReportFormat(
     label="the PhenX reporter's JSON body (projectName, testCases)",
     syntax=Syntax.JSON,
     sniff=sniff,
-    parse=lambda value, _received_at: parse_phenx_submit(value),
+    parse=lambda document, _received_at: parse_phenx_submit(decoded(document)),
     extensions=(".json",),
 )

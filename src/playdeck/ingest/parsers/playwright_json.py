@@ -2,85 +2,167 @@
 
 Shape: ``config``, ``suites`` (one per test file, nested suites are describe blocks, each spec
 holds one test per project), ``errors`` (global), ``stats``.
+
+Decoding is typed (msgspec, see ``typed_json``): the parts read for every test (suites, specs,
+tests, results, attachments, annotations) are structs, built from the bytes without a dict in
+between; the free-form parts (config, stats, global errors, error objects, output, steps) stay
+plain JSON values, read by ``playwright_fields`` as the blob report's parser reads them. The top
+level is decoded first with each file's suite left as raw bytes; each file is then decoded,
+turned into records and dropped, so one file's structs are alive at a time, never the document's.
+Names that recur (files, project names, titles) are cleaned once each.
 """
 
 from __future__ import annotations
 
+import mmap
 from datetime import datetime
 from typing import Any
 
-from playdeck.ingest.parsers.error_colours import keep_error_colours
+import msgspec
+import orjson
+
 from playdeck.ingest.parsers.format import Head, ReportFormat, Syntax, ZipRole
+from playdeck.ingest.parsers.playwright_fields import (
+    annotation,
+    flatten_steps,
+    global_errors,
+    playwright_summary,
+    read_error,
+    read_git_and_ci,
+    read_output,
+    verdict,
+)
 from playdeck.ingest.parsers.reading import (
-    MAX_STEPS,
     JSONObject,
-    as_object,
+    as_int,
     as_str,
-    at,
     attempt_status,
-    bounded_object,
     duration_ms,
-    error_text,
     fail,
     loose_object,
-    loose_str,
     normalise_file,
-    opt_int,
-    opt_list,
     opt_number,
-    opt_object,
-    opt_str,
     opt_timestamp,
+    parse_timestamp,
     plain,
     read_base64,
-    req_list,
-    req_str,
-    required,
-    step_record,
 )
+from playdeck.ingest.parsers.typed_json import decode
 from playdeck.ingest.records import (
     AttachmentRecord,
     AttemptRecord,
     RunRecord,
     TestRecord,
     attempts_duration,
-    fold_outcome,
     merge_repeats,
     unique_annotations,
 )
-from playdeck.kit.text import clean_text
-from playdeck.models.attempt import MAX_OUTPUT_CHARS
-from playdeck.outcomes import (
-    FAILING_OUTCOMES,
-    FAILING_STATUSES,
-    PYTEST_OUTCOMES,
-    AttemptStatus,
-    Outcome,
-)
+from playdeck.outcomes import FAILING_STATUSES, AttemptStatus
 
 SOURCE_FORMAT = "playwright-json"
-_MAX_GLOBAL_ERRORS = 50
-_MAX_ANNOTATION_CHARS = 2000
+
+
+# ---- The typed shape ---------------------------------------------------------------------------
+# Fields typed without ``None`` are required (a null is "missing"); ``Any`` fields are checked
+# where they are read, with the messages the other formats give.
+
+
+class _Struct(msgspec.Struct, rename="camel", kw_only=True, gc=False):
+    """Decoded JSON is a tree: no cycles, so the structs need no garbage-collector tracking."""
+
+
+class _Annotation(_Struct):
+    type: str | None = None
+    description: Any = None
+
+
+class _Attachment(_Struct):
+    name: Any = None  # required only for an attachment that is kept
+    content_type: Any = None
+    path: str | None = None
+    body: Any = None
+
+
+class _Result(_Struct):
+    status: str
+    retry: int | float | None = None
+    duration: float | None = None
+    start_time: Any = None
+    worker_index: Any = None
+    error: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] | None = None
+    error_location: Any = None
+    stdout: list[Any] | None = None
+    stderr: list[Any] | None = None
+    steps: list[Any] | None = None
+    attachments: list[_Attachment] | None = None
+    annotations: list[_Annotation] | None = None
+
+
+class _Test(_Struct):
+    results: list[_Result]
+    expected_status: str | None = None
+    status: str | None = None
+    project_name: str | None = None
+    annotations: list[_Annotation] | None = None
+    tags: list[str] | None = None
+
+
+class _Spec(_Struct):
+    title: str
+    tests: list[_Test]
+    file: str | None = None
+    line: int | float | None = None
+    column: int | float | None = None
+    tags: list[str] | None = None
+
+
+class _Suite(_Struct):
+    title: str | None = None
+    file: str | None = None
+    specs: list[_Spec] | None = None
+    suites: list[_Suite] | None = None
+
+
+class _Report(_Struct):
+    suites: list[msgspec.Raw]  # one per file, decoded one at a time
+    config: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    errors: list[Any] | None = None
+
+
+_REPORT = msgspec.json.Decoder(_Report)
+_SUITE = msgspec.json.Decoder(_Suite)
+# Playwright's spellings of the attempt statuses, looked up before any lower-casing.
+_STATUSES = {**{s.value: s for s in AttemptStatus}, "timedOut": AttemptStatus.TIMEDOUT}
+
+
+# ---- The run -----------------------------------------------------------------------------------
 
 
 def parse_playwright_json(
-    data: object, *, fallback_started_at: datetime | None = None
+    data: bytes | object, *, fallback_started_at: datetime | None = None
 ) -> RunRecord:
-    """The run in a decoded Playwright JSON report.
+    """The run in a Playwright JSON report: its bytes (or a read-only map of its file), or its
+    decoded value (encoded again).
 
     ``fallback_started_at`` (the time of upload, say) is used only when neither ``stats`` nor
     any attempt says when the run started (very old Playwright versions).
     """
-    root = as_object(data, "")
-    config = opt_object(root, "config", "")
-    stats = opt_object(root, "stats", "")
-    tests: list[TestRecord] = []
-    for index, suite in enumerate(req_list(root, "suites", "")):
-        _read_suite(suite, at("suites", index), [], "", tests, file_level=True)
+    document = data if isinstance(data, bytes | mmap.mmap) else orjson.dumps(data)
+    report = decode(_REPORT, document)
+    _release(document)
+    config = report.config or {}
+    stats = report.stats or {}
+    walk = _Walk()
+    for index, raw in enumerate(report.suites):
+        path = f"suites[{index}]"
+        walk.suite(decode(_SUITE, raw, path), path, [], "", file_level=True)
+        _release(document)
 
     started_at = opt_timestamp(stats, "startTime", "stats")
     if started_at is None:
-        starts = [a.started_at for t in tests for a in t.attempts if a.started_at is not None]
+        starts = [a.started_at for t in walk.tests for a in t.attempts if a.started_at is not None]
         started_at = min(starts, default=fallback_started_at)
     if started_at is None:
         raise fail("stats", "missing 'startTime'")
@@ -89,322 +171,200 @@ def parse_playwright_json(
         source_format=SOURCE_FORMAT,
         started_at=started_at,
         duration_ms=duration_ms(opt_number(stats, "duration", "stats")),
-        tests=merge_repeats(tests),
+        tests=merge_repeats(walk.tests),
     )
-    run.metadata["playwright"] = _playwright_summary(config, stats)
-    errors = _global_errors(opt_list(root, "errors", ""))
+    run.metadata["playwright"] = playwright_summary(config, stats)
+    errors = global_errors(report.errors or [])
     if errors:
         run.metadata["errors"] = errors
     read_git_and_ci(loose_object(config, "metadata"), run)
     return run
 
 
-def _read_suite(
-    value: object,
-    path: str,
-    describe_titles: list[str],
-    file: str,
-    out: list[TestRecord],
-    *,
-    file_level: bool,
-) -> None:
-    suite = as_object(value, path)
-    title = plain(opt_str(suite, "title", path) or "")
-    file = normalise_file(opt_str(suite, "file", path) or file or title)
-    # The file suite's title is the file name, which the key holds in `file` already;
-    # anonymous describe blocks (empty titles) do not count in the path either.
-    titles = describe_titles if file_level or not title else [*describe_titles, title]
-    for index, spec in enumerate(opt_list(suite, "specs", path)):
-        _read_spec(spec, at(at(path, "specs"), index), titles, file, out)
-    for index, child in enumerate(opt_list(suite, "suites", path)):
-        _read_suite(child, at(at(path, "suites"), index), titles, file, out, file_level=False)
+def _release(document: bytes | mmap.mmap) -> None:
+    """A mapped file's pages out of this process's memory once read: the suites still to come
+    are read back from the page cache, so the document is never resident whole beside the
+    records."""
+    if isinstance(document, mmap.mmap):
+        document.madvise(mmap.MADV_DONTNEED)
 
 
-def _read_spec(
-    value: object, path: str, titles: list[str], suite_file: str, out: list[TestRecord]
-) -> None:
-    spec = as_object(value, path)
-    title = plain(req_str(spec, "title", path))
-    file = normalise_file(opt_str(spec, "file", path) or suite_file)
-    line = opt_int(spec, "line", path)
-    column = opt_int(spec, "column", path)
-    tags = normalise_tags(opt_list(spec, "tags", path), at(path, "tags"))
-    for index, test in enumerate(req_list(spec, "tests", path)):
-        out.append(
-            _read_test(
-                test,
-                at(at(path, "tests"), index),
-                file=file,
-                title_path=[*titles, title],
-                location=f"{file}:{line}:{column}" if line else file,
-                spec_tags=tags,
+class _Walk:
+    """Suites into test records, with each recurring name cleaned once."""
+
+    def __init__(self) -> None:
+        self.tests: list[TestRecord] = []
+        self._plain: dict[str, str] = {}
+        self._files: dict[str, str] = {}
+
+    def plain(self, text: str) -> str:
+        found = self._plain.get(text)
+        if found is None:
+            found = self._plain[text] = plain(text)
+        return found
+
+    def file(self, text: str) -> str:
+        found = self._files.get(text)
+        if found is None:
+            found = self._files[text] = normalise_file(text)
+        return found
+
+    def suite(
+        self, suite: _Suite, path: str, titles: list[str], file: str, *, file_level: bool
+    ) -> None:
+        title = self.plain(suite.title or "")
+        file = self.file(suite.file or file or title)
+        # The file suite's title is the file name, which the key holds in `file` already;
+        # anonymous describe blocks (empty titles) do not count in the path either.
+        if not file_level and title:
+            titles = [*titles, title]
+        for index, spec in enumerate(suite.specs or ()):
+            self.spec(spec, f"{path}.specs[{index}]", titles, file)
+        for index, child in enumerate(suite.suites or ()):
+            self.suite(child, f"{path}.suites[{index}]", titles, file, file_level=False)
+
+    def spec(self, spec: _Spec, path: str, titles: list[str], suite_file: str) -> None:
+        file = self.file(spec.file or suite_file)
+        line = _whole(spec.line, path, "line")
+        column = _whole(spec.column, path, "column")
+        location = f"{file}:{line}:{column}" if line else file
+        # One title path and one tag list for the spec's tests (one per project): records are
+        # never changed in place.
+        title_path = [*titles, self.plain(spec.title)]
+        tags = list(dict.fromkeys(_tags(spec.tags)))
+        for index, test in enumerate(spec.tests):
+            self.tests.append(
+                self.test(test, f"{path}.tests[{index}]", file, title_path, location, tags)
             )
+
+    def test(
+        self,
+        test: _Test,
+        path: str,
+        file: str,
+        title_path: list[str],
+        location: str,
+        spec_tags: list[str],
+    ) -> TestRecord:
+        expected = test.expected_status
+        expected_status = _status(expected, path, "expectedStatus") if expected else None
+        annotations = _annotations(test.annotations)
+        attempts = [
+            _attempt(result, f"{path}.results[{index}]", annotations)
+            for index, result in enumerate(test.results)
+        ]
+        attempts.sort(key=_retry)
+        # An attempt that failed as expected (`test.fail()`) keeps its error, but the test does
+        # not show it: the test passed.
+        failed = [
+            a for a in attempts if a.status in FAILING_STATUSES and a.status != expected_status
+        ]
+        last_failed = failed[-1] if failed else None
+        return TestRecord(
+            file=file,
+            title_path=title_path,
+            outcome=verdict([a.status for a in attempts], expected_status, test.status),
+            browser_project=self.plain(test.project_name or ""),
+            expected_status=expected_status,
+            duration_ms=attempts_duration(attempts),
+            location=location,
+            tags=list(dict.fromkeys([*spec_tags, *_tags(test.tags)])) if test.tags else spec_tags,
+            annotations=unique_annotations(annotations) if annotations else [],
+            error_message=last_failed.error_message if last_failed else None,
+            error_stack=last_failed.error_stack if last_failed else None,
+            attempts=attempts,
         )
 
 
-def _read_test(
-    value: object,
-    path: str,
-    *,
-    file: str,
-    title_path: list[str],
-    location: str,
-    spec_tags: list[str],
-) -> TestRecord:
-    test = as_object(value, path)
-    expected = opt_str(test, "expectedStatus", path)
-    expected_status = attempt_status(expected, at(path, "expectedStatus")) if expected else None
-    annotations = read_annotations(opt_list(test, "annotations", path), at(path, "annotations"))
-    attempts: list[AttemptRecord] = []
-    results_path = at(path, "results")
-    for index, result in enumerate(req_list(test, "results", path)):
-        attempt, result_annotations = _read_result(result, f"{results_path}[{index}]")
-        attempts.append(attempt)
-        annotations.extend(result_annotations)
-    attempts.sort(key=lambda a: a.retry)
-
-    statuses = [a.status for a in attempts]
-    outcome = _outcome(statuses, expected_status, opt_str(test, "status", path))
-    # An attempt that failed as expected (`test.fail()`) keeps its error, but the test does not
-    # show it: the test passed.
-    failed = [a for a in attempts if a.status in FAILING_STATUSES and a.status != expected_status]
-    last_failed = failed[-1] if failed else None
-    return TestRecord(
-        file=file,
-        title_path=title_path,
-        outcome=outcome,
-        browser_project=plain(opt_str(test, "projectName", path) or ""),
-        expected_status=expected_status,
-        duration_ms=attempts_duration(attempts),
-        location=location,
-        tags=list(dict.fromkeys([*spec_tags, *normalise_tags(opt_list(test, "tags", path), path)])),
-        annotations=unique_annotations(annotations),
-        error_message=last_failed.error_message if last_failed else None,
-        error_stack=last_failed.error_stack if last_failed else None,
-        attempts=attempts,
-    )
+# ---- Attempts ----------------------------------------------------------------------------------
 
 
-def _outcome(
-    statuses: list[AttemptStatus], expected_status: AttemptStatus | None, reported: str | None
-) -> Outcome:
-    """Our fold of the attempts, overruled by Playwright's own verdict when they disagree.
-
-    Playwright knows things the attempts do not show (e.g. ``failOnFlakyTests``); we keep our
-    finer word only where it agrees with Playwright's (a timeout is an ``unexpected`` outcome).
-    """
-    folded = fold_outcome(statuses, expected_status or AttemptStatus.PASSED)
-    if folded in PYTEST_OUTCOMES:  # the pytest plugin's words: finer than any verdict
-        return folded
-    if reported == "expected":
-        return Outcome.SKIPPED if folded is Outcome.SKIPPED else Outcome.PASSED
-    if reported == "unexpected":
-        return folded if folded in FAILING_OUTCOMES else Outcome.FAILED
-    if reported in (Outcome.FLAKY, Outcome.SKIPPED):
-        return Outcome(reported)
-    return folded
-
-
-def _read_result(value: object, path: str) -> tuple[AttemptRecord, list[JSONObject]]:
-    result = as_object(value, path)
+def _attempt(result: _Result, path: str, annotations: list[JSONObject]) -> AttemptRecord:
+    """The attempt of ``result``; its annotations are added to the test's ``annotations``."""
     attempt = AttemptRecord(
-        retry=opt_int(result, "retry", path),
-        status=attempt_status(required(result, "status", path), at(path, "status")),
-        duration_ms=duration_ms(opt_number(result, "duration", path)),
-        started_at=opt_timestamp(result, "startTime", path),
+        retry=_whole(result.retry, path, "retry"),
+        status=_status(result.status, path, "status"),
+        duration_ms=0 if result.duration is None else duration_ms(result.duration),
+        started_at=None
+        if result.start_time is None
+        else parse_timestamp(result.start_time, f"{path}.startTime"),
     )
-    # Most attempts have no output, errors, steps or attachments: paths (for error messages)
-    # are only built for fields that are there.
-    if stdout := opt_list(result, "stdout", path):
-        attempt.stdout = _output(stdout, at(path, "stdout"))
-    if stderr := opt_list(result, "stderr", path):
-        attempt.stderr = _output(stderr, at(path, "stderr"))
-    raw_errors = opt_list(result, "errors", path)
-    errors = (
-        [as_object(e, at(at(path, "errors"), i)) for i, e in enumerate(raw_errors)]
-        if raw_errors
-        else []
-    )
-    error = opt_object(result, "error", path) or (errors[0] if errors else {})
-    attempt.error_message = error_text(loose_str(error, "message"))
-    attempt.error_stack = error_text(loose_str(error, "stack"))
-    keep_error_colours(error, attempt.extra)
-    if len(errors) > 1:
-        # Soft assertions: every error, the first of which is also the attempt's error.
-        attempt.extra["errors"] = [error_text(loose_str(e, "message")) for e in errors]
-    location = result.get("errorLocation")
+    # Most attempts have no output, errors, steps or attachments.
+    if result.stdout:
+        attempt.stdout = read_output(result.stdout, f"{path}.stdout")
+    if result.stderr:
+        attempt.stderr = read_output(result.stderr, f"{path}.stderr")
+    read_error(result.error, result.errors or [], attempt)
+    location = result.error_location
     if isinstance(location, dict):
         attempt.extra["error_location"] = {
             k: location[k] for k in ("file", "line", "column") if k in location
         }
-    if isinstance(result.get("workerIndex"), int):
-        attempt.extra["worker_index"] = result["workerIndex"]
-
-    if raw_steps := opt_list(result, "steps", path):
+    if isinstance(result.worker_index, int):
+        attempt.extra["worker_index"] = result.worker_index
+    if result.steps:
         steps: list[JSONObject] = []
-        dropped = _flatten_steps(raw_steps, at(path, "steps"), 0, steps)
+        dropped = flatten_steps(result.steps, f"{path}.steps", 0, steps)
         attempt.steps = steps
         if dropped:
             attempt.extra["steps_dropped"] = dropped
-    if raw_attachments := opt_list(result, "attachments", path):
+    if result.attachments:
         attempt.attachments = [
             a
-            for i, raw in enumerate(raw_attachments)
-            if (a := _attachment(raw, at(at(path, "attachments"), i))) is not None
+            for i, raw in enumerate(result.attachments)
+            if (a := _attachment(raw, f"{path}.attachments[{i}]")) is not None
         ]
-    annotations = read_annotations(opt_list(result, "annotations", path), at(path, "annotations"))
-    return attempt, annotations
+    if result.annotations:
+        annotations.extend(_annotations(result.annotations))
+    return attempt
 
 
-def _flatten_steps(values: list[Any], path: str, depth: int, out: list[JSONObject]) -> int:
-    """Depth-first into ``out`` up to ``MAX_STEPS``; returns how many steps did not fit."""
-    dropped = 0
-    for index, value in enumerate(values):
-        step_path = at(path, index)
-        step = as_object(value, step_path)
-        children = opt_list(step, "steps", step_path)
-        if len(out) >= MAX_STEPS:
-            dropped += 1 + _count_steps(children)
-            continue
-        error = step.get("error")
-        out.append(
-            step_record(
-                opt_str(step, "title", step_path) or "",
-                opt_number(step, "duration", step_path),
-                # Playwright's JSON reporter keeps only `test.step` steps and names no category;
-                # Playdeck's own reporter sends the category of every step.
-                loose_str(step, "category") or "test.step",
-                depth=depth,
-                error=error_text(loose_str(error, "message")) if isinstance(error, dict) else None,
-            )
-        )
-        dropped += _flatten_steps(children, at(step_path, "steps"), depth + 1, out)
-    return dropped
-
-
-def _count_steps(values: list[Any]) -> int:
-    return sum(1 + _count_steps(v.get("steps") or []) if isinstance(v, dict) else 1 for v in values)
-
-
-def _output(chunks: list[Any], path: str) -> str | None:
-    parts: list[str] = []
-    for index, value in enumerate(chunks):
-        chunk_path = at(path, index)
-        chunk = as_object(value, chunk_path)
-        if "text" in chunk:
-            parts.append(as_str(chunk["text"], at(chunk_path, "text")))
-        elif "buffer" in chunk:
-            raw = read_base64(chunk["buffer"], at(chunk_path, "buffer"))
-            parts.append(raw.decode("utf-8", "replace"))
-    text = clean_text("".join(parts), limit=MAX_OUTPUT_CHARS)
-    return text or None
-
-
-def _attachment(value: object, path: str) -> AttachmentRecord | None:
-    raw = as_object(value, path)
-    body = raw.get("body")
-    file_path = opt_str(raw, "path", path)
-    if body is None and not file_path:
+def _attachment(raw: _Attachment, path: str) -> AttachmentRecord | None:
+    if raw.body is None and not raw.path:
         return None  # neither content nor a file: nothing to keep
+    if raw.name is None:
+        raise fail(path, "missing 'name'")
+    content_type = raw.content_type
+    if content_type is not None:
+        content_type = as_str(content_type, f"{path}.contentType")
     return AttachmentRecord(
-        name=req_str(raw, "name", path),
-        content_type=opt_str(raw, "contentType", path) or "application/octet-stream",
-        body=None if body is None else read_base64(body, at(path, "body")),
-        path=file_path,
+        name=as_str(raw.name, f"{path}.name"),
+        content_type=content_type or "application/octet-stream",
+        body=None if raw.body is None else read_base64(raw.body, f"{path}.body"),
+        path=raw.path,
     )
 
 
-def read_annotations(values: list[Any], path: str) -> list[JSONObject]:
-    annotations: list[JSONObject] = []
-    for index, value in enumerate(values):
-        annotation = as_object(value, at(path, index))
-        kind = opt_str(annotation, "type", at(path, index))
-        if not kind:
-            continue
-        description = annotation.get("description")
-        annotations.append(
-            {
-                "type": kind,
-                "description": clean_text(description, limit=_MAX_ANNOTATION_CHARS)
-                if isinstance(description, str)
-                else None,
-            }
-        )
-    return annotations
+def _annotations(values: list[_Annotation] | None) -> list[JSONObject]:
+    return [annotation(a.type, a.description) for a in values or () if a.type]
 
 
-def normalise_tags(values: list[Any], path: str) -> list[str]:
+def _tags(values: list[str] | None) -> list[str]:
     # The JSON reporter strips the '@' that Playwright's API and users write; put it back so
     # tags read the same whatever the source format.
-    tags = [as_str(v, at(path, i)).strip() for i, v in enumerate(values)]
+    tags = [v.strip() for v in values or ()]
     return [t if t.startswith("@") else f"@{t}" for t in tags if t]
 
 
-def _global_errors(values: list[Any]) -> list[JSONObject]:
-    errors: list[JSONObject] = []
-    for index, value in enumerate(values[:_MAX_GLOBAL_ERRORS]):
-        error = as_object(value, at("errors", index))
-        entry: JSONObject = {"message": error_text(loose_str(error, "message"))}
-        stack = error_text(loose_str(error, "stack"))
-        if stack:
-            entry["stack"] = stack
-        location = error.get("location")
-        if isinstance(location, dict):
-            entry["location"] = {
-                k: location[k] for k in ("file", "line", "column") if k in location
-            }
-        errors.append(entry)
-    return errors
+def _status(text: str, path: str, key: str) -> AttemptStatus:
+    found = _STATUSES.get(text)
+    return found if found is not None else attempt_status(text, f"{path}.{key}")
 
 
-def _playwright_summary(config: JSONObject, stats: JSONObject) -> JSONObject:
-    metadata = loose_object(config, "metadata")
-    raw_projects = config.get("projects")
-    projects = (
-        [p for p in raw_projects if isinstance(p, dict)] if isinstance(raw_projects, list) else []
-    )
-    # Attachment paths in the report are absolute on the machine that ran the tests; the
-    # output directories let the ingest service map them onto the uploaded files.
-    output_dirs = sorted({d for p in projects if isinstance(d := p.get("outputDir"), str)})
-    summary: JSONObject = {
-        "version": loose_str(config, "version"),
-        "workers": metadata.get("actualWorkers", config.get("workers")),
-        "projects": [
-            {"name": p.get("name"), "retries": p.get("retries"), "repeat_each": p.get("repeatEach")}
-            for p in projects
-        ],
-        "shard": config.get("shard"),
-        "root_dir": loose_str(config, "rootDir"),
-        "output_dirs": output_dirs,
-        "stats": {
-            k: stats[k] for k in ("expected", "unexpected", "flaky", "skipped") if k in stats
-        },
-    }
-    return bounded_object(summary, 16 * 1024)
+def _whole(value: float | None, path: str, key: str) -> int:
+    """An integer field (``line``, ``retry``): an integral float is taken, as JSON allows."""
+    if value is None:
+        return 0
+    if type(value) is int:
+        return value
+    return as_int(value, f"{path}.{key}")
 
 
-def read_git_and_ci(metadata: JSONObject, run: RunRecord) -> None:
-    """Git and CI facts from ``config.metadata``.
+def _retry(attempt: AttemptRecord) -> int:
+    return attempt.retry
 
-    Playwright >= 1.51 (``captureGitInfo``) writes ``gitCommit`` and ``ci``; older versions'
-    ``gitCommitInfo()`` plugin wrote flat ``revision.*`` and ``ci.link`` keys.
-    """
-    git = loose_object(metadata, "gitCommit")
-    ci = loose_object(metadata, "ci")
-    branch = loose_str(git, "branch") or loose_str(ci, "branch")
-    run.branch = branch if branch != "HEAD" else None  # a detached checkout names no branch
-    run.commit_sha = (
-        loose_str(git, "hash") or loose_str(ci, "commitHash") or loose_str(metadata, "revision.id")
-    )
-    run.commit_message = loose_str(git, "subject") or loose_str(metadata, "revision.subject")
-    run.author = loose_str(loose_object(git, "author"), "name") or loose_str(
-        metadata, "revision.author"
-    )
-    run.ci_build_url = loose_str(ci, "buildHref") or loose_str(metadata, "ci.link")
-    kept = {k: v for k, v in metadata.items() if k not in ("gitDiff", "actualWorkers")}
-    if kept:
-        run.metadata["config"] = bounded_object(kept, 16 * 1024)
 
+# ---- The format --------------------------------------------------------------------------------
 
 # Playwright's JSON reporter writes config, suites, errors and stats, in that order. Only the
 # first two are telling: "stats" also starts a Cypress mochawesome report.
@@ -424,7 +384,7 @@ FORMAT = ReportFormat(
     sniff=sniff,
     # Playwright writes stats.startTime: a report with no start time at all is refused rather
     # than dated by its upload.
-    parse=lambda value, _received_at: parse_playwright_json(value),
+    parse=lambda document, _received_at: parse_playwright_json(document),
     in_zip=ZipRole.ALONE,
     extensions=(".json",),
 )

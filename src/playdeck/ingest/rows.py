@@ -1,0 +1,121 @@
+"""The rows of a run's results, attempts and attachments, in the drivers' own value forms,
+generated while ``bulk.BulkWriter.insert`` takes them a batch at a time."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator
+from typing import Any
+
+from playdeck.ingest.bulk import BulkWriter
+from playdeck.ingest.parsers.reading import MAX_ERROR_CHARS
+from playdeck.ingest.records import AttachmentRecord, TestRecord
+from playdeck.kit.text import clean_text
+from playdeck.models.attempt import MAX_OUTPUT_CHARS
+from playdeck.outcomes import Outcome
+
+# Most text fields are empty: ``None`` and empty lists skip the cleaning and the JSON encoder.
+_EMPTY_JSON_LIST = "[]"
+_EMPTY_JSON_OBJECT = "{}"
+_RANKS = {outcome: outcome.rank for outcome in Outcome}
+
+
+class Rows:
+    """The rows of a run's results, attempts and attachments, generated as they are inserted
+    (``BulkWriter.insert`` takes them a batch at a time), in the drivers' own value forms.
+
+    Text is cleaned again here whatever the parser did (a record may come from any parser);
+    only values that are there are passed to ``clean_text`` and the JSON encoder.
+    """
+
+    def __init__(self, bulk: BulkWriter, run_id: int, *, created_at: Any) -> None:
+        self._bulk = bulk
+        self._run_id = run_id
+        self._created_at = created_at
+        self.attachments: list[tuple[Any, ...]] = []  # filled by ``attempts``
+
+    def _json(self, value: Any, empty: str) -> Any:
+        return self._bulk.adapt_json(value) if value else empty
+
+    def results(
+        self,
+        tests: list[TestRecord],
+        test_ids: list[int],
+        result_ids: list[int],
+        project_id: int,
+        started_at: Any,
+    ) -> Iterator[tuple[Any, ...]]:
+        for t, test_id, result_id in zip(tests, test_ids, result_ids, strict=True):
+            yield (
+                result_id,
+                self._run_id,
+                test_id,
+                project_id,
+                started_at,
+                t.outcome,
+                _RANKS[t.outcome],
+                t.expected_status,
+                max(0, int(t.duration_ms)),
+                max(0, len(t.attempts) - 1),
+                _clean(t.error_message, MAX_ERROR_CHARS),
+                _clean(t.error_stack, MAX_ERROR_CHARS),
+                t.location,
+                self._json(t.tags, _EMPTY_JSON_LIST),
+                self._json(t.annotations, _EMPTY_JSON_LIST),
+            )
+
+    def attempts(
+        self,
+        tests: list[TestRecord],
+        result_ids: list[int],
+        attempt_ids: list[int],
+        stored_files: Iterator[tuple[str, int] | None],
+    ) -> Iterator[tuple[Any, ...]]:
+        """Attempt rows; each attempt's stored attachments go to ``self.attachments``."""
+        ids = iter(attempt_ids)
+        for t, result_id in zip(tests, result_ids, strict=True):
+            for a in t.attempts:
+                attempt_id = next(ids)
+                yield (
+                    attempt_id,
+                    result_id,
+                    a.retry,
+                    a.status,
+                    None if a.duration_ms is None else max(0, int(a.duration_ms)),
+                    self._bulk.adapt_datetime(a.started_at),
+                    _clean(a.error_message, MAX_ERROR_CHARS),
+                    _clean(a.error_stack, MAX_ERROR_CHARS),
+                    _clean(a.stdout, MAX_OUTPUT_CHARS),
+                    _clean(a.stderr, MAX_OUTPUT_CHARS),
+                    self._json(a.steps, _EMPTY_JSON_LIST),
+                    self._json(a.extra, _EMPTY_JSON_OBJECT),
+                )
+                for attachment in a.attachments:
+                    stored = next(stored_files)
+                    if stored is not None:
+                        self.attachments.append(self._attachment(attempt_id, attachment, stored))
+
+    def _attachment(
+        self, attempt_id: int, attachment: AttachmentRecord, stored: tuple[str, int]
+    ) -> tuple[Any, ...]:
+        sha, size = stored
+        return (
+            attempt_id,
+            self._run_id,
+            attachment.name[:500] or "attachment",
+            _content_type(attachment),
+            size,
+            sha,
+            self._created_at,
+        )
+
+
+def _clean(text: str | None, limit: int) -> str | None:
+    return None if text is None else clean_text(text, limit=limit)
+
+
+def _content_type(attachment: AttachmentRecord) -> str:
+    if attachment.content_type:
+        return attachment.content_type[:200]
+    guessed, _ = mimetypes.guess_type(attachment.path or attachment.name)
+    return guessed or "application/octet-stream"

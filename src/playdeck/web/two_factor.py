@@ -1,0 +1,201 @@
+"""``/account/two-factor``: turning a second factor on and off, recovery codes; and an
+administrator's reset of someone else's (``/admin/users/{id}/two-factor/reset``).
+
+Each form calls the service behind the matching ``/api/auth/two-factor`` route. Enrolment is
+post-redirect-get: the password starts it, the page then shows the key until a code confirms
+it. Recovery codes are rendered once, by the post that created them, never stored for a page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from playdeck.audit.service import Actor
+from playdeck.auth import service as auth_service
+from playdeck.auth.endpoints import AttemptDep
+from playdeck.auth.principal import Principal
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError
+from playdeck.models import User
+from playdeck.settings import Settings
+from playdeck.twofactor import service
+from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
+from playdeck.web.errors import Page
+from playdeck.web.forms import NO_STORE, Confirmation, PostDep, confirm_page, done, refusals_on
+from playdeck.web.identity import refusal_headers
+from playdeck.web.rendering import render
+
+router = APIRouter()
+
+PAGE = "/account/two-factor"
+Enrolling = Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)]
+SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
+PasswordField = Annotated[str, Form(max_length=1024)]
+
+
+def _page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    user = auth_service.current_user(session, principal)
+    state = service.status(session, settings=settings, user=user) if user else None
+    pending = (
+        service.pending_enrolment(session, settings=settings, user=user)
+        if user is not None and state is not None and state.pending
+        else None
+    )
+    return render(
+        request,
+        "account/two_factor.html",
+        principal=principal,
+        status_code=status_code,
+        headers=headers or dict(NO_STORE),
+        auth_enabled=settings.require_auth,
+        state=state,
+        enrolment=pending,
+        must_enrol=principal.must_enrol_two_factor,
+        error=error,
+    )
+
+
+def _page_on(request: Request, settings: Settings, principal: Principal) -> Page:
+    def page(session: Session, refusal: AppError) -> Response:
+        return _page(
+            request,
+            session,
+            settings,
+            principal,
+            error=refusal.detail,
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
+
+
+def _codes_page(request: Request, principal: Principal, codes: list[str], *, new: bool) -> Response:
+    return render(
+        request,
+        "account/recovery_codes.html",
+        principal=principal,
+        headers=dict(NO_STORE),
+        codes=codes,
+        enabled_now=new,
+    )
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+def show_two_factor(
+    request: Request, session: SessionDep, settings: SettingsDep, principal: Enrolling
+) -> HTMLResponse:
+    return _page(request, session, settings, principal)
+
+
+@router.post(PAGE + "/enrol", response_model=None)
+def start_enrolment(
+    request: Request,
+    session: SessionDep,
+    attempt: AttemptDep,
+    principal: Enrolling,
+    password: PasswordField = "",
+) -> Response:
+    """Start enrolment with the password; the page then shows the key to add to an app."""
+    with refusals_on(_page_on(request, attempt.settings, principal)):
+        service.start_enrolment(session, attempt=attempt, principal=principal, password=password)
+    return done(PAGE, "two-factor-enrolment-started")
+
+
+@router.post(PAGE + "/confirm", response_model=None)
+def confirm_enrolment(
+    request: Request,
+    session: SessionDep,
+    attempt: AttemptDep,
+    principal: Enrolling,
+    code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Turn it on with a first code; shows the recovery codes, once."""
+    with refusals_on(_page_on(request, attempt.settings, principal)):
+        codes = service.confirm_enrolment(session, attempt=attempt, principal=principal, code=code)
+    return _codes_page(request, principal, codes, new=True)
+
+
+@router.post(PAGE + "/recovery-codes", response_model=None)
+def regenerate_recovery_codes(
+    request: Request,
+    session: SessionDep,
+    attempt: AttemptDep,
+    principal: SignedIn,
+    password: PasswordField = "",
+) -> Response:
+    """New recovery codes (the old ones stop working); shown once."""
+    with refusals_on(_page_on(request, attempt.settings, principal)):
+        codes = service.regenerate_recovery_codes(
+            session, attempt=attempt, principal=principal, password=password
+        )
+    return _codes_page(request, principal, codes, new=False)
+
+
+@router.post(PAGE + "/disable", response_model=None)
+def disable(
+    request: Request,
+    session: SessionDep,
+    attempt: AttemptDep,
+    principal: SignedIn,
+    password: PasswordField = "",
+) -> Response:
+    """Turn it off with the password."""
+    with refusals_on(_page_on(request, attempt.settings, principal)):
+        service.disable(session, attempt=attempt, principal=principal, password=password)
+    return done(PAGE, "two-factor-disabled")
+
+
+def _reset_confirmation(enabled: bool, user: User, back: str) -> Confirmation:
+    return Confirmation(
+        title=f"Reset two-factor authentication of {user.username}",
+        message=(
+            f"Remove {user.username}'s authenticator app and recovery codes? They then sign in "
+            "with their password alone, and can set up two-factor authentication again."
+            if enabled
+            else f"{user.username} has no two-factor authentication on; resetting removes any "
+            "enrolment they started."
+        ),
+        action=f"/admin/users/{user.id}/two-factor/reset",
+        button="Reset two-factor authentication",
+        back=back,
+        crumbs=(("Administration", ""), ("Users", back)),
+    )
+
+
+@router.get("/admin/users/{user_id}/two-factor/reset", response_class=HTMLResponse)
+def confirm_reset(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Admin,
+    user: TargetUser,
+    back: Annotated[str | None, Query(max_length=2000)] = None,
+) -> HTMLResponse:
+    """The confirmation step of an administrator's reset of someone's second factor."""
+    enabled = service.status(session, settings=settings, user=user).enabled
+    return confirm_page(request, principal, _reset_confirmation(enabled, user, back_to_users(back)))
+
+
+@router.post("/admin/users/{user_id}/two-factor/reset", response_model=None)
+def reset(post: PostDep, principal: Admin, user: TargetUser, back: BackField = "") -> Response:
+    """Remove a user's second factor (audited as ``two_factor.reset``)."""
+    target = back_to_users(back)
+    with refusals_on(list_on(post.request, principal, target)):
+        service.reset(post.session, user=user, actor=Actor.of(principal), client=post.client)
+    return done(target, "two-factor-reset")

@@ -1,0 +1,94 @@
+"""``POST /login/two-factor``: the sign-in form's second step.
+
+The first step (``web.identity.sign_in``) renders the code form with the challenge a right
+password earned; this one calls the service behind ``POST /api/auth/login/two-factor``, so the
+lockout, the rate limits and the audit log are the API's, and a wrong code shows the form again
+with the same challenge (until it expires or the account locks).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from playdeck.auth.client import ClientInfo
+from playdeck.auth.dependencies import ClientDep
+from playdeck.auth.endpoints import AttemptDep
+from playdeck.authz.permissions import Permission
+from playdeck.authz.service import authorize
+from playdeck.deps import SessionDep, SettingsDep
+from playdeck.errors import AppError, InvalidInput
+from playdeck.settings import Settings
+from playdeck.twofactor import signin
+from playdeck.twofactor.schemas import SecondFactorLogin
+from playdeck.web import form_csrf
+from playdeck.web.errors import Page
+from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.identity import (
+    after_sign_in,
+    refusal_headers,
+    refusal_text,
+    second_factor_page,
+    signed_in_redirect,
+)
+from playdeck.web.redirects import safe_next
+
+router = APIRouter()
+
+
+def _code_refusal_text(error: AppError) -> str:
+    if error.status in (423, 429):
+        return refusal_text(error)  # the lock and the limits read as they do for passwords
+    return error.detail
+
+
+def _form_on(
+    request: Request, settings: Settings, client: ClientInfo, challenge: str, next_path: str | None
+) -> Page:
+    def page(_session: Session, refusal: AppError) -> Response:
+        return second_factor_page(
+            request,
+            settings=settings,
+            client=client,
+            challenge=challenge,
+            next_path=next_path,
+            error=_code_refusal_text(refusal),
+            status_code=refusal.status,
+            headers=refusal_headers(refusal),
+        )
+
+    return page
+
+
+@router.post("/login/two-factor", response_model=None)
+def sign_in_second_factor(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    attempt: AttemptDep,
+    client: ClientDep,
+    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    challenge: Annotated[str, Form(max_length=128)] = "",
+    code: Annotated[str, Form(max_length=64)] = "",
+    next_path: Annotated[str, Form(alias="next")] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Finish signing in with a code from the authenticator app or a recovery code."""
+    target = safe_next(next_path)
+    with refusals_on(_form_on(request, settings, client, challenge, target)):
+        form_csrf.check(request, settings, csrf_token)
+        data = parse_form(
+            SecondFactorLogin,
+            {"challenge": challenge, "code": code},
+            text=lambda _exc: "Enter the code from your authenticator app.",
+        )
+        if not data.code.strip():
+            raise InvalidInput("Enter the code from your authenticator app.")
+        answer = signin.SecondFactor(challenge=data.challenge, code=data.code)
+        issued = signin.complete(session, attempt=attempt, answer=answer)
+    return signed_in_redirect(
+        issued, after_sign_in(session, settings, issued, target), settings=settings, client=client
+    )
