@@ -107,6 +107,7 @@ def test_turning_it_on_and_off_on_the_account_page(
         token = sign_in(auth_client)
         account = auth_client.get("/account", headers=HTML)
         assert "/account/two-factor" in parse(account.text).links()
+        assert "a lost phone. Off. Manage two-factor" in parse(account.text).text
         off = auth_client.get("/account/two-factor", headers=HTML)
         assert parse(off.text).all("section", id="two-factor-off")
 
@@ -139,6 +140,8 @@ def test_turning_it_on_and_off_on_the_account_page(
         assert confirmed.headers["cache-control"] == "no-store"
         on = auth_client.get("/account/two-factor", headers=HTML)
         assert _element_text(on.text, "recovery-codes-left") == "10"
+        account = auth_client.get("/account", headers=HTML)
+        assert "On. 10 recovery codes left." in parse(account.text).text
         assert key not in on.text.replace(" ", "") and codes[0] not in on.text
 
         disabled = auth_client.post(

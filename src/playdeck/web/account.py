@@ -31,6 +31,7 @@ from playdeck.errors import AppError, InvalidInput
 from playdeck.invitations.mail import mail_configured
 from playdeck.models import User, UserSession
 from playdeck.settings import Settings
+from playdeck.twofactor import service as two_factor
 from playdeck.web.api_keys import own_keys_view
 from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
@@ -163,6 +164,7 @@ def _account_page(
         form_error=form_error,
         api_keys=api_keys_context(session, principal),
         profile=profile_context(session, settings, user, error=profile_error),
+        two_factor=two_factor.status(session, settings=settings, user=user) if user else None,
     )
 
 
