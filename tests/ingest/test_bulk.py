@@ -14,9 +14,15 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.ingest.bulk import ANALYZE_MIN_ROWS, SQLITE_LOOKUP_BATCH, find_test_ids
-from playdeck.ingest.records import AttemptRecord, RunRecord, TestRecord, test_key
+from playdeck.ingest.records import (
+    AttachmentRecord,
+    AttemptRecord,
+    RunRecord,
+    TestRecord,
+    test_key,
+)
 from playdeck.ingest.service import ingest_run
-from playdeck.models import Project, Result, Test
+from playdeck.models import Attachment, Project, Result, Test
 from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 
@@ -194,3 +200,26 @@ def test_postgres_next_run_of_the_same_suite_does_not_analyse_again(
     # No new identities; as many results as the statistics already describe.
     _ingest(engine, tmp_path, _record("web", range(MANY)))
     assert not any(sql.startswith("ANALYZE") for sql, _ in statements)
+
+
+def test_inline_attachment_bytes_are_stored_then_dropped_from_the_record(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    """The bytes go to the file store before the transaction; the record stops holding them
+    (a big report's inline attachments need not stay alive until the commit)."""
+    record = _record("inline-bodies", range(3))
+    bodies = [f"screenshot {n}".encode() * 50 for n in range(3)]
+    for test, body in zip(record.tests, bodies, strict=True):
+        test.attempts[0].attachments = [
+            AttachmentRecord(name="shot.png", content_type="image/png", body=body)
+        ]
+    _ingest(engine, tmp_path, record)
+    assert [a.body for t in record.tests for a in t.attempts[0].attachments] == [None] * 3
+    store = FilesystemBlobStore(tmp_path / "files")
+    stored = db.scalars(select(Attachment.sha256).order_by(Attachment.id)).all()
+    assert len(stored) == 3
+    read = []
+    for sha in stored:
+        with store.open(sha) as handle:
+            read.append(handle.read())
+    assert read == bodies

@@ -121,8 +121,9 @@ class BulkWriter:
     def adapt_json(value: Any) -> str:
         return dumps_storable(value)
 
-    def reserve_ids(self, table: Table, count: int) -> list[int]:
-        """``count`` fresh primary keys for ``table``.
+    def reserve_ids(self, table: Table, count: int) -> Sequence[int]:
+        """``count`` fresh primary keys for ``table`` (on SQLite a ``range``: no int objects
+        for a 175,000-test report's ids until its rows are made).
 
         SQLite: the caller's transaction already holds the write lock (the run row was inserted
         first), so nobody else can take ids past ``max(id)`` before it commits. PostgreSQL: one
@@ -133,7 +134,7 @@ class BulkWriter:
         if self.dialect == "sqlite":
             top = self._connection.execute(select(func.coalesce(func.max(table.c.id), 0)))
             start = int(top.scalar_one()) + 1
-            return list(range(start, start + count))
+            return range(start, start + count)
         rows = self._connection.execute(
             text(
                 "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "

@@ -4,7 +4,7 @@ generated while ``bulk.BulkWriter.insert`` takes them a batch at a time."""
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from playdeck.ingest.bulk import BulkWriter
@@ -41,7 +41,7 @@ class Rows:
         self,
         tests: list[TestRecord],
         test_ids: list[int],
-        result_ids: list[int],
+        result_ids: Sequence[int],
         project_id: int,
         started_at: Any,
     ) -> Iterator[tuple[Any, ...]]:
@@ -67,8 +67,8 @@ class Rows:
     def attempts(
         self,
         tests: list[TestRecord],
-        result_ids: list[int],
-        attempt_ids: list[int],
+        result_ids: Sequence[int],
+        attempt_ids: Sequence[int],
         stored_files: Iterator[tuple[str, int] | None],
     ) -> Iterator[tuple[Any, ...]]:
         """Attempt rows; each attempt's stored attachments go to ``self.attachments``."""

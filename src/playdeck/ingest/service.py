@@ -27,6 +27,7 @@ from playdeck.db import after_commit, end_reads
 from playdeck.errors import BadRequest, InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
+from playdeck.ingest.heap import give_back
 from playdeck.ingest.idempotency import IdempotencyKey, Replay
 from playdeck.ingest.records import (
     AttachmentRecord,
@@ -242,7 +243,11 @@ def _stage_attachment(
     max_bytes: int,
 ) -> tuple[str, int] | None:
     if attachment.body is not None:
-        return _put(store, staged, store.put_bytes(attachment.body))
+        stored = _put(store, staged, store.put_bytes(attachment.body))
+        # The file holds it now: the bytes need not stay alive until the commit (inline
+        # attachments are about a fifth of a Playwright report's records).
+        attachment.body = None
+        return stored
     if attachment.path is None:
         return None
     handle = source.open(attachment.path)
@@ -265,7 +270,8 @@ def _stage_attachment(
 def stage_files(
     store: BlobStore, record: RunRecord, *, source: FileSource, max_bytes: int, into: StagedFiles
 ) -> None:
-    """Store every attachment and report file of ``record`` (no database involved)."""
+    """Store every attachment and report file of ``record`` (no database involved); the
+    inline attachment bodies are dropped from ``record`` once stored (see ``give_back``)."""
     for test in record.tests:
         for attempt in test.attempts:
             for attachment in attempt.attachments:
@@ -382,6 +388,7 @@ def ingest_run(
     except BaseException:
         discard(engine_of(session), store, staged.blobs)
         raise
+    give_back()  # the inline attachment bytes just stored and dropped
     cleanup_after_rollback(session, store, staged.blobs)
     request_row = None
     if idempotency is not None:
@@ -438,8 +445,8 @@ def _insert_run(
     else:
         run = target.open(session, project, row)
 
-    keys = [t.key for t in record.tests]
-    test_ids = _upsert_tests(session, project.id, record.tests, keys)
+    # The keys (a 64-character hash per test) are freed once the ids are known.
+    test_ids = _upsert_tests(session, project.id, record.tests, [t.key for t in record.tests])
     bulk = BulkWriter(session)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
     rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
