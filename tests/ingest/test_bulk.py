@@ -223,3 +223,20 @@ def test_inline_attachment_bytes_are_stored_then_dropped_from_the_record(
         with store.open(sha) as handle:
             read.append(handle.read())
     assert read == bodies
+
+
+def test_an_attachment_record_on_two_attempts_is_stored_for_both(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    """The demo data gives a test's two failed attempts the same attachment records: the bytes,
+    dropped once stored, are not lost for the second attempt."""
+    record = _record("shared-attachment", range(1))
+    shot = AttachmentRecord(name="shot.png", content_type="image/png", body=b"png" * 100)
+    record.tests[0].attempts = [
+        AttemptRecord(retry=retry, status=AttemptStatus.FAILED, attachments=[shot])
+        for retry in range(2)
+    ]
+    _ingest(engine, tmp_path, record)
+    rows = db.execute(select(Attachment.attempt_id, Attachment.sha256, Attachment.size)).all()
+    assert len({attempt_id for attempt_id, _, _ in rows}) == 2
+    assert {(sha, size) for _, sha, size in rows} == {(rows[0].sha256, 300)}

@@ -272,12 +272,20 @@ def stage_files(
 ) -> None:
     """Store every attachment and report file of ``record`` (no database involved); the
     inline attachment bodies are dropped from ``record`` once stored (see ``give_back``)."""
+    # One attachment record may sit on several attempts (a parser's shared list): its bytes,
+    # dropped the first time, are the file stored then. Keyed by ``id``: ``record`` holds them.
+    inline: dict[int, tuple[str, int] | None] = {}
     for test in record.tests:
         for attempt in test.attempts:
             for attachment in attempt.attachments:
-                into.attachments.append(
-                    _stage_attachment(store, into, attachment, source, max_bytes)
-                )
+                if id(attachment) in inline:
+                    into.attachments.append(inline[id(attachment)])
+                    continue
+                was_inline = attachment.body is not None
+                stored = _stage_attachment(store, into, attachment, source, max_bytes)
+                if was_inline:
+                    inline[id(attachment)] = stored
+                into.attachments.append(stored)
     for report in record.reports:
         into.reports.append([_put(store, into, store.put_bytes(f.body)) for f in report.files])
 
