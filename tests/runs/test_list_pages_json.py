@@ -8,7 +8,10 @@ The data: the real Playwright JSON report and the PhenX reporter's report from `
 tags, annotations, unicode). The clock is frozen, so the flake window is the same every day.
 
 The ``project-*-tests.json`` pages were recorded again when flakiness became per branch and
-"failed and passed on the same commit" (the ``flakiness`` objects changed, nothing else).
+"failed and passed on the same commit" (the ``flakiness`` objects changed, nothing else), and
+the ``run-*-tests`` and ``project-*-tests`` pages when quarantine marks were added (the fields
+``quarantined`` and ``quarantine`` appended to each item, nothing else changed: checked by
+comparing the pages with those two fields removed).
 """
 
 from __future__ import annotations

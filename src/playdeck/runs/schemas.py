@@ -360,11 +360,8 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
     }
 
 
-class RunTest(QuarantineMarks):
-    """One test's result in a run, with every attempt and its attachments, and whether the
-    test is quarantined now."""
-
-    __test__ = False  # not a pytest test class
+class RunResult(BaseModel):
+    """One test's result in a run, with every attempt and its attachments."""
 
     id: int
     test: TestRef
@@ -378,6 +375,13 @@ class RunTest(QuarantineMarks):
     tags: list[str]
     annotations: list[dict[str, Any]]
     attempts: list[Attempt]
+
+
+class RunTest(QuarantineMarks, RunResult):
+    """A run's result and whether its test is quarantined now (those fields last: they were
+    added to the page after the others)."""
+
+    __test__ = False  # not a pytest test class
 
 
 class RunTestPage(BaseModel):

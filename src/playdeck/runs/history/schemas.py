@@ -36,15 +36,19 @@ class HistoryPage(BaseModel):
     next_cursor: str | None
 
 
-class ProjectTest(TestRef, QuarantineMarks):
-    """A test of the project with its latest outcome, its flakiness over ``days`` and whether
-    it is quarantined now."""
-
-    __test__ = False  # not a pytest test class
+class ProjectTestSummary(TestRef):
+    """A test of the project with its latest outcome and its flakiness over ``days``."""
 
     last_outcome: str | None
     last_run_at: datetime | None
     flakiness: FlakeStats | None
+
+
+class ProjectTest(QuarantineMarks, ProjectTestSummary):
+    """A project's test and whether it is quarantined now (those fields last: they were added
+    to the page after the others)."""
+
+    __test__ = False  # not a pytest test class
 
 
 class ProjectTestPage(BaseModel):
