@@ -49,7 +49,7 @@ def _record(project: str, titles: range) -> RunRecord:
     )
 
 
-def _ingest(engine: Engine, tmp_path: Path, record: RunRecord) -> int:
+def _ingest(engine: Engine, tmp_path: Path, record: RunRecord, *, consume: bool = False) -> int:
     with Session(engine) as session:
         stored = ingest_run(
             session,
@@ -58,6 +58,7 @@ def _ingest(engine: Engine, tmp_path: Path, record: RunRecord) -> int:
             record=record,
             auto_create_project=True,
             max_file_bytes=1 << 20,
+            consume=consume,
         )
         session.commit()
     return stored.run_id
@@ -213,7 +214,7 @@ def test_inline_attachment_bytes_are_stored_then_dropped_from_the_record(
         test.attempts[0].attachments = [
             AttachmentRecord(name="shot.png", content_type="image/png", body=body)
         ]
-    _ingest(engine, tmp_path, record)
+    _ingest(engine, tmp_path, record, consume=True)
     assert [a.body for t in record.tests for a in t.attempts[0].attachments] == [None] * 3
     store = FilesystemBlobStore(tmp_path / "files")
     stored = db.scalars(select(Attachment.sha256).order_by(Attachment.id)).all()
@@ -236,7 +237,20 @@ def test_an_attachment_record_on_two_attempts_is_stored_for_both(
         AttemptRecord(retry=retry, status=AttemptStatus.FAILED, attachments=[shot])
         for retry in range(2)
     ]
-    _ingest(engine, tmp_path, record)
+    _ingest(engine, tmp_path, record, consume=True)
     rows = db.execute(select(Attachment.attempt_id, Attachment.sha256, Attachment.size)).all()
     assert len({attempt_id for attempt_id, _, _ in rows}) == 2
     assert {(sha, size) for _, sha, size in rows} == {(rows[0].sha256, 300)}
+
+
+def test_a_record_not_consumed_keeps_its_bytes_for_the_next_run(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    """Without ``consume`` (tests and the demo reuse records), the bytes stay on the record."""
+    record = _record("kept-bytes", range(1))
+    shot = AttachmentRecord(name="shot.png", content_type="image/png", body=b"png" * 100)
+    record.tests[0].attempts[0].attachments = [shot]
+    _ingest(engine, tmp_path, record)
+    _ingest(engine, tmp_path, record)
+    assert shot.body == b"png" * 100
+    assert len(db.scalars(select(Attachment.id)).all()) == 2

@@ -241,12 +241,14 @@ def _stage_attachment(
     attachment: AttachmentRecord,
     source: FileSource,
     max_bytes: int,
+    consume: bool,
 ) -> tuple[str, int] | None:
     if attachment.body is not None:
         stored = _put(store, staged, store.put_bytes(attachment.body))
-        # The file holds it now: the bytes need not stay alive until the commit (inline
-        # attachments are about a fifth of a Playwright report's records).
-        attachment.body = None
+        if consume:
+            # The file holds it now: the bytes need not stay alive until the commit (inline
+            # attachments are about a fifth of a Playwright report's records).
+            attachment.body = None
         return stored
     if attachment.path is None:
         return None
@@ -268,10 +270,17 @@ def _stage_attachment(
 
 
 def stage_files(
-    store: BlobStore, record: RunRecord, *, source: FileSource, max_bytes: int, into: StagedFiles
+    store: BlobStore,
+    record: RunRecord,
+    *,
+    source: FileSource,
+    max_bytes: int,
+    into: StagedFiles,
+    consume: bool = False,
 ) -> None:
-    """Store every attachment and report file of ``record`` (no database involved); the
-    inline attachment bodies are dropped from ``record`` once stored (see ``give_back``)."""
+    """Store every attachment and report file of ``record`` (no database involved). With
+    ``consume`` (a record parsed for this ingest alone), the inline attachment bodies are
+    dropped from ``record`` once stored (see ``give_back``)."""
     # One attachment record may sit on several attempts (a parser's shared list): its bytes,
     # dropped the first time, are the file stored then. Keyed by ``id``: ``record`` holds them.
     inline: dict[int, tuple[str, int] | None] = {}
@@ -282,7 +291,7 @@ def stage_files(
                     into.attachments.append(inline[id(attachment)])
                     continue
                 was_inline = attachment.body is not None
-                stored = _stage_attachment(store, into, attachment, source, max_bytes)
+                stored = _stage_attachment(store, into, attachment, source, max_bytes, consume)
                 if was_inline:
                     inline[id(attachment)] = stored
                 into.attachments.append(stored)
@@ -369,6 +378,7 @@ def ingest_run(
     idempotency: IdempotencyKey | None = None,
     users_can_create_projects: bool = True,
     target: RunTarget | None = None,
+    consume: bool = False,
 ) -> IngestResult:
     """Store ``record`` as a new run of its project (created by name when allowed); with an
     ``idempotency`` key already used, answer the run stored then (see ``ingest.idempotency``).
@@ -378,6 +388,10 @@ def ingest_run(
     connection goes back to the pool); store the files (no database); insert the rows in one
     short write transaction, which the caller's unit of work commits. If it does not commit,
     the files this ingest created are discarded (``storage.gc.discard``).
+
+    ``consume``: ``record`` was parsed for this ingest alone (a request's body), so its inline
+    attachment bytes are dropped once stored, not kept alive to the commit; a caller that
+    reuses its records (tests, the demo) leaves it off.
     """
     started = time.perf_counter()
     if not record.project_name:
@@ -391,12 +405,18 @@ def ingest_run(
     staged = StagedFiles()
     try:
         stage_files(
-            store, record, source=source or NoFiles(), max_bytes=max_file_bytes, into=staged
+            store,
+            record,
+            source=source or NoFiles(),
+            max_bytes=max_file_bytes,
+            into=staged,
+            consume=consume,
         )
     except BaseException:
         discard(engine_of(session), store, staged.blobs)
         raise
-    give_back()  # the inline attachment bytes just stored and dropped
+    if consume:
+        give_back()  # the inline attachment bytes just stored and dropped
     cleanup_after_rollback(session, store, staged.blobs)
     request_row = None
     if idempotency is not None:

@@ -118,8 +118,10 @@ def store_record(
     source: FileSource | None = None,
     idempotency: IdempotencyKey | None = None,
     target: RunTarget | None = None,
+    consume: bool = False,
 ) -> IngestResult:
-    """Persist a parsed run under the server's settings (project creation, file sizes)."""
+    """Persist a parsed run under the server's settings (project creation, file sizes);
+    ``consume``: the record was parsed for this request alone (see ``service.ingest_run``)."""
     return ingest_run(
         session,
         store=store,
@@ -131,6 +133,7 @@ def store_record(
         source=source,
         idempotency=idempotency,
         target=target,
+        consume=consume,
     )
 
 
@@ -207,6 +210,7 @@ def submit_json(
         record=record,
         idempotency=idempotency,
         target=target,
+        consume=True,
     )
 
 
@@ -514,6 +518,7 @@ def upload_form(
             source=source,
             idempotency=idempotency,
             target=target,
+            consume=True,
         )
 
 
