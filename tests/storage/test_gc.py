@@ -100,6 +100,21 @@ def test_a_rollback_removes_a_file_it_stored_twice(
     assert not store.exists(first.sha256)
 
 
+def test_a_rollback_keeps_a_file_another_ingest_claimed_between_its_own_two_puts(
+    engine: Engine, store: FilesystemBlobStore
+) -> None:
+    """The failing write stores a file, another ingest claims it, then the failing write puts
+    the same bytes again (the same report twice, as `tests/faults/test_file_races.py` does):
+    its last stamp is its own, but the claim in between was not, so the file stays."""
+    first = store.put_bytes(b"the same report")
+    other = store.put_bytes(b"the same report")  # the concurrent ingest, not committed yet
+    again = store.put_bytes(b"the same report")
+    assert first.created and not other.created and not again.created
+    assert again.found == other.stamp != first.stamp
+    assert discard(engine, store, [first, again]) == 0
+    assert store.exists(first.sha256)
+
+
 def test_a_failed_ingest_with_a_repeated_attachment_leaves_no_files(
     engine: Engine, store: FilesystemBlobStore
 ) -> None:

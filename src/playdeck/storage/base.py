@@ -19,6 +19,9 @@ class StoredBlob:
     size: int
     created: bool  # False when identical bytes were already stored (and were claimed again)
     stamp: int  # the file's mtime (ns) once this writer was done with it
+    # A claim: the mtime it found before moving it forward (another writer's claim in between
+    # two of one writer's own shows as a ``found`` that is not that writer's last ``stamp``).
+    found: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

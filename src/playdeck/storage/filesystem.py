@@ -63,12 +63,12 @@ class FilesystemBlobStore:
     # --- writing ---------------------------------------------------------------------------
 
     @staticmethod
-    def _claim(path: str) -> int:
+    def _claim(sha: str, size: int, path: str) -> StoredBlob:
         """Move the blob's mtime forward; raises ``FileNotFoundError`` once it is set aside."""
         before = os.stat(path).st_mtime_ns
         stamp = max(time.time_ns(), before + 1)
         os.utime(path, ns=(stamp, stamp))
-        return stamp
+        return StoredBlob(sha, size, created=False, stamp=stamp, found=before)
 
     def _link_into_place(self, tmp: str, sha: str, size: int) -> StoredBlob:
         """Publish the finished temporary file ``tmp`` as blob ``sha`` (and remove ``tmp``)."""
@@ -76,7 +76,7 @@ class FilesystemBlobStore:
         try:
             while True:
                 with contextlib.suppress(FileNotFoundError):
-                    return StoredBlob(sha, size, created=False, stamp=self._claim(path))
+                    return self._claim(sha, size, path)
                 directory = os.path.dirname(path)
                 if directory not in self._dirs:
                     os.makedirs(directory, exist_ok=True)
@@ -96,7 +96,7 @@ class FilesystemBlobStore:
         # The hot path of an ingest with many small screenshots: plain os calls, no pathlib.
         sha = hashlib.sha256(data).hexdigest()
         with contextlib.suppress(FileNotFoundError):
-            return StoredBlob(sha, len(data), created=False, stamp=self._claim(self._path(sha)))
+            return self._claim(sha, len(data), self._path(sha))
         tmp = self._temp_name(WRITE_PREFIX)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

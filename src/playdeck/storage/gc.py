@@ -68,14 +68,20 @@ def _unclaimed_since(stamp: int) -> Callable[[int], bool]:
 def discard(engine: Engine, store: BlobStore, blobs: Iterable[StoredBlob]) -> int:
     """Delete the blobs a write that did not commit created, unless claimed or used since.
 
-    The same write may have put one blob several times (one screenshot attached twice): its
-    own later claims are not someone else's, so the last stamp it left is the one to match.
+    The same write may have put one blob several times (one screenshot attached twice, in
+    ``blobs``' order): its own later claims are not someone else's, so the last stamp it left is
+    the one to match, as long as each of its claims found its previous stamp. A claim that found
+    another mtime came after someone else's claim: that writer may be using the blob, so it
+    stays (for the sweep to judge).
     """
-    blobs = list(blobs)
-    created = {blob.sha256: blob.stamp for blob in blobs if blob.created}
+    last: dict[str, int | None] = {}
     for blob in blobs:
-        if blob.sha256 in created:
-            created[blob.sha256] = max(created[blob.sha256], blob.stamp)
+        if blob.created:
+            last[blob.sha256] = blob.stamp
+        elif blob.sha256 in last:
+            mine = last[blob.sha256]
+            last[blob.sha256] = blob.stamp if mine is not None and blob.found == mine else None
+    created = {sha: stamp for sha, stamp in last.items() if stamp is not None}
     if not created:
         return 0
     keep = _referenced_now(engine, created)
