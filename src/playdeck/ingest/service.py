@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
@@ -171,36 +170,45 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]
         yield rows[start : start + BATCH]
 
 
-def _upsert_tests(
-    session: Session, project_id: int, tests: Sequence[TestRecord], keys: Sequence[str]
-) -> list[int]:
-    """Test ids for each record (``keys[i]`` is ``tests[i].key``), creating new identities."""
-    known = find_test_ids(session, project_id, list(dict.fromkeys(keys)))
-    missing: dict[str, TestRecord] = {}
-    for key, record in zip(keys, tests, strict=True):
-        if key not in known:
-            missing.setdefault(key, record)
-    if missing:
-        dialect = session.get_bind().dialect.name
-        # A concurrent ingest may create the same identity: skip it here, read its id below.
-        statement: Any
-        if dialect == "postgresql":
-            statement = postgresql.insert(_TESTS).on_conflict_do_nothing(
-                index_elements=["project_id", "key"]
-            )
-        elif dialect == "sqlite":
-            statement = sqlite.insert(_TESTS).on_conflict_do_nothing(
-                index_elements=["project_id", "key"]
-            )
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            statement = insert(_TESTS)
-        # Rows made a batch at a time: a first report of 100,000 tests would hold them all.
-        pending = iter(missing.items())
-        while chunk := list(islice(pending, BATCH)):
-            session.execute(statement, [_test_row(project_id, key, r) for key, r in chunk])
-        analyze_if_grown(session.connection(), _TESTS, len(missing))
-        known.update(find_test_ids(session, project_id, list(missing)))
-    return [known[k] for k in keys]
+def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]) -> list[int]:
+    """Test ids for each record, in order, creating new identities.
+
+    ``BATCH`` records at a time (their keys, lookups, inserts and ids): a first report of
+    175,000 tests would otherwise hold every key, row and id mapping at once. A key seen in an
+    earlier batch is found by the lookup, as one stored by another ingest would be.
+    """
+    statement = _new_tests_statement(session)
+    ids: list[int] = []
+    created = 0
+    for start in range(0, len(tests), BATCH):
+        chunk = tests[start : start + BATCH]
+        keys = [t.key for t in chunk]
+        known = find_test_ids(session, project_id, list(dict.fromkeys(keys)))
+        missing: dict[str, TestRecord] = {}
+        for key, record in zip(keys, chunk, strict=True):
+            if key not in known:
+                missing.setdefault(key, record)
+        if missing:
+            session.execute(statement, [_test_row(project_id, k, r) for k, r in missing.items()])
+            known.update(find_test_ids(session, project_id, list(missing)))
+            created += len(missing)
+        ids.extend(known[k] for k in keys)
+    # On the whole report, not per batch: whether the table grew past its statistics.
+    analyze_if_grown(session.connection(), _TESTS, created)
+    return ids
+
+
+def _new_tests_statement(session: Session) -> Any:
+    """An insert of test identities that skips one a concurrent ingest created meanwhile (its
+    id is read back by the lookup that follows)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(_TESTS).on_conflict_do_nothing(
+            index_elements=["project_id", "key"]
+        )
+    if dialect == "sqlite":
+        return sqlite.insert(_TESTS).on_conflict_do_nothing(index_elements=["project_id", "key"])
+    return insert(_TESTS)  # pragma: no cover - only SQLite and PostgreSQL are supported
 
 
 def _test_row(project_id: int, key: str, record: TestRecord) -> dict[str, Any]:
@@ -473,8 +481,7 @@ def _insert_run(
     else:
         run = target.open(session, project, row)
 
-    # The keys (a 64-character hash per test) are freed once the ids are known.
-    test_ids = _upsert_tests(session, project.id, record.tests, [t.key for t in record.tests])
+    test_ids = _upsert_tests(session, project.id, record.tests)
     bulk = BulkWriter(session)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
     rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
