@@ -19,12 +19,11 @@ from playdeck.auth.probing import NotFoundProbeMiddleware
 from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.setup_token import SetupToken
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, writer
-from playdeck.errors import install_error_handlers
 from playdeck.ingest.endpoints import is_report_path
 from playdeck.ingest.endpoints import router as ingest_router
 from playdeck.ingest.live.endpoints import router as live_router
 from playdeck.ingest.live.sweeper import PeriodicRunSweep
-from playdeck.ingest.worker import IngestPool
+from playdeck.ingest.pool import IngestPool
 from playdeck.invitations.endpoints import router as invitations_router
 from playdeck.kit.compression import CompressionMiddleware
 from playdeck.kit.json_guard import DuplicateJsonKeysMiddleware
@@ -34,6 +33,7 @@ from playdeck.members.endpoints import router as members_router
 from playdeck.observability.endpoints import router as metrics_router
 from playdeck.observability.metrics import forget_this_process, instrument_engine
 from playdeck.observability.middleware import RequestObservabilityMiddleware
+from playdeck.problems import install_error_handlers
 from playdeck.projects.endpoints import router as projects_router
 from playdeck.quarantine.endpoints import router as quarantine_router
 from playdeck.retention.endpoints import router as retention_router

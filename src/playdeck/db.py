@@ -14,9 +14,9 @@ from functools import partial
 from typing import Any
 
 import orjson
-from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from starlette.requests import Request
 
 from playdeck.errors import AppError
 from playdeck.kit.http import SAFE_METHODS

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.models import User
 from playdeck.settings import Settings
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 
+from playdeck.authz.dependencies import declared_permission
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import declared_permission
 
 # Served by FastAPI or Starlette themselves, not by Playdeck's handlers.
 # (Playdeck serves its own docs routes, which declare a permission like any other; a plain

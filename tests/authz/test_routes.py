@@ -8,8 +8,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from playdeck.app import create_app
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.settings import Settings
 
 from .routes import app_routes

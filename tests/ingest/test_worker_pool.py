@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.app import create_app
 from playdeck.errors import AppError
-from playdeck.ingest import worker
+from playdeck.ingest import pool, worker
 from playdeck.ingest.parsers.phenx import parse_phenx_submit
 from playdeck.ingest.parsers.playwright_json import parse_playwright_json
 from playdeck.kit.text import UnstorableText
@@ -258,7 +258,7 @@ def test_a_worker_that_grew_is_replaced_after_its_job(
     url = "/api/test-runs/submit?projectName=pool-recycled"
     assert pool_client.post(url, content=body).status_code == 201
     before = set(_pool_workers())
-    monkeypatch.setattr(worker, "RECYCLE_GROWTH_MIB", -1)  # every job "grew" its worker
+    monkeypatch.setattr(pool, "RECYCLE_GROWTH_MIB", -1)  # every job "grew" its worker
 
     recycled = pool_client.post(url, content=body)
     deadline = time.monotonic() + 30

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
+from playdeck.authz.dependencies import declared_permission
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import declared_permission
 from playdeck.models import Result, Test
 from playdeck.settings import Settings
 from playdeck.web.headers import PAGE_CSP

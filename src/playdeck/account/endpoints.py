@@ -18,8 +18,8 @@ from playdeck.account.schemas import (
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import NO_STORE, AttemptDep, Authenticated, RateLimitsDep
 from playdeck.auth.transport import clear_session_cookie
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations.endpoints import base_url
 from playdeck.users.schemas import User

@@ -10,11 +10,11 @@ from playdeck.apikeys import service
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
-from playdeck.errors import OrjsonResponse
 from playdeck.kit.pagination import MAX_ID
+from playdeck.problems import OrjsonResponse
 
 router = APIRouter(prefix="/api/users/{user_id}/api-keys", tags=["api keys"])
 

@@ -9,8 +9,8 @@ from playdeck.audit import service
 from playdeck.audit.repository import AuditFilter
 from playdeck.audit.schemas import AuditEvent, AuditPage
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 

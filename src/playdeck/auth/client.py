@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 
-from fastapi import Request
+from starlette.requests import Request
 
 MAX_USER_AGENT = 512
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

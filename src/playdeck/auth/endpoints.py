@@ -28,10 +28,10 @@ from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.sessions import TokenPair as IssuedTokens
 from playdeck.auth.setup_token import SetupProofDep
 from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import OrjsonResponse, problem
+from playdeck.problems import OrjsonResponse, problem
 from playdeck.settings import Settings
 from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users.schemas import User

@@ -37,12 +37,12 @@ class Principal:
     # Set when the session cookie authenticated the request: what its unsafe requests must echo.
     csrf_token: str | None = None
     # PLAYDECK_PUBLIC_READ is on: every project is readable by anyone, signed in or not (set by
-    # ``authz.service.authorize``, so that signing in never shows less than signing out).
+    # ``authz.dependencies.authorize``, so that signing in never shows less than signing out).
     public_read: bool = False
     # The key belongs to a service account (``service_accounts``), not to a person.
     service_account: bool = False
     # PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS holds this administrator's password session to
-    # enrolling a second factor (``twofactor.enforcement``; ``authz.service.authorize``).
+    # enrolling a second factor (``twofactor.enforcement``; ``authz.dependencies.authorize``).
     must_enrol_two_factor: bool = False
 
     @classmethod

@@ -16,7 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from playdeck.auth.client import client_info
 from playdeck.auth.rate_limit import RateLimits
-from playdeck.errors import TooManyRequests, problem
+from playdeck.errors import TooManyRequests
+from playdeck.problems import problem
 
 
 class NotFoundProbeMiddleware:

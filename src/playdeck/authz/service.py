@@ -1,8 +1,10 @@
-"""The one authorization path: route-level gate (``authorize``) and project-level ``require``.
+"""The one authorization path: route-level gate (``check_route``, which every route reaches
+through ``authz.dependencies.authorize``) and project-level ``require_project``.
 
 Every route declares exactly one permission through ``authorize``; a test walks the route table
 and fails for a route that declares none (deny by default). The rules themselves are data, in
-``authz.permissions``; this module only reads them.
+``authz.permissions``; this module only reads them, and knows nothing of HTTP (services and the
+ingest worker process use it without the web framework).
 
 Two steps, always in this order:
 
@@ -14,15 +16,10 @@ Two steps, always in this order:
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
-from fastapi import Depends
 from sqlalchemy import ColumnElement, and_, false
 from sqlalchemy.orm import Session
 
 from playdeck.apikeys.scopes import scopes_allow
-from playdeck.auth.dependencies import PrincipalDep
 from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
 from playdeck.authz.permissions import (
     GLOBAL_ROLE_PERMISSIONS,
@@ -32,11 +29,9 @@ from playdeck.authz.permissions import (
     Permission,
     ProjectRole,
 )
-from playdeck.deps import SettingsDep
 from playdeck.errors import Forbidden, NotFound, Unauthorized
 from playdeck.members import repository as members
 from playdeck.models import Project
-from playdeck.twofactor.enforcement import ENROLMENT_REQUIRED, ENROLMENT_REQUIRED_CODE
 
 ADMIN_ONLY = frozenset({Permission.USERS_ADMIN, Permission.AUDIT_READ})
 
@@ -124,46 +119,6 @@ def check_delivery_by_name(session: Session, principal: Principal, project: Proj
             "member's key",
             code="project_owned_by_members",
         )
-
-
-def _public() -> None:
-    """Public routes resolve no credential at all: a stale cookie must not break /healthz."""
-
-
-def authorize(permission: Permission, *, before_two_factor: bool = False) -> Any:
-    """Dependency that gates the route on ``permission`` and yields the principal. A route on
-    one project uses ``projects.access.project_access`` instead (a run: ``runs.access``), which
-    also loads the object.
-
-    ``before_two_factor``: the route stays open to an administrator held to enrolling a second
-    factor (``PLAYDECK_REQUIRE_TWO_FACTOR_FOR_ADMINS``): enrolment itself, signing out, ``me``.
-    Every other route answers them 403 ``two_factor_enrolment_required``."""
-    if permission is Permission.PUBLIC:
-        public = _public
-        public.permission = permission  # type: ignore[attr-defined]
-        return Depends(public)
-
-    def dependency(principal: PrincipalDep, settings: SettingsDep) -> Principal:
-        if principal.must_enrol_two_factor and not before_two_factor:
-            raise Forbidden(ENROLMENT_REQUIRED, code=ENROLMENT_REQUIRED_CODE)
-        if settings.public_read:
-            principal = replace(principal, public_read=True)
-        check_route(
-            principal,
-            permission,
-            public_read=settings.public_read,
-            users_can_create_projects=settings.users_can_create_projects,
-        )
-        return principal
-
-    dependency.permission = permission  # type: ignore[attr-defined]  # read by the route-table test
-    return Depends(dependency)
-
-
-def declared_permission(dependency: Any) -> Permission | None:
-    """The permission a route dependency declares, if it is one of ``authorize``'s."""
-    value = getattr(dependency, "permission", None)
-    return value if isinstance(value, Permission) else None
 
 
 def project_role(session: Session, principal: Principal, project_id: int) -> ProjectRole | None:

@@ -15,15 +15,16 @@ from starlette.formparsers import MultiPartException
 
 from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
-from playdeck.errors import BadRequest, OrjsonResponse
-from playdeck.ingest import use_cases, worker
+from playdeck.errors import BadRequest
+from playdeck.ingest import pool, use_cases, worker
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
 from playdeck.kit.limits import read_form
+from playdeck.problems import OrjsonResponse
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 
@@ -120,8 +121,8 @@ async def run_ingest(
             stack.push_async_callback(form.close)
         if settings.ingest_in_worker_process:
             if form is None:
-                return await worker.submit(request, slots, sender)
-            return await worker.upload(request, slots, form, sender)
+                return await pool.submit(request, slots, sender)
+            return await pool.upload(request, slots, form, sender)
         source = await request.body() if form is None else form
         ingest = partial(sender.ingest, session, source, store=store, settings=settings)
         return await to_thread.run_sync(ingest, limiter=slots)

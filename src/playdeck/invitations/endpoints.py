@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Request, Response
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations import service
 from playdeck.invitations.schemas import (
@@ -25,7 +25,8 @@ from playdeck.invitations.schemas import (
 )
 from playdeck.invitations.service import IssuedLink
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import User

@@ -16,7 +16,8 @@ from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
 from playdeck.members import service
 from playdeck.members.schemas import Member, MemberCreate, MemberUpdate
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 
 router = APIRouter(prefix="/api/projects/{ref}/members", tags=["members"])
 legacy_router = APIRouter(include_in_schema=False)

@@ -11,8 +11,8 @@ import secrets
 
 from fastapi import APIRouter, Request, Response
 
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SettingsDep
 from playdeck.errors import NotFound, Unauthorized
 from playdeck.observability.metrics import exposition

@@ -1,26 +1,26 @@
-"""Project access, decided in one place: the route dependency ``project_access(permission)`` and,
-for a submit that names its project in the body, ``project_for_submit``.
+"""Project access, decided in one place: what the route dependency
+``projects.dependencies.project_access(permission)`` answers with, and, for a submit that names
+its project in the body, ``project_for_submit``.
 
 Both answer in the one order that does not leak what exists: the route gate first (401
 anonymous, 403 for a global role that can never have the permission), then the project (404
-when it is missing *or* hidden from the caller), then the caller's right in it (403).
+when it is missing *or* hidden from the caller), then the caller's right in it (403). This
+module knows nothing of HTTP: services and the ingest worker process use it without FastAPI.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TypeVar
 
-from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize, check_delivery_by_name, require_project
-from playdeck.deps import SessionDep
+from playdeck.authz.service import check_delivery_by_name, require_project
 from playdeck.errors import NotFound
 from playdeck.models import Project
-from playdeck.projects.service import get_or_create_by_name, get_project
+from playdeck.projects.service import get_or_create_by_name
 
 T = TypeVar("T")
 
@@ -31,22 +31,6 @@ class ProjectAccess:
 
     project: Project
     principal: Principal
-
-
-def project_access(permission: Permission) -> Any:
-    """Dependency for a route on one project, named by its ``{ref}`` path value: the permission
-    is declared once (the route-table test reads it here) and the handler receives the project
-    and the principal together."""
-
-    # A default, not ``Annotated``: annotations are strings here, and ``permission`` is local.
-    def dependency(
-        ref: str, session: SessionDep, principal: Principal = authorize(permission)
-    ) -> ProjectAccess:
-        project = get_project(session, principal=principal, ref=ref, permission=permission)
-        return ProjectAccess(project=project, principal=principal)
-
-    dependency.permission = permission  # type: ignore[attr-defined]
-    return Depends(dependency)
 
 
 def found_in_project(
@@ -64,10 +48,6 @@ def found_in_project(
         raise NotFound(missing)
     require_project(session, principal, permission, found[1].id, missing=missing)
     return found
-
-
-# A route that reads one project (its runs, tests, failures): the commonest access.
-ProjectReader = Annotated[ProjectAccess, project_access(Permission.PROJECT_READ)]
 
 
 def may_auto_create(principal: Principal, *, auto_create: bool, users_can_create: bool) -> bool:

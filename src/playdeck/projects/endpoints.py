@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query, Response
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from playdeck.projects import service
-from playdeck.projects.access import ProjectAccess, ProjectReader, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import ProjectReader, project_access
 from playdeck.projects.schemas import Project, ProjectCreate, ProjectPage, ProjectUpdate
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.quarantine import service
 from playdeck.quarantine.schemas import GateVerdict, Quarantine, QuarantineIn, QuarantineList

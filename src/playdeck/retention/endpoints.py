@@ -12,7 +12,8 @@ from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.retention import service
 from playdeck.retention.schemas import DiskUsage, ProjectPrune, RetentionPolicy, RetentionPolicyIn
 from playdeck.runs.access import RunAccess, run_access

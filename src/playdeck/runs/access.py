@@ -1,5 +1,5 @@
 """Run access: ``run_access(permission)``, the dependency of a route on one run (its
-``{run_id}``), the run-scoped twin of ``projects.access.project_access``.
+``{run_id}``), the run-scoped twin of ``projects.dependencies.project_access``.
 
 The route gate first (401, 403 by global role; before the id is even validated), then the run:
 404 when it is missing or in a project hidden from the caller, 403 when the caller may read the
@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import Depends
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.models import Project, Run
 from playdeck.runs import service

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Query, Request, Response
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from playdeck.runs import service

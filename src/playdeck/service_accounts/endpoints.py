@@ -15,13 +15,14 @@ from fastapi.params import Depends
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.errors import OrjsonResponse
 from playdeck.kit.pagination import MAX_ID
 from playdeck.models import Project
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.problems import OrjsonResponse
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.service_accounts import service
 from playdeck.service_accounts.schemas import (
     GlobalServiceAccountCreate,

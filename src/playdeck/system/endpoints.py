@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from playdeck import __version__
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
-from playdeck.errors import OrjsonResponse, problem
+from playdeck.problems import OrjsonResponse, problem
 from playdeck.system.readiness import check_readiness
 
 router = APIRouter(tags=["system"])

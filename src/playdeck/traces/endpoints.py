@@ -17,8 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SettingsDep
 from playdeck.errors import NotFound
 from playdeck.runs.files import content_origin

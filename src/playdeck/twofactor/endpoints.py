@@ -13,8 +13,8 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep, _signed_in
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import LoginResponse
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.twofactor import service, signin
 from playdeck.twofactor.schemas import (

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Path, Query, Response
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GlobalRole, Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 from playdeck.users import service

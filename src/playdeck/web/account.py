@@ -24,8 +24,9 @@ from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
 from playdeck.auth.transport import clear_session_cookie
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import PASSWORD_SIGN_IN, authorize
+from playdeck.authz.service import PASSWORD_SIGN_IN
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.invitations.mail import mail_configured

@@ -26,8 +26,8 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.invitations import service

@@ -17,8 +17,8 @@ from playdeck.audit import service as audit_service
 from playdeck.audit.repository import AuditFilter
 from playdeck.audit.service import Action, Outcome
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import MAX_ID

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import PROJECT_ROLES, Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.kit.clock import utcnow

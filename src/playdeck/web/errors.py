@@ -1,6 +1,6 @@
 """HTML error pages for browsers; every other caller keeps RFC 9457 problem+json.
 
-``install_html_errors`` wraps the handlers ``playdeck.errors.install_error_handlers`` registered:
+``install_html_errors`` wraps the handlers ``playdeck.problems.install_error_handlers`` registered:
 a request outside ``/api/`` whose ``Accept`` prefers ``text/html`` gets a page, anything else
 gets exactly what the JSON handler answers.
 """

@@ -28,8 +28,8 @@ from playdeck.auth.schemas import LoginRequest
 from playdeck.auth.service import INVALID_CREDENTIALS
 from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.settings import Settings

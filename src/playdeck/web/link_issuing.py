@@ -18,7 +18,8 @@ from playdeck.authz.permissions import Permission, ProjectRole
 from playdeck.invitations import service
 from playdeck.invitations.endpoints import base_url
 from playdeck.invitations.schemas import InvitationCreate
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.web.admin_users import Admin, TargetUser
 from playdeck.web.forms import PostDep, form_page, form_page_on, parse_form, refusals_on
 

@@ -29,7 +29,8 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.members import service as members_service
 from playdeck.members.schemas import MemberCreate, MemberUpdate
 from playdeck.models import Project, ProjectMember, User
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.projects.service import get_project
 from playdeck.web.context import project_crumbs, project_tabs
 from playdeck.web.errors import Page

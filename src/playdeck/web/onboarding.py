@@ -29,8 +29,8 @@ from playdeck.auth.setup_token import (
     is_local,
     may_create_first_user,
 )
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.models import Project, Run
 from playdeck.outcomes import RunStatus

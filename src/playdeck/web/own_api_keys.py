@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from playdeck.apikeys import service as keys_service
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.users import service as users_service
 from playdeck.web.api_keys import (

@@ -25,7 +25,8 @@ from playdeck.deps import BlobStoreDep, SessionDep
 from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.projects import service as projects_service
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn

@@ -12,14 +12,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
-from playdeck.projects.access import ProjectReader
+from playdeck.projects.dependencies import ProjectReader
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service

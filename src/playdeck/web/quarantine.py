@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.errors import InvalidInput
 from playdeck.kit.clock import utcnow

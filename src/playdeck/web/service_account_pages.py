@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.authz.permissions import Permission
 from playdeck.kit.clock import utcnow
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.service_accounts import service
 from playdeck.service_accounts.schemas import ProjectServiceAccountCreate
 from playdeck.web.errors import Page

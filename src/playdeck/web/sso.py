@@ -19,8 +19,8 @@ from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
 from playdeck.auth.transport import cookie_name
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import NotFound
 from playdeck.settings import Settings

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize, project_permissions
+from playdeck.authz.service import project_permissions
 from playdeck.deps import SessionDep
-from playdeck.projects.access import ProjectReader
+from playdeck.projects.dependencies import ProjectReader
 from playdeck.quarantine import service as quarantine_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service

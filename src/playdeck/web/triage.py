@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectReader
+from playdeck.projects.dependencies import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service

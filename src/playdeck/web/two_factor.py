@@ -18,8 +18,8 @@ from playdeck.audit.service import Actor
 from playdeck.auth import service as auth_service
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.models import User

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.settings import Settings

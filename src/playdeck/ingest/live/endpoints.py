@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize, check_delivery_by_name
+from playdeck.authz.service import check_delivery_by_name
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
-from playdeck.errors import OrjsonResponse
 from playdeck.ingest import worker
 from playdeck.ingest.endpoints import (
     IdempotencyKeyHeader,
@@ -22,6 +22,7 @@ from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
 from playdeck.ingest.live.schemas import LivePart, LivePartClose, LiveRunOpen
 from playdeck.ingest.schemas import IngestResponse
+from playdeck.problems import OrjsonResponse
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.filters import IdPath
 from playdeck.settings import Settings

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from playdeck.projects.access import ProjectAccess, project_access
+from playdeck.projects.access import ProjectAccess
+from playdeck.projects.dependencies import project_access
 from playdeck.runs.analytics import service
 from playdeck.runs.analytics.schemas import FlakyReport, Trends
 

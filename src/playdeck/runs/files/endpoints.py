@@ -8,8 +8,8 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
 from playdeck.errors import NotFound
 from playdeck.kit.filenames import download_name

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from playdeck.auth.principal import Principal
+from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from playdeck.projects.access import ProjectReader
+from playdeck.projects.dependencies import ProjectReader
 from playdeck.runs.filters import IdPath
 from playdeck.runs.history import service
 from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
-from playdeck.projects.access import ProjectReader
+from playdeck.projects.dependencies import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import BranchWindowDep
 from playdeck.runs.triage import service
