@@ -34,3 +34,20 @@ def test_no_domain_package_imports_the_web_layer() -> None:
         if web not in path.parents and path not in WIRING
     }
     assert {module: names for module, names in offenders.items() if names} == {}
+
+
+def test_services_repositories_and_errors_import_no_web_framework() -> None:
+    """FastAPI is bound in endpoints and ``dependencies`` modules; the rules they apply (services,
+    repositories, the errors) are used without it, by the CLI and the ingest worker process."""
+    framework_free = [
+        path
+        for path in PACKAGE.rglob("*.py")
+        if path.name in ("service.py", "repository.py") or path == PACKAGE / "errors.py"
+    ]
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in _imports(path) if name.split(".")[0] == "fastapi"
+        )
+        for path in framework_free
+    }
+    assert {module: names for module, names in offenders.items() if names} == {}
