@@ -34,7 +34,7 @@ def test_flaky_test_is_a_failed_attempt_then_a_passed_one_with_the_screenshot_on
     failed, passed = test.attempts
     assert [(a.retry, a.status) for a in test.attempts] == [(0, "failed"), (1, "passed")]
     assert {a.name for a in failed.attachments} >= {"screenshot", "trace"}
-    assert passed.attachments == []
+    assert passed.attachments == ()
     # The testcase's time is both attempts'; neither attempt's own is known.
     assert test.duration_ms > 0
     assert [a.duration_ms for a in test.attempts] == [None, None]

@@ -560,10 +560,9 @@ def _attach_traces(record: RunRecord, traces: dict[int, UploadFile], settings: S
         attempt = by_index.get(index)
         if attempt is None:
             raise ReportFormatError(f"trace_{index}: there is no testCases[{index}]")
-        attempt.attachments.append(
-            AttachmentRecord(
-                name="trace",
-                content_type="application/zip",
-                body=_read_limited(upload, settings.max_upload_bytes),
-            )
+        trace = AttachmentRecord(
+            name="trace",
+            content_type="application/zip",
+            body=_read_limited(upload, settings.max_upload_bytes),
         )
+        attempt.attachments = [*attempt.attachments, trace]

@@ -211,6 +211,7 @@ class EventReader:
         self._attach(attempt, opt_list(params, "attachments", path), path)
 
     def _attach(self, attempt: _Attempt, values: list[Any], path: str) -> None:
+        found: list[AttachmentRecord] = []
         for index, value in enumerate(values):
             item_path = at(at(path, "attachments"), index)
             raw = as_object(value, item_path)
@@ -218,7 +219,7 @@ class EventReader:
             file_path = opt_str(raw, "path", item_path)
             if inline is None and not file_path:
                 continue
-            attempt.record.attachments.append(
+            found.append(
                 AttachmentRecord(
                     name=req_str(raw, "name", item_path),
                     content_type=opt_str(raw, "contentType", item_path)
@@ -227,6 +228,8 @@ class EventReader:
                     path=None if inline is not None else file_path,
                 )
             )
+        if found:  # records' sequences are replaced, never changed (``AttemptRecord``)
+            attempt.record.attachments = [*attempt.record.attachments, *found]
 
     def on_step_begin(self, params: JSONObject, path: str) -> None:
         attempt = self._attempt(req_str(params, "resultId", path), path)

@@ -125,6 +125,5 @@ def place_attachments(attempts: list[AttemptRecord], paths: list[str]) -> None:
             name = "screenshot"
         elif name is None and content_type.startswith("video/"):
             name = "video"
-        target.attachments.append(
-            AttachmentRecord(name=name or file_name, content_type=content_type, path=path)
-        )
+        found = AttachmentRecord(name=name or file_name, content_type=content_type, path=path)
+        target.attachments = [*target.attachments, found]
