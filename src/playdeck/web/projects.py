@@ -10,7 +10,6 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
@@ -106,13 +105,6 @@ def list_projects(
     )
 
 
-def _form_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "form"
-    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
-    return f"{field.capitalize()}: {message}"
-
-
 def _projects_page_on(
     request: Request, settings: Settings, principal: Principal, form: ProjectForm
 ) -> Page:
@@ -143,9 +135,7 @@ def create_project(
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
     with refusals_on(_projects_page_on(post.request, post.settings, principal, form)):
-        data = parse_form(
-            ProjectCreate, {"name": name, "description": text(description)}, text=_form_error
-        )
+        data = parse_form(ProjectCreate, {"name": name, "description": text(description)})
         project = projects_service.create_project(post.session, data=data, principal=principal)
     response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
     set_flash(response, "project-created")
