@@ -21,7 +21,7 @@ from playdeck.ingest.records import (
     TestRecord,
     test_key,
 )
-from playdeck.ingest.service import ingest_run
+from playdeck.ingest.service import BATCH, ingest_run
 from playdeck.models import Attachment, Project, Result, Test
 from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
@@ -145,12 +145,16 @@ def test_postgres_identity_lookup_sends_the_keys_as_one_parameter(
         for sql, params in statements
         if sql.lstrip().startswith("SELECT tests.key, tests.id")
     ]
-    # Before the insert (nothing known yet) and after it (the new ids): one statement each.
-    assert len(lookups) == 2
+    # Per batch of records: before the insert (nothing known yet) and after it (the new ids),
+    # one statement each.
+    batches = -(-MANY // BATCH)
+    assert batches > 1
+    assert len(lookups) == 2 * batches
     for sql, params in lookups:
         assert "= ANY (string_to_array(" in sql
         assert len(params) == 3  # the project id, the keys, the separator
-    assert sorted(lookups[1][1]["keys"].split(",")) == sorted(_key(n) for n in range(MANY))
+    created = [key for _, params in lookups[1::2] for key in params["keys"].split(",")]
+    assert sorted(created) == sorted(_key(n) for n in range(MANY))
 
 
 @pytest.mark.usefixtures("postgres_only")
