@@ -38,7 +38,8 @@ from playdeck.ingest.worker import Done, Part, Sender, SubmitJob, UploadJob, run
 from playdeck.observability.metrics import count_ingest, multiprocess_dir
 from playdeck.settings import Settings
 
-logger = logging.getLogger("playdeck.ingest.pool")
+# The name operators filter on since the pool and the worker were one module.
+logger = logging.getLogger("playdeck.ingest.worker")
 
 # Peak memory a job may add to a worker before the worker is replaced (MiB). A 10,000-test
 # report adds about 70; the memory of bigger ones goes back to the operating system.
