@@ -55,10 +55,10 @@ def list_runs(
     until: Annotated[datetime | None, Query(description="Started before (UTC).")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> RunPage:
+) -> Response:
     """Runs newest first (``started_at`` desc, ``id`` desc); without ``project``, the runs of
     every project the caller may read."""
-    runs, next_cursor = service.list_runs(
+    return service.runs_page(
         session,
         principal=principal,
         project_ref=project,
@@ -69,8 +69,7 @@ def list_runs(
         cursor=cursor,
         limit=limit,
         base_url=_base_url(request, settings),
-    )
-    return RunPage(items=runs, next_cursor=next_cursor)
+    ).response()
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail)
@@ -115,11 +114,11 @@ def list_run_tests(
     file: Annotated[str | None, Query(max_length=1000, description="Test file, exactly.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> RunTestPage:
+) -> Response:
     """The run's test results, failures first (then by id), with attempts and attachments,
     and whether each test is quarantined now (`quarantined`, with the reason and expiry in
     `quarantine`: its failure does not fail CI)."""
-    items, next_cursor = service.list_run_tests(
+    return service.run_tests_page(
         session,
         run=access.run,
         outcome=outcome,
@@ -129,8 +128,7 @@ def list_run_tests(
         file=file,
         cursor=cursor,
         limit=limit,
-    )
-    return RunTestPage(items=items, next_cursor=next_cursor)
+    ).response()
 
 
 router.include_router(runs_router)

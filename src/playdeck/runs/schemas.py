@@ -345,8 +345,6 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
     """An ``Attempt``'s fields from an attempt row's mapping and its attachments' fields."""
     extra = row["extra"] or {}
     return {
-        "error_snippet": extra.get("snippet"),
-        "error_ansi": extra.get("error_ansi"),
         "retry": row["retry"],
         "status": row["status"],
         "duration_ms": row["duration_ms"],
@@ -357,6 +355,8 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
         "stderr": row["stderr"],
         "steps": row["steps"],
         "attachments": attachments,
+        "error_snippet": extra.get("snippet"),
+        "error_ansi": extra.get("error_ansi"),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
@@ -57,11 +57,11 @@ def list_project_tests(
     ] = False,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> ProjectTestPage:
+) -> Response:
     """The project's tests by full title, with the latest outcome and flakiness of each, and
     whether it is quarantined now (`quarantined`, with the reason and expiry in
     `quarantine`)."""
-    return service.list_project_tests(
+    return service.project_tests_page(
         session,
         project=access.project,
         q=q,
@@ -69,4 +69,4 @@ def list_project_tests(
         cursor=cursor,
         limit=limit,
         quarantined=quarantined,
-    )
+    ).response()
