@@ -17,11 +17,12 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.runs import service
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
+from playdeck.runs.filters import CursorQuery, LimitQuery, SearchQuery
 from playdeck.runs.history.endpoints import router as history_router
 from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
 from playdeck.runs.triage.endpoints import projects_router as triage_projects_router
@@ -32,8 +33,6 @@ router = APIRouter()
 runs_router = APIRouter(prefix="/api/test-runs", tags=["runs"])
 
 ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _base_url(request: Request, settings: Settings) -> str:
@@ -106,7 +105,7 @@ def list_run_tests(
     outcome: Annotated[
         str | None, Query(max_length=200, description="Comma list: failed,flaky,...")
     ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    q: SearchQuery = None,
     browser: Annotated[
         str | None, Query(max_length=200, description="Browser project, exactly.")
     ] = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import orjson
 from fastapi import Response
@@ -23,6 +23,13 @@ Fields = dict[str, Any]
 P = ParamSpec("P")
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+
+class CursorPage(BaseModel, Generic[T]):
+    """The schema of a page: ``RunPage(CursorPage[Run])`` (fields of its own come after)."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,17 @@ class Page:
         # OPT_UTC_Z: "2026-11-29T20:00:00Z", as pydantic writes an aware UTC datetime.
         body = orjson.dumps(self.content, option=orjson.OPT_UTC_Z)
         return Response(content=body, media_type="application/json")
+
+
+def cut_page(
+    rows: list[T], limit: int, cursor_of: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """The first ``limit`` rows, and the cursor of the next page when there is one: the
+    repositories fetch one row more than ``limit`` to tell."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, cursor_of(rows[-1])
 
 
 def as_model(model: type[M], build: Callable[P, Page]) -> Callable[P, M]:

@@ -27,7 +27,7 @@ from playdeck.quarantine import repository as quarantines
 from playdeck.quarantine.schemas import marks_of
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
-from playdeck.runs.pages import Page, as_items
+from playdeck.runs.pages import Page, as_items, cut_page
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
 
@@ -69,10 +69,7 @@ def runs_page(
         after=time_id_cursor(cursor),
         limit=limit,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_time_id(rows[-1].started_at, rows[-1].id)
+    rows, next_cursor = cut_page(rows, limit, lambda last: encode_time_id(last.started_at, last.id))
     items = [
         schemas.run_fields(run, _project_ref(run), base_url) for run in (r._mapping for r in rows)
     ]
@@ -186,10 +183,7 @@ def run_tests_page(
         file=file,
         result_id=result_id,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].rank, rows[-1].id])
+    rows, next_cursor = cut_page(rows, limit, lambda last: encode_cursor([last.rank, last.id]))
 
     result_ids = [row.id for row in rows]
     files: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)

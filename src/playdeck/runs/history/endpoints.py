@@ -10,16 +10,13 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.projects.access import ProjectReader
-from playdeck.runs.filters import IdPath
+from playdeck.runs.filters import CursorQuery, IdPath, LimitQuery, SearchQuery
 from playdeck.runs.history import service
 from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail
 
 router = APIRouter(tags=["tests"])
-
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.get("/api/tests/{test_id}", response_model=TestDetail)
@@ -50,7 +47,7 @@ def get_test_history(
 def list_project_tests(
     session: SessionDep,
     access: ProjectReader,
-    q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    q: SearchQuery = None,
     days: Annotated[int, Query(ge=1, le=365, description="Window of the flake rate.")] = 30,
     quarantined: Annotated[
         bool, Query(description="Only the tests quarantined now (not lapsed).")

@@ -22,7 +22,7 @@ from playdeck.runs.history.schemas import (
     ProjectTestPage,
     TestDetail,
 )
-from playdeck.runs.pages import Page, as_model
+from playdeck.runs.pages import Page, as_model, cut_page
 from playdeck.runs.schemas import ProjectRef, TestRef
 
 _HISTORY = TypeAdapter(list[HistoryEntry])
@@ -47,10 +47,9 @@ def list_history(session: Session, *, test: Test, cursor: str | None, limit: int
     rows = repository.list_history(
         session, test_id=test.id, after=time_id_cursor(cursor), limit=limit
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_time_id(rows[-1].run_started_at, rows[-1].id)
+    rows, next_cursor = cut_page(
+        rows, limit, lambda last: encode_time_id(last.run_started_at, last.id)
+    )
     # Rows read through their mapping into plain values, validated once as a list (a
     # constructor call and ten attribute lookups per row cost more than the query).
     items = _HISTORY.validate_python(
@@ -102,10 +101,9 @@ def project_tests_page(
         limit=limit,
         only=quarantines.active_filter(project.id, now) if quarantined else None,
     )
-    next_cursor = None
-    if len(tests) > limit:
-        tests = tests[:limit]
-        next_cursor = encode_cursor([tests[-1].full_title, tests[-1].id])
+    tests, next_cursor = cut_page(
+        tests, limit, lambda last: encode_cursor([last.full_title, last.id])
+    )
     ids = [t.id for t in tests]
     latest = repository.latest_results(session, ids)
     stats = flake_fields_of(session, project=project, test_ids=ids, days=days)
