@@ -39,8 +39,8 @@ from playdeck.models import (
     Test,
 )
 from playdeck.models.base import UTCDateTime
-from playdeck.outcomes import Outcome
 from playdeck.runs.filters import contains_pattern
+from playdeck.runs.schemas import RUN_COLUMNS
 
 # A row of selected columns, read by attribute name.
 AnyRow = Row[*tuple[Any, ...]]
@@ -53,28 +53,11 @@ def rows(
     return list(session.connection().execute(statement, params).all())
 
 
-# What a run summary shows (``schemas.run_fields``): every column but the metadata and created_at.
+# What a run summary shows (``schemas.run_fields``): the columns ``schemas.RUN_COLUMNS`` names
+# (every one but the metadata and created_at), and its project's reference.
 RUN_SUMMARY = (
-    Run.id,
+    *(getattr(Run, name) for name in RUN_COLUMNS),
     Run.project_id,
-    Run.name,
-    Run.status,
-    Run.started_at,
-    Run.duration_ms,
-    Run.total,
-    *(getattr(Run, outcome.value) for outcome in Outcome),
-    Run.branch,
-    Run.commit_sha,
-    Run.commit_message,
-    Run.author,
-    Run.ci_provider,
-    Run.ci_build_number,
-    Run.ci_build_url,
-    Run.environment,
-    Run.tags,
-    Run.source_format,
-    Run.pinned,
-    Run.files_pruned_at,
     Project.name.label("project_name"),
     Project.slug.label("project_slug"),
 )
