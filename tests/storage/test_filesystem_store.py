@@ -45,6 +45,27 @@ def test_a_store_that_did_not_make_a_blobs_directories_still_stores_into_them(
     assert [p.name for p in directory.iterdir()] == [first.sha256]
 
 
+def test_a_directory_another_writer_makes_after_a_failed_link_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes storing into a new directory: one's link fails for want of it, the other
+    makes it before the first tries to; the first links into it (found by the fault suite)."""
+    store = FilesystemBlobStore(tmp_path)
+    sha = hashlib.sha256(b"racing").hexdigest()
+    link = os.link
+
+    def link_after_the_other_writer(source: str, target: str) -> None:
+        monkeypatch.setattr(os, "link", link)
+        os.makedirs(os.path.dirname(target))  # the other writer, between our two calls
+        raise FileNotFoundError(target)
+
+    monkeypatch.setattr(os, "link", link_after_the_other_writer)
+    blob = store.put_bytes(b"racing")
+    assert (blob.sha256, blob.created) == (sha, True)
+    assert b"".join(store.iter_chunks(sha)) == b"racing"
+    assert list(store.iter_leftovers()) == []
+
+
 def test_a_forked_store_never_writes_into_its_twins_temporary_file(tmp_path: Path) -> None:
     store = FilesystemBlobStore(tmp_path)
     twin = copy.deepcopy(store)  # as after a fork: the same token and the same counter

@@ -28,7 +28,9 @@ class Rows:
     only values that are there are passed to ``clean_text`` and the JSON encoder. Every text
     cell is checked storable here (``storable_text``; JSON by ``dumps_storable``), which is why
     ``BulkWriter.insert`` spares the engine's walk over every cell of every row; the other
-    cells are numbers, enum members and formatted timestamps.
+    cells are numbers, enum values and formatted timestamps. Enum members go in as plain
+    ``str`` (their value): the SQLite driver tries to adapt any ``str`` subclass first, two
+    failed attribute look-ups (each formatting an error message) per cell.
     """
 
     def __init__(self, bulk: BulkWriter, run_id: int, *, created_at: Any) -> None:
@@ -55,9 +57,9 @@ class Rows:
                 test_id,
                 project_id,
                 started_at,
-                t.outcome,
+                str(t.outcome),
                 _RANKS[t.outcome],
-                t.expected_status,
+                None if t.expected_status is None else str(t.expected_status),
                 max(0, int(t.duration_ms)),
                 max(0, len(t.attempts) - 1),
                 _clean(t.error_message, MAX_ERROR_CHARS),
@@ -83,7 +85,7 @@ class Rows:
                     attempt_id,
                     result_id,
                     a.retry,
-                    a.status,
+                    str(a.status),
                     None if a.duration_ms is None else max(0, int(a.duration_ms)),
                     self._bulk.adapt_datetime(a.started_at),
                     _clean(a.error_message, MAX_ERROR_CHARS),

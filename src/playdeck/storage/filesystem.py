@@ -88,22 +88,20 @@ class FilesystemBlobStore:
         os.utime(path, ns=(stamp, stamp))
         return StoredBlob(sha, size, created=False, stamp=stamp, found=before)
 
-    def _make_directory(self, directory: str) -> bool:
-        """Create a blob's fan-out directory; ``False`` if it was there already."""
+    def _make_directory(self, directory: str) -> None:
+        """Create a blob's fan-out directory (another writer may be creating it too)."""
         if directory in self._dirs:
-            return False
+            return
         try:
             os.mkdir(directory)
         except FileExistsError:
-            self._dirs.add(directory)
-            return False
+            pass
         except FileNotFoundError:  # its first level is new too
             with contextlib.suppress(FileExistsError):
                 os.mkdir(os.path.dirname(directory))
             with contextlib.suppress(FileExistsError):
                 os.mkdir(directory)
         self._dirs.add(directory)
-        return True
 
     def _link_into_place(self, tmp: str, sha: str, size: int, stamp: int) -> StoredBlob:
         """Publish the finished temporary file ``tmp`` (its mtime: ``stamp``) as blob ``sha``,
@@ -114,6 +112,7 @@ class FilesystemBlobStore:
         does not (created, then linked again), so a new blob costs no look-up before it.
         """
         path = self._blob_path(sha)
+        directory_made = False
         try:
             while True:
                 try:
@@ -122,10 +121,12 @@ class FilesystemBlobStore:
                 except FileExistsError:
                     pass
                 except FileNotFoundError:
-                    # The directory is missing (``tmp`` is ours: if the directory was there,
-                    # what is missing is ``tmp`` itself, and that is an error).
-                    if not self._make_directory(os.path.dirname(path)):
+                    # The directory is missing (or was, until another writer made it). Once it
+                    # is there, what is missing can only be ``tmp`` itself: an error.
+                    if directory_made:
                         raise
+                    self._make_directory(os.path.dirname(path))
+                    directory_made = True
                     continue
                 with contextlib.suppress(FileNotFoundError):
                     return self._claim(sha, size, path)
