@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
 # RFC 9110 section 9.2.1: methods that ask for no change. They need no CSRF token and run on
 # the read-only database engine where one is configured.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def base_url(request: Request, public_url: str | None) -> str:
+    """The base of the links an answer holds, without a trailing slash: the configured public
+    URL, else the one the request came to."""
+    return (public_url or str(request.base_url)).rstrip("/")
