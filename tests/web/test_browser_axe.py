@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -15,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Result, Test, User
 from tests.fixtures.servers import LiveServer
+from tests.invitations.test_mail import Inbox, _body, smtp_server
 
 from .axe import axe_source, blocking_violations
 from .conftest import BrowserPage, submit_report, upload_zip
 from .identity_support import PASSWORD, auth_overrides, create_user
 
 pytestmark = pytest.mark.browser
+__all__ = ["smtp_server"]  # the fixture, for the site below
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -30,7 +33,21 @@ PHONE = {"width": 390, "height": 844}
 class Site:
     url: str
     pages: list[str]
+    signed_out: list[str]  # /login and the pages one-time links open
     alice: int
+
+
+def _link(response: httpx.Response) -> str:
+    """The path and query of an issued one-time link."""
+    assert response.status_code == 201, response.text
+    url = urlsplit(response.json()["url"])
+    return f"{url.path}?{url.query}"
+
+
+def _mailed_link(inbox: Inbox) -> str:
+    (mail,) = inbox.messages
+    url = urlsplit(next(w for w in _body(mail).split() if "/verify-email?token=" in w))
+    return f"{url.path}?{url.query}"
 
 
 def _sign_in(page: Page, url: str) -> None:
@@ -42,8 +59,15 @@ def _sign_in(page: Page, url: str) -> None:
 
 
 @pytest.fixture
-def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterator[Site]:
-    server = make_live_server(**auth_overrides())
+def site(
+    make_live_server: Callable[..., LiveServer],
+    engine: Engine,
+    smtp_server: tuple[Inbox, int],
+) -> Iterator[Site]:
+    inbox, smtp_port = smtp_server
+    server = make_live_server(
+        **auth_overrides(), smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security="none"
+    )
     create_user(engine, server.settings, "root", role="admin")
     alice = create_user(engine, server.settings, "alice")
     with httpx.Client(base_url=server.url) as api:
@@ -63,11 +87,24 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
                 json={"reason": "Known <flaky> sandbox", "expires_at": until},
             )
             assert put.status_code == 200, put.text
+        invitation = _link(api.post("/api/admin/invitations", json={}))
+        reset = _link(api.post(f"/api/admin/users/{alice.id}/password-reset-link"))
+        api_session = api.get("/api/auth/sessions").json()[0]["id"]
+    with httpx.Client(base_url=server.url) as alice_api:
+        token = alice_api.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+        alice_api.headers["authorization"] = f"Bearer {token.json()['access_token']}"
+        changed = alice_api.patch(
+            "/api/auth/me", json={"email": "alice@new.example.org", "current_password": PASSWORD}
+        )
+        assert changed.status_code == 200, changed.text
     with Session(engine) as session:
         test_id = session.scalar(select(Test.id).order_by(Test.id))
         shot = session.scalar(select(Attachment.id).where(Attachment.content_type == "image/png"))
         trace = session.scalar(select(Attachment.id).where(Attachment.name == "trace"))
         assert session.get(User, alice.id) is not None
+    signed_out = ["/login", invitation, reset, _mailed_link(inbox)]
+    for path in signed_out:  # each link opens its form, not an error page
+        assert httpx.get(server.url + path).status_code == 200, path
     yield Site(
         url=server.url,
         alice=alice.id,
@@ -82,6 +119,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             "/projects/web/failures",
             "/projects/web/members",
             "/projects/web/settings",
+            "/projects/web/delete",
             f"/runs/{zip_run}",
             f"/runs/{zip_run}?group=file&outcome=failed,timedout,interrupted",
             f"/runs/{zip_run}/delete",
@@ -92,6 +130,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             "/account",
             "/account/api-keys",
             "/account/two-factor",
+            f"/account/sessions/{api_session}/end",
             f"/admin/users/{alice.id}/two-factor/reset",
             "/admin/users",
             f"/admin/users/{alice.id}/password",
@@ -102,6 +141,7 @@ def site(make_live_server: Callable[..., LiveServer], engine: Engine) -> Iterato
             "/admin/sso",
             "/no/such/page",
         ],
+        signed_out=signed_out,
     )
 
 
@@ -115,21 +155,23 @@ def test_every_page_has_no_serious_axe_violation_and_no_sideways_scroll(
     page = view.page
     _sign_in(page, site.url)
     problems: dict[str, list[str]] = {}
-    for path in site.pages:
-        page.goto(site.url + path)
-        page.wait_for_load_state("load")
-        found = blocking_violations(page, source)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        if wide > viewport["width"]:
-            found.append(f"scrolls sideways: {wide}px wide at {viewport['width']}px")
-        if found:
-            problems[path] = found
-    # Signed out: the sign-in page.
+
+    def check(paths: list[str]) -> None:
+        for path in paths:
+            page.goto(site.url + path)
+            page.wait_for_load_state("load")
+            found = blocking_violations(page, source)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > viewport["width"]:
+                found.append(f"scrolls sideways: {wide}px wide at {viewport['width']}px")
+            if found:
+                problems[path] = found
+
+    check(site.pages)
+    # Signed out: the sign-in page, and where an invitation, a reset link and a mailed
+    # verification link land.
     page.context.clear_cookies()
-    page.goto(site.url + "/login")
-    found = blocking_violations(page, source)
-    if found:
-        problems["/login"] = found
+    check(site.signed_out)
     assert problems == {}
     assert [e for e in view.errors if "404" not in e] == []
 

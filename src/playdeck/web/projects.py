@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
@@ -104,13 +105,6 @@ def list_projects(
     )
 
 
-def _form_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "form"
-    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
-    return f"{field.capitalize()}: {message}"
-
-
 def _projects_page_on(
     request: Request, settings: Settings, principal: Principal, form: ProjectForm
 ) -> Page:
@@ -141,9 +135,7 @@ def create_project(
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
     with refusals_on(_projects_page_on(post.request, post.settings, principal, form)):
-        data = parse_form(
-            ProjectCreate, {"name": name, "description": text(description)}, text=_form_error
-        )
+        data = parse_form(ProjectCreate, {"name": name, "description": text(description)})
         project = projects_service.create_project(post.session, data=data, principal=principal)
     response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
     set_flash(response, "project-created")
@@ -160,6 +152,36 @@ class RunFilters:
     @property
     def active(self) -> bool:
         return any((self.branch, self.status, self.since, self.until))
+
+
+class RunTimed(Protocol):
+    """A point of a duration chart: a run (or a result in it), when it started, how long."""
+
+    @property
+    def run_id(self) -> int: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def duration_ms(self) -> int: ...
+
+
+def duration_chart(items: Sequence[RunTimed], *, label: str) -> Markup:
+    """The duration line of ``items``, oldest first; each point says its run, start and
+    duration."""
+    return charts.line_chart(
+        [
+            charts.Point(
+                value=i.duration_ms,
+                label=(
+                    f"Run #{i.run_id}, {format_utc(i.started_at)}: {format_duration(i.duration_ms)}"
+                ),
+                when=format_day(i.started_at),
+            )
+            for i in items
+        ],
+        label=label,
+        top_label=format_duration,
+    )
 
 
 def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tuple[Markup, Markup]:
@@ -181,14 +203,6 @@ def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tupl
         )
         for p in points
     ]
-    durations = [
-        charts.Point(
-            value=p.duration_ms,
-            label=f"Run #{p.run_id}, {format_utc(p.started_at)}: {format_duration(p.duration_ms)}",
-            when=format_day(p.started_at),
-        )
-        for p in points
-    ]
     span = f"from {bars[0].when} to {bars[-1].when}" if bars else "none yet"
     failing = sum(1 for p in points if p.counts.failing)
     longest = max((p.duration_ms for p in points), default=0)
@@ -200,13 +214,12 @@ def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tupl
                 f"{failing} with failures"
             ),
         ),
-        charts.line_chart(
-            durations,
+        duration_chart(
+            points,
             label=(
                 f"Duration of the last {len(points)} runs of {project.name}{where}, {span}: "
                 f"longest {format_duration(longest)}"
             ),
-            top_label=format_duration,
         ),
     )
 

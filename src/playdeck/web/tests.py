@@ -20,6 +20,7 @@ from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
 from playdeck.web import charts
+from playdeck.web.branch_window import DEFAULT_DAYS, WindowDep, window_choices
 from playdeck.web.context import pager, project_tabs
 from playdeck.web.params import (
     CursorQuery,
@@ -27,20 +28,20 @@ from playdeck.web.params import (
     page_id,
     text,
 )
+from playdeck.web.projects import duration_chart
 from playdeck.web.quarantine import EXPIRY_DAYS
 from playdeck.web.rendering import format_day, format_duration, format_utc, render, with_query
 
 router = APIRouter()
 
 TESTS_PER_PAGE = 50
-FLAKE_DAYS = 30
+# The tests list's flake rates cover the flaky page's default window.
+FLAKE_DAYS = DEFAULT_DAYS
 STRIP_RESULTS = 50
 HISTORY_PER_PAGE = 50
 RECENT_ERRORS = 5
-FLAKY_WINDOWS = (7, 14, 30, 90)
 FLAKY_STEP = 50
 FLAKY_MAX = 500
-MAX_DAYS = 365
 
 
 @router.get("/projects/{ref}/tests", response_class=HTMLResponse)
@@ -147,19 +148,7 @@ def show_test(
             ],
             label=f"Outcomes of the last {len(oldest_first)} results, oldest first",
         ),
-        durations=charts.line_chart(
-            [
-                charts.Point(
-                    value=e.duration_ms,
-                    label=f"Run #{e.run_id}, {format_utc(e.started_at)}: "
-                    f"{format_duration(e.duration_ms)}",
-                    when=format_day(e.started_at),
-                )
-                for e in oldest_first
-            ],
-            label=_duration_label(oldest_first),
-            top_label=format_duration,
-        ),
+        durations=duration_chart(oldest_first, label=_duration_label(oldest_first)),
         longest=max((e.duration_ms for e in latest.items), default=0),
         strip_count=len(latest.items),
         outcomes=sorted(outcomes.items(), key=lambda kv: -kv[1]),
@@ -178,18 +167,14 @@ def show_flaky_tests(
     request: Request,
     session: SessionDep,
     access: ProjectReader,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = FLAKE_DAYS,
+    window: WindowDep,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
-    branch: Annotated[str | None, Query(max_length=300)] = None,
 ) -> HTMLResponse:
     project, principal = access.project, access.principal
-    # ``branch=`` (the empty choice): every branch; no parameter: the default branch.
-    chosen = analytics_service.resolve_branch(
-        session, project, branch=branch or None, all_branches=branch == ""
-    )
     # One more than shown tells whether a "show more" link leads anywhere.
-    window = analytics_service.BranchWindow(days=days, limit=limit + 1, branch=chosen)
-    report = analytics_service.flaky_tests(session, project=project, window=window)
+    report = analytics_service.flaky_tests(
+        session, project=project, window=window.limited(limit + 1)
+    )
     more = len(report.items) > limit or len(report.broken) > limit
     report.items = report.items[:limit]
     report.broken = report.broken[:limit]
@@ -199,8 +184,7 @@ def show_flaky_tests(
         principal=principal,
         **project_tabs(session, principal, project, tab="flaky"),
         report=report,
-        branches=analytics_service.branches(session, project),
-        windows=[(d, with_query(request, days=d, limit=None)) for d in FLAKY_WINDOWS],
+        **window_choices(request, session, project, limit=None),
         rate_bar=charts.rate_bar,
         more_url=with_query(request, limit=min(FLAKY_MAX, limit + FLAKY_STEP)) if more else None,
     )

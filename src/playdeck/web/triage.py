@@ -15,42 +15,33 @@ from playdeck.projects.access import ProjectReader
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service
+from playdeck.web.branch_window import WindowDep, window_choices
 from playdeck.web.context import project_tabs
 from playdeck.web.params import page_run_id
-from playdeck.web.rendering import render, with_query
+from playdeck.web.rendering import render
 
 router = APIRouter()
 
-FAILURE_WINDOWS = (7, 14, 30, 90)
 GROUPS_SHOWN = 100
-MAX_DAYS = 365
 
 
 @router.get("/projects/{ref}/failures", response_class=HTMLResponse)
 def show_failure_groups(
-    request: Request,
-    session: SessionDep,
-    access: ProjectReader,
-    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
-    branch: Annotated[str | None, Query(max_length=300)] = None,
+    request: Request, session: SessionDep, access: ProjectReader, window: WindowDep
 ) -> HTMLResponse:
     """Failures grouped by error across tests and runs, most tests affected first."""
     project, principal = access.project, access.principal
-    # ``branch=`` (the empty choice): every branch; no parameter: the default branch.
-    chosen = analytics_service.resolve_branch(
-        session, project, branch=branch or None, all_branches=branch == ""
+    report = triage_service.failure_groups(
+        session, project=project, window=window.limited(GROUPS_SHOWN)
     )
-    window = analytics_service.BranchWindow(days=days, limit=GROUPS_SHOWN, branch=chosen)
-    report = triage_service.failure_groups(session, project=project, window=window)
     return render(
         request,
         "projects/failures.html",
         principal=principal,
         **project_tabs(session, principal, project, tab="failures"),
         report=report,
-        branches=analytics_service.branches(session, project),
+        **window_choices(request, session, project),
         default_branch=analytics_service.default_branch(session, project),
-        windows=[(d, with_query(request, days=d)) for d in FAILURE_WINDOWS],
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import RedirectResponse
 
 from playdeck.auth.principal import Principal
@@ -13,10 +14,13 @@ from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
 from playdeck.errors import NotFound
 from playdeck.kit.filenames import download_name
+from playdeck.models import Attachment, ReportFile
 from playdeck.runs.files import content_origin, service
 from playdeck.runs.files.delivery import file_response
 from playdeck.runs.filters import IdPath
 from playdeck.runs.schemas import quote_path, report_url
+from playdeck.settings import Settings
+from playdeck.storage.base import BlobStore
 
 router = APIRouter(tags=["files"])
 
@@ -33,8 +37,66 @@ FetchDest = Annotated[str | None, Header(alias="Sec-Fetch-Dest", max_length=50)]
 STORED_FILE_PATHS = ("/api/attachments/", "/api/reports/", content_origin.CONTENT_PREFIX + "/")
 
 
-def _origin(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+@dataclass(frozen=True, slots=True)
+class FileRequest:
+    """A reader's request for a stored file, as its answer needs it: the store, the settings,
+    this server's origin (``content_base`` is under it), and the request's ``If-None-Match``
+    and ``Sec-Fetch-Dest``."""
+
+    store: BlobStore
+    settings: Settings
+    origin: str
+    if_none_match: str | None
+    fetch_dest: str | None
+
+    def send(
+        self,
+        file: Attachment | ReportFile,
+        *,
+        kind: content_origin.Kind,
+        object_id: int,
+        filename: str,
+        content_base: str,
+        viewer: str,
+    ) -> Response:
+        """``file`` with ``delivery``'s headers; HTML goes to its copy on the content origin,
+        if there is one (``kind``, ``object_id`` and the file's path there)."""
+        path = file.path if isinstance(file, ReportFile) else file.name
+        return file_response(
+            self.store,
+            sha256=file.sha256,
+            size=file.size,
+            content_type=file.content_type,
+            filename=filename,
+            if_none_match=self.if_none_match,
+            content_base=self.origin + content_base,
+            viewer=viewer,
+            fetch_dest=self.fetch_dest,
+            report_asset=kind == "report",
+            elsewhere=content_origin.content_url_for(
+                self.settings, kind, object_id, quote_path(path)
+            ),
+        )
+
+
+def file_request(
+    request: Request,
+    store: BlobStoreDep,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatch = None,
+    fetch_dest: FetchDest = None,
+) -> FileRequest:
+    return FileRequest(
+        store=store,
+        settings=settings,
+        origin=str(request.base_url).rstrip("/"),
+        if_none_match=if_none_match,
+        fetch_dest=fetch_dest,
+    )
+
+
+FileRequestDep = Annotated[FileRequest, Depends(file_request)]
+Reader = Annotated[Principal, authorize(Permission.PROJECT_READ)]
 
 
 @router.get(
@@ -43,39 +105,22 @@ def _origin(request: Request) -> str:
     responses=FILE_RESPONSES,
 )
 def get_attachment(
-    attachment_id: IdPath,
-    request: Request,
-    session: SessionDep,
-    store: BlobStoreDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
-    if_none_match: IfNoneMatch = None,
-    fetch_dest: FetchDest = None,
+    attachment_id: IdPath, session: SessionDep, principal: Reader, files: FileRequestDep
 ) -> Response:
     """An attachment's bytes. Only inert types display inline; HTML runs sandboxed."""
     attachment = service.get_attachment(session, principal=principal, attachment_id=attachment_id)
-    return file_response(
-        store,
-        sha256=attachment.sha256,
-        size=attachment.size,
-        content_type=attachment.content_type,
+    return files.send(
+        attachment,
+        kind="attachment",
+        object_id=attachment_id,
         filename=download_name(attachment.name, attachment.content_type),
-        if_none_match=if_none_match,
-        content_base=f"{_origin(request)}/api/attachments/{attachment_id}",
+        content_base=f"/api/attachments/{attachment_id}",
         viewer=f"/attachments/{attachment_id}",
-        fetch_dest=fetch_dest,
-        elsewhere=content_origin.content_url_for(
-            settings, "attachment", attachment_id, quote_path(attachment.name)
-        ),
     )
 
 
 @router.get("/api/reports/{report_id}", response_class=RedirectResponse, status_code=307)
-def open_report(
-    report_id: IdPath,
-    session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
-) -> RedirectResponse:
+def open_report(report_id: IdPath, session: SessionDep, principal: Reader) -> RedirectResponse:
     """Redirect to the report's entry file (``index.html`` for a Playwright HTML report)."""
     report = service.get_report(session, principal=principal, report_id=report_id)
     return RedirectResponse(report_url(report), status_code=307)
@@ -87,15 +132,7 @@ def open_report(
     responses=FILE_RESPONSES,
 )
 def get_report_file(
-    report_id: IdPath,
-    path: str,
-    request: Request,
-    session: SessionDep,
-    store: BlobStoreDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
-    if_none_match: IfNoneMatch = None,
-    fetch_dest: FetchDest = None,
+    report_id: IdPath, path: str, session: SessionDep, principal: Reader, files: FileRequestDep
 ) -> Response:
     """A file of an uploaded report, by its path inside the report. HTML is served only
     sandboxed (``Content-Security-Policy: sandbox allow-scripts``, ``form-action 'none'``,
@@ -106,20 +143,13 @@ def get_report_file(
         report = service.get_report(session, principal=principal, report_id=report_id)
         return RedirectResponse(report_url(report), status_code=307)
     found = service.get_report_file(session, principal=principal, report_id=report_id, path=path)
-    return file_response(
-        store,
-        sha256=found.sha256,
-        size=found.size,
-        content_type=found.content_type,
+    return files.send(
+        found,
+        kind="report",
+        object_id=report_id,
         filename=found.path,
-        if_none_match=if_none_match,
-        content_base=f"{_origin(request)}/api/reports/{report_id}/",
+        content_base=f"/api/reports/{report_id}/",
         viewer=f"/reports/{report_id}/{quote_path(found.path)}",
-        fetch_dest=fetch_dest,
-        report_asset=True,
-        elsewhere=content_origin.content_url_for(
-            settings, "report", report_id, quote_path(found.path)
-        ),
     )
 
 
