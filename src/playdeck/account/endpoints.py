@@ -16,7 +16,7 @@ from playdeck.account.schemas import (
     ProfileUpdate,
 )
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import NO_STORE, AttemptDep, Authenticated, RateLimitsDep
+from playdeck.auth.endpoints import NO_STORE, AttemptDep, Authenticated
 from playdeck.auth.transport import clear_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -87,16 +87,8 @@ def end_session(
 @router.post(
     "/verify-email", response_model=EmailVerified, dependencies=[authorize(Permission.PUBLIC)]
 )
-def verify_email(
-    data: EmailVerify,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-) -> EmailVerified:
+def verify_email(data: EmailVerify, session: SessionDep, attempt: AttemptDep) -> EmailVerified:
     """Use an email-verification link's token: its address becomes the account's verified
     email. 404 ``link_invalid`` for an unknown, used or expired token."""
-    user = service.verify_email(
-        session, settings=settings, limits=limits, client=client, token=data.token
-    )
+    user = service.verify_email(session, attempt=attempt, token=data.token)
     return EmailVerified(email=user.email or "")

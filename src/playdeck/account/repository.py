@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import EmailVerification
 
 
 def add(session: Session, link: EmailVerification) -> EmailVerification:
-    session.add(link)
-    session.flush()
-    return link
+    return sql.add(session, link)
 
 
 def find(session: Session, token_hash: str) -> EmailVerification | None:
@@ -38,14 +36,10 @@ def pending(session: Session, user_id: int, *, now: datetime) -> EmailVerificati
 
 
 def claim(session: Session, link_id: int, *, at: datetime) -> bool:
-    """Mark the link used, unless someone did first (single use without a read-then-write race)."""
-    result = session.execute(
-        update(EmailVerification)
-        .where(EmailVerification.id == link_id, EmailVerification.used_at.is_(None))
-        .values(used_at=at)
-        .execution_options(synchronize_session=False)
+    """Mark the link used, unless someone did first (``kit.sql.claim_unused``)."""
+    return sql.claim_unused(
+        session, EmailVerification.used_at, EmailVerification.id == link_id, at=at
     )
-    return _rowcount(result) == 1
 
 
 def drop_unused(session: Session, user_id: int) -> int:
@@ -56,8 +50,4 @@ def drop_unused(session: Session, user_id: int) -> int:
         ),
         execution_options={"synchronize_session": False},
     )
-    return _rowcount(result)
-
-
-def _rowcount(result: object) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0
+    return sql.rowcount(result)

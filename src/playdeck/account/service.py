@@ -22,9 +22,7 @@ from playdeck.account import repository
 from playdeck.account.schemas import ProfileUpdate
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
-from playdeck.auth.rate_limit import RateLimits
 from playdeck.auth.service import Attempt, check_current_password, ensure_enabled
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.service import require_password_sign_in
@@ -98,17 +96,17 @@ def _send_link(
         ),
     )
     url = link_url(base_url, VERIFY_PATH, token)
-    mailed = mail.send_after_commit(
+    mailed = mail.send_link_after_commit(
         session,
         settings,
         to=email,
         subject="Confirm your email for Playdeck",
-        body=(
-            f"Someone, hopefully you, asked to use this address for the Playdeck account "
-            f"{user.username}.\n\nConfirm it here (the link works once, until "
-            f"{link.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n\n"
-            "If it was not you, ignore this mail: nothing changes.\n"
-        ),
+        opening="Someone, hopefully you, asked to use this address for the Playdeck account "
+        f"{user.username}.",
+        action="Confirm it",
+        url=url,
+        expires_at=link.expires_at,
+        closing="If it was not you, ignore this mail: nothing changes.",
     )
     return link, mailed is not None
 
@@ -181,17 +179,11 @@ def check_link(session: Session, *, token: str) -> tuple[EmailVerification, User
     return link, user
 
 
-def verify_email(
-    session: Session,
-    *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    token: str,
-) -> User:
+def verify_email(session: Session, *, attempt: Attempt, token: str) -> User:
     """Use a verification link: its address becomes the account's email, verified. The old
     address, if any, is told (when mail is configured). Refused while another account uses the
     address (the registration's generic 409); the link then still works."""
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
     limits.check_sensitive("link", ip=client.ip)
     link, user = check_link(session, token=token)

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import ApiKey, Project, User
 
 
 def add(session: Session, key: ApiKey) -> ApiKey:
-    session.add(key)
-    session.flush()
-    return key
+    return sql.add(session, key)
 
 
 def by_hash(session: Session, key_hash: str) -> tuple[ApiKey, User] | None:
@@ -60,24 +58,12 @@ def get_for_user(session: Session, *, key_id: int, user_id: int) -> ApiKey | Non
 
 def revoke(session: Session, key_id: int, *, at: datetime) -> bool:
     """Revoke the key unless it already is; ``True`` when this call revoked it."""
-    result = session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=at),
-        execution_options={"synchronize_session": False},
-    )
-    return isinstance(result, CursorResult) and result.rowcount == 1
+    return sql.stamp_unset(session, ApiKey.revoked_at, ApiKey.id == key_id, at=at) == 1
 
 
 def revoke_all_of_user(session: Session, user_id: int, *, at: datetime) -> int:
     """Revoke every key of the user that is not revoked yet; returns how many."""
-    result = session.execute(
-        update(ApiKey)
-        .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=at),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount if isinstance(result, CursorResult) else 0
+    return sql.stamp_unset(session, ApiKey.revoked_at, ApiKey.user_id == user_id, at=at)
 
 
 def touch(session: Session, key_id: int, *, at: datetime, unless_after: datetime) -> None:

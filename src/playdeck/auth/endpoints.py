@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from playdeck.account.service import pending_email
 from playdeck.auth import service
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.auth.rate_limit import RateLimits
@@ -27,12 +26,11 @@ from playdeck.auth.schemas import (
 from playdeck.auth.sessions import IssuedLogin
 from playdeck.auth.sessions import TokenPair as IssuedTokens
 from playdeck.auth.setup_token import SetupProofDep
-from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.auth.transport import clear_session_cookie, cookie_secure, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import OrjsonResponse, problem
-from playdeck.settings import Settings
 from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users.schemas import User
 
@@ -62,10 +60,6 @@ BeforeTwoFactor = Annotated[Principal, authorize(Permission.AUTHENTICATED, befor
 SECOND_FACTOR_PATH = "/api/auth/login/two-factor"
 
 
-def _secure(settings: Settings, client: ClientInfo) -> bool:
-    return settings.cookie_secure or client.is_https
-
-
 def _tokens(tokens: IssuedTokens) -> dict[str, Any]:
     return {
         "access_token": tokens.access_token,
@@ -85,7 +79,7 @@ def _signed_in(issued: IssuedLogin, attempt: service.Attempt, *, status: int) ->
         response,
         issued.session_secret,
         max_age=issued.cookie_max_age,
-        secure=_secure(attempt.settings, attempt.client),
+        secure=cookie_secure(attempt.settings, attempt.client),
     )
     return response
 
@@ -191,7 +185,7 @@ def logout(
         client=client,
     )
     response = Response(status_code=204)
-    clear_session_cookie(response, secure=_secure(settings, client))
+    clear_session_cookie(response, secure=cookie_secure(settings, client))
     return response
 
 
@@ -202,7 +196,7 @@ def logout_all(
     """End every session and refresh token of the signed-in user, on every device."""
     service.logout_all(session, principal=principal, client=client)
     response = Response(status_code=204)
-    clear_session_cookie(response, secure=_secure(settings, client))
+    clear_session_cookie(response, secure=cookie_secure(settings, client))
     return response
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import RefreshToken, User, UserSession
 
 
 def add_session(session: Session, row: UserSession) -> UserSession:
-    session.add(row)
-    session.flush()
-    return row
+    return sql.add(session, row)
 
 
 def session_by_hash(session: Session, token_hash: str) -> tuple[UserSession, User] | None:
@@ -67,7 +65,7 @@ def delete_user_sessions(session: Session, user_id: int, *, keep: int | None = N
     if keep is not None:
         statement = statement.where(UserSession.id != keep)
     result = session.execute(statement, execution_options={"synchronize_session": False})
-    return _rowcount(result)
+    return sql.rowcount(result)
 
 
 def delete_expired_sessions(session: Session, user_id: int, *, now: datetime) -> None:
@@ -85,28 +83,19 @@ def touch_session(session: Session, session_id: int, *, at: datetime) -> None:
 
 
 def add_refresh_token(session: Session, row: RefreshToken) -> RefreshToken:
-    session.add(row)
-    session.flush()
-    return row
+    return sql.add(session, row)
 
 
 def claim_refresh_token(session: Session, token_hash: str, *, now: datetime) -> bool:
-    """Mark the token used, if it is unused and unexpired. Exactly one caller ever gets ``True``.
-
-    The database arbitrates: PostgreSQL re-checks ``used_at IS NULL`` after a concurrent
-    transaction commits, SQLite serialises writers; the row count says who won.
-    """
-    result = session.execute(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == token_hash,
-            RefreshToken.used_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .values(used_at=now),
-        execution_options={"synchronize_session": False},
+    """Mark the token used, if it is unused and unexpired. Exactly one caller ever gets ``True``
+    (``kit.sql.claim_unused``)."""
+    return sql.claim_unused(
+        session,
+        RefreshToken.used_at,
+        RefreshToken.token_hash == token_hash,
+        RefreshToken.expires_at > now,
+        at=now,
     )
-    return _rowcount(result) == 1
 
 
 def refresh_token_by_hash(
@@ -129,7 +118,3 @@ def prune_refresh_tokens(session: Session, session_id: int, *, now: datetime) ->
         ),
         execution_options={"synchronize_session": False},
     )
-
-
-def _rowcount(result: object) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -119,13 +119,24 @@ def login(
 
 
 def signed_in(
-    session: Session, *, attempt: Attempt, user: User, now: datetime, **details: object
+    session: Session,
+    *,
+    attempt: Attempt,
+    user: User,
+    now: datetime,
+    sso_provider: str | None = None,
+    **details: object,
 ) -> IssuedLogin:
-    """A sign-in that passed every check: the failure count starts over, a session starts, and
-    the audit log says so (``details``: how it was proved)."""
+    """A sign-in that passed every check (a password, a second factor, a provider's word): the
+    failure count starts over, a session starts, and the audit log says so (``details``: how it
+    was proved)."""
     users.record_success(session, user.id, at=now)
     issued = sessions.start_session(
-        session, user=user, settings=attempt.settings, client=attempt.client
+        session,
+        user=user,
+        settings=attempt.settings,
+        client=attempt.client,
+        sso_provider=sso_provider,
     )
     audit.record(
         session,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from playdeck.auth.client import client_info
+from playdeck.auth.client import ClientInfo, client_info
+from playdeck.settings import Settings
 
 SESSION_COOKIE = "playdeck_session"
 # Over HTTPS the cookie carries the __Host- prefix: browsers then accept it only with Secure,
@@ -79,9 +80,18 @@ def session_cookie(request: Request, *, secure: bool) -> str | None:
     return request.cookies.get(cookie_name(SESSION_COOKIE, secure=secure))
 
 
-def set_session_cookie(response: Response, value: str, *, max_age: int, secure: bool) -> None:
+def cookie_secure(settings: Settings, client: ClientInfo) -> bool:
+    """Whether the cookies set for ``client`` are the ``Secure`` (``__Host-``) ones: HTTPS,
+    directly or through a trusted proxy, or ``PLAYDECK_COOKIE_SECURE``."""
+    return settings.cookie_secure or client.is_https
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int, secure: bool) -> None:
+    """Set one of Playdeck's own cookies (the session, a form's token, a sign-on in flight):
+    for the whole site, out of scripts' reach, not sent on cross-site posts; ``__Host-`` and
+    ``Secure`` when ``secure``."""
     response.set_cookie(
-        cookie_name(SESSION_COOKIE, secure=secure),
+        cookie_name(name, secure=secure),
         value,
         max_age=max_age,
         path="/",
@@ -91,11 +101,16 @@ def set_session_cookie(response: Response, value: str, *, max_age: int, secure: 
     )
 
 
-def clear_session_cookie(response: Response, *, secure: bool) -> None:
+def clear_cookie(response: Response, name: str, *, secure: bool) -> None:
+    """Remove a cookie ``set_cookie`` set (the same attributes, or browsers keep it)."""
     response.delete_cookie(
-        cookie_name(SESSION_COOKIE, secure=secure),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=secure,
+        cookie_name(name, secure=secure), path="/", httponly=True, samesite="lax", secure=secure
     )
+
+
+def set_session_cookie(response: Response, value: str, *, max_age: int, secure: bool) -> None:
+    set_cookie(response, SESSION_COOKIE, value, max_age=max_age, secure=secure)
+
+
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    clear_cookie(response, SESSION_COOKIE, secure=secure)

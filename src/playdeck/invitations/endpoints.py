@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlalchemy.orm import Session
 
+from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
+from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -43,37 +46,56 @@ def base_url(request: Request, settings: Settings) -> str:
     return settings.public_url or str(request.base_url)
 
 
-def _issued(issued: IssuedLink, response: Response) -> IssuedLinkOut:
-    response.headers.update(NO_STORE)  # the body holds a one-time secret
-    return IssuedLinkOut(
-        id=issued.row.id,
-        url=issued.url,
-        expires_at=issued.row.expires_at,
-        emailed_to=issued.emailed_to,
-    )
+@dataclass(frozen=True, slots=True)
+class LinkIssuing:
+    """What a route that issues a one-time link works with: the request's session, the
+    settings, the client, where links point (``base_url``), and its response, which no cache
+    may keep (``answer``)."""
+
+    session: Session
+    settings: Settings
+    client: ClientInfo
+    base_url: str
+    response: Response
+
+    def answer(self, issued: IssuedLink) -> IssuedLinkOut:
+        self.response.headers.update(NO_STORE)  # the body holds a one-time secret
+        return IssuedLinkOut(
+            id=issued.row.id,
+            url=issued.url,
+            expires_at=issued.row.expires_at,
+            emailed_to=issued.emailed_to,
+        )
 
 
-@router.post("/api/admin/invitations", response_model=IssuedLinkOut, status_code=201)
-def create_invitation(
-    data: InvitationCreate,
+def link_issuing(
     request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     client: ClientDep,
-    principal: Admin,
+) -> LinkIssuing:
+    return LinkIssuing(session, settings, client, base_url(request, settings), response)
+
+
+LinkIssuingDep = Annotated[LinkIssuing, Depends(link_issuing)]
+
+
+@router.post("/api/admin/invitations", response_model=IssuedLinkOut, status_code=201)
+def create_invitation(
+    data: InvitationCreate, issuing: LinkIssuingDep, principal: Admin
 ) -> IssuedLinkOut:
     """Invite someone with a global role and project roles: a one-time link, valid
     ``PLAYDECK_INVITATION_DAYS``, mailed to ``email`` when SMTP is configured. Shown once."""
     issued = service.create_invitation(
-        session,
+        issuing.session,
         principal=principal,
-        settings=settings,
+        settings=issuing.settings,
         data=data,
-        base_url=base_url(request, settings),
-        client=client,
+        base_url=issuing.base_url,
+        client=issuing.client,
     )
-    return _issued(issued, response)
+    return issuing.answer(issued)
 
 
 @router.get("/api/admin/invitations", response_model=list[Invitation])
@@ -95,13 +117,7 @@ def revoke_invitation(
 
 @router.post("/api/projects/{ref}/invitations", response_model=IssuedLinkOut, status_code=201)
 def create_project_invitation(
-    data: ProjectInvitationCreate,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    access: Owners,
+    data: ProjectInvitationCreate, issuing: LinkIssuingDep, access: Owners
 ) -> IssuedLinkOut:
     """A project owner invites someone into this project (a global ``user`` with ``role``
     here). Shown once."""
@@ -111,15 +127,15 @@ def create_project_invitation(
         memberships=[MembershipGrant(project=str(access.project.id), role=data.role)],
     )
     issued = service.create_invitation(
-        session,
+        issuing.session,
         principal=access.principal,
-        settings=settings,
+        settings=issuing.settings,
         data=invitation,
-        base_url=base_url(request, settings),
+        base_url=issuing.base_url,
         project=access.project,
-        client=client,
+        client=issuing.client,
     )
-    return _issued(issued, response)
+    return issuing.answer(issued)
 
 
 @router.get("/api/projects/{ref}/invitations", response_model=list[Invitation])
@@ -149,25 +165,19 @@ def revoke_project_invitation(
     status_code=201,
 )
 def issue_password_reset_link(
-    user_id: Id,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: Admin,
+    user_id: Id, issuing: LinkIssuingDep, principal: Admin
 ) -> IssuedLinkOut:
     """A one-time link with which the user sets a new password (valid
     ``PLAYDECK_PASSWORD_RESET_HOURS``); an earlier unused link stops working."""
     issued = service.issue_password_reset(
-        session,
+        issuing.session,
         principal=principal,
-        settings=settings,
-        user=users_service.get_user(session, user_id=user_id),
-        base_url=base_url(request, settings),
-        client=client,
+        settings=issuing.settings,
+        user=users_service.get_user(issuing.session, user_id=user_id),
+        base_url=issuing.base_url,
+        client=issuing.client,
     )
-    return _issued(issued, response)
+    return issuing.answer(issued)
 
 
 @router.post(
@@ -176,18 +186,10 @@ def issue_password_reset_link(
     status_code=201,
     dependencies=[authorize(Permission.PUBLIC)],
 )
-def accept_invitation(
-    data: InvitationAccept,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
-) -> User:
+def accept_invitation(data: InvitationAccept, session: SessionDep, attempt: AttemptDep) -> User:
     """Create the invited account with a username and password (then sign in). 404
     ``link_invalid`` for an unknown, used or expired token."""
-    user = service.accept_with_password(
-        session, settings=settings, limits=limits, client=client, data=data
-    )
+    user = service.accept_with_password(session, attempt=attempt, data=data)
     return User.of(user)
 
 
@@ -197,20 +199,9 @@ def accept_invitation(
     dependencies=[authorize(Permission.PUBLIC)],
 )
 def reset_password_with_link(
-    data: PasswordResetWithLink,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
+    data: PasswordResetWithLink, session: SessionDep, attempt: AttemptDep
 ) -> Response:
     """Set a new password with an administrator's reset link. Every session of the account
     ends and its API keys are revoked; sign in with the new password."""
-    service.reset_with_link(
-        session,
-        settings=settings,
-        limits=limits,
-        client=client,
-        token=data.token,
-        password=data.password,
-    )
+    service.reset_with_link(session, attempt=attempt, token=data.token, password=data.password)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
@@ -76,3 +77,26 @@ def send_after_commit(
     mail = message(settings, to=to, subject=subject, body=body)
     after_commit(session, lambda: _deliver(settings, mail))
     return to
+
+
+def send_link_after_commit(
+    session: Session,
+    settings: Settings,
+    *,
+    to: str | None,
+    subject: str,
+    opening: str,
+    action: str,
+    url: str,
+    expires_at: datetime,
+    closing: str = "",
+) -> str | None:
+    """A one-time link by mail (``send_after_commit``): ``opening``, then ``action`` with the
+    link and when it stops working, then ``closing``, if any."""
+    body = (
+        f"{opening}\n\n{action} here (the link works once, until "
+        f"{expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n"
+    )
+    return send_after_commit(
+        session, settings, to=to, subject=subject, body=f"{body}\n{closing}\n" if closing else body
+    )

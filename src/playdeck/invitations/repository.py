@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from playdeck.invitations.purpose import LinkPurpose
+from playdeck.kit import sql
 from playdeck.models import AccountLink
 
 
 def add(session: Session, link: AccountLink) -> AccountLink:
-    session.add(link)
-    session.flush()
-    return link
+    return sql.add(session, link)
 
 
 def find(session: Session, *, token_hash: str, purpose: LinkPurpose) -> AccountLink | None:
@@ -26,13 +25,7 @@ def find(session: Session, *, token_hash: str, purpose: LinkPurpose) -> AccountL
 def claim(session: Session, link_id: int, *, at: datetime) -> bool:
     """Mark the link used, unless someone did first: single use without a read-then-write race
     (PostgreSQL re-checks ``used_at`` after waiting on the row; SQLite has one writer)."""
-    result = session.execute(
-        update(AccountLink)
-        .where(AccountLink.id == link_id, AccountLink.used_at.is_(None))
-        .values(used_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    return getattr(result, "rowcount", 0) == 1
+    return sql.claim_unused(session, AccountLink.used_at, AccountLink.id == link_id, at=at)
 
 
 def pending_invitations(
@@ -67,4 +60,4 @@ def drop_unused_resets(session: Session, user_id: int) -> int:
             AccountLink.used_at.is_(None),
         )
     )
-    return getattr(result, "rowcount", 0)
+    return sql.rowcount(result)

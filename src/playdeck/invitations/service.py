@@ -26,7 +26,7 @@ from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
-from playdeck.auth.rate_limit import RateLimits
+from playdeck.auth.service import Attempt
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.permissions import ProjectRole
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -154,15 +154,15 @@ def create_invitation(
         project_id=project.id if project is not None else None,
     )
     url = link_url(base_url, INVITE_PATH, token)
-    emailed = mail.send_after_commit(
+    emailed = mail.send_link_after_commit(
         session,
         settings,
         to=data.email,
         subject="You are invited to Playdeck",
-        body=(
-            f"{principal.username} invited you to Playdeck.\n\nAccept the invitation here "
-            f"(the link works once, until {row.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n"
-        ),
+        opening=f"{principal.username} invited you to Playdeck.",
+        action="Accept the invitation",
+        url=url,
+        expires_at=row.expires_at,
     )
     audit.record(
         session,
@@ -284,17 +284,11 @@ def redeem_invitation(
     return user
 
 
-def accept_with_password(
-    session: Session,
-    *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    data: InvitationAccept,
-) -> User:
+def accept_with_password(session: Session, *, attempt: Attempt, data: InvitationAccept) -> User:
     """Accept an invitation by choosing a username and password; the invitee then signs in
     like anyone else (the same lockout, rate limits and, later, second factor). Refused while
     password sign-in is off: the password could not be used (the provider's button accepts)."""
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     if not settings.password_sign_in:
         raise Forbidden(
             "Password sign-in is turned off on this server; accept with single sign-on",
@@ -351,16 +345,16 @@ def issue_password_reset(
         user_id=user.id,
     )
     url = link_url(base_url, RESET_PATH, token)
-    emailed = mail.send_after_commit(
+    emailed = mail.send_link_after_commit(
         session,
         settings,
         to=user.email,
         subject="Reset your Playdeck password",
-        body=(
-            f"An administrator ({principal.username}) issued a password reset for "
-            f"{user.username}.\n\nSet a new password here (the link works once, until "
-            f"{row.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n"
-        ),
+        opening=f"An administrator ({principal.username}) issued a password reset for "
+        f"{user.username}.",
+        action="Set a new password",
+        url=url,
+        expires_at=row.expires_at,
     )
     audit.record(
         session,
@@ -373,18 +367,11 @@ def issue_password_reset(
     return IssuedLink(row=row, url=url, emailed_to=emailed)
 
 
-def reset_with_link(
-    session: Session,
-    *,
-    settings: Settings,
-    limits: RateLimits,
-    client: ClientInfo,
-    token: str,
-    password: str,
-) -> User:
+def reset_with_link(session: Session, *, attempt: Attempt, token: str, password: str) -> User:
     """Set the password a reset link was issued for. The consequences are an administrator's
     reset's (``users.service.reset_password``): lock cleared, every session ended, every API
     key revoked. The user signs in afresh."""
+    settings, limits, client = attempt.settings, attempt.limits, attempt.client
     limits.check_sensitive("link", ip=client.ip)
     link = _redeem(session, token_hash=hash_secret(token), purpose=LinkPurpose.PASSWORD_RESET)
     user = users.get(session, link.user_id) if link.user_id is not None else None

@@ -6,6 +6,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from playdeck.authz.permissions import PROJECT_ROLES, ProjectRole
+from playdeck.kit import sql
 from playdeck.models import Project, ProjectMember, User
 
 
@@ -61,9 +62,7 @@ def list_members(session: Session, project_id: int) -> list[tuple[ProjectMember,
 
 
 def add(session: Session, member: ProjectMember) -> ProjectMember:
-    session.add(member)
-    session.flush()
-    return member
+    return sql.add(session, member)
 
 
 def remove(session: Session, member: ProjectMember) -> None:

@@ -79,8 +79,17 @@ def _member(session: Session, *, project: Project, user_id: int) -> tuple[Projec
     return member, user
 
 
-def _ensure_another_owner(session: Session, *, project: Project, user_id: int) -> None:
-    if not [o for o in repository.lock_owner_ids(session, project.id) if o != user_id]:
+def is_last_owner(session: Session, member: ProjectMember) -> bool:
+    """Whether ``member`` is its project's only owner, who stays until someone else is made
+    owner. The owners' rows stay locked until commit (``lock_owner_ids``)."""
+    if member.role != ProjectRole.OWNER:
+        return False
+    owners = repository.lock_owner_ids(session, member.project_id)
+    return not [o for o in owners if o != member.user_id]
+
+
+def _ensure_another_owner(session: Session, member: ProjectMember) -> None:
+    if is_last_owner(session, member):
         raise Conflict(
             "A project keeps at least one owner; make someone else owner first",
             code="last_owner",
@@ -170,7 +179,7 @@ def change_role(
     if user.id == principal.user_id and not principal.is_admin and role.rank > old.rank:
         raise Forbidden("Nobody can raise their own role", code="own_role")
     if old is ProjectRole.OWNER:
-        _ensure_another_owner(session, project=project, user_id=user.id)
+        _ensure_another_owner(session, member)
     member.role = role.value
     member.source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     session.flush()
@@ -191,7 +200,7 @@ def remove_member(
     member, user = _member(session, project=project, user_id=user_id)
     if member.role == ProjectRole.OWNER:
         require_project(session, principal, Permission.OWNERS_MANAGE, project.id)
-        _ensure_another_owner(session, project=project, user_id=user.id)
+        _ensure_another_owner(session, member)
     role = member.role
     repository.remove(session, member)
     trail = _Trail.of(session, project=project, principal=principal, client=client, actor=actor)

@@ -26,6 +26,7 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
 from playdeck.authz.permissions import ProjectRole, RoleSource
 from playdeck.members import repository as members
+from playdeck.members.service import is_last_owner
 from playdeck.models import ProjectMember, User
 from playdeck.sso import repository
 from playdeck.sso.config import RoleRule
@@ -109,7 +110,7 @@ def apply(
         if member.source != RoleSource.PROVIDER:
             continue  # manual: never overwritten
         target = targets.get(project_id)
-        if target != ProjectRole.OWNER and _last_owner(session, member):
+        if target != ProjectRole.OWNER and is_last_owner(session, member):
             logger.warning(
                 "claim rules no longer make user %s an owner of project %s, but they are its "
                 "last owner: kept until someone else is made owner",
@@ -146,15 +147,6 @@ def apply(
         )
         _audit(session, Action.MEMBER_ADDED, actor, user, client, project_id, target.value)
     session.flush()
-
-
-def _last_owner(session: Session, member: ProjectMember) -> bool:
-    """Whether ``member`` is its project's only owner (who must stay, as ``members`` rules)."""
-    if member.role != ProjectRole.OWNER:
-        return False
-    return not [
-        o for o in members.lock_owner_ids(session, member.project_id) if o != member.user_id
-    ]
 
 
 def _audit(

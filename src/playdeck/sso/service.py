@@ -28,8 +28,8 @@ from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
-from playdeck.auth.service import Attempt
-from playdeck.auth.sessions import IssuedLogin, start_session
+from playdeck.auth.service import Attempt, signed_in
+from playdeck.auth.sessions import IssuedLogin
 from playdeck.authz.permissions import RoleSource
 from playdeck.errors import Conflict
 from playdeck.invitations import service as invitations
@@ -81,19 +81,22 @@ class _SignOn:
     """One sign-on being settled: who vouched (``provider``), for whom (``signed_on``), the
     email it vouches for (verified, normalised, or ``None``) and the request's client."""
 
-    settings: Settings
+    attempt: Attempt
     provider: Provider
     signed_on: SignedOn
-    client: ClientInfo
     email: str | None
 
     @classmethod
-    def of(
-        cls, settings: Settings, provider: Provider, signed_on: SignedOn, client: ClientInfo
-    ) -> _SignOn:
-        return cls(
-            settings, provider, signed_on, client, verified_email(provider, signed_on.claims)
-        )
+    def of(cls, attempt: Attempt, provider: Provider, signed_on: SignedOn) -> _SignOn:
+        return cls(attempt, provider, signed_on, verified_email(provider, signed_on.claims))
+
+    @property
+    def settings(self) -> Settings:
+        return self.attempt.settings
+
+    @property
+    def client(self) -> ClientInfo:
+        return self.attempt.client
 
     @property
     def via(self) -> str:
@@ -252,19 +255,14 @@ def _start_session(
         provider=at.provider.name,
         client=at.client,
     )
-    users.record_success(session, user.id, at=now)
-    issued = start_session(
-        session, user=user, settings=at.settings, client=at.client, sso_provider=at.provider.name
-    )
-    audit.record(
+    return signed_in(
         session,
-        action=Action.LOGIN_SUCCEEDED,
-        actor=Actor.user(user),
-        target=user,
-        client=at.client,
-        details={"session_id": issued.session_id, "via": at.via},
+        attempt=at.attempt,
+        user=user,
+        now=now,
+        sso_provider=at.provider.name,
+        via=at.via,
     )
-    return issued
 
 
 def sign_in(session: Session, at: _SignOn) -> IssuedLogin:
@@ -346,7 +344,7 @@ def complete_sign_on(
             details={"via": f"sso:{provider.name}", "reason": refused.code},
         )
         raise refused.recorded() from None
-    at = _SignOn.of(attempt.settings, provider, signed_on, attempt.client)
+    at = _SignOn.of(attempt, provider, signed_on)
     if invitation is not None:
         return accept_invitation(session, at, invitation)
     return sign_in(session, at)

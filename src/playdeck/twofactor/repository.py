@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import TwoFactorAuthenticator, TwoFactorChallenge, TwoFactorRecoveryCode
 
 
@@ -28,9 +28,7 @@ def is_enabled(session: Session, user_id: int) -> bool:
 
 
 def save_authenticator(session: Session, row: TwoFactorAuthenticator) -> TwoFactorAuthenticator:
-    session.add(row)
-    session.flush()
-    return row
+    return sql.add(session, row)
 
 
 def claim_step(session: Session, authenticator_id: int, *, step: int) -> bool:
@@ -46,7 +44,7 @@ def claim_step(session: Session, authenticator_id: int, *, step: int) -> bool:
         .values(last_used_step=step),
         execution_options={"synchronize_session": False},
     )
-    return _rowcount(result) == 1
+    return sql.rowcount(result) == 1
 
 
 def delete_authenticator(session: Session, user_id: int) -> int:
@@ -54,7 +52,7 @@ def delete_authenticator(session: Session, user_id: int) -> int:
         delete(TwoFactorAuthenticator).where(TwoFactorAuthenticator.user_id == user_id),
         execution_options={"synchronize_session": False},
     )
-    return _rowcount(result)
+    return sql.rowcount(result)
 
 
 def replace_recovery_codes(
@@ -76,17 +74,13 @@ def delete_recovery_codes(session: Session, user_id: int) -> None:
 
 def claim_recovery_code(session: Session, user_id: int, code_hash: str, *, at: datetime) -> bool:
     """Mark the user's unused code with this hash used; ``True`` for the one caller that did."""
-    result = session.execute(
-        update(TwoFactorRecoveryCode)
-        .where(
-            TwoFactorRecoveryCode.user_id == user_id,
-            TwoFactorRecoveryCode.code_hash == code_hash,
-            TwoFactorRecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=at),
-        execution_options={"synchronize_session": False},
+    return sql.claim_unused(
+        session,
+        TwoFactorRecoveryCode.used_at,
+        TwoFactorRecoveryCode.user_id == user_id,
+        TwoFactorRecoveryCode.code_hash == code_hash,
+        at=at,
     )
-    return _rowcount(result) == 1
 
 
 def recovery_codes_left(session: Session, user_id: int) -> int:
@@ -99,9 +93,7 @@ def recovery_codes_left(session: Session, user_id: int) -> int:
 
 
 def add_challenge(session: Session, row: TwoFactorChallenge) -> TwoFactorChallenge:
-    session.add(row)
-    session.flush()
-    return row
+    return sql.add(session, row)
 
 
 def challenge_by_hash(session: Session, token_hash: str) -> TwoFactorChallenge | None:
@@ -111,17 +103,13 @@ def challenge_by_hash(session: Session, token_hash: str) -> TwoFactorChallenge |
 
 
 def claim_challenge(session: Session, challenge_id: int, *, at: datetime) -> bool:
-    result = session.execute(
-        update(TwoFactorChallenge)
-        .where(
-            TwoFactorChallenge.id == challenge_id,
-            TwoFactorChallenge.used_at.is_(None),
-            TwoFactorChallenge.expires_at > at,
-        )
-        .values(used_at=at),
-        execution_options={"synchronize_session": False},
+    return sql.claim_unused(
+        session,
+        TwoFactorChallenge.used_at,
+        TwoFactorChallenge.id == challenge_id,
+        TwoFactorChallenge.expires_at > at,
+        at=at,
     )
-    return _rowcount(result) == 1
 
 
 def delete_stale_challenges(session: Session, user_id: int, *, now: datetime) -> None:
@@ -133,7 +121,3 @@ def delete_stale_challenges(session: Session, user_id: int, *, now: datetime) ->
         ),
         execution_options={"synchronize_session": False},
     )
-
-
-def _rowcount(result: object) -> int:
-    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -59,17 +59,8 @@ def create_user(
     principal: Admin,
 ) -> User:
     """Create an account (the password policy applies); ``is_superuser: true`` means admin."""
-    user = service.create_user(
-        session,
-        settings=settings,
-        username=data.username,
-        password=data.password,
-        email=data.email,
-        display_name=data.name,
-        role=data.effective_role,
-        actor=Actor.of(principal),
-        client=client,
-        via="admin",
+    user = service.create_by_admin(
+        session, settings=settings, data=data, principal=principal, client=client
     )
     return User.of(user)
 

@@ -15,7 +15,7 @@ from playdeck.auth import repository as sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
 from playdeck.auth.policy import check_password_policy
-from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole
+from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import RoleSource
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
@@ -25,6 +25,7 @@ from playdeck.models import User
 from playdeck.settings import Settings
 from playdeck.users import repository
 from playdeck.users.schemas import (
+    UserAdminCreate,
     UserAdminUpdate,
     clean_display_name,
     clean_email,
@@ -129,6 +130,29 @@ def create_user(
     return user
 
 
+def create_by_admin(
+    session: Session,
+    *,
+    settings: Settings,
+    data: UserAdminCreate,
+    principal: Principal,
+    client: ClientInfo | None,
+) -> User:
+    """An administrator's new account (the API's and the users page's)."""
+    return create_user(
+        session,
+        settings=settings,
+        username=data.username,
+        password=data.password,
+        email=data.email,
+        display_name=data.name,
+        role=data.effective_role,
+        actor=Actor.of(principal),
+        client=client,
+        via="admin",
+    )
+
+
 def check_new_password(*, user: User, password: str, settings: Settings) -> None:
     check_password_policy(
         password, min_length=settings.password_min_length, username=user.username, email=user.email
@@ -163,6 +187,13 @@ def unlock(session: Session, *, user: User, actor: Actor, client: ClientInfo | N
     return user
 
 
+def _cut_off(session: Session, user: User) -> tuple[int, int]:
+    """End every session of ``user`` and revoke every API key (the account may be in the wrong
+    hands, or must not be used any more): how many of each."""
+    ended = sessions.delete_user_sessions(session, user.id)
+    return ended, api_keys.revoke_all_of_user(session, user.id, at=utcnow())
+
+
 def reset_password(
     session: Session, *, user: User, password: str, settings: Settings, actor: Actor
 ) -> User:
@@ -170,8 +201,7 @@ def reset_password(
     key revoked (a reset means the account may be in the wrong hands; keys are credentials too)."""
     set_password(session, user=user, password=password, settings=settings)
     repository.unlock(session, user.id)
-    ended = sessions.delete_user_sessions(session, user.id)
-    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
+    ended, revoked = _cut_off(session, user)
     session.refresh(user)
     audit.record(
         session,
@@ -205,8 +235,7 @@ def deactivate(
     was_active = user.is_active
     user.is_active = False
     session.flush()
-    ended = sessions.delete_user_sessions(session, user.id)
-    revoked = api_keys.revoke_all_of_user(session, user.id, at=utcnow())
+    ended, revoked = _cut_off(session, user)
     audit.record(
         session,
         action=Action.USER_DEACTIVATED,
@@ -234,8 +263,7 @@ def promote_to_admin(
     changes = {"role": [user.role, GlobalRole.ADMIN.value], "is_active": [user.is_active, True]}
     if password is not None:  # a reset from the shell: the same consequences as an admin's
         set_password(session, user=user, password=password, settings=settings)
-        sessions.delete_user_sessions(session, user.id)
-        api_keys.revoke_all_of_user(session, user.id, at=utcnow())
+        _cut_off(session, user)
     user.role = GlobalRole.ADMIN
     user.role_source = RoleSource.MANUAL.value  # sign-on rules no longer change it
     user.is_active = True

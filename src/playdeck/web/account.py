@@ -20,10 +20,9 @@ from playdeck.account import service as account_service
 from playdeck.auth import service as auth_service
 from playdeck.auth import sessions as auth_sessions
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
-from playdeck.auth.transport import clear_session_cookie
+from playdeck.auth.transport import clear_session_cookie, cookie_secure
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import PASSWORD_SIGN_IN, authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -37,8 +36,8 @@ from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
     NO_STORE,
-    cookie_secure,
-    refusal_headers,
+    AttemptPostDep,
+    answered,
     refusal_text,
     signed_in_redirect,
 )
@@ -138,9 +137,8 @@ def _account_page(
     settings: Settings,
     principal: Principal,
     *,
+    refusal: AppError | None = None,
     form_error: str | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
     profile_error: str | None = None,
 ) -> HTMLResponse:
     user = auth_service.current_user(session, principal)
@@ -153,8 +151,6 @@ def _account_page(
         request,
         "account/page.html",
         principal=principal,
-        status_code=status_code,
-        headers=headers or dict(NO_STORE),
         auth_enabled=settings.require_auth,
         user=user,
         sessions=[SessionRow.of(row, principal) for row in rows],
@@ -165,6 +161,7 @@ def _account_page(
         api_keys=api_keys_context(session, principal),
         profile=profile_context(session, settings, user, error=profile_error),
         two_factor=two_factor.status(session, settings=settings, user=user) if user else None,
+        **answered(refusal),
     )
 
 
@@ -182,8 +179,7 @@ def _account_page_on(
             principal,
             form_error=message if form == "password" else None,
             profile_error=message if form == "profile" else None,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
+            refusal=refusal,
         )
 
     return page
@@ -203,17 +199,14 @@ def show_account(
 
 @router.post("/account/password", response_class=HTMLResponse, response_model=None)
 def change_password(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    attempt: AttemptDep,
-    client: ClientDep,
+    post: AttemptPostDep,
     principal: SignedIn,
     current_password: Annotated[str, Form()] = "",
     new_password: Annotated[str, Form()] = "",
     new_password_confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Change your password: every session ends, and this browser continues in a new one."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
     with refusals_on(_account_page_on(request, settings, principal)):
@@ -225,7 +218,7 @@ def change_password(
             text=lambda _exc: "Enter your current password and a new password (at most 1 KiB).",
         )
         issued = auth_service.change_password(
-            session, attempt=attempt, principal=principal, data=data
+            session, attempt=post.attempt, principal=principal, data=data
         )
     response = signed_in_redirect(issued, "/account", settings=settings, client=client)
     set_flash(response, "password-changed")

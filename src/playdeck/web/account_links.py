@@ -24,10 +24,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.invitations import service
@@ -36,16 +33,22 @@ from playdeck.invitations.schemas import InvitationAccept, PasswordResetWithLink
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import FormPost, PostDep, parse_form, refusals_on
-from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
+from playdeck.web.forms import FormPost, parse_form, refusals_on
+from playdeck.web.identity import (
+    AttemptPostDep,
+    Public,
+    PublicView,
+    PublicViewDep,
+    disabled_page,
+    form_page,
+    refusal_text,
+)
 from playdeck.web.onboarding import PasswordFields, check_password_form, validation_text
 from playdeck.web.rendering import set_flash
 from playdeck.web.sso import redirect_to_provider, sso_provider
 from playdeck.web.sso_logout import ClientsDep
 
 router = APIRouter()
-
-Public = Annotated[None, authorize(Permission.PUBLIC)]
 TokenQuery = Annotated[str, Query(max_length=100)]
 TokenField = Annotated[str, Form(max_length=100)]
 
@@ -88,8 +91,7 @@ def _page(
     purpose: LinkPurpose,
     form: LinkForm,
     *,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
     return form_page(
         request,
@@ -97,8 +99,7 @@ def _page(
         settings=settings,
         client=client,
         principal=Principal.anonymous(),
-        status_code=status_code,
-        headers=headers,
+        refusal=refusal,
         form=form,
         min_length=settings.password_min_length,
         providers=settings.sso.providers,
@@ -118,27 +119,19 @@ def _page_on(
             client,
             purpose,
             form,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
+            refusal=refusal,
         )
 
     return page
 
 
-def _show(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
-    principal: Principal,
-    purpose: LinkPurpose,
-    token: str,
-) -> Response:
+def _show(view: PublicView, purpose: LinkPurpose, token: str) -> Response:
+    request, settings, client = view.request, view.settings, view.client
     if not settings.require_auth:
-        return disabled_page(request, principal, what="Accounts")
+        return disabled_page(request, view.viewer, what="Accounts")
     form = LinkForm(token=token)
     with refusals_on(_page_on(request, settings, client, purpose, form)):
-        form.email = service.check_link(session, token=token, purpose=purpose).email
+        form.email = service.check_link(view.session, token=token, purpose=purpose).email
     return _page(request, settings, client, purpose, form)
 
 
@@ -166,23 +159,14 @@ def _submit(
 
 
 @router.get("/invite", response_class=HTMLResponse, response_model=None)
-def show_invitation(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Public,
-    token: TokenQuery = "",
-) -> Response:
+def show_invitation(view: PublicViewDep, _public: Public, token: TokenQuery = "") -> Response:
     """The invitee chooses a username and a password."""
-    return _show(request, session, settings, client, principal, LinkPurpose.INVITATION, token)
+    return _show(view, LinkPurpose.INVITATION, token)
 
 
 @router.post("/invite", response_class=HTMLResponse, response_model=None)
 def accept_invitation(
-    post: PostDep,
-    limits: RateLimitsDep,
+    post: AttemptPostDep,
     _public: Public,
     fields: Annotated[InvitationFields, Form()],
 ) -> Response:
@@ -200,9 +184,7 @@ def accept_invitation(
             },
             text=validation_text,
         )
-        service.accept_with_password(
-            post.session, settings=post.settings, limits=limits, client=post.client, data=data
-        )
+        service.accept_with_password(post.session, attempt=post.attempt, data=data)
 
     return _submit(
         post,
@@ -239,23 +221,14 @@ def accept_invitation_through_provider(
 
 
 @router.get("/reset-password", response_class=HTMLResponse, response_model=None)
-def show_password_reset(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Public,
-    token: TokenQuery = "",
-) -> Response:
+def show_password_reset(view: PublicViewDep, _public: Public, token: TokenQuery = "") -> Response:
     """The user chooses a new password."""
-    return _show(request, session, settings, client, principal, LinkPurpose.PASSWORD_RESET, token)
+    return _show(view, LinkPurpose.PASSWORD_RESET, token)
 
 
 @router.post("/reset-password", response_class=HTMLResponse, response_model=None)
 def reset_password(
-    post: PostDep,
-    limits: RateLimitsDep,
+    post: AttemptPostDep,
     _public: Public,
     fields: Annotated[LinkFields, Form()],
 ) -> Response:
@@ -268,12 +241,7 @@ def reset_password(
             text=validation_text,
         )
         service.reset_with_link(
-            post.session,
-            settings=post.settings,
-            limits=limits,
-            client=post.client,
-            token=data.token,
-            password=data.password,
+            post.session, attempt=post.attempt, token=data.token, password=data.password
         )
 
     return _submit(

@@ -17,14 +17,13 @@ from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
 from playdeck.account.schemas import ProfileUpdate
 from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import AttemptDep
-from playdeck.auth.transport import clear_session_cookie
+from playdeck.auth.transport import clear_session_cookie, cookie_secure
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.invitations.endpoints import base_url
 from playdeck.models import User
 from playdeck.web.account import SessionRow, SignedIn, profile_form_on
-from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
-from playdeck.web.identity import NO_STORE, cookie_secure
+from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.identity import NO_STORE, AttemptPostDep
 from playdeck.web.rendering import set_flash
 
 router = APIRouter()
@@ -44,8 +43,7 @@ def _asks_for_link(user: User, email: str, current_password: str) -> bool:
 
 @router.post("/account/profile", response_class=HTMLResponse, response_model=None)
 def update_profile(
-    post: PostDep,
-    attempt: AttemptDep,
+    post: AttemptPostDep,
     principal: SignedIn,
     name: Annotated[str, Form(max_length=1000)] = "",
     email: Annotated[str, Form(max_length=1000)] = "",
@@ -66,7 +64,7 @@ def update_profile(
         data = parse_form(ProfileUpdate, fields)
         changed = account_service.update_profile(
             session,
-            attempt=attempt,
+            attempt=post.attempt,
             principal=principal,
             data=data,
             base_url=base_url(request, settings),

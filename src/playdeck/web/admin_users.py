@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.permissions import PROJECT_ROLES, Permission
@@ -248,16 +247,7 @@ def create_user(
                 "email": text(email),
             },
         )
-        users_service.create_user(
-            session,
-            settings=settings,
-            username=data.username,
-            password=data.password,
-            email=data.email,
-            display_name=data.name,
-            role=data.effective_role,
-            actor=Actor.of(principal),
-            client=client,
-            via="admin",
+        users_service.create_by_admin(
+            session, settings=settings, data=data, principal=principal, client=client
         )
     return done(target, "user-created")

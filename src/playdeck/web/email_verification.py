@@ -16,22 +16,23 @@ from sqlalchemy.orm import Session
 
 from playdeck.account import service
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import RateLimitsDep
 from playdeck.auth.principal import Principal
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
 from playdeck.web.forms import done, refusals_on
-from playdeck.web.identity import ViewerDep, disabled_page, form_page, refusal_headers, refusal_text
+from playdeck.web.identity import (
+    AttemptPostDep,
+    Public,
+    PublicViewDep,
+    ViewerDep,
+    disabled_page,
+    form_page,
+    refusal_text,
+)
 
 router = APIRouter()
-
-Public = Annotated[None, authorize(Permission.PUBLIC)]
 TEMPLATE = "account/verify_email.html"
 
 
@@ -62,8 +63,7 @@ def _render(
         settings=settings,
         client=client,
         principal=principal,
-        status_code=refusal.status if refusal else 200,
-        headers=refusal_headers(refusal) if refusal else None,
+        refusal=refusal,
         form=form,
     )
 
@@ -81,41 +81,33 @@ def _look(session: Session, form: VerifyForm) -> None:
 
 @router.get("/verify-email", response_class=HTMLResponse, response_model=None)
 def show_verification(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Public,
-    token: Annotated[str, Query(max_length=100)] = "",
+    view: PublicViewDep, _public: Public, token: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:
     """The address the link proves, and the button that confirms it."""
+    request, settings, client, principal = view.request, view.settings, view.client, view.viewer
     if not settings.require_auth:
         return disabled_page(request, principal, what="Accounts")
     form = VerifyForm(token=token)
     with refusals_on(_page_on(request, settings, client, principal, form)):
-        _look(session, form)
+        _look(view.session, form)
     return _render(request, settings, client, principal, form)
 
 
 @router.post("/verify-email", response_class=HTMLResponse, response_model=None)
 def confirm_verification(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    limits: RateLimitsDep,
-    client: ClientDep,
+    post: AttemptPostDep,
     principal: ViewerDep,
     _public: Public,
     token: Annotated[str, Form(max_length=100)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Verify the address; then the account page (or sign in, in another browser)."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(request, principal, what="Accounts", status_code=400)
     form = VerifyForm(token=token)
     with refusals_on(_page_on(request, settings, client, principal, form)):
         _look(session, form)
         form_csrf.check(request, settings, csrf_token)
-        service.verify_email(session, settings=settings, limits=limits, client=client, token=token)
+        service.verify_email(session, attempt=post.attempt, token=token)
     return done("/account" if principal.user_id is not None else "/login", "email-verified")

@@ -23,10 +23,11 @@ import secrets
 
 from fastapi import Request, Response
 
+from playdeck.auth import transport
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.csrf import check_origin
 from playdeck.auth.sessions import secret_of
-from playdeck.auth.transport import cookie_is_secure, cookie_name
+from playdeck.auth.transport import cookie_is_secure, cookie_name, cookie_secure
 from playdeck.errors import Forbidden
 from playdeck.settings import Settings
 
@@ -64,27 +65,12 @@ def issue(request: Request, settings: Settings) -> tuple[str, str]:
 
 
 def set_cookie(response: Response, nonce: str, *, client: ClientInfo, settings: Settings) -> None:
-    secure = settings.cookie_secure or client.is_https
-    response.set_cookie(
-        cookie_name(FORM_COOKIE, secure=secure),
-        nonce,
-        max_age=FORM_COOKIE_MAX_AGE,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
+    secure = cookie_secure(settings, client)
+    transport.set_cookie(response, FORM_COOKIE, nonce, max_age=FORM_COOKIE_MAX_AGE, secure=secure)
 
 
 def clear_cookie(response: Response, *, client: ClientInfo, settings: Settings) -> None:
-    secure = settings.cookie_secure or client.is_https
-    response.delete_cookie(
-        cookie_name(FORM_COOKIE, secure=secure),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
+    transport.clear_cookie(response, FORM_COOKIE, secure=cookie_secure(settings, client))
 
 
 def check(request: Request, settings: Settings, submitted: str) -> None:

@@ -5,6 +5,10 @@ lockout and the audit log behave exactly as for API clients, and a successful si
 same session cookie the API login sets. Refusals are rendered as the form with a message, after
 the request's transaction has settled (a recorded refusal, like a failed login, still commits
 what it recorded; see ``web.errors.FormRefused``).
+
+It also holds what every identity page shares (setup, register, the one-time links, the
+second factor, the account's forms): ``Public``, ``PublicViewDep``, ``AttemptPostDep``, the
+pre-session ``form_page`` and ``answered``, how a refused form page answers.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.schemas import LoginRequest
-from playdeck.auth.service import INVALID_CREDENTIALS
+from playdeck.auth.service import INVALID_CREDENTIALS, Attempt
 from playdeck.auth.sessions import IssuedLogin
-from playdeck.auth.transport import clear_session_cookie, set_session_cookie
+from playdeck.auth.transport import clear_session_cookie, cookie_secure, set_session_cookie
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import SessionDep, SettingsDep
@@ -38,12 +42,15 @@ from playdeck.twofactor.challenges import SecondFactorChallenge
 from playdeck.users import repository as users_repository
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import refusals_on
+from playdeck.web.forms import FormPost, PostDep, refusals_on
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
 from playdeck.web.sso_logout import after_logout
 
 router = APIRouter()
+
+# The identity pages are open to anyone: they are where a visitor without a session goes.
+Public = Annotated[None, authorize(Permission.PUBLIC)]
 
 # Pages with a form token or personal data are never stored by a cache.
 NO_STORE = {"Cache-Control": "no-store"}
@@ -67,9 +74,46 @@ def page_viewer(request: Request, session: SessionDep, settings: SettingsDep) ->
 ViewerDep = Annotated[Principal, Depends(page_viewer)]
 
 
-def cookie_secure(settings: Settings, client: ClientInfo) -> bool:
-    """The session cookie's ``Secure`` flag, decided as the API login decides it."""
-    return settings.cookie_secure or client.is_https
+@dataclass(frozen=True, slots=True)
+class PublicView:
+    """What a public identity page shows its form with (sign in, setup, register, where a
+    one-time link lands): the request, its session, the settings, the client its form cookie is
+    set for, and who is looking (``page_viewer``)."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    client: ClientInfo
+    viewer: Principal
+
+
+def public_view(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    viewer: ViewerDep,
+) -> PublicView:
+    return PublicView(request, session, settings, client, viewer)
+
+
+PublicViewDep = Annotated[PublicView, Depends(public_view)]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPost(FormPost):
+    """A form whose service weighs an attempt (``auth.service.Attempt``: the settings, the
+    rate limits, the client): signing in, setting up, registering, a password or a second
+    factor proved again."""
+
+    attempt: Attempt
+
+
+def attempt_post(post: PostDep, attempt: AttemptDep) -> AttemptPost:
+    return AttemptPost(post.request, post.session, post.settings, post.client, attempt)
+
+
+AttemptPostDep = Annotated[AttemptPost, Depends(attempt_post)]
 
 
 def signed_in_redirect(
@@ -123,6 +167,14 @@ def refusal_headers(error: AppError) -> dict[str, str]:
     return {**NO_STORE, "Retry-After": retry} if retry else dict(NO_STORE)
 
 
+def answered(refusal: AppError | None) -> dict[str, Any]:
+    """A form page's status and headers (never cached): as first shown, or after ``refusal``
+    with its status and its ``Retry-After``."""
+    if refusal is None:
+        return {"status_code": 200, "headers": dict(NO_STORE)}
+    return {"status_code": refusal.status, "headers": refusal_headers(refusal)}
+
+
 def setup_needed(session: Session) -> bool:
     return not users_repository.exists_any(session)
 
@@ -147,19 +199,18 @@ def form_page(
     settings: Settings,
     client: ClientInfo,
     principal: Principal,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    refusal: AppError | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """A pre-session form (sign in, setup, register) with its CSRF token and cookie."""
+    """A pre-session form (sign in, setup, register) with its CSRF token and cookie; after a
+    ``refusal``, with the refusal's status (and its ``Retry-After``)."""
     nonce, token = form_csrf.issue(request, settings)
     response = render(
         request,
         template,
         principal=principal,
-        status_code=status_code,
-        headers=headers or dict(NO_STORE),
         form_token=token,
+        **answered(refusal),
         **context,
     )
     form_csrf.set_cookie(response, nonce, client=client, settings=settings)
@@ -190,8 +241,7 @@ def second_factor_page(
     challenge: str,
     next_path: str | None,
     error: str | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
     """The sign-in form's second step: the password was right, a code is asked for."""
     return form_page(
@@ -200,8 +250,7 @@ def second_factor_page(
         settings=settings,
         client=client,
         principal=Principal.anonymous(),
-        status_code=status_code,
-        headers=headers,
+        refusal=refusal,
         challenge=challenge,
         next=next_path,
         error=error,
@@ -216,48 +265,36 @@ class LoginForm:
 
 
 def _login_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
-    principal: Principal,
-    form: LoginForm,
-    *,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    view: PublicView, form: LoginForm, *, refusal: AppError | None = None
 ) -> HTMLResponse:
+    settings = view.settings
     return form_page(
-        request,
+        view.request,
         "identity/login.html",
         settings=settings,
-        client=client,
-        principal=principal,
-        status_code=status_code,
-        headers=headers,
+        client=view.client,
+        principal=view.viewer,
+        refusal=refusal,
         form=form,
         providers=settings.sso.providers,
         password_sign_in=settings.password_sign_in,
         registration=settings.allow_registration and settings.password_sign_in,
-        setup_needed=setup_needed(session),
+        setup_needed=setup_needed(view.session),
     )
 
 
 @router.get("/login", response_class=HTMLResponse, response_model=None)
 def show_login(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    view: PublicViewDep,
+    _public: Public,
     next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> Response:
     target = safe_next(next_path)
-    if not settings.require_auth:
-        return disabled_page(request, principal, what="Signing in")
-    if principal.is_authenticated:
+    if not view.settings.require_auth:
+        return disabled_page(view.request, view.viewer, what="Signing in")
+    if view.viewer.is_authenticated:
         return RedirectResponse(target or "/", status_code=303)
-    return _login_page(request, session, settings, client, principal, LoginForm(next=target))
+    return _login_page(view, LoginForm(next=target))
 
 
 def _login_page_on(
@@ -265,16 +302,8 @@ def _login_page_on(
 ) -> Page:
     def page(session: Session, refusal: AppError) -> Response:
         form.error = refusal_text(refusal)
-        return _login_page(
-            request,
-            session,
-            settings,
-            client,
-            Principal.anonymous(),
-            form,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
-        )
+        view = PublicView(request, session, settings, client, Principal.anonymous())
+        return _login_page(view, form, refusal=refusal)
 
     return page
 
@@ -293,25 +322,22 @@ def _login_request(identifier: str, password: str) -> LoginRequest:
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
 def sign_in(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    attempt: AttemptDep,
-    client: ClientDep,
-    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    post: AttemptPostDep,
+    _public: Public,
     login: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Sign in with a username or email and a password, then go back to ``next``."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=400)
     form = LoginForm(login=login.strip()[:MAX_LOGIN_NAME], next=safe_next(next_path))
     with refusals_on(_login_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
         data = _login_request(form.login, password)
-        issued = auth_service.login(session, attempt=attempt, data=data)
+        issued = auth_service.login(session, attempt=post.attempt, data=data)
     if isinstance(issued, SecondFactorChallenge):
         return second_factor_page(
             request, settings=settings, client=client, challenge=issued.token, next_path=form.next

@@ -19,8 +19,6 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth import service as auth_service
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
 from playdeck.auth.setup_token import (
@@ -29,19 +27,18 @@ from playdeck.auth.setup_token import (
     is_local,
     may_create_first_user,
 )
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import PostDep, parse_form, refusals_on
+from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
-    ViewerDep,
+    AttemptPostDep,
+    Public,
+    PublicView,
+    PublicViewDep,
     disabled_page,
     form_page,
-    refusal_headers,
     refusal_text,
     setup_needed,
     signed_in_redirect,
@@ -49,8 +46,6 @@ from playdeck.web.identity import (
 from playdeck.web.rendering import set_flash
 
 router = APIRouter()
-
-Public = Annotated[None, authorize(Permission.PUBLIC)]
 FIELD_LABELS = {
     "username": "Username",
     "password": "Password",
@@ -110,26 +105,22 @@ def _completed_redirect() -> RedirectResponse:
 
 
 def _account_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
+    view: PublicView,
     form: AccountForm,
     *,
     template: str,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
     """The setup or register form; the setup token is asked for the first account off-host."""
-    first = setup_needed(session)
+    request, settings = view.request, view.settings
+    first = setup_needed(view.session)
     return form_page(
         request,
         template,
         settings=settings,
-        client=client,
+        client=view.client,
         principal=Principal.anonymous(),
-        status_code=status_code,
-        headers=headers,
+        refusal=refusal,
         form=form,
         min_length=settings.password_min_length,
         first_account=first,
@@ -147,14 +138,10 @@ def _account_page_on(
             return _completed_redirect()
         form.error = refusal_text(refusal)
         return _account_page(
-            request,
-            session,
-            settings,
-            client,
+            PublicView(request, session, settings, client, Principal.anonymous()),
             form,
             template=template,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
+            refusal=refusal,
         )
 
     return page
@@ -186,25 +173,17 @@ def _account_form(
 
 
 @router.get("/setup", response_class=HTMLResponse, response_model=None)
-def show_setup(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Public,
-) -> Response:
-    if not settings.require_auth:
-        return disabled_page(request, principal, what="Setting up an administrator")
-    if not setup_needed(session):
+def show_setup(view: PublicViewDep, _public: Public) -> Response:
+    if not view.settings.require_auth:
+        return disabled_page(view.request, view.viewer, what="Setting up an administrator")
+    if not setup_needed(view.session):
         return _completed_redirect()
-    return _account_page(request, session, settings, client, AccountForm(), template=SETUP_FORM)
+    return _account_page(view, AccountForm(), template=SETUP_FORM)
 
 
 @router.post("/setup", response_class=HTMLResponse, response_model=None)
 def complete_setup(
-    post: PostDep,
-    attempt: AttemptDep,
+    post: AttemptPostDep,
     _public: Public,
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
@@ -229,7 +208,7 @@ def complete_setup(
             text=validation_text,
         )
         issued = auth_service.setup(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
+            session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
     set_flash(response, "welcome-admin")
@@ -242,26 +221,18 @@ def _registration_open(settings: Settings) -> None:
 
 
 @router.get("/register", response_class=HTMLResponse, response_model=None)
-def show_register(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: ViewerDep,
-    _public: Public,
-) -> Response:
-    if not settings.require_auth:
-        return disabled_page(request, principal, what="Creating an account")
-    _registration_open(settings)
-    if principal.is_authenticated:
+def show_register(view: PublicViewDep, _public: Public) -> Response:
+    if not view.settings.require_auth:
+        return disabled_page(view.request, view.viewer, what="Creating an account")
+    _registration_open(view.settings)
+    if view.viewer.is_authenticated:
         return RedirectResponse("/", status_code=303)
-    return _account_page(request, session, settings, client, AccountForm(), template=REGISTER_FORM)
+    return _account_page(view, AccountForm(), template=REGISTER_FORM)
 
 
 @router.post("/register", response_class=HTMLResponse, response_model=None)
 def register(
-    post: PostDep,
-    attempt: AttemptDep,
+    post: AttemptPostDep,
     _public: Public,
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
@@ -284,7 +255,7 @@ def register(
             text=validation_text,
         )
         auth_service.register(
-            session, attempt=attempt, data=data, first_allowed=_first_allowed(request, fields)
+            session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

@@ -18,9 +18,7 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
-from playdeck.auth.transport import cookie_name
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
+from playdeck.auth.transport import clear_cookie, cookie_name, cookie_secure, set_cookie
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import NotFound
 from playdeck.settings import Settings
@@ -31,8 +29,8 @@ from playdeck.sso.client import ProviderClients, SignOnRefused
 from playdeck.sso.config import Provider
 from playdeck.web.identity import (
     NO_STORE,
+    Public,
     ViewerDep,
-    cookie_secure,
     disabled_page,
     landing_page,
     signed_in_redirect,
@@ -59,11 +57,6 @@ def callback_uri(request: Request, settings: Settings, provider: Provider) -> st
     return f"{public_base(request, settings)}/auth/sso/{provider.name}/callback"
 
 
-def _flow_cookie(settings: Settings, client: ClientInfo) -> tuple[str, bool]:
-    secure = cookie_secure(settings, client)
-    return cookie_name(flow.FLOW_COOKIE, secure=secure), secure
-
-
 def redirect_to_provider(
     request: Request,
     settings: Settings,
@@ -80,16 +73,13 @@ def redirect_to_provider(
         clients, provider, redirect_uri=callback_uri(request, settings, provider)
     )
     response = RedirectResponse(url, status_code=303, headers=NO_STORE)
-    name, secure = _flow_cookie(settings, client)
     started = flow.Flow(pending=pending, next_path=next_path, invitation=invitation)
-    response.set_cookie(
-        name,
+    set_cookie(
+        response,
+        flow.FLOW_COOKIE,
         flow.seal(started, secret_key=secret_of(settings)),
         max_age=int(flow.FLOW_LIFETIME.total_seconds()),
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="lax",
+        secure=cookie_secure(settings, client),
     )
     return response
 
@@ -101,7 +91,7 @@ def start_sso(
     client: ClientDep,
     clients: ClientsDep,
     principal: ViewerDep,
-    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    _public: Public,
     provider: str,
     next_path: Annotated[str | None, Query(alias="next", max_length=2000)] = None,
 ) -> Response:
@@ -120,7 +110,7 @@ def finish_sso(
     session: SessionDep,
     attempt: AttemptDep,
     clients: ClientsDep,
-    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    _public: Public,
     provider: str,
     state: Annotated[str, Query(max_length=512)] = "",
     code: Annotated[str, Query(max_length=4096)] = "",
@@ -134,9 +124,11 @@ def finish_sso(
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=404)
     found = sso_provider(settings, provider)
-    name, _secure = _flow_cookie(settings, client)
+    secure = cookie_secure(settings, client)
     started = flow.unseal(
-        request.cookies.get(name), provider=found.name, secret_key=secret_of(settings)
+        request.cookies.get(cookie_name(flow.FLOW_COOKIE, secure=secure)),
+        provider=found.name,
+        secret_key=secret_of(settings),
     )
     if error is not None:
         shown = "".join(c for c in error if c.isalnum() or c == "_")[:MAX_PROVIDER_ERROR]
@@ -161,5 +153,5 @@ def finish_sso(
     )
     if started.invitation is not None:
         set_flash(response, "invitation-accepted-sso")
-    response.delete_cookie(name, path="/", secure=_secure, httponly=True, samesite="lax")
+    clear_cookie(response, flow.FLOW_COOKIE, secure=secure)
     return response

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
+from playdeck.invitations.endpoints import base_url
 from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import repository
@@ -26,7 +27,9 @@ ClientsDep = Annotated[ProviderClients, Depends(provider_clients)]
 
 
 def public_base(request: Request, settings: Settings) -> str:
-    return (settings.public_url or str(request.base_url)).rstrip("/")
+    """Where links point (``invitations.endpoints.base_url``), without its trailing slash: what
+    the provider's redirect URIs start with."""
+    return base_url(request, settings).rstrip("/")
 
 
 def after_logout(

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth import service as auth_service
-from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
@@ -28,7 +27,7 @@ from playdeck.twofactor import service
 from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
 from playdeck.web.errors import Page
 from playdeck.web.forms import NO_STORE, Confirmation, PostDep, confirm_page, done, refusals_on
-from playdeck.web.identity import refusal_headers
+from playdeck.web.identity import AttemptPostDep, answered
 from playdeck.web.rendering import render
 
 router = APIRouter()
@@ -45,9 +44,7 @@ def _page(
     settings: Settings,
     principal: Principal,
     *,
-    error: str | None = None,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
     user = auth_service.current_user(session, principal)
     state = service.status(session, settings=settings, user=user) if user else None
@@ -60,27 +57,18 @@ def _page(
         request,
         "account/two_factor.html",
         principal=principal,
-        status_code=status_code,
-        headers=headers or dict(NO_STORE),
         auth_enabled=settings.require_auth,
         state=state,
         enrolment=pending,
         must_enrol=principal.must_enrol_two_factor,
-        error=error,
+        error=refusal.detail if refusal else None,
+        **answered(refusal),
     )
 
 
 def _page_on(request: Request, settings: Settings, principal: Principal) -> Page:
     def page(session: Session, refusal: AppError) -> Response:
-        return _page(
-            request,
-            session,
-            settings,
-            principal,
-            error=refusal.detail,
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
-        )
+        return _page(request, session, settings, principal, refusal=refusal)
 
     return page
 
@@ -105,59 +93,45 @@ def show_two_factor(
 
 @router.post(PAGE + "/enrol", response_model=None)
 def start_enrolment(
-    request: Request,
-    session: SessionDep,
-    attempt: AttemptDep,
-    principal: Enrolling,
-    password: PasswordField = "",
+    post: AttemptPostDep, principal: Enrolling, password: PasswordField = ""
 ) -> Response:
     """Start enrolment with the password; the page then shows the key to add to an app."""
-    with refusals_on(_page_on(request, attempt.settings, principal)):
-        service.start_enrolment(session, attempt=attempt, principal=principal, password=password)
+    with refusals_on(_page_on(post.request, post.settings, principal)):
+        service.start_enrolment(
+            post.session, attempt=post.attempt, principal=principal, password=password
+        )
     return done(PAGE, "two-factor-enrolment-started")
 
 
 @router.post(PAGE + "/confirm", response_model=None)
 def confirm_enrolment(
-    request: Request,
-    session: SessionDep,
-    attempt: AttemptDep,
-    principal: Enrolling,
-    code: Annotated[str, Form(max_length=64)] = "",
+    post: AttemptPostDep, principal: Enrolling, code: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     """Turn it on with a first code; shows the recovery codes, once."""
-    with refusals_on(_page_on(request, attempt.settings, principal)):
-        codes = service.confirm_enrolment(session, attempt=attempt, principal=principal, code=code)
-    return _codes_page(request, principal, codes, new=True)
+    with refusals_on(_page_on(post.request, post.settings, principal)):
+        codes = service.confirm_enrolment(
+            post.session, attempt=post.attempt, principal=principal, code=code
+        )
+    return _codes_page(post.request, principal, codes, new=True)
 
 
 @router.post(PAGE + "/recovery-codes", response_model=None)
 def regenerate_recovery_codes(
-    request: Request,
-    session: SessionDep,
-    attempt: AttemptDep,
-    principal: SignedIn,
-    password: PasswordField = "",
+    post: AttemptPostDep, principal: SignedIn, password: PasswordField = ""
 ) -> Response:
     """New recovery codes (the old ones stop working); shown once."""
-    with refusals_on(_page_on(request, attempt.settings, principal)):
+    with refusals_on(_page_on(post.request, post.settings, principal)):
         codes = service.regenerate_recovery_codes(
-            session, attempt=attempt, principal=principal, password=password
+            post.session, attempt=post.attempt, principal=principal, password=password
         )
-    return _codes_page(request, principal, codes, new=False)
+    return _codes_page(post.request, principal, codes, new=False)
 
 
 @router.post(PAGE + "/disable", response_model=None)
-def disable(
-    request: Request,
-    session: SessionDep,
-    attempt: AttemptDep,
-    principal: SignedIn,
-    password: PasswordField = "",
-) -> Response:
+def disable(post: AttemptPostDep, principal: SignedIn, password: PasswordField = "") -> Response:
     """Turn it off with the password."""
-    with refusals_on(_page_on(request, attempt.settings, principal)):
-        service.disable(session, attempt=attempt, principal=principal, password=password)
+    with refusals_on(_page_on(post.request, post.settings, principal)):
+        service.disable(post.session, attempt=post.attempt, principal=principal, password=password)
     return done(PAGE, "two-factor-disabled")
 
 

@@ -15,11 +15,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
-from playdeck.auth.endpoints import AttemptDep
-from playdeck.authz.permissions import Permission
-from playdeck.authz.service import authorize
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.settings import Settings
 from playdeck.twofactor import signin
@@ -28,8 +23,9 @@ from playdeck.web import form_csrf
 from playdeck.web.errors import Page
 from playdeck.web.forms import parse_form, refusals_on
 from playdeck.web.identity import (
+    AttemptPostDep,
+    Public,
     after_sign_in,
-    refusal_headers,
     refusal_text,
     second_factor_page,
     signed_in_redirect,
@@ -56,8 +52,7 @@ def _form_on(
             challenge=challenge,
             next_path=next_path,
             error=_code_refusal_text(refusal),
-            status_code=refusal.status,
-            headers=refusal_headers(refusal),
+            refusal=refusal,
         )
 
     return page
@@ -65,18 +60,15 @@ def _form_on(
 
 @router.post("/login/two-factor", response_model=None)
 def sign_in_second_factor(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    attempt: AttemptDep,
-    client: ClientDep,
-    _public: Annotated[None, authorize(Permission.PUBLIC)],
+    post: AttemptPostDep,
+    _public: Public,
     challenge: Annotated[str, Form(max_length=128)] = "",
     code: Annotated[str, Form(max_length=64)] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Finish signing in with a code from the authenticator app or a recovery code."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     target = safe_next(next_path)
     with refusals_on(_form_on(request, settings, client, challenge, target)):
         form_csrf.check(request, settings, csrf_token)
@@ -88,7 +80,7 @@ def sign_in_second_factor(
         if not data.code.strip():
             raise InvalidInput("Enter the code from your authenticator app.")
         answer = signin.SecondFactor(challenge=data.challenge, code=data.code)
-        issued = signin.complete(session, attempt=attempt, answer=answer)
+        issued = signin.complete(session, attempt=post.attempt, answer=answer)
     return signed_in_redirect(
         issued, after_sign_in(session, settings, issued, target), settings=settings, client=client
     )
