@@ -63,17 +63,24 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
 
+# Execution option of a statement whose parameters were checked storable where they were made
+# (bulk ingest rows, ``ingest.rows``): ``_refuse_unstorable`` need not walk every cell again.
+TEXT_CHECKED = "playdeck_text_checked"
+
+
 def _refuse_unstorable(
     _conn: Any,
     _cursor: Any,
     _statement: str,
     parameters: Any,
-    _context: Any,
+    context: Any,
     _executemany: bool,
 ) -> None:
     # One place for both databases: text PostgreSQL cannot hold (NUL) or no UTF-8 database can
     # (lone surrogates) is refused before it reaches the driver, so SQLite and PostgreSQL answer
     # alike (422, see errors.py) instead of PostgreSQL failing with a 500.
+    if context is not None and context.execution_options.get(TEXT_CHECKED):
+        return
     check_storable(parameters)
 
 

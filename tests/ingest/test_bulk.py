@@ -1,19 +1,22 @@
 """The bulk layer's queries, on the session's real database (SQLite, or PostgreSQL when
-``PLAYDECK_TEST_DATABASE_URL`` is set): test-identity lookup and planner statistics."""
+``PLAYDECK_TEST_DATABASE_URL`` is set): test-identity lookup, planner statistics, and text no
+database can hold in any cell of the bulk-inserted rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.ingest.bulk import ANALYZE_MIN_ROWS, SQLITE_LOOKUP_BATCH, find_test_ids
+from playdeck.ingest.parsers.reading import MAX_ERROR_CHARS
 from playdeck.ingest.records import (
     AttachmentRecord,
     AttemptRecord,
@@ -22,7 +25,8 @@ from playdeck.ingest.records import (
     test_key,
 )
 from playdeck.ingest.service import ingest_run
-from playdeck.models import Attachment, Project, Result, Test
+from playdeck.kit.text import UnstorableText
+from playdeck.models import Attachment, Attempt, Project, Result, Run, Test
 from playdeck.outcomes import AttemptStatus, Outcome
 from playdeck.storage.filesystem import FilesystemBlobStore
 
@@ -254,3 +258,99 @@ def test_a_record_not_consumed_keeps_its_bytes_for_the_next_run(
     _ingest(engine, tmp_path, record)
     assert shot.body == b"png" * 100
     assert len(db.scalars(select(Attachment.id)).all()) == 2
+
+
+# ---- Storable text: ``ingest.rows`` checks each text cell of the rows it makes (the engine's
+# own check skips bulk rows), so each cell is covered here, whichever parser made the record.
+
+Change = Callable[[TestRecord], None]
+
+
+def _storable_record() -> RunRecord:
+    attempt = AttemptRecord(
+        retry=0,
+        status=AttemptStatus.FAILED,
+        duration_ms=5,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        attachments=[AttachmentRecord(name="shot.png", content_type="image/png", body=b"png")],
+    )
+    test = TestRecord(
+        file="cart.spec.ts",
+        title_path=["Cart", "adds item"],
+        outcome=Outcome.FAILED,
+        location="cart.spec.ts:3:5",
+        attempts=[attempt],
+    )
+    return RunRecord(
+        source_format="playwright",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        project_name="storable",
+        tests=[test],
+    )
+
+
+def _set_attempt(name: str, value: str) -> Change:
+    return lambda test: setattr(test.attempts[0], name, value)
+
+
+def _set_test(name: str, value: str) -> Change:
+    return lambda test: setattr(test, name, value)
+
+
+def _set_attachment(name: str, value: str) -> Change:
+    return lambda test: setattr(test.attempts[0].attachments[0], name, value)
+
+
+SURROGATE = "bad \ud800 text"
+NUL = "bad \x00 text"
+
+REFUSED: dict[str, Change] = {
+    "result error message, surrogate": _set_test("error_message", SURROGATE),
+    "result error stack, surrogate": _set_test("error_stack", SURROGATE),
+    "result location, NUL": _set_test("location", "cart.spec.ts\x00:3"),
+    "result location, surrogate": _set_test("location", "cart\udfff.spec.ts:3"),
+    "attempt error message, surrogate": _set_attempt("error_message", SURROGATE),
+    "attempt error stack, surrogate": _set_attempt("error_stack", SURROGATE),
+    "attempt stdout, surrogate": _set_attempt("stdout", SURROGATE),
+    "attempt stderr, surrogate": _set_attempt("stderr", SURROGATE),
+    "attachment name, NUL": _set_attachment("name", "shot\x00.png"),
+    "attachment name, surrogate": _set_attachment("name", "shot\ud800.png"),
+    "attachment content type, NUL": _set_attachment("content_type", "image/png\x00"),
+    "attachment content type, surrogate": _set_attachment("content_type", "image/\ud800"),
+}
+
+
+@pytest.mark.parametrize("change", list(REFUSED.values()), ids=list(REFUSED))
+def test_unstorable_text_in_a_bulk_row_refuses_the_run(
+    engine: Engine, db: Session, tmp_path: Path, change: Change
+) -> None:
+    record = _storable_record()
+    change(record.tests[0])
+    with pytest.raises((UnstorableText, StatementError)) as refused:
+        _ingest(engine, tmp_path, record)
+    if isinstance(refused.value, StatementError):
+        assert isinstance(refused.value.orig, UnstorableText)
+    for table in (Run, Result, Attempt, Attachment):
+        assert db.scalar(select(func.count()).select_from(table)) == 0
+
+
+def test_storable_text_in_bulk_rows_is_kept_as_cleaned(
+    engine: Engine, db: Session, tmp_path: Path
+) -> None:
+    """NULs in free text are dropped; valid non-ASCII text is kept; a surrogate past the cut
+    of a long error is cut away with it (the check is on the text as stored)."""
+    record = _storable_record()
+    test = record.tests[0]
+    test.error_message = "x" * MAX_ERROR_CHARS + SURROGATE
+    test.location = "panier/caddie-ü.spec.ts:3:5"
+    attempt = test.attempts[0]
+    attempt.stdout = NUL
+    attempt.stderr = "literal \\u0000 and ✓"
+    attempt.attachments[0].name = "capture d’écran.png"
+    _ingest(engine, tmp_path, record)
+    result = db.execute(select(Result.error_message, Result.location)).one()
+    assert result.error_message.startswith("x" * MAX_ERROR_CHARS + "\n… [truncated")
+    assert result.location == "panier/caddie-ü.spec.ts:3:5"
+    stored = db.execute(select(Attempt.stdout, Attempt.stderr)).one()
+    assert tuple(stored) == ("bad  text", "literal \\u0000 and ✓")
+    assert db.scalar(select(Attachment.name)) == "capture d’écran.png"

@@ -23,8 +23,11 @@ from pathlib import Path
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from playdeck.ingest.records import AttachmentRecord
+from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage
+from playdeck.runs.schemas import RunPage, RunTestPage
 
 from .conftest import MakeRun, case
 
@@ -105,3 +108,26 @@ def test_list_pages_are_byte_for_byte_the_recorded_json(
     cursor = client.get("/api/test-runs?project=shop&limit=2").json()["next_cursor"]
     second = client.get("/api/test-runs", params={"project": "shop", "cursor": cursor})
     assert second.content == (GOLDEN / "runs-shop-2.json").read_bytes()
+
+
+def _model_of(path: str) -> type[BaseModel]:
+    if path.startswith("/api/test-runs?"):
+        return RunPage
+    if path.startswith("/api/test-runs/"):
+        return RunTestPage
+    if path.startswith("/api/projects/"):
+        return ProjectTestPage
+    return HistoryPage
+
+
+@pytest.mark.usefixtures("frozen")
+def test_list_pages_are_the_json_their_response_models_write(
+    client: TestClient, make_run: MakeRun
+) -> None:
+    """Pages built from rows write what their documented response model would (the fields, their
+    order, every format): a field added to a model and not to the rows' values fails here."""
+    _store(client, make_run)
+    for _name, path in _pages(client):
+        body = client.get(path).content
+        model = _model_of(path)
+        assert body == model.model_validate_json(body).model_dump_json().encode(), path

@@ -10,7 +10,7 @@ from typing import Any
 from playdeck.ingest.bulk import BulkWriter
 from playdeck.ingest.parsers.reading import MAX_ERROR_CHARS
 from playdeck.ingest.records import AttachmentRecord, TestRecord
-from playdeck.kit.text import clean_text
+from playdeck.kit.text import clean_text, storable_text
 from playdeck.models.attempt import MAX_OUTPUT_CHARS
 from playdeck.outcomes import Outcome
 
@@ -25,7 +25,12 @@ class Rows:
     (``BulkWriter.insert`` takes them a batch at a time), in the drivers' own value forms.
 
     Text is cleaned again here whatever the parser did (a record may come from any parser);
-    only values that are there are passed to ``clean_text`` and the JSON encoder.
+    only values that are there are passed to ``clean_text`` and the JSON encoder. Every text
+    cell is checked storable here (``storable_text``; JSON by ``dumps_storable``), which is why
+    ``BulkWriter.insert`` spares the engine's walk over every cell of every row; the other
+    cells are numbers, enum values and formatted timestamps. Enum members go in as plain
+    ``str`` (their value): the SQLite driver tries to adapt any ``str`` subclass first, two
+    failed attribute look-ups (each formatting an error message) per cell.
     """
 
     def __init__(self, bulk: BulkWriter, run_id: int, *, created_at: Any) -> None:
@@ -52,14 +57,14 @@ class Rows:
                 test_id,
                 project_id,
                 started_at,
-                t.outcome,
+                str(t.outcome),
                 _RANKS[t.outcome],
-                t.expected_status,
+                None if t.expected_status is None else str(t.expected_status),
                 max(0, int(t.duration_ms)),
                 max(0, len(t.attempts) - 1),
                 _clean(t.error_message, MAX_ERROR_CHARS),
                 _clean(t.error_stack, MAX_ERROR_CHARS),
-                t.location,
+                None if t.location is None else storable_text(t.location),
                 self._json(t.tags, _EMPTY_JSON_LIST),
                 self._json(t.annotations, _EMPTY_JSON_LIST),
             )
@@ -80,7 +85,7 @@ class Rows:
                     attempt_id,
                     result_id,
                     a.retry,
-                    a.status,
+                    str(a.status),
                     None if a.duration_ms is None else max(0, int(a.duration_ms)),
                     self._bulk.adapt_datetime(a.started_at),
                     _clean(a.error_message, MAX_ERROR_CHARS),
@@ -102,7 +107,7 @@ class Rows:
         return (
             attempt_id,
             self._run_id,
-            attachment.name[:500] or "attachment",
+            storable_text(attachment.name[:500]) or "attachment",
             _content_type(attachment),
             size,
             sha,
@@ -111,11 +116,15 @@ class Rows:
 
 
 def _clean(text: str | None, limit: int) -> str | None:
-    return None if text is None else clean_text(text, limit=limit)
+    if text is None:
+        return None
+    cleaned = clean_text(text, limit=limit)
+    # No NUL left; a lone surrogate may be (the check is on the text as stored, once cut).
+    return cleaned if cleaned.isascii() else storable_text(cleaned)
 
 
 def _content_type(attachment: AttachmentRecord) -> str:
     if attachment.content_type:
-        return attachment.content_type[:200]
+        return storable_text(attachment.content_type[:200])
     guessed, _ = mimetypes.guess_type(attachment.path or attachment.name)
     return guessed or "application/octet-stream"

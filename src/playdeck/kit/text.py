@@ -4,7 +4,7 @@ them."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -16,6 +16,12 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
+@overload
+def clean_text(text: str, *, limit: int | None = None) -> str: ...
+@overload
+def clean_text(text: None, *, limit: int | None = None) -> None: ...
+@overload
+def clean_text(text: str | None, *, limit: int | None = None) -> str | None: ...
 def clean_text(text: str | None, *, limit: int | None = None) -> str | None:
     """Strip ANSI codes and NUL bytes (PostgreSQL refuses them); cut to ``limit`` characters."""
     if text is None:
@@ -53,9 +59,18 @@ def storable(value: str) -> bool:
     return True
 
 
+def storable_text(value: str) -> str:
+    """``value``, or ``UnstorableText`` if a database cannot hold it: for text checked where it
+    is made (bulk ingest rows, ``ingest.rows``) instead of by the engine (``check_storable``)."""
+    if "\x00" in value or not value.isascii():
+        _check_text(value)
+    return value
+
+
 def check_storable(value: Any) -> None:
     """Raise ``UnstorableText`` for a string (or a row, or rows, of them) a database cannot
-    hold. Bulk ingest passes every row through here, so the common case is one tight loop."""
+    hold. The engine passes every statement's parameters through here (``db.py``), so the
+    common case is one tight loop; bulk ingest rows are checked where they are made."""
     if isinstance(value, str):
         _check_text(value)
     elif isinstance(value, dict):
@@ -81,7 +96,8 @@ def dumps_storable(value: Any) -> str:
         encoded = orjson.dumps(value)
     except orjson.JSONEncodeError as exc:
         raise UnstorableText(str(exc)) from None
-    if _JSON_NUL.search(encoded):
+    # The regular expression only for the rare text that holds the escape at all.
+    if b"\\u0000" in encoded and _JSON_NUL.search(encoded):
         raise UnstorableText("NUL in JSON")
     return encoded.decode()
 

@@ -17,11 +17,12 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import authorize
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.runs import service
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
+from playdeck.runs.filters import CursorQuery, LimitQuery, SearchQuery
 from playdeck.runs.history.endpoints import router as history_router
 from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
 from playdeck.runs.triage.endpoints import projects_router as triage_projects_router
@@ -32,8 +33,6 @@ router = APIRouter()
 runs_router = APIRouter(prefix="/api/test-runs", tags=["runs"])
 
 ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _base_url(request: Request, settings: Settings) -> str:
@@ -55,10 +54,10 @@ def list_runs(
     until: Annotated[datetime | None, Query(description="Started before (UTC).")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> RunPage:
+) -> Response:
     """Runs newest first (``started_at`` desc, ``id`` desc); without ``project``, the runs of
     every project the caller may read."""
-    runs, next_cursor = service.list_runs(
+    return service.runs_page(
         session,
         principal=principal,
         project_ref=project,
@@ -69,8 +68,7 @@ def list_runs(
         cursor=cursor,
         limit=limit,
         base_url=_base_url(request, settings),
-    )
-    return RunPage(items=runs, next_cursor=next_cursor)
+    ).response()
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail)
@@ -107,7 +105,7 @@ def list_run_tests(
     outcome: Annotated[
         str | None, Query(max_length=200, description="Comma list: failed,flaky,...")
     ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in title or file.")] = None,
+    q: SearchQuery = None,
     browser: Annotated[
         str | None, Query(max_length=200, description="Browser project, exactly.")
     ] = None,
@@ -115,11 +113,11 @@ def list_run_tests(
     file: Annotated[str | None, Query(max_length=1000, description="Test file, exactly.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> RunTestPage:
+) -> Response:
     """The run's test results, failures first (then by id), with attempts and attachments,
     and whether each test is quarantined now (`quarantined`, with the reason and expiry in
     `quarantine`: its failure does not fail CI)."""
-    items, next_cursor = service.list_run_tests(
+    return service.run_tests_page(
         session,
         run=access.run,
         outcome=outcome,
@@ -129,8 +127,7 @@ def list_run_tests(
         file=file,
         cursor=cursor,
         limit=limit,
-    )
-    return RunTestPage(items=items, next_cursor=next_cursor)
+    ).response()
 
 
 router.include_router(runs_router)

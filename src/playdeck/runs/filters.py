@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import (
     MAX_ID,
+    MAX_LIMIT,
     as_utc,
     cursor_datetime,
     cursor_int,
@@ -23,6 +24,10 @@ from playdeck.kit.pagination import (
 )
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# A list's paging and text search, the same on every list of the runs API.
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+SearchQuery = Annotated[str | None, Query(max_length=200, description="Text in title or file.")]
 
 
 def time_id_cursor(cursor: str | None) -> tuple[datetime, int] | None:

@@ -2,16 +2,29 @@
 
 The list queries select the columns their pages show, as rows: building ORM objects (identity
 map, instrumentation, every column converted) cost more than the queries themselves at 500 rows.
+They run on the session's connection (``rows``): through the session, even a select of columns
+goes through the ORM's result processing, a Python call per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Row, Text, cast, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from playdeck.models import (
@@ -26,34 +39,25 @@ from playdeck.models import (
     Test,
 )
 from playdeck.models.base import UTCDateTime
-from playdeck.outcomes import Outcome
 from playdeck.runs.filters import contains_pattern
+from playdeck.runs.schemas import RUN_COLUMNS
 
 # A row of selected columns, read by attribute name.
 AnyRow = Row[*tuple[Any, ...]]
 
-# What a run summary shows (``schemas.run_fields``): every column but the metadata and created_at.
+
+def rows(
+    session: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> list[AnyRow]:
+    """The rows of a Core statement, run in the session's transaction."""
+    return list(session.connection().execute(statement, params).all())
+
+
+# What a run summary shows (``schemas.run_fields``): the columns ``schemas.RUN_COLUMNS`` names
+# (every one but the metadata and created_at), and its project's reference.
 RUN_SUMMARY = (
-    Run.id,
+    *(getattr(Run, name) for name in RUN_COLUMNS),
     Run.project_id,
-    Run.name,
-    Run.status,
-    Run.started_at,
-    Run.duration_ms,
-    Run.total,
-    *(getattr(Run, outcome.value) for outcome in Outcome),
-    Run.branch,
-    Run.commit_sha,
-    Run.commit_message,
-    Run.author,
-    Run.ci_provider,
-    Run.ci_build_number,
-    Run.ci_build_url,
-    Run.environment,
-    Run.tags,
-    Run.source_format,
-    Run.pinned,
-    Run.files_pruned_at,
     Project.name.label("project_name"),
     Project.slug.label("project_slug"),
 )
@@ -86,7 +90,7 @@ def list_runs(
             tuple_(Run.started_at, Run.id) < tuple_(literal(at, UTCDateTime()), run_id)
         )
     query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit + 1)
-    return list(session.execute(query).all())
+    return rows(session, query)
 
 
 def get_run(session: Session, run_id: int) -> tuple[Run, Project] | None:
@@ -189,7 +193,7 @@ def list_results(
         rank, last_id = after
         query = query.where(tuple_(Result.rank, Result.id) > tuple_(rank, last_id))
     query = query.order_by(Result.rank, Result.id).limit(limit + 1)
-    return list(session.execute(query).all())
+    return rows(session, query)
 
 
 def run_facets(
@@ -243,45 +247,49 @@ def run_conditions(
     return conditions
 
 
+# Built once: a statement with an IN list of 500 values, built per call, cost more Python time
+# than SQLite took to run it.
+_ATTEMPTS_OF = (
+    select(
+        Attempt.id,
+        Attempt.result_id,
+        Attempt.retry,
+        Attempt.status,
+        Attempt.duration_ms,
+        Attempt.started_at,
+        Attempt.error_message,
+        Attempt.error_stack,
+        Attempt.stdout,
+        Attempt.stderr,
+        Attempt.steps,
+        Attempt.extra,
+    )
+    .where(Attempt.result_id.in_(bindparam("result_ids", expanding=True)))
+    .order_by(Attempt.result_id, Attempt.retry, Attempt.id)
+)
+_ATTACHMENTS_OF = (
+    select(
+        Attachment.id,
+        Attachment.attempt_id,
+        Attachment.name,
+        Attachment.content_type,
+        Attachment.size,
+    )
+    .join(Attempt, Attempt.id == Attachment.attempt_id)
+    .where(Attempt.result_id.in_(bindparam("result_ids", expanding=True)))
+    .order_by(Attachment.attempt_id, Attachment.id)
+)
+
+
 def attempts_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
     """The attempts of the given results, in order, with the columns a page shows."""
     if not result_ids:
         return []
-    query = (
-        select(
-            Attempt.id,
-            Attempt.result_id,
-            Attempt.retry,
-            Attempt.status,
-            Attempt.duration_ms,
-            Attempt.started_at,
-            Attempt.error_message,
-            Attempt.error_stack,
-            Attempt.stdout,
-            Attempt.stderr,
-            Attempt.steps,
-            Attempt.extra,
-        )
-        .where(Attempt.result_id.in_(result_ids))
-        .order_by(Attempt.result_id, Attempt.retry, Attempt.id)
-    )
-    return list(session.execute(query).all())
+    return rows(session, _ATTEMPTS_OF, {"result_ids": list(result_ids)})
 
 
 def attachments_of(session: Session, result_ids: Sequence[int]) -> list[AnyRow]:
     """Every attachment of the given results' attempts, in one query."""
     if not result_ids:
         return []
-    query = (
-        select(
-            Attachment.id,
-            Attachment.attempt_id,
-            Attachment.name,
-            Attachment.content_type,
-            Attachment.size,
-        )
-        .join(Attempt, Attempt.id == Attachment.attempt_id)
-        .where(Attempt.result_id.in_(result_ids))
-        .order_by(Attachment.attempt_id, Attachment.id)
-    )
-    return list(session.execute(query).all())
+    return rows(session, _ATTACHMENTS_OF, {"result_ids": list(result_ids)})

@@ -13,6 +13,7 @@ from playdeck import models
 from playdeck.kit.filenames import download_name
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.quarantine.schemas import QuarantineMarks
+from playdeck.runs.pages import CursorPage
 
 # The run attributes a summary reads (``run_fields``).
 RUN_COLUMNS = (
@@ -38,30 +39,21 @@ RUN_COLUMNS = (
 )
 
 
-def pass_rate(
-    *, total: int, passed: int, flaky: int, skipped: int, xfailed: int, xpassed: int
-) -> float | None:
-    """Share of executed tests that ended green (flaky counts: it passed in the end, and so
-    does pytest's xpassed).
+def pass_rate(counts: Mapping[str, int]) -> float | None:
+    """Share of executed tests that ended green, from a run's counts by name
+    (``COUNT_COLUMNS``): flaky counts (it passed in the end, and so does pytest's xpassed).
 
     Skipped tests did not run and are left out, and so are xfailed ones: a known failure the
     suite declared, neither green nor a new failure. ``None`` when nothing counts.
     """
-    executed = total - skipped - xfailed
+    executed = counts["total"] - counts["skipped"] - counts["xfailed"]
     if executed <= 0:
         return None
-    return round((passed + flaky + xpassed) / executed, 4)
+    return round((counts["passed"] + counts["flaky"] + counts["xpassed"]) / executed, 4)
 
 
 def run_pass_rate(run: models.Run) -> float | None:
-    return pass_rate(
-        total=run.total,
-        passed=run.passed,
-        flaky=run.flaky,
-        skipped=run.skipped,
-        xfailed=run.xfailed,
-        xpassed=run.xpassed,
-    )
+    return pass_rate({name: getattr(run, name) for name in COUNT_COLUMNS})
 
 
 class ProjectRef(BaseModel):
@@ -91,12 +83,16 @@ class RunCounts(BaseModel):
 
     @classmethod
     def of(cls, run: models.Run) -> RunCounts:
-        return cls(total=run.total, **{o.value: getattr(run, o.value) for o in Outcome})
+        return cls(**{name: getattr(run, name) for name in COUNT_COLUMNS})
 
     @property
     def failing(self) -> int:
         """Tests that ended in a failing outcome: failed, error, timed out or interrupted."""
         return sum(getattr(self, outcome.value) for outcome in FAILING_OUTCOMES)
+
+
+# A run's counts by name, in ``RunCounts``' order (the JSON's): in all, then by outcome.
+COUNT_COLUMNS = tuple(RunCounts.model_fields)
 
 
 class CiInfo(BaseModel):
@@ -151,15 +147,8 @@ def run_fields(run: Mapping[Any, Any], project: dict[str, Any], base_url: str) -
         "status": run["status"],
         "started_at": run["started_at"],
         "duration_ms": run["duration_ms"],
-        "counts": {name: run[name] for name in RunCounts.model_fields},
-        "pass_rate": pass_rate(
-            total=run["total"],
-            passed=run["passed"],
-            flaky=run["flaky"],
-            skipped=run["skipped"],
-            xfailed=run["xfailed"],
-            xpassed=run["xpassed"],
-        ),
+        "counts": {name: run[name] for name in COUNT_COLUMNS},
+        "pass_rate": pass_rate(run),
         "branch": run["branch"],
         "commit": run["commit_sha"],
         "commit_message": run["commit_message"],
@@ -178,9 +167,8 @@ def run_fields(run: Mapping[Any, Any], project: dict[str, Any], base_url: str) -
     }
 
 
-class RunPage(BaseModel):
-    items: list[Run]
-    next_cursor: str | None
+class RunPage(CursorPage[Run]):
+    pass
 
 
 class ReportLink(BaseModel):
@@ -345,8 +333,6 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
     """An ``Attempt``'s fields from an attempt row's mapping and its attachments' fields."""
     extra = row["extra"] or {}
     return {
-        "error_snippet": extra.get("snippet"),
-        "error_ansi": extra.get("error_ansi"),
         "retry": row["retry"],
         "status": row["status"],
         "duration_ms": row["duration_ms"],
@@ -357,6 +343,8 @@ def attempt_fields(row: Mapping[Any, Any], attachments: list[dict[str, Any]]) ->
         "stderr": row["stderr"],
         "steps": row["steps"],
         "attachments": attachments,
+        "error_snippet": extra.get("snippet"),
+        "error_ansi": extra.get("error_ansi"),
     }
 
 
@@ -384,9 +372,8 @@ class RunTest(QuarantineMarks, RunResult):
     __test__ = False  # not a pytest test class
 
 
-class RunTestPage(BaseModel):
-    items: list[RunTest]
-    next_cursor: str | None
+class RunTestPage(CursorPage[RunTest]):
+    pass
 
 
 def run_test_fields(row: Mapping[Any, Any], attempts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,11 +27,12 @@ from playdeck.quarantine import repository as quarantines
 from playdeck.quarantine.schemas import marks_of
 from playdeck.runs import repository, schemas
 from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
+from playdeck.runs.pages import Page, as_items, cut_page
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
 
 
-def list_runs(
+def runs_page(
     session: Session,
     *,
     principal: Principal,
@@ -43,8 +44,9 @@ def list_runs(
     cursor: str | None,
     limit: int,
     base_url: str,
-) -> tuple[list[schemas.Run], str | None]:
-    """Runs newest first; of one project, or of every project ``principal`` may read."""
+) -> Page:
+    """Runs newest first (``Run`` fields); of one project, or of every project ``principal``
+    may read."""
     statuses = choices(status, RunStatus, name="status")
     since = as_utc(since) if since is not None else None
     until = as_utc(until) if until is not None else None
@@ -67,14 +69,14 @@ def list_runs(
         after=time_id_cursor(cursor),
         limit=limit,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_time_id(rows[-1].started_at, rows[-1].id)
-    runs = schemas.RUNS.validate_python(
-        [schemas.run_fields(row._mapping, _project_ref(row._mapping), base_url) for row in rows]
-    )
-    return runs, next_cursor
+    rows, next_cursor = cut_page(rows, limit, lambda last: encode_time_id(last.started_at, last.id))
+    items = [
+        schemas.run_fields(run, _project_ref(run), base_url) for run in (r._mapping for r in rows)
+    ]
+    return Page(items, next_cursor)
+
+
+list_runs = as_items(schemas.RUNS, runs_page)
 
 
 def _project_ref(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -143,7 +145,7 @@ def run_facets(session: Session, *, run: Run, limit: int = 200) -> RunFacets:
     return RunFacets(browsers=browsers, files=files, tags=tags)
 
 
-def list_run_tests(
+def run_tests_page(
     session: Session,
     *,
     run: Run,
@@ -156,14 +158,14 @@ def list_run_tests(
     file: str | None = None,
     result_id: int | None = None,
     quarantine: RunQuarantine | None = None,
-) -> tuple[list[schemas.RunTest], str | None]:
-    """A page of the run's results, failures first, each with attempts and attachments and
-    its test's quarantine; ``browser`` (project), ``tag`` and ``file`` narrow it, ``result_id``
-    picks one result. ``quarantine``: the run's, when the caller has already loaded it.
+) -> Page:
+    """A page of the run's results (``RunTest`` fields), failures first, each with attempts and
+    attachments and its test's quarantine; ``browser`` (project), ``tag`` and ``file`` narrow
+    it, ``result_id`` picks one result. ``quarantine``: the run's, when the caller has already
+    loaded it.
 
     Four queries whatever the page size: results with their tests, the attempts of the page,
-    the attachments of those attempts, the run's quarantines; rows become plain values,
-    validated once as a page.
+    the attachments of those attempts, the run's quarantines.
     """
     outcomes = choices(outcome, Outcome, name="outcome")
     raw = decode_cursor(cursor, arity=2)
@@ -181,10 +183,7 @@ def list_run_tests(
         file=file,
         result_id=result_id,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1].rank, rows[-1].id])
+    rows, next_cursor = cut_page(rows, limit, lambda last: encode_cursor([last.rank, last.id]))
 
     result_ids = [row.id for row in rows]
     files: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -196,14 +195,14 @@ def list_run_tests(
             schemas.attempt_fields(attempt._mapping, files[attempt.id])
         )
     marks = (quarantine or run_quarantine(session, run=run)).by_test
-    items = schemas.RUN_TESTS.validate_python(
-        [
-            schemas.run_test_fields(row._mapping, attempts[row.id])
-            | marks_of(marks.get(row.test_id))
-            for row in rows
-        ]
-    )
-    return items, next_cursor
+    items = [
+        schemas.run_test_fields(row, attempts[row["id"]]) | marks_of(marks.get(row["test_id"]))
+        for row in (r._mapping for r in rows)
+    ]
+    return Page(items, next_cursor)
+
+
+list_run_tests = as_items(schemas.RUN_TESTS, run_tests_page)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -48,17 +49,34 @@ class FilesystemBlobStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._root_str = str(self.root)
         self._tmp_str = str(self._tmp)
-        # Fan-out directories known to exist: saves a mkdir call per stored file.
+        # Fan-out directories known to exist (deleters never remove one).
         self._dirs: set[str] = set()
+        self._token = secrets.token_hex(8)
+        self._serial = itertools.count()
 
     def _path(self, sha256: str) -> str:
         # Keys are only ever our own hex digests; anything else is a programming error.
         if not _SHA256.match(sha256):
             raise ValueError("not a sha256 hex digest")
+        return self._blob_path(sha256)
+
+    def _blob_path(self, sha256: str) -> str:
+        """``_path`` for a digest this store has just computed."""
         return os.path.join(self._root_str, sha256[:2], sha256[2:4], sha256)
 
-    def _temp_name(self, prefix: str) -> str:
-        return os.path.join(self._tmp_str, f"{prefix}{secrets.token_hex(8)}")
+    def _open_temp(self) -> tuple[str, int]:
+        """A new temporary file under ``tmp``, open for writing: its name and descriptor.
+
+        Named by a random token drawn once per store and a counter (a random draw per file is
+        one more system call each); a name taken already (a forked copy of this store) draws a
+        new token.
+        """
+        while True:
+            tmp = os.path.join(self._tmp_str, f"{WRITE_PREFIX}{self._token}-{next(self._serial)}")
+            try:
+                return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self._token = secrets.token_hex(8)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -70,50 +88,78 @@ class FilesystemBlobStore:
         os.utime(path, ns=(stamp, stamp))
         return StoredBlob(sha, size, created=False, stamp=stamp, found=before)
 
-    def _link_into_place(self, tmp: str, sha: str, size: int) -> StoredBlob:
-        """Publish the finished temporary file ``tmp`` as blob ``sha`` (and remove ``tmp``)."""
-        path = self._path(sha)
+    def _make_directory(self, directory: str) -> None:
+        """Create a blob's fan-out directory (another writer may be creating it too)."""
+        if directory in self._dirs:
+            return
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:  # its first level is new too
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(os.path.dirname(directory))
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(directory)
+        self._dirs.add(directory)
+
+    def _link_into_place(self, tmp: str, sha: str, size: int, stamp: int) -> StoredBlob:
+        """Publish the finished temporary file ``tmp`` (its mtime: ``stamp``) as blob ``sha``,
+        and remove ``tmp``.
+
+        The link is tried first: it fails if the blob exists (another writer published it
+        meanwhile: claim theirs, or link again if it was set aside since) or if its directory
+        does not (created, then linked again), so a new blob costs no look-up before it.
+        """
+        path = self._blob_path(sha)
+        directory_made = False
         try:
             while True:
-                with contextlib.suppress(FileNotFoundError):
-                    return self._claim(sha, size, path)
-                directory = os.path.dirname(path)
-                if directory not in self._dirs:
-                    os.makedirs(directory, exist_ok=True)
-                    self._dirs.add(directory)
-                # Read before the link: once published, another writer may claim it at once.
-                stamp = os.stat(tmp).st_mtime_ns
                 try:
                     os.link(tmp, path)
+                    return StoredBlob(sha, size, created=True, stamp=stamp)
                 except FileExistsError:
-                    continue  # another writer published it first: claim theirs
-                return StoredBlob(sha, size, created=True, stamp=stamp)
+                    pass
+                except FileNotFoundError:
+                    # The directory is missing (or was, until another writer made it). Once it
+                    # is there, what is missing can only be ``tmp`` itself: an error.
+                    if directory_made:
+                        raise
+                    self._make_directory(os.path.dirname(path))
+                    directory_made = True
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    return self._claim(sha, size, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
     def put_bytes(self, data: bytes) -> StoredBlob:
-        # The hot path of an ingest with many small screenshots: plain os calls, no pathlib.
+        # The hot path of an ingest with many small screenshots: plain os calls, no pathlib, no
+        # file object; the mtime is read from the open descriptor.
         sha = hashlib.sha256(data).hexdigest()
         with contextlib.suppress(FileNotFoundError):
-            return self._claim(sha, len(data), self._path(sha))
-        tmp = self._temp_name(WRITE_PREFIX)
+            return self._claim(sha, len(data), self._blob_path(sha))
+        tmp, fd = self._open_temp()
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                stamp = os.fstat(fd).st_mtime_ns
+            finally:
+                os.close(fd)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return self._link_into_place(tmp, sha, len(data))
+        return self._link_into_place(tmp, sha, len(data), stamp)
 
     def put_stream(self, stream: BinaryIO, *, max_bytes: int) -> StoredBlob:
         digest = hashlib.sha256()
         size = 0
-        tmp = self._temp_name(WRITE_PREFIX)
+        tmp, fd = self._open_temp()
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             with os.fdopen(fd, "wb") as handle:
                 while chunk := stream.read(_CHUNK):
                     size += len(chunk)
@@ -121,11 +167,13 @@ class FilesystemBlobStore:
                         raise BlobTooLarge(f"more than {max_bytes} bytes")
                     digest.update(chunk)
                     handle.write(chunk)
+                handle.flush()
+                stamp = os.fstat(fd).st_mtime_ns
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        return self._link_into_place(tmp, digest.hexdigest(), size)
+        return self._link_into_place(tmp, digest.hexdigest(), size, stamp)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.analytics import service
 from playdeck.runs.analytics.schemas import FlakyReport, Trends
+from playdeck.runs.filters import LimitQuery
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"])
 
@@ -24,7 +25,7 @@ def branch_window(
     session: SessionDep,
     access: Readable,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: LimitQuery = DEFAULT_LIMIT,
     branch: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
     all_branches: bool = False,
 ) -> service.BranchWindow:

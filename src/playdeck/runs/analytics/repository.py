@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
 from playdeck.outcomes import Outcome
-from playdeck.runs.repository import run_conditions
+from playdeck.runs.repository import rows, run_conditions
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
@@ -117,7 +117,7 @@ def flake_counts(
     params = {"project_id": project_id, "since": since, "branch": branch, "test_ids": test_ids}
     return {
         test_id: FlakeCounts.of(*counts)
-        for test_id, *counts in session.execute(query, params).all()
+        for test_id, *counts in rows(session, query, params)
         if counts[0]
     }
 

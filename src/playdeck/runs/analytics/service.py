@@ -19,6 +19,7 @@ from playdeck.runs.analytics.schemas import (
     TrendPoint,
     Trends,
 )
+from playdeck.runs.pages import Fields
 from playdeck.runs.schemas import ProjectRef, RunCounts, TestRef, run_pass_rate
 
 
@@ -30,16 +31,17 @@ def window_start(days: int) -> datetime:
 BRANCH_SAMPLE = 200
 
 
-def _stats(row: FlakeCounts) -> FlakeStats:
+def flake_fields(row: FlakeCounts) -> Fields:
+    """``FlakeStats`` fields of a test's counts."""
     rate = (row.flaky + row.flips) / row.runs if row.runs else 0.0
-    return FlakeStats(
-        runs=row.runs,
-        flaky=row.flaky,
-        flips=row.flips,
-        failed=row.failed,
-        flake_rate=round(min(rate, 1.0), 4),
-        last_flaky_at=row.last_flaky_at,
-    )
+    return {
+        "runs": row.runs,
+        "flaky": row.flaky,
+        "flips": row.flips,
+        "failed": row.failed,
+        "flake_rate": round(min(rate, 1.0), 4),
+        "last_flaky_at": row.last_flaky_at,
+    }
 
 
 def default_branch(session: Session, project: Project) -> str | None:
@@ -107,14 +109,14 @@ def flaky_tests(session: Session, *, project: Project, window: BranchWindow) -> 
 
 
 def _flaky_test(row: FlakeRow) -> FlakyTest:
-    return FlakyTest(test=TestRef.of(row.test), **_stats(row.counts).model_dump())
+    return FlakyTest(test=TestRef.of(row.test), **flake_fields(row.counts))
 
 
-def flake_stats_of(
+def flake_fields_of(
     session: Session, *, project: Project, test_ids: Sequence[int], days: int
-) -> dict[int, FlakeStats]:
-    """Flake statistics of the given tests on the project's default branch; tests that did not
-    run there in the window are absent."""
+) -> dict[int, Fields]:
+    """Flake statistics (``FlakeStats`` fields) of the given tests on the project's default
+    branch; tests that did not run there in the window are absent."""
     if not test_ids:
         return {}
     counts = repository.flake_counts(
@@ -124,7 +126,15 @@ def flake_stats_of(
         branch=default_branch(session, project),
         test_ids=test_ids,
     )
-    return {test_id: _stats(row) for test_id, row in counts.items()}
+    return {test_id: flake_fields(row) for test_id, row in counts.items()}
+
+
+def flake_stats_of(
+    session: Session, *, project: Project, test_ids: Sequence[int], days: int
+) -> dict[int, FlakeStats]:
+    """``flake_fields_of`` as ``FlakeStats``."""
+    fields = flake_fields_of(session, project=project, test_ids=test_ids, days=days)
+    return {test_id: FlakeStats(**stats) for test_id, stats in fields.items()}
 
 
 def trends(

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from playdeck.models import Project, Result, Run, Test
 from playdeck.models.base import UTCDateTime
+from playdeck.runs.repository import rows
 
 
 def get_test(session: Session, test_id: int) -> tuple[Test, Project] | None:
@@ -73,13 +74,10 @@ def list_tests(
         title, test_id = after
         query = query.where(tuple_(Test.full_title, Test.id) > tuple_(title, test_id))
     query = query.order_by(Test.full_title, Test.id).limit(limit + 1)
-    return list(session.execute(query).all())
+    return rows(session, query)
 
 
-def latest_results(session: Session, test_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
-    """Each test's latest outcome: one index seek per test, in one statement."""
-    if not test_ids:
-        return {}
+def _latest_results() -> Select[int, str, datetime]:
     latest = (
         select(Result.id)
         .where(Result.test_id == Test.id)
@@ -88,10 +86,21 @@ def latest_results(session: Session, test_ids: Sequence[int]) -> dict[int, tuple
         .correlate(Test)
         .scalar_subquery()
     )
-    rows = session.execute(
+    return (
         select(Test.id, Result.outcome, Result.run_started_at)
         .select_from(Test)
         .join(Result, Result.id == latest)
-        .where(Test.id.in_(test_ids))
-    ).all()
-    return {test_id: (outcome, at) for test_id, outcome, at in rows}
+        .where(Test.id.in_(bindparam("test_ids", expanding=True)))
+    )
+
+
+# Built once, like ``runs.repository``'s statements with an IN list of a page's ids.
+_LATEST_RESULTS = _latest_results()
+
+
+def latest_results(session: Session, test_ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+    """Each test's latest outcome: one index seek per test, in one statement."""
+    if not test_ids:
+        return {}
+    found = rows(session, _LATEST_RESULTS, {"test_ids": list(test_ids)})
+    return {test_id: (outcome, at) for test_id, outcome, at in found}

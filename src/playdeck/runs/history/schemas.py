@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from playdeck.quarantine.schemas import QuarantineMarks
 from playdeck.runs.analytics.schemas import FlakeStats
+from playdeck.runs.pages import CursorPage
 from playdeck.runs.schemas import ProjectRef, TestRef
 
 
@@ -31,9 +32,8 @@ class HistoryEntry(BaseModel):
     error_message: str | None
 
 
-class HistoryPage(BaseModel):
-    items: list[HistoryEntry]
-    next_cursor: str | None
+class HistoryPage(CursorPage[HistoryEntry]):
+    pass
 
 
 class ProjectTestSummary(TestRef):

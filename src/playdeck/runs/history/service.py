@@ -13,20 +13,19 @@ from playdeck.models import Project, Test
 from playdeck.projects.access import found_in_project
 from playdeck.quarantine import repository as quarantines
 from playdeck.quarantine.schemas import marks_of
-from playdeck.runs.analytics.service import flake_stats_of
+from playdeck.runs.analytics.service import flake_fields_of
 from playdeck.runs.filters import contains_pattern, encode_time_id, time_id_cursor
 from playdeck.runs.history import repository
 from playdeck.runs.history.schemas import (
     HistoryEntry,
     HistoryPage,
-    ProjectTest,
     ProjectTestPage,
     TestDetail,
 )
+from playdeck.runs.pages import Page, as_model, cut_page
 from playdeck.runs.schemas import ProjectRef, TestRef
 
 _HISTORY = TypeAdapter(list[HistoryEntry])
-_PROJECT_TESTS = TypeAdapter(list[ProjectTest])
 
 
 def get_test(session: Session, *, principal: Principal, test_id: int) -> tuple[Test, Project]:
@@ -48,10 +47,9 @@ def list_history(session: Session, *, test: Test, cursor: str | None, limit: int
     rows = repository.list_history(
         session, test_id=test.id, after=time_id_cursor(cursor), limit=limit
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_time_id(rows[-1].run_started_at, rows[-1].id)
+    rows, next_cursor = cut_page(
+        rows, limit, lambda last: encode_time_id(last.run_started_at, last.id)
+    )
     # Rows read through their mapping into plain values, validated once as a list (a
     # constructor call and ten attribute lookups per row cost more than the query).
     items = _HISTORY.validate_python(
@@ -74,7 +72,7 @@ def list_history(session: Session, *, test: Test, cursor: str | None, limit: int
     return HistoryPage(items=items, next_cursor=next_cursor)
 
 
-def list_project_tests(
+def project_tests_page(
     session: Session,
     *,
     project: Project,
@@ -83,9 +81,9 @@ def list_project_tests(
     cursor: str | None,
     limit: int,
     quarantined: bool = False,
-) -> ProjectTestPage:
-    """A page of the project's tests by title, each with its latest outcome, flakiness and
-    quarantine; with ``quarantined``, only the tests quarantined now.
+) -> Page:
+    """A page of the project's tests by title (``ProjectTestPage`` fields), each with its latest
+    outcome, flakiness and quarantine; with ``quarantined``, only the tests quarantined now.
 
     Four statements whatever the page size: the page, the latest result of each test (an
     index seek per test), the flake statistics of the page's tests over ``days`` and the
@@ -103,27 +101,27 @@ def list_project_tests(
         limit=limit,
         only=quarantines.active_filter(project.id, now) if quarantined else None,
     )
-    next_cursor = None
-    if len(tests) > limit:
-        tests = tests[:limit]
-        next_cursor = encode_cursor([tests[-1].full_title, tests[-1].id])
+    tests, next_cursor = cut_page(
+        tests, limit, lambda last: encode_cursor([last.full_title, last.id])
+    )
     ids = [t.id for t in tests]
     latest = repository.latest_results(session, ids)
-    stats = flake_stats_of(session, project=project, test_ids=ids, days=days)
+    stats = flake_fields_of(session, project=project, test_ids=ids, days=days)
     marks = quarantines.active_of_tests(session, project.id, ids, now)
     no_result = (None, None)
-    # Validated once as a list, like the history (a constructor per test costs more than the
-    # three statements).
-    items = _PROJECT_TESTS.validate_python(
-        [
+    items = []
+    for row in (t._mapping for t in tests):
+        last_outcome, last_run_at = latest.get(row["id"], no_result)
+        items.append(
             {
                 **row,
-                "last_outcome": latest.get(row["id"], no_result)[0],
-                "last_run_at": latest.get(row["id"], no_result)[1],
+                "last_outcome": last_outcome,
+                "last_run_at": last_run_at,
                 "flakiness": stats.get(row["id"]),
                 **marks_of(marks.get(row["id"])),
             }
-            for row in (t._mapping for t in tests)
-        ]
-    )
-    return ProjectTestPage(days=days, items=items, next_cursor=next_cursor)
+        )
+    return Page(items, next_cursor, head={"days": days})
+
+
+list_project_tests = as_model(ProjectTestPage, project_tests_page)
