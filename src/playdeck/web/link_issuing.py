@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from playdeck.auth.principal import GlobalRole
 from playdeck.authz.permissions import Permission, ProjectRole
 from playdeck.invitations import service
-from playdeck.invitations.endpoints import base_url
 from playdeck.invitations.schemas import InvitationCreate
+from playdeck.kit.http import base_url
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.web.admin_users import Admin, TargetUser
 from playdeck.web.forms import PostDep, form_page, form_page_on, parse_form, refusals_on
@@ -54,7 +54,7 @@ def invite(
             principal=principal,
             settings=post.settings,
             data=_invitation(email, role, grants),
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             client=post.client,
         )
     return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
@@ -78,7 +78,7 @@ def invite_to_project(
             data=_invitation(
                 email, GlobalRole.USER.value, [{"project": str(project.id), "role": role}]
             ),
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             project=project,
             client=post.client,
         )
@@ -95,7 +95,7 @@ def issue_reset_link(post: PostDep, principal: Admin, user: TargetUser) -> Respo
             principal=principal,
             settings=post.settings,
             user=user,
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             client=post.client,
         )
     return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)

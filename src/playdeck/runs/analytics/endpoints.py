@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Query
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, LimitQuery
 from playdeck.projects.access import ProjectAccess, project_access
 from playdeck.runs.analytics import service
 from playdeck.runs.analytics.schemas import FlakyReport, Trends
-from playdeck.runs.filters import LimitQuery
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"])
 
