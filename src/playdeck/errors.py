@@ -27,6 +27,16 @@ class AppError(Exception):
     code: str = "bad_request"
     commit: bool = False
 
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, **kwargs: Any
+    ) -> None:
+        """A subclass names its status and code once, in its header."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+
     def __init__(
         self,
         detail: str,
@@ -54,64 +64,41 @@ class AppError(Exception):
         return self
 
 
-class BadRequest(AppError):
-    status = 400
-    code = "bad_request"
+class BadRequest(AppError, status=400, code="bad_request"): ...
 
 
-class InvalidInput(AppError):
-    status = 422
-    code = "invalid_input"
+class InvalidInput(AppError, status=422, code="invalid_input"): ...
 
 
-class Unauthorized(AppError):
-    status = 401
-    code = "unauthorized"
-
+class Unauthorized(AppError, status=401, code="unauthorized"):
     def __init__(self, detail: str = "Authentication required", **kwargs: Any) -> None:
         headers = kwargs.pop("headers", None) or {}
         headers.setdefault("WWW-Authenticate", "Bearer")
         super().__init__(detail, headers=headers, **kwargs)
 
 
-class Forbidden(AppError):
-    status = 403
-    code = "forbidden"
+class Forbidden(AppError, status=403, code="forbidden"): ...
 
 
-class NotFound(AppError):
-    status = 404
-    code = "not_found"
+class NotFound(AppError, status=404, code="not_found"): ...
 
 
-class Conflict(AppError):
-    status = 409
-    code = "conflict"
+class Conflict(AppError, status=409, code="conflict"): ...
 
 
-class PayloadTooLarge(AppError):
-    status = 413
-    code = "payload_too_large"
+class PayloadTooLarge(AppError, status=413, code="payload_too_large"): ...
 
 
-class Locked(AppError):
-    status = 423
-    code = "account_locked"
+class Locked(AppError, status=423, code="account_locked"): ...
 
 
-class TooManyRequests(AppError):
-    status = 429
-    code = "rate_limited"
+class TooManyRequests(AppError, status=429, code="rate_limited"): ...
 
 
-class ServiceUnavailable(AppError):
-    status = 503
-    code = "service_unavailable"
+class ServiceUnavailable(AppError, status=503, code="service_unavailable"): ...
 
 
-class InsufficientStorage(AppError):
-    status = 507
-    code = "insufficient_storage"
+class InsufficientStorage(AppError, status=507, code="insufficient_storage"): ...
 
 
 # Seconds a client should wait before retrying after an outage answer.
@@ -128,25 +115,21 @@ def outage_error(exc: BaseException) -> AppError | None:
     A lost or locked database is a 503 with ``Retry-After`` (clients and load balancers retry
     it); a full disk, for the database or the stored files, is a 507.
     """
-    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
         return InsufficientStorage("The server has no space left to store this; nothing was kept")
     if isinstance(exc, PoolTimeoutError):
-        return ServiceUnavailable(
-            "The database is busy; try again shortly", code="database_busy", headers=retry
-        )
+        return _retry_later("The database is busy", code="database_busy")
     if isinstance(exc, DBAPIError):
         message = str(exc.orig).lower()
         if "disk is full" in message or "no space left" in message:
             return InsufficientStorage("The database has no space left; nothing was kept")
         if "database is locked" in message:
-            return ServiceUnavailable(
-                "The database is busy; try again shortly", code="database_busy", headers=retry
-            )
+            return _retry_later("The database is busy", code="database_busy")
         if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
-            return ServiceUnavailable(
-                "The database is unavailable; try again shortly",
-                code="database_unavailable",
-                headers=retry,
-            )
+            return _retry_later("The database is unavailable", code="database_unavailable")
     return None
+
+
+def _retry_later(state: str, *, code: str) -> ServiceUnavailable:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return ServiceUnavailable(f"{state}; try again shortly", code=code, headers=headers)

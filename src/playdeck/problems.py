@@ -19,7 +19,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from playdeck.errors import OUTAGE_EXCEPTIONS, AppError, outage_error
+from playdeck.errors import (
+    OUTAGE_EXCEPTIONS,
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    outage_error,
+)
 from playdeck.kit.text import UnstorableText
 from playdeck.observability.request_id import HEADER as REQUEST_ID_HEADER
 from playdeck.observability.request_id import current_request_id
@@ -58,19 +70,25 @@ def problem(
     )
 
 
+# The code of an HTTP error raised by Starlette (a route not found, a wrong method): the one its
+# ``AppError`` has, where there is one.
 _STATUS_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
+    error.status: error.code
+    for error in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PayloadTooLarge,
+        InvalidInput,
+        TooManyRequests,
+    )
+} | {
     405: "method_not_allowed",
     406: "not_acceptable",
     408: "body_timeout",
-    409: "conflict",
-    413: "payload_too_large",
     415: "unsupported_media_type",
-    422: "invalid_input",
-    429: "rate_limited",
 }
 
 

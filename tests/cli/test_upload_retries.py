@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from playdeck.app import create_app
 from playdeck.cli.main import app as cli
 from playdeck.models import Run
+from playdeck.pytest_plugin.connection import Connection
 from playdeck.pytest_plugin.sender import send_run
 from playdeck.settings import Settings
 
@@ -74,13 +75,9 @@ def test_the_pytest_plugin_retries_and_says_so(
     url = serve_app(flaky)
     said: list[str] = []
     run_url = send_run(
-        server=url,
-        api_key=None,
-        username=None,
-        password=None,
+        Connection(server=url, timeout=30),
         report=REPORT.read_bytes(),
         fields={"projectName": "plugin"},
-        timeout=30,
         say=said.append,
     )
     assert "/runs/" in run_url

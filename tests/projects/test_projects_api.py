@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
+import time
+
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from playdeck.ingest.records import AttachmentRecord
 from playdeck.kit.pagination import encode_cursor
-from playdeck.models import Project
+from playdeck.models import Attachment, Project, ReportFile, Run
+from playdeck.settings import Settings
+from playdeck.storage.filesystem import FilesystemBlobStore
+from tests.fixtures.runs import case, html_report, run_factory
 
 
 def test_create_project_returns_slug_and_stores_it(client: TestClient, db: Session) -> None:
@@ -114,6 +121,35 @@ def test_delete_project_removes_it(client: TestClient, db: Session) -> None:
     assert client.delete(f"/api/projects/{project['slug']}").status_code == 204
     assert db.scalars(select(Project)).all() == []
     assert client.get(f"/api/projects/{project['id']}").status_code == 404
+
+
+def test_deleting_a_project_removes_its_runs_files_that_no_other_project_uses(
+    client: TestClient, db: Session, engine: Engine, settings: Settings
+) -> None:
+    store = FilesystemBlobStore(settings.files_dir)
+    make_run = run_factory(engine, store)
+    shared = AttachmentRecord(name="shared.txt", content_type="text/plain", body=b"same bytes")
+    mine = AttachmentRecord(name="mine.png", content_type="image/png", body=b"\x89PNG only here")
+    doomed = make_run(
+        [case("a", "failed", attachments=[shared, mine])],
+        project="doomed",
+        reports=[html_report(("index.html", b"<p>doomed report</p>"))],
+    )
+    make_run([case("a", "failed", attachments=[shared])], project="keeper")
+    shas = set(db.scalars(select(Attachment.sha256).where(Attachment.run_id == doomed)))
+    report_sha = db.scalars(select(ReportFile.sha256)).one()
+    shared_sha = db.scalars(select(Attachment.sha256).where(Attachment.run_id != doomed)).one()
+    # Stored long ago: files claimed within the grace period wait for a sweep.
+    then = time.time() - 2 * 3600
+    for blob in store.iter_blobs():
+        os.utime(store.root / blob.name[:2] / blob.name[2:4] / blob.name, (then, then))
+
+    assert client.delete("/api/projects/doomed").status_code == 204
+
+    db.rollback()  # end the read snapshot taken above
+    assert db.get(Run, doomed) is None
+    assert store.exists(shared_sha)
+    assert not any(store.exists(sha) for sha in (shas - {shared_sha}) | {report_sha})
 
 
 def test_tampered_cursor_of_the_right_shape_is_rejected(client: TestClient) -> None:

@@ -21,7 +21,7 @@ from playdeck.auth.transport import clear_session_cookie
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.invitations.endpoints import base_url
+from playdeck.kit.http import base_url
 from playdeck.users.schemas import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -46,7 +46,7 @@ def update_me(
         attempt=attempt,
         principal=principal,
         data=data,
-        base_url=base_url(request, attempt.settings),
+        base_url=base_url(request, attempt.settings.public_url),
     )
     response.headers.update(NO_STORE)
     return ProfileChanged(

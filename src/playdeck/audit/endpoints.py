@@ -12,7 +12,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, LimitQuery
 
 router = APIRouter(prefix="/api/admin/audit", tags=["admin"])
 
@@ -32,7 +32,7 @@ def list_audit_events(
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> AuditPage:
     """The security log, newest first (administrators only)."""
     where = AuditFilter(

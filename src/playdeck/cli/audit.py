@@ -6,12 +6,11 @@ from datetime import datetime
 
 import orjson
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from playdeck.audit import service
 from playdeck.audit.repository import AuditFilter
 from playdeck.audit.schemas import AuditEvent
+from playdeck.cli.tables import plain_table, when
 from playdeck.cli.users import database_session, find_user, out
 from playdeck.kit.pagination import MAX_LIMIT
 
@@ -36,10 +35,9 @@ def audit(
         for event in events:
             typer.echo(orjson.dumps(event.model_dump(mode="json")).decode())
         return
-    table = Table("time", "action", "outcome", "actor", "target", "ip", "details")
-    for event in events:
-        cells = (
-            event.created_at.isoformat(timespec="seconds"),
+    lines = (
+        (
+            when(event.created_at),
             event.action,
             event.outcome,
             event.actor_name or event.actor_type,
@@ -47,5 +45,7 @@ def audit(
             event.ip or "",
             orjson.dumps(event.details).decode() if event.details else "",
         )
-        table.add_row(*(Text(cell) for cell in cells))
-    out.print(table)
+        for event in events
+    )
+    columns = ("time", "action", "outcome", "actor", "target", "ip", "details")
+    out.print(plain_table(columns, lines))

@@ -7,12 +7,10 @@ everything else goes to stderr. The key is shown this once and never again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
-from rich.text import Text
 
 from playdeck.apikeys import repository
 from playdeck.apikeys import service as keys_service
@@ -21,6 +19,7 @@ from playdeck.apikeys.schemas import ApiKeyCreate, status_of
 from playdeck.apikeys.scopes import Scope
 from playdeck.audit.service import Actor
 from playdeck.auth.principal import Principal
+from playdeck.cli.tables import plain_table, when
 from playdeck.cli.users import database_session, err, find_user, out
 from playdeck.kit.clock import utcnow
 from playdeck.users import repository as users
@@ -30,10 +29,6 @@ keys_app = typer.Typer(
 )
 
 SCOPES = ", ".join(scope.value for scope in Scope)
-
-
-def _when(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value is not None else ""
 
 
 @keys_app.command("create")
@@ -85,14 +80,9 @@ def list_keys(
     """API keys with owner, restrictions and status (never the keys themselves)."""
     with database_session() as session:
         owner_id = find_user(session, user).id if user else None
-        table = Table(
-            "id", "owner", "name", "key", "project", "scopes", "status", "expires", "last used"
-        )
         now = utcnow()
-        for key, owner, project in repository.list_all(session):
-            if owner_id is not None and owner.id != owner_id:
-                continue
-            cells = (
+        rows = (
+            (
                 str(key.id),
                 owner.username,
                 key.name,
@@ -100,11 +90,24 @@ def list_keys(
                 project.slug if project else "(any)",
                 " ".join(key.scopes) if key.scopes else "(all)",
                 status_of(key, now),
-                _when(key.expires_at),
-                _when(key.last_used_at),
+                when(key.expires_at),
+                when(key.last_used_at),
             )
-            table.add_row(*(Text(cell) for cell in cells))
-        out.print(table)
+            for key, owner, project in repository.list_all(session)
+            if owner_id is None or owner.id == owner_id
+        )
+        columns = (
+            "id",
+            "owner",
+            "name",
+            "key",
+            "project",
+            "scopes",
+            "status",
+            "expires",
+            "last used",
+        )
+        out.print(plain_table(columns, rows))
 
 
 @keys_app.command("revoke")

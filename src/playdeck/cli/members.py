@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import ProjectRole
 from playdeck.cli.config import fail
-from playdeck.cli.users import UserArgument, database_session, find_user, out
+from playdeck.cli.tables import plain_table, when
+from playdeck.cli.users import UserArgument, account_cells, database_session, find_user, out
 from playdeck.members import service
 from playdeck.members.schemas import MemberCreate
 from playdeck.models import Project, User
@@ -58,18 +57,12 @@ def list_members(project: ProjectArgument) -> None:
     """The project's members, strongest role first."""
     with database_session() as session:
         found = _project(session, project)
-        table = Table("user id", "username", "email", "role", "active", "since")
-        for member, user in service.list_members(session, project=found):
-            cells = (
-                str(user.id),
-                user.username,
-                user.email or "",
-                member.role,
-                "yes" if user.is_active else "no",
-                member.created_at.isoformat(timespec="seconds"),
-            )
-            table.add_row(*(Text(cell) for cell in cells))
-        out.print(table)
+        rows = (
+            (*account_cells(user, member.role), when(member.created_at))
+            for member, user in service.list_members(session, project=found)
+        )
+        columns = ("user id", "username", "email", "role", "active", "since")
+        out.print(plain_table(columns, rows))
 
 
 @members_app.command("add")

@@ -15,12 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.cli.config import fail, load_settings
+from playdeck.cli.tables import plain_table, when
 from playdeck.db import make_sessionmaker
 from playdeck.errors import AppError
 from playdeck.kit.clock import utcnow
@@ -79,6 +78,12 @@ def find_user(session: Session, ref: str) -> User:
     return user
 
 
+def account_cells(user: User, role: str) -> tuple[str, str, str, str, str]:
+    """How a table shows an account: id, username, email, ``role`` (global, or in a project),
+    active."""
+    return str(user.id), user.username, user.email or "", role, "yes" if user.is_active else "no"
+
+
 def _ask_password(given: str | None) -> str:
     if given is not None:
         return given
@@ -126,26 +131,16 @@ def list_users() -> None:
     """Every user, with role, status and lockout."""
     with database_session() as session:
         now = utcnow()
-        table = Table("id", "username", "email", "role", "active", "locked until", "last login")
-        for user in repository.list_all(session):
-            locked = user.locked_until if user.locked_until and user.locked_until > now else None
-            table.add_row(
-                *(
-                    Text(cell)
-                    for cell in (
-                        str(user.id),
-                        user.username,
-                        user.email or "",
-                        user.role,
-                        "yes" if user.is_active else "no",
-                        locked.isoformat(timespec="seconds") if locked else "",
-                        user.last_login_at.isoformat(timespec="seconds")
-                        if user.last_login_at
-                        else "",
-                    )
-                )
+        rows = (
+            (
+                *account_cells(user, user.role),
+                when(user.locked_until if user.locked_until and user.locked_until > now else None),
+                when(user.last_login_at),
             )
-        out.print(table)
+            for user in repository.list_all(session)
+        )
+        columns = ("id", "username", "email", "role", "active", "locked until", "last login")
+        out.print(plain_table(columns, rows))
 
 
 @users_app.command("unlock")

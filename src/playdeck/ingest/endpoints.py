@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException
@@ -23,6 +24,7 @@ from playdeck.ingest import pool, use_cases, worker
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.schemas import IngestResponse
 from playdeck.ingest.service import IngestResult
+from playdeck.kit.http import base_url
 from playdeck.kit.limits import read_form
 from playdeck.problems import OrjsonResponse
 from playdeck.settings import Settings
@@ -87,7 +89,7 @@ def ingest_slots(request: Request) -> CapacityLimiter:
 
 
 def created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    base = base_url(request, settings.public_url)
     body = IngestResponse(
         test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
     )
@@ -128,50 +130,92 @@ async def run_ingest(
         return await to_thread.run_sync(ingest, limiter=slots)
 
 
-@router.post("/submit", status_code=201, response_model=IngestResponse)
-@accepts_reporter_cookie
-async def submit_test_run(
-    request: Request,
-    store: BlobStoreDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
-    session: UploadSessionDep,
+@dataclass(frozen=True, slots=True)
+class ReportUpload:
+    """A request that delivers a report (``/submit``, ``/upload``, a live run's batch): what
+    storing it needs besides the route's credential and session."""
+
+    request: Request
+    store: BlobStore
+    settings: Settings
+
+    @property
+    def multipart(self) -> bool:
+        return self.request.headers.get("content-type", "").startswith("multipart/form-data")
+
+    async def store_run(
+        self, session: Session, sender: worker.Sender, *, multipart: bool
+    ) -> OrjsonResponse:
+        """Store it (``run_ingest``) and answer 201 with the run."""
+        result = await run_ingest(
+            self.request,
+            session,
+            store=self.store,
+            settings=self.settings,
+            sender=sender,
+            multipart=multipart,
+        )
+        return created(self.request, self.settings, result)
+
+
+def _report_upload(request: Request, store: BlobStoreDep, settings: SettingsDep) -> ReportUpload:
+    return ReportUpload(request, store, settings)
+
+
+ReportUploadDep = Annotated[ReportUpload, Depends(_report_upload)]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where ``/submit`` and ``/upload`` store a run, from the query and the headers."""
+
+    project_name: str | None
+    idempotency_key: str | None
+    run_key: str | None
+    shard: str | None
+
+    def sender(self, principal: Principal) -> worker.Sender:
+        target = use_cases.keyed_part(self.run_key, self.shard)
+        return worker.Sender(principal, self.project_name, self.idempotency_key, target)
+
+
+def _delivery(
     project_name: ProjectNameQuery = None,
     idempotency_key: IdempotencyKeyHeader = None,
     run_key: RunKeyQuery = None,
     shard: ShardQuery = None,
+) -> Delivery:
+    return Delivery(project_name, idempotency_key, run_key, shard)
+
+
+DeliveryDep = Annotated[Delivery, Depends(_delivery)]
+
+
+@router.post("/submit", status_code=201, response_model=IngestResponse)
+@accepts_reporter_cookie
+async def submit_test_run(
+    principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
+    session: UploadSessionDep,
+    upload: ReportUploadDep,
+    delivery: DeliveryDep,
 ) -> OrjsonResponse:
     """Submit a run as JSON: the PhenX reporter's format, or a Playwright JSON report
     (``--reporter=json``) with the project named by ``?projectName=``."""
-    target = use_cases.keyed_part(run_key, shard)
-    sender = worker.Sender(principal, project_name, idempotency_key, target)
-    result = await run_ingest(
-        request, session, store=store, settings=settings, sender=sender, multipart=False
-    )
-    return created(request, settings, result)
+    sender = delivery.sender(principal)
+    return await upload.store_run(session, sender, multipart=False)
 
 
 @router.post("/upload", status_code=201, response_model=IngestResponse)
 @accepts_reporter_cookie
 async def upload_test_run(
-    request: Request,
-    store: BlobStoreDep,
-    settings: SettingsDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
     session: UploadSessionDep,
-    project_name: ProjectNameQuery = None,
-    idempotency_key: IdempotencyKeyHeader = None,
-    run_key: RunKeyQuery = None,
-    shard: ShardQuery = None,
+    upload: ReportUploadDep,
+    delivery: DeliveryDep,
 ) -> OrjsonResponse:
     """Upload report files (multipart): Playwright JSON, JUnit XML, a zip with attachments,
     or the PhenX reporter's ``testRun``/``testCases``/``report_*``/``trace_*`` parts."""
-    target = use_cases.keyed_part(run_key, shard)
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
+    sender = delivery.sender(principal)
+    if not upload.multipart:
         raise BadRequest("Expected multipart/form-data", code="unsupported_media_type", status=415)
-    sender = worker.Sender(principal, project_name, idempotency_key, target)
-    result = await run_ingest(
-        request, session, store=store, settings=settings, sender=sender, multipart=True
-    )
-    return created(request, settings, result)
+    return await upload.store_run(session, sender, multipart=True)

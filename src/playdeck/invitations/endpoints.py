@@ -27,6 +27,7 @@ from playdeck.invitations.schemas import (
     ProjectInvitationCreate,
 )
 from playdeck.invitations.service import IssuedLink
+from playdeck.kit.http import base_url
 from playdeck.kit.pagination import MAX_ID
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
@@ -40,11 +41,6 @@ Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 Owners = Annotated[ProjectAccess, project_access(Permission.OWNERS_MANAGE)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def base_url(request: Request, settings: Settings) -> str:
-    """Where links point: ``PLAYDECK_PUBLIC_URL``, else the address this request came to."""
-    return settings.public_url or str(request.base_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +72,7 @@ def link_issuing(
     settings: SettingsDep,
     client: ClientDep,
 ) -> LinkIssuing:
-    return LinkIssuing(session, settings, client, base_url(request, settings), response)
+    return LinkIssuing(session, settings, client, base_url(request, settings.public_url), response)
 
 
 LinkIssuingDep = Annotated[LinkIssuing, Depends(link_issuing)]

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from playdeck.kit.http import HttpMiddleware
+
 logger = logging.getLogger("playdeck.limits")
 
 
@@ -97,17 +99,14 @@ async def call_or_answer(
             await answer(send)
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """413 from ``Content-Length`` up front, or as soon as a chunked body passes the limit."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -136,7 +135,7 @@ class BodySizeLimitMiddleware:
         await send_problem(send, 413, detail, "payload_too_large")
 
 
-class BodyReadTimeoutMiddleware:
+class BodyReadTimeoutMiddleware(HttpMiddleware):
     """408 for a request body that stalls or trickles.
 
     Each wait for the next chunk of the body is bounded by ``timeout`` seconds, and the whole
@@ -148,7 +147,7 @@ class BodyReadTimeoutMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, timeout: float, min_rate: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.timeout = timeout
         self.min_rate = min_rate
         self.detail = (
@@ -156,10 +155,7 @@ class BodyReadTimeoutMiddleware:
             f"at least {min_rate // 1024} KiB/s overall)"
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started: float | None = None
         received = 0
         body_done = False

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from playdeck.auth.client import client_info, is_trusted_proxy
+from playdeck.kit.http import HttpMiddleware
 from playdeck.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
 from playdeck.observability.request_id import HEADER, choose_request_id, set_request_id
 
@@ -30,15 +31,12 @@ def route_template(scope: Scope) -> str:
     return f"{mount}/{{path}}" if mount else UNMATCHED
 
 
-class RequestObservabilityMiddleware:
+class RequestObservabilityMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, trusted_proxies: list[str]) -> None:
-        self.app = app
+        super().__init__(app)
         self.trusted_proxies = trusted_proxies
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         peer = request.client.host if request.client else ""
         request_id = choose_request_id(

@@ -10,7 +10,7 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import BlobStoreDep, SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from playdeck.projects import service
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import ProjectReader, project_access
@@ -24,8 +24,8 @@ def list_projects(
     session: SessionDep,
     principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
     q: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> ProjectPage:
     """Projects the caller may read, by name."""
     rows, next_cursor = service.list_projects(

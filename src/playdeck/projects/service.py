@@ -16,9 +16,10 @@ from playdeck.errors import Conflict, NotFound
 from playdeck.kit.pagination import cursor_int, cursor_str, decode_cursor, encode_cursor
 from playdeck.kit.slug import slugify
 from playdeck.members import service as members
-from playdeck.models import Attachment, Project, Report, ReportFile, Run
+from playdeck.models import Project, Run
 from playdeck.projects import repository
 from playdeck.projects.schemas import ProjectCreate, ProjectUpdate
+from playdeck.retention.repository import file_hashes
 from playdeck.service_accounts import repository as service_accounts
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
@@ -140,15 +141,7 @@ def delete_project(
         client=client,
         details={"project_id": project.id, "project": project.name, "runs": runs or 0},
     )
-    run_ids = select(Run.id).where(Run.project_id == project.id)
-    shas = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
-    shas.update(
-        session.scalars(
-            select(ReportFile.sha256)
-            .join(Report, Report.id == ReportFile.report_id)
-            .where(Report.run_id.in_(run_ids))
-        )
-    )
+    shas = file_hashes(session, select(Run.id).where(Run.project_id == project.id))
     # Its service accounts are its own: their identities go with it (keys, memberships).
     for user_id in service_accounts.user_ids_of_project(session, project.id):
         users.delete_user(session, user_id)

@@ -10,37 +10,19 @@ from typing import Any
 import httpx
 
 from playdeck.kit.retry import RetryPolicy, send_with_retries
+from playdeck.pytest_plugin.connection import Connection
 from playdeck.pytest_plugin.errors import SendError
-from playdeck.pytest_plugin.sender import (
-    _json,
-    _login,
-    _refusal,
-    _unreachable,
-    client_headers,
-    client_timeout,
-)
+from playdeck.pytest_plugin.sender import _json, _refusal, _unreachable, new_client, sign_in
 
 OPEN_PATH = "/api/test-runs/live"
 
 
 class LiveClient:
-    def __init__(
-        self,
-        *,
-        server: str,
-        api_key: str | None,
-        username: str | None,
-        password: str | None,
-        timeout: float,
-        retries: int,
-        say: Callable[[str], None],
-    ) -> None:
-        self.server = server
-        self._credentials = (username, password)
-        self._client = httpx.Client(
-            headers=client_headers(api_key), timeout=client_timeout(timeout)
-        )
-        self._policy = RetryPolicy(attempts=retries + 1)
+    def __init__(self, connection: Connection, *, say: Callable[[str], None]) -> None:
+        self.server = connection.server
+        self._connection = connection
+        self._client = new_client(connection)
+        self._policy = RetryPolicy(attempts=connection.retries + 1)
         self._say = say
         self.part_path: str | None = None
         self.url: str | None = None
@@ -62,9 +44,7 @@ class LiveClient:
         return response
 
     def open(self, body: dict[str, Any]) -> None:
-        username, password = self._credentials
-        if username and password:
-            _login(self._client, self.server, username, password)
+        sign_in(self._client, self._connection)
         # One key for every attempt: a retried opening answers the part the first one opened.
         key = {"Idempotency-Key": f"pytest-open-{uuid.uuid4()}"}
         opened = _json(self._post("opening the live run", OPEN_PATH, json=body, headers=key))

@@ -22,6 +22,7 @@ import pytest
 
 from playdeck import __version__
 from playdeck.pytest_plugin import quarantine, run_options
+from playdeck.pytest_plugin.connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT_SECONDS, Connection
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.origin import RunOrigin, fill_from_git, from_ci
 from playdeck.pytest_plugin.playwright_artifacts import (
@@ -44,8 +45,6 @@ URL_VARIABLES = ("PLAYDECK_URL", "PLAYDECK_SERVER_URL")
 REPORTER_NAME = "playdeck-reporter"
 RECORDER_NAME = "playdeck-recorder"
 TAGGER_NAME = "playdeck-tagger"
-DEFAULT_TIMEOUT_SECONDS = 60.0
-DEFAULT_RETRIES = 4  # with backoff, within the sender's time budget
 # With --playdeck-strict, a session that would have succeeded ends with this status when the run
 # could not be sent: it tells "results lost" apart from "tests failed" (1). A session that has
 # already failed keeps its status.
@@ -121,25 +120,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @dataclass(frozen=True, slots=True)
 class PlaydeckOptions:
-    server: str
+    connection: Connection
     project: str
-    api_key: str | None = None
-    username: str | None = None
-    password: str | None = None
     strict: bool = False
     branch: str | None = None
     commit: str | None = None
     environment: str | None = None
     run_name: str | None = None
     tags: list[str] = field(default_factory=list)
-    timeout: float = DEFAULT_TIMEOUT_SECONDS
-    retries: int = DEFAULT_RETRIES
     # A configuration mistake, reported at the end of the session like a refused upload.
     problem: str | None = None
 
     @property
     def secrets(self) -> list[str]:
-        return [s for s in (self.api_key, self.password) if s]
+        return [s for s in (self.connection.api_key, self.connection.password) if s]
 
 
 def read_options(config: pytest.Config, env: Mapping[str, str]) -> PlaydeckOptions | None:
@@ -172,19 +166,21 @@ def read_options(config: pytest.Config, env: Mapping[str, str]) -> PlaydeckOptio
     raw_tags: list[str] = config.getoption("playdeck_tag") or []
     tags = [t.strip() for tag in raw_tags for t in tag.split(",") if t.strip()]
     return PlaydeckOptions(
-        server=server,
+        connection=Connection(
+            server=server,
+            api_key=api_key,
+            username=username,
+            password=password,
+            timeout=config.getoption("playdeck_timeout"),
+            retries=max(0, retries),
+        ),
         project=value("playdeck_project", "PLAYDECK_PROJECT") or config.rootpath.name,
-        api_key=api_key,
-        username=username,
-        password=password,
         strict=bool(config.getoption("playdeck_strict")),
         branch=value("playdeck_branch"),
         commit=value("playdeck_commit"),
         environment=value("playdeck_environment"),
         run_name=value("playdeck_run_name"),
         tags=list(dict.fromkeys(tags)),
-        timeout=config.getoption("playdeck_timeout"),
-        retries=max(0, retries),
         problem=problem,
     )
 
@@ -296,15 +292,10 @@ class PlaydeckReporter:
         # Captured output may hold lone surrogates, which no UTF-8 JSON parser accepts.
         body = json.dumps(report, ensure_ascii=False).encode("utf-8", "replace")
         return send_run(
-            server=options.server,
-            api_key=options.api_key,
-            username=options.username,
-            password=options.password,
+            options.connection,
             report=body,
             fields=fields,
-            timeout=options.timeout,
             say=self._say,
-            retries=options.retries,
             files=[
                 FilePart(a.upload_name, a.path, content_type(a.path))
                 for a in self.recorder.artifacts()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from playdeck.pytest_plugin.connection import Connection
 from playdeck.pytest_plugin.errors import SendError
 from playdeck.pytest_plugin.recorder import BROWSER_ATTRIBUTE, TITLE_ATTRIBUTE, split_nodeid
 
@@ -57,23 +58,16 @@ def report_identity(report: pytest.TestReport) -> Identity:
     return identity(report.nodeid)
 
 
-def fetch(
-    *,
-    server: str,
-    project: str,
-    api_key: str | None,
-    username: str | None,
-    password: str | None,
-    timeout: float,
-) -> dict[Identity, str]:
+def fetch(connection: Connection, *, project: str) -> dict[Identity, str]:
     """The project's quarantined tests (identity -> reason); a missing project has none."""
     import httpx  # only sessions that talk to Playdeck pay for it
 
-    from playdeck.pytest_plugin.sender import _login, _refusal, _unreachable, client_headers
+    from playdeck.pytest_plugin.sender import _refusal, _unreachable, new_client, sign_in
 
-    with httpx.Client(headers=client_headers(api_key), timeout=timeout) as client:
-        if username and password:
-            _login(client, server, username, password)
+    server = connection.server
+    # Every wait, connecting included, is the connection's timeout (not capped to connect).
+    with new_client(connection, timeout=connection.timeout) as client:
+        sign_in(client, connection)
         try:
             response = client.get(server + QUARANTINE_PATH, params={"projectName": project})
         except httpx.TransportError as exc:
@@ -106,14 +100,7 @@ class QuarantineGate:
         if options.problem is not None or self.config.option.collectonly:
             return  # the reporter says what is wrong with the configuration; nothing runs
         try:
-            self.quarantined = fetch(
-                server=options.server,
-                project=options.project,
-                api_key=options.api_key,
-                username=options.username,
-                password=options.password,
-                timeout=options.timeout,
-            )
+            self.quarantined = fetch(options.connection, project=options.project)
         except Exception as exc:  # the quarantine must never break the session
             reason = str(exc) if isinstance(exc, SendError) else type(exc).__name__
             for secret in options.secrets:

@@ -13,6 +13,7 @@ import httpx
 
 from playdeck import __version__
 from playdeck.kit.retry import RetryPolicy, send_with_retries
+from playdeck.pytest_plugin.connection import Connection
 from playdeck.pytest_plugin.errors import SendError
 
 UPLOAD_PATH = "/api/test-runs/upload"
@@ -32,6 +33,23 @@ def client_headers(api_key: str | None) -> dict[str, str]:
 def client_timeout(timeout: float) -> httpx.Timeout:
     """``timeout`` for each wait, but at most ``CONNECT_TIMEOUT_SECONDS`` to connect."""
     return httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
+
+
+def new_client(
+    connection: Connection, *, timeout: httpx.Timeout | float | None = None
+) -> httpx.Client:
+    """A client with the plugin's headers, the API key among them (``sign_in`` for a username
+    and password). ``timeout``: by default ``client_timeout`` of the connection's."""
+    return httpx.Client(
+        headers=client_headers(connection.api_key),
+        timeout=client_timeout(connection.timeout) if timeout is None else timeout,
+    )
+
+
+def sign_in(client: httpx.Client, connection: Connection) -> None:
+    """Sign ``client`` in when the connection has a username and password."""
+    if connection.username and connection.password:
+        _login(client, connection.server, connection.username, connection.password)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +114,17 @@ class _FileStream(io.RawIOBase):
 
 
 def send_run(
+    connection: Connection,
     *,
-    server: str,
-    api_key: str | None,
-    username: str | None,
-    password: str | None,
     report: bytes,
     fields: dict[str, str],
-    timeout: float,
     say: Callable[[str], None] = print,
-    retries: int = 4,
     files: Sequence[FilePart] = (),
 ) -> str:
     """Upload ``report`` (Playwright JSON) with ``fields`` and ``files``; returns the run's URL.
-    Transient failures are retried ``retries`` times at most, each retry announced through
-    ``say``."""
+    Transient failures are retried ``connection.retries`` times at most, each retry announced
+    through ``say``."""
+    server = connection.server
     streams = []
     for part in files:
         try:
@@ -123,11 +137,8 @@ def send_run(
         for stream in streams
     ]
     try:
-        with httpx.Client(
-            headers=client_headers(api_key), timeout=client_timeout(timeout)
-        ) as client:
-            if username and password:
-                _login(client, server, username, password)
+        with new_client(connection) as client:
+            sign_in(client, connection)
 
             def upload(parts: list[tuple[str, Any]]) -> httpx.Response:
                 # One key for every attempt: a retry of an upload the server did store answers.
@@ -143,7 +154,7 @@ def send_run(
                             ],
                             headers=key,
                         ),
-                        policy=RetryPolicy(attempts=retries + 1),
+                        policy=RetryPolicy(attempts=connection.retries + 1),
                         on_retry=lambda note: say(f"playdeck: upload to {server}: {note}"),
                     )
                 except httpx.TransportError as exc:

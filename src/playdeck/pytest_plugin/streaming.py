@@ -95,15 +95,7 @@ class LiveReporter:
         if options.problem is not None:
             raise SendError(options.problem)
         fields, metadata = self.fallback.describe()
-        client = LiveClient(
-            server=options.server,
-            api_key=options.api_key,
-            username=options.username,
-            password=options.password,
-            timeout=options.timeout,
-            retries=options.retries,
-            say=self.fallback._say,
-        )
+        client = LiveClient(options.connection, say=self.fallback._say)
         tags = [t for t in fields.pop("tags", "").split(",") if t]
         client.open({**fields, "tags": tags, "metadata": metadata, "expectedTests": expected})
         self._client = client

@@ -4,14 +4,18 @@ whoever may delete a run (``runs:delete``) may pin it so that retention never do
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
+from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
+from playdeck.kit.http import base_url
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.retention import service
@@ -59,45 +63,42 @@ def get_disk_usage(session: SessionDep, access: Editors) -> DiskUsage:
     return service.disk_usage(session, project=access.project)
 
 
-def _pin(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    access: RunAccess,
-    pinned: bool,
-) -> Run:
-    service.set_pinned(
-        session,
-        run=access.run,
-        project=access.project,
-        pinned=pinned,
-        actor=Actor.of(access.principal),
-        client=client,
-    )
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return Run.of(access.run, access.project, base)
+@dataclass(frozen=True, slots=True)
+class _Pinning:
+    """What pinning or unpinning a run needs besides the run (the route's ``RunDeleters``)."""
+
+    session: Session
+    client: ClientInfo
+    base_url: str
+
+    def set(self, access: RunAccess, *, pinned: bool) -> Run:
+        service.set_pinned(
+            self.session,
+            run=access.run,
+            project=access.project,
+            pinned=pinned,
+            actor=Actor.of(access.principal),
+            client=self.client,
+        )
+        return Run.of(access.run, access.project, self.base_url)
+
+
+def _pinning(
+    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep
+) -> _Pinning:
+    return _Pinning(session, client, base_url(request, settings.public_url))
+
+
+PinningDep = Annotated[_Pinning, Depends(_pinning)]
 
 
 @router.put("/api/test-runs/{run_id}/pin", response_model=Run)
-def pin_run(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    access: RunDeleters,
-) -> Run:
+def pin_run(access: RunDeleters, pinning: PinningDep) -> Run:
     """Pin the run: retention never deletes it nor its files."""
-    return _pin(request, session, settings, client, access, True)
+    return pinning.set(access, pinned=True)
 
 
 @router.delete("/api/test-runs/{run_id}/pin", response_model=Run)
-def unpin_run(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    access: RunDeleters,
-) -> Run:
+def unpin_run(access: RunDeleters, pinning: PinningDep) -> Run:
     """Unpin the run: retention treats it like any other again."""
-    return _pin(request, session, settings, client, access, False)
+    return pinning.set(access, pinned=False)

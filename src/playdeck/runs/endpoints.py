@@ -17,26 +17,22 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
-from playdeck.kit.pagination import DEFAULT_LIMIT
+from playdeck.kit.http import base_url
+from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from playdeck.runs import service
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
-from playdeck.runs.filters import CursorQuery, LimitQuery, SearchQuery
+from playdeck.runs.filters import SearchQuery
 from playdeck.runs.history.endpoints import router as history_router
 from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
 from playdeck.runs.triage.endpoints import projects_router as triage_projects_router
 from playdeck.runs.triage.endpoints import runs_router as triage_runs_router
-from playdeck.settings import Settings
 
 router = APIRouter()
 runs_router = APIRouter(prefix="/api/test-runs", tags=["runs"])
 
 ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
-
-
-def _base_url(request: Request, settings: Settings) -> str:
-    return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 @runs_router.get("", response_model=RunPage)
@@ -67,7 +63,7 @@ def list_runs(
         until=until,
         cursor=cursor,
         limit=limit,
-        base_url=_base_url(request, settings),
+        base_url=base_url(request, settings.public_url),
     ).response()
 
 
@@ -80,7 +76,7 @@ def get_run(
     reports = service.list_reports(session, run=access.run)
     parts = service.list_parts(session, run=access.run)
     return RunDetail.of_detail(
-        access.run, access.project, reports, _base_url(request, settings), parts
+        access.run, access.project, reports, base_url(request, settings.public_url), parts
     )
 
 

@@ -15,7 +15,6 @@ from fastapi import Path, Query
 from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import (
     MAX_ID,
-    MAX_LIMIT,
     as_utc,
     cursor_datetime,
     cursor_int,
@@ -25,8 +24,6 @@ from playdeck.kit.pagination import (
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 # A list's paging and text search, the same on every list of the runs API.
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 SearchQuery = Annotated[str | None, Query(max_length=200, description="Text in title or file.")]
 
 

@@ -19,7 +19,7 @@ from playdeck.account.schemas import ProfileUpdate
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
 from playdeck.deps import SessionDep, SettingsDep
-from playdeck.invitations.endpoints import base_url
+from playdeck.kit.http import base_url
 from playdeck.models import User
 from playdeck.web.account import SessionRow, SignedIn, profile_form_on
 from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
@@ -67,7 +67,7 @@ def update_profile(
             attempt=post.attempt,
             principal=principal,
             data=data,
-            base_url=base_url(request, settings),
+            base_url=base_url(request, settings.public_url),
         )
     if changed.pending_email is None:
         return done("/account", "profile-saved")

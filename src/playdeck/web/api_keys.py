@@ -26,6 +26,7 @@ from playdeck.apikeys.scopes import Scope
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.errors import AppError, Forbidden
+from playdeck.kit.http import base_url
 from playdeck.models import ApiKey as ApiKeyRow
 from playdeck.models import Project, User
 from playdeck.projects import service as projects_service
@@ -33,7 +34,6 @@ from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.web.errors import Page
 from playdeck.web.forms import NO_STORE, Confirmation, confirm_page, parse_form, refusals_on
-from playdeck.web.overview import server_url
 from playdeck.web.params import day, day_after, page_id, text
 from playdeck.web.rendering import render
 
@@ -140,7 +140,7 @@ def keys_page(
         own=own,
         view=view,
         created=created,
-        server=server_url(request, settings),
+        server=base_url(request, settings.public_url),
         auth_enabled=settings.require_auth,
     )
 

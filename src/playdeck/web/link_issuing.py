@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from playdeck.auth.principal import GlobalRole
 from playdeck.authz.permissions import Permission, ProjectRole
 from playdeck.invitations import service
-from playdeck.invitations.endpoints import base_url
 from playdeck.invitations.schemas import InvitationCreate
+from playdeck.kit.http import base_url
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.web.admin_users import Admin, TargetUser
@@ -55,7 +55,7 @@ def invite(
             principal=principal,
             settings=post.settings,
             data=_invitation(email, role, grants),
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             client=post.client,
         )
     return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
@@ -79,7 +79,7 @@ def invite_to_project(
             data=_invitation(
                 email, GlobalRole.USER.value, [{"project": str(project.id), "role": role}]
             ),
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             project=project,
             client=post.client,
         )
@@ -96,7 +96,7 @@ def issue_reset_link(post: PostDep, principal: Admin, user: TargetUser) -> Respo
             principal=principal,
             settings=post.settings,
             user=user,
-            base_url=base_url(post.request, post.settings),
+            base_url=base_url(post.request, post.settings.public_url),
             client=post.client,
         )
     return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)

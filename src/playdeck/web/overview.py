@@ -13,11 +13,11 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
+from playdeck.kit.http import base_url
 from playdeck.models import Project, Run
 from playdeck.outcomes import RunStatus
 from playdeck.projects.service import list_projects
 from playdeck.runs.schemas import run_pass_rate
-from playdeck.settings import Settings
 from playdeck.web import charts, queries
 from playdeck.web.context import pager
 from playdeck.web.params import CursorQuery
@@ -27,11 +27,6 @@ router = APIRouter()
 
 PROJECTS_PER_PAGE = 24
 SPARKLINE_RUNS = 20
-
-
-def server_url(request: Request, settings: Settings) -> str:
-    """The base URL clients should send results to (for the commands of empty states)."""
-    return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +78,6 @@ def show_overview(
         "overview.html",
         principal=principal,
         cards=cards,
-        server=server_url(request, settings),
+        server=base_url(request, settings.public_url),
         **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

@@ -17,6 +17,7 @@ from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
+from playdeck.kit.http import base_url
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
@@ -31,7 +32,6 @@ from playdeck.web import charts, queries
 from playdeck.web.context import pager, project_tabs
 from playdeck.web.errors import Page
 from playdeck.web.forms import PostDep, parse_form, refusals_on
-from playdeck.web.overview import server_url
 from playdeck.web.params import (
     CursorQuery,
     TextQuery,
@@ -282,7 +282,7 @@ def show_project(
         duration_chart=durations,
         longest=longest,
         empty_project=not runs and not filters.active and not cursor,
-        server=server_url(request, settings),
+        server=base_url(request, settings.public_url),
         **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

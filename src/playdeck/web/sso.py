@@ -21,6 +21,7 @@ from playdeck.auth.sessions import secret_of
 from playdeck.auth.transport import clear_cookie, cookie_name, cookie_secure, set_cookie
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import NotFound
+from playdeck.kit.http import base_url
 from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import flow
@@ -37,7 +38,7 @@ from playdeck.web.identity import (
 )
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import set_flash
-from playdeck.web.sso_logout import ClientsDep, public_base
+from playdeck.web.sso_logout import ClientsDep
 
 router = APIRouter()
 
@@ -54,7 +55,7 @@ def sso_provider(settings: Settings, name: str) -> Provider:
 
 def callback_uri(request: Request, settings: Settings, provider: Provider) -> str:
     """The redirect URI to register at the provider: ``<public URL>/auth/sso/<name>/callback``."""
-    return f"{public_base(request, settings)}/auth/sso/{provider.name}/callback"
+    return f"{base_url(request, settings.public_url)}/auth/sso/{provider.name}/callback"
 
 
 def redirect_to_provider(

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.invitations.endpoints import base_url
+from playdeck.kit.http import base_url
 from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import repository
@@ -26,12 +26,6 @@ def provider_clients(request: Request) -> ProviderClients:
 ClientsDep = Annotated[ProviderClients, Depends(provider_clients)]
 
 
-def public_base(request: Request, settings: Settings) -> str:
-    """Where links point (``invitations.endpoints.base_url``), without its trailing slash: what
-    the provider's redirect URIs start with."""
-    return base_url(request, settings).rstrip("/")
-
-
 def after_logout(
     request: Request, session: Session, settings: Settings, principal: Principal
 ) -> str | None:
@@ -45,5 +39,5 @@ def after_logout(
     return oidc.logout_url(
         provider_clients(request),
         provider,
-        post_logout_redirect_uri=f"{public_base(request, settings)}/login",
+        post_logout_redirect_uri=f"{base_url(request, settings.public_url)}/login",
     )

@@ -13,19 +13,15 @@ from playdeck.authz.permissions import Permission
 from playdeck.authz.service import check_delivery_by_name
 from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
 from playdeck.ingest import worker
-from playdeck.ingest.endpoints import (
-    IdempotencyKeyHeader,
-    created,
-    run_ingest,
-)
+from playdeck.ingest.endpoints import IdempotencyKeyHeader, ReportUploadDep
 from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
 from playdeck.ingest.live.schemas import LivePart, LivePartClose, LiveRunOpen
 from playdeck.ingest.schemas import IngestResponse
+from playdeck.kit.http import base_url
 from playdeck.problems import OrjsonResponse
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.filters import IdPath
-from playdeck.settings import Settings
 
 router = APIRouter(prefix="/api/test-runs", tags=["live runs"])
 
@@ -42,10 +38,6 @@ def _live_run(session: SessionDep, access: WritableRun) -> RunAccess:
 
 _live_run.permission = Permission.RUNS_WRITE  # type: ignore[attr-defined]
 LiveRun = Annotated[RunAccess, Depends(_live_run)]
-
-
-def _base_url(request: Request, settings: Settings) -> str:
-    return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def _open_part(session: SessionDep, access: LiveRun, part_id: IdPath) -> RunAccess:
@@ -77,7 +69,7 @@ def open_live_run(
         settings=settings,
         principal=principal,
         request=body,
-        base_url=_base_url(request, settings),
+        base_url=base_url(request, settings.public_url),
         idempotency_key=idempotency_key,
     )
     return OrjsonResponse(part.model_dump(by_alias=True, mode="json"), status_code=201)
@@ -85,11 +77,9 @@ def open_live_run(
 
 @router.post("/{run_id}/parts/{part_id}/results", status_code=201, response_model=IngestResponse)
 async def send_live_results(
-    request: Request,
-    store: BlobStoreDep,
-    settings: SettingsDep,
     access: Annotated[RunAccess, Depends(_open_part)],
     session: UploadSessionDep,
+    upload: ReportUploadDep,
     part_id: IdPath,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrjsonResponse:
@@ -98,11 +88,7 @@ async def send_live_results(
     `Idempotency-Key`: a retried batch is stored once."""
     target = service.LivePart(run_id=access.run.id, part_id=part_id)
     sender = worker.Sender(access.principal, access.project.name, idempotency_key, target)
-    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-    result = await run_ingest(
-        request, session, store=store, settings=settings, sender=sender, multipart=multipart
-    )
-    return created(request, settings, result)
+    return await upload.store_run(session, sender, multipart=upload.multipart)
 
 
 @router.post("/{run_id}/parts/{part_id}/heartbeat", status_code=204)
@@ -128,6 +114,6 @@ def close_live_part(
         run=access.run,
         part_id=part_id,
         status=body.status if body is not None else None,
-        base_url=_base_url(request, settings),
+        base_url=base_url(request, settings.public_url),
     )
     return OrjsonResponse(part.model_dump(by_alias=True, mode="json"))

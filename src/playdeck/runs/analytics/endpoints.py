@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, LimitQuery
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.runs.analytics import service
 from playdeck.runs.analytics.schemas import FlakyReport, Trends
-from playdeck.runs.filters import LimitQuery
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"])
 

@@ -10,9 +10,9 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT
+from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from playdeck.projects.dependencies import ProjectReader
-from playdeck.runs.filters import CursorQuery, IdPath, LimitQuery, SearchQuery
+from playdeck.runs.filters import IdPath, SearchQuery
 from playdeck.runs.history import service
 from playdeck.runs.history.schemas import HistoryPage, ProjectTestPage, TestDetail
 
