@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from playdeck.db import end_reads, get_session
+from playdeck.kit.pagination import MAX_LIMIT
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 
@@ -37,3 +38,8 @@ def get_upload_session(session: SessionDep) -> Session:
 UploadSessionDep = Annotated[Session, Depends(get_upload_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
+
+# How a paged API route asks for a page: the ``next_cursor`` of the page before, and a size
+# (here, not in ``kit.pagination``, which services use without the web framework).
+CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]

@@ -11,8 +11,8 @@ from playdeck.audit.schemas import AuditEvent, AuditPage
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, LimitQuery
+from playdeck.deps import LimitQuery, SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID
 
 router = APIRouter(prefix="/api/admin/audit", tags=["admin"])
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import Query
 
 from playdeck.errors import InvalidInput
 
@@ -16,10 +15,6 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # Ids arrive in paths and cursors; bound them so an oversized integer is a 422, not an overflow.
 MAX_ID = 2**63 - 1
-
-# How a paged API route asks for a page: the ``next_cursor`` of the page before, and a size.
-CursorQuery = Annotated[str | None, Query(max_length=1000, description="From `next_cursor`.")]
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def encode_cursor(values: list[Any]) -> str:

@@ -9,8 +9,8 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from playdeck.deps import BlobStoreDep, CursorQuery, LimitQuery, SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.projects import service
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import ProjectReader, project_access

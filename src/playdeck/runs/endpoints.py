@@ -16,9 +16,9 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.deps import BlobStoreDep, CursorQuery, LimitQuery, SessionDep, SettingsDep
 from playdeck.kit.http import base_url
-from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.runs import service
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics.endpoints import router as analytics_router

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, LimitQuery
+from playdeck.deps import LimitQuery, SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.runs.analytics import service

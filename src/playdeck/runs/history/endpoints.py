@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
-from playdeck.kit.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from playdeck.deps import CursorQuery, LimitQuery, SessionDep
+from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.projects.dependencies import ProjectReader
 from playdeck.runs.filters import IdPath, SearchQuery
 from playdeck.runs.history import service
