@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 import orjson
 from concurrency import percentile  # benchmarks/concurrency.py
-from server import Server, load_average, machine, playdeck_server, postgres_database
+from server import PLAYDECK, Server, load_average, machine, playdeck_server, postgres_database
 
 from ingest import generate_report  # benchmarks/ingest.py
 
@@ -129,9 +128,7 @@ def main() -> None:
         print(f"ingest alone:  {summary([s for _t, s in alone.done])}")
 
         command = [
-            sys.executable,
-            "-c",
-            "from playdeck.cli.main import app; app()",
+            PLAYDECK,
             "prune",
             "--batch-size",
             str(args.batch_size),

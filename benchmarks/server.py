@@ -26,6 +26,11 @@ STARTUP_SECONDS = 60
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+# What operators run: the console script installed beside this interpreter (its spawned ingest
+# workers run its main script again, so the figures depend on which command starts the server).
+PLAYDECK = str(Path(sys.executable).with_name("playdeck"))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -155,9 +160,7 @@ def playdeck_server(
         **(env or {}),
     }
     command = [
-        sys.executable,
-        "-c",
-        "from playdeck.cli.main import app; app()",
+        PLAYDECK,
         "serve",
         "--host",
         "127.0.0.1",
