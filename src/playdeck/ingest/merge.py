@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 from playdeck.ingest.records import RunRecord
+from playdeck.ingest.run_fields import RUN_FIELDS
 from playdeck.outcomes import CUT_SHORT_STATUSES
-
-# A run's descriptive fields (``RunRecord`` attributes, ``Run`` columns of the same names): the
-# first report (or part of a run in parts, ``ingest.live``) that gives one fills it.
-RUN_FIELDS = (
-    "name",
-    "branch",
-    "commit_sha",
-    "commit_message",
-    "author",
-    "ci_provider",
-    "ci_build_number",
-    "ci_build_url",
-    "environment",
-)
 
 
 def merge_runs(records: list[RunRecord]) -> RunRecord:

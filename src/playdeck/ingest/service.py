@@ -132,39 +132,6 @@ class RunTarget(Protocol):
         """Once the tests are inserted: the run's counts and status over everything it has."""
 
 
-@dataclass(slots=True)
-class RunOverrides:
-    """Form fields that override what the report says."""
-
-    branch: str | None = None
-    commit: str | None = None
-    commit_message: str | None = None
-    author: str | None = None
-    ci_provider: str | None = None
-    build_number: str | None = None
-    build_url: str | None = None
-    environment: str | None = None
-    run_name: str | None = None
-    tags: list[str] | None = None
-
-    def apply(self, record: RunRecord) -> None:
-        for attribute, value in (
-            ("branch", self.branch),
-            ("commit_sha", self.commit),
-            ("commit_message", self.commit_message),
-            ("author", self.author),
-            ("ci_provider", self.ci_provider),
-            ("ci_build_number", self.build_number),
-            ("ci_build_url", self.build_url),
-            ("environment", self.environment),
-            ("name", self.run_name),
-        ):
-            if value:
-                setattr(record, attribute, value)
-        if self.tags:
-            record.tags = list(dict.fromkeys([*record.tags, *self.tags]))
-
-
 def _batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]]]:
     for start in range(0, len(rows), BATCH):
         yield rows[start : start + BATCH]

@@ -8,6 +8,7 @@ import os
 import posixpath
 import re
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -40,7 +41,8 @@ from playdeck.ingest.records import (
     ReportRecord,
     RunRecord,
 )
-from playdeck.ingest.service import IngestResult, RunOverrides, RunTarget, ingest_run
+from playdeck.ingest.run_fields import CLIENT_NAMES
+from playdeck.ingest.service import IngestResult, RunTarget, ingest_run
 from playdeck.ingest.sources import FileSource, PathMapper
 from playdeck.kit.clock import utcnow
 from playdeck.kit.gc import gc_paused
@@ -49,19 +51,6 @@ from playdeck.storage.base import BlobStore
 
 _REPORT_PART = re.compile(r"^report_([a-z0-9_-]{1,64})$")
 _TRACE_PART = re.compile(r"^trace_(\d{1,9})$")
-# Form fields that override the report's run metadata (camelCase, as the reporters send them).
-_OVERRIDE_FIELDS = (
-    "branch",
-    "commit",
-    "commitMessage",
-    "author",
-    "ciProvider",
-    "buildNumber",
-    "buildUrl",
-    "environment",
-    "runName",
-    "tags",
-)
 MAX_OVERRIDE_CHARS = 10_000
 
 
@@ -80,6 +69,21 @@ def _invalid(exc: ReportFormatError) -> AppError:
     return InvalidInput(f"Invalid report: {exc}", code="invalid_report")
 
 
+@dataclass(frozen=True, slots=True)
+class RunOverrides:
+    """What a client said about its run beside the report (``run_fields.CLIENT_NAMES``): it
+    overrides what the report says."""
+
+    values: dict[str, str]  # ``RunRecord`` attribute → the client's value
+    tags: list[str] | None = None
+
+    def apply(self, record: RunRecord) -> None:
+        for attribute, value in self.values.items():
+            setattr(record, attribute, value)
+        if self.tags:
+            record.tags = list(dict.fromkeys([*record.tags, *self.tags]))
+
+
 def overrides_from(fields: dict[str, str]) -> RunOverrides:
     raw_tags = fields.get("tags")
     tags: list[str] | None = None
@@ -92,20 +96,10 @@ def overrides_from(fields: dict[str, str]) -> RunOverrides:
         else:
             tags = [t.strip() for t in raw_tags.split(",") if t.strip()]
     for name, value in fields.items():
-        if name in _OVERRIDE_FIELDS and len(value) > MAX_OVERRIDE_CHARS:
+        if (name in CLIENT_NAMES or name == "tags") and len(value) > MAX_OVERRIDE_CHARS:
             raise InvalidInput(f"{name} is too long", code="field_too_long")
-    return RunOverrides(
-        branch=fields.get("branch") or None,
-        commit=fields.get("commit") or None,
-        commit_message=fields.get("commitMessage") or None,
-        author=fields.get("author") or None,
-        ci_provider=fields.get("ciProvider") or None,
-        build_number=fields.get("buildNumber") or None,
-        build_url=fields.get("buildUrl") or None,
-        environment=fields.get("environment") or None,
-        run_name=fields.get("runName") or None,
-        tags=tags,
-    )
+    values = {CLIENT_NAMES[name]: fields[name] for name in CLIENT_NAMES if fields.get(name)}
+    return RunOverrides(values, tags)
 
 
 def store_record(

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from playdeck.ingest.run_fields import CLIENT_NAMES
 from playdeck.outcomes import PartState, RunStatus
 
 _TEXT = 10_000
@@ -46,19 +47,10 @@ class LiveRunOpen(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=100)
 
     def fields(self) -> dict[str, str]:
-        """The run fields as the upload form names them (``use_cases.overrides_from``)."""
-        named = {
-            "runName": self.run_name,
-            "branch": self.branch,
-            "commit": self.commit,
-            "commitMessage": self.commit_message,
-            "author": self.author,
-            "ciProvider": self.ci_provider,
-            "buildNumber": self.build_number,
-            "buildUrl": self.build_url,
-            "environment": self.environment,
-        }
-        return {name: value for name, value in named.items() if value}
+        """The run fields given, as the upload form names them (``run_fields.CLIENT_NAMES``:
+        the aliases above)."""
+        given = self.model_dump(by_alias=True)
+        return {name: given[name] for name in CLIENT_NAMES if given.get(name)}
 
 
 class LivePartClose(BaseModel):

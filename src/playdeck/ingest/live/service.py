@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from playdeck.errors import Conflict, InvalidInput, NotFound
 from playdeck.ingest.live.shards import PartView, Shard, run_status, test_outcome
-from playdeck.ingest.merge import RUN_FIELDS
 from playdeck.ingest.records import RunRecord
+from playdeck.ingest.run_fields import RUN_FIELDS
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project, Result, Run, RunPart
 from playdeck.outcomes import CUT_SHORT_STATUSES, Outcome, PartState, RunStatus
