@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from playdeck.db import end_reads, get_session
+from playdeck.kit.http import base_url
 from playdeck.kit.pagination import MAX_LIMIT
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
@@ -38,6 +39,14 @@ def get_upload_session(session: SessionDep) -> Session:
 UploadSessionDep = Annotated[Session, Depends(get_upload_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 BlobStoreDep = Annotated[BlobStore, Depends(get_blob_store)]
+
+
+def get_base_url(request: Request, settings: SettingsDep) -> str:
+    """The base of the links an answer holds (``kit.http.base_url``)."""
+    return base_url(request, settings.public_url)
+
+
+BaseUrlDep = Annotated[str, Depends(get_base_url)]
 
 # How a paged API route asks for a page: the ``next_cursor`` of the page before, and a size
 # (here, not in ``kit.pagination``, which services use without the web framework).

@@ -7,15 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
-from playdeck.kit.http import base_url
+from playdeck.deps import BaseUrlDep, SessionDep
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.retention import service
@@ -83,10 +82,8 @@ class _Pinning:
         return Run.of(access.run, access.project, self.base_url)
 
 
-def _pinning(
-    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep
-) -> _Pinning:
-    return _Pinning(session, client, base_url(request, settings.public_url))
+def _pinning(session: SessionDep, client: ClientDep, links: BaseUrlDep) -> _Pinning:
+    return _Pinning(session, client, links)
 
 
 PinningDep = Annotated[_Pinning, Depends(_pinning)]

@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from playdeck.audit.service import Actor
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, CursorQuery, LimitQuery, SessionDep, SettingsDep
-from playdeck.kit.http import base_url
+from playdeck.deps import BaseUrlDep, BlobStoreDep, CursorQuery, LimitQuery, SessionDep
 from playdeck.kit.pagination import DEFAULT_LIMIT
 from playdeck.runs import service
 from playdeck.runs.access import RunAccess, run_access
@@ -37,9 +36,8 @@ ReadableRun = Annotated[RunAccess, run_access(Permission.PROJECT_READ)]
 
 @runs_router.get("", response_model=RunPage)
 def list_runs(
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    links: BaseUrlDep,
     principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
     project: Annotated[str | None, Query(max_length=200, description="Id or slug.")] = None,
     branch: Annotated[str | None, Query(max_length=300)] = None,
@@ -63,21 +61,17 @@ def list_runs(
         until=until,
         cursor=cursor,
         limit=limit,
-        base_url=base_url(request, settings.public_url),
+        base_url=links,
     ).response()
 
 
 @runs_router.get("/{run_id}", response_model=RunDetail)
-def get_run(
-    request: Request, session: SessionDep, settings: SettingsDep, access: ReadableRun
-) -> RunDetail:
+def get_run(session: SessionDep, links: BaseUrlDep, access: ReadableRun) -> RunDetail:
     """A run with its counts, metadata and uploaded reports; for a run in parts (`runKey`),
     its parts and which shards arrived."""
     reports = service.list_reports(session, run=access.run)
     parts = service.list_parts(session, run=access.run)
-    return RunDetail.of_detail(
-        access.run, access.project, reports, base_url(request, settings.public_url), parts
-    )
+    return RunDetail.of_detail(access.run, access.project, reports, links, parts)
 
 
 @runs_router.delete("/{run_id}", status_code=204)

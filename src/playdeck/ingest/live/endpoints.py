@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import check_delivery_by_name
-from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
+from playdeck.deps import BaseUrlDep, BlobStoreDep, SessionDep, SettingsDep, UploadSessionDep
 from playdeck.ingest import worker
 from playdeck.ingest.endpoints import IdempotencyKeyHeader, ReportUploadDep
 from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
 from playdeck.ingest.live.schemas import LivePart, LivePartClose, LiveRunOpen
 from playdeck.ingest.schemas import IngestResponse
-from playdeck.kit.http import base_url
 from playdeck.problems import OrjsonResponse
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.filters import IdPath
@@ -51,10 +50,10 @@ _open_part.permission = Permission.RUNS_WRITE  # type: ignore[attr-defined]
 
 @router.post("/live", status_code=201, response_model=LivePart)
 def open_live_run(
-    request: Request,
     session: SessionDep,
     store: BlobStoreDep,
     settings: SettingsDep,
+    links: BaseUrlDep,
     principal: Annotated[Principal, authorize(Permission.RUNS_WRITE)],
     body: LiveRunOpen,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -69,7 +68,7 @@ def open_live_run(
         settings=settings,
         principal=principal,
         request=body,
-        base_url=base_url(request, settings.public_url),
+        base_url=links,
         idempotency_key=idempotency_key,
     )
     return OrjsonResponse(part.model_dump(by_alias=True, mode="json"), status_code=201)
@@ -100,9 +99,8 @@ def send_live_heartbeat(session: SessionDep, access: LiveRun, part_id: IdPath) -
 
 @router.post("/{run_id}/parts/{part_id}/close", response_model=LivePart)
 def close_live_part(
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    links: BaseUrlDep,
     access: LiveRun,
     part_id: IdPath,
     body: LivePartClose | None = None,
@@ -114,6 +112,6 @@ def close_live_part(
         run=access.run,
         part_id=part_id,
         status=body.status if body is not None else None,
-        base_url=base_url(request, settings.public_url),
+        base_url=links,
     )
     return OrjsonResponse(part.model_dump(by_alias=True, mode="json"))
