@@ -9,6 +9,7 @@ goes through the ORM's result processing, a Python call per row.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,66 @@ from playdeck.runs.schemas import RUN_COLUMNS
 AnyRow = Row[*tuple[Any, ...]]
 
 
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    """Which runs a list of runs shows (the runs list, its charts): a branch, some statuses,
+    started in ``[since, until)``; ``None`` leaves that out."""
+
+    branch: str | None = None
+    statuses: Sequence[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.branch is not None:
+            conditions.append(Run.branch == self.branch)
+        if self.statuses:
+            conditions.append(Run.status.in_(self.statuses))
+        if self.since is not None:
+            conditions.append(Run.started_at >= self.since)
+        if self.until is not None:
+            conditions.append(Run.started_at < self.until)
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFilter:
+    """Which of a run's results a page shows: some outcomes, a ``LIKE`` pattern on the test's
+    title or file, a browser project and a file (exactly), one tag of the result's, one
+    result; ``None`` leaves that out."""
+
+    outcomes: Sequence[str] | None = None
+    pattern: str | None = None
+    browser: str | None = None
+    tag: str | None = None
+    file: str | None = None
+    result_id: int | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.outcomes:
+            conditions.append(Result.outcome.in_(self.outcomes))
+        if self.pattern is not None:
+            conditions.append(
+                or_(
+                    Test.full_title.ilike(self.pattern, escape="\\"),
+                    Test.file.ilike(self.pattern, escape="\\"),
+                )
+            )
+        if self.browser is not None:
+            conditions.append(Test.browser_project == self.browser)
+        if self.file is not None:
+            conditions.append(Test.file == self.file)
+        if self.tag is not None:
+            # The JSON text holds the tag as a quoted string on SQLite and PostgreSQL alike.
+            quoted = contains_pattern(orjson.dumps(self.tag).decode())
+            conditions.append(cast(Result.tags, Text).like(quoted, escape="\\"))
+        if self.result_id is not None:
+            conditions.append(Result.id == self.result_id)
+        return conditions
+
+
 def rows(
     session: Session, statement: Executable, params: Mapping[str, Any] | None = None
 ) -> list[AnyRow]:
@@ -68,10 +129,7 @@ def list_runs(
     *,
     visible: ColumnElement[bool] | None,
     project_id: int | None,
-    branch: str | None,
-    statuses: Sequence[str] | None,
-    since: datetime | None,
-    until: datetime | None,
+    where: RunFilter,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> list[AnyRow]:
@@ -82,7 +140,7 @@ def list_runs(
         query = query.where(Run.project_id == project_id)
     if visible is not None:
         query = query.where(visible)
-    query = query.where(*run_conditions(branch=branch, statuses=statuses, since=since, until=until))
+    query = query.where(*where.conditions())
     if after is not None:
         at, run_id = after
         # A typed bind: a bare datetime in a tuple would skip UTCDateTime's conversion.
@@ -133,20 +191,12 @@ def list_results(
     session: Session,
     *,
     run_id: int,
-    outcomes: Sequence[str] | None,
-    pattern: str | None,
+    where: ResultFilter,
     after: tuple[int, int] | None,
     limit: int,
-    browser: str | None = None,
-    tag: str | None = None,
-    file: str | None = None,
-    result_id: int | None = None,
 ) -> list[AnyRow]:
     """A run's results failures first, by ``(rank, id)`` (index ``ix_results_run_rank``), with
-    their tests' identity columns (``test_id``, ``file``, ``title``, ...).
-
-    ``browser`` and ``file`` match exactly; ``tag`` is one element of the results' tag list.
-    """
+    their tests' identity columns (``test_id``, ``file``, ``title``, ...)."""
     query = (
         select(
             Result.id,
@@ -170,25 +220,7 @@ def list_results(
         .join(Test, Test.id == Result.test_id)
         .where(Result.run_id == run_id)
     )
-    if outcomes:
-        query = query.where(Result.outcome.in_(outcomes))
-    if pattern is not None:
-        query = query.where(
-            or_(
-                Test.full_title.ilike(pattern, escape="\\"),
-                Test.file.ilike(pattern, escape="\\"),
-            )
-        )
-    if browser is not None:
-        query = query.where(Test.browser_project == browser)
-    if file is not None:
-        query = query.where(Test.file == file)
-    if tag is not None:
-        # The JSON text holds the tag as a quoted string on SQLite and PostgreSQL alike.
-        quoted = contains_pattern(orjson.dumps(tag).decode())
-        query = query.where(cast(Result.tags, Text).like(quoted, escape="\\"))
-    if result_id is not None:
-        query = query.where(Result.id == result_id)
+    query = query.where(*where.conditions())
     if after is not None:
         rank, last_id = after
         query = query.where(tuple_(Result.rank, Result.id) > tuple_(rank, last_id))
@@ -225,26 +257,6 @@ def run_facets(
         decoded = orjson.loads(raw) if raw else []
         tags.update(t for t in decoded if isinstance(t, str))
     return list(browsers), list(files), sorted(tags)[:limit]
-
-
-def run_conditions(
-    *,
-    branch: str | None,
-    statuses: Sequence[str] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> list[ColumnElement[bool]]:
-    """The runs list's filters as conditions: a branch, some statuses, ``[since, until)``."""
-    conditions: list[ColumnElement[bool]] = []
-    if branch is not None:
-        conditions.append(Run.branch == branch)
-    if statuses:
-        conditions.append(Run.status.in_(statuses))
-    if since is not None:
-        conditions.append(Run.started_at >= since)
-    if until is not None:
-        conditions.append(Run.started_at < until)
-    return conditions
 
 
 # Built once: a statement with an IN list of 500 values, built per call, cost more Python time

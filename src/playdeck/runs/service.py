@@ -47,10 +47,13 @@ def runs_page(
 ) -> Page:
     """Runs newest first (``Run`` fields); of one project, or of every project ``principal``
     may read."""
-    statuses = choices(status, RunStatus, name="status")
-    since = as_utc(since) if since is not None else None
-    until = as_utc(until) if until is not None else None
-    if since is not None and until is not None and since >= until:
+    where = repository.RunFilter(
+        branch=branch,
+        statuses=choices(status, RunStatus, name="status"),
+        since=as_utc(since) if since is not None else None,
+        until=as_utc(until) if until is not None else None,
+    )
+    if where.since is not None and where.until is not None and where.since >= where.until:
         raise InvalidInput("since must be before until", code="invalid_range")
     project_id = None
     if project_ref is not None:
@@ -62,10 +65,7 @@ def runs_page(
         session,
         visible=None if project_id is not None else visible_projects(principal),
         project_id=project_id,
-        branch=branch,
-        statuses=statuses,
-        since=since,
-        until=until,
+        where=where,
         after=time_id_cursor(cursor),
         limit=limit,
     )
@@ -167,22 +167,17 @@ def run_tests_page(
     Four queries whatever the page size: results with their tests, the attempts of the page,
     the attachments of those attempts, the run's quarantines.
     """
-    outcomes = choices(outcome, Outcome, name="outcome")
-    raw = decode_cursor(cursor, arity=2)
-    after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
-    pattern = contains_pattern(q) if q else None
-    rows = repository.list_results(
-        session,
-        run_id=run.id,
-        outcomes=outcomes,
-        pattern=pattern,
-        after=after,
-        limit=limit,
+    where = repository.ResultFilter(
+        outcomes=choices(outcome, Outcome, name="outcome"),
+        pattern=contains_pattern(q) if q else None,
         browser=browser,
         tag=tag,
         file=file,
         result_id=result_id,
     )
+    raw = decode_cursor(cursor, arity=2)
+    after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
+    rows = repository.list_results(session, run_id=run.id, where=where, after=after, limit=limit)
     rows, next_cursor = cut_page(rows, limit, lambda last: encode_cursor([last.rank, last.id]))
 
     result_ids = [row.id for row in rows]

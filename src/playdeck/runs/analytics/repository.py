@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from playdeck.models import Result, Run, Test
 from playdeck.outcomes import Outcome
-from playdeck.runs.repository import rows, run_conditions
+from playdeck.runs.repository import RunFilter, rows
 
 # The 90th percentile, as a fraction of integers so that the position is exact.
 PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
@@ -228,18 +228,12 @@ def recent_runs(
     session: Session,
     *,
     project_id: int,
-    branch: str | None,
+    where: RunFilter,
     limit: int,
-    statuses: Sequence[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
 ) -> list[Run]:
-    """The project's latest ``limit`` runs, newest first (index ``ix_runs_project_started``),
-    of a branch, of some statuses, started in ``[since, until)`` when given."""
-    query = select(Run).where(
-        Run.project_id == project_id,
-        *run_conditions(branch=branch, statuses=statuses, since=since, until=until),
-    )
+    """The project's latest ``limit`` runs of those ``where`` selects, newest first (index
+    ``ix_runs_project_started``)."""
+    query = select(Run).where(Run.project_id == project_id, *where.conditions())
     query = query.order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
     return list(session.scalars(query))
 

@@ -20,6 +20,7 @@ from playdeck.runs.analytics.schemas import (
     Trends,
 )
 from playdeck.runs.pages import Fields
+from playdeck.runs.repository import RunFilter
 from playdeck.runs.schemas import ProjectRef, RunCounts, TestRef, run_pass_rate
 
 
@@ -149,15 +150,8 @@ def trends(
 ) -> Trends:
     """The latest ``runs`` runs (narrowed like the runs list), oldest first for charting, with
     their p90 test duration."""
-    recent = repository.recent_runs(
-        session,
-        project_id=project.id,
-        branch=branch,
-        limit=runs,
-        statuses=statuses,
-        since=since,
-        until=until,
-    )
+    where = RunFilter(branch=branch, statuses=statuses, since=since, until=until)
+    recent = repository.recent_runs(session, project_id=project.id, where=where, limit=runs)
     recent.reverse()
     p90 = repository.duration_percentiles(session, [run.id for run in recent])
     items = [
