@@ -22,8 +22,8 @@ from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest
 from playdeck.ingest import pool, use_cases, worker
 from playdeck.ingest.idempotency import HEADER
+from playdeck.ingest.result import IngestResult
 from playdeck.ingest.schemas import IngestResponse
-from playdeck.ingest.service import IngestResult
 from playdeck.kit.http import base_url
 from playdeck.kit.limits import read_form
 from playdeck.problems import OrjsonResponse

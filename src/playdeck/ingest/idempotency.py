@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.errors import BadRequest, Conflict
+from playdeck.ingest.result import IngestResult
 from playdeck.models import IngestRequest, Project, Run
 
 HEADER = "Idempotency-Key"
@@ -32,13 +33,6 @@ class IdempotencyKey:
     caller: str
     key: str
     fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class Replay:
-    run_id: int
-    project_id: int
-    project_slug: str
 
 
 def key_of(principal: Principal, header: str | None, fingerprint: str) -> IdempotencyKey | None:
@@ -84,7 +78,7 @@ def body_fingerprint(body: bytes | mmap.mmap) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def find(session: Session, key: IdempotencyKey) -> Replay | None:
+def find(session: Session, key: IdempotencyKey) -> IngestResult | None:
     """The run stored under ``key`` (409 when the key came with other content)."""
     row = session.scalar(
         select(IngestRequest).where(
@@ -104,10 +98,12 @@ def find(session: Session, key: IdempotencyKey) -> Replay | None:
     ).first()
     if found is None:  # pragma: no cover - the row goes with its run (ON DELETE CASCADE)
         return None
-    return Replay(run_id=found[0], project_id=found[1], project_slug=found[2])
+    return IngestResult(found[0], found[1], found[2], replayed=True)
 
 
-def claim(session: Session, key: IdempotencyKey) -> tuple[IngestRequest | None, Replay | None]:
+def claim(
+    session: Session, key: IdempotencyKey
+) -> tuple[IngestRequest | None, IngestResult | None]:
     """Record ``key`` in the ingest's write transaction, first thing: a concurrent request with
     the same key then waits for this one (PostgreSQL's unique index; SQLite's single writer)
     and replays its run. Returns the new row, or what to replay."""

@@ -33,7 +33,7 @@ from fastapi import Request
 from starlette.datastructures import FormData
 
 from playdeck.errors import RETRY_AFTER_SECONDS, ServiceUnavailable
-from playdeck.ingest.service import IngestResult
+from playdeck.ingest.result import IngestResult
 from playdeck.ingest.worker import Done, Part, Sender, SubmitJob, UploadJob, run_job, start, warm_up
 from playdeck.observability.metrics import count_ingest, multiprocess_dir
 from playdeck.settings import Settings

@@ -27,7 +27,7 @@ from playdeck.errors import BadRequest, InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.heap import give_back
-from playdeck.ingest.idempotency import IdempotencyKey, Replay
+from playdeck.ingest.idempotency import IdempotencyKey
 from playdeck.ingest.records import (
     AttachmentRecord,
     ReportFormatError,
@@ -36,6 +36,7 @@ from playdeck.ingest.records import (
     TestRecord,
     derive_run_status,
 )
+from playdeck.ingest.result import IngestResult
 from playdeck.ingest.rows import Rows
 from playdeck.ingest.sources import FileSource, NoFiles
 from playdeck.kit.clock import utcnow
@@ -106,19 +107,6 @@ _ATTACHMENT_COLUMNS = (
     "sha256",
     "created_at",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    run_id: int
-    project_id: int
-    project_slug: str
-    replayed: bool = False  # an earlier request with the same Idempotency-Key stored the run
-    tests: int = 0  # how many this request stored (none when replayed)
-
-    @classmethod
-    def replay(cls, found: Replay) -> IngestResult:
-        return cls(found.run_id, found.project_id, found.project_slug, replayed=True)
 
 
 class RunTarget(Protocol):
@@ -374,7 +362,7 @@ def ingest_run(
     check_bounds(record)
     _check_may_write(session, principal, record.project_name, auto_create=auto_create_project)
     if idempotency is not None and (found := idempotency_rows.find(session, idempotency)):
-        return IngestResult.replay(found)
+        return found
     end_reads(session)
 
     staged = StagedFiles()
@@ -401,7 +389,7 @@ def ingest_run(
             # discarded (kept where the stored run uses it).
             engine = engine_of(session)
             after_commit(session, lambda: discard(engine, store, staged.blobs))
-            return IngestResult.replay(found)
+            return found
     result = _insert_run(
         session,
         principal,

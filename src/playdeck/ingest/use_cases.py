@@ -41,8 +41,9 @@ from playdeck.ingest.records import (
     ReportRecord,
     RunRecord,
 )
+from playdeck.ingest.result import IngestResult
 from playdeck.ingest.run_fields import CLIENT_NAMES
-from playdeck.ingest.service import IngestResult, RunTarget, ingest_run
+from playdeck.ingest.service import RunTarget, ingest_run
 from playdeck.ingest.sources import FileSource, PathMapper
 from playdeck.kit.clock import utcnow
 from playdeck.kit.gc import gc_paused

@@ -38,7 +38,8 @@ from playdeck.auth.principal import Principal
 from playdeck.db import make_engine, make_sessionmaker, timeouts_of, unit_of_work, writer
 from playdeck.errors import AppError, outage_error
 from playdeck.ingest import use_cases
-from playdeck.ingest.service import IngestResult, RunTarget
+from playdeck.ingest.result import IngestResult
+from playdeck.ingest.service import RunTarget
 from playdeck.kit.text import UnstorableText
 from playdeck.observability.logging import configure_logging
 from playdeck.settings import Settings
