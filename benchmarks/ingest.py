@@ -389,9 +389,7 @@ class InProcess:
         with self.factory() as session:
             use_cases.submit_json(
                 session,
-                store=self.store,
-                settings=self.settings,
-                principal=Principal.builtin_admin(),
+                use_cases.Ingestion(self.store, self.settings, Principal.builtin_admin()),
                 body=body,
                 project_name=project,
             )

@@ -103,33 +103,40 @@ def overrides_from(fields: dict[str, str]) -> RunOverrides:
     return RunOverrides(values, tags)
 
 
-def store_record(
-    session: Session,
-    *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
-    record: RunRecord,
-    source: FileSource | None = None,
-    idempotency: IdempotencyKey | None = None,
-    target: RunTarget | None = None,
-    consume: bool = False,
-) -> IngestResult:
-    """Persist a parsed run under the server's settings (project creation, file sizes);
-    ``consume``: the record was parsed for this request alone (see ``service.ingest_run``)."""
-    return ingest_run(
-        session,
-        store=store,
-        principal=principal,
-        record=record,
-        auto_create_project=settings.auto_create_projects,
-        users_can_create_projects=settings.users_can_create_projects,
-        max_file_bytes=settings.max_upload_bytes,
-        source=source,
-        idempotency=idempotency,
-        target=target,
-        consume=consume,
-    )
+@dataclass(frozen=True, slots=True)
+class Ingestion:
+    """What storing a parsed run takes besides the run: the file store, the server's settings
+    (project creation, file sizes) and who sends it."""
+
+    store: BlobStore
+    settings: Settings
+    principal: Principal
+
+    def store_run(
+        self,
+        session: Session,
+        record: RunRecord,
+        *,
+        source: FileSource | None = None,
+        idempotency: IdempotencyKey | None = None,
+        target: RunTarget | None = None,
+        consume: bool = False,
+    ) -> IngestResult:
+        """Persist ``record``; ``consume``: it was parsed for this request alone (see
+        ``service.ingest_run``)."""
+        return ingest_run(
+            session,
+            store=self.store,
+            principal=self.principal,
+            record=record,
+            auto_create_project=self.settings.auto_create_projects,
+            users_can_create_projects=self.settings.users_can_create_projects,
+            max_file_bytes=self.settings.max_upload_bytes,
+            source=source,
+            idempotency=idempotency,
+            target=target,
+            consume=consume,
+        )
 
 
 def keyed_part(key: str | None, shard_spec: str | None) -> KeyedPart | None:
@@ -166,10 +173,8 @@ def _mapped(path: Path) -> bytes | mmap.mmap:
 @gc_paused()
 def submit_json(
     session: Session,
+    ingest: Ingestion,
     *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
     body: bytes | Path,
     project_name: str | None,
     idempotency_key: str | None = None,
@@ -179,7 +184,7 @@ def submit_json(
 
     ``body`` may be a file holding it (the ingest worker's spool): it is mapped, not read, and
     the parser gives back its pages as it goes (``_read_body``)."""
-    raw, idempotency = _read_body(body, principal, idempotency_key)
+    raw, idempotency = _read_body(body, ingest.principal, idempotency_key)
     try:
         keys = top_level_keys(raw)
     except MalformedJSON as exc:
@@ -197,16 +202,7 @@ def submit_json(
     del raw
     if project_name:
         record.project_name = project_name
-    return store_record(
-        session,
-        store=store,
-        settings=settings,
-        principal=principal,
-        record=record,
-        idempotency=idempotency,
-        target=target,
-        consume=True,
-    )
+    return ingest.store_run(session, record, idempotency=idempotency, target=target, consume=True)
 
 
 class _PartsSource:
@@ -459,10 +455,8 @@ def _form_fingerprint(form: FormData, project_name: str | None) -> str:
 @gc_paused()
 def upload_form(
     session: Session,
+    ingest: Ingestion,
     *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
     form: FormData,
     project_name: str | None,
     idempotency_key: str | None = None,
@@ -471,7 +465,9 @@ def upload_form(
     """``POST /api/test-runs/upload``: the PhenX reporter's parts or generic report files."""
     idempotency = None
     if idempotency_key is not None:
-        idempotency = key_of(principal, idempotency_key, _form_fingerprint(form, project_name))
+        idempotency = key_of(
+            ingest.principal, idempotency_key, _form_fingerprint(form, project_name)
+        )
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     target = target or keyed_part(fields.get("runKey"), fields.get("shard"))
     uploads = [(k, v) for k, v in form.multi_items() if not isinstance(v, str)]
@@ -481,7 +477,7 @@ def upload_form(
         source: FileSource | None = None
         try:
             if "testRun" in fields:
-                record = _parse_phenx_form(fields, uploads, settings)
+                record = _parse_phenx_form(fields, uploads, ingest.settings)
             else:
                 files = [u for k, u in uploads if k == "file"]
                 if not files:
@@ -490,7 +486,7 @@ def upload_form(
                         "zip) or the reporter's 'testRun' part",
                         code="no_report",
                     )
-                record, source = _parse_files(files, settings, stack)
+                record, source = _parse_files(files, ingest.settings, stack)
                 attachment_parts = [u for k, u in uploads if k == "attachment"]
                 if attachment_parts:
                     if source is not None:
@@ -504,16 +500,8 @@ def upload_form(
         if project:
             record.project_name = project
         overrides.apply(record)
-        return store_record(
-            session,
-            store=store,
-            settings=settings,
-            principal=principal,
-            record=record,
-            source=source,
-            idempotency=idempotency,
-            target=target,
-            consume=True,
+        return ingest.store_run(
+            session, record, source=source, idempotency=idempotency, target=target, consume=True
         )
 
 

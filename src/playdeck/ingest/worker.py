@@ -87,9 +87,7 @@ class Sender:
             use_case = partial(use_cases.submit_json, body=source)
         return use_case(
             session,
-            store=store,
-            settings=settings,
-            principal=self.principal,
+            use_cases.Ingestion(store, settings, self.principal),
             project_name=self.project_name,
             idempotency_key=self.idempotency_key,
             target=self.target,

@@ -18,6 +18,7 @@ from playdeck.ingest.live import service
 from playdeck.ingest.live import use_cases as live
 from playdeck.ingest.live.schemas import LivePart, LivePartClose, LiveRunOpen
 from playdeck.ingest.schemas import IngestResponse
+from playdeck.ingest.use_cases import Ingestion
 from playdeck.problems import OrjsonResponse
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.filters import IdPath
@@ -64,9 +65,7 @@ def open_live_run(
     as interrupted. Send it with an `Idempotency-Key`: a retried opening answers the same part."""
     part = live.open_live(
         session,
-        store=store,
-        settings=settings,
-        principal=principal,
+        Ingestion(store, settings, principal),
         request=body,
         base_url=links,
         idempotency_key=idempotency_key,

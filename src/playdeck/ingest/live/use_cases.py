@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from playdeck.auth.principal import Principal
 from playdeck.errors import Conflict, InvalidInput
 from playdeck.ingest import use_cases
 from playdeck.ingest.idempotency import body_fingerprint, key_of
@@ -16,16 +15,12 @@ from playdeck.ingest.records import RunRecord
 from playdeck.kit.clock import utcnow
 from playdeck.models import Run, RunPart
 from playdeck.outcomes import CUT_SHORT_STATUSES, PartState, RunStatus
-from playdeck.settings import Settings
-from playdeck.storage.base import BlobStore
 
 
 def open_live(
     session: Session,
+    ingest: use_cases.Ingestion,
     *,
-    store: BlobStore,
-    settings: Settings,
-    principal: Principal,
     request: LiveRunOpen,
     base_url: str,
     idempotency_key: str | None = None,
@@ -35,7 +30,7 @@ def open_live(
     with its ``Idempotency-Key``, the opening answers the part it opened."""
     found = shard(request.shard)
     fingerprint = body_fingerprint(request.model_dump_json(by_alias=True).encode())
-    idempotency = key_of(principal, idempotency_key, fingerprint)
+    idempotency = key_of(ingest.principal, idempotency_key, fingerprint)
     record = RunRecord(
         source_format="live",
         started_at=utcnow(),
@@ -51,15 +46,7 @@ def open_live(
         expected_tests=request.expected_tests,
         open_key=idempotency_key,
     )
-    result = use_cases.store_record(
-        session,
-        store=store,
-        settings=settings,
-        principal=principal,
-        record=record,
-        target=target,
-        idempotency=idempotency,
-    )
+    result = ingest.store_run(session, record, target=target, idempotency=idempotency)
     part = target.part
     if result.replayed and idempotency_key is not None:
         part = service.opened_with(session, result.run_id, idempotency_key)
