@@ -1,12 +1,18 @@
-"""The column shapes every migration writes: one place for the id type, references, timestamps
-and the constraint names (``op.f`` keeps a name exactly as given, matching the models' naming
-convention in ``playdeck.models.base``).
+"""The shapes every migration writes: one place for the id type, references, timestamps, the
+constraint names (``op.f`` keeps a name exactly as given, matching the models' naming convention
+in ``playdeck.models.base``) and the table every revision creates the same way.
 
-Migrations import from here and nowhere else in ``playdeck``: these helpers only spell columns,
-so a migration written with them means the same thing forever.
+Migrations import from here and nowhere else in ``playdeck``: these helpers only spell DDL, so a
+migration written with them means the same thing forever. A helper's output for given arguments
+must therefore never change (``tests/migrations/test_columns.py`` pins it): a new shape is a new
+helper or a new keyword whose default keeps the old output.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,9 +25,25 @@ def id_column() -> sa.Column[int]:
     return sa.Column("id", BIG_ID, autoincrement=True, nullable=False)
 
 
-def reference(name: str, *, nullable: bool = False) -> sa.Column[int]:
-    """A column holding another table's id."""
-    return sa.Column(name, BIG_ID, nullable=nullable)
+@dataclass(frozen=True)
+class Reference:
+    """A column holding the id of a row of ``target``, with its foreign key; ``create_table``
+    declares both. Without a target: an id copied in for reading, no constraint."""
+
+    name: str
+    target: str | None
+    nullable: bool
+    ondelete: str
+
+    def column(self) -> sa.Column[int]:
+        return sa.Column(self.name, BIG_ID, nullable=self.nullable)
+
+
+def reference(
+    name: str, target: str | None = None, *, nullable: bool = False, ondelete: str = "CASCADE"
+) -> Reference:
+    """``name`` references ``target.id`` (deleted with it unless ``ondelete`` says otherwise)."""
+    return Reference(name, target, nullable, ondelete)
 
 
 def timestamp(name: str, *, nullable: bool = False) -> sa.Column[object]:
@@ -42,3 +64,51 @@ def foreign_key(
         name=op.f(f"fk_{table}_{column}_{target}"),
         ondelete=ondelete,
     )
+
+
+def _unique(table: str, columns: str | tuple[str, ...]) -> sa.UniqueConstraint:
+    names = (columns,) if isinstance(columns, str) else columns
+    return sa.UniqueConstraint(*names, name=op.f(f"uq_{table}_{'_'.join(names)}"))
+
+
+def create_table(
+    table: str,
+    *items: sa.Column[Any] | Reference | sa.CheckConstraint,
+    unique: Iterable[str | tuple[str, ...]] = (),
+    indexes: Mapping[str, Sequence[str]] | None = None,
+    created_at: bool = True,
+    **dialect_kw: Any,
+) -> None:
+    """``op.create_table`` with what every table has: ``id`` first and its primary key, the
+    foreign key of each ``reference`` with a target, and ``created_at`` last (unless
+    ``created_at=False``); a unique constraint on each of ``unique`` (a column, or a tuple of
+    them); then the table's ``indexes`` (name: columns), in the given order.
+
+    The constraints are made in a fixed order, which is the order SQLite keeps in the table's
+    stored SQL: the checks given, the foreign keys in column order, the unique constraints.
+    """
+    columns = [item.column() if isinstance(item, Reference) else item for item in items]
+    references = [item for item in items if isinstance(item, Reference)]
+    op.create_table(
+        table,
+        id_column(),
+        *columns,
+        *([timestamp("created_at")] if created_at else []),
+        *(
+            foreign_key(table, ref.name, ref.target, ondelete=ref.ondelete)
+            for ref in references
+            if ref.target is not None
+        ),
+        primary_key(table),
+        *(_unique(table, key) for key in unique),
+        **dialect_kw,
+    )
+    for name, indexed in (indexes or {}).items():
+        op.create_index(name, table, list(indexed), unique=False)
+
+
+def drop_table(table: str, *indexes: str) -> None:
+    """Drop the named indexes of ``table`` (in the given order), then the table."""
+    for name in indexes:
+        op.drop_index(name, table_name=table)
+    op.drop_table(table)
