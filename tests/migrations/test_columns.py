@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
-from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
+from playdeck.migrations.columns import (
+    create_table,
+    drop_table,
+    one_time_token,
+    reference,
+    timestamp,
+)
 
 
 def offline_sql(dialect: str, operations: Callable[[], None]) -> str:
@@ -31,10 +37,10 @@ def create_things() -> None:
         reference("copied_id"),
         sa.Column("name", sa.String(length=200), nullable=False),
         timestamp("seen_at", nullable=True),
-        reference("created_by_id", "users", nullable=True, ondelete="SET NULL"),
+        reference("created_by_id", "users", nullable=True, ondelete="SET NULL", index=True),
         sa.CheckConstraint("name <> ''", name="ck_things_name"),
         unique=["name", ("project_id", "name")],
-        indexes={"ix_things_created_by_id": ["created_by_id"], "ix_things_seen": ["seen_at", "id"]},
+        indexes={"ix_things_seen": ["seen_at", "id"]},
         sqlite_autoincrement=True,
     )
 
@@ -63,7 +69,9 @@ CREATED_THINGS = {
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_create_table_adds_id_foreign_keys_and_created_at_in_a_fixed_order(dialect: str) -> None:
+def test_create_table_adds_id_foreign_keys_created_at_and_indexes_in_a_fixed_order(
+    dialect: str,
+) -> None:
     assert offline_sql(dialect, create_things) == (
         "CREATE TABLE things (\n"
         + CREATED_THINGS[dialect]
@@ -85,6 +93,35 @@ def test_create_table_without_created_at_has_only_the_id() -> None:
         "CREATE TABLE bare (\n"
         "    id INTEGER NOT NULL, \n"
         "    CONSTRAINT pk_bare PRIMARY KEY (id)\n"
+        ");\n\n"
+    )
+
+
+def test_unique_columns_follow_the_unique_constraints_named_by_the_table() -> None:
+    def create_tokens() -> None:
+        create_table(
+            "tokens",
+            reference("owner_id", "users", unique=True),
+            sa.Column("label", sa.String(length=20), nullable=False),
+            *one_time_token(),
+            unique=["label"],
+            created_at=False,
+        )
+
+    assert offline_sql("sqlite", create_tokens) == (
+        "CREATE TABLE tokens (\n"
+        "    id INTEGER NOT NULL, \n"
+        "    owner_id INTEGER NOT NULL, \n"
+        "    label VARCHAR(20) NOT NULL, \n"
+        "    token_hash VARCHAR(64) NOT NULL, \n"
+        "    expires_at DATETIME NOT NULL, \n"
+        "    used_at DATETIME, \n"
+        "    CONSTRAINT pk_tokens PRIMARY KEY (id), \n"
+        "    CONSTRAINT fk_tokens_owner_id_users FOREIGN KEY(owner_id) "
+        "REFERENCES users (id) ON DELETE CASCADE, \n"
+        "    CONSTRAINT uq_tokens_label UNIQUE (label), \n"
+        "    CONSTRAINT uq_tokens_owner_id UNIQUE (owner_id), \n"
+        "    CONSTRAINT uq_tokens_token_hash UNIQUE (token_hash)\n"
         ");\n\n"
     )
 

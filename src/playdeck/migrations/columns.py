@@ -27,27 +27,57 @@ def id_column() -> sa.Column[int]:
 
 @dataclass(frozen=True)
 class Reference:
-    """A column holding the id of a row of ``target``, with its foreign key; ``create_table``
-    declares both. Without a target: an id copied in for reading, no constraint."""
+    """A column holding the id of a row of ``target``, with its foreign key, and its index
+    ``ix_<table>_<name>`` or unique constraint if asked (as ``models.base.parent_id``):
+    ``create_table`` declares them together. Without a target: an id copied in for reading, no
+    constraint."""
 
     name: str
     target: str | None
     nullable: bool
     ondelete: str
+    index: bool
+    unique: bool
 
     def column(self) -> sa.Column[int]:
         return sa.Column(self.name, BIG_ID, nullable=self.nullable)
 
 
 def reference(
-    name: str, target: str | None = None, *, nullable: bool = False, ondelete: str = "CASCADE"
+    name: str,
+    target: str | None = None,
+    *,
+    nullable: bool = False,
+    ondelete: str = "CASCADE",
+    index: bool = False,
+    unique: bool = False,
 ) -> Reference:
     """``name`` references ``target.id`` (deleted with it unless ``ondelete`` says otherwise)."""
-    return Reference(name, target, nullable, ondelete)
+    return Reference(name, target, nullable, ondelete, index, unique)
 
 
 def timestamp(name: str, *, nullable: bool = False) -> sa.Column[object]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+@dataclass(frozen=True)
+class SecretHash:
+    """The SHA-256 (hex) of a secret that is never stored, unique because every use looks the
+    secret up by it (``models.base.SecretHash``): ``create_table`` declares both."""
+
+    name: str
+
+    def column(self) -> sa.Column[str]:
+        return sa.Column(self.name, sa.String(length=64), nullable=False)
+
+
+def secret_hash(name: str) -> SecretHash:
+    return SecretHash(name)
+
+
+def one_time_token() -> tuple[SecretHash, sa.Column[object], sa.Column[object]]:
+    """A secret that works once, before it expires (``models.base.OneTimeTokenMixin``)."""
+    return secret_hash("token_hash"), timestamp("expires_at"), timestamp("used_at", nullable=True)
 
 
 def primary_key(table: str) -> sa.PrimaryKeyConstraint:
@@ -73,7 +103,7 @@ def _unique(table: str, columns: str | tuple[str, ...]) -> sa.UniqueConstraint:
 
 def create_table(
     table: str,
-    *items: sa.Column[Any] | Reference | sa.CheckConstraint,
+    *items: sa.Column[Any] | Reference | SecretHash | sa.CheckConstraint,
     unique: Iterable[str | tuple[str, ...]] = (),
     indexes: Mapping[str, Sequence[str]] | None = None,
     created_at: bool = True,
@@ -82,13 +112,23 @@ def create_table(
     """``op.create_table`` with what every table has: ``id`` first and its primary key, the
     foreign key of each ``reference`` with a target, and ``created_at`` last (unless
     ``created_at=False``); a unique constraint on each of ``unique`` (a column, or a tuple of
-    them); then the table's ``indexes`` (name: columns), in the given order.
+    them), each ``secret_hash`` and each ``reference(..., unique=True)``; then the index of each
+    ``reference(..., index=True)`` in column order, and the table's other ``indexes`` (name:
+    columns) in the given order.
 
     The constraints are made in a fixed order, which is the order SQLite keeps in the table's
-    stored SQL: the checks given, the foreign keys in column order, the unique constraints.
+    stored SQL: the checks given, the foreign keys in column order, the unique constraints
+    (``unique``'s, then the unique columns' in column order).
     """
-    columns = [item.column() if isinstance(item, Reference) else item for item in items]
+    columns = [
+        item.column() if isinstance(item, Reference | SecretHash) else item for item in items
+    ]
     references = [item for item in items if isinstance(item, Reference)]
+    unique_columns = [
+        item.name
+        for item in items
+        if isinstance(item, SecretHash) or (isinstance(item, Reference) and item.unique)
+    ]
     op.create_table(
         table,
         id_column(),
@@ -100,10 +140,11 @@ def create_table(
             if ref.target is not None
         ),
         primary_key(table),
-        *(_unique(table, key) for key in unique),
+        *(_unique(table, key) for key in [*unique, *unique_columns]),
         **dialect_kw,
     )
-    for name, indexed in (indexes or {}).items():
+    named = {f"ix_{table}_{ref.name}": [ref.name] for ref in references if ref.index}
+    for name, indexed in (named | dict(indexes or {})).items():
         op.create_index(name, table, list(indexed), unique=False)
 
 

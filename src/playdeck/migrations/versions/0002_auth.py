@@ -3,7 +3,14 @@
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
+from playdeck.migrations.columns import (
+    create_table,
+    drop_table,
+    one_time_token,
+    reference,
+    secret_hash,
+    timestamp,
+)
 
 revision = "0002"
 down_revision: str | None = "0001"
@@ -33,25 +40,20 @@ def upgrade() -> None:
 
     create_table(
         "user_sessions",
-        reference("user_id", "users"),
+        reference("user_id", "users", index=True),
         sa.Column("public_id", sa.String(length=32), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        secret_hash("token_hash"),
         timestamp("last_seen_at"),
         timestamp("expires_at"),
         sa.Column("user_agent", sa.String(length=512), nullable=True),
         sa.Column("ip", sa.String(length=64), nullable=True),
-        unique=["public_id", "token_hash"],
-        indexes={"ix_user_sessions_user_id": ["user_id"]},
+        unique=["public_id"],
         sqlite_autoincrement=True,
     )
     create_table(
         "refresh_tokens",
-        reference("session_id", "user_sessions"),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        timestamp("expires_at"),
-        timestamp("used_at", nullable=True),
-        unique=["token_hash"],
-        indexes={"ix_refresh_tokens_session_id": ["session_id"]},
+        reference("session_id", "user_sessions", index=True),
+        *one_time_token(),
         sqlite_autoincrement=True,
     )
     create_table(

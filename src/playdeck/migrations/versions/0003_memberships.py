@@ -13,7 +13,8 @@ def upgrade() -> None:
     create_table(
         "project_members",
         reference("project_id", "projects"),
-        reference("user_id", "users"),
+        # Indexed for "projects of this user": the visible-projects subquery on every list.
+        reference("user_id", "users", index=True),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.CheckConstraint(
             "role IN ('owner', 'admin', 'member', 'viewer')",
@@ -21,8 +22,6 @@ def upgrade() -> None:
         ),
         # Also the index for "members of this project" (its leading column).
         unique=[("project_id", "user_id")],
-        # "Projects of this user": the visible-projects subquery on every list.
-        indexes={"ix_project_members_user_id": ["user_id"]},
         sqlite_autoincrement=True,
     )
 

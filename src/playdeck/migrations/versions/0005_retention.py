@@ -12,13 +12,12 @@ down_revision: str | None = "0004"
 def upgrade() -> None:
     create_table(
         "retention_policies",
-        reference("project_id", "projects"),
+        reference("project_id", "projects", unique=True),
         sa.Column("keep_days", sa.Integer(), nullable=True),
         sa.Column("keep_last", sa.Integer(), nullable=True),
         sa.Column("files_days", sa.Integer(), nullable=True),
         sa.Column("branch_rules", sa.JSON(), nullable=False),
         timestamp("updated_at"),
-        unique=["project_id"],
     )
     # Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and recreates ``runs``,
     # and with foreign keys on, dropping it cascades to every result.

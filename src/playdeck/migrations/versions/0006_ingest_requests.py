@@ -14,9 +14,8 @@ def upgrade() -> None:
         sa.Column("caller", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        reference("run_id", "runs", nullable=True),
+        reference("run_id", "runs", nullable=True, index=True),
         unique=[("caller", "key")],
-        indexes={"ix_ingest_requests_run_id": ["run_id"]},
     )
 
 

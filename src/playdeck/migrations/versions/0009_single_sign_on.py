@@ -55,13 +55,12 @@ def upgrade() -> None:
     op.add_column("user_sessions", sa.Column("sso_provider", sa.String(64), nullable=True))
     create_table(
         "user_identities",
-        reference("user_id", "users"),
+        reference("user_id", "users", index=True),
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
         timestamp("last_login_at", nullable=True),
         unique=[("provider", "subject")],
-        indexes={"ix_user_identities_user_id": ["user_id"]},
         sqlite_autoincrement=True,
     )
 

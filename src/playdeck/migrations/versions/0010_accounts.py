@@ -7,7 +7,13 @@ users.is_service and service_accounts: identities owned by a project (or global)
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
+from playdeck.migrations.columns import (
+    create_table,
+    drop_table,
+    reference,
+    secret_hash,
+    timestamp,
+)
 
 revision = "0010"
 down_revision: str | None = "0011"
@@ -22,23 +28,22 @@ def upgrade() -> None:
     )
     create_table(
         "service_accounts",
-        reference("user_id", "users"),
-        reference("project_id", "projects", nullable=True),
+        reference("user_id", "users", unique=True),
+        reference("project_id", "projects", nullable=True, index=True),
         sa.Column("description", sa.String(length=200), nullable=True),
         reference("created_by_id", "users", nullable=True, ondelete="SET NULL"),
-        unique=["user_id"],
-        indexes={"ix_service_accounts_project_id": ["project_id"]},
         sqlite_autoincrement=True,
     )
     create_table(
         "account_links",
         sa.Column("purpose", sa.String(length=16), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        reference("user_id", "users", nullable=True),
+        # Every use of a link looks it up by this hash.
+        secret_hash("token_hash"),
+        reference("user_id", "users", nullable=True, index=True),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=True),
         sa.Column("memberships", sa.JSON(), nullable=False),
-        reference("project_id", "projects", nullable=True),
+        reference("project_id", "projects", nullable=True, index=True),
         reference("created_by_id", "users", nullable=True, ondelete="SET NULL"),
         timestamp("expires_at"),
         timestamp("used_at", nullable=True),
@@ -48,12 +53,6 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role IN ('admin', 'reporter', 'user')", name=op.f("ck_account_links_role")
         ),
-        # Every use of a link looks it up by this hash.
-        unique=["token_hash"],
-        indexes={
-            "ix_account_links_user_id": ["user_id"],
-            "ix_account_links_project_id": ["project_id"],
-        },
         sqlite_autoincrement=True,
     )
 

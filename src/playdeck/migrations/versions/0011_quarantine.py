@@ -12,12 +12,11 @@ def upgrade() -> None:
     create_table(
         "quarantines",
         reference("project_id", "projects"),
-        reference("test_id", "tests"),
+        reference("test_id", "tests", unique=True),
         sa.Column("reason", sa.Text(), nullable=False),
         timestamp("expires_at", nullable=True),
         reference("created_by_id", "users", nullable=True, ondelete="SET NULL"),
         sa.Column("created_by_name", sa.String(length=200), nullable=True),
-        unique=["test_id"],
         indexes={"ix_quarantines_project": ["project_id"]},
     )
 

@@ -7,7 +7,13 @@ before this revision.
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
+from playdeck.migrations.columns import (
+    create_table,
+    drop_table,
+    one_time_token,
+    reference,
+    timestamp,
+)
 
 revision = "0016"
 down_revision: str | None = "0017"
@@ -19,13 +25,9 @@ def upgrade() -> None:
     op.execute(sa.text("UPDATE users SET email_verified_at = created_at WHERE email IS NOT NULL"))
     create_table(
         "email_verifications",
-        reference("user_id", "users"),
+        reference("user_id", "users", index=True),
         sa.Column("email", sa.String(length=254), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        timestamp("expires_at"),
-        timestamp("used_at", nullable=True),
-        unique=["token_hash"],
-        indexes={"ix_email_verifications_user_id": ["user_id"]},
+        *one_time_token(),
         sqlite_autoincrement=True,
     )
 
