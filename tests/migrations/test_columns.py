@@ -8,13 +8,17 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from alembic import op
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from playdeck.migrations.columns import (
     create_table,
     drop_table,
+    foreign_key,
+    id_column,
     one_time_token,
+    primary_key,
     reference,
     timestamp,
 )
@@ -86,6 +90,26 @@ def test_create_table_adds_id_foreign_keys_created_at_and_indexes_in_a_fixed_ord
         "CREATE INDEX ix_things_created_by_id ON things (created_by_id);\n\n"
         "CREATE INDEX ix_things_seen ON things (seen_at, id);\n\n"
     )
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_create_table_spells_what_revisions_spelled_by_hand_before_it(dialect: str) -> None:
+    def by_hand() -> None:
+        op.create_table(
+            "owned",
+            id_column(),
+            reference("owner_id"),
+            timestamp("created_at"),
+            foreign_key("owned", "owner_id", "users", ondelete="CASCADE"),
+            primary_key("owned"),
+            sa.UniqueConstraint("owner_id", name=op.f("uq_owned_owner_id")),
+        )
+        op.create_index("ix_owned_owner_id", "owned", ["owner_id"], unique=False)
+
+    def with_create_table() -> None:
+        create_table("owned", reference("owner_id", "users", index=True, unique=True))
+
+    assert offline_sql(dialect, with_create_table) == offline_sql(dialect, by_hand)
 
 
 def test_create_table_without_created_at_has_only_the_id() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,11 +29,10 @@ def id_column() -> sa.Column[int]:
 class Reference:
     """A column holding the id of a row of ``target``, with its foreign key, and its index
     ``ix_<table>_<name>`` or unique constraint if asked (as ``models.base.parent_id``):
-    ``create_table`` declares them together. Without a target: an id copied in for reading, no
-    constraint."""
+    ``create_table`` declares them together."""
 
     name: str
-    target: str | None
+    target: str
     nullable: bool
     ondelete: str
     index: bool
@@ -41,6 +40,22 @@ class Reference:
 
     def column(self) -> sa.Column[int]:
         return sa.Column(self.name, BIG_ID, nullable=self.nullable)
+
+
+@overload
+def reference(name: str, *, nullable: bool = False) -> sa.Column[int]: ...
+
+
+@overload
+def reference(
+    name: str,
+    target: str,
+    *,
+    nullable: bool = False,
+    ondelete: str = "CASCADE",
+    index: bool = False,
+    unique: bool = False,
+) -> Reference: ...
 
 
 def reference(
@@ -51,8 +66,12 @@ def reference(
     ondelete: str = "CASCADE",
     index: bool = False,
     unique: bool = False,
-) -> Reference:
-    """``name`` references ``target.id`` (deleted with it unless ``ondelete`` says otherwise)."""
+) -> sa.Column[int] | Reference:
+    """``name`` references ``target.id`` (deleted with it unless ``ondelete`` says otherwise),
+    declared by ``create_table``. Without a target, the column alone (as before ``create_table``
+    existed): an id copied in for reading, or one whose ``foreign_key`` is spelled apart."""
+    if target is None:
+        return sa.Column(name, BIG_ID, nullable=nullable)
     return Reference(name, target, nullable, ondelete, index, unique)
 
 
@@ -134,11 +153,7 @@ def create_table(
         id_column(),
         *columns,
         *([timestamp("created_at")] if created_at else []),
-        *(
-            foreign_key(table, ref.name, ref.target, ondelete=ref.ondelete)
-            for ref in references
-            if ref.target is not None
-        ),
+        *(foreign_key(table, ref.name, ref.target, ondelete=ref.ondelete) for ref in references),
         primary_key(table),
         *(_unique(table, key) for key in [*unique, *unique_columns]),
         **dialect_kw,
