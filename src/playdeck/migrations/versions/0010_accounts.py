@@ -7,13 +7,7 @@ users.is_service and service_accounts: identities owned by a project (or global)
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import (
-    create_table,
-    drop_table,
-    reference,
-    secret_hash,
-    timestamp,
-)
+from playdeck.migrations.columns import create_table, drop_table, reference, secret_hash, timestamp
 
 revision = "0010"
 down_revision: str | None = "0011"
