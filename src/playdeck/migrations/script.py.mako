@@ -1,13 +1,9 @@
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-"""
+"""${message}"""
 
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
+from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

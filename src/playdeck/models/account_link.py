@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.auth.principal import GlobalRole
 from playdeck.invitations.purpose import LinkPurpose
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column, one_of
+from playdeck.models.base import Base, CreatedAtMixin, SecretHash, one_of, optional_reference
 
 
 class AccountLink(CreatedAtMixin, Base):
@@ -26,24 +26,17 @@ class AccountLink(CreatedAtMixin, Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = id_column()
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    token_hash: Mapped[SecretHash]
     # A reset: whose password. An invitation: the account it created, once accepted.
-    user_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int | None] = optional_reference("users", index=True)
     # An invitation: the address it was sent to (the account's email), the global role, and
     # the memberships it grants: [{"project_id": 1, "role": "member"}].
     email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[str | None] = mapped_column(String(16))
     memberships: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     # A project owner's invitation to their project; deleting the project deletes it.
-    project_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
-    created_by_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL")
-    )
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    project_id: Mapped[int | None] = optional_reference("projects", index=True)
+    created_by_id: Mapped[int | None] = optional_reference("users", ondelete="SET NULL")
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

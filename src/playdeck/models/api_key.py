@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, SecretHash, optional_reference, parent_id
 
 
 class ApiKey(CreatedAtMixin, Base):
@@ -19,17 +19,14 @@ class ApiKey(CreatedAtMixin, Base):
     # Ids are never reused: the audit log names them.
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", index=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     prefix: Mapped[str] = mapped_column(String(8), nullable=False)
-    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    key_hash: Mapped[SecretHash]
     # Deleting the project deletes its keys: a restriction must never silently disappear.
-    project_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[int | None] = optional_reference("projects", index=True)
     # ``None``: every right of the owner; otherwise a non-empty list of scope names.
     scopes: Mapped[list[str] | None] = mapped_column(JSON)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class Attachment(CreatedAtMixin, Base):
@@ -16,7 +16,6 @@ class Attachment(CreatedAtMixin, Base):
         Index("ix_attachments_sha256", "sha256"),
     )
 
-    id: Mapped[int] = id_column()
     attempt_id: Mapped[int] = parent_id("attempts")
     run_id: Mapped[int] = parent_id("runs")
     name: Mapped[str] = mapped_column(Text, nullable=False)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin
 
 
 class AuditEvent(CreatedAtMixin, Base):
@@ -21,7 +21,6 @@ class AuditEvent(CreatedAtMixin, Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = id_column()
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     actor_type: Mapped[str] = mapped_column(String(16), nullable=False)

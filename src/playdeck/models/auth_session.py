@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, OneTimeTokenMixin, SecretHash, parent_id
 
 
 class UserSession(CreatedAtMixin, Base):
@@ -20,27 +20,21 @@ class UserSession(CreatedAtMixin, Base):
     # Ids are never reused (SQLite would hand out a deleted row's id again).
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     # What access tokens name (``sid``): random, so a token can never match a later session.
     public_id: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
     user_id: Mapped[int] = parent_id("users", index=True)
     # SHA-256 of the cookie value; the value itself exists only in the browser.
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    token_hash: Mapped[SecretHash]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip: Mapped[str | None] = mapped_column(String(64))
     # The single-sign-on provider this login came through (RP-initiated logout), if any.
     sso_provider: Mapped[str | None] = mapped_column(String(64))
 
 
-class RefreshToken(CreatedAtMixin, Base):
+class RefreshToken(OneTimeTokenMixin, CreatedAtMixin, Base):
     __tablename__ = "refresh_tokens"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     session_id: Mapped[int] = parent_id("user_sessions", index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    # Set exactly once, by a conditional UPDATE: the database decides which refresh wins.
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

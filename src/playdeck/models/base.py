@@ -1,11 +1,12 @@
-"""Declarative base shared by every table: naming conventions, UTC timestamps, id types."""
+"""Declarative base shared by every table: naming conventions, the ``id`` primary key, UTC
+timestamps, and the column shapes several tables share."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    String,
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
@@ -64,16 +66,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         return parsed.astimezone(UTC)
 
 
+def id_column() -> Mapped[int]:
+    # First in every table's columns, though ``Base`` declares it (inherited columns come last).
+    return mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-1)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # ``Mapped[datetime]`` is NOT NULL, ``Mapped[datetime | None]`` nullable; both UTC.
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+    id: Mapped[int] = id_column()
+
+
+# The SHA-256 (hex) of a secret whose plaintext is never stored: every use looks it up by this.
+SecretHash = Annotated[str, mapped_column(String(64), nullable=False, unique=True)]
+# Set on insert and on every ORM update.
+UpdatedAt = Annotated[datetime, mapped_column(default=utcnow, onupdate=utcnow)]
 
 
 class CreatedAtMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def id_column() -> Mapped[int]:
-    return mapped_column(BigId, primary_key=True, autoincrement=True)
+class OneTimeTokenMixin:
+    """A secret that works once, before it expires. Only its hash is stored; ``used_at`` is set
+    once, by a conditional UPDATE, so the database decides which of two concurrent uses wins."""
+
+    token_hash: Mapped[SecretHash]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 def parent_id(table: str, *, index: bool | None = None, unique: bool | None = None) -> Mapped[int]:
@@ -85,3 +107,10 @@ def parent_id(table: str, *, index: bool | None = None, unique: bool | None = No
         index=index,
         unique=unique,
     )
+
+
+def optional_reference(
+    table: str, *, ondelete: str = "CASCADE", index: bool | None = None
+) -> Mapped[int | None]:
+    """An optional reference to a row of ``table``: deleted with it, or emptied by ``SET NULL``."""
+    return mapped_column(BigId, ForeignKey(f"{table}.id", ondelete=ondelete), index=index)

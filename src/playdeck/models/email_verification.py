@@ -7,22 +7,16 @@ after ``expires_at``. The newest unused, unexpired row of a user is their pendin
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, OneTimeTokenMixin, parent_id
 
 
-class EmailVerification(CreatedAtMixin, Base):
+class EmailVerification(OneTimeTokenMixin, CreatedAtMixin, Base):
     __tablename__ = "email_verifications"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", index=True)
     # The address the link proves (lower-case): the account's email once the link is used.
     email: Mapped[str] = mapped_column(String(254), nullable=False)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

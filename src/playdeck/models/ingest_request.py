@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin, optional_reference
 
 
 class IngestRequest(CreatedAtMixin, Base):
@@ -13,12 +13,9 @@ class IngestRequest(CreatedAtMixin, Base):
     __tablename__ = "ingest_requests"
     __table_args__ = (UniqueConstraint("caller", "key"),)
 
-    id: Mapped[int] = id_column()
     # Whose key it is ("user:<id>", or "server" with authentication off): keys are per caller.
     caller: Mapped[str] = mapped_column(String(64), nullable=False)
     key: Mapped[str] = mapped_column(String(200), nullable=False)
     # SHA-256 of what was sent (the JSON body, or the form's fields and files).
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
-    run_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("runs.id", ondelete="CASCADE"), index=True
-    )
+    run_id: Mapped[int | None] = optional_reference("runs", index=True)

@@ -3,13 +3,12 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, id_column
+from playdeck.models.base import Base, CreatedAtMixin
 
 
 class Project(CreatedAtMixin, Base):
     __tablename__ = "projects"
 
-    id: Mapped[int] = id_column()
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     slug: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     description: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from playdeck.authz.permissions import ProjectRole, RoleSource
-from playdeck.models.base import Base, CreatedAtMixin, id_column, one_of, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, one_of, parent_id
 
 
 class ProjectMember(CreatedAtMixin, Base):
@@ -22,7 +22,6 @@ class ProjectMember(CreatedAtMixin, Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = id_column()
     project_id: Mapped[int] = parent_id("projects")
     user_id: Mapped[int] = parent_id("users", index=True)
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # a ``ProjectRole``

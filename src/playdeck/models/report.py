@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class Report(CreatedAtMixin, Base):
@@ -12,7 +12,6 @@ class Report(CreatedAtMixin, Base):
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("run_id", "type"),)
 
-    id: Mapped[int] = id_column()
     run_id: Mapped[int] = parent_id("runs")
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     label: Mapped[str | None] = mapped_column(String(200))
@@ -28,7 +27,6 @@ class ReportFile(Base):
         Index("ix_report_files_sha256", "sha256"),
     )
 
-    id: Mapped[int] = id_column()
     report_id: Mapped[int] = parent_id("reports")
     path: Mapped[str] = mapped_column(Text, nullable=False)
     content_type: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -7,26 +7,21 @@ match wins; a matching rule replaces the project-wide limits for that branch's r
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.kit.clock import utcnow
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, UpdatedAt, parent_id
 
 
 class RetentionPolicy(CreatedAtMixin, Base):
     __tablename__ = "retention_policies"
 
-    id: Mapped[int] = id_column()
     project_id: Mapped[int] = parent_id("projects", unique=True)
     keep_days: Mapped[int | None] = mapped_column(Integer)
     keep_last: Mapped[int | None] = mapped_column(Integer)
     # Attachments (traces, videos, screenshots) and report files: usually shorter than results.
     files_days: Mapped[int | None] = mapped_column(Integer)
     branch_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[UpdatedAt]

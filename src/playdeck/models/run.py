@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class Run(CreatedAtMixin, Base):
@@ -32,10 +32,9 @@ class Run(CreatedAtMixin, Base):
         Index("ix_runs_status", "status"),
     )
 
-    id: Mapped[int] = id_column()
     project_id: Mapped[int] = parent_id("projects")
     name: Mapped[str | None] = mapped_column(String(300))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    started_at: Mapped[datetime]
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # an ``outcomes.RunStatus``
 
@@ -75,4 +74,4 @@ class Run(CreatedAtMixin, Base):
     pinned: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
-    files_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    files_pruned_at: Mapped[datetime | None]

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, UTCDateTime, id_column, one_of, parent_id
+from playdeck.models.base import Base, one_of, parent_id
 from playdeck.outcomes import PartState
 
 
@@ -24,7 +24,6 @@ class RunPart(Base):
         Index("ix_run_parts_state_last_seen_at", "state", "last_seen_at"),
     )
 
-    id: Mapped[int] = id_column()
     run_id: Mapped[int] = parent_id("runs")
     shard_index: Mapped[int | None] = mapped_column(Integer)
     shard_total: Mapped[int | None] = mapped_column(Integer)
@@ -34,9 +33,9 @@ class RunPart(Base):
     tests: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # How many tests the client expects to send (a live part's progress), when it said.
     expected_tests: Mapped[int | None] = mapped_column(Integer)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
     # The ``Idempotency-Key`` a live part's opening came with: a retried opening answers this
     # part instead of opening a second one that nobody would ever close.
     open_key: Mapped[str | None] = mapped_column(String(200))

@@ -4,23 +4,18 @@ owns it (``project_id``), or that it is global (null, managed by administrators 
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, CreatedAtMixin, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, optional_reference, parent_id
 
 
 class ServiceAccount(CreatedAtMixin, Base):
     __tablename__ = "service_accounts"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", unique=True)
     # Deleting the project deletes the account's user row too (projects.service).
-    project_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
+    project_id: Mapped[int | None] = optional_reference("projects", index=True)
     description: Mapped[str | None] = mapped_column(String(200))
-    created_by_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = optional_reference("users", ondelete="SET NULL")

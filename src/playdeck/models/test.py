@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class Test(CreatedAtMixin, Base):
@@ -16,7 +16,6 @@ class Test(CreatedAtMixin, Base):
         Index("ix_tests_project_title", "project_id", "full_title"),
     )
 
-    id: Mapped[int] = id_column()
     project_id: Mapped[int] = parent_id("projects")
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     file: Mapped[str] = mapped_column(Text, nullable=False)

@@ -12,19 +12,18 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, OneTimeTokenMixin, SecretHash, parent_id
 
 
 class TwoFactorAuthenticator(CreatedAtMixin, Base):
     __tablename__ = "two_factor_authenticators"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", unique=True)
     # The base32 secret, encrypted under a key derived from PLAYDECK_SECRET_KEY.
     secret_ciphertext: Mapped[str] = mapped_column(String(255), nullable=False)
     # NULL while enrolment waits for its first code: not yet a second factor.
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None]
     # The last time step whose code was accepted: that code, and older ones, never work again.
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -33,21 +32,16 @@ class TwoFactorRecoveryCode(CreatedAtMixin, Base):
     __tablename__ = "two_factor_recovery_codes"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", index=True)
-    code_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    code_hash: Mapped[SecretHash]
     # Set once, by a conditional UPDATE: a code signs in at most once.
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None]
 
 
-class TwoFactorChallenge(CreatedAtMixin, Base):
+class TwoFactorChallenge(OneTimeTokenMixin, CreatedAtMixin, Base):
     """A sign-in whose password was right, waiting for the second factor."""
 
     __tablename__ = "two_factor_challenges"
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

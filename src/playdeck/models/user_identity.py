@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, CreatedAtMixin, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class UserIdentity(CreatedAtMixin, Base):
@@ -21,10 +21,9 @@ class UserIdentity(CreatedAtMixin, Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = id_column()
     user_id: Mapped[int] = parent_id("users", index=True)
     provider: Mapped[str] = mapped_column(String(64), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
     # The email the provider last vouched for (for the admin's eyes; never used to match).
     email: Mapped[str | None] = mapped_column(String(254))
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None]

@@ -1,34 +1,24 @@
-"""initial schema: projects, runs, tests, results, attempts, attachments, reports
-
-Revision ID: 0001
-Revises:
-"""
+"""initial schema: projects, runs, tests, results, attempts, attachments, reports"""
 
 import sqlalchemy as sa
-from alembic import op
 
-from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
+from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
 
 revision = "0001"
 down_revision: str | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "projects",
-        id_column(),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("slug", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        timestamp("created_at"),
-        primary_key("projects"),
-        sa.UniqueConstraint("name", name=op.f("uq_projects_name")),
-        sa.UniqueConstraint("slug", name=op.f("uq_projects_slug")),
+        unique=["name", "slug"],
     )
-    op.create_table(
+    create_table(
         "runs",
-        id_column(),
-        reference("project_id"),
+        reference("project_id", "projects"),
         sa.Column("name", sa.String(length=300), nullable=True),
         timestamp("started_at"),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
@@ -51,57 +41,37 @@ def upgrade() -> None:
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("metadata", sa.JSON(), nullable=False),
         sa.Column("source_format", sa.String(length=32), nullable=False),
-        timestamp("created_at"),
-        foreign_key("runs", "project_id", "projects", ondelete="CASCADE"),
-        primary_key("runs"),
+        indexes={
+            "ix_runs_project_branch_started": ["project_id", "branch", "started_at", "id"],
+            "ix_runs_project_started": ["project_id", "started_at", "id"],
+            "ix_runs_started": ["started_at", "id"],
+        },
     )
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_runs_project_branch_started",
-            ["project_id", "branch", "started_at", "id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_runs_project_started", ["project_id", "started_at", "id"], unique=False
-        )
-        batch_op.create_index("ix_runs_started", ["started_at", "id"], unique=False)
-
-    op.create_table(
+    create_table(
         "tests",
-        id_column(),
-        reference("project_id"),
+        reference("project_id", "projects"),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("file", sa.Text(), nullable=False),
         sa.Column("title_path", sa.JSON(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("full_title", sa.Text(), nullable=False),
         sa.Column("browser_project", sa.String(length=200), nullable=False),
-        timestamp("created_at"),
-        foreign_key("tests", "project_id", "projects", ondelete="CASCADE"),
-        primary_key("tests"),
-        sa.UniqueConstraint("project_id", "key", name=op.f("uq_tests_project_id_key")),
+        unique=[("project_id", "key")],
+        indexes={"ix_tests_project_title": ["project_id", "full_title"]},
     )
-    with op.batch_alter_table("tests", schema=None) as batch_op:
-        batch_op.create_index("ix_tests_project_title", ["project_id", "full_title"], unique=False)
-
-    op.create_table(
+    create_table(
         "reports",
-        id_column(),
-        reference("run_id"),
+        reference("run_id", "runs"),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=True),
         sa.Column("entry", sa.Text(), nullable=False),
-        timestamp("created_at"),
-        foreign_key("reports", "run_id", "runs", ondelete="CASCADE"),
-        primary_key("reports"),
-        sa.UniqueConstraint("run_id", "type", name=op.f("uq_reports_run_id_type")),
+        unique=[("run_id", "type")],
     )
-    op.create_table(
+    create_table(
         "results",
-        id_column(),
-        reference("run_id"),
-        reference("test_id"),
-        reference("project_id"),
+        reference("run_id", "runs"),
+        reference("test_id", "tests"),
+        reference("project_id"),  # copied from the run: no foreign key
         timestamp("run_started_at"),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("rank", sa.SmallInteger(), nullable=False),
@@ -113,23 +83,16 @@ def upgrade() -> None:
         sa.Column("location", sa.Text(), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("annotations", sa.JSON(), nullable=False),
-        foreign_key("results", "run_id", "runs", ondelete="CASCADE"),
-        foreign_key("results", "test_id", "tests", ondelete="CASCADE"),
-        primary_key("results"),
+        created_at=False,
+        indexes={
+            "ix_results_project_started": ["project_id", "run_started_at"],
+            "ix_results_run_rank": ["run_id", "rank", "id"],
+            "ix_results_test_started": ["test_id", "run_started_at", "id"],
+        },
     )
-    with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_results_project_started", ["project_id", "run_started_at"], unique=False
-        )
-        batch_op.create_index("ix_results_run_rank", ["run_id", "rank", "id"], unique=False)
-        batch_op.create_index(
-            "ix_results_test_started", ["test_id", "run_started_at", "id"], unique=False
-        )
-
-    op.create_table(
+    create_table(
         "attempts",
-        id_column(),
-        reference("result_id"),
+        reference("result_id", "results"),
         sa.Column("retry", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
@@ -140,77 +103,48 @@ def upgrade() -> None:
         sa.Column("stderr", sa.Text(), nullable=True),
         sa.Column("steps", sa.JSON(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        foreign_key("attempts", "result_id", "results", ondelete="CASCADE"),
-        primary_key("attempts"),
+        created_at=False,
+        indexes={"ix_attempts_result": ["result_id", "retry"]},
     )
-    with op.batch_alter_table("attempts", schema=None) as batch_op:
-        batch_op.create_index("ix_attempts_result", ["result_id", "retry"], unique=False)
-
-    op.create_table(
+    create_table(
         "report_files",
-        id_column(),
-        reference("report_id"),
+        reference("report_id", "reports"),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("content_type", sa.String(length=200), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        foreign_key("report_files", "report_id", "reports", ondelete="CASCADE"),
-        primary_key("report_files"),
-        sa.UniqueConstraint("report_id", "path", name=op.f("uq_report_files_report_id_path")),
+        created_at=False,
+        unique=[("report_id", "path")],
+        indexes={"ix_report_files_sha256": ["sha256"]},
     )
-    with op.batch_alter_table("report_files", schema=None) as batch_op:
-        batch_op.create_index("ix_report_files_sha256", ["sha256"], unique=False)
-
-    op.create_table(
+    create_table(
         "attachments",
-        id_column(),
-        reference("attempt_id"),
-        reference("run_id"),
+        reference("attempt_id", "attempts"),
+        reference("run_id", "runs"),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("content_type", sa.String(length=200), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        timestamp("created_at"),
-        foreign_key("attachments", "attempt_id", "attempts", ondelete="CASCADE"),
-        foreign_key("attachments", "run_id", "runs", ondelete="CASCADE"),
-        primary_key("attachments"),
+        indexes={
+            "ix_attachments_attempt": ["attempt_id"],
+            "ix_attachments_run": ["run_id"],
+            "ix_attachments_sha256": ["sha256"],
+        },
     )
-    with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.create_index("ix_attachments_attempt", ["attempt_id"], unique=False)
-        batch_op.create_index("ix_attachments_run", ["run_id"], unique=False)
-        batch_op.create_index("ix_attachments_sha256", ["sha256"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("attachments", schema=None) as batch_op:
-        batch_op.drop_index("ix_attachments_sha256")
-        batch_op.drop_index("ix_attachments_run")
-        batch_op.drop_index("ix_attachments_attempt")
-
-    op.drop_table("attachments")
-    with op.batch_alter_table("report_files", schema=None) as batch_op:
-        batch_op.drop_index("ix_report_files_sha256")
-
-    op.drop_table("report_files")
-    with op.batch_alter_table("attempts", schema=None) as batch_op:
-        batch_op.drop_index("ix_attempts_result")
-
-    op.drop_table("attempts")
-    with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.drop_index("ix_results_test_started")
-        batch_op.drop_index("ix_results_run_rank")
-        batch_op.drop_index("ix_results_project_started")
-
-    op.drop_table("results")
-    op.drop_table("reports")
-    with op.batch_alter_table("tests", schema=None) as batch_op:
-        batch_op.drop_index("ix_tests_project_title")
-
-    op.drop_table("tests")
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_index("ix_runs_started")
-        batch_op.drop_index("ix_runs_project_started")
-        batch_op.drop_index("ix_runs_project_branch_started")
-
-    op.drop_table("runs")
-    op.drop_table("projects")
+    drop_table(
+        "attachments", "ix_attachments_sha256", "ix_attachments_run", "ix_attachments_attempt"
+    )
+    drop_table("report_files", "ix_report_files_sha256")
+    drop_table("attempts", "ix_attempts_result")
+    drop_table(
+        "results", "ix_results_test_started", "ix_results_run_rank", "ix_results_project_started"
+    )
+    drop_table("reports")
+    drop_table("tests", "ix_tests_project_title")
+    drop_table(
+        "runs", "ix_runs_started", "ix_runs_project_started", "ix_runs_project_branch_started"
+    )
+    drop_table("projects")

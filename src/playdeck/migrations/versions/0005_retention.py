@@ -1,32 +1,23 @@
-"""retention: per-project policies, pinned runs, runs whose files retention removed
-
-Revision ID: 0005
-Revises: 0004
-"""
+"""retention: per-project policies, pinned runs, runs whose files retention removed"""
 
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
+from playdeck.migrations.columns import create_table, reference, timestamp
 
 revision = "0005"
 down_revision: str | None = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "retention_policies",
-        id_column(),
-        reference("project_id"),
+        reference("project_id", "projects", unique=True),
         sa.Column("keep_days", sa.Integer(), nullable=True),
         sa.Column("keep_last", sa.Integer(), nullable=True),
         sa.Column("files_days", sa.Integer(), nullable=True),
         sa.Column("branch_rules", sa.JSON(), nullable=False),
         timestamp("updated_at"),
-        timestamp("created_at"),
-        foreign_key("retention_policies", "project_id", "projects", ondelete="CASCADE"),
-        primary_key("retention_policies"),
-        sa.UniqueConstraint("project_id", name=op.f("uq_retention_policies_project_id")),
     )
     # Plain ALTER TABLE, never a batch copy: on SQLite a batch drops and recreates ``runs``,
     # and with foreign keys on, dropping it cascades to every result.

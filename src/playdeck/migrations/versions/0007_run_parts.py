@@ -1,13 +1,9 @@
-"""run parts: sharded and live runs (run key, expected shards, the parts received)
-
-Revision ID: 0007
-Revises: 0008
-"""
+"""run parts: sharded and live runs (run key, expected shards, the parts received)"""
 
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
+from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
 
 revision = "0007"
 down_revision: str | None = "0008"
@@ -24,10 +20,9 @@ def upgrade() -> None:
     op.create_index("uq_runs_project_id_run_key", "runs", ["project_id", "run_key"], unique=True)
     op.create_index("ix_runs_status", "runs", ["status"])
     listed = ", ".join(f"'{state}'" for state in PART_STATES)
-    op.create_table(
+    create_table(
         "run_parts",
-        id_column(),
-        reference("run_id"),
+        reference("run_id", "runs"),
         sa.Column("shard_index", sa.Integer(), nullable=True),
         sa.Column("shard_total", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
@@ -39,21 +34,16 @@ def upgrade() -> None:
         timestamp("closed_at", nullable=True),
         sa.Column("open_key", sa.String(length=200), nullable=True),
         sa.CheckConstraint(f"state IN ({listed})", name=op.f("ck_run_parts_state")),
-        foreign_key("run_parts", "run_id", "runs", ondelete="CASCADE"),
-        primary_key("run_parts"),
+        created_at=False,
+        indexes={
+            "ix_run_parts_run_id": ["run_id", "id"],
+            "ix_run_parts_state_last_seen_at": ["state", "last_seen_at"],
+        },
     )
-    with op.batch_alter_table("run_parts", schema=None) as batch_op:
-        batch_op.create_index("ix_run_parts_run_id", ["run_id", "id"], unique=False)
-        batch_op.create_index(
-            "ix_run_parts_state_last_seen_at", ["state", "last_seen_at"], unique=False
-        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("run_parts", schema=None) as batch_op:
-        batch_op.drop_index("ix_run_parts_state_last_seen_at")
-        batch_op.drop_index("ix_run_parts_run_id")
-    op.drop_table("run_parts")
+    drop_table("run_parts", "ix_run_parts_state_last_seen_at", "ix_run_parts_run_id")
     op.drop_index("ix_runs_status", table_name="runs")
     op.drop_index("uq_runs_project_id_run_key", table_name="runs")
     # In place (SQLite >= 3.35), like the upgrade: no batch copy of ``runs``.

@@ -1,8 +1,5 @@
 """pytest outcomes: error, xfailed and xpassed counts on runs; results re-ranked
 
-Revision ID: 0008
-Revises: 0010
-
 ``results.rank`` is the outcome's place in ``outcomes.Outcome`` (worst first). Three outcomes
 join that order, so every stored rank moves to the new place of its outcome. The orders are
 written out here: a migration must keep meaning what it meant when it was written.

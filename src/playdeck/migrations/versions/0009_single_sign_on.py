@@ -1,8 +1,5 @@
 """single sign-on: provider identities, password-less users, where a role came from
 
-Revision ID: 0009
-Revises: 0014
-
 ``users.password_hash`` becomes nullable (a single-sign-on account has no password). SQLite
 cannot drop a NOT NULL constraint in place, and rebuilding ``users`` the usual batch way would
 drop the table while foreign keys are on (every migration runs in one transaction, where
@@ -14,7 +11,7 @@ and keys. So on SQLite the column is renamed, re-added nullable, copied and the 
 import sqlalchemy as sa
 from alembic import op
 
-from playdeck.migrations.columns import foreign_key, id_column, primary_key, reference, timestamp
+from playdeck.migrations.columns import create_table, drop_table, reference, timestamp
 
 revision = "0009"
 down_revision: str | None = "0014"
@@ -56,29 +53,21 @@ def upgrade() -> None:
     _add_source("users", "role_source")
     _add_source("project_members", "source")
     op.add_column("user_sessions", sa.Column("sso_provider", sa.String(64), nullable=True))
-    op.create_table(
+    create_table(
         "user_identities",
-        id_column(),
-        reference("user_id"),
+        reference("user_id", "users", index=True),
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=True),
         timestamp("last_login_at", nullable=True),
-        timestamp("created_at"),
-        foreign_key("user_identities", "user_id", "users", ondelete="CASCADE"),
-        primary_key("user_identities"),
-        sa.UniqueConstraint(
-            "provider", "subject", name=op.f("uq_user_identities_provider_subject")
-        ),
+        unique=[("provider", "subject")],
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_user_identities_user_id", "user_identities", ["user_id"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema. Single-sign-on accounts keep no usable password ('!' matches none)."""
-    op.drop_index("ix_user_identities_user_id", table_name="user_identities")
-    op.drop_table("user_identities")
+    drop_table("user_identities", "ix_user_identities_user_id")
     op.execute("ALTER TABLE user_sessions DROP COLUMN sso_provider")
     for table, column in (("project_members", "source"), ("users", "role_source")):
         if not _sqlite():

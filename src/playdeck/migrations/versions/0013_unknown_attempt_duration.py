@@ -2,9 +2,6 @@
 
 Playwright's junit reporter writes one time per testcase, the sum of its attempts': the
 attempts split out of it have no duration of their own, which is not 0 ms.
-
-Revision ID: 0013
-Revises: 0009
 """
 
 import sqlalchemy as sa

@@ -1,8 +1,4 @@
-"""projects.default_branch: the branch flakiness and failure classification are measured on
-
-Revision ID: 0014
-Revises: 0006
-"""
+"""projects.default_branch: the branch flakiness and failure classification are measured on"""
 
 import sqlalchemy as sa
 from alembic import op

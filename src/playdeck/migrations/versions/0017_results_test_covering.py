@@ -1,8 +1,5 @@
 """ix_results_test_started also holds run_id and rank: a test's results in a window are counted
 per branch, and a failure's pass on the same commit found, from the index alone
-
-Revision ID: 0017
-Revises: 0007
 """
 
 from alembic import op
