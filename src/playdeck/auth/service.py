@@ -246,13 +246,10 @@ def setup(
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
     limits.check_sensitive("setup", ip=client.ip, account=data.username)
-    user = users_service.create_user(
+    user = users_service.create_account(
         session,
         settings=settings,
-        username=data.username,
-        password=data.password,
-        email=data.email,
-        display_name=data.name,
+        data=data,
         role="admin",
         actor=Actor.system("setup"),
         client=client,
