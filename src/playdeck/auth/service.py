@@ -246,10 +246,13 @@ def setup(
     settings, limits, client = attempt.settings, attempt.limits, attempt.client
     ensure_enabled(settings)
     limits.check_sensitive("setup", ip=client.ip, account=data.username)
-    user = users_service.create_account(
+    user = users_service.create_user(
         session,
         settings=settings,
-        data=data,
+        username=data.username,
+        password=data.password,
+        email=data.email,
+        display_name=data.name,
         role="admin",
         actor=Actor.system("setup"),
         client=client,

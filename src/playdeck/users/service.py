@@ -4,7 +4,7 @@ admin API make. Every change is audited; services flush, the caller commits."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -124,48 +124,6 @@ def create_user(
     return user
 
 
-class NewAccount(Protocol):
-    """A request for a new account with a password: its ``name`` is the display name."""
-
-    @property
-    def username(self) -> str: ...
-    @property
-    def password(self) -> str: ...
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def name(self) -> str | None: ...
-
-
-def create_account(
-    session: Session,
-    *,
-    settings: Settings,
-    data: NewAccount,
-    role: str,
-    actor: Actor,
-    client: ClientInfo | None,
-    via: str,
-    only_if_first: bool = False,
-    first_allowed: bool = True,
-) -> User:
-    """``create_user`` with the fields of a request for an account (setup, an administrator's)."""
-    return create_user(
-        session,
-        settings=settings,
-        username=data.username,
-        password=data.password,
-        email=data.email,
-        display_name=data.name,
-        role=role,
-        actor=actor,
-        client=client,
-        via=via,
-        only_if_first=only_if_first,
-        first_allowed=first_allowed,
-    )
-
-
 def create_by_admin(
     session: Session,
     *,
@@ -175,10 +133,17 @@ def create_by_admin(
     client: ClientInfo | None,
 ) -> User:
     """An administrator's new account (the API's and the users page's)."""
-    actor = Actor.of(principal)
-    role = data.effective_role
-    return create_account(
-        session, settings=settings, data=data, role=role, actor=actor, client=client, via="admin"
+    return create_user(
+        session,
+        settings=settings,
+        username=data.username,
+        password=data.password,
+        email=data.email,
+        display_name=data.name,
+        role=data.effective_role,
+        actor=Actor.of(principal),
+        client=client,
+        via="admin",
     )
 
 
