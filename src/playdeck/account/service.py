@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.account import repository
 from playdeck.account.schemas import ProfileUpdate
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Trail
 from playdeck.auth.principal import Principal
 from playdeck.auth.service import Attempt, check_current_password, ensure_enabled
 from playdeck.auth.tokens import hash_secret
@@ -143,27 +142,16 @@ def update_profile(
         changes["name"] = [user.display_name, data.name]
         user.display_name = data.name
         session.flush()
+    trail = Trail.of(session, principal, client)
     if changes:
-        audit.record(
-            session,
-            action=Action.USER_UPDATED,
-            actor=Actor.of(principal),
-            target=user,
-            client=client,
-            details={"changes": changes, "via": "self-service"},
-        )
+        trail.record(Action.USER_UPDATED, user, changes=changes, via="self-service")
     mailed = False
     if proving and new_email is not None:
         link, mailed = _send_link(
             session, settings=settings, user=user, email=new_email, base_url=base_url
         )
-        audit.record(
-            session,
-            action=Action.EMAIL_CHANGE_REQUESTED,
-            actor=Actor.of(principal),
-            target=user,
-            client=client,
-            details={"email": new_email, "link_id": link.id, "emailed": mailed},
+        trail.record(
+            Action.EMAIL_CHANGE_REQUESTED, user, email=new_email, link_id=link.id, emailed=mailed
         )
     return ProfileChange(user=user, pending_email=pending_email(session, user), mailed=mailed)
 
@@ -197,13 +185,8 @@ def verify_email(session: Session, *, attempt: Attempt, token: str) -> User:
     user.email_verified_at = now
     session.flush()
     repository.drop_unused(session, user.id)
-    audit.record(
-        session,
-        action=Action.EMAIL_VERIFIED,
-        actor=Actor.user(user),
-        target=user,
-        client=client,
-        details={"email": [old, link.email], "link_id": link.id},
+    Trail.own(session, user, client).record(
+        Action.EMAIL_VERIFIED, user, email=[old, link.email], link_id=link.id
     )
     if old and old != link.email:
         mail.send_after_commit(

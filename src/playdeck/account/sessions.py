@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Trail
 from playdeck.auth import repository, sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
@@ -55,11 +54,6 @@ def end_session(
     row = find_session(session, principal=principal, public_id=public_id)
     current = row.id == principal.session_id
     sessions.end_session(session, row.id)
-    audit.record(
-        session,
-        action=Action.SESSION_ENDED,
-        actor=Actor.of(principal),
-        client=client,
-        details={"session_id": row.id, "current": current},
-    )
+    trail = Trail.of(session, principal, client)
+    trail.record(Action.SESSION_ENDED, session_id=row.id, current=current)
     return current

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.kit import sql
 from playdeck.models import ApiKey, Project, User
+from playdeck.users import repository as users
 
 
 def add(session: Session, key: ApiKey) -> ApiKey:
@@ -17,12 +18,7 @@ def add(session: Session, key: ApiKey) -> ApiKey:
 
 def by_hash(session: Session, key_hash: str) -> tuple[ApiKey, User] | None:
     """The key with this hash and its owner (one indexed lookup)."""
-    row = session.execute(
-        select(ApiKey, User)
-        .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.key_hash == key_hash)
-    ).first()
-    return (row[0], row[1]) if row else None
+    return users.first_with_owner(session, ApiKey, ApiKey.user_id, ApiKey.key_hash == key_hash)
 
 
 def list_for_user(session: Session, user_id: int) -> list[tuple[ApiKey, Project | None]]:

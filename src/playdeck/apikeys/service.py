@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from playdeck.apikeys import repository
 from playdeck.apikeys.format import display, new_key, prefix_of
 from playdeck.apikeys.schemas import ApiKeyCreate
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.auth.tokens import hash_secret
@@ -45,6 +44,11 @@ def owner_for(session: Session, *, principal: Principal, user_id: int) -> User:
     if user is None:
         raise NotFound("User not found")
     return user
+
+
+def _named(key: ApiKey) -> dict[str, object]:
+    """How the audit log names a key: never by more than its displayed prefix."""
+    return {"key_id": key.id, "prefix": display(key.prefix), "name": key.name}
 
 
 def create_key(
@@ -79,20 +83,13 @@ def create_key(
             created_at=now,
         ),
     )
-    audit.record(
-        session,
-        action=Action.API_KEY_CREATED,
-        actor=actor or Actor.of(principal),
-        target=owner,
-        client=client,
-        details={
-            "key_id": row.id,
-            "prefix": display(row.prefix),
-            "name": row.name,
-            "project_id": row.project_id,
-            "scopes": row.scopes,
-            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-        },
+    Trail.of(session, principal, client, actor=actor).record(
+        Action.API_KEY_CREATED,
+        owner,
+        **_named(row),
+        project_id=row.project_id,
+        scopes=row.scopes,
+        expires_at=row.expires_at.isoformat() if row.expires_at else None,
     )
     return CreatedKey(row=row, project=project, key=key)
 
@@ -115,13 +112,8 @@ def revoke_key(
     if not repository.revoke(session, key.id, at=utcnow()):
         return
     session.refresh(key)
-    audit.record(
-        session,
-        action=Action.API_KEY_REVOKED,
-        actor=actor or Actor.of(principal),
-        target=owner,
-        client=client,
-        details={"key_id": key.id, "prefix": display(key.prefix), "name": key.name},
+    Trail.of(session, principal, client, actor=actor).record(
+        Action.API_KEY_REVOKED, owner, **_named(key)
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import AuditEvent
 
 
@@ -20,9 +21,7 @@ class AuditFilter:
 
 
 def add(session: Session, event: AuditEvent) -> AuditEvent:
-    session.add(event)
-    session.flush()
-    return event
+    return sql.add(session, event)
 
 
 def list_page(

@@ -157,6 +157,59 @@ def record(
     return repository.add(session, event)
 
 
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """Who acts and from where: what every audit event of one change shares. Each ``record``
+    adds what happened, to whom (``target``) and its details."""
+
+    session: Session
+    actor: Actor
+    client: ClientInfo | None = None
+
+    @classmethod
+    def of(
+        cls,
+        session: Session,
+        principal: Principal,
+        client: ClientInfo | None = None,
+        *,
+        actor: Actor | None = None,
+    ) -> Trail:
+        """The caller's trail; ``actor`` names who acts when the principal does not say (the
+        CLI acts as the built-in administrator and names the operator)."""
+        return cls(session, actor or Actor.of(principal), client)
+
+    @classmethod
+    def own(cls, session: Session, user: User, client: ClientInfo | None = None) -> Trail:
+        """A user acting on their own account without a principal: signing in, following a
+        link from a mail."""
+        return cls(session, Actor.user(user), client)
+
+    def record(
+        self, action: Action, target: User | None = None, /, **details: object
+    ) -> AuditEvent:
+        return self._write(action, target, Outcome.SUCCESS, details)
+
+    def refused(
+        self, action: Action, target: User | None = None, /, **details: object
+    ) -> AuditEvent:
+        """An attempt the actor made and was refused (the caller raises ``.recorded()``)."""
+        return self._write(action, target, Outcome.FAILURE, details)
+
+    def _write(
+        self, action: Action, target: User | None, outcome: Outcome, details: dict[str, object]
+    ) -> AuditEvent:
+        return record(
+            self.session,
+            action=action,
+            actor=self.actor,
+            outcome=outcome,
+            target=target,
+            client=self.client,
+            details=details,
+        )
+
+
 def record_refusal(
     session: Session,
     action: Action,
@@ -166,15 +219,7 @@ def record_refusal(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """A refused attempt by someone not (yet) signed in: a failed login, a blocked one."""
-    return record(
-        session,
-        action=action,
-        actor=ANONYMOUS,
-        outcome=Outcome.FAILURE,
-        target=target,
-        client=client,
-        details=details,
-    )
+    return Trail(session, ANONYMOUS, client).refused(action, target, **(details or {}))
 
 
 def list_events(

@@ -148,22 +148,31 @@ class RateLimits:
             headers={"Retry-After": str(retry_after(reset))},
         )
 
+    def _per_ip_and_account(
+        self,
+        name: str,
+        ip_rule: RateLimitItem,
+        account_rule: RateLimitItem,
+        *,
+        ip: str,
+        account: str,
+    ) -> None:
+        """Attempts of one client IP, then attempts at one account (by its hash, whether or not
+        it exists)."""
+        self._hit(ip_rule, f"{name}-ip", ip, metric=f"{name}-ip")
+        key = account_key(account)
+        self._hit(account_rule, f"{name}-account", key, metric=f"{name}-account")
+
     def check_login(self, *, ip: str, identifier: str) -> None:
-        self._hit(self.rules.login_ip, "login-ip", ip, metric="login-ip")
-        self._hit(
-            self.rules.login_account,
-            "login-account",
-            account_key(identifier),
-            metric="login-account",
+        rules = self.rules
+        self._per_ip_and_account(
+            "login", rules.login_ip, rules.login_account, ip=ip, account=identifier
         )
 
     def check_register(self, *, ip: str, email: str) -> None:
-        self._hit(self.rules.register_ip, "register-ip", ip, metric="register-ip")
-        self._hit(
-            self.rules.register_ip,
-            "register-account",
-            account_key(email),
-            metric="register-account",
+        rules = self.rules
+        self._per_ip_and_account(
+            "register", rules.register_ip, rules.register_ip, ip=ip, account=email
         )
 
     def check_sensitive(self, scope: str, *, ip: str, account: str | None = None) -> None:

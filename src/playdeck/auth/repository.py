@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.kit import sql
 from playdeck.models import RefreshToken, User, UserSession
+from playdeck.users import repository as users
 
 
 def add_session(session: Session, row: UserSession) -> UserSession:
@@ -16,23 +17,21 @@ def add_session(session: Session, row: UserSession) -> UserSession:
 
 
 def session_by_hash(session: Session, token_hash: str) -> tuple[UserSession, User] | None:
-    row = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == token_hash)
-    ).first()
-    return (row[0], row[1]) if row else None
+    return users.first_with_owner(
+        session, UserSession, UserSession.user_id, UserSession.token_hash == token_hash
+    )
 
 
 def session_for_token(
     session: Session, *, public_id: str, user_id: int
 ) -> tuple[UserSession, User] | None:
-    row = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.public_id == public_id, UserSession.user_id == user_id)
-    ).first()
-    return (row[0], row[1]) if row else None
+    return users.first_with_owner(
+        session,
+        UserSession,
+        UserSession.user_id,
+        UserSession.public_id == public_id,
+        UserSession.user_id == user_id,
+    )
 
 
 def get_session(session: Session, session_id: int) -> UserSession | None:

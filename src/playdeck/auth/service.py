@@ -15,7 +15,7 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
-from playdeck.audit.service import ANONYMOUS, Action, Actor, Outcome
+from playdeck.audit.service import ANONYMOUS, Action, Actor, Trail
 from playdeck.auth import repository, sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update, verify_dummy
@@ -138,14 +138,8 @@ def signed_in(
         client=attempt.client,
         sso_provider=sso_provider,
     )
-    audit.record(
-        session,
-        action=Action.LOGIN_SUCCEEDED,
-        actor=Actor.user(user),
-        target=user,
-        client=attempt.client,
-        details={"session_id": issued.session_id, **details},
-    )
+    trail = Trail.own(session, user, attempt.client)
+    trail.record(Action.LOGIN_SUCCEEDED, user, session_id=issued.session_id, **details)
     return issued
 
 
@@ -266,9 +260,7 @@ def setup(
         only_if_first=True,
         first_allowed=first_allowed,
     )
-    audit.record(
-        session, action=Action.SETUP_COMPLETED, actor=Actor.user(user), target=user, client=client
-    )
+    Trail.own(session, user, client).record(Action.SETUP_COMPLETED, user)
     users.record_success(session, user.id, at=utcnow())
     return sessions.start_session(session, user=user, settings=settings, client=client)
 
@@ -305,9 +297,7 @@ def register(
         first_allowed=first_allowed,
         email_verified=False,  # anyone may type any address here
     )
-    audit.record(
-        session, action=Action.USER_REGISTERED, actor=Actor.user(user), target=user, client=client
-    )
+    Trail.own(session, user, client).record(Action.USER_REGISTERED, user)
     return user
 
 
@@ -402,26 +392,14 @@ def logout(
             sessions.end_session(session, found[1].id)
             ended.append(found[1].id)
     if principal.user_id is not None:
-        audit.record(
-            session,
-            action=Action.LOGOUT,
-            actor=Actor.of(principal),
-            client=client,
-            details={"sessions_ended": len(ended)},
-        )
+        Trail.of(session, principal, client).record(Action.LOGOUT, sessions_ended=len(ended))
 
 
 def logout_all(session: Session, *, principal: Principal, client: ClientInfo) -> int:
     if principal.user_id is None:
         return 0
     ended = repository.delete_user_sessions(session, principal.user_id)
-    audit.record(
-        session,
-        action=Action.LOGOUT_ALL,
-        actor=Actor.of(principal),
-        client=client,
-        details={"sessions_ended": ended},
-    )
+    Trail.of(session, principal, client).record(Action.LOGOUT_ALL, sessions_ended=ended)
     return ended
 
 
@@ -437,14 +415,7 @@ def check_current_password(
     """403 ``invalid_current_password`` unless ``password`` is the user's; the refusal commits
     its audit event ``failed``."""
     if password is None or not verify_and_update(password, user.password_hash)[0]:
-        audit.record(
-            session,
-            action=failed,
-            actor=Actor.of(principal),
-            outcome=Outcome.FAILURE,
-            target=user,
-            client=client,
-        )
+        Trail.of(session, principal, client).refused(failed, user)
         raise Forbidden(
             "Current password is incorrect", code="invalid_current_password", commit=True
         )
@@ -479,13 +450,11 @@ def change_password(
     users_service.set_password(session, user=user, password=data.new_password, settings=settings)
     ended = repository.delete_user_sessions(session, user.id)
     issued = sessions.start_session(session, user=user, settings=settings, client=client)
-    audit.record(
-        session,
-        action=Action.PASSWORD_CHANGED,
-        actor=Actor.of(principal),
-        target=user,
-        client=client,
-        details={"other_sessions_ended": max(0, ended - 1), "session_id": issued.session_id},
+    Trail.of(session, principal, client).record(
+        Action.PASSWORD_CHANGED,
+        user,
+        other_sessions_ended=max(0, ended - 1),
+        session_id=issued.session_id,
     )
     return issued
 

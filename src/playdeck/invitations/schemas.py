@@ -62,6 +62,8 @@ class PasswordResetWithLink(BaseModel):
 
 
 class Invitation(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # the fields are the link's columns
+
     id: int
     email: str | None
     role: GlobalRole | None
@@ -73,16 +75,7 @@ class Invitation(BaseModel):
 
     @classmethod
     def of(cls, row: AccountLink) -> Invitation:
-        return cls(
-            id=row.id,
-            email=row.email,
-            role=GlobalRole(row.role) if row.role else None,
-            memberships=row.memberships,
-            project_id=row.project_id,
-            created_by_id=row.created_by_id,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-        )
+        return cls.model_validate(row)
 
 
 class IssuedLinkOut(BaseModel):

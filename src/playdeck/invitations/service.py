@@ -22,8 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.service import Attempt
@@ -164,18 +163,13 @@ def create_invitation(
         url=url,
         expires_at=row.expires_at,
     )
-    audit.record(
-        session,
-        action=Action.INVITATION_CREATED,
-        actor=Actor.of(principal),
-        client=client,
-        details={
-            "invitation_id": row.id,
-            "email": data.email,
-            "role": data.role.value,
-            "memberships": grants,
-            "emailed": emailed is not None,
-        },
+    Trail.of(session, principal, client).record(
+        Action.INVITATION_CREATED,
+        invitation_id=row.id,
+        email=data.email,
+        role=data.role.value,
+        memberships=grants,
+        emailed=emailed is not None,
     )
     return IssuedLink(row=row, url=url, emailed_to=emailed)
 
@@ -200,12 +194,8 @@ def revoke_invitation(
     if link is None or (project is not None and link.project_id != project.id):
         raise NotFound("Invitation not found", code="invitation_not_found")
     repository.remove(session, link)
-    audit.record(
-        session,
-        action=Action.INVITATION_REVOKED,
-        actor=Actor.of(principal),
-        client=client,
-        details={"invitation_id": invitation_id, "was_used": link.used_at is not None},
+    Trail.of(session, principal, client).record(
+        Action.INVITATION_REVOKED, invitation_id=invitation_id, was_used=link.used_at is not None
     )
 
 
@@ -249,6 +239,7 @@ def redeem_invitation(
     role = GlobalRole(link.role or GlobalRole.USER)
     user = make_account(Invitee(email=link.email, role=role, vouched=link.project_id is None))
     link.user_id = user.id
+    trail = Trail.own(session, user, client)
     granted = []
     for grant in link.memberships:
         project = session.get(Project, grant["project_id"])
@@ -259,28 +250,16 @@ def redeem_invitation(
             session, ProjectMember(project_id=project.id, user_id=user.id, role=project_role)
         )
         granted.append({"project_id": project.id, "role": project_role})
-        audit.record(
-            session,
-            action=Action.MEMBER_ADDED,
-            actor=Actor.user(user),
-            target=user,
-            client=client,
-            details={
-                "project_id": project.id,
-                "project": project.name,
-                "role": project_role,
-                "via": "invitation",
-            },
+        trail.record(
+            Action.MEMBER_ADDED,
+            user,
+            project_id=project.id,
+            project=project.name,
+            role=project_role,
+            via="invitation",
         )
     session.flush()
-    audit.record(
-        session,
-        action=Action.INVITATION_ACCEPTED,
-        actor=Actor.user(user),
-        target=user,
-        client=client,
-        details={"invitation_id": link.id, "memberships": granted},
-    )
+    trail.record(Action.INVITATION_ACCEPTED, user, invitation_id=link.id, memberships=granted)
     return user
 
 
@@ -356,13 +335,12 @@ def issue_password_reset(
         url=url,
         expires_at=row.expires_at,
     )
-    audit.record(
-        session,
-        action=Action.RESET_LINK_CREATED,
-        actor=Actor.of(principal),
-        target=user,
-        client=client,
-        details={"link_id": row.id, "replaced": replaced, "emailed": emailed is not None},
+    Trail.of(session, principal, client).record(
+        Action.RESET_LINK_CREATED,
+        user,
+        link_id=row.id,
+        replaced=replaced,
+        emailed=emailed is not None,
     )
     return IssuedLink(row=row, url=url, emailed_to=emailed)
 
@@ -380,12 +358,5 @@ def reset_with_link(session: Session, *, attempt: Attempt, token: str, password:
     users_service.reset_password(
         session, user=user, password=password, settings=settings, actor=Actor.user(user)
     )
-    audit.record(
-        session,
-        action=Action.RESET_LINK_USED,
-        actor=Actor.user(user),
-        target=user,
-        client=client,
-        details={"link_id": link.id},
-    )
+    Trail.own(session, user, client).record(Action.RESET_LINK_USED, user, link_id=link.id)
     return user

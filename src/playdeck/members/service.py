@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission, ProjectRole, RoleSource
@@ -31,10 +30,8 @@ class _Trail:
     """The audit trail of one change to a project's members: who (``actor``, else the
     principal), from where, in which project."""
 
-    session: Session
+    audit: Trail
     project: Project
-    actor: Actor
-    client: ClientInfo | None
 
     @classmethod
     def of(
@@ -46,17 +43,15 @@ class _Trail:
         client: ClientInfo | None,
         actor: Actor | None = None,
     ) -> _Trail:
-        return cls(session, project, actor or Actor.of(principal), client)
+        return cls(Trail.of(session, principal, client, actor=actor), project)
+
+    @property
+    def session(self) -> Session:
+        return self.audit.session
 
     def record(self, action: Action, user: User, **details: object) -> None:
-        audit.record(
-            self.session,
-            action=action,
-            actor=self.actor,
-            target=user,
-            client=self.client,
-            details={"project_id": self.project.id, "project": self.project.name, **details},
-        )
+        project = self.project
+        self.audit.record(action, user, project_id=project.id, project=project.name, **details)
 
 
 def _find_user(session: Session, data: MemberCreate) -> User:

@@ -3,13 +3,13 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import ProjectMember, ServiceAccount, User
+from playdeck.users import repository as users
 
 
 def add(session: Session, row: ServiceAccount) -> ServiceAccount:
-    session.add(row)
-    session.flush()
-    return row
+    return sql.add(session, row)
 
 
 def _owned_by(project_id: int | None) -> Select[ServiceAccount, User]:
@@ -18,7 +18,7 @@ def _owned_by(project_id: int | None) -> Select[ServiceAccount, User]:
         if project_id is None
         else ServiceAccount.project_id == project_id
     )
-    return select(ServiceAccount, User).join(User, User.id == ServiceAccount.user_id).where(owner)
+    return users.with_owner(ServiceAccount, ServiceAccount.user_id).where(owner)
 
 
 def list_for(session: Session, *, project_id: int | None) -> list[tuple[ServiceAccount, User]]:

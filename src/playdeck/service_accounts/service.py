@@ -18,8 +18,7 @@ from playdeck.apikeys import repository as keys
 from playdeck.apikeys import service as keys_service
 from playdeck.apikeys.schemas import ApiKeyCreate
 from playdeck.apikeys.service import CreatedKey
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.service import require_password_sign_in
@@ -88,18 +87,13 @@ def create(
     role = data.role.value
     if project is not None:
         members.add(session, ProjectMember(project_id=project.id, user_id=user.id, role=role))
-    audit.record(
-        session,
-        action=Action.SERVICE_ACCOUNT_CREATED,
-        actor=Actor.of(principal),
-        target=user,
-        client=client,
-        details={
-            "service_account_id": account.id,
-            "project_id": account.project_id,
-            "project": project.name if project is not None else None,
-            "role": role,
-        },
+    Trail.of(session, principal, client).record(
+        Action.SERVICE_ACCOUNT_CREATED,
+        user,
+        service_account_id=account.id,
+        project_id=account.project_id,
+        project=project.name if project is not None else None,
+        role=role,
     )
     return account, user, role
 
@@ -127,13 +121,12 @@ def delete(
 ) -> None:
     """Delete the account: its keys and membership go with it at once."""
     account, user, role = get(session, project=project, account_id=account_id)
-    audit.record(
-        session,
-        action=Action.SERVICE_ACCOUNT_DELETED,
-        actor=Actor.of(principal),
-        target=user,
-        client=client,
-        details={"service_account_id": account.id, "project_id": account.project_id, "role": role},
+    Trail.of(session, principal, client).record(
+        Action.SERVICE_ACCOUNT_DELETED,
+        user,
+        service_account_id=account.id,
+        project_id=account.project_id,
+        role=role,
     )
     users.delete_user(session, user.id)
     session.flush()

@@ -5,22 +5,23 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from playdeck.kit import sql
 from playdeck.models import Project, ProjectMember, User, UserIdentity, UserSession
+from playdeck.users import repository as users
 
 
 def identity(session: Session, *, provider: str, subject: str) -> tuple[UserIdentity, User] | None:
-    row = session.execute(
-        select(UserIdentity, User)
-        .join(User, User.id == UserIdentity.user_id)
-        .where(UserIdentity.provider == provider, UserIdentity.subject == subject)
-    ).first()
-    return None if row is None else (row[0], row[1])
+    return users.first_with_owner(
+        session,
+        UserIdentity,
+        UserIdentity.user_id,
+        UserIdentity.provider == provider,
+        UserIdentity.subject == subject,
+    )
 
 
 def add_identity(session: Session, identity: UserIdentity) -> UserIdentity:
-    session.add(identity)
-    session.flush()
-    return identity
+    return sql.add(session, identity)
 
 
 def memberships(session: Session, user_id: int) -> list[ProjectMember]:

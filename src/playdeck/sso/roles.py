@@ -20,8 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
 from playdeck.authz.permissions import ProjectRole, RoleSource
@@ -76,7 +75,7 @@ def apply(
     provider: str,
     client: ClientInfo,
 ) -> None:
-    actor = Actor.system(f"sso:{provider}")
+    trail = Trail(session, Actor.system(f"sso:{provider}"), client)
     unknown = withheld(claims) & {r.claim for r in rules if r.provider in (None, provider)}
     if unknown:
         logger.warning(
@@ -89,14 +88,7 @@ def apply(
         return
     role = global_role(rules, claims, provider)
     if user.role_source == RoleSource.PROVIDER and role is not None and role != user.role:
-        audit.record(
-            session,
-            action=Action.USER_UPDATED,
-            actor=actor,
-            target=user,
-            client=client,
-            details={"role": [user.role, role.value], "source": RoleSource.PROVIDER.value},
-        )
+        _audit(trail, Action.USER_UPDATED, user, role=[user.role, role.value])
         user.role = role.value
     if user.role != GlobalRole.USER:
         return  # admins may do everything and reporters have no memberships
@@ -120,19 +112,12 @@ def apply(
             continue
         if target is None:
             members.remove(session, member)
-            _audit(session, Action.MEMBER_REMOVED, actor, user, client, project_id, member.role)
+            _audit(trail, Action.MEMBER_REMOVED, user, project_id=project_id, role=member.role)
         elif target != member.role:
             old = member.role
             member.role = target.value
-            _audit(
-                session,
-                Action.MEMBER_ROLE_CHANGED,
-                actor,
-                user,
-                client,
-                project_id,
-                [old, target.value],
-            )
+            role_change = [old, target.value]
+            _audit(trail, Action.MEMBER_ROLE_CHANGED, user, project_id=project_id, role=role_change)
     for project_id, target in targets.items():
         if project_id in by_project:
             continue
@@ -145,24 +130,10 @@ def apply(
                 source=RoleSource.PROVIDER.value,
             ),
         )
-        _audit(session, Action.MEMBER_ADDED, actor, user, client, project_id, target.value)
+        _audit(trail, Action.MEMBER_ADDED, user, project_id=project_id, role=target.value)
     session.flush()
 
 
-def _audit(
-    session: Session,
-    action: Action,
-    actor: Actor,
-    user: User,
-    client: ClientInfo,
-    project_id: int,
-    role: str | list[str],
-) -> None:
-    audit.record(
-        session,
-        action=action,
-        actor=actor,
-        target=user,
-        client=client,
-        details={"project_id": project_id, "role": role, "source": RoleSource.PROVIDER.value},
-    )
+def _audit(trail: Trail, action: Action, user: User, **details: object) -> None:
+    """A change the claim rules made (``source``: provider)."""
+    trail.record(action, user, **details, source=RoleSource.PROVIDER.value)

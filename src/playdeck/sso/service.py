@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
 from playdeck.auth.service import Attempt, signed_in
@@ -211,14 +211,8 @@ def _first_sign_on(session: Session, at: _SignOn) -> User:
                 target=existing,
             )
         _ensure_active(session, at, existing)  # before anything is linked
-        audit.record(
-            session,
-            action=Action.USER_UPDATED,
-            actor=Actor.system(at.via),
-            target=existing,
-            client=at.client,
-            details={"linked": at.via},
-        )
+        trail = Trail(session, Actor.system(at.via), at.client)
+        trail.record(Action.USER_UPDATED, existing, linked=at.via)
         return existing
     if not at.provider.provision_users:
         _refuse(

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update
 from playdeck.auth.principal import Principal
@@ -90,25 +89,6 @@ def _check_password(attempt: Attempt, user: User, password: str) -> None:
         raise Forbidden("Current password is incorrect", code="invalid_current_password")
 
 
-def _audit(
-    session: Session,
-    action: Action,
-    attempt: Attempt,
-    principal: Principal,
-    user: User,
-    **details: object,
-) -> None:
-    """A change to one's own second factor, made by oneself."""
-    audit.record(
-        session,
-        action=action,
-        actor=Actor.of(principal),
-        target=user,
-        client=attempt.client,
-        details=details,
-    )
-
-
 def _require_enabled(session: Session, user: User) -> None:
     if not repository.is_enabled(session, user.id):
         raise Conflict(
@@ -175,7 +155,8 @@ def confirm_enrolment(
     row.last_used_step = step  # the confirming code cannot sign anyone in afterwards
     codes = _new_recovery_codes(session, user)
     session.flush()
-    _audit(session, Action.TWO_FACTOR_ENABLED, attempt, principal, user, recovery_codes=len(codes))
+    trail = Trail.of(session, principal, attempt.client)
+    trail.record(Action.TWO_FACTOR_ENABLED, user, recovery_codes=len(codes))
     return codes
 
 
@@ -195,14 +176,8 @@ def regenerate_recovery_codes(
     _require_enabled(session, user)
     _check_password(attempt, user, password)
     codes = _new_recovery_codes(session, user)
-    _audit(
-        session,
-        Action.TWO_FACTOR_RECOVERY_CODES_REGENERATED,
-        attempt,
-        principal,
-        user,
-        recovery_codes=len(codes),
-    )
+    trail = Trail.of(session, principal, attempt.client)
+    trail.record(Action.TWO_FACTOR_RECOVERY_CODES_REGENERATED, user, recovery_codes=len(codes))
     return codes
 
 
@@ -218,7 +193,7 @@ def disable(session: Session, *, attempt: Attempt, principal: Principal, passwor
         )
     _check_password(attempt, user, password)
     _remove(session, user.id)
-    _audit(session, Action.TWO_FACTOR_DISABLED, attempt, principal, user)
+    Trail.of(session, principal, attempt.client).record(Action.TWO_FACTOR_DISABLED, user)
 
 
 def _remove(session: Session, user_id: int) -> bool:
@@ -233,12 +208,10 @@ def reset(session: Session, *, user: User, actor: Actor, client: ClientInfo | No
     there was one."""
     was_enabled = repository.is_enabled(session, user.id)
     removed = _remove(session, user.id)
-    audit.record(
-        session,
-        action=Action.TWO_FACTOR_RESET,
-        actor=actor,
-        target=user,
-        client=client,
-        details={"was_enabled": was_enabled, "pending_removed": removed and not was_enabled},
+    Trail(session, actor, client).record(
+        Action.TWO_FACTOR_RESET,
+        user,
+        was_enabled=was_enabled,
+        pending_removed=removed and not was_enabled,
     )
     return was_enabled

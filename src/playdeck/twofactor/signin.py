@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Trail
 from playdeck.auth import sessions
 from playdeck.auth.rate_limit import locked_error
 from playdeck.auth.service import Attempt, ensure_enabled, record_failed_login, signed_in
@@ -100,12 +100,9 @@ def _accept(
         return None
     if not repository.claim_recovery_code(session, user.id, recovery.hash_code(code), at=now):
         return None
-    audit.record(
-        session,
-        action=Action.TWO_FACTOR_RECOVERY_CODE_USED,
-        actor=Actor.user(user),
-        target=user,
-        client=attempt.client,
-        details={"recovery_codes_left": repository.recovery_codes_left(session, user.id)},
+    Trail.own(session, user, attempt.client).record(
+        Action.TWO_FACTOR_RECOVERY_CODE_USED,
+        user,
+        recovery_codes_left=repository.recovery_codes_left(session, user.id),
     )
     return RECOVERY_CODE

@@ -4,14 +4,18 @@ a failure."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, delete, func, select, text, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from playdeck.auth.principal import GlobalRole
+from playdeck.kit import sql
 from playdeck.models import User
 
 USER_CREATION_LOCK_KEY = 0x706C6179_6465636B  # "playdeck"
+
+T = TypeVar("T")
 
 
 def lock_user_creation(session: Session) -> None:
@@ -39,6 +43,22 @@ def claim_sqlite_write_lock(session: Session) -> None:
             update(User).where(text("1 = 0")).values(id=User.id),
             execution_options={"synchronize_session": False},
         )
+
+
+def with_owner(model: type[T], owner_id: InstrumentedAttribute[int]) -> Select[T, User]:
+    """``model``'s rows, each with the user it belongs to (``owner_id``: its user column)."""
+    return select(model, User).join(User, User.id == owner_id)
+
+
+def first_with_owner(
+    session: Session,
+    model: type[T],
+    owner_id: InstrumentedAttribute[int],
+    *where: ColumnElement[bool],
+) -> tuple[T, User] | None:
+    """The row of ``model`` that ``where`` selects and the user it belongs to, in one query."""
+    row = session.execute(with_owner(model, owner_id).where(*where)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def get(session: Session, user_id: int) -> User | None:
@@ -90,9 +110,7 @@ def list_all(session: Session) -> list[User]:
 
 
 def add(session: Session, user: User) -> User:
-    session.add(user)
-    session.flush()
-    return user
+    return sql.add(session, user)
 
 
 def record_failure(session: Session, user_id: int) -> int:

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from playdeck.apikeys import repository as api_keys
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth import repository as sessions
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import hash_password
@@ -119,13 +118,8 @@ def create_user(
             updated_at=now,
         ),
     )
-    audit.record(
-        session,
-        action=Action.USER_CREATED,
-        actor=actor,
-        target=user,
-        client=client,
-        details={"role": role, "via": via, "first_user": is_first},
+    Trail(session, actor, client).record(
+        Action.USER_CREATED, user, role=role, via=via, first_user=is_first
     )
     return user
 
@@ -176,14 +170,7 @@ def unlock(session: Session, *, user: User, actor: Actor, client: ClientInfo | N
     was_locked = user.locked_until is not None and user.locked_until > utcnow()
     repository.unlock(session, user.id)
     session.refresh(user)
-    audit.record(
-        session,
-        action=Action.USER_UNLOCKED,
-        actor=actor,
-        target=user,
-        client=client,
-        details={"was_locked": was_locked},
-    )
+    Trail(session, actor, client).record(Action.USER_UNLOCKED, user, was_locked=was_locked)
     return user
 
 
@@ -203,12 +190,8 @@ def reset_password(
     repository.unlock(session, user.id)
     ended, revoked = _cut_off(session, user)
     session.refresh(user)
-    audit.record(
-        session,
-        action=Action.USER_PASSWORD_RESET,
-        actor=actor,
-        target=user,
-        details={"sessions_ended": ended, "api_keys_revoked": revoked},
+    Trail(session, actor).record(
+        Action.USER_PASSWORD_RESET, user, sessions_ended=ended, api_keys_revoked=revoked
     )
     return user
 
@@ -236,17 +219,12 @@ def deactivate(
     user.is_active = False
     session.flush()
     ended, revoked = _cut_off(session, user)
-    audit.record(
-        session,
-        action=Action.USER_DEACTIVATED,
-        actor=actor,
-        target=user,
-        client=client,
-        details={
-            "is_active": [was_active, False],
-            "sessions_ended": ended,
-            "api_keys_revoked": revoked,
-        },
+    Trail(session, actor, client).record(
+        Action.USER_DEACTIVATED,
+        user,
+        is_active=[was_active, False],
+        sessions_ended=ended,
+        api_keys_revoked=revoked,
     )
     return user
 
@@ -270,12 +248,8 @@ def promote_to_admin(
     session.flush()
     repository.unlock(session, user.id)
     session.refresh(user)
-    audit.record(
-        session,
-        action=Action.USER_UPDATED,
-        actor=actor,
-        target=user,
-        details={"changes": changes, "password_set": password is not None},
+    Trail(session, actor).record(
+        Action.USER_UPDATED, user, changes=changes, password_set=password is not None
     )
     return user
 
@@ -296,14 +270,7 @@ def delete_user(
             f"{user.username} is the only owner of {shown}; make someone else owner first",
             code="last_owner",
         )
-    audit.record(
-        session,
-        action=Action.USER_DELETED,
-        actor=actor,
-        target=user,
-        client=client,
-        details={"role": user.role},
-    )
+    Trail(session, actor, client).record(Action.USER_DELETED, user, role=user.role)
     repository.delete_user(session, user.id)
 
 
@@ -384,14 +351,7 @@ def update_user(
         user.is_active = True
     session.flush()
     if changes:
-        audit.record(
-            session,
-            action=Action.USER_UPDATED,
-            actor=actor,
-            target=user,
-            client=client,
-            details={"changes": changes},
-        )
+        Trail(session, actor, client).record(Action.USER_UPDATED, user, changes=changes)
     if data.password is not None:
         reset_password(session, user=user, password=data.password, settings=settings, actor=actor)
     if deactivating:
