@@ -12,12 +12,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from playdeck.ingest.run_fields import CLIENT_NAMES
+from playdeck.ingest.use_cases import MAX_OVERRIDE_CHARS
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.settings import Settings
 
@@ -377,6 +380,48 @@ def test_upload_without_a_report_part_is_refused(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["code"] == "no_report"
+
+
+def _upload_junit_with(client: TestClient, fields: dict[str, str]) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/api/test-runs/upload",
+        data={"projectName": "api", **fields},
+        files={"file": ("pytest.xml", PYTEST_XML.read_bytes(), "application/xml")},
+    )
+    return response
+
+
+@pytest.mark.parametrize("field", [*CLIENT_NAMES, "tags"])
+def test_upload_refuses_an_overlong_run_field_and_stores_nothing(
+    client: TestClient, db: Session, settings: Settings, field: str
+) -> None:
+    response = _upload_junit_with(client, {field: "x" * (MAX_OVERRIDE_CHARS + 1)})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "field_too_long"
+    assert response.json()["detail"] == f"{field} is too long"
+    _assert_nothing_stored(db, settings)
+    assert _count(db, Project) == 0
+
+
+@pytest.mark.parametrize("tags", ['["smoke", 3]', ' [["smoke"]]', "[null]"])
+def test_upload_refuses_json_tags_that_are_not_a_list_of_strings_and_stores_nothing(
+    client: TestClient, db: Session, settings: Settings, tags: str
+) -> None:
+    response = _upload_junit_with(client, {"tags": tags})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_tags"
+    _assert_nothing_stored(db, settings)
+    assert _count(db, Project) == 0
+
+
+def test_upload_refuses_tags_that_start_a_json_list_but_are_not_json(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    response = _upload_junit_with(client, {"tags": '["smoke", "nightly"'})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "malformed_json"
+    _assert_nothing_stored(db, settings)
+    assert _count(db, Project) == 0
 
 
 def test_upload_needs_multipart(client: TestClient) -> None:

@@ -16,17 +16,17 @@ import typer
 from rich.console import Console
 
 from playdeck import __version__
-from playdeck.cli.upload import (
+from playdeck.cli.connection import (
     EXIT_USAGE,
     ApiKeyOption,
     PasswordOption,
+    Reporter,
     ServerOption,
     UsernameOption,
-    _login,
-    _normalise_server,
-    _refusal,
-    _Reporter,
-    _unreachable,
+    login,
+    normalise_server,
+    refusal_message,
+    unreachable_message,
 )
 
 GATE_PATH = "/api/test-runs/{run_id}/gate"
@@ -44,9 +44,9 @@ def gate(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the server.")] = 60.0,
 ) -> None:
     """Fail (exit 1) only if the run has failures of tests that are not quarantined."""
-    err = _Reporter(Console(stderr=True), [api_key or "", password or ""])
+    err = Reporter(Console(stderr=True), [api_key or "", password or ""])
     out = Console()
-    server = _normalise_server(server, err)
+    server = normalise_server(server, err)
     if api_key and (username or password):
         err.fail("give either --api-key or --username/--password, not both", EXIT_USAGE)
     if bool(username) != bool(password):
@@ -56,13 +56,13 @@ def gate(
         headers["Authorization"] = f"Bearer {api_key}"
     with httpx.Client(headers=headers, timeout=timeout) as client:
         if username and password:
-            _login(client, server, username, password, err)
+            login(client, server, username, password, err)
         try:
             response = client.get(server + GATE_PATH.format(run_id=run))
         except httpx.TransportError as exc:
-            err.fail(_unreachable(server, exc), EXIT_NO_VERDICT)
+            err.fail(unreachable_message(server, exc), EXIT_NO_VERDICT)
     if not response.is_success:
-        err.fail(_refusal("gate", response), EXIT_NO_VERDICT)
+        err.fail(refusal_message("gate", response), EXIT_NO_VERDICT)
     verdict: Any = orjson.loads(response.content)
     for failure in verdict["quarantined"][:MAX_LISTED]:
         out.print(
