@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Action, Actor
+from playdeck.auth.attempt import Attempt
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import CredentialKind, GlobalRole, Principal
 from playdeck.auth.rate_limit import RateLimits
-from playdeck.auth.service import Attempt
 from playdeck.errors import AppError
 from playdeck.models import AuditEvent, TwoFactorAuthenticator, TwoFactorRecoveryCode, User
 from playdeck.settings import Settings

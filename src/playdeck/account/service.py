@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from playdeck.account import repository
 from playdeck.account.schemas import ProfileUpdate
 from playdeck.audit.service import Action, Trail
+from playdeck.auth.attempt import Attempt, ensure_enabled
+from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
-from playdeck.auth.service import Attempt, check_current_password, ensure_enabled
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, NotFound

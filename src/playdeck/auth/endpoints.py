@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from playdeck.account.service import pending_email
-from playdeck.auth import service
+from playdeck.auth import password_change, registration, rotation, signin, signout
+from playdeck.auth.attempt import Attempt
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import CredentialKind, Principal
 from playdeck.auth.rate_limit import RateLimits
@@ -49,11 +50,11 @@ def get_rate_limits(request: Request) -> RateLimits:
 RateLimitsDep = Annotated[RateLimits, Depends(get_rate_limits)]
 
 
-def get_attempt(settings: SettingsDep, limits: RateLimitsDep, client: ClientDep) -> service.Attempt:
-    return service.Attempt(settings=settings, limits=limits, client=client)
+def get_attempt(settings: SettingsDep, limits: RateLimitsDep, client: ClientDep) -> Attempt:
+    return Attempt(settings=settings, limits=limits, client=client)
 
 
-AttemptDep = Annotated[service.Attempt, Depends(get_attempt)]
+AttemptDep = Annotated[Attempt, Depends(get_attempt)]
 Authenticated = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 # Also open to an administrator who must enrol a second factor first (signing out, ``me``).
 BeforeTwoFactor = Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)]
@@ -70,7 +71,7 @@ def _tokens(tokens: IssuedTokens) -> dict[str, Any]:
     }
 
 
-def _signed_in(issued: IssuedLogin, attempt: service.Attempt, *, status: int) -> OrjsonResponse:
+def _signed_in(issued: IssuedLogin, attempt: Attempt, *, status: int) -> OrjsonResponse:
     body = LoginResponse(
         **_tokens(issued.tokens), user=User.of(issued.user), csrf_token=issued.csrf_token
     )
@@ -93,7 +94,7 @@ def login(data: LoginRequest, session: SessionDep, attempt: AttemptDep) -> Respo
     sets the session cookie. 401 for any wrong name or password, 423 while locked, 429 when
     rate-limited. An account with two-factor authentication gets 401 ``two_factor_required``
     with a ``challenge`` to send to ``POST /api/auth/login/two-factor`` with a code."""
-    issued = service.login(session, attempt=attempt, data=data)
+    issued = signin.login(session, attempt=attempt, data=data)
     if isinstance(issued, SecondFactorChallenge):
         return second_factor_required(issued)
     return _signed_in(issued, attempt, status=200)
@@ -127,7 +128,7 @@ def setup(
     """Create the first administrator while no user exists (409 afterwards) and sign it in.
     From another machine than the server's, send the setup token from the server log in
     ``X-Setup-Token`` (403 ``setup_token_required`` without it)."""
-    issued = service.setup(session, attempt=attempt, data=data, first_allowed=first_allowed)
+    issued = registration.setup(session, attempt=attempt, data=data, first_allowed=first_allowed)
     return _signed_in(issued, attempt, status=201)
 
 
@@ -142,7 +143,7 @@ def register(
 ) -> User:
     """Self-registration, when ``PLAYDECK_ALLOW_REGISTRATION`` is on (403 otherwise). The
     first account of an empty instance becomes admin and needs what setup needs."""
-    user = service.register(session, attempt=attempt, data=data, first_allowed=first_allowed)
+    user = registration.register(session, attempt=attempt, data=data, first_allowed=first_allowed)
     return User.of(user)
 
 
@@ -159,7 +160,7 @@ def refresh(
 ) -> Response:
     """Exchange a refresh token for a new pair. The old one is dead from this moment; presenting
     it again revokes every token of that login."""
-    tokens = service.refresh(
+    tokens = rotation.refresh(
         session,
         settings=settings,
         limits=limits,
@@ -178,7 +179,7 @@ def logout(
     data: LogoutRequest | None = None,
 ) -> Response:
     """End this session (cookie or token) and, if given, the refresh token's session."""
-    service.logout(
+    signout.logout(
         session,
         principal=principal,
         refresh_token=data.refresh_token if data else None,
@@ -194,7 +195,7 @@ def logout_all(
     session: SessionDep, settings: SettingsDep, client: ClientDep, principal: Authenticated
 ) -> Response:
     """End every session and refresh token of the signed-in user, on every device."""
-    service.logout_all(session, principal=principal, client=client)
+    signout.logout_all(session, principal=principal, client=client)
     response = Response(status_code=204)
     clear_session_cookie(response, secure=cookie_secure(settings, client))
     return response
@@ -204,7 +205,7 @@ def logout_all(
 @legacy_router.get("/me", response_model=Me)
 def get_me(session: SessionDep, settings: SettingsDep, principal: BeforeTwoFactor) -> Me:
     """Who the caller is. With authentication off: ``authenticated: false``."""
-    user = service.current_user(session, principal)
+    user = signin.current_user(session, principal)
     return Me(
         authenticated=settings.require_auth and principal.credential is not CredentialKind.NONE,
         auth_enabled=settings.require_auth,
@@ -225,5 +226,7 @@ def change_password(
 ) -> Response:
     """Change your password. Every other session ends; this one continues in a fresh session:
     the new cookie and token pair returned here (credentials issued before no longer work)."""
-    issued = service.change_password(session, attempt=attempt, principal=principal, data=data)
+    issued = password_change.change_password(
+        session, attempt=attempt, principal=principal, data=data
+    )
     return _signed_in(issued, attempt, status=200)

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Action, Actor, Trail
+from playdeck.auth.attempt import Attempt
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole, Principal
-from playdeck.auth.service import Attempt
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.permissions import ProjectRole
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound

@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Actor, Trail
+from playdeck.auth.attempt import Attempt
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import GlobalRole
-from playdeck.auth.service import Attempt, signed_in
 from playdeck.auth.sessions import IssuedLogin
+from playdeck.auth.signin import signed_in
 from playdeck.authz.permissions import RoleSource
 from playdeck.errors import Conflict
 from playdeck.invitations import service as invitations

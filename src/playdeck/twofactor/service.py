@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Action, Actor, Trail
+from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.passwords import verify_and_update
 from playdeck.auth.principal import Principal
-from playdeck.auth.service import Attempt, ensure_enabled
 from playdeck.auth.sessions import secret_of
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound

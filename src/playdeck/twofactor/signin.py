@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Trail
 from playdeck.auth import sessions
+from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.rate_limit import locked_error
-from playdeck.auth.service import Attempt, ensure_enabled, record_failed_login, signed_in
 from playdeck.auth.sessions import IssuedLogin
+from playdeck.auth.signin import record_failed_login, signed_in
 from playdeck.auth.tokens import hash_secret
 from playdeck.errors import Unauthorized
 from playdeck.kit.clock import utcnow

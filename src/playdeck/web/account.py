@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.account import service as account_service
-from playdeck.auth import service as auth_service
+from playdeck.auth import password_change, signin, signout
 from playdeck.auth import sessions as auth_sessions
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
@@ -142,7 +142,7 @@ def _account_page(
     form_error: str | None = None,
     profile_error: str | None = None,
 ) -> HTMLResponse:
-    user = auth_service.current_user(session, principal)
+    user = signin.current_user(session, principal)
     rows = (
         auth_sessions.active_sessions(session, user_id=user.id, limit=SESSIONS_SHOWN)
         if user is not None
@@ -218,7 +218,7 @@ def change_password(
             {"current_password": current_password, "new_password": new_password},
             text=lambda _exc: "Enter your current password and a new password (at most 1 KiB).",
         )
-        issued = auth_service.change_password(
+        issued = password_change.change_password(
             session, attempt=post.attempt, principal=principal, data=data
         )
     response = signed_in_redirect(issued, "/account", settings=settings, client=client)
@@ -233,7 +233,7 @@ def sign_out_everywhere(
     """End every session of this user, on every device, this browser included."""
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
-    auth_service.logout_all(session, principal=principal, client=client)
+    signout.logout_all(session, principal=principal, client=client)
     response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
     clear_session_cookie(response, secure=cookie_secure(settings, client))
     set_flash(response, "signed-out-everywhere")

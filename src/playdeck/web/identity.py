@@ -22,15 +22,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from playdeck.auth import service as auth_service
+from playdeck.auth import signin, signout
+from playdeck.auth.attempt import Attempt
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.credentials import resolve_credentials
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.schemas import LoginRequest
-from playdeck.auth.service import INVALID_CREDENTIALS, Attempt
 from playdeck.auth.sessions import IssuedLogin
+from playdeck.auth.signin import INVALID_CREDENTIALS
 from playdeck.auth.transport import clear_session_cookie, cookie_secure, set_session_cookie
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
@@ -102,7 +103,7 @@ PublicViewDep = Annotated[PublicView, Depends(public_view)]
 
 @dataclass(frozen=True, slots=True)
 class AttemptPost(FormPost):
-    """A form whose service weighs an attempt (``auth.service.Attempt``: the settings, the
+    """A form whose service weighs an attempt (``auth.attempt.Attempt``: the settings, the
     rate limits, the client): signing in, setting up, registering, a password or a second
     factor proved again."""
 
@@ -337,7 +338,7 @@ def sign_in(
     with refusals_on(_login_page_on(request, settings, client, form)):
         form_csrf.check(request, settings, csrf_token)
         data = _login_request(form.login, password)
-        issued = auth_service.login(session, attempt=post.attempt, data=data)
+        issued = signin.login(session, attempt=post.attempt, data=data)
     if isinstance(issued, SecondFactorChallenge):
         return second_factor_page(
             request, settings=settings, client=client, challenge=issued.token, next_path=form.next
@@ -363,7 +364,7 @@ def sign_out(
     if not settings.require_auth:
         return RedirectResponse("/", status_code=303)
     provider_logout = after_logout(request, session, settings, principal)
-    auth_service.logout(session, principal=principal, refresh_token=None, client=client)
+    signout.logout(session, principal=principal, refresh_token=None, client=client)
     response = RedirectResponse(provider_logout or "/login", status_code=303, headers=NO_STORE)
     clear_session_cookie(response, secure=cookie_secure(settings, client))
     set_flash(response, "signed-out")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from playdeck.auth import service as auth_service
+from playdeck.auth import registration
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
@@ -207,7 +207,7 @@ def complete_setup(
             },
             text=validation_text,
         )
-        issued = auth_service.setup(
+        issued = registration.setup(
             session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = signed_in_redirect(issued, "/", settings=settings, client=client)
@@ -254,7 +254,7 @@ def register(
             },
             text=validation_text,
         )
-        auth_service.register(
+        registration.register(
             session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
         )
     response = RedirectResponse("/login", status_code=303)

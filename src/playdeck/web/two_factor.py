@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
-from playdeck.auth import service as auth_service
+from playdeck.auth import signin
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
@@ -46,7 +46,7 @@ def _page(
     *,
     refusal: AppError | None = None,
 ) -> HTMLResponse:
-    user = auth_service.current_user(session, principal)
+    user = signin.current_user(session, principal)
     state = service.status(session, settings=settings, user=user) if user else None
     pending = (
         service.pending_enrolment(session, settings=settings, user=user)
