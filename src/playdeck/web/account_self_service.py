@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
 from playdeck.account.schemas import ProfileUpdate
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.http import base_url
 from playdeck.models import User
-from playdeck.web.account import SessionRow, SignedIn, profile_form_on
-from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.account import SessionRow, account_page_on
+from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
 from playdeck.web.identity import NO_STORE, AttemptPostDep
 from playdeck.web.rendering import set_flash
+from playdeck.web.views import SignedIn, ViewDep
 
 router = APIRouter()
 
@@ -54,7 +53,7 @@ def update_profile(
     request, session, settings = post.request, post.session, post.settings
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
-    with refusals_on(profile_form_on(request, settings, principal)):
+    with refusals_on(account_page_on(post, principal, form="profile")):
         fields: dict[str, str | None] = {"name": name.strip() or None}
         user = account_service.current_account(session, principal)
         if _asks_for_link(user, email, current_password):
@@ -75,15 +74,14 @@ def update_profile(
 
 
 @router.get("/account/sessions/{public_id}/end", response_class=HTMLResponse, response_model=None)
-def confirm_end_session(
-    public_id: PublicId, request: Request, session: SessionDep, principal: SignedIn
-) -> Response:
+def confirm_end_session(public_id: PublicId, view: ViewDep, principal: SignedIn) -> Response:
     row = SessionRow.of(
-        own_sessions.find_session(session, principal=principal, public_id=public_id), principal
+        own_sessions.find_session(view.session, principal=principal, public_id=public_id),
+        principal,
     )
     where = f" from {row.ip}" if row.ip else ""
     return confirm_page(
-        request,
+        view.request,
         principal,
         Confirmation(
             title="End this session?",
@@ -101,20 +99,15 @@ def confirm_end_session(
 
 
 @router.post("/account/sessions/{public_id}/end", response_model=None)
-def end_session(
-    public_id: PublicId,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: SignedIn,
-) -> Response:
+def end_session(public_id: PublicId, post: PostDep, principal: SignedIn) -> Response:
     """End one of your sessions; ending this one signs this browser out."""
+    client = post.client
     current = own_sessions.end_session(
-        session, principal=principal, public_id=public_id, client=client
+        post.session, principal=principal, public_id=public_id, client=client
     )
     if not current:
         return done(SESSIONS, "session-ended")
     response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
-    clear_session_cookie(response, secure=cookie_secure(settings, client))
+    clear_session_cookie(response, secure=cookie_secure(post.settings, client))
     set_flash(response, "signed-out")
     return response

@@ -22,7 +22,14 @@ from playdeck.models import User
 from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminUpdate
-from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
+from playdeck.web.admin_users import (
+    Admin,
+    BackField,
+    BackQuery,
+    TargetUser,
+    back_to_users,
+    list_on,
+)
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
     Confirmation,
@@ -37,8 +44,6 @@ from playdeck.web.forms import (
 )
 
 router = APIRouter()
-
-BackQuery = Annotated[str | None, Query(max_length=2000)]
 
 
 def _update(post: FormPost, principal: Principal, user: User, changes: dict[str, object]) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ router = APIRouter()
 
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 BackField = Annotated[str, Form(max_length=2000)]
+BackQuery = Annotated[str | None, Query(max_length=2000)]
 
 
 def target_user(user_id: str, session: SessionDep) -> User:
