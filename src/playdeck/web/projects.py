@@ -26,7 +26,7 @@ from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.analytics.schemas import TrendPoint
 from playdeck.runs.filters import choices
 from playdeck.web import charts, queries
-from playdeck.web.context import pager, project_tabs
+from playdeck.web.context import pager, project_page
 from playdeck.web.errors import Page
 from playdeck.web.forms import PostDep, page_on, parse_form, refusals_on
 from playdeck.web.params import (
@@ -239,11 +239,12 @@ def show_project(
         where += " (filtered)"
     bars, durations = trend_charts(project, trend.items, where)
     longest = max((p.duration_ms for p in trend.items), default=0)
-    return render(
-        request,
+    return project_page(
+        view,
+        principal,
+        project,
         "projects/runs.html",
-        principal=principal,
-        **project_tabs(session, principal, project, tab="runs"),
+        tab="runs",
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,

@@ -18,11 +18,15 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
+from playdeck.runs.access import RunAccess, run_access
 from playdeck.settings import Settings
+from playdeck.web.params import page_run_id
 
 SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 Reader = Annotated[Principal, authorize(Permission.PROJECT_READ)]
 ProjectLister = Annotated[Principal, authorize(Permission.PROJECTS_LIST)]
+# A run page's run (its ``{run_id}`` read as a page reads ids: anything else is a 404).
+RunReader = Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)]
 
 
 @dataclass(frozen=True, slots=True)
