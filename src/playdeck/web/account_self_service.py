@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
@@ -31,22 +32,26 @@ PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 SESSIONS = "/account#sessions"
 
 
-def _asks_for_link(user: User, email: str, current_password: str) -> bool:
+class ProfileFields(BaseModel):
+    """What the profile form posts."""
+
+    name: Annotated[str, Field(max_length=1000)] = ""
+    email: Annotated[str, Field(max_length=1000)] = ""
+    current_password: Annotated[str, Field(max_length=4096)] = ""
+
+
+def _asks_for_link(user: User, fields: ProfileFields) -> bool:
     """Whether the form asks for an email link: a new address, or (with the password typed) the
     current one while it is unverified. Saving only the name never asks."""
-    typed = email.strip().lower()
+    typed = fields.email.strip().lower()
     if not typed:
         return False
-    return typed != user.email or (user.email_verified_at is None and bool(current_password))
+    return typed != user.email or (user.email_verified_at is None and bool(fields.current_password))
 
 
 @router.post("/account/profile", response_class=HTMLResponse, response_model=None)
 def update_profile(
-    post: AttemptPostDep,
-    principal: SignedIn,
-    name: Annotated[str, Form(max_length=1000)] = "",
-    email: Annotated[str, Form(max_length=1000)] = "",
-    current_password: Annotated[str, Form(max_length=4096)] = "",
+    post: AttemptPostDep, principal: SignedIn, fields: Annotated[ProfileFields, Form()]
 ) -> Response:
     """Save your display name; a new email gets a verification link (the old one stays until
     the link is used)."""
@@ -54,13 +59,13 @@ def update_profile(
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
     with refusals_on(account_page_on(post, principal, form="profile")):
-        fields: dict[str, str | None] = {"name": name.strip() or None}
+        changes: dict[str, str | None] = {"name": fields.name.strip() or None}
         user = account_service.current_account(session, principal)
-        if _asks_for_link(user, email, current_password):
-            fields["email"] = email.strip()
-        if current_password:
-            fields["current_password"] = current_password
-        data = parse_form(ProfileUpdate, fields)
+        if _asks_for_link(user, fields):
+            changes["email"] = fields.email.strip()
+        if fields.current_password:
+            changes["current_password"] = fields.current_password
+        data = parse_form(ProfileUpdate, changes)
         changed = account_service.update_profile(
             session,
             attempt=post.attempt,

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from playdeck.audit.service import Actor
 from playdeck.auth.principal import Principal
@@ -119,6 +120,14 @@ class RetentionForm:
         )
 
 
+class GeneralFields(BaseModel):
+    """What the General form posts."""
+
+    name: Annotated[str, Field(max_length=400)] = ""
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    default_branch: Annotated[str, Field(max_length=600)] = ""
+
+
 @dataclass(slots=True)
 class GeneralForm:
     name: str
@@ -212,23 +221,19 @@ def _page_on(
 
 @router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
 def update_project_settings(
-    post: PostDep,
-    access: Editors,
-    name: Annotated[str, Form(max_length=400)] = "",
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    default_branch: Annotated[str, Form(max_length=600)] = "",
+    post: PostDep, access: Editors, fields: Annotated[GeneralFields, Form()]
 ) -> Response:
     """Rename the project, change its description or its default branch (its address, the
     slug, stays)."""
     project = access.project
-    general = GeneralForm(name, description, default_branch)
+    general = GeneralForm(fields.name, fields.description, fields.default_branch)
     with refusals_on(_page_on(post, access, general=general)):
-        fields = {
-            "name": name,
-            "description": description.strip() or None,
-            "default_branch": default_branch.strip() or None,
+        changes = {
+            "name": fields.name,
+            "description": fields.description.strip() or None,
+            "default_branch": fields.default_branch.strip() or None,
         }
-        data = parse_form(ProjectUpdate, fields)
+        data = parse_form(ProjectUpdate, changes)
         projects_service.update_project(post.session, project=project, data=data)
     return done(settings_url(project), "project-updated")
 
