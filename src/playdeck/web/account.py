@@ -12,21 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.account import service as account_service
 from playdeck.auth import password_change, signin, signout
 from playdeck.auth import sessions as auth_sessions
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
-from playdeck.authz.dependencies import authorize
-from playdeck.authz.permissions import Permission
 from playdeck.authz.service import PASSWORD_SIGN_IN
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.invitations.mail import mail_configured
 from playdeck.models import User, UserSession
@@ -34,7 +30,7 @@ from playdeck.settings import Settings
 from playdeck.twofactor import service as two_factor
 from playdeck.web.api_keys import own_keys_view
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import PostDep, page_on, parse_form, refusals_on
 from playdeck.web.identity import (
     NO_STORE,
     AttemptPostDep,
@@ -43,10 +39,10 @@ from playdeck.web.identity import (
     signed_in_redirect,
 )
 from playdeck.web.rendering import render, set_flash
+from playdeck.web.views import PageView, SignedIn, ViewDep
 
 router = APIRouter()
 
-SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 SESSIONS_SHOWN = 50
 
 # (pattern in a User-Agent, name), first match wins: Edge and Opera also say "Chrome", Chrome
@@ -133,15 +129,14 @@ def profile_context(
 
 
 def _account_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
+    view: PageView,
     principal: Principal,
     *,
     refusal: AppError | None = None,
     form_error: str | None = None,
     profile_error: str | None = None,
 ) -> HTMLResponse:
+    session, settings = view.session, view.settings
     user = signin.current_user(session, principal)
     rows = (
         auth_sessions.active_sessions(session, user_id=user.id, limit=SESSIONS_SHOWN)
@@ -149,7 +144,7 @@ def _account_page(
         else []
     )
     return render(
-        request,
+        view.request,
         "account/page.html",
         principal=principal,
         auth_enabled=settings.require_auth,
@@ -166,36 +161,26 @@ def _account_page(
     )
 
 
-def _account_page_on(
-    request: Request, settings: Settings, principal: Principal, *, form: str = "password"
-) -> Page:
-    """The account page with ``form``'s refusal shown by that form."""
+def account_page_on(view: PageView, principal: Principal, *, form: str = "password") -> Page:
+    """The account page with a refusal of ``form`` (``password``, or ``profile`` for
+    ``web.account_self_service``) shown by that form."""
 
-    def page(session: Session, refusal: AppError) -> Response:
+    def show(reading: PageView, refusal: AppError) -> Response:
         message = refusal_text(refusal)
         return _account_page(
-            request,
-            session,
-            settings,
+            reading,
             principal,
             form_error=message if form == "password" else None,
             profile_error=message if form == "profile" else None,
             refusal=refusal,
         )
 
-    return page
-
-
-def profile_form_on(request: Request, settings: Settings, principal: Principal) -> Page:
-    """The account page with a refusal of its profile form (``web.account_self_service``)."""
-    return _account_page_on(request, settings, principal, form="profile")
+    return page_on(view, show)
 
 
 @router.get("/account", response_class=HTMLResponse)
-def show_account(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: SignedIn
-) -> HTMLResponse:
-    return _account_page(request, session, settings, principal)
+def show_account(view: ViewDep, principal: SignedIn) -> HTMLResponse:
+    return _account_page(view, principal)
 
 
 @router.post("/account/password", response_class=HTMLResponse, response_model=None)
@@ -207,10 +192,10 @@ def change_password(
     new_password_confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Change your password: every session ends, and this browser continues in a new one."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
+    session, settings, client = post.session, post.settings, post.client
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
-    with refusals_on(_account_page_on(request, settings, principal)):
+    with refusals_on(account_page_on(post, principal)):
         if new_password != new_password_confirm:
             raise InvalidInput("The two new passwords do not match.")
         data = parse_form(
@@ -227,10 +212,9 @@ def change_password(
 
 
 @router.post("/account/sign-out-everywhere", response_model=None)
-def sign_out_everywhere(
-    session: SessionDep, settings: SettingsDep, client: ClientDep, principal: SignedIn
-) -> Response:
+def sign_out_everywhere(post: PostDep, principal: SignedIn) -> Response:
     """End every session of this user, on every device, this browser included."""
+    session, settings, client = post.session, post.settings, post.client
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
     signout.logout_all(session, principal=principal, client=client)

@@ -17,30 +17,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
-from sqlalchemy.orm import Session
 
-from playdeck.auth.client import ClientInfo
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.invitations import service
 from playdeck.invitations.purpose import LinkPurpose
 from playdeck.invitations.schemas import InvitationAccept, PasswordResetWithLink
-from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import FormPost, parse_form, refusals_on
+from playdeck.web.forms import FormPost, PostDep, parse_form, refusals_on
 from playdeck.web.identity import (
     AttemptPostDep,
     Public,
     PublicView,
     PublicViewDep,
     disabled_page,
+    disabled_post,
     form_page,
+    public_page_on,
     refusal_text,
 )
 from playdeck.web.onboarding import PasswordFields, check_password_form, validation_text
@@ -85,19 +82,14 @@ class LinkForm:
 
 
 def _page(
-    request: Request,
-    settings: Settings,
-    client: ClientInfo,
-    purpose: LinkPurpose,
-    form: LinkForm,
-    *,
-    refusal: AppError | None = None,
+    view: FormPost, purpose: LinkPurpose, form: LinkForm, *, refusal: AppError | None = None
 ) -> HTMLResponse:
+    settings = view.settings
     return form_page(
-        request,
+        view.request,
         TEMPLATES[purpose],
         settings=settings,
-        client=client,
+        client=view.client,
         principal=Principal.anonymous(),
         refusal=refusal,
         form=form,
@@ -107,32 +99,22 @@ def _page(
     )
 
 
-def _page_on(
-    request: Request, settings: Settings, client: ClientInfo, purpose: LinkPurpose, form: LinkForm
-) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
+def _page_on(post: FormPost, purpose: LinkPurpose, form: LinkForm) -> Page:
+    def show(view: PublicView, refusal: AppError) -> Response:
         form.error = refusal_text(refusal)
         form.usable = refusal.code != "link_invalid"
-        return _page(
-            request,
-            settings,
-            client,
-            purpose,
-            form,
-            refusal=refusal,
-        )
+        return _page(view, purpose, form, refusal=refusal)
 
-    return page
+    return public_page_on(post, show)
 
 
 def _show(view: PublicView, purpose: LinkPurpose, token: str) -> Response:
-    request, settings, client = view.request, view.settings, view.client
-    if not settings.require_auth:
-        return disabled_page(request, view.viewer, what="Accounts")
+    if not view.settings.require_auth:
+        return disabled_page(view.request, view.viewer, what="Accounts")
     form = LinkForm(token=token)
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
+    with refusals_on(_page_on(view, purpose, form)):
         form.email = service.check_link(view.session, token=token, purpose=purpose).email
-    return _page(request, settings, client, purpose, form)
+    return _page(view, purpose, form)
 
 
 def _submit(
@@ -146,12 +128,11 @@ def _submit(
 ) -> Response:
     """What both forms do: check the link, the form token and the repeated password, then
     ``redeem`` (which parses the form and calls the service); on to ``/login`` with ``flash``."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
-    if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=400)
-    with refusals_on(_page_on(request, settings, client, purpose, form)):
-        form.email = service.check_link(session, token=form.token, purpose=purpose).email
-        check_password_form(request, settings, fields)
+    if not post.settings.require_auth:
+        return disabled_post(post, what="Accounts")
+    with refusals_on(_page_on(post, purpose, form)):
+        form.email = service.check_link(post.session, token=form.token, purpose=purpose).email
+        check_password_form(post.request, post.settings, fields)
         redeem()
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, flash)
@@ -198,10 +179,7 @@ def accept_invitation(
 
 @router.post("/auth/sso/{provider}/invitation", response_class=HTMLResponse, response_model=None)
 def accept_invitation_through_provider(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     clients: ClientsDep,
     _public: Public,
     provider: str,
@@ -210,14 +188,14 @@ def accept_invitation_through_provider(
 ) -> Response:
     """Accept an invitation through ``provider``: a redirect to it, the invitation bound to
     that sign-in; the provider's callback makes the account and signs the invitee in."""
+    request, settings = post.request, post.settings
     if not settings.require_auth:
         return disabled_page(request, Principal.builtin_admin(), what="Accounts", status_code=404)
     found = sso_provider(settings, provider)
-    form = LinkForm(token=token)
-    with refusals_on(_page_on(request, settings, client, LinkPurpose.INVITATION, form)):
-        key = service.invitation_key(session, token=token)
+    with refusals_on(_page_on(post, LinkPurpose.INVITATION, LinkForm(token=token))):
+        key = service.invitation_key(post.session, token=token)
         form_csrf.check(request, settings, csrf_token)
-    return redirect_to_provider(request, settings, client, clients, found, invitation=key)
+    return redirect_to_provider(request, settings, post.client, clients, found, invitation=key)
 
 
 @router.get("/reset-password", response_class=HTMLResponse, response_model=None)

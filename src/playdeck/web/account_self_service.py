@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
 from playdeck.account.schemas import ProfileUpdate
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.http import base_url
 from playdeck.models import User
-from playdeck.web.account import SessionRow, SignedIn, profile_form_on
-from playdeck.web.forms import Confirmation, confirm_page, done, parse_form, refusals_on
+from playdeck.web.account import SessionRow, account_page_on
+from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
 from playdeck.web.identity import NO_STORE, AttemptPostDep
 from playdeck.web.rendering import set_flash
+from playdeck.web.views import SignedIn, ViewDep
 
 router = APIRouter()
 
@@ -32,36 +32,40 @@ PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 SESSIONS = "/account#sessions"
 
 
-def _asks_for_link(user: User, email: str, current_password: str) -> bool:
+class ProfileFields(BaseModel):
+    """What the profile form posts."""
+
+    name: Annotated[str, Field(max_length=1000)] = ""
+    email: Annotated[str, Field(max_length=1000)] = ""
+    current_password: Annotated[str, Field(max_length=4096)] = ""
+
+
+def _asks_for_link(user: User, fields: ProfileFields) -> bool:
     """Whether the form asks for an email link: a new address, or (with the password typed) the
     current one while it is unverified. Saving only the name never asks."""
-    typed = email.strip().lower()
+    typed = fields.email.strip().lower()
     if not typed:
         return False
-    return typed != user.email or (user.email_verified_at is None and bool(current_password))
+    return typed != user.email or (user.email_verified_at is None and bool(fields.current_password))
 
 
 @router.post("/account/profile", response_class=HTMLResponse, response_model=None)
 def update_profile(
-    post: AttemptPostDep,
-    principal: SignedIn,
-    name: Annotated[str, Form(max_length=1000)] = "",
-    email: Annotated[str, Form(max_length=1000)] = "",
-    current_password: Annotated[str, Form(max_length=4096)] = "",
+    post: AttemptPostDep, principal: SignedIn, fields: Annotated[ProfileFields, Form()]
 ) -> Response:
     """Save your display name; a new email gets a verification link (the old one stays until
     the link is used)."""
     request, session, settings = post.request, post.session, post.settings
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
-    with refusals_on(profile_form_on(request, settings, principal)):
-        fields: dict[str, str | None] = {"name": name.strip() or None}
+    with refusals_on(account_page_on(post, principal, form="profile")):
+        changes: dict[str, str | None] = {"name": fields.name.strip() or None}
         user = account_service.current_account(session, principal)
-        if _asks_for_link(user, email, current_password):
-            fields["email"] = email.strip()
-        if current_password:
-            fields["current_password"] = current_password
-        data = parse_form(ProfileUpdate, fields)
+        if _asks_for_link(user, fields):
+            changes["email"] = fields.email.strip()
+        if fields.current_password:
+            changes["current_password"] = fields.current_password
+        data = parse_form(ProfileUpdate, changes)
         changed = account_service.update_profile(
             session,
             attempt=post.attempt,
@@ -75,15 +79,14 @@ def update_profile(
 
 
 @router.get("/account/sessions/{public_id}/end", response_class=HTMLResponse, response_model=None)
-def confirm_end_session(
-    public_id: PublicId, request: Request, session: SessionDep, principal: SignedIn
-) -> Response:
+def confirm_end_session(public_id: PublicId, view: ViewDep, principal: SignedIn) -> Response:
     row = SessionRow.of(
-        own_sessions.find_session(session, principal=principal, public_id=public_id), principal
+        own_sessions.find_session(view.session, principal=principal, public_id=public_id),
+        principal,
     )
     where = f" from {row.ip}" if row.ip else ""
     return confirm_page(
-        request,
+        view.request,
         principal,
         Confirmation(
             title="End this session?",
@@ -101,20 +104,15 @@ def confirm_end_session(
 
 
 @router.post("/account/sessions/{public_id}/end", response_model=None)
-def end_session(
-    public_id: PublicId,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    principal: SignedIn,
-) -> Response:
+def end_session(public_id: PublicId, post: PostDep, principal: SignedIn) -> Response:
     """End one of your sessions; ending this one signs this browser out."""
+    client = post.client
     current = own_sessions.end_session(
-        session, principal=principal, public_id=public_id, client=client
+        post.session, principal=principal, public_id=public_id, client=client
     )
     if not current:
         return done(SESSIONS, "session-ended")
     response = RedirectResponse("/login", status_code=303, headers=NO_STORE)
-    clear_session_cookie(response, secure=cookie_secure(settings, client))
+    clear_session_cookie(response, secure=cookie_secure(post.settings, client))
     set_flash(response, "signed-out")
     return response

@@ -4,12 +4,10 @@ users list). A key created here acts with its owner's rights, never the administ
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from playdeck.apikeys import service as keys_service
-from playdeck.auth.dependencies import ClientDep
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.web.admin_users import Admin, TargetUser
 from playdeck.web.api_keys import (
     KeyFormDep,
@@ -21,6 +19,7 @@ from playdeck.web.api_keys import (
 )
 from playdeck.web.forms import PostDep, done
 from playdeck.web.params import page_id
+from playdeck.web.views import ViewDep
 
 router = APIRouter()
 
@@ -30,16 +29,10 @@ def _user_keys_base(user_id: int) -> str:
 
 
 @router.get("/admin/users/{user_id}/keys", response_class=HTMLResponse)
-def show_user_keys(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Admin,
-    owner: TargetUser,
-) -> HTMLResponse:
+def show_user_keys(page: ViewDep, principal: Admin, owner: TargetUser) -> HTMLResponse:
     base = _user_keys_base(owner.id)
-    view = keys_view(session, principal, user_id=owner.id, base=base, back=base)
-    return keys_page(request, settings, principal, owner=owner, view=view)
+    view = keys_view(page.session, principal, user_id=owner.id, base=base, back=base)
+    return keys_page(page, principal, owner=owner, view=view)
 
 
 @router.post("/admin/users/{user_id}/keys", response_class=HTMLResponse, response_model=None)
@@ -48,27 +41,17 @@ def create_user_key(
 ) -> Response:
     """Create a key for this user (it acts with their rights); the answer shows it once."""
     base = _user_keys_base(owner.id)
-    return create_key(
-        post.request,
-        post.session,
-        post.settings,
-        post.client,
-        principal,
-        user_id=owner.id,
-        base=base,
-        back=base,
-        form=form,
-    )
+    return create_key(post, principal, user_id=owner.id, base=base, back=base, form=form)
 
 
 @router.get("/admin/users/{user_id}/keys/{key_id}/revoke", response_class=HTMLResponse)
 def confirm_revoke_user_key(
-    key_id: str, request: Request, session: SessionDep, principal: Admin, owner: TargetUser
+    key_id: str, page: ViewDep, principal: Admin, owner: TargetUser
 ) -> HTMLResponse:
-    key = key_of(session, principal, owner_id=owner.id, key_id=key_id)
+    key = key_of(page.session, principal, owner_id=owner.id, key_id=key_id)
     base = _user_keys_base(owner.id)
     return revoke_page(
-        request,
+        page.request,
         principal,
         owner=owner,
         key=key,
@@ -79,14 +62,12 @@ def confirm_revoke_user_key(
 
 
 @router.post("/admin/users/{user_id}/keys/{key_id}/revoke", response_model=None)
-def revoke_user_key(
-    key_id: str, session: SessionDep, client: ClientDep, principal: Admin, owner: TargetUser
-) -> Response:
+def revoke_user_key(key_id: str, post: PostDep, principal: Admin, owner: TargetUser) -> Response:
     keys_service.revoke_user_key(
-        session,
+        post.session,
         principal=principal,
         user_id=owner.id,
         key_id=page_id(key_id, what="API key"),
-        client=client,
+        client=post.client,
     )
     return done(_user_keys_base(owner.id), "api-key-revoked")

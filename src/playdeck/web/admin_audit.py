@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -19,14 +19,14 @@ from playdeck.audit.service import Action, Outcome
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
 from playdeck.errors import InvalidInput
 from playdeck.kit.pagination import MAX_ID
 from playdeck.models import AuditEvent
 from playdeck.users import repository as users_repository
 from playdeck.web.context import pager
-from playdeck.web.params import CursorQuery, TextQuery, day, day_after, day_start, text
+from playdeck.web.params import CursorQuery, TextFilters, TextQuery, day, day_after, day_start
 from playdeck.web.rendering import render
+from playdeck.web.views import ViewDep
 
 router = APIRouter()
 
@@ -43,17 +43,13 @@ def action_choices() -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditFilters:
-    action: str | None
-    outcome: str | None
-    user: str | None
-    actor: str | None
-    since: str | None
-    until: str | None
-
-    @property
-    def active(self) -> bool:
-        return any((self.action, self.outcome, self.user, self.actor, self.since, self.until))
+class AuditFilters(TextFilters):
+    action: TextQuery = None
+    outcome: TextQuery = None
+    user: TextQuery = None
+    actor: TextQuery = None
+    since: TextQuery = None
+    until: TextQuery = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,25 +85,12 @@ def _checked(filters: AuditFilters) -> None:
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def show_audit_log(
-    request: Request,
-    session: SessionDep,
+    view: ViewDep,
     principal: Annotated[Principal, authorize(Permission.AUDIT_READ)],
-    action: TextQuery = None,
-    outcome: TextQuery = None,
-    user: TextQuery = None,
-    actor: TextQuery = None,
-    since: TextQuery = None,
-    until: TextQuery = None,
+    filters: Annotated[AuditFilters, Depends()],
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    filters = AuditFilters(
-        action=text(action),
-        outcome=text(outcome),
-        user=text(user),
-        actor=text(actor),
-        since=text(since),
-        until=text(until),
-    )
+    request, session = view.request, view.session
     _checked(filters)
     target_id, target_known = _user_id(session, filters.user)
     actor_id, actor_known = _user_id(session, filters.actor)

@@ -4,35 +4,27 @@ each provider has signed in, and whether password sign-in is on."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from playdeck.auth.principal import Principal
-from playdeck.authz.dependencies import authorize
-from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.sso import repository
+from playdeck.web.admin_users import Admin
 from playdeck.web.rendering import render
+from playdeck.web.views import ViewDep
 
 router = APIRouter()
 
 
 @router.get("/admin/sso", response_class=HTMLResponse)
-def show_sso_settings(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.USERS_ADMIN)],
-) -> HTMLResponse:
+def show_sso_settings(view: ViewDep, principal: Admin) -> HTMLResponse:
+    settings = view.settings
     return render(
-        request,
+        view.request,
         "admin/sso.html",
         principal=principal,
         providers=settings.sso.providers,
         rules=settings.sso.rules,
-        identities=repository.identities_per_provider(session),
+        identities=repository.identities_per_provider(view.session),
         config_path=settings.oidc_config,
         password_sign_in=settings.password_sign_in,
         break_glass_admin=settings.break_glass_admin,

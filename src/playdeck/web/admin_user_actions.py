@@ -1,5 +1,5 @@
 """The actions on one user of the users list (``web.admin_users``): activate or deactivate,
-change the global role, lift a lockout, reset the password, delete.
+change the global role, lift a lockout, reset the password or the second factor, delete.
 
 Each posts from the list (or its own confirmation page) and returns there; a refusal of the
 service (``users.service``: the last active administrator, the only owner of a project, the
@@ -16,13 +16,20 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
-from playdeck.deps import SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.models import User
-from playdeck.settings import Settings
+from playdeck.twofactor import service as two_factor
 from playdeck.users import service as users_service
 from playdeck.users.schemas import UserAdminUpdate
-from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
+from playdeck.web.admin_users import (
+    Admin,
+    BackField,
+    BackQuery,
+    TargetUser,
+    back_to_users,
+    from_users_list,
+    user_confirmation,
+)
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
     Confirmation,
@@ -32,13 +39,13 @@ from playdeck.web.forms import (
     confirmation_on,
     done,
     form_page,
+    page_on,
     parse_form,
     refusals_on,
 )
+from playdeck.web.views import PageView, ViewDep
 
 router = APIRouter()
-
-BackQuery = Annotated[str | None, Query(max_length=2000)]
 
 
 def _update(post: FormPost, principal: Principal, user: User, changes: dict[str, object]) -> None:
@@ -68,10 +75,9 @@ def set_user_active(
 ) -> Response:
     """Activate or deactivate; deactivating ends every session, and the user's API keys stop
     working. Refused (409) for the last active administrator."""
-    target = back_to_users(back)
     if active not in ("true", "false"):
         raise InvalidInput("active must be true or false", code="invalid_active")
-    with refusals_on(list_on(post.request, principal, target)):
+    with from_users_list(post, principal, back) as target:
         _update(post, principal, user, {"is_active": active == "true"})
     return done(target, "user-activated" if active == "true" else "user-deactivated")
 
@@ -88,11 +94,14 @@ def confirm_user_role(
     every permission on every project, so it takes a second, deliberate click."""
     role = _checked_role(role)
     promote = role == GlobalRole.ADMIN
-    target = back_to_users(back)
     return confirm_page(
         request,
         principal,
-        Confirmation(
+        user_confirmation(
+            user,
+            back_to_users(back),
+            action="role",
+            button="Make administrator" if promote else f"Change to {role}",
             title=f"Make {user.username} an administrator"
             if promote
             else f"Change {user.username}'s role",
@@ -102,10 +111,6 @@ def confirm_user_role(
                 if promote
                 else f"Change {user.username}'s role to {role}?"
             ),
-            action=f"/admin/users/{user.id}/role",
-            button="Make administrator" if promote else f"Change to {role}",
-            back=target,
-            crumbs=(("Administration", ""), ("Users", target)),
             fields={"role": role},
         ),
     )
@@ -121,9 +126,8 @@ def set_user_role(
 ) -> Response:
     """Promote to or demote from administrator (any global role is accepted). Refused (409)
     for the last active administrator."""
-    target = back_to_users(back)
     role = _checked_role(role)
-    with refusals_on(list_on(post.request, principal, target)):
+    with from_users_list(post, principal, back) as target:
         _update(post, principal, user, {"role": role})
     return done(target, "user-role-changed")
 
@@ -133,49 +137,38 @@ def unlock_user(
     post: PostDep, principal: Admin, user: TargetUser, back: BackField = ""
 ) -> Response:
     """Lift a login lockout now instead of waiting it out."""
-    target = back_to_users(back)
-    with refusals_on(list_on(post.request, principal, target)):
+    with from_users_list(post, principal, back) as target:
         users_service.unlock(post.session, user=user, actor=Actor.of(principal), client=post.client)
     return done(target, "user-unlocked")
 
 
 def _password_page(
-    request: Request,
-    principal: Principal,
-    settings: Settings,
-    user: User,
-    back: str,
-    *,
-    refusal: AppError | None = None,
+    view: PageView, principal: Principal, user: User, back: str, refusal: AppError | None = None
 ) -> HTMLResponse:
     return form_page(
-        request,
+        view.request,
         principal,
         "admin/user_password.html",
         refusal=refusal,
         user=user,
         back=back,
-        min_length=settings.password_min_length,
+        min_length=view.settings.password_min_length,
     )
 
 
 def _password_page_on(post: FormPost, principal: Principal, user_id: int, back: str) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        user = users_service.get_user(session, user_id=user_id)
-        return _password_page(post.request, principal, post.settings, user, back, refusal=refusal)
+    def show(view: PageView, refusal: AppError) -> Response:
+        user = users_service.get_user(view.session, user_id=user_id)
+        return _password_page(view, principal, user, back, refusal)
 
-    return page
+    return page_on(post, show)
 
 
 @router.get("/admin/users/{user_id}/password", response_class=HTMLResponse)
 def show_reset_password(
-    request: Request,
-    settings: SettingsDep,
-    principal: Admin,
-    user: TargetUser,
-    back: BackQuery = None,
+    view: ViewDep, principal: Admin, user: TargetUser, back: BackQuery = None
 ) -> HTMLResponse:
-    return _password_page(request, principal, settings, user, back_to_users(back))
+    return _password_page(view, principal, user, back_to_users(back))
 
 
 @router.post("/admin/users/{user_id}/password", response_class=HTMLResponse, response_model=None)
@@ -197,17 +190,17 @@ def reset_password(
 
 
 def _deletion(principal: Principal, user: User, back: str) -> Confirmation:
-    return Confirmation(
+    return user_confirmation(
+        user,
+        back,
+        action="delete",
+        button="Delete user",
         title=f"Delete {user.username}",
         message=(
             f"Delete the account {user.username}? Their sessions, API keys and project "
             "memberships go with it. This cannot be undone; deactivating keeps the account."
         ),
         warning="This is your own account." if user.id == principal.user_id else None,
-        action=f"/admin/users/{user.id}/delete",
-        button="Delete user",
-        back=back,
-        crumbs=(("Administration", ""), ("Users", back)),
     )
 
 
@@ -235,3 +228,40 @@ def delete_user(
             post.session, user=user, actor=Actor.of(principal), client=post.client
         )
     return done(target, "user-deleted")
+
+
+def _reset_confirmation(enabled: bool, user: User, back: str) -> Confirmation:
+    return user_confirmation(
+        user,
+        back,
+        action="two-factor/reset",
+        button="Reset two-factor authentication",
+        title=f"Reset two-factor authentication of {user.username}",
+        message=(
+            f"Remove {user.username}'s authenticator app and recovery codes? They then sign in "
+            "with their password alone, and can set up two-factor authentication again."
+            if enabled
+            else f"{user.username} has no two-factor authentication on; resetting removes any "
+            "enrolment they started."
+        ),
+    )
+
+
+@router.get("/admin/users/{user_id}/two-factor/reset", response_class=HTMLResponse)
+def confirm_reset_two_factor(
+    view: ViewDep, principal: Admin, user: TargetUser, back: BackQuery = None
+) -> HTMLResponse:
+    """The confirmation step of an administrator's reset of someone's second factor."""
+    enabled = two_factor.status(view.session, settings=view.settings, user=user).enabled
+    confirmation = _reset_confirmation(enabled, user, back_to_users(back))
+    return confirm_page(view.request, principal, confirmation)
+
+
+@router.post("/admin/users/{user_id}/two-factor/reset", response_model=None)
+def reset_two_factor(
+    post: PostDep, principal: Admin, user: TargetUser, back: BackField = ""
+) -> Response:
+    """Remove a user's second factor (audited as ``two_factor.reset``)."""
+    with from_users_list(post, principal, back) as target:
+        two_factor.reset(post.session, user=user, actor=Actor.of(principal), client=post.client)
+    return done(target, "two-factor-reset")

@@ -10,36 +10,47 @@ answer with their own message on the page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import GLOBAL_ROLES, GlobalRole, Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import PROJECT_ROLES, Permission
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.deps import SessionDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
-from playdeck.settings import Settings
 from playdeck.users import service as users_service
 from playdeck.users.schemas import User as UserOut
 from playdeck.users.schemas import UserAdminCreate
 from playdeck.web.errors import Page, prefers_html
-from playdeck.web.forms import NO_STORE, back_to, done, parse_form, refusals_on
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    FormPost,
+    PostDep,
+    back_to,
+    done,
+    page_on,
+    parse_form,
+    refusals_on,
+)
 from playdeck.web.params import page_id, text
 from playdeck.web.rendering import Notice, render
+from playdeck.web.views import PageView, ViewDep
 
 router = APIRouter()
 
 Admin = Annotated[Principal, authorize(Permission.USERS_ADMIN)]
 BackField = Annotated[str, Form(max_length=2000)]
+BackQuery = Annotated[str | None, Query(max_length=2000)]
 
 
 def target_user(user_id: str, session: SessionDep) -> User:
@@ -60,6 +71,22 @@ STATUSES = ("active", "inactive")
 def back_to_users(value: str | None) -> str:
     """The users page (with its filters) an action came from."""
     return back_to(value, allowed=PAGE_PATHS, default=DEFAULT_PAGE)
+
+
+def user_confirmation(
+    user: User, back: str, *, action: str, button: str, title: str, message: str, **more: Any
+) -> Confirmation:
+    """The confirmation step of an action on ``user`` from the users list (``back``): it posts
+    to ``/admin/users/{id}/{action}`` and goes back to the list."""
+    return Confirmation(
+        title=title,
+        message=message,
+        action=f"/admin/users/{user.id}/{action}",
+        button=button,
+        back=back,
+        crumbs=(("Administration", ""), ("Users", back)),
+        **more,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,18 +146,22 @@ class UserForm:
 
 
 def users_page(
-    request: Request,
-    session: Session,
+    view: PageView,
     principal: Principal,
     *,
     location: str | None = None,
     form: UserForm | None = None,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: AppError | None = None,
 ) -> HTMLResponse:
     """The users list at ``location`` (path and query; default: the request's own), with the
-    create form."""
-    settings: Settings = request.app.state.settings
+    create form; after a ``refusal``, its message in ``form`` when the create form was refused,
+    else as the page's notice."""
+    request, session, settings = view.request, view.session, view.settings
+    error = None
+    if refusal is not None and form is not None:
+        form.error = refusal.detail
+    elif refusal is not None:
+        error = refusal.detail
     if location is None:
         query = request.url.query
         location = f"{request.url.path}?{query}" if query else request.url.path
@@ -153,7 +184,7 @@ def users_page(
         request,
         "admin/users.html",
         principal=principal,
-        status_code=status_code,
+        status_code=refusal.status if refusal else 200,
         headers=dict(NO_STORE),
         notices=[Notice("error", error)] if error else None,
         page_path=parts.path,
@@ -173,27 +204,24 @@ def users_page(
 
 
 def list_on(
-    request: Request, principal: Principal, location: str, form: UserForm | None = None
+    view: PageView, principal: Principal, location: str, form: UserForm | None = None
 ) -> Page:
     """The users list at ``location`` showing a refusal: in ``form`` when the create form was
     refused, else as the page's notice."""
 
-    def page(session: Session, refusal: AppError) -> Response:
-        if form is None:
-            return users_page(
-                request,
-                session,
-                principal,
-                location=location,
-                error=refusal.detail,
-                status_code=refusal.status,
-            )
-        form.error = refusal.detail
-        return users_page(
-            request, session, principal, location=location, form=form, status_code=refusal.status
-        )
+    def show(reading: PageView, refusal: AppError) -> Response:
+        return users_page(reading, principal, location=location, form=form, refusal=refusal)
 
-    return page
+    return page_on(view, show)
+
+
+@contextmanager
+def from_users_list(post: FormPost, principal: Principal, back: str) -> Iterator[str]:
+    """Around an action posted from the users list: where it returns (``back``, checked), and
+    its refusal shown there."""
+    target = back_to_users(back)
+    with refusals_on(list_on(post, principal, target)):
+        yield target
 
 
 def _wants_page(request: Request) -> bool:
@@ -205,26 +233,23 @@ def _wants_page(request: Request) -> bool:
 
 
 @router.get("/admin/users", response_model=None)
-def show_users(request: Request, session: SessionDep, principal: Admin) -> list[UserOut] | Response:
+def show_users(view: ViewDep, principal: Admin) -> list[UserOut] | Response:
     """The JWT login API's user list (one JSON list) for API callers; for a browser the users
     page."""
-    if _wants_page(request):
-        return users_page(request, session, principal)
-    return [UserOut.of(row) for row in users_service.list_all_users(session)]
+    if _wants_page(view.request):
+        return users_page(view, principal)
+    return [UserOut.of(row) for row in users_service.list_all_users(view.session)]
 
 
 @router.get("/settings/users", response_class=HTMLResponse)
-def show_settings_users(request: Request, session: SessionDep, principal: Admin) -> HTMLResponse:
+def show_settings_users(view: ViewDep, principal: Admin) -> HTMLResponse:
     """The PhenX dashboard's path for the same page."""
-    return users_page(request, session, principal)
+    return users_page(view, principal)
 
 
 @router.post("/admin/users/new", response_class=HTMLResponse, response_model=None)
 def create_user(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     principal: Admin,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -236,7 +261,7 @@ def create_user(
     """Create an account, as ``POST /api/admin/users`` does (the password policy applies)."""
     target = back_to_users(back)
     form = UserForm(username=username, display_name=display_name, email=email, role=role)
-    with refusals_on(list_on(request, principal, target, form)):
+    with refusals_on(list_on(post, principal, target, form)):
         data = parse_form(
             UserAdminCreate,
             {
@@ -248,6 +273,6 @@ def create_user(
             },
         )
         users_service.create_by_admin(
-            session, settings=settings, data=data, principal=principal, client=client
+            post.session, settings=post.settings, data=data, principal=principal, client=post.client
         )
     return done(target, "user-created")

@@ -23,19 +23,25 @@ from playdeck.apikeys import service as keys_service
 from playdeck.apikeys.format import display
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.apikeys.scopes import Scope
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.errors import AppError, Forbidden
 from playdeck.kit.http import base_url
 from playdeck.models import ApiKey as ApiKeyRow
 from playdeck.models import Project, User
 from playdeck.projects import service as projects_service
-from playdeck.settings import Settings
 from playdeck.users import service as users_service
-from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, Confirmation, confirm_page, parse_form, refusals_on
+from playdeck.web.forms import (
+    NO_STORE,
+    Confirmation,
+    FormPost,
+    confirm_page,
+    page_on,
+    parse_form,
+    refusals_on,
+)
 from playdeck.web.params import day, day_after, page_id, text
 from playdeck.web.rendering import render
+from playdeck.web.views import PageView
 
 BackField = Annotated[str, Form(max_length=2000)]
 BackQuery = Annotated[str | None, Query(max_length=2000)]
@@ -119,8 +125,7 @@ def own_keys_view(session: Session, principal: Principal) -> KeysView | None:
 
 
 def keys_page(
-    request: Request,
-    settings: Settings,
+    page: PageView,
     principal: Principal,
     *,
     owner: User,
@@ -129,6 +134,7 @@ def keys_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     own = owner.id == principal.user_id and view.base == OWN_KEYS
+    request, settings = page.request, page.settings
     return render(
         request,
         "keys/page.html",
@@ -158,46 +164,26 @@ def key_form(
 KeyFormDep = Annotated[KeyForm, Depends(key_form)]
 
 
-def keys_page_on(
-    request: Request,
-    settings: Settings,
-    principal: Principal,
-    *,
-    user_id: int,
-    base: str,
-    back: str,
-    form: KeyForm,
-) -> Page:
-    """The keys page showing why the create form was refused."""
-
-    def page(session: Session, refusal: AppError) -> Response:
-        form.error = refusal.detail
-        view = keys_view(session, principal, user_id=user_id, base=base, back=back, form=form)
-        owner = users_service.get_user(session, user_id=user_id)
-        return keys_page(
-            request, settings, principal, owner=owner, view=view, status_code=refusal.status
-        )
-
-    return page
-
-
 def create_key(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    client: ClientInfo,
-    principal: Principal,
-    *,
-    user_id: int,
-    base: str,
-    back: str,
-    form: KeyForm,
+    post: FormPost, principal: Principal, *, user_id: int, base: str, back: str, form: KeyForm
 ) -> HTMLResponse:
     """Create the key and answer with the page that shows it, once; or the form with why not."""
-    page = keys_page_on(
-        request, settings, principal, user_id=user_id, base=base, back=back, form=form
-    )
-    with refusals_on(page):
+
+    def shown(page: PageView, status_code: int, created: NewKey | None = None) -> HTMLResponse:
+        """The keys page: with the key just ``created`` (and a blank form), or the form as
+        typed."""
+        typed = None if created else form
+        view = keys_view(page.session, principal, user_id=user_id, base=base, back=back, form=typed)
+        owner = users_service.get_user(page.session, user_id=user_id)
+        return keys_page(
+            page, principal, owner=owner, view=view, created=created, status_code=status_code
+        )
+
+    def refused(page: PageView, refusal: AppError) -> Response:
+        form.error = refusal.detail
+        return shown(page, refusal.status)
+
+    with refusals_on(page_on(post, refused)):
         data = parse_form(
             ApiKeyCreate,
             {
@@ -208,14 +194,9 @@ def create_key(
             },
         )
         created = keys_service.create_user_key(
-            session, principal=principal, user_id=user_id, data=data, client=client
+            post.session, principal=principal, user_id=user_id, data=data, client=post.client
         )
-    new = NewKey(key=created.key, info=ApiKey.of(created.row, created.project))
-    view = keys_view(session, principal, user_id=user_id, base=base, back=back)
-    owner = users_service.get_user(session, user_id=user_id)
-    return keys_page(
-        request, settings, principal, owner=owner, view=view, created=new, status_code=201
-    )
+    return shown(post, 201, NewKey(key=created.key, info=ApiKey.of(created.row, created.project)))
 
 
 def revoke_page(

@@ -10,18 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from playdeck.account import service
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.errors import AppError
-from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import done, refusals_on
+from playdeck.web.forms import FormPost, done, refusals_on
 from playdeck.web.identity import (
     AttemptPostDep,
     Public,
@@ -46,32 +44,26 @@ class VerifyForm:
 
 
 def _render(
-    request: Request,
-    settings: Settings,
-    client: ClientInfo,
-    principal: Principal,
-    form: VerifyForm,
-    refusal: AppError | None = None,
+    view: FormPost, principal: Principal, form: VerifyForm, refusal: AppError | None = None
 ) -> HTMLResponse:
     """The page, or with ``refusal``: its message (and no button when the link is the problem)."""
     if refusal is not None:
         form.error = refusal_text(refusal)
         form.usable = refusal.code != "link_invalid"
     return form_page(
-        request,
+        view.request,
         TEMPLATE,
-        settings=settings,
-        client=client,
+        settings=view.settings,
+        client=view.client,
         principal=principal,
         refusal=refusal,
         form=form,
     )
 
 
-def _page_on(
-    request: Request, settings: Settings, client: ClientInfo, principal: Principal, form: VerifyForm
-) -> Page:
-    return lambda _session, refusal: _render(request, settings, client, principal, form, refusal)
+def _page_on(post: FormPost, principal: Principal, form: VerifyForm) -> Page:
+    """The page showing the refusal; it loads nothing, ``form`` holds what it shows."""
+    return lambda _session, refusal: _render(post, principal, form, refusal)
 
 
 def _look(session: Session, form: VerifyForm) -> None:
@@ -84,13 +76,12 @@ def show_verification(
     view: PublicViewDep, _public: Public, token: Annotated[str, Query(max_length=100)] = ""
 ) -> Response:
     """The address the link proves, and the button that confirms it."""
-    request, settings, client, principal = view.request, view.settings, view.client, view.viewer
-    if not settings.require_auth:
-        return disabled_page(request, principal, what="Accounts")
+    if not view.settings.require_auth:
+        return disabled_page(view.request, view.viewer, what="Accounts")
     form = VerifyForm(token=token)
-    with refusals_on(_page_on(request, settings, client, principal, form)):
+    with refusals_on(_page_on(view, view.viewer, form)):
         _look(view.session, form)
-    return _render(request, settings, client, principal, form)
+    return _render(view, view.viewer, form)
 
 
 @router.post("/verify-email", response_class=HTMLResponse, response_model=None)
@@ -102,12 +93,11 @@ def confirm_verification(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Verify the address; then the account page (or sign in, in another browser)."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
-    if not settings.require_auth:
-        return disabled_page(request, principal, what="Accounts", status_code=400)
+    if not post.settings.require_auth:
+        return disabled_page(post.request, principal, what="Accounts", status_code=400)
     form = VerifyForm(token=token)
-    with refusals_on(_page_on(request, settings, client, principal, form)):
-        _look(session, form)
-        form_csrf.check(request, settings, csrf_token)
-        service.verify_email(session, attempt=post.attempt, token=token)
+    with refusals_on(_page_on(post, principal, form)):
+        _look(post.session, form)
+        form_csrf.check(post.request, post.settings, csrf_token)
+        service.verify_email(post.session, attempt=post.attempt, token=token)
     return done("/account" if principal.user_id is not None else "/login", "email-verified")

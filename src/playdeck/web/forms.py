@@ -26,10 +26,10 @@ from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
-from playdeck.settings import Settings
 from playdeck.web.errors import FormRefused, Page
 from playdeck.web.redirects import safe_next
 from playdeck.web.rendering import render, set_flash
+from playdeck.web.views import PageView
 
 M = TypeVar("M", bound=BaseModel)
 # Pages with a form token, personal data or a key on them are never stored by a cache.
@@ -38,14 +38,11 @@ MAX_BACK = 2000
 
 
 @dataclass(frozen=True, slots=True)
-class FormPost:
+class FormPost(PageView):
     """What a form's handler works with besides its fields and who posts it (the route's access
-    dependency): the request, its session (committed once, by the session dependency), the
-    server's settings and the client the audit log records."""
+    dependency): a page's request, session (committed once, by the session dependency) and
+    settings, and the client the audit log records."""
 
-    request: Request
-    session: Session
-    settings: Settings
     client: ClientInfo
 
 
@@ -174,5 +171,15 @@ def confirmation_on(
 
     def page(session: Session, refusal: AppError) -> Response:
         return confirm_page(request, principal, confirmation(session), refusal=refusal)
+
+    return page
+
+
+def page_on(view: PageView, show: Callable[[PageView, AppError], Response]) -> Page:
+    """The page ``show`` renders for ``view``, as the page a refusal is shown on: the error layer
+    gives it its read-only session (``PageView.reading``) and the refusal."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        return show(view.reading(session), refusal)
 
     return page

@@ -14,6 +14,7 @@ pre-session ``form_page`` and ``answered``, how a refused form page answers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,7 +27,6 @@ from playdeck.auth import signin, signout
 from playdeck.auth.attempt import Attempt
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.credentials import resolve_credentials
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.auth.schemas import LoginRequest
@@ -76,29 +76,30 @@ ViewerDep = Annotated[Principal, Depends(page_viewer)]
 
 
 @dataclass(frozen=True, slots=True)
-class PublicView:
+class PublicView(FormPost):
     """What a public identity page shows its form with (sign in, setup, register, where a
-    one-time link lands): the request, its session, the settings, the client its form cookie is
-    set for, and who is looking (``page_viewer``)."""
+    one-time link lands): a form's request, session, settings and the client its form cookie
+    is set for, and who is looking (``page_viewer``)."""
 
-    request: Request
-    session: Session
-    settings: Settings
-    client: ClientInfo
     viewer: Principal
 
 
-def public_view(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
-    viewer: ViewerDep,
-) -> PublicView:
-    return PublicView(request, session, settings, client, viewer)
+def public_view(post: PostDep, viewer: ViewerDep) -> PublicView:
+    return PublicView(post.request, post.session, post.settings, post.client, viewer)
 
 
 PublicViewDep = Annotated[PublicView, Depends(public_view)]
+
+
+def public_page_on(post: FormPost, show: Callable[[PublicView, AppError], Response]) -> Page:
+    """A public form page (``show``) as the page a refusal is shown on: to an anonymous
+    visitor, in the error layer's reading session."""
+
+    def page(session: Session, refusal: AppError) -> Response:
+        view = PublicView(post.request, session, post.settings, post.client, Principal.anonymous())
+        return show(view, refusal)
+
+    return page
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,12 @@ def disabled_page(
     )
 
 
+def disabled_post(post: FormPost, *, what: str) -> HTMLResponse:
+    """What an identity form's post is answered with while authentication is off: the notice,
+    as a 400 (there is no form to post)."""
+    return disabled_page(post.request, Principal.builtin_admin(), what=what, status_code=400)
+
+
 def form_page(
     request: Request,
     template: str,
@@ -235,21 +242,19 @@ def after_sign_in(
 
 
 def second_factor_page(
-    request: Request,
-    *,
-    settings: Settings,
-    client: ClientInfo,
+    post: FormPost,
     challenge: str,
     next_path: str | None,
+    *,
     error: str | None = None,
     refusal: AppError | None = None,
 ) -> HTMLResponse:
     """The sign-in form's second step: the password was right, a code is asked for."""
     return form_page(
-        request,
+        post.request,
         "identity/two_factor.html",
-        settings=settings,
-        client=client,
+        settings=post.settings,
+        client=post.client,
         principal=Principal.anonymous(),
         refusal=refusal,
         challenge=challenge,
@@ -298,15 +303,12 @@ def show_login(
     return _login_page(view, LoginForm(next=target))
 
 
-def _login_page_on(
-    request: Request, settings: Settings, client: ClientInfo, form: LoginForm
-) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
+def _login_page_on(post: FormPost, form: LoginForm) -> Page:
+    def show(view: PublicView, refusal: AppError) -> Response:
         form.error = refusal_text(refusal)
-        view = PublicView(request, session, settings, client, Principal.anonymous())
         return _login_page(view, form, refusal=refusal)
 
-    return page
+    return public_page_on(post, show)
 
 
 def _login_request(identifier: str, password: str) -> LoginRequest:
@@ -333,16 +335,14 @@ def sign_in(
     """Sign in with a username or email and a password, then go back to ``next``."""
     request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
-        return disabled_page(request, Principal.builtin_admin(), what="Signing in", status_code=400)
+        return disabled_post(post, what="Signing in")
     form = LoginForm(login=login.strip()[:MAX_LOGIN_NAME], next=safe_next(next_path))
-    with refusals_on(_login_page_on(request, settings, client, form)):
+    with refusals_on(_login_page_on(post, form)):
         form_csrf.check(request, settings, csrf_token)
         data = _login_request(form.login, password)
         issued = signin.login(session, attempt=post.attempt, data=data)
     if isinstance(issued, SecondFactorChallenge):
-        return second_factor_page(
-            request, settings=settings, client=client, challenge=issued.token, next_path=form.next
-        )
+        return second_factor_page(post, issued.token, form.next)
     return signed_in_redirect(
         issued,
         after_sign_in(session, settings, issued, form.next),
@@ -353,14 +353,12 @@ def sign_in(
 
 @router.post("/logout", response_model=None)
 def sign_out(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: ClientDep,
+    post: PostDep,
     principal: Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)],
 ) -> Response:
     """End this browser's session (the form carries the session's CSRF token); a session
     that came through single sign-on then signs out at the provider too, where it can."""
+    request, session, settings, client = post.request, post.session, post.settings, post.client
     if not settings.require_auth:
         return RedirectResponse("/", status_code=303)
     provider_logout = after_logout(request, session, settings, principal)

@@ -8,20 +8,29 @@ The services are ``invitations.service``'s, the ones behind ``/api/admin/invitat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from playdeck.auth.principal import GlobalRole
+from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import Permission, ProjectRole
 from playdeck.invitations import service
 from playdeck.invitations.schemas import InvitationCreate
+from playdeck.invitations.service import IssuedLink
 from playdeck.kit.http import base_url
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.web.admin_users import Admin, TargetUser
-from playdeck.web.forms import PostDep, form_page, form_page_on, parse_form, refusals_on
+from playdeck.web.forms import (
+    FormPost,
+    PostDep,
+    form_page,
+    form_page_on,
+    parse_form,
+    refusals_on,
+)
 
 router = APIRouter()
 
@@ -37,6 +46,22 @@ def _invitation(email: str, role: str, memberships: list[dict[str, str]]) -> Inv
     )
 
 
+def _link_page(
+    post: FormPost,
+    principal: Principal,
+    issue: Callable[[str], IssuedLink],
+    *,
+    title: str,
+    back: str,
+) -> Response:
+    """The page showing the link ``issue`` makes (it gets the server's base URL, which the link
+    starts with) once, or why none was made."""
+    request = post.request
+    with refusals_on(form_page_on(request, principal, LINK_PAGE, title=title, back=back)):
+        issued = issue(base_url(request, post.settings.public_url))
+    return form_page(request, principal, LINK_PAGE, title=title, back=back, issued=issued)
+
+
 @router.post("/admin/users/invite", response_class=HTMLResponse, response_model=None)
 def invite(
     post: PostDep,
@@ -47,18 +72,19 @@ def invite(
     project_role: Annotated[str, Form(max_length=16)] = ProjectRole.MEMBER.value,
 ) -> Response:
     """Invite someone with a global role and, optionally, a role in one project."""
-    title, back = "Invitation", "/admin/users"
-    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
+
+    def issue(url: str) -> IssuedLink:
         grants = [{"project": project.strip(), "role": project_role}] if project.strip() else []
-        issued = service.create_invitation(
+        return service.create_invitation(
             post.session,
             principal=principal,
             settings=post.settings,
             data=_invitation(email, role, grants),
-            base_url=base_url(post.request, post.settings.public_url),
+            base_url=url,
             client=post.client,
         )
-    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
+
+    return _link_page(post, principal, issue, title="Invitation", back="/admin/users")
 
 
 @router.post("/projects/{ref}/members/invite", response_class=HTMLResponse, response_model=None)
@@ -70,33 +96,36 @@ def invite_to_project(
 ) -> Response:
     """A project owner invites someone into this project."""
     project, principal = access.project, access.principal
-    title, back = f"Invitation to {project.name}", f"/projects/{project.slug}/members"
-    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
-        issued = service.create_invitation(
+
+    def issue(url: str) -> IssuedLink:
+        grants = [{"project": str(project.id), "role": role}]
+        return service.create_invitation(
             post.session,
             principal=principal,
             settings=post.settings,
-            data=_invitation(
-                email, GlobalRole.USER.value, [{"project": str(project.id), "role": role}]
-            ),
-            base_url=base_url(post.request, post.settings.public_url),
+            data=_invitation(email, GlobalRole.USER.value, grants),
+            base_url=url,
             project=project,
             client=post.client,
         )
-    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
+
+    title, back = f"Invitation to {project.name}", f"/projects/{project.slug}/members"
+    return _link_page(post, principal, issue, title=title, back=back)
 
 
 @router.post("/admin/users/{user_id}/reset-link", response_class=HTMLResponse, response_model=None)
 def issue_reset_link(post: PostDep, principal: Admin, user: TargetUser) -> Response:
     """A one-time link with which the user sets their own new password."""
-    title, back = f"Password reset for {user.username}", "/admin/users"
-    with refusals_on(form_page_on(post.request, principal, LINK_PAGE, title=title, back=back)):
-        issued = service.issue_password_reset(
+
+    def issue(url: str) -> IssuedLink:
+        return service.issue_password_reset(
             post.session,
             principal=principal,
             settings=post.settings,
             user=user,
-            base_url=base_url(post.request, post.settings.public_url),
+            base_url=url,
             client=post.client,
         )
-    return form_page(post.request, principal, LINK_PAGE, title=title, back=back, issued=issued)
+
+    title = f"Password reset for {user.username}"
+    return _link_page(post, principal, issue, title=title, back="/admin/users")

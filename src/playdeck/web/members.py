@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,6 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import PROJECT_ROLES, Permission, ProjectRole
 from playdeck.authz.service import project_permissions
-from playdeck.deps import SessionDep
 from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.members import service as members_service
 from playdeck.members.schemas import MemberCreate, MemberUpdate
@@ -32,11 +31,12 @@ from playdeck.models import Project, ProjectMember, User
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.projects.service import get_project
-from playdeck.web.context import project_crumbs, project_tabs
+from playdeck.web.context import project_crumbs, project_page, project_page_on
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
     NO_STORE,
     Confirmation,
+    FormPost,
     PostDep,
     confirm_page,
     confirmation_on,
@@ -45,7 +45,8 @@ from playdeck.web.forms import (
     refusals_on,
 )
 from playdeck.web.params import page_id, text
-from playdeck.web.rendering import Notice, render
+from playdeck.web.rendering import Notice
+from playdeck.web.views import PageView, ViewDep
 
 router = APIRouter()
 
@@ -122,8 +123,7 @@ class Rights:
 
 
 def _members_page(
-    request: Request,
-    session: Session,
+    view: PageView,
     principal: Principal,
     project: Project,
     *,
@@ -131,17 +131,19 @@ def _members_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    session = view.session
     rights = Rights.of(session, principal, project)
     rows = members_service.list_members(session, project=project)
     owners = sum(1 for member, _user in rows if member.role == ProjectRole.OWNER)
-    return render(
-        request,
+    return project_page(
+        view,
+        principal,
+        project,
         "projects/members.html",
-        principal=principal,
+        tab="members",
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", error)] if error else None,
-        **project_tabs(session, principal, project, tab="members"),
         members=[rights.row(member, user, owners) for member, user in rows],
         rights=rights,
         grantable=rights.grantable(),
@@ -154,28 +156,19 @@ def _members_url(project: Project) -> str:
 
 
 @router.get("/projects/{ref}/members", response_class=HTMLResponse)
-def show_members(request: Request, session: SessionDep, access: Readers) -> HTMLResponse:
-    return _members_page(request, session, access.principal, access.project)
+def show_members(view: ViewDep, access: Readers) -> HTMLResponse:
+    return _members_page(view, access.principal, access.project)
 
 
-def _members_page_on(
-    request: Request, principal: Principal, ref: str, form: AddForm | None = None
-) -> Page:
+def _members_page_on(post: FormPost, access: ProjectAccess, form: AddForm | None = None) -> Page:
     """The Members tab showing a refusal: in the add form when it was refused, else as the
     page's notice."""
+    principal = access.principal
 
-    def page(session: Session, refusal: AppError) -> Response:
-        project = get_project(
-            session, principal=principal, ref=ref, permission=Permission.MEMBERS_READ
-        )
+    def show(view: PageView, project: Project, refusal: AppError) -> Response:
         if form is None:
             return _members_page(
-                request,
-                session,
-                principal,
-                project,
-                error=refusal.detail,
-                status_code=refusal.status,
+                view, principal, project, error=refusal.detail, status_code=refusal.status
             )
         form.error = refusal.detail
         if refusal.code == "user_not_found":
@@ -183,11 +176,9 @@ def _members_page_on(
                 f"No user is called “{text(form.user)}”. Ask an administrator to create the "
                 "account first."
             )
-        return _members_page(
-            request, session, principal, project, form=form, status_code=refusal.status
-        )
+        return _members_page(view, principal, project, form=form, status_code=refusal.status)
 
-    return page
+    return project_page_on(post, access, Permission.MEMBERS_READ, show)
 
 
 def _add(
@@ -221,7 +212,6 @@ def _add(
 
 @router.post("/projects/{ref}/members/add", response_class=HTMLResponse, response_model=None)
 def add_member(
-    ref: str,
     post: PostDep,
     access: Managers,
     user: Annotated[str, Form(max_length=254)] = "",
@@ -229,7 +219,7 @@ def add_member(
 ) -> Response:
     """Add a user (by username or email) with a role; ``owner`` only by an owner."""
     project, principal = access.project, access.principal
-    with refusals_on(_members_page_on(post.request, principal, ref, AddForm(user=user, role=role))):
+    with refusals_on(_members_page_on(post, access, AddForm(user=user, role=role))):
         who = text(user)
         if who is None:
             raise InvalidInput("Enter the username or email of the person to add.")
@@ -241,7 +231,6 @@ def add_member(
     "/projects/{ref}/members/{user_id}/role", response_class=HTMLResponse, response_model=None
 )
 def change_member_role(
-    ref: str,
     user_id: str,
     post: PostDep,
     access: Managers,
@@ -250,7 +239,7 @@ def change_member_role(
     """Change a member's role. Owners are changed only by owners; the last owner stays."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
-    with refusals_on(_members_page_on(post.request, principal, ref)):
+    with refusals_on(_members_page_on(post, access)):
         data = parse_form(MemberUpdate, {"role": role})
         members_service.change_role(
             post.session,
@@ -297,27 +286,20 @@ def _member(session: Session, project: Project, user_id: str) -> User:
 
 
 @router.get("/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse)
-def confirm_remove_member(
-    user_id: str, request: Request, session: SessionDep, access: Managers
-) -> HTMLResponse:
+def confirm_remove_member(user_id: str, view: ViewDep, access: Managers) -> HTMLResponse:
     project, principal = access.project, access.principal
-    return confirm_page(
-        request, principal, _removal(principal, project, _member(session, project, user_id))
-    )
+    removal = _removal(principal, project, _member(view.session, project, user_id))
+    return confirm_page(view.request, principal, removal)
 
 
 @router.post(
     "/projects/{ref}/members/{user_id}/remove", response_class=HTMLResponse, response_model=None
 )
-def remove_member(
-    ref: str,
-    user_id: str,
-    post: PostDep,
-    access: Managers,
-) -> Response:
+def remove_member(user_id: str, post: PostDep, access: Managers) -> Response:
     """Remove a member. Owners are removed only by owners, and never the last one."""
     project, principal = access.project, access.principal
     member_id = page_id(user_id, what="Member")
+    ref = str(project.id)  # read now: the refusal's page is rendered after a rollback
     page = confirmation_on(
         post.request, principal, lambda reading: _removal_of(reading, principal, ref, user_id)
     )

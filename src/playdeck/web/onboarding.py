@@ -15,10 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.orm import Session
 
 from playdeck.auth import registration
-from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import RegisterRequest, SetupRequest
 from playdeck.auth.setup_token import (
@@ -31,14 +29,16 @@ from playdeck.errors import AppError, InvalidInput, NotFound
 from playdeck.settings import Settings
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import FormPost, parse_form, refusals_on
 from playdeck.web.identity import (
     AttemptPostDep,
     Public,
     PublicView,
     PublicViewDep,
     disabled_page,
+    disabled_post,
     form_page,
+    public_page_on,
     refusal_text,
     setup_needed,
     signed_in_redirect,
@@ -128,23 +128,16 @@ def _account_page(
     )
 
 
-def _account_page_on(
-    request: Request, settings: Settings, client: ClientInfo, form: AccountForm, template: str
-) -> Page:
+def _account_page_on(post: FormPost, form: AccountForm, template: str) -> Page:
     """The form shown again with the refusal; a setup that someone else completed signs in."""
 
-    def page(session: Session, refusal: AppError) -> Response:
+    def show(view: PublicView, refusal: AppError) -> Response:
         if refusal.code == "setup_complete":
             return _completed_redirect()
         form.error = refusal_text(refusal)
-        return _account_page(
-            PublicView(request, session, settings, client, Principal.anonymous()),
-            form,
-            template=template,
-            refusal=refusal,
-        )
+        return _account_page(view, form, template=template, refusal=refusal)
 
-    return page
+    return public_page_on(post, show)
 
 
 def check_password_form(request: Request, settings: Settings, fields: PasswordFields) -> None:
@@ -155,20 +148,14 @@ def check_password_form(request: Request, settings: Settings, fields: PasswordFi
 
 
 @contextmanager
-def _account_form(
-    request: Request,
-    settings: Settings,
-    client: ClientInfo,
-    template: str,
-    fields: AccountFields,
-) -> Iterator[AccountForm]:
+def _account_form(post: FormPost, template: str, fields: AccountFields) -> Iterator[AccountForm]:
     """Around the setup or register service: the form's checks first, and a refusal shows
     ``template`` again with the message and what was typed (never the passwords)."""
     form = AccountForm(
         username=fields.username.strip(), name=fields.name.strip(), email=fields.email.strip()
     )
-    with refusals_on(_account_page_on(request, settings, client, form, template)):
-        check_password_form(request, settings, fields)
+    with refusals_on(_account_page_on(post, form, template)):
+        check_password_form(post.request, post.settings, fields)
         yield form
 
 
@@ -188,15 +175,9 @@ def complete_setup(
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create the first administrator and sign it in; once any user exists, go to sign in."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
-    if not settings.require_auth:
-        return disabled_page(
-            request,
-            Principal.builtin_admin(),
-            what="Setting up an administrator",
-            status_code=400,
-        )
-    with _account_form(request, settings, client, SETUP_FORM, fields) as form:
+    if not post.settings.require_auth:
+        return disabled_post(post, what="Setting up an administrator")
+    with _account_form(post, SETUP_FORM, fields) as form:
         data = parse_form(
             SetupRequest,
             {
@@ -208,9 +189,12 @@ def complete_setup(
             text=validation_text,
         )
         issued = registration.setup(
-            session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
+            post.session,
+            attempt=post.attempt,
+            data=data,
+            first_allowed=_first_allowed(post.request, fields),
         )
-    response = signed_in_redirect(issued, "/", settings=settings, client=client)
+    response = signed_in_redirect(issued, "/", settings=post.settings, client=post.client)
     set_flash(response, "welcome-admin")
     return response
 
@@ -237,13 +221,10 @@ def register(
     fields: Annotated[AccountFields, Form()],
 ) -> Response:
     """Create an account (role ``user``), then sign in with it."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
-    if not settings.require_auth:
-        return disabled_page(
-            request, Principal.builtin_admin(), what="Creating an account", status_code=400
-        )
-    _registration_open(settings)
-    with _account_form(request, settings, client, REGISTER_FORM, fields) as form:
+    if not post.settings.require_auth:
+        return disabled_post(post, what="Creating an account")
+    _registration_open(post.settings)
+    with _account_form(post, REGISTER_FORM, fields) as form:
         data = parse_form(
             RegisterRequest,
             {
@@ -255,7 +236,10 @@ def register(
             text=validation_text,
         )
         registration.register(
-            session, attempt=post.attempt, data=data, first_allowed=_first_allowed(request, fields)
+            post.session,
+            attempt=post.attempt,
+            data=data,
+            first_allowed=_first_allowed(post.request, fields),
         )
     response = RedirectResponse("/login", status_code=303)
     set_flash(response, "registered")

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from playdeck.auth.principal import Principal
-from playdeck.authz.dependencies import authorize
-from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.http import base_url
 from playdeck.models import Project, Run
 from playdeck.outcomes import RunStatus
@@ -22,6 +17,7 @@ from playdeck.web import charts, queries
 from playdeck.web.context import pager
 from playdeck.web.params import CursorQuery
 from playdeck.web.rendering import render
+from playdeck.web.views import ProjectLister, ViewDep
 
 router = APIRouter()
 
@@ -62,12 +58,9 @@ class ProjectCard:
 
 @router.get("/", response_class=HTMLResponse)
 def show_overview(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
-    cursor: CursorQuery = None,
+    view: ViewDep, principal: ProjectLister, cursor: CursorQuery = None
 ) -> HTMLResponse:
+    request, session = view.request, view.session
     projects, next_cursor = list_projects(
         session, principal=principal, q=None, cursor=cursor, limit=PROJECTS_PER_PAGE
     )
@@ -78,6 +71,6 @@ def show_overview(
         "overview.html",
         principal=principal,
         cards=cards,
-        server=base_url(request, settings.public_url),
+        server=base_url(request, view.settings.public_url),
         **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

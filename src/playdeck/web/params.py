@@ -6,6 +6,7 @@ that is not a positive integer is a page that does not exist (404), not a valida
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
@@ -42,6 +43,22 @@ def text(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class TextFilters:
+    """A list page's text filters, declared by a subclass whose fields are its query values
+    (``TextQuery``) and taken as ``Annotated[Subclass, Depends()]``: each value as ``text``
+    reads it, blank meaning no filter."""
+
+    def __post_init__(self) -> None:
+        for each in fields(self):
+            object.__setattr__(self, each.name, text(getattr(self, each.name)))
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set (the page offers to clear them)."""
+        return any(getattr(self, each.name) for each in fields(self))
 
 
 def day(value: str | None, *, name: str) -> date | None:

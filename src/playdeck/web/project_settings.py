@@ -14,14 +14,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, Field
 
 from playdeck.audit.service import Actor
-from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import project_permissions
-from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.deps import BlobStoreDep
 from playdeck.errors import AppError
 from playdeck.models import Project
 from playdeck.projects import service as projects_service
@@ -31,11 +30,12 @@ from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
-from playdeck.web.context import pager, project_crumbs, project_tabs
+from playdeck.web.context import pager, project_crumbs, project_page, project_page_on
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
     NO_STORE,
     Confirmation,
+    FormPost,
     PostDep,
     confirm_page,
     done,
@@ -43,8 +43,9 @@ from playdeck.web.forms import (
     refusals_on,
 )
 from playdeck.web.params import CursorQuery
-from playdeck.web.rendering import Notice, render
+from playdeck.web.rendering import Notice
 from playdeck.web.service_account_rows import service_account_rows
+from playdeck.web.views import PageView, ViewDep
 
 router = APIRouter()
 
@@ -119,6 +120,14 @@ class RetentionForm:
         )
 
 
+class GeneralFields(BaseModel):
+    """What the General form posts."""
+
+    name: Annotated[str, Field(max_length=400)] = ""
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    default_branch: Annotated[str, Field(max_length=600)] = ""
+
+
 @dataclass(slots=True)
 class GeneralForm:
     name: str
@@ -132,8 +141,7 @@ def settings_url(project: Project) -> str:
 
 
 def _page(
-    request: Request,
-    session: Session,
+    view: PageView,
     principal: Principal,
     project: Project,
     *,
@@ -142,6 +150,7 @@ def _page(
     cursor: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    session = view.session
     policy = retention.get_policy(session, project=project)
     runs, next_cursor = runs_service.list_runs(
         session,
@@ -158,14 +167,15 @@ def _page(
     granted = project_permissions(session, principal, project.id)
     form = form or RetentionForm.of(policy)
     errors = [e for e in ((general.error if general else None), form.error) if e]
-    return render(
-        request,
+    return project_page(
+        view,
+        principal,
+        project,
         "projects/settings.html",
-        principal=principal,
+        tab="settings",
         status_code=status_code,
         headers=dict(NO_STORE),
         notices=[Notice("error", e) for e in errors] or None,
-        **project_tabs(session, principal, project, tab="settings"),
         general=general
         or GeneralForm(project.name, project.description or "", project.default_branch or ""),
         form=form,
@@ -175,7 +185,7 @@ def _page(
         usage=retention.disk_usage(session, project=project),
         pinned=retention.pinned_runs(session, project=project),
         runs=runs,
-        **pager(request, cursor=cursor, next_cursor=next_cursor),
+        **pager(view.request, cursor=cursor, next_cursor=next_cursor),
         may_delete_project=Permission.PROJECT_DELETE in granted,
         service_accounts=service_account_rows(session, project),
         may_pin=Permission.RUNS_DELETE in granted,
@@ -184,68 +194,52 @@ def _page(
 
 @router.get("/projects/{ref}/settings", response_class=HTMLResponse)
 def show_project_settings(
-    request: Request, session: SessionDep, access: Editors, cursor: CursorQuery = None
+    view: ViewDep, access: Editors, cursor: CursorQuery = None
 ) -> HTMLResponse:
-    return _page(request, session, access.principal, access.project, cursor=cursor)
+    return _page(view, access.principal, access.project, cursor=cursor)
 
 
 def _page_on(
-    request: Request,
-    principal: Principal,
-    ref: str,
+    post: FormPost,
+    access: ProjectAccess,
     *,
     general: GeneralForm | None = None,
     form: RetentionForm | None = None,
 ) -> Page:
     """The Settings tab showing a refusal in the form that was refused."""
 
-    def page(session: Session, refusal: AppError) -> Response:
+    def show(view: PageView, project: Project, refusal: AppError) -> Response:
         for refused in (general, form):
             if refused is not None:
                 refused.error = refusal.detail
-        project = projects_service.get_project(
-            session, principal=principal, ref=ref, permission=Permission.PROJECT_EDIT
-        )
         return _page(
-            request,
-            session,
-            principal,
-            project,
-            general=general,
-            form=form,
-            status_code=refusal.status,
+            view, access.principal, project, general=general, form=form, status_code=refusal.status
         )
 
-    return page
+    return project_page_on(post, access, Permission.PROJECT_EDIT, show)
 
 
 @router.post("/projects/{ref}/settings/general", response_class=HTMLResponse, response_model=None)
 def update_project_settings(
-    ref: str,
-    post: PostDep,
-    access: Editors,
-    name: Annotated[str, Form(max_length=400)] = "",
-    description: Annotated[str, Form(max_length=10_000)] = "",
-    default_branch: Annotated[str, Form(max_length=600)] = "",
+    post: PostDep, access: Editors, fields: Annotated[GeneralFields, Form()]
 ) -> Response:
     """Rename the project, change its description or its default branch (its address, the
     slug, stays)."""
     project = access.project
-    general = GeneralForm(name, description, default_branch)
-    with refusals_on(_page_on(post.request, access.principal, ref, general=general)):
-        fields = {
-            "name": name,
-            "description": description.strip() or None,
-            "default_branch": default_branch.strip() or None,
+    general = GeneralForm(fields.name, fields.description, fields.default_branch)
+    with refusals_on(_page_on(post, access, general=general)):
+        changes = {
+            "name": fields.name,
+            "description": fields.description.strip() or None,
+            "default_branch": fields.default_branch.strip() or None,
         }
-        data = parse_form(ProjectUpdate, fields)
+        data = parse_form(ProjectUpdate, changes)
         projects_service.update_project(post.session, project=project, data=data)
     return done(settings_url(project), "project-updated")
 
 
 @router.post("/projects/{ref}/settings/retention", response_class=HTMLResponse, response_model=None)
 def update_retention_settings(
-    ref: str,
     post: PostDep,
     access: Editors,
     keep_days: Annotated[str, Form(max_length=20)] = "",
@@ -267,7 +261,7 @@ def update_retention_settings(
         files_days=files_days,
         rules=[RuleRow(*row) for row in zip(*padded, strict=True)],
     )
-    with refusals_on(_page_on(post.request, principal, ref, form=form)):
+    with refusals_on(_page_on(post, access, form=form)):
         retention.set_policy(
             post.session,
             project=project,
@@ -299,15 +293,10 @@ def confirm_delete_project(request: Request, access: Deleters) -> HTMLResponse:
 
 
 @router.post("/projects/{ref}/delete", response_class=HTMLResponse, response_model=None)
-def delete_project(
-    session: SessionDep, store: BlobStoreDep, client: ClientDep, access: Deleters
-) -> Response:
+def delete_project(post: PostDep, store: BlobStoreDep, access: Deleters) -> Response:
     """Delete the project; its stored files go once the deletion has committed."""
+    actor = Actor.of(access.principal)
     projects_service.delete_project(
-        session,
-        project=access.project,
-        store=store,
-        actor=Actor.of(access.principal),
-        client=client,
+        post.session, project=access.project, store=store, actor=actor, client=post.client
     )
     return done("/projects", "project-deleted")

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
 from playdeck.kit.http import base_url
 from playdeck.models import Project
@@ -27,13 +25,13 @@ from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.analytics.schemas import TrendPoint
 from playdeck.runs.filters import choices
-from playdeck.settings import Settings
 from playdeck.web import charts, queries
-from playdeck.web.context import pager, project_tabs
+from playdeck.web.context import pager, project_page
 from playdeck.web.errors import Page
-from playdeck.web.forms import PostDep, parse_form, refusals_on
+from playdeck.web.forms import PostDep, page_on, parse_form, refusals_on
 from playdeck.web.params import (
     CursorQuery,
+    TextFilters,
     TextQuery,
     day,
     day_after,
@@ -48,6 +46,7 @@ from playdeck.web.rendering import (
     render,
     set_flash,
 )
+from playdeck.web.views import PageView, ProjectLister, ViewDep
 
 router = APIRouter()
 
@@ -64,9 +63,7 @@ class ProjectForm:
 
 
 def _projects_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
+    view: PageView,
     principal: Principal,
     *,
     q: str | None,
@@ -74,9 +71,9 @@ def _projects_page(
     form: ProjectForm,
     status_code: int = 200,
 ) -> HTMLResponse:
-    q = text(q)
+    request, q = view.request, text(q)
     projects, next_cursor = projects_service.list_projects(
-        session, principal=principal, q=q, cursor=cursor, limit=PROJECTS_PER_PAGE
+        view.session, principal=principal, q=q, cursor=cursor, limit=PROJECTS_PER_PAGE
     )
     return render(
         request,
@@ -86,42 +83,26 @@ def _projects_page(
         projects=projects,
         q=q or "",
         form=form,
-        can_create=may(principal, Permission.PROJECT_CREATE, settings),
+        can_create=may(principal, Permission.PROJECT_CREATE, view.settings),
         **pager(request, cursor=cursor, next_cursor=next_cursor),
     )
 
 
 @router.get("/projects", response_class=HTMLResponse)
 def list_projects(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECTS_LIST)],
-    q: TextQuery = None,
-    cursor: CursorQuery = None,
+    view: ViewDep, principal: ProjectLister, q: TextQuery = None, cursor: CursorQuery = None
 ) -> HTMLResponse:
-    return _projects_page(
-        request, session, settings, principal, q=q, cursor=cursor, form=ProjectForm()
-    )
+    return _projects_page(view, principal, q=q, cursor=cursor, form=ProjectForm())
 
 
-def _projects_page_on(
-    request: Request, settings: Settings, principal: Principal, form: ProjectForm
-) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
+def _projects_page_on(view: PageView, principal: Principal, form: ProjectForm) -> Page:
+    def show(reading: PageView, refusal: AppError) -> Response:
         form.error = refusal.detail
         return _projects_page(
-            request,
-            session,
-            settings,
-            principal,
-            q=None,
-            cursor=None,
-            form=form,
-            status_code=refusal.status,
+            reading, principal, q=None, cursor=None, form=form, status_code=refusal.status
         )
 
-    return page
+    return page_on(view, show)
 
 
 @router.post("/projects", response_class=HTMLResponse, response_model=None)
@@ -134,7 +115,7 @@ def create_project(
     """Create a project from the form. The form carries ``csrf_token``: with authentication on,
     the session-cookie check in ``auth.credentials`` reads it before this handler runs."""
     form = ProjectForm(name=name, description=description)
-    with refusals_on(_projects_page_on(post.request, post.settings, principal, form)):
+    with refusals_on(_projects_page_on(post, principal, form)):
         data = parse_form(ProjectCreate, {"name": name, "description": text(description)})
         project = projects_service.create_project(post.session, data=data, principal=principal)
     response = RedirectResponse(f"/projects/{project.slug}", status_code=303)
@@ -143,15 +124,13 @@ def create_project(
 
 
 @dataclass(frozen=True, slots=True)
-class RunFilters:
-    branch: str | None
-    status: str | None
-    since: str | None
-    until: str | None
+class RunFilters(TextFilters):
+    """The runs table's filters (they select the charts' runs too)."""
 
-    @property
-    def active(self) -> bool:
-        return any((self.branch, self.status, self.since, self.until))
+    branch: TextQuery = None
+    status: TextQuery = None
+    since: TextQuery = None
+    until: TextQuery = None
 
 
 class RunTimed(Protocol):
@@ -226,20 +205,13 @@ def trend_charts(project: Project, points: list[TrendPoint], where: str) -> tupl
 
 @router.get("/projects/{ref}", response_class=HTMLResponse)
 def show_project(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    view: ViewDep,
     access: ProjectReader,
-    branch: TextQuery = None,
-    status: TextQuery = None,
-    since: TextQuery = None,
-    until: TextQuery = None,
+    filters: Annotated[RunFilters, Depends()],
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
+    request, session = view.request, view.session
     project, principal = access.project, access.principal
-    filters = RunFilters(
-        branch=text(branch), status=text(status), since=text(since), until=text(until)
-    )
     runs, next_cursor = runs_service.list_runs(
         session,
         principal=principal,
@@ -267,11 +239,12 @@ def show_project(
         where += " (filtered)"
     bars, durations = trend_charts(project, trend.items, where)
     longest = max((p.duration_ms for p in trend.items), default=0)
-    return render(
-        request,
+    return project_page(
+        view,
+        principal,
+        project,
         "projects/runs.html",
-        principal=principal,
-        **project_tabs(session, principal, project, tab="runs"),
+        tab="runs",
         runs=runs,
         counts_bar=charts.counts_bar,
         filters=filters,
@@ -282,7 +255,7 @@ def show_project(
         duration_chart=durations,
         longest=longest,
         empty_project=not runs and not filters.active and not cursor,
-        server=base_url(request, settings.public_url),
+        server=base_url(request, view.settings.public_url),
         **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

@@ -34,82 +34,71 @@ STATIC_PREFIX = "/static"
 
 FLASH_COOKIE = "playdeck_flash"
 # A flash cookie carries only one of these keys, never text: a cookie is client-controlled.
+_FLASHES: dict[str, dict[str, str]] = {
+    "success": {
+        "project-created": "Project created. Send it a first run with one of the commands below.",
+        # Identity pages (web/identity.py, web/onboarding.py, web/account.py).
+        "signed-out": "You are signed out.",
+        "signed-out-everywhere": "You are signed out on every device.",
+        "welcome-admin": "Welcome! Your administrator account is ready.",
+        "registered": "Your account is ready. Sign in to continue.",
+        "invitation-accepted": "Your account is ready. Sign in to continue.",
+        "invitation-accepted-sso": "Welcome! Your account is ready.",
+        "password-reset": "Your password is set. Sign in with it.",
+        "password-changed": "Password changed. Every other device has been signed out.",
+        # Self-service (web/account_self_service.py, web/email_verification.py).
+        "profile-saved": "Profile saved.",
+        "email-link-sent": "We sent a link to your new email. Your email changes once you open it.",
+        "email-verified": "Email verified.",
+        "session-ended": "Session ended. That device is signed out.",
+        # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py).
+        "user-created": "User created.",
+        "user-activated": "User activated. They can sign in again.",
+        "user-deactivated": (
+            "User deactivated. Their sessions have ended and their API keys no longer work."
+        ),
+        "user-role-changed": "Role changed.",
+        "user-unlocked": "Account unlocked.",
+        "user-password-reset": "Password reset. Every session of that user has ended.",
+        "user-deleted": "User deleted.",
+        "api-key-revoked": "API key revoked. It stops working at once.",
+        "service-account-created": "Service account created. Give it a key below.",
+        "service-account-deleted": "Service account deleted. Its keys stopped working at once.",
+        "member-added": "Member added.",
+        "member-role-changed": "Member role changed.",
+        "member-removed": "Member removed.",
+        # Project settings and run actions (web/project_settings.py, web/run_actions.py).
+        "project-updated": "Project saved.",
+        "project-deleted": "Project deleted, with its runs and their files.",
+        "retention-saved": (
+            "Retention policy saved. It applies at the server's next prune (or run playdeck prune)."
+        ),
+        "run-pinned": "Run pinned: retention never deletes it.",
+        "test-quarantined": "Test quarantined: its failures no longer fail CI.",
+        "test-unquarantined": "Quarantine lifted: the test's failures fail CI again.",
+        "run-unpinned": "Run unpinned: retention treats it like any other again.",
+        "run-deleted": "Run deleted, with its results and files.",
+        # Two-factor authentication (web/two_factor.py).
+        "two-factor-disabled": "Two-factor authentication is off.",
+        "two-factor-reset": (
+            "Two-factor authentication reset: that user signs in with their password alone."
+        ),
+    },
+    "info": {
+        "setup-complete": "Setup is already complete. Sign in with your account.",
+        "two-factor-enrolment-started": (
+            "Add the key below to your authenticator app, then enter the code it shows."
+        ),
+    },
+    "warning": {
+        "email-link-not-mailed": (
+            "This server sends no mail, so your new email cannot be verified here: ask an "
+            "administrator to set it for you."
+        ),
+    },
+}
 FLASH_MESSAGES: dict[str, tuple[str, str]] = {
-    "project-created": (
-        "success",
-        "Project created. Send it a first run with one of the commands below.",
-    ),
-    # Identity pages (web/identity.py, web/onboarding.py, web/account.py).
-    "signed-out": ("success", "You are signed out."),
-    "signed-out-everywhere": ("success", "You are signed out on every device."),
-    "setup-complete": ("info", "Setup is already complete. Sign in with your account."),
-    "welcome-admin": ("success", "Welcome! Your administrator account is ready."),
-    "registered": ("success", "Your account is ready. Sign in to continue."),
-    "invitation-accepted": ("success", "Your account is ready. Sign in to continue."),
-    "invitation-accepted-sso": ("success", "Welcome! Your account is ready."),
-    "password-reset": ("success", "Your password is set. Sign in with it."),
-    "password-changed": (
-        "success",
-        "Password changed. Every other device has been signed out.",
-    ),
-    # Self-service (web/account_self_service.py, web/email_verification.py).
-    "profile-saved": ("success", "Profile saved."),
-    "email-link-sent": (
-        "success",
-        "We sent a link to your new email. Your email changes once you open it.",
-    ),
-    "email-link-not-mailed": (
-        "warning",
-        "This server sends no mail, so your new email cannot be verified here: ask an "
-        "administrator to set it for you.",
-    ),
-    "email-verified": ("success", "Email verified."),
-    "session-ended": ("success", "Session ended. That device is signed out."),
-    # Administration pages (web/admin_users.py, web/api_keys.py, web/members.py).
-    "user-created": ("success", "User created."),
-    "user-activated": ("success", "User activated. They can sign in again."),
-    "user-deactivated": (
-        "success",
-        "User deactivated. Their sessions have ended and their API keys no longer work.",
-    ),
-    "user-role-changed": ("success", "Role changed."),
-    "user-unlocked": ("success", "Account unlocked."),
-    "user-password-reset": (
-        "success",
-        "Password reset. Every session of that user has ended.",
-    ),
-    "user-deleted": ("success", "User deleted."),
-    "api-key-revoked": ("success", "API key revoked. It stops working at once."),
-    "service-account-created": ("success", "Service account created. Give it a key below."),
-    "service-account-deleted": (
-        "success",
-        "Service account deleted. Its keys stopped working at once.",
-    ),
-    "member-added": ("success", "Member added."),
-    "member-role-changed": ("success", "Member role changed."),
-    "member-removed": ("success", "Member removed."),
-    # Project settings and run actions (web/project_settings.py, web/run_actions.py).
-    "project-updated": ("success", "Project saved."),
-    "project-deleted": ("success", "Project deleted, with its runs and their files."),
-    "retention-saved": (
-        "success",
-        "Retention policy saved. It applies at the server's next prune (or run playdeck prune).",
-    ),
-    "run-pinned": ("success", "Run pinned: retention never deletes it."),
-    "test-quarantined": ("success", "Test quarantined: its failures no longer fail CI."),
-    "test-unquarantined": ("success", "Quarantine lifted: the test's failures fail CI again."),
-    "run-unpinned": ("success", "Run unpinned: retention treats it like any other again."),
-    "run-deleted": ("success", "Run deleted, with its results and files."),
-    # Two-factor authentication (web/two_factor.py).
-    "two-factor-enrolment-started": (
-        "info",
-        "Add the key below to your authenticator app, then enter the code it shows.",
-    ),
-    "two-factor-disabled": ("success", "Two-factor authentication is off."),
-    "two-factor-reset": (
-        "success",
-        "Two-factor authentication reset: that user signs in with their password alone.",
-    ),
+    key: (level, text) for level, texts in _FLASHES.items() for key, text in texts.items()
 }
 
 

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, SessionDep
+from playdeck.deps import BlobStoreDep
 from playdeck.kit.ansi import ansi_to_html
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
 from playdeck.runs import service as runs_service
-from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.files import service as files_service
 from playdeck.runs.schemas import RunDetail, RunTest
 from playdeck.storage.base import BlobStore
@@ -23,14 +21,14 @@ from playdeck.web import charts
 from playdeck.web.context import pager
 from playdeck.web.params import (
     CursorQuery,
+    TextFilters,
     TextQuery,
     may_delete_runs,
     page_id,
-    page_run_id,
-    text,
 )
 from playdeck.web.rendering import render, with_query
 from playdeck.web.run_results import failing_attempt, group_results, step_tree
+from playdeck.web.views import RunReader, ViewDep
 
 router = APIRouter()
 
@@ -55,11 +53,29 @@ INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
 INLINE_VIDEOS = frozenset({"video/webm", "video/mp4"})
 # Text attachments up to this size are shown on the page; larger ones are downloads only.
 MAX_INLINE_TEXT = 32 * 1024
-FileQuery = Annotated[str | None, Query(max_length=1000)]
 MAX_METADATA_ROWS = 60
 # How often the page of a running run asks for itself again (web/static/playdeck.js).
 LIVE_POLL_SECONDS = 3
 MAX_METADATA_VALUE = 400
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFilters(TextFilters):
+    """What the run page's table shows: the filters, how results are grouped (``group=file``)
+    and the one result a link names."""
+
+    outcome: TextQuery = None
+    q: TextQuery = None
+    browser: TextQuery = None
+    tag: TextQuery = None
+    file: Annotated[str | None, Query(max_length=1000)] = None
+    group: TextQuery = None
+    result: TextQuery = None
+
+    @property
+    def selects_results(self) -> bool:
+        """Whether the table shows only some results (grouping shows them all)."""
+        return bool(self.outcome or self.q or self.browser or self.tag or self.file or self.result)
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
@@ -129,36 +145,28 @@ def _inline_texts(
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def show_run(
-    request: Request,
-    session: SessionDep,
+    view: ViewDep,
     store: BlobStoreDep,
-    access: Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)],
-    outcome: TextQuery = None,
-    q: TextQuery = None,
-    browser: TextQuery = None,
-    tag: TextQuery = None,
-    file: FileQuery = None,
-    group: TextQuery = None,
-    result: TextQuery = None,
+    access: RunReader,
+    filters: Annotated[ResultFilters, Depends()],
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
+    request, session = view.request, view.session
     run, project, principal = access.run, access.project, access.principal
     reports = runs_service.list_reports(session, run=run)
     parts = runs_service.list_parts(session, run=run)
     detail = RunDetail.of_detail(run, project, reports, "", parts)
-    outcome, q, browser, tag, file = text(outcome), text(q), text(browser), text(tag), text(file)
-    by_file = text(group) == "file"
-    result = text(result)
-    result_id = page_id(result, what="Result") if result else None
+    by_file = filters.group == "file"
+    result_id = page_id(filters.result, what="Result") if filters.result else None
     quarantine = runs_service.run_quarantine(session, run=run)
     tests, next_cursor = runs_service.list_run_tests(
         session,
         run=run,
-        outcome=outcome,
-        q=q,
-        browser=browser,
-        tag=tag,
-        file=file,
+        outcome=filters.outcome,
+        q=filters.q,
+        browser=filters.browser,
+        tag=filters.tag,
+        file=filters.file,
         result_id=result_id,
         cursor=cursor,
         limit=RESULTS_PER_PAGE,
@@ -198,7 +206,13 @@ def show_run(
             height=10,
         ),
         chips=[
-            (with_query(request, outcome=value, cursor=None), css, label, count, value == outcome)
+            (
+                with_query(request, outcome=value, cursor=None),
+                css,
+                label,
+                count,
+                value == filters.outcome,
+            )
             for value, css, label, count in chips
         ],
         tests=tests,
@@ -212,15 +226,15 @@ def show_run(
         failing=FAILING_OUTCOMES,
         inline_images=INLINE_IMAGES,
         inline_videos=INLINE_VIDEOS,
-        outcome=outcome or "",
+        outcome=filters.outcome or "",
         outcome_choices=OUTCOME_CHOICES,
-        q=q or "",
-        browser=browser or "",
-        tag=tag or "",
-        file=file or "",
+        q=filters.q or "",
+        browser=filters.browser or "",
+        tag=filters.tag or "",
+        file=filters.file or "",
         by_file=by_file,
         single=result_id is not None,
         facets=runs_service.run_facets(session, run=run),
-        filtered=bool(outcome or q or browser or tag or file or result_id),
+        filtered=filters.selects_results,
         **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

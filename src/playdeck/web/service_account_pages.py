@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.authz.permissions import Permission
@@ -23,11 +24,27 @@ from playdeck.web.errors import Page
 from playdeck.web.forms import PostDep, done, form_page, form_page_on, parse_form, refusals_on
 from playdeck.web.params import page_id
 
-router = APIRouter()
+# The Settings tab's section: every form here posts under its path.
+router = APIRouter(prefix="/projects/{ref}/settings/service-accounts")
 
 Managers = Annotated[ProjectAccess, project_access(Permission.MEMBERS_MANAGE)]
 SECTION = "#service-accounts"
 KEY_PAGE = "projects/service_account_key.html"
+
+
+class AccountFields(BaseModel):
+    """What the form that creates a service account posts."""
+
+    name: Annotated[str, Field(max_length=40)] = ""
+    role: Annotated[str, Field(max_length=16)] = "member"
+    description: Annotated[str, Field(max_length=200)] = ""
+
+
+class KeyFields(BaseModel):
+    """What the form that makes an account's key posts (blank days: it never expires)."""
+
+    name: Annotated[str, Field(max_length=100)] = ""
+    expires_in_days: Annotated[str, Field(max_length=5)] = ""
 
 
 def _back(access: ProjectAccess) -> str:
@@ -39,23 +56,16 @@ def _refused_on(request: Request, access: ProjectAccess) -> Page:
     return form_page_on(request, access.principal, KEY_PAGE, back=_back(access))
 
 
-@router.post(
-    "/projects/{ref}/settings/service-accounts",
-    response_class=HTMLResponse,
-    response_model=None,
-)
+@router.post("", response_class=HTMLResponse, response_model=None)
 def create_service_account(
-    post: PostDep,
-    access: Managers,
-    name: Annotated[str, Form(max_length=40)] = "",
-    role: Annotated[str, Form(max_length=16)] = "member",
-    description: Annotated[str, Form(max_length=200)] = "",
+    post: PostDep, access: Managers, fields: Annotated[AccountFields, Form()]
 ) -> Response:
     """Create a service account of the project."""
     with refusals_on(_refused_on(post.request, access)):
+        description = fields.description.strip() or None
         data = parse_form(
             ProjectServiceAccountCreate,
-            {"name": name, "role": role, "description": description.strip() or None},
+            {"name": fields.name, "role": fields.role, "description": description},
         )
         service.create(
             post.session,
@@ -68,11 +78,7 @@ def create_service_account(
     return done(_back(access), "service-account-created")
 
 
-@router.post(
-    "/projects/{ref}/settings/service-accounts/{account_id}/delete",
-    response_class=HTMLResponse,
-    response_model=None,
-)
+@router.post("/{account_id}/delete", response_class=HTMLResponse, response_model=None)
 def delete_service_account(account_id: str, post: PostDep, access: Managers) -> Response:
     """Delete a service account: its keys stop working at once."""
     with refusals_on(_refused_on(post.request, access)):
@@ -86,24 +92,14 @@ def delete_service_account(account_id: str, post: PostDep, access: Managers) -> 
     return done(_back(access), "service-account-deleted")
 
 
-@router.post(
-    "/projects/{ref}/settings/service-accounts/{account_id}/keys",
-    response_class=HTMLResponse,
-    response_model=None,
-)
+@router.post("/{account_id}/keys", response_class=HTMLResponse, response_model=None)
 def create_service_account_key(
-    account_id: str,
-    post: PostDep,
-    access: Managers,
-    name: Annotated[str, Form(max_length=100)] = "",
-    expires_in_days: Annotated[str, Form(max_length=5)] = "",
+    account_id: str, post: PostDep, access: Managers, fields: Annotated[KeyFields, Form()]
 ) -> Response:
     """Make a key for the account, restricted to the project; shown once."""
     with refusals_on(_refused_on(post.request, access)):
-        data = parse_form(
-            ApiKeyCreate,
-            {"name": name, "expires_at": _expiry(expires_in_days)},
-        )
+        expires = _expiry(fields.expires_in_days)
+        data = parse_form(ApiKeyCreate, {"name": fields.name, "expires_at": expires})
         created = service.create_key(
             post.session,
             principal=access.principal,
@@ -128,11 +124,7 @@ def _expiry(days: str) -> str | None:
     return (utcnow() + timedelta(days=int(days))).isoformat()
 
 
-@router.post(
-    "/projects/{ref}/settings/service-accounts/{account_id}/keys/{key_id}/revoke",
-    response_class=HTMLResponse,
-    response_model=None,
-)
+@router.post("/{account_id}/keys/{key_id}/revoke", response_class=HTMLResponse, response_model=None)
 def revoke_service_account_key(
     account_id: str,
     key_id: str,

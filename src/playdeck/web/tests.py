@@ -7,14 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from playdeck.auth.principal import Principal
-from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import project_permissions
-from playdeck.deps import SessionDep
 from playdeck.projects.dependencies import ProjectReader
 from playdeck.quarantine import service as quarantine_service
 from playdeck.runs.analytics import service as analytics_service
@@ -22,7 +19,7 @@ from playdeck.runs.history import service as history_service
 from playdeck.runs.history.schemas import HistoryEntry
 from playdeck.web import charts
 from playdeck.web.branch_window import DEFAULT_DAYS, WindowDep, window_choices
-from playdeck.web.context import pager, project_tabs
+from playdeck.web.context import pager, project_page
 from playdeck.web.params import (
     CursorQuery,
     TextQuery,
@@ -32,6 +29,7 @@ from playdeck.web.params import (
 from playdeck.web.projects import duration_chart
 from playdeck.web.quarantine import EXPIRY_DAYS
 from playdeck.web.rendering import format_day, format_duration, format_utc, render, with_query
+from playdeck.web.views import Reader, ViewDep
 
 router = APIRouter()
 
@@ -47,35 +45,34 @@ FLAKY_MAX = 500
 
 @router.get("/projects/{ref}/tests", response_class=HTMLResponse)
 def list_project_tests(
-    request: Request,
-    session: SessionDep,
+    view: ViewDep,
     access: ProjectReader,
     q: TextQuery = None,
     quarantined: Annotated[bool, Query()] = False,
     cursor: CursorQuery = None,
 ) -> HTMLResponse:
-    project, principal = access.project, access.principal
     q = text(q)
     page = history_service.list_project_tests(
-        session,
-        project=project,
+        view.session,
+        project=access.project,
         q=q,
         days=FLAKE_DAYS,
         cursor=cursor,
         limit=TESTS_PER_PAGE,
         quarantined=quarantined,
     )
-    return render(
-        request,
+    return project_page(
+        view,
+        access.principal,
+        access.project,
         "projects/tests.html",
-        principal=principal,
-        **project_tabs(session, principal, project, tab="tests"),
+        tab="tests",
         tests=page.items,
         days=page.days,
         q=q or "",
         quarantined=quarantined,
         rate_bar=charts.rate_bar,
-        **pager(request, cursor=cursor, next_cursor=page.next_cursor),
+        **pager(view.request, cursor=cursor, next_cursor=page.next_cursor),
     )
 
 
@@ -119,12 +116,9 @@ def _duration_label(oldest_first: list[HistoryEntry]) -> str:
 
 @router.get("/tests/{test_id}", response_class=HTMLResponse)
 def show_test(
-    test_id: str,
-    request: Request,
-    session: SessionDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
-    cursor: CursorQuery = None,
+    test_id: str, view: ViewDep, principal: Reader, cursor: CursorQuery = None
 ) -> HTMLResponse:
+    request, session = view.request, view.session
     test, project = history_service.get_test(
         session, principal=principal, test_id=page_id(test_id, what="Test")
     )
@@ -165,13 +159,12 @@ def show_test(
 
 @router.get("/projects/{ref}/flaky", response_class=HTMLResponse)
 def show_flaky_tests(
-    request: Request,
-    session: SessionDep,
+    view: ViewDep,
     access: ProjectReader,
     window: WindowDep,
     limit: Annotated[int, Query(ge=1, le=FLAKY_MAX)] = FLAKY_STEP,
 ) -> HTMLResponse:
-    project, principal = access.project, access.principal
+    request, session, project = view.request, view.session, access.project
     # One more than shown tells whether a "show more" link leads anywhere.
     report = analytics_service.flaky_tests(
         session, project=project, window=window.limited(limit + 1)
@@ -179,11 +172,12 @@ def show_flaky_tests(
     more = len(report.items) > limit or len(report.broken) > limit
     report.items = report.items[:limit]
     report.broken = report.broken[:limit]
-    return render(
-        request,
+    return project_page(
+        view,
+        access.principal,
+        project,
         "projects/flaky.html",
-        principal=principal,
-        **project_tabs(session, principal, project, tab="flaky"),
+        tab="flaky",
         report=report,
         **window_choices(request, session, project, limit=None),
         rate_bar=charts.rate_bar,

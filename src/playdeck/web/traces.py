@@ -3,38 +3,30 @@ banner with a link to the viewer, which runs on the content origin (``traces.end
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from playdeck.auth.principal import Principal
-from playdeck.authz.dependencies import authorize
-from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, SessionDep, SettingsDep
+from playdeck.deps import BlobStoreDep
 from playdeck.runs.files import content_origin
 from playdeck.traces import service
 from playdeck.web.params import page_id
 from playdeck.web.rendering import render
+from playdeck.web.views import Reader, ViewDep
 
 router = APIRouter()
 
 
 @router.get("/traces/{attachment_id}", response_class=HTMLResponse)
 def show_trace(
-    attachment_id: str,
-    request: Request,
-    session: SessionDep,
-    store: BlobStoreDep,
-    settings: SettingsDep,
-    principal: Annotated[Principal, authorize(Permission.PROJECT_READ)],
+    attachment_id: str, view: ViewDep, store: BlobStoreDep, principal: Reader
 ) -> HTMLResponse:
     number = page_id(attachment_id, what="Attachment")
+    settings = view.settings
     trace = service.get_trace_page(
-        session, store, settings, principal=principal, attachment_id=number
+        view.session, store, settings, principal=principal, attachment_id=number
     )
     return render(
-        request,
+        view.request,
         "traces/viewer.html",
         principal=principal,
         trace=trace,

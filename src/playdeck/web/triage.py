@@ -5,20 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep
 from playdeck.kit.pagination import MAX_ID
 from playdeck.projects.dependencies import ProjectReader
-from playdeck.runs.access import RunAccess, run_access
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.triage import service as triage_service
 from playdeck.web.branch_window import WindowDep, window_choices
-from playdeck.web.context import project_tabs
-from playdeck.web.params import page_run_id
+from playdeck.web.context import project_page
 from playdeck.web.rendering import render
+from playdeck.web.views import RunReader, ViewDep
 
 router = APIRouter()
 
@@ -26,33 +23,30 @@ GROUPS_SHOWN = 100
 
 
 @router.get("/projects/{ref}/failures", response_class=HTMLResponse)
-def show_failure_groups(
-    request: Request, session: SessionDep, access: ProjectReader, window: WindowDep
-) -> HTMLResponse:
+def show_failure_groups(view: ViewDep, access: ProjectReader, window: WindowDep) -> HTMLResponse:
     """Failures grouped by error across tests and runs, most tests affected first."""
-    project, principal = access.project, access.principal
+    session, project = view.session, access.project
     report = triage_service.failure_groups(
         session, project=project, window=window.limited(GROUPS_SHOWN)
     )
-    return render(
-        request,
+    return project_page(
+        view,
+        access.principal,
+        project,
         "projects/failures.html",
-        principal=principal,
-        **project_tabs(session, principal, project, tab="failures"),
+        tab="failures",
         report=report,
-        **window_choices(request, session, project),
+        **window_choices(view.request, session, project),
         default_branch=analytics_service.default_branch(session, project),
     )
 
 
 @router.get("/runs/{run_id}/compare", response_class=HTMLResponse)
 def show_comparison(
-    request: Request,
-    session: SessionDep,
-    access: Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page_run_id)],
-    base: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    view: ViewDep, access: RunReader, base: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> HTMLResponse:
     """This run against its base run (the default branch's latest before it) or ``base``."""
+    request, session = view.request, view.session
     run, project, principal = access.run, access.project, access.principal
     # Against the base run: the failures classified too. Against a chosen run: the diff only.
     triage = triage_service.run_triage(session, run=run, project=project) if base is None else None

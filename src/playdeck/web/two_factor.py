@@ -1,5 +1,6 @@
-"""``/account/two-factor``: turning a second factor on and off, recovery codes; and an
-administrator's reset of someone else's (``/admin/users/{id}/two-factor/reset``).
+"""``/account/two-factor``: turning a second factor on and off, recovery codes (an
+administrator's reset of someone else's is one of the users list's actions,
+``web.admin_user_actions``).
 
 Each form calls the service behind the matching ``/api/auth/two-factor`` route. Enrolment is
 post-redirect-get: the password starts it, the page then shows the key until a code confirms
@@ -8,44 +9,39 @@ it. Recovery codes are rendered once, by the post that created them, never store
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from playdeck.audit.service import Actor
 from playdeck.auth import signin
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.errors import AppError
-from playdeck.models import User
-from playdeck.settings import Settings
 from playdeck.twofactor import service
-from playdeck.web.admin_users import Admin, BackField, TargetUser, back_to_users, list_on
 from playdeck.web.errors import Page
-from playdeck.web.forms import NO_STORE, Confirmation, PostDep, confirm_page, done, refusals_on
-from playdeck.web.identity import AttemptPostDep, answered
+from playdeck.web.forms import (
+    NO_STORE,
+    done,
+    page_on,
+    refusals_on,
+)
+from playdeck.web.identity import AttemptPost, AttemptPostDep, answered
 from playdeck.web.rendering import render
+from playdeck.web.views import PageView, SignedIn, ViewDep
 
 router = APIRouter()
 
+T = TypeVar("T")
 PAGE = "/account/two-factor"
 Enrolling = Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)]
-SignedIn = Annotated[Principal, authorize(Permission.AUTHENTICATED)]
 PasswordField = Annotated[str, Form(max_length=1024)]
 
 
-def _page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    *,
-    refusal: AppError | None = None,
-) -> HTMLResponse:
+def _page(view: PageView, principal: Principal, refusal: AppError | None = None) -> HTMLResponse:
+    session, settings = view.session, view.settings
     user = signin.current_user(session, principal)
     state = service.status(session, settings=settings, user=user) if user else None
     pending = (
@@ -54,7 +50,7 @@ def _page(
         else None
     )
     return render(
-        request,
+        view.request,
         "account/two_factor.html",
         principal=principal,
         auth_enabled=settings.require_auth,
@@ -66,11 +62,8 @@ def _page(
     )
 
 
-def _page_on(request: Request, settings: Settings, principal: Principal) -> Page:
-    def page(session: Session, refusal: AppError) -> Response:
-        return _page(request, session, settings, principal, refusal=refusal)
-
-    return page
+def _page_on(view: PageView, principal: Principal) -> Page:
+    return page_on(view, lambda reading, refusal: _page(reading, principal, refusal))
 
 
 def _codes_page(request: Request, principal: Principal, codes: list[str], *, new: bool) -> Response:
@@ -85,10 +78,15 @@ def _codes_page(request: Request, principal: Principal, codes: list[str], *, new
 
 
 @router.get(PAGE, response_class=HTMLResponse)
-def show_two_factor(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: Enrolling
-) -> HTMLResponse:
-    return _page(request, session, settings, principal)
+def show_two_factor(view: ViewDep, principal: Enrolling) -> HTMLResponse:
+    return _page(view, principal)
+
+
+def _step(post: AttemptPost, principal: Principal, step: Callable[..., T], **form: str) -> T:
+    """``step`` of the service for ``principal``, with the form's value; a refusal is shown on
+    the page."""
+    with refusals_on(_page_on(post, principal)):
+        return step(post.session, attempt=post.attempt, principal=principal, **form)
 
 
 @router.post(PAGE + "/enrol", response_model=None)
@@ -96,10 +94,7 @@ def start_enrolment(
     post: AttemptPostDep, principal: Enrolling, password: PasswordField = ""
 ) -> Response:
     """Start enrolment with the password; the page then shows the key to add to an app."""
-    with refusals_on(_page_on(post.request, post.settings, principal)):
-        service.start_enrolment(
-            post.session, attempt=post.attempt, principal=principal, password=password
-        )
+    _step(post, principal, service.start_enrolment, password=password)
     return done(PAGE, "two-factor-enrolment-started")
 
 
@@ -108,10 +103,7 @@ def confirm_enrolment(
     post: AttemptPostDep, principal: Enrolling, code: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     """Turn it on with a first code; shows the recovery codes, once."""
-    with refusals_on(_page_on(post.request, post.settings, principal)):
-        codes = service.confirm_enrolment(
-            post.session, attempt=post.attempt, principal=principal, code=code
-        )
+    codes = _step(post, principal, service.confirm_enrolment, code=code)
     return _codes_page(post.request, principal, codes, new=True)
 
 
@@ -120,56 +112,12 @@ def regenerate_recovery_codes(
     post: AttemptPostDep, principal: SignedIn, password: PasswordField = ""
 ) -> Response:
     """New recovery codes (the old ones stop working); shown once."""
-    with refusals_on(_page_on(post.request, post.settings, principal)):
-        codes = service.regenerate_recovery_codes(
-            post.session, attempt=post.attempt, principal=principal, password=password
-        )
+    codes = _step(post, principal, service.regenerate_recovery_codes, password=password)
     return _codes_page(post.request, principal, codes, new=False)
 
 
 @router.post(PAGE + "/disable", response_model=None)
 def disable(post: AttemptPostDep, principal: SignedIn, password: PasswordField = "") -> Response:
     """Turn it off with the password."""
-    with refusals_on(_page_on(post.request, post.settings, principal)):
-        service.disable(post.session, attempt=post.attempt, principal=principal, password=password)
+    _step(post, principal, service.disable, password=password)
     return done(PAGE, "two-factor-disabled")
-
-
-def _reset_confirmation(enabled: bool, user: User, back: str) -> Confirmation:
-    return Confirmation(
-        title=f"Reset two-factor authentication of {user.username}",
-        message=(
-            f"Remove {user.username}'s authenticator app and recovery codes? They then sign in "
-            "with their password alone, and can set up two-factor authentication again."
-            if enabled
-            else f"{user.username} has no two-factor authentication on; resetting removes any "
-            "enrolment they started."
-        ),
-        action=f"/admin/users/{user.id}/two-factor/reset",
-        button="Reset two-factor authentication",
-        back=back,
-        crumbs=(("Administration", ""), ("Users", back)),
-    )
-
-
-@router.get("/admin/users/{user_id}/two-factor/reset", response_class=HTMLResponse)
-def confirm_reset(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Admin,
-    user: TargetUser,
-    back: Annotated[str | None, Query(max_length=2000)] = None,
-) -> HTMLResponse:
-    """The confirmation step of an administrator's reset of someone's second factor."""
-    enabled = service.status(session, settings=settings, user=user).enabled
-    return confirm_page(request, principal, _reset_confirmation(enabled, user, back_to_users(back)))
-
-
-@router.post("/admin/users/{user_id}/two-factor/reset", response_model=None)
-def reset(post: PostDep, principal: Admin, user: TargetUser, back: BackField = "") -> Response:
-    """Remove a user's second factor (audited as ``two_factor.reset``)."""
-    target = back_to_users(back)
-    with refusals_on(list_on(post.request, principal, target)):
-        service.reset(post.session, user=user, actor=Actor.of(principal), client=post.client)
-    return done(target, "two-factor-reset")

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from playdeck.auth.client import ClientInfo
 from playdeck.errors import AppError, InvalidInput
-from playdeck.settings import Settings
 from playdeck.twofactor import signin
 from playdeck.twofactor.schemas import SecondFactorLogin
 from playdeck.web import form_csrf
 from playdeck.web.errors import Page
-from playdeck.web.forms import parse_form, refusals_on
+from playdeck.web.forms import FormPost, parse_form, refusals_on
 from playdeck.web.identity import (
     AttemptPostDep,
     Public,
@@ -41,19 +39,12 @@ def _code_refusal_text(error: AppError) -> str:
     return error.detail
 
 
-def _form_on(
-    request: Request, settings: Settings, client: ClientInfo, challenge: str, next_path: str | None
-) -> Page:
+def _form_on(post: FormPost, challenge: str, next_path: str | None) -> Page:
+    """The code form again, with why the code was refused; it loads nothing."""
+
     def page(_session: Session, refusal: AppError) -> Response:
-        return second_factor_page(
-            request,
-            settings=settings,
-            client=client,
-            challenge=challenge,
-            next_path=next_path,
-            error=_code_refusal_text(refusal),
-            refusal=refusal,
-        )
+        error = _code_refusal_text(refusal)
+        return second_factor_page(post, challenge, next_path, error=error, refusal=refusal)
 
     return page
 
@@ -70,7 +61,7 @@ def sign_in_second_factor(
     """Finish signing in with a code from the authenticator app or a recovery code."""
     request, session, settings, client = post.request, post.session, post.settings, post.client
     target = safe_next(next_path)
-    with refusals_on(_form_on(request, settings, client, challenge, target)):
+    with refusals_on(_form_on(post, challenge, target)):
         form_csrf.check(request, settings, csrf_token)
         data = parse_form(
             SecondFactorLogin,

@@ -8,78 +8,75 @@ to these viewers (``runs.files.delivery``).
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from playdeck.auth.principal import Principal
-from playdeck.authz.dependencies import authorize
-from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
 from playdeck.runs.files import content_origin, service
+from playdeck.runs.files.content_origin import Kind
 from playdeck.runs.schemas import quote_path
-from playdeck.settings import Settings
 from playdeck.web.headers import PAGE_CSP, PAGE_HEADERS
 from playdeck.web.params import page_id
 from playdeck.web.rendering import render
+from playdeck.web.views import PageView, Reader, ViewDep
 
 router = APIRouter()
-Reader = Annotated[Principal, authorize(Permission.PROJECT_READ)]
 
 
-def _frame_headers(settings: Settings) -> dict[str, str] | None:
-    """With a content origin, the page may frame it (the page policy allows only itself)."""
-    if settings.content_url is None:
-        return None
-    origin = content_origin.origin_of(settings.content_url)
-    return {**PAGE_HEADERS, "Content-Security-Policy": f"{PAGE_CSP}; frame-src {origin}"}
+def _viewer(
+    view: PageView,
+    principal: Principal,
+    kind: Kind,
+    number: int,
+    path: str,
+    *,
+    name: str,
+    run_id: int,
+    api_url: str,
+) -> HTMLResponse:
+    """The banner over the framed file: from the content origin when there is one (the page's
+    policy then allows framing it), else from its API path, ``api_url``."""
+    settings = view.settings
+    headers = None
+    if settings.content_url is not None:
+        origin = content_origin.origin_of(settings.content_url)
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": f"{PAGE_CSP}; frame-src {origin}"}
+    return render(
+        view.request,
+        "runs/user_content.html",
+        principal=principal,
+        headers=headers,
+        what=f"Uploaded {kind}",
+        name=name,
+        frame_src=content_origin.content_url_for(settings, kind, number, path) or api_url,
+        run_id=run_id,
+    )
 
 
 @router.get("/reports/{report_id}/{path:path}", response_class=HTMLResponse)
-def show_report(
-    report_id: str,
-    path: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Reader,
-) -> HTMLResponse:
+def show_report(report_id: str, path: str, view: ViewDep, principal: Reader) -> HTMLResponse:
     number = page_id(report_id, what="Report")
-    report = service.get_report(session, principal=principal, report_id=number)
+    report = service.get_report(view.session, principal=principal, report_id=number)
     shown = quote_path(path or report.entry)
-    return render(
-        request,
-        "runs/user_content.html",
-        principal=principal,
-        headers=_frame_headers(settings),
-        what="Uploaded report",
-        name=report.label or f"{report.type} report",
-        frame_src=content_origin.content_url_for(settings, "report", number, shown)
-        or f"/api/reports/{number}/{shown}",
-        run_id=report.run_id,
+    name = report.label or f"{report.type} report"
+    api_url = f"/api/reports/{number}/{shown}"
+    return _viewer(
+        view, principal, "report", number, shown, name=name, run_id=report.run_id, api_url=api_url
     )
 
 
 @router.get("/attachments/{attachment_id}", response_class=HTMLResponse)
-def show_attachment(
-    attachment_id: str,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Reader,
-) -> HTMLResponse:
+def show_attachment(attachment_id: str, view: ViewDep, principal: Reader) -> HTMLResponse:
     number = page_id(attachment_id, what="Attachment")
-    attachment = service.get_attachment(session, principal=principal, attachment_id=number)
+    attachment = service.get_attachment(view.session, principal=principal, attachment_id=number)
     name = quote_path(attachment.name.replace("\\", "/").rsplit("/", 1)[-1] or "file")
-    return render(
-        request,
-        "runs/user_content.html",
-        principal=principal,
-        headers=_frame_headers(settings),
-        what="Uploaded attachment",
+    return _viewer(
+        view,
+        principal,
+        "attachment",
+        number,
+        name,
         name=attachment.name,
-        frame_src=content_origin.content_url_for(settings, "attachment", number, name)
-        or f"/api/attachments/{number}",
         run_id=attachment.run_id,
+        api_url=f"/api/attachments/{number}",
     )
