@@ -41,3 +41,28 @@ def missing_postgres_database(postgres_server: str) -> Iterator[str]:
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def database_without_temporary(postgres_server: str) -> Iterator[tuple[str, str]]:
+    """A database owned by a throwaway role that may not create temporary tables: its URL and
+    an administrator's URL for the same database (both dropped afterwards)."""
+    server = make_url(postgres_server)
+    name = f"playdeck_notemp_{secrets.token_hex(4)}"
+    password = secrets.token_hex(16)
+    admin = make_engine(postgres_server)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"""CREATE ROLE "{name}" LOGIN PASSWORD '{password}'"""))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{name}"'))
+        conn.execute(text(f'REVOKE TEMPORARY ON DATABASE "{name}" FROM PUBLIC, "{name}"'))
+    role = server.set(username=name, password=password, database=name)
+    try:
+        yield (
+            role.render_as_string(hide_password=False),
+            server.set(database=name).render_as_string(hide_password=False),
+        )
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()

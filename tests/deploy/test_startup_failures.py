@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url, text
+
+from playdeck.db import make_engine
 
 from .processes import clean_env, free_port, run_playdeck
 
@@ -153,3 +156,27 @@ def test_commands_on_an_unwritable_data_dir_fail_in_one_line(
     assert_one_line_failure(
         result.stdout + result.stderr, f"data directory {blocker / 'data'} is not writable"
     )
+
+
+def test_a_role_without_temporary_tables_is_told_what_to_grant(
+    workdir: Path, database_without_temporary: tuple[str, str]
+) -> None:
+    """An ingest stages a report's new tests in a temporary table: a role that may not create
+    one would refuse every new suite, so ``serve`` and ``check`` stop and name the grant."""
+    url, admin_url = database_without_temporary
+    name = make_url(url).database
+    env = clean_env(PLAYDECK_DATA_DIR=str(workdir / "data"), PLAYDECK_DATABASE_URL=url)
+    grant = f'GRANT TEMPORARY ON DATABASE "{name}" TO "{name}"'
+    served = run_playdeck("serve", "--port", str(free_port()), env=env, cwd=workdir)
+    assert served.returncode == 1
+    assert_one_line_failure(served.stdout + served.stderr, grant)
+    checked = run_playdeck("check", env=env, cwd=workdir)
+    assert checked.returncode != 0
+    assert grant in checked.stdout + checked.stderr
+
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(grant))
+    admin.dispose()
+    checked = run_playdeck("check", env=env, cwd=workdir)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
@@ -149,16 +149,76 @@ def test_postgres_identity_lookup_sends_the_keys_as_one_parameter(
         for sql, params in statements
         if sql.lstrip().startswith("SELECT tests.key, tests.id")
     ]
-    # Per batch of records: before the insert (nothing known yet) and after it (the new ids),
-    # one statement each.
+    # One statement per batch of records, before the insert (which answers the new ids).
     batches = -(-MANY // BATCH)
     assert batches > 1
-    assert len(lookups) == 2 * batches
+    assert len(lookups) == batches
     for sql, params in lookups:
         assert "= ANY (string_to_array(" in sql
         assert len(params) == 3  # the project id, the keys, the separator
-    created = [key for _, params in lookups[1::2] for key in params["keys"].split(",")]
-    assert sorted(created) == sorted(_key(n) for n in range(MANY))
+    asked = [key for _, params in lookups for key in params["keys"].split(",")]
+    assert sorted(asked) == sorted(_key(n) for n in range(MANY))
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_postgres_identities_another_ingest_stores_after_the_lookup_keep_their_ids(
+    engine: Engine, db: Session, tmp_path: Path, statements: list[tuple[str, Any]]
+) -> None:
+    """Between an ingest's lookup and its insert, a concurrent ingest commits some of the same
+    new tests: the insert skips them, and the results point at the identities stored first."""
+    _ingest(engine, tmp_path, _record("web", range(1)))
+    project = db.scalar(select(Project.id).where(Project.name == "web"))
+    db.rollback()
+    # Stored while the first batch is being inserted: two of its tests, and one of the next
+    # batch's (which that batch's lookup then finds).
+    meanwhile = [7, 1500, BATCH + 3]
+    statements.clear()
+    other_ids: dict[str, int] = {}
+    fired: list[bool] = []
+
+    def store_meanwhile(_c: Any, _cu: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("INSERT INTO tests") or fired:
+            return
+        fired.append(True)  # the other ingest's own inserts pass through here too
+        with engine.begin() as other:
+            for n in meanwhile:
+                row = _record("web", range(n, n + 1)).tests[0]
+                other_ids[_key(n)] = other.execute(
+                    insert(Test).returning(Test.id),
+                    {
+                        "project_id": project,
+                        "key": _key(n),
+                        "file": row.file,
+                        "title_path": row.title_path,
+                        "title": row.title_path[-1],
+                        "full_title": " › ".join(row.title_path),
+                        "browser_project": row.browser_project,
+                    },
+                ).scalar_one()
+
+    event.listen(engine, "before_cursor_execute", store_meanwhile)
+    try:
+        run = _ingest(engine, tmp_path, _record("web", range(MANY)))
+    finally:
+        event.remove(engine, "before_cursor_execute", store_meanwhile)
+    sent = list(statements)
+    assert db.scalar(select(func.count()).select_from(Test)) == MANY
+    stored = dict(db.execute(select(Test.key, Test.id)).all())
+    assert {key: stored[key] for key in other_ids} == other_ids
+    rows = db.execute(
+        select(Test.key, Test.id, Result.duration_ms)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_id == run)
+    ).all()
+    assert sorted((key, n) for key, _, n in rows) == sorted((_key(n), n) for n in range(MANY))
+    assert all(stored[key] == test_id for key, test_id, _ in rows)
+    # Looked up again: only the keys the first batch's insert skipped.
+    again = [
+        params["keys"].split(",")
+        for sql, params in sent
+        if sql.lstrip().startswith("SELECT tests.key, tests.id") and len(params["keys"]) < 1000
+    ]
+    assert sorted(key for keys in again for key in keys) == sorted([_key(7), _key(1500)])
 
 
 @pytest.mark.usefixtures("postgres_only")

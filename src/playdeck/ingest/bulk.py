@@ -43,6 +43,19 @@ SQLITE_LOOKUP_BATCH = 2000
 BATCH = 2000
 # Below this many new rows an ANALYZE would cost more than a blind plan can.
 ANALYZE_MIN_ROWS = 1000
+# A new test identity's columns, in the order ``BulkWriter.insert_tests`` takes them.
+TEST_COLUMNS = (
+    "project_id",
+    "key",
+    "file",
+    "title_path",
+    "title",
+    "full_title",
+    "browser_project",
+    "created_at",
+)
+# The temporary table new identities pass through (``BulkWriter.insert_tests``).
+_STAGED_TESTS = "staged_tests"
 
 
 def find_test_ids(session: Session, project_id: int, keys: Sequence[str]) -> dict[str, int]:
@@ -159,25 +172,61 @@ class BulkWriter:
         The rows' text must be storable already (``ingest.rows`` checks each text cell as it
         makes it): neither the engine's check (``db.TEXT_CHECKED``) nor COPY looks again.
         """
+        count = self._write(table.name, columns, rows)
+        analyze_if_grown(self._connection, table, count)
+
+    def insert_tests(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+        """Insert new test identities (``TEST_COLUMNS``, in the drivers' value forms, text
+        already checked storable) and return the key and id of each row inserted. A key that
+        another ingest stored since the caller's lookup is skipped and left out of the answer
+        (``ON CONFLICT DO NOTHING``), for the caller to look up; there is no other reason for
+        one to be missing.
+
+        The rows go through a temporary table: COPY (PostgreSQL) or one ``executemany``
+        (SQLite) fills it, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``
+        moves them. Neither driver returns rows from an ``executemany``, and an ``INSERT`` of
+        2,000 rows of parameters costs PostgreSQL (and psycopg, and SQLAlchemy) far more than
+        COPY: on a fresh database, where every identity is new, it was most of the time the
+        first report took beyond the next one's (docs/performance.md). The table lives only
+        inside this call (a rollback takes it away too), so ``rows`` is all that is held.
+        """
+        names = ", ".join(TEST_COLUMNS)
+        self._connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {_STAGED_TESTS} AS "  # noqa: S608 - our names
+            f"SELECT {names} FROM tests WHERE 1 = 0"
+        )
+        self._write(_STAGED_TESTS, TEST_COLUMNS, rows)
+        # ``WHERE true``: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT.
+        inserted = self._connection.exec_driver_sql(
+            f"INSERT INTO tests ({names}) SELECT {names} FROM {_STAGED_TESTS} WHERE true "  # noqa: S608
+            "ON CONFLICT (project_id, key) DO NOTHING RETURNING key, id"
+        )
+        created = {key: test_id for key, test_id in inserted}
+        self._connection.exec_driver_sql(f"DROP TABLE {_STAGED_TESTS}")
+        return created
+
+    def _write(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert ``rows`` into ``table`` without any check; returns how many there were."""
         names = ", ".join(columns)
         batches = _batches(rows)
+        count = 0
         if self.dialect == "sqlite":
             marks = ", ".join("?" * len(columns))
             for batch in batches:
                 self._connection.exec_driver_sql(
-                    f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - our names
                     batch,
                     execution_options={TEXT_CHECKED: True},
                 )
-            return
+                count += len(batch)
+            return count
         cursor = self._connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        count = 0
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for batch in batches:
                 for row in batch:
                     copy.write_row(row)
                 count += len(batch)
-        analyze_if_grown(self._connection, table, count)
+        return count
 
 
 def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
@@ -40,6 +39,7 @@ from playdeck.ingest.result import IngestResult
 from playdeck.ingest.rows import Rows
 from playdeck.ingest.sources import FileSource, NoFiles
 from playdeck.kit.clock import utcnow
+from playdeck.kit.text import check_storable, dumps_storable
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
@@ -125,14 +125,22 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterable[Sequence[dict[str, Any]
         yield rows[start : start + BATCH]
 
 
-def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]) -> list[int]:
+def _upsert_tests(
+    session: Session,
+    bulk: BulkWriter,
+    project_id: int,
+    tests: Sequence[TestRecord],
+    *,
+    created_at: Any,
+) -> list[int]:
     """Test ids for each record, in order, creating new identities.
 
     ``BATCH`` records at a time (their keys, lookups, inserts and ids): a first report of
     175,000 tests would otherwise hold every key, row and id mapping at once. A key seen in an
-    earlier batch is found by the lookup, as one stored by another ingest would be.
+    earlier batch is found by the lookup, as one stored by another ingest would be. The insert
+    answers the ids it created; only a key another ingest stored between the lookup and the
+    insert (PostgreSQL; SQLite's write lock keeps everyone else out) is looked up again.
     """
-    statement = _new_tests_statement(session)
     ids: list[int] = []
     created = 0
     for start in range(0, len(tests), BATCH):
@@ -144,38 +152,34 @@ def _upsert_tests(session: Session, project_id: int, tests: Sequence[TestRecord]
             if key not in known:
                 missing.setdefault(key, record)
         if missing:
-            session.execute(statement, [_test_row(project_id, k, r) for k, r in missing.items()])
-            known.update(find_test_ids(session, project_id, list(missing)))
-            created += len(missing)
+            rows = [_test_row(project_id, k, r, created_at) for k, r in missing.items()]
+            inserted = bulk.insert_tests(rows)
+            created += len(inserted)
+            known.update(inserted)
+            if len(inserted) < len(missing):
+                stored_meanwhile = [k for k in missing if k not in inserted]
+                known.update(find_test_ids(session, project_id, stored_meanwhile))
         ids.extend(known[k] for k in keys)
     # On the whole report, not per batch: whether the table grew past its statistics.
     analyze_if_grown(session.connection(), _TESTS, created)
     return ids
 
 
-def _new_tests_statement(session: Session) -> Any:
-    """An insert of test identities that skips one a concurrent ingest created meanwhile (its
-    id is read back by the lookup that follows)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(_TESTS).on_conflict_do_nothing(
-            index_elements=["project_id", "key"]
-        )
-    if dialect == "sqlite":
-        return sqlite.insert(_TESTS).on_conflict_do_nothing(index_elements=["project_id", "key"])
-    return insert(_TESTS)  # pragma: no cover - only SQLite and PostgreSQL are supported
-
-
-def _test_row(project_id: int, key: str, record: TestRecord) -> dict[str, Any]:
-    return {
-        "project_id": project_id,
-        "key": key,
-        "file": record.file,
-        "title_path": record.title_path,
-        "title": record.title_path[-1] if record.title_path else "",
-        "full_title": " › ".join(record.title_path),
-        "browser_project": record.browser_project[:200],
-    }
+def _test_row(project_id: int, key: str, record: TestRecord, created_at: Any) -> tuple[Any, ...]:
+    """A row of ``bulk.TEST_COLUMNS``; its text is checked here, as ``ingest.rows`` checks the
+    other bulk rows (the JSON encoder checks the title path)."""
+    row = (
+        project_id,
+        key,
+        record.file,
+        dumps_storable(record.title_path),
+        record.title_path[-1] if record.title_path else "",
+        " › ".join(record.title_path),
+        record.browser_project[:200],
+        created_at,
+    )
+    check_storable(row)
+    return row
 
 
 @dataclass(slots=True)
@@ -436,10 +440,11 @@ def _insert_run(
     else:
         run = target.open(session, project, row)
 
-    test_ids = _upsert_tests(session, project.id, record.tests)
     bulk = BulkWriter(session)
+    created_at = bulk.adapt_datetime(now)
+    test_ids = _upsert_tests(session, bulk, project.id, record.tests, created_at=created_at)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
-    rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
+    rows = Rows(bulk, run.id, created_at=created_at)
     # A merged run's start, not this part's.
     started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(

@@ -87,9 +87,20 @@ def connect(settings: Settings) -> Engine:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+            may_stage = engine.dialect.name != "postgresql" or conn.scalar(
+                text("SELECT has_database_privilege(current_database(), 'TEMPORARY')")
+            )
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StartupError(describe_database_error(exc, url)) from None
+    if not may_stage:
+        engine.dispose()
+        parsed = make_url(url)
+        raise StartupError(
+            f'the role "{parsed.username}" may not create temporary tables in database '
+            f'"{parsed.database}", where an ingest stages new tests: '
+            f'GRANT TEMPORARY ON DATABASE "{parsed.database}" TO "{parsed.username}"'
+        )
     return engine
 
 
