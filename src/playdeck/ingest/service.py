@@ -72,6 +72,7 @@ _RESULT_COLUMNS = (
     "test_id",
     "project_id",
     "run_started_at",
+    "run_branch",
     "outcome",
     "rank",
     "expected_status",
@@ -485,12 +486,12 @@ def _insert_run(
     bulk = BulkWriter(session)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
     rows = Rows(bulk, run.id, created_at=bulk.adapt_datetime(now))
-    # A merged run's start, not this part's.
+    # A merged run's start and branch, not this part's.
     started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(
         _RESULTS,
         _RESULT_COLUMNS,
-        rows.results(record.tests, test_ids, result_ids, project.id, started_at),
+        rows.results(record.tests, test_ids, result_ids, project.id, started_at, run.branch),
     )
     attempt_count = sum(len(t.attempts) for t in record.tests)
     attempt_ids = bulk.reserve_ids(_ATTEMPTS, attempt_count)

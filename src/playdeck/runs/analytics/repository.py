@@ -135,8 +135,9 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
     The cost follows the failures, not the window: flaky and failing results are found through
     the window's runs and ``ix_results_run_rank`` (rank encodes the outcome); each failing
     result looks for a pass of its test on its commit through the commit's runs. Results per
-    test are a correlated count over ``ix_results_test_started``, which holds each result's run
-    so the branch is read from ``runs`` by key, never from the result's row.
+    test are a correlated count over ``ix_results_test_branch_started`` (the result's run's
+    branch is denormalised into it), index-only, without a look-up of each result's run;
+    over every branch, over ``ix_results_test_started``.
     """
     failing = Result.outcome.in_(_FAILING)
     flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit())
@@ -178,7 +179,6 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         .group_by(signals.c.test_id)
         .cte("events")
     )
-    window_run = aliased(Run)
     runs = (
         select(func.count())
         .select_from(Result)
@@ -186,9 +186,7 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         .correlate(Test)
     )
     if on_branch:
-        runs = runs.join(window_run, window_run.id == Result.run_id).where(
-            window_run.branch == bindparam("branch")
-        )
+        runs = runs.where(Result.run_branch == bindparam("branch"))
     query = select(
         Test if with_test else Test.id,
         runs.scalar_subquery(),
