@@ -213,15 +213,18 @@ def test_results_get_their_runs_branch_and_give_it_back_on_downgrade(tmp_path: P
                 rows = connection.execute(text("SELECT * FROM results ORDER BY id")).mappings()
                 return [(row["id"], row.get("run_branch", "(no column)")) for row in rows]
 
+        def indexes() -> dict[str | None, list[str | None]]:
+            return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("results")}
+
         upgrade(engine)
         assert results() == [(1, "main"), (2, None), (3, "feature/x")]
-        indexes = {i["name"] for i in inspect(engine).get_indexes("results")}
-        assert "ix_results_test_branch_started" in indexes
+        assert indexes()["ix_results_run_rank"] == ["run_id", "rank", "id", "test_id"]
+        assert "ix_results_test_branch_started" in indexes()
 
         downgrade(alembic_config(engine), "0015")
         assert results() == [(1, "(no column)"), (2, "(no column)"), (3, "(no column)")]
-        indexes = {i["name"] for i in inspect(engine).get_indexes("results")}
-        assert "ix_results_test_branch_started" not in indexes
+        assert indexes()["ix_results_run_rank"] == ["run_id", "rank", "id"]
+        assert "ix_results_test_branch_started" not in indexes()
 
         upgrade(engine)
         assert results() == [(1, "main"), (2, None), (3, "feature/x")]

@@ -14,7 +14,8 @@ class Result(Base):
 
     __tablename__ = "results"
     __table_args__ = (
-        Index("ix_results_run_rank", "run_id", "rank", "id"),
+        # test_id: a run's flaky and failing results are found per test from the index alone.
+        Index("ix_results_run_rank", "run_id", "rank", "id", "test_id"),
         # run_id and rank make a test's results in a window an index-only read: counted per
         # branch, and a failure's pass on the same commit found (``runs.analytics``).
         Index("ix_results_test_started", "test_id", "run_started_at", "id", "run_id", "rank"),
