@@ -205,6 +205,7 @@ def seed(
     for r in range(runs):
         run_id = r + 1
         started = first + step * r
+        branch = "main" if r % 4 else f"feature/{r}"
         counts: Counter[str] = Counter()
         for t, behaviour in enumerate(behaviours):
             outcome = _outcome(rng, behaviour, r)
@@ -226,6 +227,7 @@ def seed(
                     "test_id": t + 1,
                     "project_id": 1,
                     "run_started_at": started,
+                    "run_branch": branch,
                     "outcome": outcome,
                     "rank": Outcome(outcome).rank,
                     "expected_status": "passed",
@@ -283,7 +285,7 @@ def seed(
                 "status": "failed" if failed_any else "passed",
                 "total": tests,
                 **{o.value: counts[o] for o in Outcome},
-                "branch": "main" if r % 4 else f"feature/{r}",
+                "branch": branch,
                 "commit_sha": f"{rng.getrandbits(160):040x}",
                 "commit_message": f"Change {run_id}",
                 "author": "bench",

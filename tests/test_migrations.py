@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,11 @@ from playdeck.db import make_engine
 from playdeck.migrations import alembic_config, upgrade
 from playdeck.models import Base
 from playdeck.outcomes import Outcome
+from tests.fixtures.database import (
+    SERVER_VARIABLE,
+    create_postgres_database,
+    drop_postgres_database,
+)
 
 
 # SQLite cannot reflect expression indexes (lower(username)); PostgreSQL compares them too.
@@ -149,3 +157,74 @@ def test_upgrading_a_populated_database_keeps_every_row(tmp_path: Path) -> None:
             connection.execute(text("UPDATE attempts SET duration_ms = NULL"))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _empty_database(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database: on the PostgreSQL server of ``PLAYDECK_TEST_DATABASE_URL`` (dropped
+    afterwards), else a SQLite file."""
+    server = os.environ.get(SERVER_VARIABLE)
+    url = create_postgres_database(server) if server else f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if server:
+            drop_postgres_database(server, url)
+
+
+def test_results_get_their_runs_branch_and_give_it_back_on_downgrade(tmp_path: Path) -> None:
+    """0018 copies each run's branch into its results (the flake counts read it from an index)
+    and its downgrade drops the copy, in place: no row is lost either way."""
+    now = "2026-12-01 00:00:00"
+    rows: list[tuple[str, dict[str, object]]] = [
+        ("INSERT INTO projects (id, name, slug, created_at) VALUES (1, 'p', 'p', :now)", {}),
+        (
+            "INSERT INTO tests (id, project_id, key, file, title_path, title, full_title, "
+            "browser_project, created_at) VALUES (1, 1, 'k', 'f', '[]', 't', 't', '', :now)",
+            {},
+        ),
+    ]
+    for run_id, branch in ((1, "main"), (2, None), (3, "feature/x")):
+        rows += [
+            (
+                "INSERT INTO runs (id, project_id, started_at, duration_ms, status, total, "
+                "passed, failed, flaky, skipped, timedout, interrupted, tags, metadata, "
+                "source_format, created_at, branch) VALUES (:id, 1, :now, 5, 'passed', 1, 1, 0, "
+                "0, 0, 0, 0, '[]', '{}', 'junit', :now, :branch)",
+                {"id": run_id, "branch": branch},
+            ),
+            (
+                "INSERT INTO results (id, run_id, test_id, project_id, run_started_at, outcome, "
+                "rank, duration_ms, retry_count, tags, annotations) VALUES (:id, :id, 1, 1, "
+                ":now, 'passed', :rank, 5, 0, '[]', '[]')",
+                {"id": run_id, "rank": Outcome.PASSED.rank},
+            ),
+        ]
+    with _empty_database(tmp_path) as engine:
+        upgrade(engine, "0015")
+        with engine.begin() as connection:
+            for statement, values in rows:
+                connection.execute(text(statement), {"now": now, **values})
+
+        def results() -> list[tuple[object, ...]]:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT * FROM results ORDER BY id")).mappings()
+                return [(row["id"], row.get("run_branch", "(no column)")) for row in rows]
+
+        def indexes() -> dict[str | None, list[str | None]]:
+            return {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("results")}
+
+        upgrade(engine)
+        assert results() == [(1, "main"), (2, None), (3, "feature/x")]
+        assert indexes()["ix_results_run_rank"] == ["run_id", "rank", "id", "test_id"]
+        assert "ix_results_test_branch_started" in indexes()
+
+        downgrade(alembic_config(engine), "0015")
+        assert results() == [(1, "(no column)"), (2, "(no column)"), (3, "(no column)")]
+        assert indexes()["ix_results_run_rank"] == ["run_id", "rank", "id"]
+        assert "ix_results_test_branch_started" not in indexes()
+
+        upgrade(engine)
+        assert results() == [(1, "main"), (2, None), (3, "feature/x")]

@@ -23,6 +23,8 @@ from playdeck.ingest.run_fields import CLIENT_NAMES
 from playdeck.ingest.use_cases import MAX_OVERRIDE_CHARS
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
 from playdeck.settings import Settings
+from tests.fixtures.runs import results_off_their_run
+from tests.ingest.live_support import FAIL, PASS, junit
 
 DATA = Path(__file__).parents[1] / "data"
 PLAYWRIGHT_JSON = DATA / "playwright" / "report.json"
@@ -120,6 +122,19 @@ def test_test_identity_is_stable_across_runs(client: TestClient, db: Session) ->
         )
     assert _count(db, Test) == 26
     assert _count(db, Result) == 52
+
+
+def test_results_carry_their_runs_start_and_branch(client: TestClient, db: Session) -> None:
+    # Copies the history and flakiness queries read from the results' indexes.
+    for fields in ({"branch": "feature/x"}, {}):
+        response = client.post(
+            "/api/test-runs/upload",
+            data={"projectName": "web", **fields},
+            files={"file": ("junit.xml", junit({"a": PASS, "b": FAIL}), "application/xml")},
+        )
+        assert response.status_code == 201, response.text
+    assert Counter(db.scalars(select(Result.run_branch))) == {"feature/x": 2, None: 2}
+    assert results_off_their_run(db) == []
 
 
 def test_upload_zip_stores_attachments_by_content(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
 from playdeck.models import Result, Run, RunPart
+from tests.fixtures.runs import results_off_their_run
 from tests.ingest.live_support import FAIL, PASS, SKIP, run_of, upload
 
 WAIT = 600
@@ -68,6 +69,21 @@ def test_a_test_failing_in_one_job_and_passing_on_its_rerun_is_flaky(client: Tes
     assert run["status"] == "passed"
     assert run["shards"] is None
     assert [p["shard"] for p in run["parts"]] == [None, None]
+
+
+def test_a_later_shard_naming_the_branch_gives_it_to_the_results_stored_before(
+    client: TestClient, db: Session
+) -> None:
+    # Flakiness counts a test's results on a branch by the branch each result carries.
+    upload(client, {"a": PASS}, runKey="k", shard="1/3")
+    assert db.scalars(select(Result.run_branch)).all() == [None]
+    db.rollback()  # a new snapshot: the uploads below commit after this one began
+
+    upload(client, {"b": FAIL}, runKey="k", shard="2/3", branch="main")
+    run = run_of(client, upload(client, {"c": PASS}, runKey="k", shard="3/3", branch="other"))
+    assert run["branch"] == "main"  # the first part that names a branch gives it
+    assert db.scalars(select(Result.run_branch)).all() == ["main"] * 3
+    assert results_off_their_run(db) == []
 
 
 def test_the_same_key_in_another_project_is_another_run(client: TestClient) -> None:

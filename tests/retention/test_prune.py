@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit.service import Actor
 from playdeck.kit.clock import utcnow
-from playdeck.models import Attachment, AuditEvent, Report, Run
+from playdeck.models import Attachment, AuditEvent, Project, Report, Run
 from playdeck.retention.job import prune
 from playdeck.storage.filesystem import FilesystemBlobStore
+from tests.fixtures.runs import results_off_their_run
 
 from .support import DAYS, SHARED_SCREENSHOT, StoredRun, on_disk, own_files, sha, store_run
 
@@ -151,6 +152,24 @@ def test_prune_keeps_deletes_and_removes_files_by_the_policy(world: World, engin
     # Applied again: nothing left to do, nothing audited.
     again = prune(engine, store, actor=Actor.system("tests"), now=world.now, batch_size=10)
     assert again.projects == []
+
+
+def test_flake_counts_after_a_prune_are_over_the_runs_it_kept(world: World, engine: Engine) -> None:
+    # A test's results on the default branch are counted by the branch each result carries.
+    prune(engine, FilesystemBlobStore(world.files_dir), actor=Actor.system("tests"), now=world.now)
+    with Session(engine) as session:
+        main_runs = session.scalar(
+            select(func.count())
+            .select_from(Run)
+            .join(Project, Project.id == Run.project_id)
+            .where(Project.slug == "shop", Run.branch == "main")
+        )
+        assert results_off_their_run(session) == []
+    assert main_runs is not None and 0 < main_runs < DAYS
+    response = world.http.get("/api/projects/shop/tests", params={"days": 365})
+    assert response.status_code == 200, response.text
+    (test,) = response.json()["items"]
+    assert test["flakiness"]["runs"] == main_runs
 
 
 def test_pinned_runs_keep_their_files_and_unpinned_runs_go(world: World, engine: Engine) -> None:

@@ -49,6 +49,7 @@ class Rows:
         result_ids: Sequence[int],
         project_id: int,
         started_at: Any,
+        branch: str | None,
     ) -> Iterator[tuple[Any, ...]]:
         for t, test_id, result_id in zip(tests, test_ids, result_ids, strict=True):
             yield (
@@ -57,6 +58,7 @@ class Rows:
                 test_id,
                 project_id,
                 started_at,
+                branch,
                 str(t.outcome),
                 _RANKS[t.outcome],
                 None if t.expected_status is None else str(t.expected_status),

@@ -73,6 +73,7 @@ _RESULT_COLUMNS = (
     "test_id",
     "project_id",
     "run_started_at",
+    "run_branch",
     "outcome",
     "rank",
     "expected_status",
@@ -445,12 +446,12 @@ def _insert_run(
     test_ids = _upsert_tests(session, bulk, project.id, record.tests, created_at=created_at)
     result_ids = bulk.reserve_ids(_RESULTS, len(record.tests))
     rows = Rows(bulk, run.id, created_at=created_at)
-    # A merged run's start, not this part's.
+    # A merged run's start and branch, not this part's.
     started_at = bulk.adapt_datetime(run.started_at)
     bulk.insert(
         _RESULTS,
         _RESULT_COLUMNS,
-        rows.results(record.tests, test_ids, result_ids, project.id, started_at),
+        rows.results(record.tests, test_ids, result_ids, project.id, started_at, run.branch),
     )
     attempt_count = sum(len(t.attempts) for t in record.tests)
     attempt_ids = bulk.reserve_ids(_ATTEMPTS, attempt_count)

@@ -53,7 +53,7 @@ def _lock_or_create(session: Session, project_id: int, key: str, row: dict[str, 
     """The run of ``key``, created from ``row`` when none exists yet; locked either way."""
     run = _lock_keyed(session, project_id, key)
     if run is not None:
-        _fill(run, row)
+        _fill(session, run, row)
         return run
     created = Run(**row, run_key=key)
     try:
@@ -66,15 +66,23 @@ def _lock_or_create(session: Session, project_id: int, key: str, row: dict[str, 
         run = _lock_keyed(session, project_id, key)
         if run is None:  # pragma: no cover - only if that run was deleted meanwhile
             raise Conflict("The run of this runKey is being changed", code="conflict") from None
-        _fill(run, row)
+        _fill(session, run, row)
         return run
     return created
 
 
-def _fill(run: Run, row: dict[str, Any]) -> None:
+def _fill(session: Session, run: Run, row: dict[str, Any]) -> None:
+    branch = run.branch
     for column in RUN_FIELDS:  # a later part fills what the first left empty
         if getattr(run, column) is None and row.get(column) is not None:
             setattr(run, column, row[column])
+    if run.branch != branch:  # the earlier parts' results carry the run's branch too
+        session.execute(
+            update(Result)
+            .where(Result.run_id == run.id)
+            .values(run_branch=run.branch)
+            .execution_options(synchronize_session=False)
+        )
     new_tags = [t for t in row.get("tags") or [] if t not in run.tags]
     if new_tags:
         run.tags = [*run.tags, *new_tags]

@@ -27,6 +27,7 @@ PERCENTILE_NUM, PERCENTILE_DEN = 9, 10
 _FAILING = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEDOUT)
 # A passing result, for the "passed and failed on the same commit" rule (flaky passed on retry).
 _PASSING_RANKS = tuple(o.rank for o in (Outcome.PASSED, Outcome.FLAKY))
+_FAILING_RANKS = tuple(o.rank for o in _FAILING)
 # Outcomes behind every flakiness event: flaky itself, or failing (a flip's failing side).
 _SIGNAL_RANKS = tuple(o.rank for o in (Outcome.FLAKY, *_FAILING))
 
@@ -133,12 +134,15 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
     time than running it.
 
     The cost follows the failures, not the window: flaky and failing results are found through
-    the window's runs and ``ix_results_run_rank`` (rank encodes the outcome); each failing
-    result looks for a pass of its test on its commit through the commit's runs. Results per
-    test are a correlated count over ``ix_results_test_started``, which holds each result's run
-    so the branch is read from ``runs`` by key, never from the result's row.
+    the window's runs and ``ix_results_run_rank``, which holds each result's test: read by
+    rank (which encodes the outcome) and with its run's ``started_at`` (which is the result's
+    ``run_started_at``), they never reach the results table. Each failing result looks for
+    a pass of its test on its commit through the commit's runs. Results per
+    test are a correlated count over ``ix_results_test_branch_started`` (the result's run's
+    branch is denormalised into it), index-only, without a look-up of each result's run;
+    over every branch, over ``ix_results_test_started``.
     """
-    failing = Result.outcome.in_(_FAILING)
+    failing = Result.rank.in_(_FAILING_RANKS)
     flip = and_(failing, Run.commit_sha.is_not(None), _passed_on_same_commit())
     project_id: BindParameter[int] = bindparam("project_id")
     # The window's start is written into the statement, so its text changes with every call:
@@ -148,8 +152,8 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
     signal = (
         select(
             Result.test_id.label("test_id"),
-            Result.outcome.label("outcome"),
-            Result.run_started_at.label("at"),
+            Result.rank.label("rank"),
+            Run.started_at.label("at"),
             case((failing, 1), else_=0).label("failed"),
             case((flip, 1), else_=0).label("flip"),
         )
@@ -157,6 +161,9 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         .where(
             Run.project_id == project_id,
             Run.started_at >= since,
+            # The range bounds the index scan of each run to its worst outcomes (PostgreSQL
+            # read every result of the run to test the list alone); the list picks from them.
+            Result.rank <= max(_SIGNAL_RANKS),
             Result.rank.in_(_SIGNAL_RANKS),
         )
     )
@@ -166,7 +173,7 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         signal = signal.where(Result.test_id.in_(bindparam("test_ids", expanding=True)))
     signals = signal.cte("signal")
 
-    is_flaky = signals.c.outcome == Outcome.FLAKY.value
+    is_flaky = signals.c.rank == Outcome.FLAKY.rank
     events = (
         select(
             signals.c.test_id,
@@ -178,7 +185,6 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         .group_by(signals.c.test_id)
         .cte("events")
     )
-    window_run = aliased(Run)
     runs = (
         select(func.count())
         .select_from(Result)
@@ -186,9 +192,7 @@ def _flake_query(*, with_test: bool, on_branch: bool, of_tests: bool) -> Select[
         .correlate(Test)
     )
     if on_branch:
-        runs = runs.join(window_run, window_run.id == Result.run_id).where(
-            window_run.branch == bindparam("branch")
-        )
+        runs = runs.where(Result.run_branch == bindparam("branch"))
     query = select(
         Test if with_test else Test.id,
         runs.scalar_subquery(),
