@@ -12,7 +12,6 @@ import mimetypes
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Table, insert, select
@@ -22,14 +21,13 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import require_project
 from playdeck.db import after_commit, end_reads
-from playdeck.errors import BadRequest, InvalidInput, NotFound
+from playdeck.errors import InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
+from playdeck.ingest.bounds import check_bounds
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.heap import give_back
 from playdeck.ingest.idempotency import IdempotencyKey
 from playdeck.ingest.records import (
-    AttachmentRecord,
-    ReportFormatError,
     ReportRecord,
     RunRecord,
     TestRecord,
@@ -38,6 +36,7 @@ from playdeck.ingest.records import (
 from playdeck.ingest.result import IngestResult
 from playdeck.ingest.rows import Rows
 from playdeck.ingest.sources import FileSource, NoFiles
+from playdeck.ingest.staging import StagedFiles, stage_files
 from playdeck.kit.clock import utcnow
 from playdeck.kit.text import check_storable, dumps_storable
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
@@ -45,17 +44,9 @@ from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
 from playdeck.projects.access import project_for_submit
 from playdeck.projects.repository import get_by_name
-from playdeck.storage.base import BlobStore, BlobTooLarge, StoredBlob
+from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_rollback, discard, engine_of
 
-# Bounds of a test's identity (docs/security.md, "Input limits"): refused, never cut, because a
-# cut title would merge two tests into one.
-MAX_TITLE_CHARS = 4096
-MAX_TITLE_DEPTH = 64
-MAX_FILE_CHARS = 4096
-MAX_BROWSER_PROJECT_CHARS = 200
-MAX_PROJECT_NAME_CHARS = 200
-MAX_ATTACHMENT_NAME_CHARS = 1024
 # Rows per executemany batch: large enough to amortise round trips, small enough for
 # PostgreSQL's 65,535 bind-parameter limit per statement.
 BATCH = 2000
@@ -183,90 +174,6 @@ def _test_row(project_id: int, key: str, record: TestRecord, created_at: Any) ->
     return row
 
 
-@dataclass(slots=True)
-class StagedFiles:
-    """The files of a run, stored before its transaction begins.
-
-    ``attachments`` follows the record's order (tests, attempts, attachments); ``None`` for an
-    attachment without a body or a file. ``blobs`` is everything stored or claimed, for
-    ``storage.gc.discard`` if the run is not committed.
-    """
-
-    blobs: list[StoredBlob] = field(default_factory=list)
-    attachments: list[tuple[str, int] | None] = field(default_factory=list)
-    reports: list[list[tuple[str, int]]] = field(default_factory=list)
-    missing: int = 0
-
-
-def _put(store: BlobStore, staged: StagedFiles, blob: StoredBlob) -> tuple[str, int]:
-    staged.blobs.append(blob)
-    return blob.sha256, blob.size
-
-
-def _stage_attachment(
-    store: BlobStore,
-    staged: StagedFiles,
-    attachment: AttachmentRecord,
-    source: FileSource,
-    max_bytes: int,
-    consume: bool,
-) -> tuple[str, int] | None:
-    if attachment.body is not None:
-        stored = _put(store, staged, store.put_bytes(attachment.body))
-        if consume:
-            # The file holds it now: the bytes need not stay alive until the commit (inline
-            # attachments are about a fifth of a Playwright report's records).
-            attachment.body = None
-        return stored
-    if attachment.path is None:
-        return None
-    handle = source.open(attachment.path)
-    if handle is None:
-        staged.missing += 1
-        return None
-    with handle:
-        try:
-            blob = store.put_stream(handle, max_bytes=max_bytes)
-        except BlobTooLarge as exc:
-            raise InvalidInput(
-                f"Attachment {attachment.name!r} is larger than the upload limit",
-                code="attachment_too_large",
-            ) from exc
-        except ReportFormatError as exc:
-            raise BadRequest(f"Unsafe or invalid archive: {exc}", code="invalid_archive") from exc
-    return _put(store, staged, blob)
-
-
-def stage_files(
-    store: BlobStore,
-    record: RunRecord,
-    *,
-    source: FileSource,
-    max_bytes: int,
-    into: StagedFiles,
-    consume: bool = False,
-) -> None:
-    """Store every attachment and report file of ``record`` (no database involved). With
-    ``consume`` (a record parsed for this ingest alone), the inline attachment bodies are
-    dropped from ``record`` once stored (see ``give_back``)."""
-    # One attachment record may sit on several attempts (a parser's shared list): its bytes,
-    # dropped the first time, are the file stored then. Keyed by ``id``: ``record`` holds them.
-    inline: dict[int, tuple[str, int] | None] = {}
-    for test in record.tests:
-        for attempt in test.attempts:
-            for attachment in attempt.attachments:
-                if id(attachment) in inline:
-                    into.attachments.append(inline[id(attachment)])
-                    continue
-                was_inline = attachment.body is not None
-                stored = _stage_attachment(store, into, attachment, source, max_bytes, consume)
-                if was_inline:
-                    inline[id(attachment)] = stored
-                into.attachments.append(stored)
-    for report in record.reports:
-        into.reports.append([_put(store, into, store.put_bytes(f.body)) for f in report.files])
-
-
 def _cut(value: str | None, limit: int) -> str | None:
     return None if value is None else value[:limit]
 
@@ -295,32 +202,6 @@ def _run_row(project_id: int, record: RunRecord, outcomes: list[Outcome]) -> dic
         "meta": record.metadata,
         "source_format": record.source_format,
     }
-
-
-def _too_long(what: str, limit: int) -> InvalidInput:
-    return InvalidInput(f"{what} is longer than {limit} characters", code="field_too_long")
-
-
-def check_bounds(record: RunRecord) -> None:
-    """422 for a report whose names are beyond the documented limits."""
-    if len(record.project_name or "") > MAX_PROJECT_NAME_CHARS:
-        raise _too_long("projectName", MAX_PROJECT_NAME_CHARS)
-    for test in record.tests:
-        if len(test.title_path) > MAX_TITLE_DEPTH:
-            raise InvalidInput(
-                f"A test is nested more than {MAX_TITLE_DEPTH} describe blocks deep",
-                code="field_too_long",
-            )
-        if any(len(part) > MAX_TITLE_CHARS for part in test.title_path):
-            raise _too_long("A test title", MAX_TITLE_CHARS)
-        if len(test.file) > MAX_FILE_CHARS:
-            raise _too_long("A test file path", MAX_FILE_CHARS)
-        if len(test.browser_project) > MAX_BROWSER_PROJECT_CHARS:
-            raise _too_long("A browser project name", MAX_BROWSER_PROJECT_CHARS)
-        for attempt in test.attempts:
-            for attachment in attempt.attachments:
-                if len(attachment.name) > MAX_ATTACHMENT_NAME_CHARS:
-                    raise _too_long("An attachment name", MAX_ATTACHMENT_NAME_CHARS)
 
 
 def _check_may_write(
