@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.types import ASGIApp
 from typer.testing import CliRunner, Result
 
-from playdeck.app import create_app
+from playdeck.app import create_app, settled_heap
 from playdeck.auth.setup_token import SETUP_TOKEN_HEADER
 from playdeck.cli.main import app as cli
 from playdeck.db import make_engine
@@ -37,6 +37,15 @@ INGEST_IN_WORKER_ENV = "PLAYDECK_TEST_INGEST_IN_WORKER_PROCESS"
 def _cheap_password_hashing() -> Iterator[None]:
     """Sign-ins at argon2's smallest parameters (see tests/fixtures/passwords.py)."""
     with argon2_parameters(CHEAP_ARGON2):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settled_heap() -> Iterator[None]:
+    """The session settles the heap once, as a server does at startup: each app's lifespan then
+    leaves it frozen (``settled_heap`` nests), instead of a full collection of this process's
+    ~350,000 objects per app (~0.2 s of CPU each, a third of a page test's)."""
+    with settled_heap():
         yield
 
 
