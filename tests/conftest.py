@@ -25,6 +25,8 @@ from playdeck.db import make_engine
 from playdeck.models import User
 from playdeck.settings import Settings
 from tests.fixtures import accounts, servers
+from tests.fixtures.apps import POOL as APPS
+from tests.fixtures.apps import Lease
 from tests.fixtures.database import empty_tables, migrated_database
 from tests.fixtures.passwords import CHEAP_ARGON2, PRODUCTION_ARGON2, argon2_parameters
 from tests.fixtures.servers import LiveServer, serve_in_thread
@@ -106,23 +108,26 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def make_client(engine: Engine) -> Iterator[Callable[..., TestClient]]:
-    """``make_client(settings, client=(host, port))``: a client of a new app; ``client`` is the
+    """``make_client(settings, client=(host, port))``: a client of an app with a new instance
+    (an app built for equal settings is reused: tests/fixtures/apps.py); ``client`` is the
     peer address the app sees (default: Starlette's ``testclient``)."""
-    clients: list[TestClient] = []
+    clients: list[tuple[TestClient, Lease]] = []
 
     def factory(settings: Settings, **options: Any) -> TestClient:
-        client = TestClient(create_app(settings), raise_server_exceptions=False, **options)
+        lease = APPS.take(settings)
+        client = TestClient(lease.app, raise_server_exceptions=False, **options)
         client.__enter__()
         # TestClient's peer is "testclient", not the server's own machine: like an operator who
         # read the log, it sends the setup token (tests/security proves the refusal without it).
         app = cast(FastAPI, client.app)
         client.headers[SETUP_TOKEN_HEADER] = app.state.setup_token.value
-        clients.append(client)
+        clients.append((client, lease))
         return client
 
     yield factory
-    for client in clients:
+    for client, lease in clients:
         client.__exit__(None, None, None)
+        APPS.give_back(lease)
 
 
 @pytest.fixture
