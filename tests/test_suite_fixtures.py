@@ -1,16 +1,21 @@
 """The suite's own machinery (tests/fixtures/): cheap hashing stays in the suite, each xdist
-worker has a database of its own, and emptying the database restarts its ids."""
+worker has a database of its own, emptying the database restarts its ids, and a reused app
+serves with a new instance."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, make_url
 
 from playdeck.auth.passwords import ARGON2_PARAMETERS, argon2_parameters, hash_password
+from playdeck.settings import Settings
 from tests.fixtures.accounts import insert_project
+from tests.fixtures.apps import AppPool
 from tests.fixtures.database import all_rows, empty_tables, restore_rows
 from tests.fixtures.passwords import CHEAP_ARGON2
 
@@ -53,3 +58,32 @@ def test_restored_rows_are_the_rows_read_and_new_ids_follow_them(engine: Engine)
     restore_rows(engine, rows)
     assert all_rows(engine) == rows
     assert insert_project(engine, "Third").id == second.id + 1
+
+
+def test_a_reused_app_serves_with_a_new_instance_on_the_new_data_directory(
+    make_settings: Callable[..., Settings],
+    auth_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    pool = AppPool()
+    first = pool.take(make_settings())
+    with TestClient(first.app):
+        old_state = first.app.state
+    pool.give_back(first)
+    other = make_settings(data_dir=tmp_path / "other")
+    second = pool.take(other)
+    assert second.app is first.app
+    new_state = second.app.state
+    assert new_state.settings is other and new_state.blob_store.root == other.files_dir.resolve()
+    for part in ("engine", "rate_limits", "setup_token", "sso_clients", "ingest_pool"):
+        assert getattr(new_state, part) is not getattr(old_state, part), part
+    pool.give_back(second)
+    assert pool.take(auth_settings()).app is not first.app
+
+
+def test_an_app_its_test_changed_is_not_reused(make_settings: Callable[..., Settings]) -> None:
+    pool = AppPool()
+    lease = pool.take(make_settings())
+    lease.app.add_api_route("/extra", lambda: None)
+    pool.give_back(lease)
+    assert pool.take(make_settings()).app is not lease.app
