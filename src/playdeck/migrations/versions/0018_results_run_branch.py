@@ -1,9 +1,6 @@
 """results.run_branch, the run's branch, and ix_results_test_branch_started: a test's results
 in a window on one branch are counted from the index alone; ix_results_run_rank also holds
 test_id: a run's flaky and failing results are found per test without reading their rows
-
-Revision ID: 0018
-Revises: 0015
 """
 
 import sqlalchemy as sa
