@@ -1,4 +1,5 @@
-"""Helpers of the two-factor tests: enrol through the API, start and finish a sign-in."""
+"""Helpers of the two-factor tests: enrol through the API, start and finish a sign-in, read what
+a refused step left behind."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from typing import Any
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from playdeck.audit.service import Action
+from playdeck.models import AuditEvent, TwoFactorAuthenticator, TwoFactorRecoveryCode, User
 from tests.auth.support import PASSWORD, bearer, login
 
 CHALLENGE_PATH = "/api/auth/login/two-factor"
@@ -43,3 +48,40 @@ def challenge(client: TestClient, username: str, password: str = PASSWORD) -> st
 
 def answer(client: TestClient, token: str, code: str) -> Any:
     return client.post(CHALLENGE_PATH, json={"challenge": token, "code": code})
+
+
+def stored(db: Session) -> tuple[list[tuple[Any, ...]], set[str]]:
+    """Every authenticator row and recovery code hash, as committed."""
+    db.rollback()
+    rows = db.execute(
+        select(
+            TwoFactorAuthenticator.id,
+            TwoFactorAuthenticator.secret_ciphertext,
+            TwoFactorAuthenticator.confirmed_at,
+            TwoFactorAuthenticator.last_used_step,
+        )
+    ).all()
+    return [tuple(row) for row in rows], set(db.scalars(select(TwoFactorRecoveryCode.code_hash)))
+
+
+def last_event_id(db: Session) -> int:
+    db.rollback()
+    return int(db.scalar(select(func.coalesce(func.max(AuditEvent.id), 0))) or 0)
+
+
+def assert_one_refusal(db: Session, *, after: int, user: User, change: str) -> None:
+    """Since event ``after``: exactly one refused ``two_factor.change_failed`` by ``user`` on
+    their own account, naming ``change`` (committed: read in a new transaction)."""
+    db.rollback()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.id > after)).all()
+    assert [(e.action, e.outcome) for e in events] == [
+        (Action.TWO_FACTOR_CHANGE_FAILED.value, "failure")
+    ]
+    event = events[0]
+    assert (event.actor_type, event.actor_id, event.actor_name) == ("user", user.id, user.username)
+    assert (event.target_type, event.target_id, event.target_name) == (
+        "user",
+        user.id,
+        user.username,
+    )
+    assert event.details == {"change": change}

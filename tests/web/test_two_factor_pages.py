@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from playdeck.models import AuditEvent, User
 from playdeck.settings import Settings
 from playdeck.twofactor import totp
-from tests.twofactor.support import code_now, enrol
+from tests.twofactor.support import assert_one_refusal, code_now, enrol, last_event_id, stored
 
 from .conftest import HTML, parse
 from .identity_support import (
@@ -195,3 +195,37 @@ def test_a_held_administrator_signing_in_lands_on_enrolment_whatever_next_says(
     client.cookies.clear()
     free = post_login(client, "alice", next_path="/projects")
     assert free.status_code == 303 and free.headers["location"] == "/projects"
+
+
+def test_a_wrong_password_on_the_account_page_is_audited_and_changes_nothing(
+    auth_client: TestClient, alice: User, db: Session
+) -> None:
+    def post(step: str, **form: str) -> httpx.Response:
+        response: httpx.Response = auth_client.post(
+            f"/account/two-factor/{step}",
+            data={"csrf_token": token, **form},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        return response
+
+    def refused(step: str, change: str) -> None:
+        before, after = stored(db), last_event_id(db)
+        wrong = post(step, password="not mine")
+        assert wrong.status_code == 403 and "Current password is incorrect" in wrong.text
+        assert_one_refusal(db, after=after, user=alice, change=change)
+        assert stored(db) == before
+
+    with time_machine.travel(START, tick=False):
+        token = sign_in(auth_client)
+        refused("enrol", "enrol")
+        assert stored(db) == ([], set())
+        assert post("enrol", password=PASSWORD).status_code == 303
+        pending = auth_client.get("/account/two-factor", headers=HTML)
+        key = _element_text(pending.text, "two-factor-key").replace(" ", "")
+        confirmed = post("confirm", code=code_now(key))
+        assert confirmed.status_code == 200
+        refused("recovery-codes", "recovery_codes")
+        refused("disable", "disable")
+    rows, codes = stored(db)
+    assert len(rows) == 1 and rows[0][2] is not None and len(codes) == 10

@@ -80,6 +80,7 @@ class Action(StrEnum):  # values name events; none is a secret
     EMAIL_VERIFIED = "email.verified"
     TWO_FACTOR_ENABLED = "two_factor.enabled"
     TWO_FACTOR_DISABLED = "two_factor.disabled"
+    TWO_FACTOR_CHANGE_FAILED = "two_factor.change_failed"  # a wrong password; detail ``change``
     TWO_FACTOR_RESET = "two_factor.reset"  # by an administrator
     TWO_FACTOR_RECOVERY_CODE_USED = "two_factor.recovery_code_used"
     TWO_FACTOR_RECOVERY_CODES_REGENERATED = "two_factor.recovery_codes_regenerated"

@@ -32,11 +32,12 @@ def check_current_password(
     password: str | None,
     client: ClientInfo,
     failed: Action,
+    **details: object,
 ) -> None:
     """403 ``invalid_current_password`` unless ``password`` is the user's; the refusal commits
-    its audit event ``failed``."""
+    its audit event ``failed`` (with ``details``)."""
     if password is None or not verify_and_update(password, user.password_hash)[0]:
-        Trail.of(session, principal, client).refused(failed, user)
+        Trail.of(session, principal, client).refused(failed, user, **details)
         raise Forbidden(
             "Current password is incorrect", code="invalid_current_password", commit=True
         )

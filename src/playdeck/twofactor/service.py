@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.client import ClientInfo
-from playdeck.auth.passwords import verify_and_update
+from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
 from playdeck.authz.service import require_password_sign_in
@@ -82,11 +82,28 @@ def own_account(session: Session, *, settings: Settings, principal: Principal) -
     return user
 
 
-def _check_password(attempt: Attempt, user: User, password: str) -> None:
+def _check_password(
+    session: Session,
+    attempt: Attempt,
+    principal: Principal,
+    user: User,
+    password: str,
+    /,
+    *,
+    change: str,
+) -> None:
+    """The password again, like a password change: a refusal is audited as
+    ``two_factor.change_failed`` (``change`` names which) and commits."""
     attempt.limits.check_sensitive("two-factor", ip=attempt.client.ip, account=str(user.id))
-    valid, _ = verify_and_update(password, user.password_hash)
-    if not valid:
-        raise Forbidden("Current password is incorrect", code="invalid_current_password")
+    check_current_password(
+        session,
+        principal=principal,
+        user=user,
+        password=password,
+        client=attempt.client,
+        failed=Action.TWO_FACTOR_CHANGE_FAILED,
+        change=change,
+    )
 
 
 def _require_enabled(session: Session, user: User) -> None:
@@ -106,7 +123,7 @@ def start_enrolment(
             "Two-factor authentication is already on; turn it off first to use another app",
             code="two_factor_already_enabled",
         )
-    _check_password(attempt, user, password)
+    _check_password(session, attempt, principal, user, password, change="enrol")
     secret = totp.new_secret()
     ciphertext = cipher.encrypt(secret, server_secret=secret_of(attempt.settings))
     row = repository.authenticator_of(session, user.id)
@@ -174,7 +191,7 @@ def regenerate_recovery_codes(
     """Ten new recovery codes; every earlier one stops working."""
     user = own_account(session, settings=attempt.settings, principal=principal)
     _require_enabled(session, user)
-    _check_password(attempt, user, password)
+    _check_password(session, attempt, principal, user, password, change="recovery_codes")
     codes = _new_recovery_codes(session, user)
     trail = Trail.of(session, principal, attempt.client)
     trail.record(Action.TWO_FACTOR_RECOVERY_CODES_REGENERATED, user, recovery_codes=len(codes))
@@ -191,7 +208,7 @@ def disable(session: Session, *, attempt: Attempt, principal: Principal, passwor
             "This server requires administrators to use two-factor authentication",
             code="two_factor_required",
         )
-    _check_password(attempt, user, password)
+    _check_password(session, attempt, principal, user, password, change="disable")
     _remove(session, user.id)
     Trail.of(session, principal, attempt.client).record(Action.TWO_FACTOR_DISABLED, user)
 
