@@ -24,6 +24,7 @@ from playdeck.audit.service import Action, Trail
 from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
+from playdeck.auth.signin import current_user
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, NotFound
@@ -47,7 +48,7 @@ class ProfileChange:
 
 
 def current_account(session: Session, principal: Principal) -> User:
-    user = users.get(session, principal.user_id) if principal.user_id is not None else None
+    user = current_user(session, principal)
     if user is None:
         raise NotFound("User not found")
     return user

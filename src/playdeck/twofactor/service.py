@@ -19,13 +19,13 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
+from playdeck.auth.signin import current_user
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
 from playdeck.kit.clock import utcnow
 from playdeck.models import TwoFactorAuthenticator, User
 from playdeck.settings import Settings
 from playdeck.twofactor import cipher, enforcement, recovery, repository, totp
-from playdeck.users import repository as users
 
 WRONG_CODE = (
     "That code is not right. Enter the current 6-digit code from your authenticator app "
@@ -70,7 +70,7 @@ def own_account(session: Session, *, settings: Settings, principal: Principal) -
     """The caller's own password account, signed in with a password (never an API key)."""
     ensure_enabled(settings)
     require_password_sign_in(principal, to="manage two-factor authentication")
-    user = users.get(session, principal.user_id) if principal.user_id is not None else None
+    user = current_user(session, principal)
     if user is None:
         raise NotFound("User not found")
     if user.password_hash is None:
