@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
-from playdeck.models import Run, RunPart
+from playdeck.models import Attempt, Result, Run, RunPart, Test
 from tests.fixtures.servers import LiveServer
 from tests.pytest_plugin.test_plugin_live import FLAKY
 
@@ -38,6 +38,22 @@ def test_three():
 
 def test_zzz_hangs():
     time.sleep(600)
+"""
+
+# The rerun of test_flaky takes long enough for a batch to go between its two attempts.
+SLOW_RERUN = """
+import pathlib
+import time
+
+def test_flaky():
+    marker = pathlib.Path("flaky-marker")
+    if not marker.exists():
+        marker.write_text("1")
+        raise AssertionError("first run fails")
+    time.sleep(1.5)
+
+def test_steady():
+    pass
 """
 
 GITHUB = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4711"}
@@ -71,6 +87,35 @@ def test_a_streamed_session_under_xdist_is_one_closed_run(
     assert (run.status, run.total, run.passed, run.flaky) == ("passed", 5, 4, 1)
     [part] = db.scalars(select(RunPart)).all()
     assert (part.state, part.tests) == ("closed", 5)
+
+
+def test_a_rerun_test_is_sent_once_with_every_attempt_even_when_a_batch_goes_between_them(
+    pytester: pytest.Pytester, live_server: LiveServer, db: Session
+) -> None:
+    # pytest-rerunfailures ends every attempt with pytest_runtest_logfinish, not only the last.
+    pytester.makepyfile(test_flaky=SLOW_RERUN)
+    result = run_inner(
+        pytester,
+        f"--playdeck-url={live_server.url}",
+        "--playdeck-project=shop",
+        "--playdeck-live",
+        "--playdeck-live-interval=0.2",
+        "--reruns",
+        "1",
+    )
+    assert result.ret == pytest.ExitCode.OK
+    [run] = db.scalars(select(Run)).all()
+    assert (run.status, run.total, run.passed, run.flaky) == ("passed", 2, 1, 1)
+    [part] = db.scalars(select(RunPart)).all()
+    assert (part.state, part.tests) == ("closed", 2)
+    attempts = db.scalars(
+        select(Attempt.status)
+        .join(Result, Result.id == Attempt.result_id)
+        .join(Test, Test.id == Result.test_id)
+        .where(Result.run_id == run.id, Test.title == "test_flaky")
+        .order_by(Attempt.retry)
+    ).all()
+    assert attempts == ["failed", "passed"]
 
 
 def test_the_jobs_of_one_ci_build_make_one_run(

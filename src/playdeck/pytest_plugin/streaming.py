@@ -5,8 +5,10 @@ heartbeat; at the end the last batch goes and the part is closed (``interrupted`
 session was). A session killed outright sends nothing more: the server closes its part as
 interrupted after ``PLAYDECK_LIVE_HEARTBEAT_SECONDS``, keeping every batch it received.
 
-A test is finished once pytest says so (``pytest_runtest_logfinish``, after every rerun of
-pytest-rerunfailures); under pytest-xdist the controller hears it from the workers.
+A test is finished at the ``pytest_runtest_logfinish`` of an attempt that pytest-rerunfailures
+does not run again (it ends every attempt with that hook, and marks the failure it reruns with the
+outcome ``rerun``), so a test's attempts always go in one batch; under pytest-xdist the controller
+hears all of it from the workers.
 If the live run cannot be opened, the session is sent at its end as one upload instead.
 """
 
@@ -43,6 +45,8 @@ class LiveReporter:
         self.interval = max(0.2, interval)
         self._lock = threading.Lock()
         self._running: dict[str, list[pytest.TestReport]] = {}
+        # Where each running test's current attempt starts in its list of reports.
+        self._attempt_start: dict[str, int] = {}
         self._finished: list[pytest.TestReport] = []
         # A batch that failed to go: sent again first, with the same key.
         self._unsent: tuple[str, list[pytest.TestReport]] | None = None
@@ -55,12 +59,21 @@ class LiveReporter:
 
     # Recording (main thread) ---------------------------------------------------------------
 
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        with self._lock:
+            self._attempt_start[nodeid] = len(self._running.get(nodeid, ()))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         with self._lock:
             self._running.setdefault(report.nodeid, []).append(report)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         with self._lock:
+            reports = self._running.get(nodeid, [])
+            attempt = reports[self._attempt_start.pop(nodeid, 0) :]
+            # pytest types the outcome without pytest-rerunfailures' "rerun".
+            if any(str(report.outcome) == "rerun" for report in attempt):
+                return  # run again: the test is finished at its last attempt
             self._finished.extend(self._running.pop(nodeid, []))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -143,6 +156,7 @@ class LiveReporter:
             with self._lock:
                 self._finished.extend(r for rs in self._running.values() for r in rs)
                 self._running.clear()
+                self._attempt_start.clear()
             while self._unsent is not None or self._finished:
                 self._send_finished()
             self._client.close("interrupted" if interrupted else None)
