@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from playdeck.models.base import Base, BigId, UTCDateTime, id_column, parent_id
+from playdeck.models.base import Base, BigId, UTCDateTime, parent_id
 
 
 class Result(Base):
@@ -25,7 +25,6 @@ class Result(Base):
         Index("ix_results_test_branch_started", "test_id", "run_branch", "run_started_at"),
     )
 
-    id: Mapped[int] = id_column()
     run_id: Mapped[int] = parent_id("runs")
     test_id: Mapped[int] = parent_id("tests")
     # Denormalised from the run so history and flakiness read one index, not a join. Always the
