@@ -6,8 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
@@ -134,12 +133,8 @@ def delete_project(
     """Delete the project with its runs; stored files go once the deletion has committed.
     Audit-logged (``project.deleted``)."""
     runs = session.scalar(select(func.count(Run.id)).where(Run.project_id == project.id))
-    audit.record(
-        session,
-        action=Action.PROJECT_DELETED,
-        actor=actor,
-        client=client,
-        details={"project_id": project.id, "project": project.name, "runs": runs or 0},
+    Trail(session, actor, client).record(
+        Action.PROJECT_DELETED, project_id=project.id, project=project.name, runs=runs or 0
     )
     shas = file_hashes(session, select(Run.id).where(Run.project_id == project.id))
     # Its service accounts are its own: their identities go with it (keys, memberships).

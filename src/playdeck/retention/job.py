@@ -18,8 +18,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.db import writer
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project
@@ -143,16 +142,12 @@ def _audit(engine: Engine, actor: Actor, done: ProjectPrune) -> None:
         done.removed_files,
     )
     with Session(writer(engine)) as session:
-        audit.record(
-            session,
-            action=Action.RETENTION_PRUNED,
-            actor=actor,
-            details={
-                "project_id": done.project_id,
-                "project": done.project,
-                "deleted_runs": len(done.deleted_runs),
-                "pruned_files_runs": len(done.pruned_files_runs),
-                "removed_files": done.removed_files,
-            },
+        Trail(session, actor).record(
+            Action.RETENTION_PRUNED,
+            project_id=done.project_id,
+            project=done.project,
+            deleted_runs=len(done.deleted_runs),
+            pruned_files_runs=len(done.pruned_files_runs),
+            removed_files=done.removed_files,
         )
         session.commit()

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.kit.clock import utcnow
 from playdeck.models import Project, Run
@@ -47,17 +46,12 @@ def set_policy(
             files_days=policy.files_days,
             branch_rules=policy.stored_rules(),
         )
-    audit.record(
-        session,
-        action=Action.RETENTION_POLICY_CHANGED,
-        actor=actor,
-        client=client,
-        details={
-            "project_id": project.id,
-            "project": project.name,
-            "before": before.model_dump(mode="json", exclude={"project_id", "updated_at"}),
-            "after": data.model_dump(mode="json"),
-        },
+    Trail(session, actor, client).record(
+        Action.RETENTION_POLICY_CHANGED,
+        project_id=project.id,
+        project=project.name,
+        before=before.model_dump(mode="json", exclude={"project_id", "updated_at"}),
+        after=data.model_dump(mode="json"),
     )
     return get_policy(session, project=project)
 
@@ -73,12 +67,11 @@ def set_pinned(
 ) -> Run:
     if run.pinned != pinned:
         repository.set_pinned(session, run, pinned)
-        audit.record(
-            session,
-            action=Action.RUN_PINNED if pinned else Action.RUN_UNPINNED,
-            actor=actor,
-            client=client,
-            details={"run_id": run.id, "project_id": project.id, "project": project.name},
+        Trail(session, actor, client).record(
+            Action.RUN_PINNED if pinned else Action.RUN_UNPINNED,
+            run_id=run.id,
+            project_id=project.id,
+            project=project.name,
         )
     return run
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
@@ -119,12 +118,8 @@ def delete_run(
 ) -> None:
     """Delete the run's rows now; once that commits, the files no other row references.
     Audit-logged (``run.deleted``)."""
-    audit.record(
-        session,
-        action=Action.RUN_DELETED,
-        actor=actor,
-        client=client,
-        details={"run_id": run.id, "project_id": run.project_id, "pinned": run.pinned},
+    Trail(session, actor, client).record(
+        Action.RUN_DELETED, run_id=run.id, project_id=run.project_id, pinned=run.pinned
     )
     hashes = repository.stored_hashes(session, run.id)
     repository.delete_run(session, run)
