@@ -13,8 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from playdeck.audit import service as audit
-from playdeck.audit.service import Action, Actor
+from playdeck.audit.service import Action, Actor, Trail
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
@@ -68,27 +67,14 @@ class _Subject:
         )
         return cls(test=test, project=project, row=repository.get(session, test.id))
 
-    def audit(
-        self,
-        session: Session,
-        action: Action,
-        *,
-        actor: Actor,
-        client: ClientInfo | None,
-        **details: object,
-    ) -> None:
-        audit.record(
-            session,
-            action=action,
-            actor=actor,
-            client=client,
-            details={
-                "project_id": self.project.id,
-                "project": self.project.name,
-                "test_id": self.test.id,
-                "test": self.test.full_title,
-                **details,
-            },
+    def audit(self, trail: Trail, action: Action, **details: object) -> None:
+        trail.record(
+            action,
+            project_id=self.project.id,
+            project=self.project.name,
+            test_id=self.test.id,
+            test=self.test.full_title,
+            **details,
         )
 
 
@@ -113,9 +99,8 @@ def quarantine_test(
     row.created_by_name = actor.name
     repository.save(session, row)
     after = {"reason": row.reason, "expires_at": _iso(row.expires_at)}
-    subject.audit(
-        session, Action.TEST_QUARANTINED, actor=actor, client=client, before=before, after=after
-    )
+    trail = Trail(session, actor, client)
+    subject.audit(trail, Action.TEST_QUARANTINED, before=before, after=after)
     return Quarantine.of_row(row, subject.test)
 
 
@@ -133,7 +118,7 @@ def lift(
         return
     reason = subject.row.reason  # read before the row is deleted
     repository.remove(session, subject.test.id)
-    subject.audit(session, Action.TEST_UNQUARANTINED, actor=actor, client=client, reason=reason)
+    subject.audit(Trail(session, actor, client), Action.TEST_UNQUARANTINED, reason=reason)
 
 
 def list_for_delivery(
