@@ -9,6 +9,7 @@ import random
 import struct
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,30 @@ def test_submit_phenx_reporter_json_folds_attempts_and_computes_counts(
     assert run.status == "failed"
     assert run.branch == body["metadata"]["scm"]["branch"]
     assert run.source_format == "phenx"
+
+
+@pytest.mark.parametrize(
+    ("public_url", "base"),
+    [
+        (None, "http://testserver"),
+        ("https://playdeck.example.com/ci/", "https://playdeck.example.com/ci"),
+    ],
+)
+def test_the_run_link_starts_with_the_public_url_else_the_requests_own(
+    make_client: Callable[[Settings], TestClient],
+    make_settings: Callable[..., Settings],
+    public_url: str | None,
+    base: str,
+) -> None:
+    client = make_client(make_settings(public_url=public_url))
+    body = orjson.loads(PHENX_JSON.read_bytes())
+    submitted = client.post("/api/test-runs/submit", json=body)
+    files = {"file": ("pytest.xml", PYTEST_XML.read_bytes(), "application/xml")}
+    uploaded = client.post("/api/test-runs/upload?projectName=web", files=files)
+    for response in (submitted, uploaded):
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["url"] == f"{base}/runs/{created['testRunId']}"
 
 
 def test_submit_playwright_json_needs_and_uses_project_query(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +17,7 @@ from playdeck.models import Project, Run, Test
 from playdeck.outcomes import RunStatus
 from playdeck.projects.schemas import ProjectCreate
 from playdeck.projects.service import create_project
+from playdeck.settings import Settings
 from playdeck.web.overview import PROJECTS_PER_PAGE as OVERVIEW_PAGE
 from playdeck.web.projects import RUNS_PER_PAGE
 
@@ -42,6 +43,19 @@ def test_fresh_install_overview_explains_how_to_send_a_first_run(client: TestCli
     assert "pytest --playdeck-url http://testserver --playdeck-project my-project" in text
     assert "@playdeck/playwright-reporter" in text
     assert "playdeck demo" in text
+
+
+def test_the_commands_shown_name_the_public_url_when_one_is_set(
+    make_client: Callable[[Settings], TestClient], make_settings: Callable[..., Settings]
+) -> None:
+    client = make_client(make_settings(public_url="https://playdeck.example.com/ci/"))
+    overview = get_page(client, "/")[1].text
+    assert "--server https://playdeck.example.com/ci --project" in overview
+    assert "http://testserver" not in overview
+    client.post("/api/projects", json={"name": "Shop"})
+    project = get_page(client, "/projects/shop")[1].text
+    assert "pytest --playdeck-url https://playdeck.example.com/ci " in project
+    assert "http://testserver" not in project
 
 
 def test_overview_shows_each_project_with_its_latest_run_and_sparkline(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
 from playdeck.account import service, sessions
 from playdeck.account.schemas import (
@@ -20,8 +20,7 @@ from playdeck.auth.endpoints import NO_STORE, AttemptDep, Authenticated
 from playdeck.auth.transport import clear_session_cookie
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
-from playdeck.kit.http import base_url
+from playdeck.deps import BaseUrlDep, SessionDep, SettingsDep
 from playdeck.users.schemas import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -32,7 +31,7 @@ PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.patch("/me", response_model=ProfileChanged)
 def update_me(
     data: ProfileUpdate,
-    request: Request,
+    links: BaseUrlDep,
     response: Response,
     session: SessionDep,
     attempt: AttemptDep,
@@ -46,7 +45,7 @@ def update_me(
         attempt=attempt,
         principal=principal,
         data=data,
-        base_url=base_url(request, attempt.settings.public_url),
+        base_url=links,
     )
     response.headers.update(NO_STORE)
     return ProfileChanged(

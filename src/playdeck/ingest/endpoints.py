@@ -18,13 +18,12 @@ from playdeck.auth.csrf import accepts_reporter_cookie
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import BlobStoreDep, SettingsDep, UploadSessionDep
+from playdeck.deps import BaseUrlDep, BlobStoreDep, SettingsDep, UploadSessionDep
 from playdeck.errors import BadRequest
 from playdeck.ingest import pool, use_cases, worker
 from playdeck.ingest.idempotency import HEADER
 from playdeck.ingest.result import IngestResult
 from playdeck.ingest.schemas import IngestResponse
-from playdeck.kit.http import base_url
 from playdeck.kit.limits import read_form
 from playdeck.problems import OrjsonResponse
 from playdeck.settings import Settings
@@ -88,10 +87,9 @@ def ingest_slots(request: Request) -> CapacityLimiter:
     return slots
 
 
-def created(request: Request, settings: Settings, result: IngestResult) -> OrjsonResponse:
-    base = base_url(request, settings.public_url)
+def created(links: str, result: IngestResult) -> OrjsonResponse:
     body = IngestResponse(
-        test_run_id=result.run_id, project_id=result.project_id, url=f"{base}/runs/{result.run_id}"
+        test_run_id=result.run_id, project_id=result.project_id, url=f"{links}/runs/{result.run_id}"
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return OrjsonResponse(body.model_dump(by_alias=True), status_code=201, headers=headers)
@@ -133,11 +131,13 @@ async def run_ingest(
 @dataclass(frozen=True, slots=True)
 class ReportUpload:
     """A request that delivers a report (``/submit``, ``/upload``, a live run's batch): what
-    storing it needs besides the route's credential and session."""
+    storing it needs besides the route's credential and session, and the base of the run's
+    link in the answer (``deps.BaseUrlDep``)."""
 
     request: Request
     store: BlobStore
     settings: Settings
+    links: str
 
     @property
     def multipart(self) -> bool:
@@ -155,11 +155,13 @@ class ReportUpload:
             sender=sender,
             multipart=multipart,
         )
-        return created(self.request, self.settings, result)
+        return created(self.links, result)
 
 
-def _report_upload(request: Request, store: BlobStoreDep, settings: SettingsDep) -> ReportUpload:
-    return ReportUpload(request, store, settings)
+def _report_upload(
+    request: Request, store: BlobStoreDep, settings: SettingsDep, links: BaseUrlDep
+) -> ReportUpload:
+    return ReportUpload(request, store, settings, links)
 
 
 ReportUploadDep = Annotated[ReportUpload, Depends(_report_upload)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy.orm import Session
 
 from playdeck.auth.client import ClientInfo
@@ -15,7 +15,7 @@ from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.deps import BaseUrlDep, SessionDep, SettingsDep
 from playdeck.invitations import service
 from playdeck.invitations.schemas import (
     Invitation,
@@ -27,7 +27,6 @@ from playdeck.invitations.schemas import (
     ProjectInvitationCreate,
 )
 from playdeck.invitations.service import IssuedLink
-from playdeck.kit.http import base_url
 from playdeck.kit.pagination import MAX_ID
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
@@ -66,13 +65,13 @@ class LinkIssuing:
 
 
 def link_issuing(
-    request: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     client: ClientDep,
+    links: BaseUrlDep,
 ) -> LinkIssuing:
-    return LinkIssuing(session, settings, client, base_url(request, settings.public_url), response)
+    return LinkIssuing(session, settings, client, links, response)
 
 
 LinkIssuingDep = Annotated[LinkIssuing, Depends(link_issuing)]

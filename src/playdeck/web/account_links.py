@@ -195,7 +195,7 @@ def accept_invitation_through_provider(
     with refusals_on(_page_on(post, LinkPurpose.INVITATION, LinkForm(token=token))):
         key = service.invitation_key(post.session, token=token)
         form_csrf.check(request, settings, csrf_token)
-    return redirect_to_provider(request, settings, post.client, clients, found, invitation=key)
+    return redirect_to_provider(post.links, settings, post.client, clients, found, invitation=key)
 
 
 @router.get("/reset-password", response_class=HTMLResponse, response_model=None)

@@ -18,7 +18,6 @@ from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
 from playdeck.account.schemas import ProfileUpdate
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
-from playdeck.kit.http import base_url
 from playdeck.models import User
 from playdeck.web.account import SessionRow, account_page_on
 from playdeck.web.forms import Confirmation, PostDep, confirm_page, done, parse_form, refusals_on
@@ -55,7 +54,7 @@ def update_profile(
 ) -> Response:
     """Save your display name; a new email gets a verification link (the old one stays until
     the link is used)."""
-    request, session, settings = post.request, post.session, post.settings
+    session, settings = post.session, post.settings
     if not settings.require_auth:
         return RedirectResponse("/account", status_code=303)
     with refusals_on(account_page_on(post, principal, form="profile")):
@@ -71,7 +70,7 @@ def update_profile(
             attempt=post.attempt,
             principal=principal,
             data=data,
-            base_url=base_url(request, settings.public_url),
+            base_url=post.links,
         )
     if changed.pending_email is None:
         return done("/account", "profile-saved")

@@ -25,7 +25,6 @@ from playdeck.apikeys.schemas import ApiKey, ApiKeyCreate
 from playdeck.apikeys.scopes import Scope
 from playdeck.auth.principal import Principal
 from playdeck.errors import AppError, Forbidden
-from playdeck.kit.http import base_url
 from playdeck.models import ApiKey as ApiKeyRow
 from playdeck.models import Project, User
 from playdeck.projects import service as projects_service
@@ -146,7 +145,7 @@ def keys_page(
         own=own,
         view=view,
         created=created,
-        server=base_url(request, settings.public_url),
+        server=page.links,
         auth_enabled=settings.require_auth,
     )
 

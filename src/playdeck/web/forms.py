@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.dependencies import ClientDep
 from playdeck.auth.principal import Principal
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.deps import BaseUrlDep, SessionDep, SettingsDep
 from playdeck.errors import AppError, InvalidInput
 from playdeck.web.errors import FormRefused, Page
 from playdeck.web.redirects import safe_next
@@ -40,16 +40,20 @@ MAX_BACK = 2000
 @dataclass(frozen=True, slots=True)
 class FormPost(PageView):
     """What a form's handler works with besides its fields and who posts it (the route's access
-    dependency): a page's request, session (committed once, by the session dependency) and
-    settings, and the client the audit log records."""
+    dependency): a page's request, session (committed once, by the session dependency),
+    settings and the base of its links, and the client the audit log records."""
 
     client: ClientInfo
 
 
 def form_post(
-    request: Request, session: SessionDep, settings: SettingsDep, client: ClientDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    links: BaseUrlDep,
 ) -> FormPost:
-    return FormPost(request=request, session=session, settings=settings, client=client)
+    return FormPost(request=request, session=session, settings=settings, links=links, client=client)
 
 
 PostDep = Annotated[FormPost, Depends(form_post)]

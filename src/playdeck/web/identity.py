@@ -85,7 +85,7 @@ class PublicView(FormPost):
 
 
 def public_view(post: PostDep, viewer: ViewerDep) -> PublicView:
-    return PublicView(post.request, post.session, post.settings, post.client, viewer)
+    return PublicView(post.request, post.session, post.settings, post.links, post.client, viewer)
 
 
 PublicViewDep = Annotated[PublicView, Depends(public_view)]
@@ -96,7 +96,8 @@ def public_page_on(post: FormPost, show: Callable[[PublicView, AppError], Respon
     visitor, in the error layer's reading session."""
 
     def page(session: Session, refusal: AppError) -> Response:
-        view = PublicView(post.request, session, post.settings, post.client, Principal.anonymous())
+        anonymous = Principal.anonymous()
+        view = PublicView(post.request, session, post.settings, post.links, post.client, anonymous)
         return show(view, refusal)
 
     return page
@@ -112,7 +113,7 @@ class AttemptPost(FormPost):
 
 
 def attempt_post(post: PostDep, attempt: AttemptDep) -> AttemptPost:
-    return AttemptPost(post.request, post.session, post.settings, post.client, attempt)
+    return AttemptPost(post.request, post.session, post.settings, post.links, post.client, attempt)
 
 
 AttemptPostDep = Annotated[AttemptPost, Depends(attempt_post)]
@@ -358,10 +359,10 @@ def sign_out(
 ) -> Response:
     """End this browser's session (the form carries the session's CSRF token); a session
     that came through single sign-on then signs out at the provider too, where it can."""
-    request, session, settings, client = post.request, post.session, post.settings, post.client
+    session, settings, client = post.session, post.settings, post.client
     if not settings.require_auth:
         return RedirectResponse("/", status_code=303)
-    provider_logout = after_logout(request, session, settings, principal)
+    provider_logout = after_logout(post, principal)
     signout.logout(session, principal=principal, refresh_token=None, client=client)
     response = RedirectResponse(provider_logout or "/login", status_code=303, headers=NO_STORE)
     clear_session_cookie(response, secure=cookie_secure(settings, client))

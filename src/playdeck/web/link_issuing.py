@@ -19,7 +19,6 @@ from playdeck.authz.permissions import Permission, ProjectRole
 from playdeck.invitations import service
 from playdeck.invitations.schemas import InvitationCreate
 from playdeck.invitations.service import IssuedLink
-from playdeck.kit.http import base_url
 from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.web.admin_users import Admin, TargetUser
@@ -49,16 +48,15 @@ def _invitation(email: str, role: str, memberships: list[dict[str, str]]) -> Inv
 def _link_page(
     post: FormPost,
     principal: Principal,
-    issue: Callable[[str], IssuedLink],
+    issue: Callable[[], IssuedLink],
     *,
     title: str,
     back: str,
 ) -> Response:
-    """The page showing the link ``issue`` makes (it gets the server's base URL, which the link
-    starts with) once, or why none was made."""
+    """The page showing the link ``issue`` makes once, or why none was made."""
     request = post.request
     with refusals_on(form_page_on(request, principal, LINK_PAGE, title=title, back=back)):
-        issued = issue(base_url(request, post.settings.public_url))
+        issued = issue()
     return form_page(request, principal, LINK_PAGE, title=title, back=back, issued=issued)
 
 
@@ -73,14 +71,14 @@ def invite(
 ) -> Response:
     """Invite someone with a global role and, optionally, a role in one project."""
 
-    def issue(url: str) -> IssuedLink:
+    def issue() -> IssuedLink:
         grants = [{"project": project.strip(), "role": project_role}] if project.strip() else []
         return service.create_invitation(
             post.session,
             principal=principal,
             settings=post.settings,
             data=_invitation(email, role, grants),
-            base_url=url,
+            base_url=post.links,
             client=post.client,
         )
 
@@ -97,14 +95,14 @@ def invite_to_project(
     """A project owner invites someone into this project."""
     project, principal = access.project, access.principal
 
-    def issue(url: str) -> IssuedLink:
+    def issue() -> IssuedLink:
         grants = [{"project": str(project.id), "role": role}]
         return service.create_invitation(
             post.session,
             principal=principal,
             settings=post.settings,
             data=_invitation(email, GlobalRole.USER.value, grants),
-            base_url=url,
+            base_url=post.links,
             project=project,
             client=post.client,
         )
@@ -117,13 +115,13 @@ def invite_to_project(
 def issue_reset_link(post: PostDep, principal: Admin, user: TargetUser) -> Response:
     """A one-time link with which the user sets their own new password."""
 
-    def issue(url: str) -> IssuedLink:
+    def issue() -> IssuedLink:
         return service.issue_password_reset(
             post.session,
             principal=principal,
             settings=post.settings,
             user=user,
-            base_url=url,
+            base_url=post.links,
             client=post.client,
         )
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from playdeck.kit.http import base_url
 from playdeck.models import Project, Run
 from playdeck.outcomes import RunStatus
 from playdeck.projects.service import list_projects
@@ -71,6 +70,6 @@ def show_overview(
         "overview.html",
         principal=principal,
         cards=cards,
-        server=base_url(request, view.settings.public_url),
+        server=view.links,
         **pager(request, cursor=cursor, next_cursor=next_cursor),
     )

@@ -15,7 +15,6 @@ from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
 from playdeck.errors import AppError
-from playdeck.kit.http import base_url
 from playdeck.models import Project
 from playdeck.outcomes import RunStatus
 from playdeck.projects import service as projects_service
@@ -255,7 +254,7 @@ def show_project(
         duration_chart=durations,
         longest=longest,
         empty_project=not runs and not filters.active and not cursor,
-        server=base_url(request, view.settings.public_url),
+        server=view.links,
         **pager(request, cursor=cursor, next_cursor=next_cursor),
         clear_url=request.url.path,
     )

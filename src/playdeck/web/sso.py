@@ -19,9 +19,8 @@ from playdeck.auth.endpoints import AttemptDep
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
 from playdeck.auth.transport import clear_cookie, cookie_name, cookie_secure, set_cookie
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.deps import BaseUrlDep, SessionDep, SettingsDep
 from playdeck.errors import NotFound
-from playdeck.kit.http import base_url
 from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import flow
@@ -53,13 +52,14 @@ def sso_provider(settings: Settings, name: str) -> Provider:
     return found
 
 
-def callback_uri(request: Request, settings: Settings, provider: Provider) -> str:
-    """The redirect URI to register at the provider: ``<public URL>/auth/sso/<name>/callback``."""
-    return f"{base_url(request, settings.public_url)}/auth/sso/{provider.name}/callback"
+def callback_uri(links: str, provider: Provider) -> str:
+    """The redirect URI to register at the provider: ``<public URL>/auth/sso/<name>/callback``
+    (``links``: ``deps.BaseUrlDep``)."""
+    return f"{links}/auth/sso/{provider.name}/callback"
 
 
 def redirect_to_provider(
-    request: Request,
+    links: str,
     settings: Settings,
     client: ClientInfo,
     clients: ProviderClients,
@@ -71,7 +71,7 @@ def redirect_to_provider(
     """The redirect to ``provider``'s authorization endpoint, with the cookie that remembers
     this sign-in (and the invitation it accepts, if any) until the callback."""
     url, pending = oidc.authorization_request(
-        clients, provider, redirect_uri=callback_uri(request, settings, provider)
+        clients, provider, redirect_uri=callback_uri(links, provider)
     )
     response = RedirectResponse(url, status_code=303, headers=NO_STORE)
     started = flow.Flow(pending=pending, next_path=next_path, invitation=invitation)
@@ -89,6 +89,7 @@ def redirect_to_provider(
 def start_sso(
     request: Request,
     settings: SettingsDep,
+    links: BaseUrlDep,
     client: ClientDep,
     clients: ClientsDep,
     principal: ViewerDep,
@@ -101,13 +102,14 @@ def start_sso(
         return disabled_page(request, principal, what="Signing in", status_code=404)
     found = sso_provider(settings, provider)
     return redirect_to_provider(
-        request, settings, client, clients, found, next_path=safe_next(next_path)
+        links, settings, client, clients, found, next_path=safe_next(next_path)
     )
 
 
 @router.get("/auth/sso/{provider}/callback", response_model=None)
 def finish_sso(
     request: Request,
+    links: BaseUrlDep,
     session: SessionDep,
     attempt: AttemptDep,
     clients: ClientsDep,
@@ -143,7 +145,7 @@ def finish_sso(
         provider=found,
         callback=oidc.Callback(
             pending=started.pending,
-            redirect_uri=callback_uri(request, settings, found),
+            redirect_uri=callback_uri(links, found),
             state=state,
             code=code,
         ),

@@ -7,14 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
-from playdeck.kit.http import base_url
-from playdeck.settings import Settings
 from playdeck.sso import client as oidc
 from playdeck.sso import repository
 from playdeck.sso.client import ProviderClients
+from playdeck.web.views import PageView
 
 
 def provider_clients(request: Request) -> ProviderClients:
@@ -26,18 +24,16 @@ def provider_clients(request: Request) -> ProviderClients:
 ClientsDep = Annotated[ProviderClients, Depends(provider_clients)]
 
 
-def after_logout(
-    request: Request, session: Session, settings: Settings, principal: Principal
-) -> str | None:
+def after_logout(view: PageView, principal: Principal) -> str | None:
     """The provider's logout URL for this session, read before the session ends."""
     if principal.session_id is None:
         return None
-    name = repository.session_provider(session, principal.session_id)
-    provider = settings.sso.provider(name) if name else None
+    name = repository.session_provider(view.session, principal.session_id)
+    provider = view.settings.sso.provider(name) if name else None
     if provider is None:
         return None
     return oidc.logout_url(
-        provider_clients(request),
+        provider_clients(view.request),
         provider,
-        post_logout_redirect_uri=f"{base_url(request, settings.public_url)}/login",
+        post_logout_redirect_uri=f"{view.links}/login",
     )

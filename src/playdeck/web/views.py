@@ -1,6 +1,6 @@
-"""What a page handler takes besides its fields: ``ViewDep``, the request with its session and
-the server's settings (``web.forms.PostDep`` is the same with the client a form's audit record
-names), and the route gates several page modules declare.
+"""What a page handler takes besides its fields: ``ViewDep``, the request with its session, the
+server's settings and the base of its links (``web.forms.PostDep`` is the same with the client
+a form's audit record names), and the route gates several page modules declare.
 
 The route's access dependency stays a parameter of its own (one of the gates here, or
 ``project_access``/``run_access``), so the route table still reads each route's permission.
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from playdeck.auth.principal import Principal
 from playdeck.authz.dependencies import authorize
 from playdeck.authz.permissions import Permission
-from playdeck.deps import SessionDep, SettingsDep
+from playdeck.deps import BaseUrlDep, SessionDep, SettingsDep
 from playdeck.runs.access import RunAccess, run_access
 from playdeck.settings import Settings
 from playdeck.web.params import page_run_id
@@ -31,11 +31,13 @@ RunReader = Annotated[RunAccess, run_access(Permission.PROJECT_READ, run_id=page
 
 @dataclass(frozen=True, slots=True)
 class PageView:
-    """The request a page answers, its session and the server's settings."""
+    """The request a page answers, its session, the server's settings, and the base of the
+    links it shows (``deps.BaseUrlDep``: the public URL, else the one the request came to)."""
 
     request: Request
     session: Session
     settings: Settings
+    links: str
 
     def reading(self, session: Session) -> PageView:
         """The same page in ``session``: the error layer's read-only session, in which a refused
@@ -43,8 +45,10 @@ class PageView:
         return replace(self, session=session)
 
 
-def page_view(request: Request, session: SessionDep, settings: SettingsDep) -> PageView:
-    return PageView(request=request, session=session, settings=settings)
+def page_view(
+    request: Request, session: SessionDep, settings: SettingsDep, links: BaseUrlDep
+) -> PageView:
+    return PageView(request=request, session=session, settings=settings, links=links)
 
 
 ViewDep = Annotated[PageView, Depends(page_view)]
