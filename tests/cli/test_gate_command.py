@@ -3,6 +3,7 @@ failing test is quarantined; refusals and an unreachable server give no verdict 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from playdeck.cli.main import app
-from playdeck.models import Project, Test
-from tests.fixtures.accounts import auth_overrides, create_account, create_api_key
+from playdeck.models import Project, Test, User
+from tests.fixtures.accounts import PASSWORD, auth_overrides, create_account, create_api_key
 
 REPORT = Path(__file__).parents[1] / "data" / "playwright" / "report.json"
 
@@ -55,14 +56,30 @@ def test_the_gate_fails_only_for_failures_of_tests_not_quarantined(
     assert f"run {run_id}: 0 failure(s) that count, 2 of quarantined tests" in green.output
 
 
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """A server with authentication on, its administrator ``olive`` (``PASSWORD``), an API key
+    of hers, and a run with failures she submitted."""
+
+    server: Any
+    owner: User
+    key: str
+    run_id: int
+
+
+def _served_run(make_live_server: Any, engine: Engine) -> _Served:
+    server = make_live_server(**auth_overrides())
+    owner = create_account(engine, server.settings, "olive", role="admin")
+    key = create_api_key(engine, owner)
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}) as api:
+        return _Served(server, owner, key, _submit(api))
+
+
 def test_no_verdict_is_no_pass(
     make_live_server: Any, engine: Engine, db: Session, unused_port: int
 ) -> None:
-    server = make_live_server(**auth_overrides())
-    owner = create_account(engine, server.settings, "olive", role="admin")
-    admin_key = create_api_key(engine, owner)
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {admin_key}"}) as api:
-        run_id = _submit(api)
+    served = _served_run(make_live_server, engine)
+    server, owner, run_id = served.server, served.owner, served.run_id
     project_id = db.scalars(select(Project.id)).one()
     db.rollback()
     ci_key = create_api_key(engine, owner, scopes=["runs:write"], project=project_id)
@@ -77,3 +94,22 @@ def test_no_verdict_is_no_pass(
     assert down.exit_code == 3 and "cannot reach" in down.output
     assert gate("--run", "0", "--server", server.url).exit_code == 2
     assert ci_key not in anonymous.output + missing.output
+
+
+def test_the_gate_signs_in_with_a_username_and_password_and_takes_one_credential(
+    make_live_server: Any, engine: Engine
+) -> None:
+    served = _served_run(make_live_server, engine)
+    key, args = served.key, ("--run", str(served.run_id), "--server", served.server.url)
+
+    signed_in = gate(*args, "--username", "olive", "--password", PASSWORD)
+    assert signed_in.exit_code == 1, signed_in.output  # a verdict: the run has failures
+    wrong = gate(*args, "--username", "olive", "--password", PASSWORD + "!")
+    # Not 0. (A refused login exits 1, as for upload, though the module says 3 for refusals.)
+    assert wrong.exit_code != 0 and "login refused (HTTP 401)" in wrong.output
+    both = gate(*args, "--api-key", key, "--username", "olive", "--password", PASSWORD)
+    assert both.exit_code == 2 and "either --api-key or --username/--password" in both.output
+    half = gate(*args, "--username", "olive")
+    assert half.exit_code == 2 and "--username and --password go together" in half.output
+    for result in (signed_in, wrong, both, half):
+        assert PASSWORD not in result.output and key not in result.output

@@ -1,9 +1,13 @@
 """What the commands that talk to a Playdeck server share (``upload``, ``gate``): the server
-and credential options, logging in, and the ``Reporter`` that prints one-line messages (a
-refusal, an unreachable server) with the command's secrets redacted."""
+and credential options, the ``Connection`` they make of them (checked once: one credential,
+sent the same way), logging in, and the ``Reporter`` that prints one-line messages (a refusal,
+an unreachable server) with the command's secrets redacted."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import httpx
@@ -11,6 +15,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from playdeck import __version__
 
 LOGIN_PATH = "/api/auth/login"
 MAX_MESSAGE_CHARS = 500
@@ -152,3 +158,42 @@ def login(client: httpx.Client, server: str, username: str, password: str, out: 
         client.cookies.clear()
     elif not client.cookies:
         out.fail("login answered without an access token or a session cookie")
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A server and the one credential a command was given for it: an API key, or a username
+    and password to log in with (or none). Its messages go through ``out``, which redacts the
+    secrets."""
+
+    server: str
+    out: Reporter
+    api_key: str | None
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def of(
+        cls, server: str, *, api_key: str | None, username: str | None, password: str | None
+    ) -> Connection:
+        """The options as given, checked: a usable ``--server``, and not two credentials or
+        half of one (exit status 2)."""
+        out = Reporter(Console(stderr=True), [api_key or "", password or ""])
+        server = normalise_server(server, out)
+        if api_key and (username or password):
+            out.fail("give either --api-key or --username/--password, not both", EXIT_USAGE)
+        if bool(username) != bool(password):
+            out.fail("--username and --password go together", EXIT_USAGE)
+        return cls(server, out, api_key, username, password)
+
+    @contextmanager
+    def client(self, timeout: float | httpx.Timeout) -> Iterator[httpx.Client]:
+        """An HTTP client whose requests carry the credential: the API key as a bearer token,
+        else the one logging in with the username and password answers (``login``)."""
+        headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        with httpx.Client(headers=headers, timeout=timeout) as client:
+            if self.username and self.password:
+                login(client, self.server, self.username, self.password, self.out)
+            yield client

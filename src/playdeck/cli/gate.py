@@ -15,16 +15,12 @@ import orjson
 import typer
 from rich.console import Console
 
-from playdeck import __version__
 from playdeck.cli.connection import (
-    EXIT_USAGE,
     ApiKeyOption,
+    Connection,
     PasswordOption,
-    Reporter,
     ServerOption,
     UsernameOption,
-    login,
-    normalise_server,
     refusal_message,
     unreachable_message,
 )
@@ -44,19 +40,9 @@ def gate(
     timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the server.")] = 60.0,
 ) -> None:
     """Fail (exit 1) only if the run has failures of tests that are not quarantined."""
-    err = Reporter(Console(stderr=True), [api_key or "", password or ""])
-    out = Console()
-    server = normalise_server(server, err)
-    if api_key and (username or password):
-        err.fail("give either --api-key or --username/--password, not both", EXIT_USAGE)
-    if bool(username) != bool(password):
-        err.fail("--username and --password go together", EXIT_USAGE)
-    headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    with httpx.Client(headers=headers, timeout=timeout) as client:
-        if username and password:
-            login(client, server, username, password, err)
+    connection = Connection.of(server, api_key=api_key, username=username, password=password)
+    err, server, out = connection.out, connection.server, Console()
+    with connection.client(timeout) as client:
         try:
             response = client.get(server + GATE_PATH.format(run_id=run))
         except httpx.TransportError as exc:

@@ -15,7 +15,6 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -25,17 +24,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from playdeck import __version__
 from playdeck.cli.connection import (
-    EXIT_USAGE,
     ApiKeyOption,
+    Connection,
     PasswordOption,
     Reporter,
     ServerOption,
     UsernameOption,
     json_object,
-    login,
-    normalise_server,
     refusal_message,
     unreachable_message,
 )
@@ -190,12 +186,8 @@ def upload(
     ] = DEFAULT_RETRIES,
 ) -> None:
     """Upload test results; prints the run's URL."""
-    out = Reporter(Console(stderr=True), [api_key or "", password or ""])
-    server = normalise_server(server, out)
-    if api_key and (username or password):
-        out.fail("give either --api-key or --username/--password, not both", EXIT_USAGE)
-    if bool(username) != bool(password):
-        out.fail("--username and --password go together", EXIT_USAGE)
+    connection = Connection.of(server, api_key=api_key, username=username, password=password)
+    out, server = connection.out, connection.server
     fields = _form_fields(
         project=project,
         branch=branch,
@@ -206,16 +198,10 @@ def upload(
         tags=tag or [],
     )
     fields.extend(ci.run_fields(os.environ, given_key=run_key, given_shard=shard).items())
-    headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    client_timeout = httpx.Timeout(timeout, connect=10.0)
     with (
         file_parts(paths, out) as parts,
-        httpx.Client(headers=headers, timeout=client_timeout) as client,
+        connection.client(httpx.Timeout(timeout, connect=10.0)) as client,
     ):
-        if username and password:
-            login(client, server, username, password, out)
         response = _send(client, server, MultipartBody(fields, parts), out, retries)
     if not response.is_success:
         out.fail(refusal_message("upload", response))
