@@ -144,6 +144,15 @@ def test_turning_it_on_and_off_on_the_account_page(
         assert "On. 10 recovery codes left." in parse(account.text).text
         assert key not in on.text.replace(" ", "") and codes[0] not in on.text
 
+        renewed = auth_client.post(
+            "/account/two-factor/recovery-codes",
+            data={"password": PASSWORD, "csrf_token": token},
+            headers=HTML,
+        )
+        assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
+        new_codes = re.findall(r"<li><code>([a-z2-7-]{19})</code></li>", renewed.text)
+        assert len(new_codes) == 10 and not set(new_codes) & set(codes)
+
         disabled = auth_client.post(
             "/account/two-factor/disable",
             data={"password": PASSWORD, "csrf_token": token},

@@ -10,10 +10,11 @@ it. Recovery codes are rendered once, by the post that created them, never store
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from playdeck.auth import signin
 from playdeck.auth.principal import Principal
@@ -35,6 +36,7 @@ from playdeck.web.views import PageView, SignedIn, ViewDep
 router = APIRouter()
 
 T = TypeVar("T")
+P = ParamSpec("P")
 PAGE = "/account/two-factor"
 Enrolling = Annotated[Principal, authorize(Permission.AUTHENTICATED, before_two_factor=True)]
 PasswordField = Annotated[str, Form(max_length=1024)]
@@ -82,11 +84,18 @@ def show_two_factor(view: ViewDep, principal: Enrolling) -> HTMLResponse:
     return _page(view, principal)
 
 
-def _step(post: AttemptPost, principal: Principal, step: Callable[..., T], **form: str) -> T:
-    """``step`` of the service for ``principal``, with the form's value; a refusal is shown on
-    the page."""
+def _step(
+    post: AttemptPost,
+    principal: Principal,
+    step: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``step`` of the service in the form's session, with the rest of its arguments (checked
+    against its signature); a refusal is shown on the page of ``principal``."""
     with refusals_on(_page_on(post, principal)):
-        return step(post.session, attempt=post.attempt, principal=principal, **form)
+        return step(post.session, *args, **kwargs)
 
 
 @router.post(PAGE + "/enrol", response_model=None)
@@ -94,7 +103,14 @@ def start_enrolment(
     post: AttemptPostDep, principal: Enrolling, password: PasswordField = ""
 ) -> Response:
     """Start enrolment with the password; the page then shows the key to add to an app."""
-    _step(post, principal, service.start_enrolment, password=password)
+    _step(
+        post,
+        principal,
+        service.start_enrolment,
+        attempt=post.attempt,
+        principal=principal,
+        password=password,
+    )
     return done(PAGE, "two-factor-enrolment-started")
 
 
@@ -103,7 +119,14 @@ def confirm_enrolment(
     post: AttemptPostDep, principal: Enrolling, code: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
     """Turn it on with a first code; shows the recovery codes, once."""
-    codes = _step(post, principal, service.confirm_enrolment, code=code)
+    codes = _step(
+        post,
+        principal,
+        service.confirm_enrolment,
+        attempt=post.attempt,
+        principal=principal,
+        code=code,
+    )
     return _codes_page(post.request, principal, codes, new=True)
 
 
@@ -112,12 +135,26 @@ def regenerate_recovery_codes(
     post: AttemptPostDep, principal: SignedIn, password: PasswordField = ""
 ) -> Response:
     """New recovery codes (the old ones stop working); shown once."""
-    codes = _step(post, principal, service.regenerate_recovery_codes, password=password)
+    codes = _step(
+        post,
+        principal,
+        service.regenerate_recovery_codes,
+        attempt=post.attempt,
+        principal=principal,
+        password=password,
+    )
     return _codes_page(post.request, principal, codes, new=False)
 
 
 @router.post(PAGE + "/disable", response_model=None)
 def disable(post: AttemptPostDep, principal: SignedIn, password: PasswordField = "") -> Response:
     """Turn it off with the password."""
-    _step(post, principal, service.disable, password=password)
+    _step(
+        post,
+        principal,
+        service.disable,
+        attempt=post.attempt,
+        principal=principal,
+        password=password,
+    )
     return done(PAGE, "two-factor-disabled")
