@@ -3,7 +3,9 @@ failing test is quarantined; refusals and an unreachable server give no verdict 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,17 @@ def test_no_verdict_is_no_pass(
     assert missing.exit_code == 3 and "HTTP 404" in missing.output
     down = gate("--run", "1", "--server", f"http://127.0.0.1:{unused_port}")
     assert down.exit_code == 3 and "cannot reach" in down.output
+    down_at_login = gate(
+        "--run",
+        "1",
+        "--server",
+        f"http://127.0.0.1:{unused_port}",
+        "--username",
+        "olive",
+        "--password",
+        "pw",
+    )
+    assert down_at_login.exit_code == 3 and "cannot reach" in down_at_login.output
     assert gate("--run", "0", "--server", server.url).exit_code == 2
     assert ci_key not in anonymous.output + missing.output
 
@@ -105,11 +118,37 @@ def test_the_gate_signs_in_with_a_username_and_password_and_takes_one_credential
     signed_in = gate(*args, "--username", "olive", "--password", PASSWORD)
     assert signed_in.exit_code == 1, signed_in.output  # a verdict: the run has failures
     wrong = gate(*args, "--username", "olive", "--password", PASSWORD + "!")
-    # Not 0. (A refused login exits 1, as for upload, though the module says 3 for refusals.)
-    assert wrong.exit_code != 0 and "login refused (HTTP 401)" in wrong.output
+    # No verdict (3), not "failures that count" (1): the job's log must not blame the tests.
+    assert wrong.exit_code == 3 and "login refused (HTTP 401)" in wrong.output
     both = gate(*args, "--api-key", key, "--username", "olive", "--password", PASSWORD)
     assert both.exit_code == 2 and "either --api-key or --username/--password" in both.output
     half = gate(*args, "--username", "olive")
     assert half.exit_code == 2 and "--username and --password go together" in half.output
     for result in (signed_in, wrong, both, half):
         assert PASSWORD not in result.output and key not in result.output
+
+
+class _PortalPage(BaseHTTPRequestHandler):
+    """What a captive portal or a misrouted proxy answers: 200 and an HTML page."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Sign in to the network</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_an_answer_that_is_not_a_verdict_is_no_verdict() -> None:
+    with ThreadingHTTPServer(("127.0.0.1", 0), _PortalPage) as portal:
+        thread = threading.Thread(target=portal.serve_forever, daemon=True)
+        thread.start()
+        try:
+            result = gate("--run", "1", "--server", f"http://127.0.0.1:{portal.server_port}")
+        finally:
+            portal.shutdown()
+    assert result.exit_code == 3 and "not a verdict" in result.output, result.output

@@ -138,17 +138,25 @@ def normalise_server(server: str, out: Reporter) -> str:
     return server
 
 
-def login(client: httpx.Client, server: str, username: str, password: str, out: Reporter) -> None:
+def login(
+    client: httpx.Client,
+    server: str,
+    username: str,
+    password: str,
+    out: Reporter,
+    refused: int = EXIT_REFUSED,
+) -> None:
     """Log in, then authenticate the client's requests with the bearer access token (or, from
-    servers that answer with a session cookie only, with that cookie, which the client keeps)."""
+    servers that answer with a session cookie only, with that cookie, which the client keeps).
+    A refusal or an unreachable server ends the command with exit status ``refused``."""
     try:
         response = client.post(
             server + LOGIN_PATH, json={"username": username, "password": password}
         )
     except httpx.TransportError as exc:
-        out.fail(unreachable_message(server, exc))
+        out.fail(unreachable_message(server, exc), refused)
     if not response.is_success:
-        out.fail(refusal_message("login", response))
+        out.fail(refusal_message("login", response), refused)
     body = json_object(response)
     token = body.get("access_token") if body is not None else None
     if isinstance(token, str) and token:
@@ -157,7 +165,7 @@ def login(client: httpx.Client, server: str, username: str, password: str, out: 
         # A bearer request needs no cookie, and a cookie would make it a CSRF-checked one.
         client.cookies.clear()
     elif not client.cookies:
-        out.fail("login answered without an access token or a session cookie")
+        out.fail("login answered without an access token or a session cookie", refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +195,16 @@ class Connection:
         return cls(server, out, api_key, username, password)
 
     @contextmanager
-    def client(self, timeout: float | httpx.Timeout) -> Iterator[httpx.Client]:
+    def client(
+        self, timeout: float | httpx.Timeout, *, refused: int = EXIT_REFUSED
+    ) -> Iterator[httpx.Client]:
         """An HTTP client whose requests carry the credential: the API key as a bearer token,
-        else the one logging in with the username and password answers (``login``)."""
+        else the one logging in with the username and password answers (``login``, which ends
+        the command with exit status ``refused`` if it fails)."""
         headers = {"User-Agent": f"playdeck-cli/{__version__}", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         with httpx.Client(headers=headers, timeout=timeout) as client:
             if self.username and self.password:
-                login(client, self.server, self.username, self.password, self.out)
+                login(client, self.server, self.username, self.password, self.out, refused)
             yield client

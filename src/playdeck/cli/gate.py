@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import httpx
-import orjson
 import typer
 from rich.console import Console
 
@@ -21,6 +20,7 @@ from playdeck.cli.connection import (
     PasswordOption,
     ServerOption,
     UsernameOption,
+    json_object,
     refusal_message,
     unreachable_message,
 )
@@ -42,14 +42,16 @@ def gate(
     """Fail (exit 1) only if the run has failures of tests that are not quarantined."""
     connection = Connection.of(server, api_key=api_key, username=username, password=password)
     err, server, out = connection.out, connection.server, Console()
-    with connection.client(timeout) as client:
+    with connection.client(timeout, refused=EXIT_NO_VERDICT) as client:
         try:
             response = client.get(server + GATE_PATH.format(run_id=run))
         except httpx.TransportError as exc:
             err.fail(unreachable_message(server, exc), EXIT_NO_VERDICT)
     if not response.is_success:
         err.fail(refusal_message("gate", response), EXIT_NO_VERDICT)
-    verdict: Any = orjson.loads(response.content)
+    verdict = json_object(response)
+    if verdict is None or not _is_verdict(verdict):
+        err.fail("gate: the server's answer is not a verdict", EXIT_NO_VERDICT)
     for failure in verdict["quarantined"][:MAX_LISTED]:
         out.print(
             f"quarantined  {_name(failure)} ({failure['quarantine_reason']})",
@@ -63,6 +65,14 @@ def gate(
     out.print(summary, highlight=False, markup=False)
     if not verdict["passed"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _is_verdict(body: dict[str, Any]) -> bool:
+    return (
+        isinstance(body.get("passed"), bool)
+        and isinstance(body.get("failures"), list)
+        and isinstance(body.get("quarantined"), list)
+    )
 
 
 def _name(failure: dict[str, Any]) -> str:
