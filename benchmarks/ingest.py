@@ -619,7 +619,7 @@ def profile_ingest(
 # floor uses. The imports, the migrations and the reading of the inputs are neither counted nor
 # instrumented (``--instr-atstart=no`` until ``start_instrumentation``): under instrumentation
 # they took minutes, more than the ingest itself. The report is the 10,000 tests by
-# default (about 3.5-5.5 minutes on 2 loaded cores): at 2,000 (75 s) the ratio is 10 % higher,
+# default (3-5.5 minutes on 2 loaded cores): at 2,000 (75 s) the ratio is 10 % higher,
 # the ingest's fixed cost per report weighing more.
 
 _COUNTED_FUNCTION = "ffi_call"
