@@ -17,6 +17,9 @@ import orjson
 from playdeck.observability.request_id import current_request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+# uvicorn's level below DEBUG (``PLAYDECK_LOG_LEVEL=trace``), named here too: an ingest worker
+# process does not import uvicorn, and ``logging`` refuses a level it has no name for.
+TRACE = 5
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is data.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
@@ -53,7 +56,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(*, level: str, log_format: str) -> None:
-    """Send every logger's records, in ``log_format``, to stderr at ``level`` and above."""
+    """Send every logger's records, in ``log_format``, to stderr at ``level`` and above: in the
+    serving process and in each ingest worker process, which inherits its stderr."""
+    logging.addLevelName(TRACE, "TRACE")
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     if log_format == "json":
