@@ -36,6 +36,7 @@ from playdeck.errors import RETRY_AFTER_SECONDS, ServiceUnavailable
 from playdeck.ingest.result import IngestResult
 from playdeck.ingest.worker import Done, Part, Sender, SubmitJob, UploadJob, run_job, start, warm_up
 from playdeck.observability.metrics import count_ingest, multiprocess_dir
+from playdeck.observability.request_id import current_request_id
 from playdeck.settings import Settings
 
 # The name operators filter on since the pool and the worker were one module.
@@ -97,7 +98,10 @@ class IngestPool:
     async def run(self, job: SubmitJob | UploadJob) -> IngestResult:
         executor = self._current()
         try:
-            done: Done = await asyncio.wrap_future(executor.submit(run_job, job))
+            # The request's id goes with the job: the worker's lines carry it too.
+            done: Done = await asyncio.wrap_future(
+                executor.submit(run_job, job, current_request_id())
+            )
         except BrokenProcessPool as exc:
             # A worker died mid-job (the out-of-memory killer, say): its transaction was never
             # committed; the next job gets new workers.

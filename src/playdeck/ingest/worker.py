@@ -42,6 +42,7 @@ from playdeck.ingest.result import IngestResult
 from playdeck.ingest.service import RunTarget
 from playdeck.kit.text import UnstorableText
 from playdeck.observability.logging import configure_logging
+from playdeck.observability.request_id import serving_request
 from playdeck.settings import Settings
 from playdeck.storage.base import BlobStore
 from playdeck.storage.filesystem import FilesystemBlobStore
@@ -163,8 +164,15 @@ def warm_up() -> None:
     """A job that does nothing: submitted to start a pool's processes ahead of the first ingest."""
 
 
-def run_job(job: SubmitJob | UploadJob) -> Done:
-    """Parse and store one report in this worker's own transaction."""
+def run_job(job: SubmitJob | UploadJob, request_id: str | None) -> Done:
+    """Parse and store one report in this worker's own transaction. What the job logs, its
+    failure included, carries ``request_id``: the id of the request that sent the report, which
+    its client received as ``X-Request-ID``."""
+    with serving_request(request_id):
+        return _run(job)
+
+
+def _run(job: SubmitJob | UploadJob) -> Done:
     worker = _STATE["worker"]
     started = time.perf_counter()
     try:

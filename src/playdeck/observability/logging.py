@@ -2,7 +2,8 @@
 
 Playdeck's modules log with the standard ``logging`` module under ``playdeck.*`` names; uvicorn
 and Alembic propagate to the same root handler, so one format covers every line. Each line
-carries the request id of the request it belongs to (``-`` outside requests).
+carries the request id of the request it belongs to (``-`` outside requests), the lines an ingest
+worker process writes for a request's report included (``ingest.worker``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 HEADER = "X-Request-ID"
@@ -24,6 +26,18 @@ def set_request_id(request_id: str) -> None:
     # middleware has returned, in the same task, and that response and log line need the id too.
     # Each request runs in its own task, so nothing leaks into the next one.
     _current.set(request_id)
+
+
+@contextmanager
+def serving_request(request_id: str | None) -> Iterator[None]:
+    """Work done in another process for a request (an ingest worker's job) logs with its id, for
+    the block only: a worker runs one job after another in one thread, and the next job, or a
+    line logged between jobs, must not carry this one's id."""
+    token = _current.set(request_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def choose_request_id(offered: str | None, *, from_trusted_proxy: bool) -> str:
