@@ -233,7 +233,9 @@ class Settings(BaseSettings):
     login_account_rate_limit: str = Field(
         default="20/minute", description="Login attempts per target account."
     )
-    register_rate_limit: str = Field(default="5/hour", description="Registrations per client IP.")
+    register_rate_limit: str = Field(
+        default="5/hour", description="Registrations per client IP, and the same per email address."
+    )
     sensitive_rate_limit: str = Field(
         default="30/minute",
         description="Setup, refresh and password change, per client IP.",

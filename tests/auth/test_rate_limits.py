@@ -111,6 +111,25 @@ def test_register_is_limited_per_ip(
     assert int(refused.headers["retry-after"]) > 60
 
 
+def test_register_is_limited_per_email_across_client_addresses(
+    behind_proxy: Callable[..., TestClient], make_user: Callable[..., User]
+) -> None:
+    client = behind_proxy(
+        allow_registration=True, register_rate_limit="2/hour", trusted_proxies=["10.0.0.0/8"]
+    )
+    make_user()  # past setup: registration is open to anyone
+
+    def register(email: str, address: str) -> int:
+        body = {"email": email, "password": PASSWORD}
+        headers = {"X-Forwarded-For": address}
+        return client.post("/api/auth/register", json=body, headers=headers).status_code
+
+    assert register("target@example.com", "203.0.113.1") == 201
+    assert register("target@example.com", "203.0.113.2") != 429
+    assert register("target@example.com", "203.0.113.3") == 429
+    assert register("other@example.com", "203.0.113.4") == 201
+
+
 def test_refresh_is_rate_limited(
     make_client: Callable[[Settings], TestClient],
     auth_settings: Callable[..., Settings],
