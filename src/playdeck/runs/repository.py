@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Row,
+    Select,
     Text,
     bindparam,
     cast,
@@ -168,14 +169,15 @@ def list_parts(session: Session, run_id: int) -> list[RunPart]:
     )
 
 
-def stored_hashes(session: Session, run_id: int) -> set[str]:
-    """The blobs a run's attachments and report files point at."""
-    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id == run_id)))
+def file_hashes(session: Session, run_ids: Sequence[int] | Select[int]) -> set[str]:
+    """The stored files (their hashes) the runs' attachments and report files point at, to
+    reclaim once their rows are gone (``run_ids``: the ids, or a query of them)."""
+    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
     hashes.update(
         session.scalars(
             select(ReportFile.sha256)
             .join(Report, Report.id == ReportFile.report_id)
-            .where(Report.run_id == run_id)
+            .where(Report.run_id.in_(run_ids))
         )
     )
     return hashes

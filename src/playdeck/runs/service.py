@@ -121,7 +121,7 @@ def delete_run(
     Trail(session, actor, client).record(
         Action.RUN_DELETED, run_id=run.id, project_id=run.project_id, pinned=run.pinned
     )
-    hashes = repository.stored_hashes(session, run.id)
+    hashes = repository.file_hashes(session, [run.id])
     repository.delete_run(session, run)
     cleanup_after_commit(session, store, hashes)
 
