@@ -272,6 +272,14 @@ def test_project_runs_filter_by_branch_status_and_dates(
     assert "No runs yet" not in page.text
 
 
+def test_project_runs_refuse_a_from_date_after_the_to_date(
+    client: TestClient, make_run: MakeRun
+) -> None:
+    make_run([case("a")])
+    _response, page = get_page(client, "/projects/demo?since=2025-03-02&until=2025-03-01", 422)
+    assert "since must be before until" in page.text
+
+
 def test_project_page_empty_filters_mean_no_filter(client: TestClient, make_run: MakeRun) -> None:
     run = make_run([case("a")])
     _response, page = get_page(client, "/projects/demo?branch=&status=&since=&until=")

@@ -129,6 +129,12 @@ def test_run_tests_filter_by_outcome_and_text(client: TestClient, make_run: Make
     assert current == [f"/runs/{run_id}?outcome=flaky"]
 
 
+def test_run_page_refuses_an_unknown_outcome(client: TestClient, make_run: MakeRun) -> None:
+    run_id = make_run([case("a")])
+    _response, page = get_page(client, f"/runs/{run_id}?outcome=flaky,bogus", status=422)
+    assert "Unknown outcome: bogus" in page.text
+
+
 def test_run_tests_are_paginated(client: TestClient, make_run: MakeRun) -> None:
     tests = [case(f"test {i:03d}") for i in range(RESULTS_PER_PAGE + 5)]
     tests.append(case("broken", "failed"))

@@ -25,6 +25,7 @@ from playdeck.models import Project
 from playdeck.retention import repository
 from playdeck.retention.plan import Plan, batches, plan
 from playdeck.retention.schemas import ProjectPrune, PruneReport, RetentionPolicy
+from playdeck.runs.repository import file_hashes
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
 
@@ -67,7 +68,7 @@ def _apply(
     steps += [(False, ids) for ids in batches(todo.prune_files, batch_size)]
     for deleting, ids in steps:
         with Session(write_engine) as session:
-            hashes = repository.file_hashes(session, ids)
+            hashes = file_hashes(session, ids)
             if deleting:
                 changed = repository.delete_unpinned_runs(session, project.id, ids)
                 done.deleted_runs.extend(changed)

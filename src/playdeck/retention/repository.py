@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, false, func, select, union_all, update
+from sqlalchemy import delete, false, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from playdeck.models import Attachment, Project, Report, ReportFile, Result, RetentionPolicy, Run
@@ -64,20 +64,6 @@ def run_facts(session: Session, project_id: int) -> list[RunFacts]:
         RunFacts(id=i, started_at=at, branch=branch, pinned=pinned, files_pruned=pruned is not None)
         for i, at, branch, pinned, pruned in rows
     ]
-
-
-def file_hashes(session: Session, run_ids: Sequence[int] | Select[int]) -> set[str]:
-    """The blobs the runs' attachments and report files point at (``run_ids``: the ids, or a
-    query of them)."""
-    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
-    hashes.update(
-        session.scalars(
-            select(ReportFile.sha256)
-            .join(Report, Report.id == ReportFile.report_id)
-            .where(Report.run_id.in_(run_ids))
-        )
-    )
-    return hashes
 
 
 def delete_unpinned_runs(session: Session, project_id: int, run_ids: Sequence[int]) -> list[int]:

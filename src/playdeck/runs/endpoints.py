@@ -24,6 +24,7 @@ from playdeck.runs.analytics.endpoints import router as analytics_router
 from playdeck.runs.files.endpoints import router as files_router
 from playdeck.runs.filters import SearchQuery
 from playdeck.runs.history.endpoints import router as history_router
+from playdeck.runs.repository import ResultFilter, RunFilter
 from playdeck.runs.schemas import RunDetail, RunPage, RunTestPage
 from playdeck.runs.triage.endpoints import projects_router as triage_projects_router
 from playdeck.runs.triage.endpoints import runs_router as triage_runs_router
@@ -55,10 +56,7 @@ def list_runs(
         session,
         principal=principal,
         project_ref=project,
-        branch=branch,
-        status=status,
-        since=since,
-        until=until,
+        where=RunFilter.parse(branch=branch, status=status, since=since, until=until),
         cursor=cursor,
         limit=limit,
         base_url=links,
@@ -110,11 +108,7 @@ def list_run_tests(
     return service.run_tests_page(
         session,
         run=access.run,
-        outcome=outcome,
-        q=q,
-        browser=browser,
-        tag=tag,
-        file=file,
+        where=ResultFilter.parse(outcome=outcome, q=q, browser=browser, tag=tag, file=file),
         cursor=cursor,
         limit=limit,
     ).response()

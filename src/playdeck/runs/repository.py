@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Row,
+    Select,
     Text,
     bindparam,
     cast,
@@ -28,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from playdeck.errors import InvalidInput
+from playdeck.kit.pagination import as_utc
 from playdeck.models import (
     Attachment,
     Attempt,
@@ -40,7 +43,8 @@ from playdeck.models import (
     Test,
 )
 from playdeck.models.base import UTCDateTime
-from playdeck.runs.filters import contains_pattern
+from playdeck.outcomes import Outcome, RunStatus
+from playdeck.runs.filters import choices, contains_pattern
 from playdeck.runs.schemas import RUN_COLUMNS
 
 # A row of selected columns, read by attribute name.
@@ -56,6 +60,28 @@ class RunFilter:
     statuses: Sequence[str] | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        branch: str | None,
+        status: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> RunFilter:
+        """The filter of a list's query values: ``status`` a comma list of ``RunStatus``
+        values, ``since``/``until`` read as UTC when naive; 422 on an unknown status or an
+        empty range."""
+        where = cls(
+            branch=branch,
+            statuses=choices(status, RunStatus, name="status"),
+            since=as_utc(since) if since is not None else None,
+            until=as_utc(until) if until is not None else None,
+        )
+        if where.since is not None and where.until is not None and where.since >= where.until:
+            raise InvalidInput("since must be before until", code="invalid_range")
+        return where
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -82,6 +108,28 @@ class ResultFilter:
     tag: str | None = None
     file: str | None = None
     result_id: int | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        outcome: str | None = None,
+        q: str | None = None,
+        browser: str | None = None,
+        tag: str | None = None,
+        file: str | None = None,
+        result_id: int | None = None,
+    ) -> ResultFilter:
+        """The filter of a page's query values: ``outcome`` a comma list of ``Outcome``
+        values (422 on an unknown one), ``q`` text to find in the title or file."""
+        return cls(
+            outcomes=choices(outcome, Outcome, name="outcome"),
+            pattern=contains_pattern(q) if q else None,
+            browser=browser,
+            tag=tag,
+            file=file,
+            result_id=result_id,
+        )
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
@@ -168,14 +216,15 @@ def list_parts(session: Session, run_id: int) -> list[RunPart]:
     )
 
 
-def stored_hashes(session: Session, run_id: int) -> set[str]:
-    """The blobs a run's attachments and report files point at."""
-    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id == run_id)))
+def file_hashes(session: Session, run_ids: Sequence[int] | Select[int]) -> set[str]:
+    """The stored files (their hashes) the runs' attachments and report files point at, to
+    reclaim once their rows are gone (``run_ids``: the ids, or a query of them)."""
+    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
     hashes.update(
         session.scalars(
             select(ReportFile.sha256)
             .join(Report, Report.id == ReportFile.report_id)
-            .where(Report.run_id == run_id)
+            .where(Report.run_id.in_(run_ids))
         )
     )
     return hashes

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,17 +14,16 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.principal import Principal
 from playdeck.authz.permissions import Permission
 from playdeck.authz.service import visible_projects
-from playdeck.errors import InvalidInput
 from playdeck.kit.clock import utcnow
-from playdeck.kit.pagination import as_utc, cursor_int, decode_cursor, encode_cursor
+from playdeck.kit.pagination import cursor_int, decode_cursor, encode_cursor
 from playdeck.models import Project, Quarantine, Report, Run, RunPart
-from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
+from playdeck.outcomes import FAILING_OUTCOMES, Outcome
 from playdeck.projects.access import found_in_project
 from playdeck.projects.service import get_project
 from playdeck.quarantine import repository as quarantines
 from playdeck.quarantine.schemas import marks_of
 from playdeck.runs import repository, schemas
-from playdeck.runs.filters import choices, contains_pattern, encode_time_id, time_id_cursor
+from playdeck.runs.filters import encode_time_id, time_id_cursor
 from playdeck.runs.pages import Page, as_items, cut_page
 from playdeck.storage.base import BlobStore
 from playdeck.storage.gc import cleanup_after_commit
@@ -36,24 +34,13 @@ def runs_page(
     *,
     principal: Principal,
     project_ref: str | None,
-    branch: str | None,
-    status: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    where: repository.RunFilter,
     cursor: str | None,
     limit: int,
     base_url: str,
 ) -> Page:
-    """Runs newest first (``Run`` fields); of one project, or of every project ``principal``
-    may read."""
-    where = repository.RunFilter(
-        branch=branch,
-        statuses=choices(status, RunStatus, name="status"),
-        since=as_utc(since) if since is not None else None,
-        until=as_utc(until) if until is not None else None,
-    )
-    if where.since is not None and where.until is not None and where.since >= where.until:
-        raise InvalidInput("since must be before until", code="invalid_range")
+    """Runs newest first (``Run`` fields) that ``where`` selects; of one project, or of every
+    project ``principal`` may read."""
     project_id = None
     if project_ref is not None:
         project = get_project(
@@ -121,7 +108,7 @@ def delete_run(
     Trail(session, actor, client).record(
         Action.RUN_DELETED, run_id=run.id, project_id=run.project_id, pinned=run.pinned
     )
-    hashes = repository.stored_hashes(session, run.id)
+    hashes = repository.file_hashes(session, [run.id])
     repository.delete_run(session, run)
     cleanup_after_commit(session, store, hashes)
 
@@ -144,32 +131,18 @@ def run_tests_page(
     session: Session,
     *,
     run: Run,
-    outcome: str | None,
-    q: str | None,
+    where: repository.ResultFilter,
     cursor: str | None,
     limit: int,
-    browser: str | None = None,
-    tag: str | None = None,
-    file: str | None = None,
-    result_id: int | None = None,
     quarantine: RunQuarantine | None = None,
 ) -> Page:
-    """A page of the run's results (``RunTest`` fields), failures first, each with attempts and
-    attachments and its test's quarantine; ``browser`` (project), ``tag`` and ``file`` narrow
-    it, ``result_id`` picks one result. ``quarantine``: the run's, when the caller has already
-    loaded it.
+    """A page of the run's results (``RunTest`` fields) that ``where`` selects, failures first,
+    each with attempts and attachments and its test's quarantine. ``quarantine``: the run's,
+    when the caller has already loaded it.
 
     Four queries whatever the page size: results with their tests, the attempts of the page,
     the attachments of those attempts, the run's quarantines.
     """
-    where = repository.ResultFilter(
-        outcomes=choices(outcome, Outcome, name="outcome"),
-        pattern=contains_pattern(q) if q else None,
-        browser=browser,
-        tag=tag,
-        file=file,
-        result_id=result_id,
-    )
     raw = decode_cursor(cursor, arity=2)
     after = (cursor_int(raw[0]), cursor_int(raw[1])) if raw else None
     rows = repository.list_results(session, run_id=run.id, where=where, after=after, limit=limit)

@@ -30,6 +30,7 @@ from playdeck.projects.schemas import ProjectUpdate
 from playdeck.retention import service as retention
 from playdeck.retention.schemas import RetentionPolicy, RetentionPolicyIn
 from playdeck.runs import service as runs_service
+from playdeck.runs.repository import RunFilter
 from playdeck.web.context import pager, project_crumbs, project_page, project_page_on
 from playdeck.web.errors import Page
 from playdeck.web.forms import (
@@ -156,10 +157,7 @@ def _page(
         session,
         principal=principal,
         project_ref=str(project.id),
-        branch=None,
-        status=None,
-        since=None,
-        until=None,
+        where=RunFilter(),
         cursor=cursor,
         limit=RUNS_PER_PAGE,
         base_url="",

@@ -23,7 +23,7 @@ from playdeck.projects.schemas import ProjectCreate
 from playdeck.runs import service as runs_service
 from playdeck.runs.analytics import service as analytics_service
 from playdeck.runs.analytics.schemas import TrendPoint
-from playdeck.runs.filters import choices
+from playdeck.runs.repository import RunFilter
 from playdeck.web import charts, queries
 from playdeck.web.context import pager, project_page
 from playdeck.web.errors import Page
@@ -131,6 +131,16 @@ class RunFilters(TextFilters):
     since: TextQuery = None
     until: TextQuery = None
 
+    def where(self) -> RunFilter:
+        """The runs they select: ``since`` and ``until`` are days (UTC), both included; 422
+        on a malformed day, an unknown status or an empty range."""
+        return RunFilter.parse(
+            branch=self.branch,
+            status=self.status,
+            since=day_start(day(self.since, name="From")),
+            until=day_after(day(self.until, name="To")),
+        )
+
 
 class RunTimed(Protocol):
     """A point of a duration chart: a run (or a result in it), when it started, how long."""
@@ -211,14 +221,12 @@ def show_project(
 ) -> HTMLResponse:
     request, session = view.request, view.session
     project, principal = access.project, access.principal
+    where = filters.where()
     runs, next_cursor = runs_service.list_runs(
         session,
         principal=principal,
         project_ref=str(project.id),
-        branch=filters.branch,
-        status=filters.status,
-        since=day_start(day(filters.since, name="From")),
-        until=day_after(day(filters.until, name="To")),
+        where=where,
         cursor=cursor,
         limit=RUNS_PER_PAGE,
         base_url="",
@@ -228,15 +236,15 @@ def show_project(
         session,
         project=project,
         runs=TREND_RUNS,
-        branch=filters.branch,
-        statuses=choices(filters.status, RunStatus, name="status"),
-        since=day_start(day(filters.since, name="From")),
-        until=day_after(day(filters.until, name="To")),
+        branch=where.branch,
+        statuses=where.statuses,
+        since=where.since,
+        until=where.until,
     )
-    where = f" on {filters.branch}" if filters.branch else ""
+    named = f" on {filters.branch}" if filters.branch else ""
     if filters.status or filters.since or filters.until:
-        where += " (filtered)"
-    bars, durations = trend_charts(project, trend.items, where)
+        named += " (filtered)"
+    bars, durations = trend_charts(project, trend.items, named)
     longest = max((p.duration_ms for p in trend.items), default=0)
     return project_page(
         view,

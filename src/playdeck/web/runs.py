@@ -15,6 +15,7 @@ from playdeck.kit.ansi import ansi_to_html
 from playdeck.outcomes import FAILING_OUTCOMES, Outcome, RunStatus
 from playdeck.runs import service as runs_service
 from playdeck.runs.files import service as files_service
+from playdeck.runs.repository import ResultFilter
 from playdeck.runs.schemas import RunDetail, RunTest
 from playdeck.storage.base import BlobStore
 from playdeck.web import charts
@@ -76,6 +77,18 @@ class ResultFilters(TextFilters):
     def selects_results(self) -> bool:
         """Whether the table shows only some results (grouping shows them all)."""
         return bool(self.outcome or self.q or self.browser or self.tag or self.file or self.result)
+
+    def where(self) -> ResultFilter:
+        """The results they select; ``result`` names one by its id (404 when it cannot be
+        one), 422 on an unknown outcome."""
+        return ResultFilter.parse(
+            outcome=self.outcome,
+            q=self.q,
+            browser=self.browser,
+            tag=self.tag,
+            file=self.file,
+            result_id=page_id(self.result, what="Result") if self.result else None,
+        )
 
 
 def _flatten(prefix: str, value: Any, rows: list[tuple[str, str]]) -> None:
@@ -157,17 +170,12 @@ def show_run(
     parts = runs_service.list_parts(session, run=run)
     detail = RunDetail.of_detail(run, project, reports, "", parts)
     by_file = filters.group == "file"
-    result_id = page_id(filters.result, what="Result") if filters.result else None
+    where = filters.where()
     quarantine = runs_service.run_quarantine(session, run=run)
     tests, next_cursor = runs_service.list_run_tests(
         session,
         run=run,
-        outcome=filters.outcome,
-        q=filters.q,
-        browser=filters.browser,
-        tag=filters.tag,
-        file=filters.file,
-        result_id=result_id,
+        where=where,
         cursor=cursor,
         limit=RESULTS_PER_PAGE,
         quarantine=quarantine,
@@ -233,7 +241,7 @@ def show_run(
         tag=filters.tag or "",
         file=filters.file or "",
         by_file=by_file,
-        single=result_id is not None,
+        single=where.result_id is not None,
         facets=runs_service.run_facets(session, run=run),
         filtered=filters.selects_results,
         **pager(request, cursor=cursor, next_cursor=next_cursor),
