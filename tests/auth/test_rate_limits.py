@@ -122,7 +122,9 @@ def test_register_is_limited_per_email_across_client_addresses(
     def register(email: str, address: str) -> int:
         body = {"email": email, "password": PASSWORD}
         headers = {"X-Forwarded-For": address}
-        return client.post("/api/auth/register", json=body, headers=headers).status_code
+        response = client.post("/api/auth/register", json=body, headers=headers)
+        status: int = response.status_code
+        return status
 
     assert register("target@example.com", "203.0.113.1") == 201
     assert register("target@example.com", "203.0.113.2") != 429
