@@ -232,15 +232,7 @@ def show_project(
         base_url="",
     )
     # The charts show the runs the filters select, as the table does.
-    trend = analytics_service.trends(
-        session,
-        project=project,
-        runs=TREND_RUNS,
-        branch=where.branch,
-        statuses=where.statuses,
-        since=where.since,
-        until=where.until,
-    )
+    trend = analytics_service.trends(session, project=project, runs=TREND_RUNS, where=where)
     named = f" on {filters.branch}" if filters.branch else ""
     if filters.status or filters.since or filters.until:
         named += " (filtered)"

@@ -13,6 +13,7 @@ from playdeck.projects.access import ProjectAccess
 from playdeck.projects.dependencies import project_access
 from playdeck.runs.analytics import service
 from playdeck.runs.analytics.schemas import FlakyReport, Trends
+from playdeck.runs.repository import RunFilter
 
 router = APIRouter(prefix="/api/projects", tags=["analytics"])
 
@@ -57,4 +58,6 @@ def get_trends(
 ) -> Trends:
     """The latest ``runs`` runs oldest first: counts, pass rate, duration and the 90th
     percentile of test durations (skipped tests excluded)."""
-    return service.trends(session, project=access.project, runs=runs, branch=branch)
+    return service.trends(
+        session, project=access.project, runs=runs, where=RunFilter(branch=branch)
+    )

@@ -143,14 +143,10 @@ def trends(
     *,
     project: Project,
     runs: int,
-    branch: str | None,
-    statuses: Sequence[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    where: RunFilter,
 ) -> Trends:
-    """The latest ``runs`` runs (narrowed like the runs list), oldest first for charting, with
-    their p90 test duration."""
-    where = RunFilter(branch=branch, statuses=statuses, since=since, until=until)
+    """The latest ``runs`` runs the filter selects (as it does the runs list), oldest first for
+    charting, with their p90 test duration."""
     recent = repository.recent_runs(session, project_id=project.id, where=where, limit=runs)
     recent.reverse()
     p90 = repository.duration_percentiles(session, [run.id for run in recent])
