@@ -65,8 +65,8 @@ def fetch(connection: Connection, *, project: str) -> dict[Identity, str]:
     from playdeck.pytest_plugin.sender import _refusal, _unreachable, new_client, sign_in
 
     server = connection.server
-    # Every wait, connecting included, is the connection's timeout (not capped to connect).
-    with new_client(connection, timeout=connection.timeout) as client:
+    # The upload's waits: at most CONNECT_TIMEOUT_SECONDS to connect, before any test runs.
+    with new_client(connection) as client:
         sign_in(client, connection)
         try:
             response = client.get(server + QUARANTINE_PATH, params={"projectName": project})
