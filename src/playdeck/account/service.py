@@ -24,7 +24,7 @@ from playdeck.audit.service import Action, Trail
 from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
-from playdeck.auth.signin import current_user
+from playdeck.auth.signin import current_account
 from playdeck.auth.tokens import hash_secret
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, NotFound
@@ -45,13 +45,6 @@ class ProfileChange:
     user: User
     pending_email: str | None
     mailed: bool
-
-
-def current_account(session: Session, principal: Principal) -> User:
-    user = current_user(session, principal)
-    if user is None:
-        raise NotFound("User not found")
-    return user
 
 
 def pending_email(session: Session, user: User) -> str | None:

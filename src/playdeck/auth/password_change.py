@@ -17,9 +17,9 @@ from playdeck.auth.passwords import verify_and_update
 from playdeck.auth.principal import Principal
 from playdeck.auth.schemas import PasswordChange
 from playdeck.auth.sessions import IssuedLogin
-from playdeck.auth.signin import current_user
+from playdeck.auth.signin import current_account
 from playdeck.authz.service import require_password_sign_in
-from playdeck.errors import Forbidden, NotFound
+from playdeck.errors import Forbidden
 from playdeck.models import User
 from playdeck.users import service as users_service
 
@@ -57,9 +57,7 @@ def change_password(
     ensure_enabled(settings)
     require_password_sign_in(principal, to="change it")
     limits.check_sensitive("password", ip=client.ip, account=str(principal.user_id))
-    user = current_user(session, principal)
-    if user is None:
-        raise NotFound("User not found")
+    user = current_account(session, principal)
     users_service.check_new_password(user=user, password=data.new_password, settings=settings)
     check_current_password(
         session,

@@ -23,7 +23,7 @@ from playdeck.auth.principal import Principal
 from playdeck.auth.rate_limit import RateLimits, account_key, locked_error
 from playdeck.auth.schemas import LoginRequest
 from playdeck.auth.sessions import IssuedLogin
-from playdeck.errors import Forbidden, Unauthorized
+from playdeck.errors import Forbidden, NotFound, Unauthorized
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
 from playdeck.observability.metrics import LOGIN_FAILURES
@@ -214,3 +214,12 @@ def record_failed_login(
 
 def current_user(session: Session, principal: Principal) -> User | None:
     return users.get(session, principal.user_id) if principal.user_id is not None else None
+
+
+def current_account(session: Session, principal: Principal) -> User:
+    """The caller's own account, for what only an account has (a profile, a password, an
+    authenticator): 404 when the caller has none (authentication off) or it is gone."""
+    user = current_user(session, principal)
+    if user is None:
+        raise NotFound("User not found")
+    return user

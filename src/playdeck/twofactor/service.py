@@ -19,9 +19,9 @@ from playdeck.auth.client import ClientInfo
 from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
 from playdeck.auth.sessions import secret_of
-from playdeck.auth.signin import current_user
+from playdeck.auth.signin import current_account
 from playdeck.authz.service import require_password_sign_in
-from playdeck.errors import Conflict, Forbidden, InvalidInput, NotFound
+from playdeck.errors import Conflict, Forbidden, InvalidInput
 from playdeck.kit.clock import utcnow
 from playdeck.models import TwoFactorAuthenticator, User
 from playdeck.settings import Settings
@@ -70,9 +70,7 @@ def own_account(session: Session, *, settings: Settings, principal: Principal) -
     """The caller's own password account, signed in with a password (never an API key)."""
     ensure_enabled(settings)
     require_password_sign_in(principal, to="manage two-factor authentication")
-    user = current_user(session, principal)
-    if user is None:
-        raise NotFound("User not found")
+    user = current_account(session, principal)
     if user.password_hash is None:
         raise Forbidden(
             "Two-factor authentication here is for accounts that sign in with a password; "

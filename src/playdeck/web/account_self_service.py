@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from playdeck.account import service as account_service
 from playdeck.account import sessions as own_sessions
 from playdeck.account.schemas import ProfileUpdate
+from playdeck.auth import signin
 from playdeck.auth.transport import clear_session_cookie, cookie_secure
 from playdeck.models import User
 from playdeck.web.account import SessionRow, account_page_on
@@ -59,7 +60,7 @@ def update_profile(
         return RedirectResponse("/account", status_code=303)
     with refusals_on(account_page_on(post, principal, form="profile")):
         changes: dict[str, str | None] = {"name": fields.name.strip() or None}
-        user = account_service.current_account(session, principal)
+        user = signin.current_account(session, principal)
         if _asks_for_link(user, fields):
             changes["email"] = fields.email.strip()
         if fields.current_password:
