@@ -13,9 +13,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from playdeck.auth.principal import GlobalRole, Principal
 from playdeck.authz.permissions import ProjectRole
 from playdeck.kit.clock import utcnow
 from playdeck.models import User, UserSession
+from playdeck.service_accounts import service as service_accounts
+from playdeck.service_accounts.schemas import (
+    GlobalServiceAccountCreate,
+    ProjectServiceAccountCreate,
+)
 from playdeck.settings import Settings
 from playdeck.users import repository as users_repository
 from playdeck.web import admin_users
@@ -174,6 +180,65 @@ def test_pages_of_users(
     assert "u3" in parse(second).text and "u1" not in parse(second).text
     assert not parse(second).all("a", rel="next")
     assert "/admin/users?role=user" in parse(second).links()  # back to the first page
+
+
+def _service_accounts(engine: Engine, settings: Settings) -> tuple[User, User]:
+    """A service account of project Web and a global one (role reporter): their users."""
+    project = make_project(engine, "Web")
+    made = []
+    with Session(engine, expire_on_commit=False) as session:
+        for data, owner in (
+            (ProjectServiceAccountCreate(name="ci"), project),
+            (GlobalServiceAccountCreate(name="ops", role=GlobalRole.REPORTER), None),
+        ):
+            _, user, _ = service_accounts.create(
+                session,
+                principal=Principal.builtin_admin(),
+                settings=settings,
+                data=data,
+                project=owner,
+            )
+            made.append(user)
+        session.commit()
+    return made[0], made[1]
+
+
+def test_service_accounts_are_marked_and_the_kind_filter_lists_one_kind(
+    admin: Browser,
+    engine: Engine,
+    settings: Settings,
+    alice: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project_account, global_account = _service_accounts(engine, settings)
+    html = admin.get("/admin/users").text
+    assert listed(html) == ["root", "alice", project_account.username, global_account.username]
+
+    def badge(user: User) -> str:
+        row = html.split(f'id="user-{user.id}"', 1)[1].split("</td>", 1)[0]
+        return " ".join(parse("<td " + row).text.split())
+
+    assert "service account" in badge(project_account)
+    assert "service account" in badge(global_account)
+    assert "service account" not in badge(alice)
+    project_row = html.split(f'id="user-{project_account.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "/projects/web/settings#service-accounts" in parse("<tr " + project_row).links()
+
+    form = parse(html).all("select", id="kind-filter")
+    assert len(form) == 1 and form[0].attrs["name"] == "kind"
+    assert '<label for="kind-filter">' in html
+    people = admin.get("/admin/users?kind=person").text
+    assert listed(people) == ["root", "alice"]
+    assert '<option value="person" selected>' in people
+    service = admin.get("/settings/users?kind=service&role=reporter").text
+    assert listed(service) == [global_account.username]
+    assert admin.get("/admin/users?kind=robot").status_code == 422
+
+    monkeypatch.setattr(admin_users, "USERS_PER_PAGE", 1)
+    first = parse(admin.get("/admin/users?kind=service").text)
+    next_link = [a.attrs["href"] for a in first.all("a", rel="next")]
+    assert len(next_link) == 1 and next_link[0].startswith("/admin/users?kind=service&cursor=")
+    assert listed(admin.get(next_link[0]).text) == [global_account.username]
 
 
 def test_own_row_has_no_self_destructive_controls(admin: Browser, root: User, alice: User) -> None:

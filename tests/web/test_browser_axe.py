@@ -87,6 +87,10 @@ def site(
                 json={"reason": "Known <flaky> sandbox", "expires_at": until},
             )
             assert put.status_code == 200, put.text
+        # A service account: its tag on the users page links to its project's settings.
+        assert api.post("/api/projects", json={"name": "Ops"}).status_code == 201
+        account = api.post("/api/projects/ops/service-accounts", json={"name": "ci"})
+        assert account.status_code == 201, account.text
         invitation = _link(api.post("/api/admin/invitations", json={}))
         reset = _link(api.post(f"/api/admin/users/{alice.id}/password-reset-link"))
         api_session = api.get("/api/auth/sessions").json()[0]["id"]
@@ -133,6 +137,7 @@ def site(
             f"/account/sessions/{api_session}/end",
             f"/admin/users/{alice.id}/two-factor/reset",
             "/admin/users",
+            "/admin/users?kind=service",
             f"/admin/users/{alice.id}/password",
             f"/admin/users/{alice.id}/role?role=admin",
             f"/admin/users/{alice.id}/keys",

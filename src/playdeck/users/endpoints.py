@@ -20,7 +20,7 @@ from playdeck.authz.permissions import Permission
 from playdeck.deps import SessionDep, SettingsDep
 from playdeck.kit.pagination import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 from playdeck.users import service
-from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserPage
+from playdeck.users.schemas import User, UserAdminCreate, UserAdminUpdate, UserKind, UserPage
 
 router = APIRouter(prefix="/api/admin/users", tags=["admin"])
 # The replaced products' paths for the same operations; documented once, under /api/admin/users.
@@ -39,12 +39,17 @@ def list_users(
     ] = None,
     role: GlobalRole | None = None,
     active: bool | None = None,
+    kind: Annotated[
+        UserKind | None,
+        Query(description="`person`: people only; `service`: service accounts only."),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> UserPage:
-    """Accounts by id, filtered by text, role and active state."""
+    """Accounts by id, filtered by text, role, active state and kind (people or service
+    accounts); each says whether it is a service account (``service_account``)."""
     rows, next_cursor = service.list_users(
-        session, q=q, role=role, active=active, cursor=cursor, limit=limit
+        session, q=q, role=role, active=active, kind=kind, cursor=cursor, limit=limit
     )
     return UserPage(items=[User.of(r) for r in rows], next_cursor=next_cursor)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from playdeck.auth.principal import GlobalRole
 from playdeck.kit import sql
-from playdeck.models import User
+from playdeck.models import Project, ServiceAccount, User
 
 USER_CREATION_LOCK_KEY = 0x706C6179_6465636B  # "playdeck"
 
@@ -154,11 +154,13 @@ def list_page(
     q: str | None,
     role: str | None,
     active: bool | None,
+    service: bool | None,
     after_id: int | None,
     limit: int,
 ) -> list[User]:
-    """Users by id; ``q`` matches username, email or display name. One row more than ``limit``
-    tells there is a next page."""
+    """Users by id; ``q`` matches username, email or display name; ``service``: service
+    accounts only (true) or people only (false). One row more than ``limit`` tells there is a
+    next page."""
     query = select(User)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -172,9 +174,22 @@ def list_page(
         query = query.where(User.role == role)
     if active is not None:
         query = query.where(User.is_active.is_(active))
+    if service is not None:
+        query = query.where(User.is_service.is_(service))
     if after_id is not None:
         query = query.where(User.id > after_id)
     return list(session.scalars(query.order_by(User.id).limit(limit + 1)))
+
+
+def service_account_projects(session: Session, user_ids: list[int]) -> dict[int, str | None]:
+    """Of these users, the service accounts, each with the slug of the project that owns it
+    (``None``: a global one)."""
+    rows = session.execute(
+        select(ServiceAccount.user_id, Project.slug)
+        .outerjoin(Project, Project.id == ServiceAccount.project_id)
+        .where(ServiceAccount.user_id.in_(user_ids))
+    )
+    return {user_id: slug for user_id, slug in rows}
 
 
 def lock_active_admin_ids(session: Session) -> list[int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -27,6 +28,18 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 254
 MAX_DISPLAY_NAME = 200
+
+
+class UserKind(StrEnum):
+    """What a ``users`` row is: a person, or a service account (a project's or a global
+    identity that works only through its API keys)."""
+
+    PERSON = "person"
+    SERVICE = "service"
+
+    @property
+    def is_service(self) -> bool:
+        return self is UserKind.SERVICE
 
 
 def clean_username(value: str) -> str:
@@ -76,6 +89,12 @@ class User(BaseModel):
     )
     last_login_at: datetime | None
     created_at: datetime
+    service_account: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("service_account", "is_service"),
+        description="A service account (owned by a project, or global): nobody's identity, "
+        "it works only through its API keys and never signs in.",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -26,6 +26,7 @@ from playdeck.users import repository
 from playdeck.users.schemas import (
     UserAdminCreate,
     UserAdminUpdate,
+    UserKind,
     clean_display_name,
     clean_email,
     clean_username,
@@ -291,17 +292,32 @@ def list_users(
     q: str | None,
     role: str | None,
     active: bool | None,
+    kind: UserKind | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[User], str | None]:
+    """A page of users by id; ``kind``: people or service accounts only (``None``: both)."""
     raw = decode_cursor(cursor, arity=1)
     after_id = cursor_int(raw[0]) if raw else None
     q = q.strip() if q else None
     rows = repository.list_page(
-        session, q=q or None, role=role, active=active, after_id=after_id, limit=limit
+        session,
+        q=q or None,
+        role=role,
+        active=active,
+        service=None if kind is None else kind.is_service,
+        after_id=after_id,
+        limit=limit,
     )
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def service_account_projects(session: Session, users: list[User]) -> dict[int, str | None]:
+    """Of ``users``, the service accounts by id, each with its project's slug (``None``: a
+    global account)."""
+    ids = [user.id for user in users if user.is_service]
+    return repository.service_account_projects(session, ids) if ids else {}
 
 
 def update_user(

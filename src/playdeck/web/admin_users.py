@@ -29,7 +29,7 @@ from playdeck.kit.clock import utcnow
 from playdeck.models import User
 from playdeck.users import service as users_service
 from playdeck.users.schemas import User as UserOut
-from playdeck.users.schemas import UserAdminCreate
+from playdeck.users.schemas import UserAdminCreate, UserKind
 from playdeck.web.errors import Page, prefers_html
 from playdeck.web.forms import (
     NO_STORE,
@@ -66,6 +66,8 @@ MAX_CURSOR = 1000
 PAGE_PATHS = frozenset({"/admin/users", "/settings/users"})
 DEFAULT_PAGE = "/admin/users"
 STATUSES = ("active", "inactive")
+KINDS = ((UserKind.PERSON.value, "people"), (UserKind.SERVICE.value, "service accounts"))
+KINDS_BY_VALUE = {kind.value: kind for kind in UserKind}
 
 
 def back_to_users(value: str | None) -> str:
@@ -94,6 +96,7 @@ class UserFilters:
     q: str | None = None
     role: str | None = None
     status: str | None = None
+    kind: UserKind | None = None
 
     @classmethod
     def of(cls, query: dict[str, list[str]]) -> UserFilters:
@@ -101,7 +104,15 @@ class UserFilters:
             values = query.get(name)
             return text(values[0][:200]) if values else None
 
-        filters = cls(q=first("q"), role=first("role"), status=first("status"))
+        kind = first("kind")
+        if kind is not None and kind not in KINDS_BY_VALUE:
+            raise InvalidInput(f"Unknown kind: {kind}", code="invalid_kind")
+        filters = cls(
+            q=first("q"),
+            role=first("role"),
+            status=first("status"),
+            kind=None if kind is None else KINDS_BY_VALUE[kind],
+        )
         if filters.role is not None and filters.role not in GLOBAL_ROLES:
             raise InvalidInput(f"Unknown role: {filters.role}", code="invalid_role")
         if filters.status is not None and filters.status not in STATUSES:
@@ -114,10 +125,16 @@ class UserFilters:
 
     @property
     def any(self) -> bool:
-        return any((self.q, self.role, self.status))
+        return any((self.q, self.role, self.status, self.kind))
 
     def url(self, path: str, cursor: str | None = None) -> str:
-        params = {"q": self.q, "role": self.role, "status": self.status, "cursor": cursor}
+        params = {
+            "q": self.q,
+            "role": self.role,
+            "status": self.status,
+            "kind": self.kind,
+            "cursor": cursor,
+        }
         query = urlencode({k: v for k, v in params.items() if v})
         return f"{path}?{query}" if query else path
 
@@ -127,11 +144,25 @@ class UserRow:
     user: User
     locked_until: datetime | None  # set only while the lock lasts
     is_self: bool
+    # A service account's project (its slug), where its keys are managed; ``None``: a person,
+    # or a global service account.
+    service_project: str | None = None
 
     @classmethod
-    def of(cls, user: User, principal: Principal, now: datetime) -> UserRow:
+    def of(
+        cls,
+        user: User,
+        principal: Principal,
+        now: datetime,
+        service_projects: dict[int, str | None],
+    ) -> UserRow:
         locked = user.locked_until if user.locked_until and user.locked_until > now else None
-        return cls(user=user, locked_until=locked, is_self=user.id == principal.user_id)
+        return cls(
+            user=user,
+            locked_until=locked,
+            is_self=user.id == principal.user_id,
+            service_project=service_projects.get(user.id),
+        )
 
 
 @dataclass(slots=True)
@@ -176,10 +207,12 @@ def users_page(
         q=filters.q,
         role=filters.role,
         active=filters.active,
+        kind=filters.kind,
         cursor=cursor,
         limit=USERS_PER_PAGE,
     )
     now = utcnow()
+    service_projects = users_service.service_account_projects(session, rows)
     return render(
         request,
         "admin/users.html",
@@ -189,12 +222,13 @@ def users_page(
         notices=[Notice("error", error)] if error else None,
         page_path=parts.path,
         here=location,
-        users=[UserRow.of(row, principal, now) for row in rows],
+        users=[UserRow.of(row, principal, now, service_projects) for row in rows],
         filters=filters,
         roles=GLOBAL_ROLES,
         project_roles=PROJECT_ROLES,  # the Invite panel's
         mail_configured=bool(settings.smtp_host),
         statuses=STATUSES,
+        kinds=KINDS,
         form=form or UserForm(),
         auth_enabled=settings.require_auth,
         min_length=settings.password_min_length,
