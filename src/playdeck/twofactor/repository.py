@@ -47,6 +47,21 @@ def claim_step(session: Session, authenticator_id: int, *, step: int) -> bool:
     return sql.rowcount(result) == 1
 
 
+def replace_ciphertext(session: Session, authenticator_id: int, *, old: str, new: str) -> bool:
+    """Store a secret encrypted anew, unless the row changed since ``old`` was read (a new
+    enrolment, a concurrent re-encryption): never write an older secret over a newer one."""
+    result = session.execute(
+        update(TwoFactorAuthenticator)
+        .where(
+            TwoFactorAuthenticator.id == authenticator_id,
+            TwoFactorAuthenticator.secret_ciphertext == old,
+        )
+        .values(secret_ciphertext=new),
+        execution_options={"synchronize_session": False},
+    )
+    return sql.rowcount(result) == 1
+
+
 def delete_authenticator(session: Session, user_id: int) -> int:
     result = session.execute(
         delete(TwoFactorAuthenticator).where(TwoFactorAuthenticator.user_id == user_id),
