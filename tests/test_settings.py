@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from playdeck.settings import Settings
+from playdeck.system.startup import effective_configuration, log_configuration
 
 
 def _settings(**env: Any) -> Settings:
@@ -56,6 +58,36 @@ def test_replaced_products_variable_names_are_accepted(
 def test_trusted_proxies_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYDECK_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16")
     assert _settings().trusted_proxies == ["10.0.0.1", "192.168.0.0/16"]
+
+
+RETIRED = ("retired-key-one-0123456789abcdefghij", "retired-key-two-0123456789abcdefghij")
+
+
+def test_previous_secret_keys_are_comma_separated_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYDECK_PREVIOUS_SECRET_KEYS", f" {RETIRED[0]}, ,{RETIRED[1]} ")
+    keys = _settings().previous_secret_keys
+    assert [key.get_secret_value() for key in keys] == list(RETIRED)
+    assert all(RETIRED[0] not in text for text in (str(keys), repr(keys)))
+    monkeypatch.delenv("PLAYDECK_PREVIOUS_SECRET_KEYS")
+    assert _settings().previous_secret_keys == []
+
+
+def test_previous_secret_keys_are_never_shown_or_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("PLAYDECK_PREVIOUS_SECRET_KEYS", ",".join(RETIRED))
+    settings = _settings(require_auth=True, secret_key="3f9c2a7e" * 4 + "1")
+    config = effective_configuration(settings)
+    assert config["previous_secret_keys"] == "(2 set)"
+    assert (
+        effective_configuration(_settings(previous_secret_keys=[]))["previous_secret_keys"] is None
+    )
+    with caplog.at_level(logging.INFO, logger="playdeck.startup"):
+        log_configuration(settings, workers=1)
+    for key in RETIRED:
+        assert key not in str(config)
+        assert key not in caplog.text
+        assert key not in str(caplog.records[-1].__dict__)
 
 
 @pytest.mark.parametrize(

@@ -197,6 +197,11 @@ class Settings(BaseSettings):
         validation_alias=_env("SECRET_KEY", "JWT_SECRET_KEY", "NUXT_AUTH_SECRET"),
         description="Signing secret (>= 32 chars); required when auth is on.",
     )
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Secret keys being retired (comma-separated): stored two-factor secrets "
+        "encrypted under them are still read, and re-encrypted under PLAYDECK_SECRET_KEY.",
+    )
     public_read: bool = Field(
         default=False, description="With auth on, let anonymous callers read results."
     )
@@ -388,9 +393,10 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
         return value
 
-    @field_validator("trusted_proxies", mode="before")
+    # Lists are comma-separated (a key of `openssl rand -hex 32` has no comma).
+    @field_validator("trusted_proxies", "previous_secret_keys", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -79,10 +79,10 @@ def test_the_provisioning_uri_names_the_issuer_and_account() -> None:
 
 
 def test_the_secret_is_encrypted_under_the_server_secret() -> None:
-    stored = cipher.encrypt(SECRET, server_secret="one server secret, long enough")
+    stored = cipher.Cipher("one server secret, long enough").encrypt(SECRET)
     assert SECRET not in stored
-    assert cipher.decrypt(stored, server_secret="one server secret, long enough") == SECRET
-    assert cipher.decrypt(stored, server_secret="another server secret entirely") is None
+    assert cipher.Cipher("one server secret, long enough").decrypt(stored) == SECRET
+    assert cipher.Cipher("another server secret entirely").decrypt(stored) is None
 
 
 def test_recovery_codes_are_long_random_and_typed_loosely() -> None:

@@ -84,6 +84,7 @@ class Action(StrEnum):  # values name events; none is a secret
     TWO_FACTOR_RESET = "two_factor.reset"  # by an administrator
     TWO_FACTOR_RECOVERY_CODE_USED = "two_factor.recovery_code_used"
     TWO_FACTOR_RECOVERY_CODES_REGENERATED = "two_factor.recovery_codes_regenerated"
+    TWO_FACTOR_REKEYED = "two_factor.rekeyed"  # every secret under the current key (CLI)
 
 
 @dataclass(frozen=True, slots=True)

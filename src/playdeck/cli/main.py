@@ -17,6 +17,7 @@ from playdeck.cli.prune import prune
 from playdeck.cli.runs import runs_app
 from playdeck.cli.serve import serve
 from playdeck.cli.storage import storage_app
+from playdeck.cli.two_factor import two_factor_app
 from playdeck.cli.upload import upload
 from playdeck.cli.users import users_app
 from playdeck.settings import Settings
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.command("upload")(upload)
 app.command("gate")(gate)
 app.add_typer(users_app, name="users")
+app.add_typer(two_factor_app, name="two-factor")
 app.add_typer(keys_app, name="keys")
 app.add_typer(members_app, name="members")
 app.add_typer(storage_app, name="storage")

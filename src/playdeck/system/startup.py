@@ -178,8 +178,17 @@ def prepare(settings: Settings) -> None:
         engine.dispose()
 
 
-SECRET_SETTINGS = frozenset({"secret_key", "admin_password", "metrics_token"})
+SECRET_SETTINGS = frozenset(
+    {"secret_key", "previous_secret_keys", "admin_password", "metrics_token"}
+)
 URL_SETTINGS = frozenset({"database_url", "redis_url"})
+
+
+def _redacted(value: object) -> str | None:
+    """A secret shown only as set or not; a list of them (retired keys) by how many."""
+    if isinstance(value, list):
+        return f"({len(value)} set)" if value else None
+    return "(set)" if value is not None else None
 
 
 def effective_configuration(settings: Settings) -> dict[str, Any]:
@@ -188,7 +197,7 @@ def effective_configuration(settings: Settings) -> dict[str, Any]:
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if name in SECRET_SETTINGS:
-            value = "(set)" if value is not None else None
+            value = _redacted(value)
         elif name in URL_SETTINGS and value is not None:
             value = safe_url(value)
         elif isinstance(value, Path):

@@ -8,7 +8,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from playdeck.kit import sql
-from playdeck.models import TwoFactorAuthenticator, TwoFactorChallenge, TwoFactorRecoveryCode
+from playdeck.models import (
+    TwoFactorAuthenticator,
+    TwoFactorChallenge,
+    TwoFactorRecoveryCode,
+    User,
+)
 
 
 def authenticator_of(session: Session, user_id: int) -> TwoFactorAuthenticator | None:
@@ -45,6 +50,31 @@ def claim_step(session: Session, authenticator_id: int, *, step: int) -> bool:
         execution_options={"synchronize_session": False},
     )
     return sql.rowcount(result) == 1
+
+
+def replace_ciphertext(session: Session, authenticator_id: int, *, old: str, new: str) -> bool:
+    """Store a secret encrypted anew, unless the row changed since ``old`` was read (a new
+    enrolment, a concurrent re-encryption): never write an older secret over a newer one."""
+    result = session.execute(
+        update(TwoFactorAuthenticator)
+        .where(
+            TwoFactorAuthenticator.id == authenticator_id,
+            TwoFactorAuthenticator.secret_ciphertext == old,
+        )
+        .values(secret_ciphertext=new),
+        execution_options={"synchronize_session": False},
+    )
+    return sql.rowcount(result) == 1
+
+
+def stored_ciphertexts(session: Session) -> list[tuple[int, str, str]]:
+    """Every authenticator (confirmed or pending): its id, its user's name, its ciphertext."""
+    rows = session.execute(
+        select(TwoFactorAuthenticator.id, User.username, TwoFactorAuthenticator.secret_ciphertext)
+        .join(User, User.id == TwoFactorAuthenticator.user_id)
+        .order_by(TwoFactorAuthenticator.id)
+    )
+    return [(row.id, row.username, row.secret_ciphertext) for row in rows]
 
 
 def delete_authenticator(session: Session, user_id: int) -> int:

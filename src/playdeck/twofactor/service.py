@@ -18,7 +18,6 @@ from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.client import ClientInfo
 from playdeck.auth.password_change import check_current_password
 from playdeck.auth.principal import Principal
-from playdeck.auth.sessions import secret_of
 from playdeck.auth.signin import current_account
 from playdeck.authz.service import require_password_sign_in
 from playdeck.errors import Conflict, Forbidden, InvalidInput
@@ -123,7 +122,7 @@ def start_enrolment(
         )
     _check_password(session, attempt, principal, user, password, change="enrol")
     secret = totp.new_secret()
-    ciphertext = cipher.encrypt(secret, server_secret=secret_of(attempt.settings))
+    ciphertext = cipher.of(attempt.settings).encrypt(secret)
     row = repository.authenticator_of(session, user.id)
     if row is None:
         row = TwoFactorAuthenticator(user_id=user.id, secret_ciphertext=ciphertext)
@@ -142,7 +141,7 @@ def pending_enrolment(session: Session, *, settings: Settings, user: User) -> En
     row = repository.authenticator_of(session, user.id)
     if row is None or row.confirmed_at is not None:
         return None
-    secret = cipher.decrypt(row.secret_ciphertext, server_secret=secret_of(settings))
+    secret = cipher.of(settings).decrypt(row.secret_ciphertext)
     return None if secret is None else _enrolment(user, secret)
 
 
@@ -161,11 +160,14 @@ def confirm_enrolment(
             "There is no enrolment waiting for a code; start again", code="two_factor_not_pending"
         )
     attempt.limits.check_sensitive("two-factor", ip=attempt.client.ip, account=str(user.id))
-    secret = cipher.decrypt(row.secret_ciphertext, server_secret=secret_of(attempt.settings))
+    box = cipher.of(attempt.settings)
+    opened = box.open(row.secret_ciphertext)
     now = utcnow()
-    step = None if secret is None else totp.matching_step(secret, code, at=now, after=None)
-    if step is None:
+    step = None if opened is None else totp.matching_step(opened.secret, code, at=now, after=None)
+    if opened is None or step is None:
         raise InvalidInput(WRONG_CODE, code="invalid_two_factor_code")
+    if opened.stale:  # enrolment started before the key was rotated
+        row.secret_ciphertext = box.encrypt(opened.secret)
     row.confirmed_at = now
     row.last_used_step = step  # the confirming code cannot sign anyone in afterwards
     codes = _new_recovery_codes(session, user)

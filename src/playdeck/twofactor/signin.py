@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from playdeck.audit import service as audit
 from playdeck.audit.service import Action, Trail
-from playdeck.auth import sessions
 from playdeck.auth.attempt import Attempt, ensure_enabled
 from playdeck.auth.rate_limit import locked_error
 from playdeck.auth.sessions import IssuedLogin
@@ -24,7 +23,7 @@ from playdeck.errors import Unauthorized
 from playdeck.kit.clock import utcnow
 from playdeck.models import User
 from playdeck.observability.metrics import LOGIN_FAILURES
-from playdeck.twofactor import cipher, recovery, repository, totp
+from playdeck.twofactor import cipher, recovery, rekey, repository, totp
 from playdeck.users import repository as users
 
 INVALID_CHALLENGE = "This sign-in has expired or was already completed; sign in again"
@@ -86,16 +85,18 @@ def _accept(
         row = repository.authenticator_of(session, user.id)
         if row is None or row.confirmed_at is None:
             return None
-        secret = cipher.decrypt(
-            row.secret_ciphertext, server_secret=sessions.secret_of(attempt.settings)
-        )
+        box = cipher.of(attempt.settings)
+        opened = box.open(row.secret_ciphertext)
         step = (
             None
-            if secret is None
-            else totp.matching_step(secret, code, at=now, after=row.last_used_step)
+            if opened is None
+            else totp.matching_step(opened.secret, code, at=now, after=row.last_used_step)
         )
-        if step is None or not repository.claim_step(session, row.id, step=step):
+        if opened is None or step is None or not repository.claim_step(session, row.id, step=step):
             return None
+        rekey.renew(
+            session, box, authenticator_id=row.id, ciphertext=row.secret_ciphertext, opened=opened
+        )
         return TOTP
     if not recovery.looks_like_recovery_code(code):
         return None
