@@ -87,9 +87,9 @@ def site(
                 json={"reason": "Known <flaky> sandbox", "expires_at": until},
             )
             assert put.status_code == 200, put.text
-        # A service account: its tag on the users page links to its project's settings.
-        assert api.post("/api/projects", json={"name": "Ops"}).status_code == 201
-        account = api.post("/api/projects/ops/service-accounts", json={"name": "ci"})
+        # A service account: its row on the project's settings page, and its tag on the users
+        # page, which links to that page.
+        account = api.post("/api/projects/web/service-accounts", json={"name": "ci"})
         assert account.status_code == 201, account.text
         invitation = _link(api.post("/api/admin/invitations", json={}))
         reset = _link(api.post(f"/api/admin/users/{alice.id}/password-reset-link"))
