@@ -18,10 +18,9 @@ from playdeck.members import service as members
 from playdeck.models import Project, Run
 from playdeck.projects import repository
 from playdeck.projects.schemas import ProjectCreate, ProjectUpdate
-from playdeck.runs.repository import file_hashes
 from playdeck.service_accounts import repository as service_accounts
 from playdeck.storage.base import BlobStore
-from playdeck.storage.gc import cleanup_after_commit
+from playdeck.storage.gc import cleanup_after_commit, file_hashes
 from playdeck.users import repository as users
 
 

@@ -25,9 +25,8 @@ from playdeck.models import Project
 from playdeck.retention import repository
 from playdeck.retention.plan import Plan, batches, plan
 from playdeck.retention.schemas import ProjectPrune, PruneReport, RetentionPolicy
-from playdeck.runs.repository import file_hashes
 from playdeck.storage.base import BlobStore
-from playdeck.storage.gc import cleanup_after_commit
+from playdeck.storage.gc import cleanup_after_commit, file_hashes
 
 logger = logging.getLogger("playdeck.retention")
 

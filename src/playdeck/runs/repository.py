@@ -18,7 +18,6 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Row,
-    Select,
     Text,
     bindparam,
     cast,
@@ -36,7 +35,6 @@ from playdeck.models import (
     Attempt,
     Project,
     Report,
-    ReportFile,
     Result,
     Run,
     RunPart,
@@ -214,20 +212,6 @@ def list_parts(session: Session, run_id: int) -> list[RunPart]:
     return list(
         session.scalars(select(RunPart).where(RunPart.run_id == run_id).order_by(RunPart.id))
     )
-
-
-def file_hashes(session: Session, run_ids: Sequence[int] | Select[int]) -> set[str]:
-    """The stored files (their hashes) the runs' attachments and report files point at, to
-    reclaim once their rows are gone (``run_ids``: the ids, or a query of them)."""
-    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
-    hashes.update(
-        session.scalars(
-            select(ReportFile.sha256)
-            .join(Report, Report.id == ReportFile.report_id)
-            .where(Report.run_id.in_(run_ids))
-        )
-    )
-    return hashes
 
 
 def delete_run(session: Session, run: Run) -> None:

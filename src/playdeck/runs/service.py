@@ -26,7 +26,7 @@ from playdeck.runs import repository, schemas
 from playdeck.runs.filters import encode_time_id, time_id_cursor
 from playdeck.runs.pages import Page, as_items, cut_page
 from playdeck.storage.base import BlobStore
-from playdeck.storage.gc import cleanup_after_commit
+from playdeck.storage.gc import cleanup_after_commit, file_hashes
 
 
 def runs_page(
@@ -108,7 +108,7 @@ def delete_run(
     Trail(session, actor, client).record(
         Action.RUN_DELETED, run_id=run.id, project_id=run.project_id, pinned=run.pinned
     )
-    hashes = repository.file_hashes(session, [run.id])
+    hashes = file_hashes(session, [run.id])
     repository.delete_run(session, run)
     cleanup_after_commit(session, store, hashes)
 

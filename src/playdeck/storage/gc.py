@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, union
+from sqlalchemy import Engine, Select, select, union
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from playdeck.db import after_commit, after_rollback
-from playdeck.models import Attachment, ReportFile
+from playdeck.models import Attachment, Report, ReportFile
 from playdeck.storage.base import BlobStore, StoredBlob, StoredFile
 
 logger = logging.getLogger("playdeck.storage")
@@ -44,6 +44,22 @@ def referenced(session: Session, candidates: Iterable[str]) -> set[str]:
         )
         found.update(session.execute(query).scalars())
     return found
+
+
+def file_hashes(session: Session, run_ids: Sequence[int] | Select[int]) -> set[str]:
+    """The stored files (their hashes) the runs' attachments and report files point at, to
+    reclaim once their rows are gone (``run_ids``: the ids, or a query of them). Here, not in
+    ``runs/``: the ingest worker process imports this module, and ``runs.repository`` would
+    bring the web framework with it (tests/ingest/test_worker_imports.py)."""
+    hashes = set(session.scalars(select(Attachment.sha256).where(Attachment.run_id.in_(run_ids))))
+    hashes.update(
+        session.scalars(
+            select(ReportFile.sha256)
+            .join(Report, Report.id == ReportFile.report_id)
+            .where(Report.run_id.in_(run_ids))
+        )
+    )
+    return hashes
 
 
 def _referenced_now(engine: Engine, candidates: Iterable[str]) -> set[str] | None:
