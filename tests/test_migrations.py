@@ -228,3 +228,61 @@ def test_results_get_their_runs_branch_and_give_it_back_on_downgrade(tmp_path: P
 
         upgrade(engine)
         assert results() == [(1, "main"), (2, None), (3, "feature/x")]
+
+
+def test_reports_of_one_type_per_run_come_with_0019_and_block_its_downgrade(
+    tmp_path: Path,
+) -> None:
+    """0019 drops the unique (run_id, type) of reports (every shard keeps its HTML report)
+    keeping every report file (SQLite rebuilds ``reports``; dropping the old table would
+    cascade to them); its downgrade refuses while a run holds two of a type, deleting none."""
+    now = "2026-12-01 00:00:00"
+    rows = [
+        "INSERT INTO projects (id, name, slug, created_at) VALUES (1, 'p', 'p', :now)",
+        "INSERT INTO runs (id, project_id, started_at, duration_ms, status, total, passed, "
+        "failed, flaky, skipped, timedout, interrupted, tags, metadata, source_format, "
+        "created_at) VALUES (1, 1, :now, 5, 'passed', 0, 0, 0, 0, 0, 0, 0, '[]', '{}', "
+        "'junit', :now)",
+        "INSERT INTO reports (id, run_id, type, label, entry, created_at) "
+        "VALUES (1, 1, 'html', NULL, 'index.html', :now)",
+        "INSERT INTO report_files (id, report_id, path, content_type, size, sha256) "
+        "VALUES (7, 1, 'index.html', 'text/html', 3, 'x')",
+    ]
+    second = (
+        "INSERT INTO reports (id, run_id, type, label, entry, created_at) "
+        "VALUES (2, 1, 'html', 'html report (shard 2/2)', 'index.html', :now)"
+    )
+    with _empty_database(tmp_path) as engine:
+        upgrade(engine, "0018")
+        with engine.begin() as connection:
+            for statement in rows:
+                connection.execute(text(statement), {"now": now})
+
+        def stored() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+            with engine.connect() as connection:
+                reports = connection.execute(text("SELECT id, label FROM reports ORDER BY id"))
+                files = connection.execute(text("SELECT id, report_id, path FROM report_files"))
+                return [tuple(r) for r in reports], [tuple(f) for f in files]
+
+        def constraints() -> list[list[str]]:
+            return [c["column_names"] for c in inspect(engine).get_unique_constraints("reports")]
+
+        upgrade(engine)
+        assert constraints() == []
+        assert "ix_reports_run_id" in {i["name"] for i in inspect(engine).get_indexes("reports")}
+        assert stored() == ([(1, None)], [(7, 1, "index.html")])
+        with engine.begin() as connection:
+            connection.execute(text(second), {"now": now})
+
+        with pytest.raises(RuntimeError, match="1 run\\(s\\) hold several reports of one type"):
+            downgrade(alembic_config(engine), "0018")
+        assert stored() == ([(1, None), (2, "html report (shard 2/2)")], [(7, 1, "index.html")])
+
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM reports WHERE id = 2"))
+        downgrade(alembic_config(engine), "0018")
+        assert constraints() == [["run_id", "type"]]
+        assert stored() == ([(1, None)], [(7, 1, "index.html")])
+        upgrade(engine)
+        assert constraints() == []
+        assert stored() == ([(1, None)], [(7, 1, "index.html")])

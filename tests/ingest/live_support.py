@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -50,3 +51,32 @@ def run_of(client: TestClient, response: Any) -> dict[str, Any]:
     assert detail.status_code == 200, detail.text
     result: dict[str, Any] = detail.json()
     return result
+
+
+def upload_with_reports(
+    client: TestClient,
+    tests: Mapping[str, str],
+    reports: Sequence[tuple[str, bytes]],
+    *,
+    project: str = "shop",
+    path: str = "/api/test-runs/upload",
+    **fields: str,
+) -> Any:
+    """``POST`` to ``path`` (the upload endpoint, or a live part's ``results``) in the
+    Playwright reporter's form (``testRun``, ``testCases``), ``reports`` (type, the HTML of its
+    ``index.html``) as ``report_<type>`` parts: the form that carries report bundles."""
+    cases = [
+        {"title": title, "location": "tests/shop.spec.js:1:1", "status": outcome, "duration": 1}
+        for title, outcome in tests.items()
+    ]
+    test_run = {"status": "passed", "startTime": "2026-12-01T00:00:00Z", "duration": 1}
+    return client.post(
+        path,
+        data={
+            "projectName": project,
+            "testRun": json.dumps(test_run),
+            "testCases": json.dumps(cases),
+            **fields,
+        },
+        files=[(f"report_{kind}", ("index.html", html, "text/html")) for kind, html in reports],
+    )

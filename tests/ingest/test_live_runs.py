@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
 from playdeck.models import Result, Run, RunPart
-from tests.ingest.live_support import FAIL, PASS, junit
+from tests.ingest.live_support import FAIL, PASS, junit, upload_with_reports
 
 HEARTBEAT = 120
 PHENX_JSON = Path(__file__).parents[1] / "data" / "phenx" / "submit.json"
@@ -199,3 +199,19 @@ def test_a_retried_opening_answers_the_part_it_opened(client: TestClient, db: Se
     assert db.scalar(select(func.count()).select_from(RunPart)) == 1
     other = client.post("/api/test-runs/live", json={**body, "shard": "2/2"}, headers=key)
     assert (other.status_code, other.json()["code"]) == (409, "idempotency_key_reused")
+
+
+def test_each_batch_of_a_live_part_keeps_its_report_under_a_name_of_its_own(
+    client: TestClient,
+) -> None:
+    opened = _open(client, runKey="build-3")
+    for n in (1, 2, 3):
+        response = upload_with_reports(
+            client, {f"t{n}": PASS}, [("html", b"<p>%d</p>" % n)], path=f"{_parts(opened)}/results"
+        )
+        assert response.status_code == 201, response.text
+    assert [r["label"] for r in _run(client, opened)["reports"]] == [
+        None,
+        "html report (part 1)",
+        "html report (part 1, report 3)",
+    ]

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
-from playdeck.models import Result, Run, RunPart
+from playdeck.models import Report, Result, Run, RunPart
 from tests.fixtures.runs import results_off_their_run
-from tests.ingest.live_support import FAIL, PASS, SKIP, run_of, upload
+from tests.ingest.live_support import FAIL, PASS, SKIP, run_of, upload, upload_with_reports
 
 WAIT = 600
 
@@ -164,3 +164,62 @@ def test_a_run_missing_shards_after_the_wait_is_incomplete_until_they_arrive(
 
     late = upload(client, {"b": PASS}, runKey="nightly", shard="2/2")
     assert run_of(client, late)["status"] == "passed"
+
+
+def _report_html(shard: str) -> bytes:
+    return f"<html><body>report of shard {shard}</body></html>".encode()
+
+
+def test_each_shard_keeps_its_html_report_labelled_by_its_shard(client: TestClient) -> None:
+    """Every Playwright shard uploads its HTML report into the one run: all are kept (a second
+    report of a type was refused as ``duplicate_report``, losing that shard's results too)."""
+    for spec in ("2/3", "1/3", "3/3"):
+        response = upload_with_reports(
+            client, {f"t{spec[0]}": PASS}, [("html", _report_html(spec))], runKey="b", shard=spec
+        )
+        assert response.status_code == 201, response.text
+    run = run_of(client, response)
+    assert run["counts"]["total"] == 3
+    labels = [(r["type"], r["label"]) for r in run["reports"]]
+    assert labels == [
+        ("html", None),
+        ("html", "html report (shard 1/3)"),
+        ("html", "html report (shard 3/3)"),
+    ]
+    for report, spec in zip(run["reports"], ("2/3", "1/3", "3/3"), strict=True):
+        body = client.get(report["url"])
+        assert body.status_code == 200, body.text
+        assert body.content == _report_html(spec)
+
+
+def test_a_rerun_shard_and_a_part_without_shard_name_their_reports_apart(
+    client: TestClient,
+) -> None:
+    report = [("html", _report_html("x"))]
+    labelled = {"runKey": "b", "report_label_html": "E2E"}
+    upload_with_reports(client, {"a": FAIL}, report, shard="1/2", **labelled)
+    upload_with_reports(client, {"b": PASS}, report, shard="2/2", **labelled)
+    upload_with_reports(client, {"a": PASS}, report, shard="1/2", **labelled)  # re-run jobs
+    upload_with_reports(client, {"b": PASS}, report, shard="2/2", **labelled)
+    matrix = upload_with_reports(client, {"c": PASS}, report, runKey="b")
+    assert matrix.status_code == 201, matrix.text
+    run = run_of(client, matrix)
+    assert [r["label"] for r in run["reports"]] == [
+        "E2E",  # the first keeps its label; the re-run of its shard is the first named by it
+        "E2E (shard 2/2)",
+        "E2E (shard 1/2)",
+        "E2E (shard 2/2, part 4)",
+        "html report (part 5)",
+    ]
+
+
+def test_two_reports_of_one_type_in_one_part_are_refused_and_the_part_is_not_stored(
+    client: TestClient, db: Session
+) -> None:
+    upload_with_reports(client, {"a": PASS}, [("html", b"<p>1</p>")], runKey="b", shard="1/2")
+    twice = [("html", b"<p>2</p>"), ("html", b"<p>3</p>")]
+    response = upload_with_reports(client, {"b": PASS}, twice, runKey="b", shard="2/2")
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "duplicate_report"
+    assert db.scalar(select(func.count()).select_from(RunPart)) == 1
+    assert db.scalar(select(func.count()).select_from(Report)) == 1

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from playdeck.ingest.records import ReportFileRecord, ReportRecord
 from playdeck.models import Attachment, Test
 from playdeck.web.runs import RESULTS_PER_PAGE
+from tests.ingest.live_support import upload_with_reports
 
 from .conftest import MakeRun, case, get_page, parse, upload_zip
 
@@ -157,3 +158,16 @@ def test_run_page_links_each_result_to_its_test_history(
     _response, page = get_page(client, f"/runs/{run_id}")
     assert f"/tests/{test_id}" in page.links()
     assert "/projects/demo" in page.links()
+
+
+def test_run_page_lists_every_shards_report_by_its_label(client: TestClient) -> None:
+    for spec in ("1/2", "2/2"):
+        report = [("html", f"<p>shard {spec}</p>".encode())]
+        response = upload_with_reports(client, {spec: "passed"}, report, runKey="k", shard=spec)
+        assert response.status_code == 201, response.text
+    _, page = get_page(client, f"/runs/{response.json()['testRunId']}")
+    assert "html report (shard 2/2)" in page.text  # the first: "html", its type
+    links = [link for link in page.links() if link.startswith("/api/reports/")]
+    assert len(links) == 2
+    for link, spec in zip(links, ("1/2", "2/2"), strict=True):
+        assert client.get(link).text == f"<p>shard {spec}</p>"

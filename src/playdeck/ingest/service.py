@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from playdeck.auth.principal import Principal
@@ -40,6 +40,7 @@ from playdeck.ingest.staging import StagedFiles, stage_files
 from playdeck.kit.clock import utcnow
 from playdeck.kit.text import check_storable, dumps_storable
 from playdeck.models import Attachment, Attempt, Project, Report, ReportFile, Result, Run, Test
+from playdeck.models.run_part import RunPart
 from playdeck.observability.metrics import count_ingest_on_commit
 from playdeck.outcomes import Outcome
 from playdeck.projects.access import project_for_submit
@@ -104,6 +105,9 @@ _ATTACHMENT_COLUMNS = (
 class RunTarget(Protocol):
     """Where an ingest's tests go when not into a new run of their own: a run that several
     uploads or live batches fill (``ingest.live.service``)."""
+
+    # The part this ingest adds to, once ``open`` has run: names its reports (``_store_report``).
+    part: RunPart | None
 
     def open(self, session: Session, project: Project, row: dict[str, Any]) -> Run:
         """The run to add to (``row``: the columns of a new run), locked until the commit."""
@@ -343,8 +347,12 @@ def _insert_run(
     )
     bulk.insert(_ATTACHMENTS, _ATTACHMENT_COLUMNS, rows.attachments)
 
+    types = Counter(report.type for report in record.reports)
+    if twice := [t for t, n in types.items() if n > 1]:
+        raise InvalidInput(f"Report {twice[0]!r} given twice", code="duplicate_report")
+    part = None if target is None else target.part
     for report, stored_report in zip(record.reports, staged.reports, strict=True):
-        _store_report(session, run.id, report, stored_report)
+        _store_report(session, run.id, report, stored_report, part=part)
 
     if staged.missing:
         missing = staged.missing + int(run.meta.get("missing_attachments", 0))
@@ -357,15 +365,55 @@ def _insert_run(
     )
 
 
-def _store_report(
-    session: Session, run_id: int, report: ReportRecord, stored: list[tuple[str, int]]
-) -> None:
-    existing = session.scalar(
-        select(Report).where(Report.run_id == run_id, Report.type == report.type)
+def _part_place(session: Session, part: RunPart) -> int:
+    """``part``'s place among its run's parts, from 1, in the order they arrived."""
+    return (
+        session.scalar(
+            select(func.count()).where(RunPart.run_id == part.run_id, RunPart.id <= part.id)
+        )
+        or 1
     )
-    if existing is not None:
-        raise InvalidInput(f"Report {report.type!r} given twice", code="duplicate_report")
-    row = Report(run_id=run_id, type=report.type, label=report.label, entry=report.entry)
+
+
+def _report_label(
+    session: Session, run_id: int, report: ReportRecord, part: RunPart | None
+) -> str | None:
+    """The report's own label, unless the run already has a report of its type (each shard of
+    a sharded Playwright run brings its HTML report): then that label, or the report page's
+    default name, followed by the part it came from: ``html report (shard 2/4)``, or
+    ``(part 3)`` for a part without a shard (its place among the run's parts). The first keeps
+    its plain label. Where that name is taken (a re-run shard job, a live part's later batch)
+    the part's place and then the report's number follow, so that no two read the same."""
+    labels = list(
+        session.scalars(
+            select(Report.label).where(Report.run_id == run_id, Report.type == report.type)
+        )
+    )
+    if not labels:
+        return report.label
+    name = report.label or f"{report.type} report"
+    if part is None:  # not reached: a run without parts is one upload, whose types are distinct
+        return f"{name} ({len(labels) + 1})"
+    wheres = [f"part {_part_place(session, part)}"]
+    if part.shard_index is not None:
+        shard = f"shard {part.shard_index}/{part.shard_total}"
+        wheres = [shard, f"{shard}, {wheres[0]}"]
+    for where in wheres:
+        if f"{name} ({where})" not in labels:
+            return f"{name} ({where})"
+    return f"{name} ({wheres[-1]}, report {len(labels) + 1})"
+
+
+def _store_report(
+    session: Session,
+    run_id: int,
+    report: ReportRecord,
+    stored: list[tuple[str, int]],
+    *,
+    part: RunPart | None,
+) -> None:
+    label = _report_label(session, run_id, report, part)
+    row = Report(run_id=run_id, type=report.type, label=label, entry=report.entry)
     session.add(row)
     session.flush()
     file_rows = []

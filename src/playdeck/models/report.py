@@ -7,12 +7,13 @@ from playdeck.models.base import Base, CreatedAtMixin, parent_id
 
 
 class Report(CreatedAtMixin, Base):
-    """An uploaded report bundle of a run (Playwright HTML report, blob report, ...)."""
+    """An uploaded report bundle of a run (Playwright HTML report, blob report, ...). A run in
+    parts may hold several of one type, one per part that brought one (each shard's HTML
+    report): ``label`` tells them apart."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("run_id", "type"),)
 
-    run_id: Mapped[int] = parent_id("runs")
+    run_id: Mapped[int] = parent_id("runs", index=True)
     type: Mapped[str] = mapped_column(String(64), nullable=False)
     label: Mapped[str | None] = mapped_column(String(200))
     entry: Mapped[str] = mapped_column(Text, nullable=False)
