@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from playdeck.ingest.bounds import MAX_REPORT_LABEL_CHARS
 from playdeck.ingest.live.sweeper import sweep_runs
 from playdeck.kit.clock import utcnow
 from playdeck.models import Report, Result, Run, RunPart
@@ -223,3 +224,28 @@ def test_two_reports_of_one_type_in_one_part_are_refused_and_the_part_is_not_sto
     assert response.json()["code"] == "duplicate_report"
     assert db.scalar(select(func.count()).select_from(RunPart)) == 1
     assert db.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_a_long_report_label_fits_its_column_with_the_shard_named(client: TestClient) -> None:
+    longest = "R" * MAX_REPORT_LABEL_CHARS
+    report = [("html", _report_html("x"))]
+    for spec in ("1/2", "2/2"):
+        response = upload_with_reports(
+            client, {f"t{spec[0]}": PASS}, report, runKey="b", shard=spec, report_label_html=longest
+        )
+        assert response.status_code == 201, response.text
+    labels = [r["label"] for r in run_of(client, response)["reports"]]
+    assert labels[0] == longest
+    assert labels[1].endswith("R (shard 2/2)") and len(labels[1]) == MAX_REPORT_LABEL_CHARS
+
+
+def test_a_report_label_over_the_limit_is_refused_on_every_database(
+    client: TestClient, db: Session
+) -> None:
+    too_long = "R" * (MAX_REPORT_LABEL_CHARS + 1)
+    response = upload_with_reports(
+        client, {"a": PASS}, [("html", b"<p>1</p>")], report_label_html=too_long
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "field_too_long"
+    assert db.scalar(select(func.count()).select_from(Report)) == 0

@@ -14,6 +14,8 @@ MAX_FILE_CHARS = 4096
 MAX_BROWSER_PROJECT_CHARS = 200
 MAX_PROJECT_NAME_CHARS = 200
 MAX_ATTACHMENT_NAME_CHARS = 1024
+# A report's label (``report_label_<type>``): the column's size, the same on every database.
+MAX_REPORT_LABEL_CHARS = 200
 
 
 def _too_long(what: str, limit: int) -> InvalidInput:
@@ -40,3 +42,6 @@ def check_bounds(record: RunRecord) -> None:
             for attachment in attempt.attachments:
                 if len(attachment.name) > MAX_ATTACHMENT_NAME_CHARS:
                     raise _too_long("An attachment name", MAX_ATTACHMENT_NAME_CHARS)
+    for report in record.reports:
+        if len(report.label or "") > MAX_REPORT_LABEL_CHARS:
+            raise _too_long("A report label", MAX_REPORT_LABEL_CHARS)

@@ -23,7 +23,7 @@ from playdeck.authz.service import require_project
 from playdeck.db import after_commit, end_reads
 from playdeck.errors import InvalidInput, NotFound
 from playdeck.ingest import idempotency as idempotency_rows
-from playdeck.ingest.bounds import check_bounds
+from playdeck.ingest.bounds import MAX_REPORT_LABEL_CHARS, check_bounds
 from playdeck.ingest.bulk import BulkWriter, analyze_if_grown, find_test_ids
 from playdeck.ingest.heap import give_back
 from playdeck.ingest.idempotency import IdempotencyKey
@@ -393,15 +393,21 @@ def _report_label(
         return report.label
     name = report.label or f"{report.type} report"
     if part is None:  # not reached: a run without parts is one upload, whose types are distinct
-        return f"{name} ({len(labels) + 1})"
+        return _labelled(name, str(len(labels) + 1))
     wheres = [f"part {_part_place(session, part)}"]
     if part.shard_index is not None:
         shard = f"shard {part.shard_index}/{part.shard_total}"
         wheres = [shard, f"{shard}, {wheres[0]}"]
     for where in wheres:
-        if f"{name} ({where})" not in labels:
-            return f"{name} ({where})"
-    return f"{name} ({wheres[-1]}, report {len(labels) + 1})"
+        if _labelled(name, where) not in labels:
+            return _labelled(name, where)
+    return _labelled(name, f"{wheres[-1]}, report {len(labels) + 1}")
+
+
+def _labelled(name: str, where: str) -> str:
+    """``name (where)``, ``name`` shortened so that the whole fits the label column."""
+    suffix = f" ({where})"
+    return name[: MAX_REPORT_LABEL_CHARS - len(suffix)] + suffix
 
 
 def _store_report(
