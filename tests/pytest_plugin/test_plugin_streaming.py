@@ -63,30 +63,38 @@ def run_inner(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=120)
 
 
-def test_a_streamed_session_under_xdist_is_one_closed_run(
-    pytester: pytest.Pytester, live_server: LiveServer, db: Session
-) -> None:
-    pytester.makepyfile(test_flaky=FLAKY)
+def stream_with_one_rerun(
+    pytester: pytest.Pytester, live_server: LiveServer, db: Session, *args: str
+) -> tuple[pytest.RunResult, Run]:
+    """Run the inner session streaming to ``live_server`` with one rerun of a failed test;
+    the one run it made, checked closed with every test counted once."""
     result = run_inner(
         pytester,
         f"--playdeck-url={live_server.url}",
         "--playdeck-project=shop",
         "--playdeck-live",
         "--playdeck-live-interval=0.2",
-        "-n",
-        "2",
         "--reruns",
         "1",
+        *args,
     )
     assert result.ret == pytest.ExitCode.OK
     [run] = db.scalars(select(Run)).all()
+    [part] = db.scalars(select(RunPart)).all()
+    assert (part.state, part.tests) == ("closed", run.total)
+    return result, run
+
+
+def test_a_streamed_session_under_xdist_is_one_closed_run(
+    pytester: pytest.Pytester, live_server: LiveServer, db: Session
+) -> None:
+    pytester.makepyfile(test_flaky=FLAKY)
+    result, run = stream_with_one_rerun(pytester, live_server, db, "-n", "2")
     assert any(
         f"playdeck: results sent live: {live_server.url}/runs/{run.id}" in line
         for line in result.outlines
     ), result.outlines
     assert (run.status, run.total, run.passed, run.flaky) == ("passed", 5, 4, 1)
-    [part] = db.scalars(select(RunPart)).all()
-    assert (part.state, part.tests) == ("closed", 5)
 
 
 def test_a_rerun_test_is_sent_once_with_every_attempt_even_when_a_batch_goes_between_them(
@@ -94,20 +102,8 @@ def test_a_rerun_test_is_sent_once_with_every_attempt_even_when_a_batch_goes_bet
 ) -> None:
     # pytest-rerunfailures ends every attempt with pytest_runtest_logfinish, not only the last.
     pytester.makepyfile(test_flaky=SLOW_RERUN)
-    result = run_inner(
-        pytester,
-        f"--playdeck-url={live_server.url}",
-        "--playdeck-project=shop",
-        "--playdeck-live",
-        "--playdeck-live-interval=0.2",
-        "--reruns",
-        "1",
-    )
-    assert result.ret == pytest.ExitCode.OK
-    [run] = db.scalars(select(Run)).all()
+    _, run = stream_with_one_rerun(pytester, live_server, db)
     assert (run.status, run.total, run.passed, run.flaky) == ("passed", 2, 1, 1)
-    [part] = db.scalars(select(RunPart)).all()
-    assert (part.state, part.tests) == ("closed", 2)
     attempts = db.scalars(
         select(Attempt.status)
         .join(Result, Result.id == Attempt.result_id)
